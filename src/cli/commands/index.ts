@@ -1,0 +1,10 @@
+// Every subcommand of `mirrorcell`. Add one line per command module.
+import type { Command } from "commander";
+
+type Register = (program: Command) => void;
+
+const registrations: Register[] = [];
+
+export function registerCommands(program: Command): void {
+  for (const register of registrations) register(program);
+}

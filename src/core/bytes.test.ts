@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { bytesEqual, concatBytes, fromHex, fromUtf8, toHex, utf8 } from "./bytes.ts";
+
+test("bytes: hex round-trips", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      assert.ok(bytesEqual(fromHex(toHex(bytes))!, bytes));
+    }),
+  );
+});
+
+test("bytes: fromHex rejects odd length and non-hex", () => {
+  assert.equal(fromHex("abc"), undefined);
+  assert.equal(fromHex("zz"), undefined);
+});
+
+test("bytes: concat keeps order", () => {
+  assert.deepEqual(concatBytes([utf8("ab"), utf8(""), utf8("c")]), utf8("abc"));
+});
+
+test("bytes: invalid UTF-8 decodes to undefined", () => {
+  assert.equal(fromUtf8(new Uint8Array([0xff, 0xfe])), undefined);
+  assert.equal(fromUtf8(utf8("héllo")), "héllo");
+});

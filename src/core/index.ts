@@ -1,0 +1,16 @@
+export { AssertionError, assert, unreachable } from "./assert.ts";
+export { bytesEqual, concatBytes, fromHex, fromUtf8, toHex, utf8 } from "./bytes.ts";
+export {
+  type ErrorCode,
+  ErrorCodes,
+  exitCodeOf,
+  fail,
+  httpStatusOf,
+  isMirrorcellError,
+  MirrorcellError,
+  ok,
+  type Result,
+} from "./errors.ts";
+export { limits } from "./limits.ts";
+export type { Clock, Rng, Sha256 } from "./ports.ts";
+export { SeededRng } from "./rng.ts";

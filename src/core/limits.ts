@@ -1,0 +1,65 @@
+// Every bound in mirrorcell, in one place (STYLE.md "Bound everything").
+// Relationships between them are asserted when this module loads.
+import { assert } from "./assert.ts";
+
+export const limits = {
+  // platform storage
+  pathBytesMax: 1024,
+  pathDepthMax: 32,
+  nameBytesMax: 255,
+  fileBytesMax: 64 * 1024 * 1024,
+  filesPerDirectoryMax: 1_000_000,
+  // platform inputs
+  actionNameBytesMax: 64,
+  actionArgsMax: 16,
+  actionArgBytesMax: 4096,
+  userPayloadBytesMax: 64 * 1024,
+  networkPayloadBytesMax: 64 * 1024 * 1024,
+  nondetRecordsPerInputMax: 64,
+  nondetValueBytesMax: 16 * 1024 * 1024,
+  // sync
+  syncIntervalMsMin: 100,
+  syncIntervalMsMax: 3_600_000,
+  syncIntervalMsDefault: 60_000,
+  latencyMsMaxDefault: 100,
+  batchEventsMax: 100_000,
+  batchBytesMax: 4 * 1024 * 1024,
+  frameBytesMax: 8 * 1024 * 1024,
+  unackedBatchesMax: 1024,
+  replayQueueBatchesMax: 4096,
+  repairPathsMax: 10_000,
+  digestBytes: 32,
+  deviceIdBytesMax: 64,
+  noticesPerBatchMax: 256,
+  // mirror server
+  mirrorsPerServerMax: 1_000_000,
+  cloneFreezeMsMax: 10 * 60_000,
+  // services
+  bulkUploadThresholdBytesDefault: 500 * 1024,
+  cacheRetentionMsDefault: 7 * 24 * 3_600_000,
+  uploadRecipientsMax: 256,
+  uploadRetriesMax: 8,
+  // network protocols
+  sipMessageBytesMax: 64 * 1024,
+  sipHeaderLineBytesMax: 8 * 1024,
+  sipHeadersMax: 128,
+  msrpChunkBytesMax: 2 * 1024 * 1024,
+  httpMessageBytesMax: 64 * 1024 * 1024,
+  // antivirus
+  signatureLineBytesMax: 64 * 1024,
+  signaturesMax: 10_000_000,
+  archiveDepthMax: 8,
+  archiveEntriesMax: 100_000,
+  archiveEntryBytesMax: 256 * 1024 * 1024,
+  scanChunkBytes: 1024 * 1024,
+} as const;
+
+assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
+assert(limits.syncIntervalMsDefault <= limits.syncIntervalMsMax, "default sync interval above maximum");
+assert(limits.batchBytesMax < limits.frameBytesMax, "a batch must fit in a frame");
+assert(limits.userPayloadBytesMax <= limits.batchBytesMax, "a user payload must fit in a batch");
+assert(limits.pathDepthMax * 2 <= limits.pathBytesMax, "path depth bound unreachable");
+assert(limits.nameBytesMax <= limits.pathBytesMax, "a name must fit in a path");
+assert(limits.fileBytesMax <= limits.networkPayloadBytesMax, "files arrive as network payloads");
+assert(limits.msrpChunkBytesMax <= limits.networkPayloadBytesMax, "an MSRP chunk must fit a payload");
+assert(limits.scanChunkBytes <= limits.archiveEntryBytesMax, "scan chunk larger than an entry");

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SeededRng } from "./rng.ts";
+
+test("rng: same seed gives the same sequence", () => {
+  const a = new SeededRng(42);
+  const b = new SeededRng(42);
+  for (let i = 0; i < 1000; i++) assert.equal(a.nextU32(), b.nextU32());
+});
+
+test("rng: different seeds and forks diverge", () => {
+  const a = new SeededRng(1);
+  const b = new SeededRng(2);
+  const fork1 = new SeededRng(7).fork("phone-1");
+  const fork2 = new SeededRng(7).fork("phone-2");
+  assert.notDeepEqual(a.bytes(32), b.bytes(32));
+  assert.notDeepEqual(fork1.bytes(32), fork2.bytes(32));
+});
+
+test("rng: seeds above 2^32 are distinct from their low bits", () => {
+  assert.notEqual(new SeededRng(5).nextU32(), new SeededRng(5 + 2 ** 32).nextU32());
+});
+
+test("rng: int stays in range and covers it", () => {
+  const rng = new SeededRng(9);
+  const seen = new Set<number>();
+  for (let i = 0; i < 10_000; i++) {
+    const v = rng.int(3, 9);
+    assert.ok(v >= 3 && v <= 9);
+    seen.add(v);
+  }
+  assert.equal(seen.size, 7);
+});
+
+test("rng: float mean is near one half", () => {
+  const rng = new SeededRng(11);
+  let sum = 0;
+  const n = 100_000;
+  for (let i = 0; i < n; i++) sum += rng.float();
+  assert.ok(Math.abs(sum / n - 0.5) < 0.01, `mean ${sum / n}`);
+});
+
+test("rng: rejects a bad seed", () => {
+  assert.throws(() => new SeededRng(-1), /seed/);
+  assert.throws(() => new SeededRng(1.5), /seed/);
+});

@@ -1,0 +1,2 @@
+export { nodeSha256 } from "./sha256.ts";
+export { systemClock } from "./system-clock.ts";
