@@ -1,0 +1,50 @@
+// Headers by which a phone's network stack labels proxied requests, and by
+// which the Traffic Monitor proxy labels what it delivers (paper Fig 9: the
+// SGSN sends the phone's non-session traffic through the mirror server).
+// A real deployment would infer app/kind from the flow; here the phone says
+// which app asked, so the platform can route the response.
+import { Buffer } from "node:buffer";
+import { limits } from "../core/limits.ts";
+import { type AppName, appNames } from "../platform/inputs.ts";
+
+export const headerApp = "x-mirrorcell-app";
+export const headerKind = "x-mirrorcell-kind";
+export const headerArgs = "x-mirrorcell-args";
+export const headerIndex = "x-mirrorcell-network-index";
+export const headerTime = "x-mirrorcell-network-time-ms";
+/** Host name the proxy answers itself: redelivery of recorded inputs. */
+export const proxySelfHost = "mirrorcell.proxy";
+
+export function basicProxyAuth(deviceId: string, keyHex: string): string {
+  return `Basic ${Buffer.from(`${deviceId}:${keyHex}`).toString("base64")}`;
+}
+
+export function parseBasicProxyAuth(
+  header: string | undefined,
+): { deviceId: string; keyHex: string } | undefined {
+  if (header === undefined || !header.startsWith("Basic ")) return undefined;
+  const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return undefined;
+  return { deviceId: decoded.slice(0, colon), keyHex: decoded.slice(colon + 1) };
+}
+
+export function isAppName(value: unknown): value is AppName {
+  return typeof value === "string" && (appNames as readonly string[]).includes(value);
+}
+
+/** Parses the JSON args header: an array of at most actionArgsMax short strings. */
+export function parseArgsHeader(value: string | undefined): string[] | undefined {
+  if (value === undefined || value === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length > limits.actionArgsMax) return undefined;
+  for (const arg of parsed) {
+    if (typeof arg !== "string" || arg.length > limits.actionArgBytesMax) return undefined;
+  }
+  return parsed as string[];
+}

@@ -1,0 +1,165 @@
+// The Traffic Monitor in live mode (paper §4.2 Fig 8-9): an HTTP forward
+// proxy on the mirror server. A phone's web/download traffic goes through it;
+// each response is recorded as a network input of that device (durably,
+// before the phone sees it) and then delivered with its index, so phone and
+// mirror consume the same inputs in the same order. Loopback targets only.
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import { assert } from "../core/assert.ts";
+import type { Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Clock } from "../core/ports.ts";
+import type { NetworkInput } from "../platform/inputs.ts";
+import {
+  headerApp,
+  headerArgs,
+  headerIndex,
+  headerKind,
+  headerTime,
+  isAppName,
+  parseArgsHeader,
+  parseBasicProxyAuth,
+  proxySelfHost,
+} from "./proxy-headers.ts";
+
+export interface TrafficProxyDeps {
+  clock: Clock;
+  /** True when the key (hex) is this enrolled device's key. */
+  authenticate(deviceId: string, keyHex: string): boolean;
+  /** Records durably and assigns the index; the proxy delivers only after. */
+  record(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
+  /** A network input recorded earlier (redelivery after a lost response). */
+  recorded(deviceId: string, index: number): NetworkInput | undefined;
+  onError?(error: unknown): void;
+}
+
+const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+const upstreamTimeoutMs = 30_000;
+
+export function createTrafficProxy(deps: TrafficProxyDeps): Server {
+  const server = createServer((req, res) => {
+    handle(deps, req, res).catch((error: unknown) => {
+      deps.onError?.(error);
+      if (!res.headersSent) reply(res, 502, `proxy error: ${String(error)}`);
+      else res.destroy();
+    });
+  });
+  server.on("connect", (_req, socket) => {
+    // TLS tunnels cannot be recorded as network inputs: refuse them plainly.
+    socket.end("HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+  });
+  return server;
+}
+
+function reply(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(`${text}\n`);
+}
+
+async function handle(deps: TrafficProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const auth = parseBasicProxyAuth(req.headers["proxy-authorization"]);
+  if (auth === undefined || !deps.authenticate(auth.deviceId, auth.keyHex)) {
+    res.writeHead(407, { "proxy-authenticate": 'Basic realm="mirrorcell"' });
+    res.end("E_AUTH_FAILED: proxy authentication required\n");
+    return;
+  }
+  let target: URL;
+  try {
+    target = new URL(req.url ?? "");
+  } catch {
+    reply(res, 400, "E_HTTP_MALFORMED: a forward proxy needs an absolute URL");
+    return;
+  }
+  if (target.hostname === proxySelfHost) {
+    redeliver(deps, auth.deviceId, target, res);
+    return;
+  }
+  const app = req.headers[headerApp];
+  const kind = req.headers[headerKind];
+  const args = parseArgsHeader(req.headers[headerArgs] as string | undefined);
+  if (!isAppName(app) || typeof kind !== "string" || kind === "" || args === undefined) {
+    reply(
+      res,
+      400,
+      `E_HTTP_MALFORMED: ${headerApp}, ${headerKind} and ${headerArgs} must name the app input`,
+    );
+    return;
+  }
+  if (target.protocol !== "http:" || !loopbackHosts.has(target.hostname)) {
+    reply(res, 403, "E_ROUTE_UNKNOWN: this proxy forwards to loopback http targets only");
+    return;
+  }
+  const upstream = await fetchUpstream(target, req.method ?? "GET");
+  if (!upstream.ok) {
+    reply(res, 502, upstream.message);
+    return;
+  }
+  const recorded = deps.record(auth.deviceId, {
+    timeMs: deps.clock.nowMs(),
+    app,
+    kind,
+    args,
+    payload: upstream.body,
+  });
+  if (!recorded.ok) {
+    reply(res, 409, `${recorded.error.code}: ${recorded.error.message}`);
+    return;
+  }
+  assert(recorded.value.index >= 1, "network input index starts at 1");
+  deliver(res, recorded.value);
+}
+
+function deliver(res: ServerResponse, input: NetworkInput): void {
+  res.writeHead(200, {
+    "content-type": "application/octet-stream",
+    "content-length": input.payload.length,
+    [headerIndex]: String(input.index),
+    [headerTime]: String(input.timeMs),
+    [headerApp]: input.app,
+    [headerKind]: input.kind,
+    [headerArgs]: JSON.stringify(input.args),
+  });
+  res.end(input.payload);
+}
+
+function redeliver(deps: TrafficProxyDeps, deviceId: string, target: URL, res: ServerResponse): void {
+  const match = /^\/network\/(\d{1,15})$/.exec(target.pathname);
+  const index = match === null ? 0 : Number(match[1]);
+  const input = index >= 1 ? deps.recorded(deviceId, index) : undefined;
+  if (input === undefined) {
+    reply(res, 404, `E_NETWORK_INPUT_MISSING: no network input ${target.pathname} for ${deviceId}`);
+    return;
+  }
+  assert(input.index === index, "redelivered the wrong network input");
+  deliver(res, input);
+}
+
+type Upstream = { ok: true; body: Uint8Array } | { ok: false; message: string };
+
+function fetchUpstream(target: URL, method: string): Promise<Upstream> {
+  return new Promise((resolve) => {
+    const upstreamReq = request(target, { method, timeout: upstreamTimeoutMs }, (upstreamRes) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      upstreamRes.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limits.networkPayloadBytesMax) {
+          upstreamRes.destroy();
+          resolve({
+            ok: false,
+            message: `E_PAYLOAD_TOO_LARGE: response exceeds ${limits.networkPayloadBytesMax} bytes`,
+          });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      upstreamRes.on("end", () => {
+        const body = Buffer.concat(chunks);
+        resolve({ ok: true, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
+      });
+      upstreamRes.on("error", (error) => resolve({ ok: false, message: `E_UNAVAILABLE: ${error.message}` }));
+    });
+    upstreamReq.on("timeout", () => upstreamReq.destroy(new Error("upstream timed out")));
+    upstreamReq.on("error", (error) => resolve({ ok: false, message: `E_UNAVAILABLE: ${error.message}` }));
+    upstreamReq.end();
+  });
+}
