@@ -39,6 +39,14 @@ export const limits = {
   cacheRetentionMsDefault: 7 * 24 * 3_600_000,
   uploadRecipientsMax: 256,
   uploadRetriesMax: 8,
+  uploadRetryDelayMsBase: 1_000,
+  uploadRetryDelayMsMax: 60_000,
+  uploadJobsPerDeviceMax: 256,
+  downloadRetriesMax: 4,
+  cacheEntriesPerDeviceMax: 1024,
+  cacheBytesPerDeviceMax: 1024 * 1024 * 1024,
+  cacheTombstonesPerDeviceMax: 1024,
+  cacheRetentionMsMax: 365 * 24 * 3_600_000,
   // network protocols
   sipMessageBytesMax: 64 * 1024,
   sipHeaderLineBytesMax: 8 * 1024,
@@ -63,3 +71,6 @@ assert(limits.nameBytesMax <= limits.pathBytesMax, "a name must fit in a path");
 assert(limits.fileBytesMax <= limits.networkPayloadBytesMax, "files arrive as network payloads");
 assert(limits.msrpChunkBytesMax <= limits.networkPayloadBytesMax, "an MSRP chunk must fit a payload");
 assert(limits.scanChunkBytes <= limits.archiveEntryBytesMax, "scan chunk larger than an entry");
+assert(limits.fileBytesMax <= limits.cacheBytesPerDeviceMax, "a cached file must fit the cache quota");
+assert(limits.uploadRetryDelayMsBase <= limits.uploadRetryDelayMsMax, "retry delay base above its cap");
+assert(limits.cacheRetentionMsDefault <= limits.cacheRetentionMsMax, "default retention above its cap");
