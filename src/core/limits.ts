@@ -60,6 +60,10 @@ export const limits = {
   archiveEntriesMax: 100_000,
   archiveEntryBytesMax: 256 * 1024 * 1024,
   scanChunkBytes: 1024 * 1024,
+  // feasibility models and report
+  modelTransmissionsMax: 10_000_000,
+  modelIntervalCandidatesMax: 100_000,
+  reportSweepPointsMax: 512,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
