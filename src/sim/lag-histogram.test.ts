@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { LagHistogram } from "./lag-histogram.ts";
+
+test("sim: lag histogram: quantiles are exact below 2 s and within 0.2 % above", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 2 ** 36 }), { minLength: 1, maxLength: 200 }),
+      (values) => {
+        const h = new LagHistogram();
+        for (const v of values) h.record(v);
+        const sorted = [...values].sort((a, b) => a - b);
+        for (const q of [0, 0.5, 0.99, 1]) {
+          const exact = sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+          const got = h.quantile(q);
+          assert.ok(got <= exact, `q=${q}: ${got} > ${exact}`);
+          assert.ok(exact < 2048 ? got === exact : got >= exact * 0.998, `q=${q}: ${got} vs ${exact}`);
+        }
+        assert.equal(h.max, sorted[sorted.length - 1]);
+      },
+    ),
+  );
+});
+
+test("sim: lag histogram: empty histogram reports zero", () => {
+  assert.equal(new LagHistogram().quantile(0.99), 0);
+});

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { defaultOptions, parseFaults, reproduceCommand, swarmOptions, validateOptions } from "./options.ts";
+
+test("sim: options: --faults accepts none, all and lists, rejects unknown names", () => {
+  assert.deepEqual(parseFaults("none"), { ok: true, value: [] });
+  const all = parseFaults("all");
+  assert.ok(all.ok && all.value.length === 6);
+  const list = parseFaults("loss, crash,loss");
+  assert.ok(list.ok);
+  assert.deepEqual(list.value, ["loss", "crash"]);
+  const bad = parseFaults("loss,meteor");
+  assert.ok(!bad.ok && bad.error.code === "E_USAGE" && /meteor/.test(bad.error.message));
+});
+
+test("sim: options: out-of-range values are usage errors", () => {
+  assert.ok(validateOptions(defaultOptions).ok);
+  for (const patch of [
+    { phones: 0 },
+    { hours: -1 },
+    { syncIntervalMs: 1 },
+    { eventsPerSec: 0 },
+    { seed: -3 },
+  ]) {
+    const r = validateOptions({ ...defaultOptions, ...patch });
+    assert.ok(!r.ok && r.error.code === "E_USAGE", JSON.stringify(patch));
+  }
+});
+
+test("sim: options: swarm derives the same configuration from the same seed", () => {
+  const base = {
+    ...defaultOptions,
+    swarm: true,
+    faults: parseFaults("all").ok ? (parseFaults("all") as { value: [] }).value : [],
+  };
+  const a = swarmOptions({ ...base, seed: 77 });
+  const b = swarmOptions({ ...base, seed: 77 });
+  assert.deepEqual(a, b);
+  const differs = [78, 79, 80, 81].some(
+    (seed) => JSON.stringify(swarmOptions({ ...base, seed })) !== JSON.stringify(a),
+  );
+  assert.ok(differs, "different seeds explore different configurations");
+  assert.ok(validateOptions(a).ok);
+});
+
+test("sim: options: the reproduce command names every option", () => {
+  const cmd = reproduceCommand({ ...defaultOptions, seed: 9, faults: ["loss", "crash"] });
+  for (const part of [
+    "--seed 9",
+    "--phones 100",
+    "--hours 1",
+    "--faults loss,crash",
+    "--network 3g",
+    "--sync-interval 60",
+    "--events-per-sec 0.5",
+  ]) {
+    assert.ok(cmd.includes(part), `${part} missing from ${cmd}`);
+  }
+});
