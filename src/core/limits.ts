@@ -53,6 +53,16 @@ export const limits = {
   sipHeadersMax: 128,
   msrpChunkBytesMax: 2 * 1024 * 1024,
   httpMessageBytesMax: 64 * 1024 * 1024,
+  msrpHeadBytesMax: 16 * 1024,
+  msrpHeadersMax: 64,
+  msrpMessagesInFlightMax: 64,
+  httpHeaderLineBytesMax: 8 * 1024,
+  httpHeadersMax: 128,
+  mailLineBytesMax: 1000,
+  mailMessageBytesMax: 64 * 1024 * 1024,
+  signalingMessageBytesMax: 16 * 1024,
+  networkDeliveriesMax: 1_000_000,
+  networkQueueMax: 100_000,
   // antivirus
   signatureLineBytesMax: 64 * 1024,
   signaturesMax: 10_000_000,
@@ -74,6 +84,8 @@ assert(limits.pathDepthMax * 2 <= limits.pathBytesMax, "path depth bound unreach
 assert(limits.nameBytesMax <= limits.pathBytesMax, "a name must fit in a path");
 assert(limits.fileBytesMax <= limits.networkPayloadBytesMax, "files arrive as network payloads");
 assert(limits.msrpChunkBytesMax <= limits.networkPayloadBytesMax, "an MSRP chunk must fit a payload");
+assert(limits.mailMessageBytesMax <= limits.networkPayloadBytesMax, "an email must fit a payload");
+assert(limits.msrpHeadBytesMax < limits.msrpChunkBytesMax, "MSRP head bound above chunk bound");
 assert(limits.scanChunkBytes <= limits.archiveEntryBytesMax, "scan chunk larger than an entry");
 assert(limits.fileBytesMax <= limits.cacheBytesPerDeviceMax, "a cached file must fit the cache quota");
 assert(limits.uploadRetryDelayMsBase <= limits.uploadRetryDelayMsMax, "retry delay base above its cap");
