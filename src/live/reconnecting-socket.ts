@@ -1,0 +1,105 @@
+// The phone's side of the sync connection: one WebSocket to the server that
+// reconnects with bounded exponential backoff whenever it drops (issue 5:
+// phones survive server restarts). Frames are opaque bytes here; the phone
+// runtime decides what to send on every (re)connect.
+import WebSocket from "ws";
+import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
+
+export interface ReconnectingSocketOptions {
+  url: string;
+  onOpen(): void;
+  onFrame(bytes: Uint8Array): void;
+  onClose?(reason: string): void;
+  backoffMsMin?: number;
+  backoffMsMax?: number;
+}
+
+export const backoffMsMinDefault = 50;
+export const backoffMsMaxDefault = 2_000;
+
+export class ReconnectingSocket {
+  private readonly options: ReconnectingSocketOptions;
+  private socket: WebSocket | undefined;
+  private backoffMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  connects = 0;
+
+  constructor(options: ReconnectingSocketOptions) {
+    this.options = options;
+    this.backoffMs = options.backoffMsMin ?? backoffMsMinDefault;
+    assert(this.backoffMs > 0, "backoff must be positive");
+  }
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes queued in the socket but not yet written (backpressure signal). */
+  get bufferedBytes(): number {
+    return this.socket?.bufferedAmount ?? 0;
+  }
+
+  start(): void {
+    assert(!this.closed, "socket already closed");
+    this.connect();
+  }
+
+  send(bytes: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    this.socket!.send(bytes);
+    return true;
+  }
+
+  /** Drops the current connection (the socket reconnects by itself). */
+  drop(): void {
+    this.socket?.terminate();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once("close", () => resolve());
+      socket.close();
+      setTimeout(() => socket.terminate(), 1_000).unref();
+    });
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const socket = new WebSocket(this.options.url, {
+      maxPayload: limits.frameBytesMax,
+      perMessageDeflate: false,
+    });
+    this.socket = socket;
+    socket.binaryType = "nodebuffer";
+    socket.on("open", () => {
+      this.connects += 1;
+      this.backoffMs = this.options.backoffMsMin ?? backoffMsMinDefault;
+      this.options.onOpen();
+    });
+    socket.on("message", (data: Buffer) => {
+      this.options.onFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+    socket.on("error", () => {
+      // A 'close' event follows every error; reconnecting happens there.
+    });
+    socket.on("close", (code, reason) => {
+      if (this.socket === socket) this.socket = undefined;
+      this.options.onClose?.(`${code} ${reason.toString()}`);
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const max = this.options.backoffMsMax ?? backoffMsMaxDefault;
+    const delayMs = this.backoffMs * (0.5 + Math.random() * 0.5);
+    this.backoffMs = Math.min(max, this.backoffMs * 2);
+    this.timer = setTimeout(() => this.connect(), delayMs);
+  }
+}

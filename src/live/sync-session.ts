@@ -1,0 +1,140 @@
+// One phone's sync connection on the live server: the authentication
+// handshake (Hello -> Challenge(nonce) -> AuthProof -> Welcome, HMAC-SHA256,
+// DESIGN.md invariant 6) and the gate that lets an authenticated device's
+// frames reach the core. Transport-free: bytes in (`receive`), frames out
+// through `send`/`close`, so tests drive it without a socket.
+import { create } from "@bufbuild/protobuf";
+import { assert } from "../core/assert.ts";
+import { type ErrorCode, MirrorcellError, type Result } from "../core/errors.ts";
+import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { nonceBytes, proofMatches } from "./auth.ts";
+
+export type SessionState = "awaiting-hello" | "awaiting-proof" | "ready" | "closed";
+
+export interface FrameCodec {
+  decode(bytes: Uint8Array): Result<Frame>;
+  encode(frame: Frame): Uint8Array;
+  version: number;
+}
+
+export interface SessionDeps {
+  codec: FrameCodec;
+  deviceKey(deviceId: string): Uint8Array | undefined;
+  newNonce(): Uint8Array;
+  /** The device proved its key: returns the Welcome (acked seq, interval) or refuses. */
+  authenticated(session: SyncSession, model: string): Result<{ ackedSeq: bigint; syncIntervalMs: bigint }>;
+  /** A frame from an authenticated device (batch, repair response, power-off). */
+  frame(session: SyncSession, frame: Frame): void;
+  send(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+  rejected?(code: ErrorCode, message: string): void;
+}
+
+/** WebSocket close codes: 1008 policy violation (auth), 1002 protocol error. */
+export const closePolicy = 1008;
+export const closeProtocol = 1002;
+
+export class SyncSession {
+  state: SessionState = "awaiting-hello";
+  deviceId = "";
+  private nonce: Uint8Array | undefined;
+  private readonly deps: SessionDeps;
+
+  constructor(deps: SessionDeps) {
+    this.deps = deps;
+  }
+
+  receive(bytes: Uint8Array): void {
+    if (this.state === "closed") return;
+    const decoded = this.deps.codec.decode(bytes);
+    if (!decoded.ok) {
+      this.refuse(decoded.error.code, decoded.error.message, closeProtocol);
+      return;
+    }
+    const frame = decoded.value;
+    if (this.state === "awaiting-hello") this.onHello(frame);
+    else if (this.state === "awaiting-proof") this.onProof(frame);
+    else this.onReady(frame);
+  }
+
+  sendFrame(body: Frame["body"]): void {
+    if (this.state === "closed") return;
+    this.deps.send(this.deps.codec.encode(create(FrameSchema, { version: this.deps.codec.version, body })));
+  }
+
+  /** Sends an Error frame; closes the connection when `closeCode` is given. */
+  refuse(code: ErrorCode, message: string, closeCode?: number): void {
+    this.deps.rejected?.(code, message);
+    this.sendFrame({ case: "error", value: { $typeName: "mirrorcell.v1.Error", code, message } });
+    if (closeCode !== undefined) this.closeWith(closeCode, code);
+  }
+
+  closeWith(closeCode: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.deps.close(closeCode, reason);
+  }
+
+  private onHello(frame: Frame): void {
+    if (frame.body.case !== "hello") {
+      this.refuse("E_AUTH_REQUIRED", "Cannot accept frames before Hello and AuthProof", closePolicy);
+      return;
+    }
+    const deviceId = frame.body.value.deviceId;
+    if (this.deps.deviceKey(deviceId) === undefined) {
+      this.refuse("E_AUTH_FAILED", `Device "${deviceId.slice(0, 64)}" is not enrolled`, closePolicy);
+      return;
+    }
+    this.deviceId = deviceId;
+    this.nonce = this.deps.newNonce();
+    assert(this.nonce.length === nonceBytes, "nonce length");
+    this.state = "awaiting-proof";
+    this.model = frame.body.value.model;
+    this.sendFrame({ case: "challenge", value: { $typeName: "mirrorcell.v1.Challenge", nonce: this.nonce } });
+  }
+
+  private model = "";
+
+  private onProof(frame: Frame): void {
+    if (frame.body.case !== "authProof") {
+      this.refuse("E_AUTH_REQUIRED", "Expected AuthProof after Challenge", closePolicy);
+      return;
+    }
+    const key = this.deps.deviceKey(this.deviceId);
+    assert(this.nonce !== undefined, "proof without a nonce");
+    if (key === undefined || !proofMatches(key, this.nonce, this.deviceId, frame.body.value.mac)) {
+      this.refuse("E_AUTH_FAILED", `Authentication failed for device ${this.deviceId}`, closePolicy);
+      return;
+    }
+    this.nonce = undefined;
+    this.state = "ready";
+    const welcome = this.deps.authenticated(this, this.model);
+    if (!welcome.ok) {
+      this.refuse(welcome.error.code, welcome.error.message, closePolicy);
+      return;
+    }
+    this.sendFrame({ case: "welcome", value: { $typeName: "mirrorcell.v1.Welcome", ...welcome.value } });
+  }
+
+  private onReady(frame: Frame): void {
+    const body = frame.body;
+    if (body.case === "hello" || body.case === "authProof") {
+      this.refuse("E_FRAME_MALFORMED", "Already authenticated", closeProtocol);
+      return;
+    }
+    if (body.case === "batch" && body.value.deviceId !== this.deviceId) {
+      const message = `Device ${this.deviceId} cannot write the mirror of ${body.value.deviceId.slice(0, 64)}`;
+      this.refuse("E_DEVICE_MISMATCH", message, closePolicy);
+      return;
+    }
+    if (body.case !== "batch" && body.case !== "repairResponse" && body.case !== "powerOff") {
+      this.refuse("E_FRAME_MALFORMED", `A phone does not send ${body.case ?? "empty"} frames`, closeProtocol);
+      return;
+    }
+    this.deps.frame(this, frame);
+  }
+}
+
+export function errorOf(code: ErrorCode, message: string): MirrorcellError {
+  return new MirrorcellError(code, message);
+}
