@@ -56,6 +56,7 @@ export const limits = {
   msrpHeadBytesMax: 16 * 1024,
   msrpHeadersMax: 64,
   msrpMessagesInFlightMax: 64,
+  msrpChunksPerMessageMax: 65_536,
   httpHeaderLineBytesMax: 8 * 1024,
   httpHeadersMax: 128,
   mailLineBytesMax: 1000,
