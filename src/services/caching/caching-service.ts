@@ -1,0 +1,128 @@
+// The data caching service (paper §5.1) as a MirrorService: bulk downloads
+// cached on the server and fetched by the phone when the user chooses, and
+// bulk uploads sent from the mirror to every recipient as if from the phone.
+// It listens to replayed cache-app inputs; the runtime calls fetchCached when
+// the phone asks for a cached file. Runtimes must report send/fetch results
+// after the port call returned (never from inside it).
+import { assert } from "../../core/assert.ts";
+import type { Result } from "../../core/errors.ts";
+import type { NetworkInput } from "../../platform/inputs.ts";
+import type { DeliveryResult, FetchResult, MirrorService, ReplayedInputEvent, ServicePorts } from "../api.ts";
+import { BulkDownloads } from "./bulk-download.ts";
+import { BulkUploads, type UploadJob } from "./bulk-upload.ts";
+import { parseDownloadAction, parseUploadAction } from "./cache-actions.ts";
+import { type CacheEntry, CacheStore, type CacheStoreStats } from "./cache-store.ts";
+import { textNotice } from "./notices.ts";
+import { type CachingPolicy, defaultCachingPolicy } from "./settings.ts";
+
+export interface CachingStats {
+  cache: CacheStoreStats;
+  downloadsInFlight: number;
+  /** Upload actions whose replay was seen twice and not sent again. */
+  duplicateReplays: number;
+  /** Malformed cache-app inputs the phone sent (reported to it, not acted on). */
+  rejectedInputs: number;
+}
+
+export class CachingService implements MirrorService {
+  readonly name = "caching";
+  private readonly store: CacheStore;
+  private readonly downloads: BulkDownloads;
+  private readonly uploads: BulkUploads;
+  private rejected = 0;
+
+  constructor(
+    private readonly ports: ServicePorts,
+    readonly policy: CachingPolicy = defaultCachingPolicy,
+  ) {
+    assert(policy.retentionMs > 0, "retention must be positive");
+    assert(policy.uploadRetriesMax >= 0, "negative retry count");
+    this.store = new CacheStore(ports.sha256);
+    this.downloads = new BulkDownloads(this.name, ports, this.store, policy);
+    this.uploads = new BulkUploads(this.name, ports, policy);
+  }
+
+  onReplayedInput(event: ReplayedInputEvent): void {
+    const upload = parseUploadAction(event.input);
+    if (upload !== undefined) {
+      const started = upload.ok
+        ? this.uploads.start(event.deviceId, event.input, upload.value, event.storage)
+        : upload;
+      if (!started.ok) this.reject(event.deviceId, `upload (input ${event.input.seq})`, started);
+      return;
+    }
+    const download = parseDownloadAction(event.input);
+    if (download !== undefined) {
+      const requested = download.ok
+        ? this.downloads.request(event.deviceId, download.value.url, event.nowMs)
+        : download;
+      if (!requested.ok) this.reject(event.deviceId, `download (input ${event.input.seq})`, requested);
+    }
+  }
+
+  onDeliveryResult(deliveryId: string, result: DeliveryResult, nowMs: number): void {
+    this.uploads.onDeliveryResult(deliveryId, result, nowMs);
+  }
+
+  onFetchResult(fetchId: string, result: FetchResult, nowMs: number): void {
+    this.downloads.onFetchResult(fetchId, result, nowMs);
+  }
+
+  tick(nowMs: number): void {
+    this.store.expire(nowMs);
+    this.downloads.tick(nowMs);
+    this.uploads.tick(nowMs);
+  }
+
+  nextDueMs(): number | undefined {
+    const times = [this.store.nextExpiryMs(), this.downloads.nextDueMs(), this.uploads.nextDueMs()];
+    let due: number | undefined;
+    for (const t of times) if (t !== undefined && (due === undefined || t < due)) due = t;
+    return due;
+  }
+
+  /** Asks the server to cache a URL for a device (also reachable via a replayed download action). */
+  requestDownload(deviceId: string, url: string, nowMs: number): Result<string> {
+    return this.downloads.request(deviceId, url, nowMs);
+  }
+
+  /** A sender pushed a bulk file to the device: cache it and notify the phone. */
+  offerInbound(deviceId: string, file: { from: string; name: string; payload: Uint8Array }, nowMs: number) {
+    return this.downloads.offerInbound(deviceId, file, nowMs);
+  }
+
+  /** The phone fetches a cached file: returns the recorded network input to deliver to it. */
+  fetchCached(deviceId: string, cacheId: string, nowMs: number): Result<NetworkInput> {
+    return this.downloads.fetchCached(deviceId, cacheId, nowMs);
+  }
+
+  cachedFiles(deviceId: string): CacheEntry[] {
+    return this.store.entries(deviceId);
+  }
+
+  pendingUploads(deviceId: string): UploadJob[] {
+    return this.uploads.jobsOf(deviceId);
+  }
+
+  retryFailedUpload(jobId: string): Result<number> {
+    return this.uploads.retryFailed(jobId);
+  }
+
+  stats(): CachingStats {
+    return {
+      cache: this.store.stats(),
+      downloadsInFlight: this.downloads.inFlight(),
+      duplicateReplays: this.uploads.duplicateReplays(),
+      rejectedInputs: this.rejected,
+    };
+  }
+
+  private reject(deviceId: string, what: string, result: Result<unknown>): void {
+    assert(!result.ok, "rejecting a success");
+    this.rejected++;
+    this.ports.notices.queueNotice(
+      deviceId,
+      textNotice(`${what} refused: ${result.error.code}: ${result.error.message}`),
+    );
+  }
+}

@@ -1,0 +1,91 @@
+// An in-memory outside world for the caching service: recipients that receive
+// what the Outbox sends (and can be made unreachable), and a web of URLs the
+// Fetcher reads. Sans-IO and deterministic, so the simulator and the tests
+// use it directly: sends and fetches queue up, and `flush` completes them and
+// reports each outcome to the ServiceHost (never from inside the port call).
+import { assert } from "../../core/assert.ts";
+import { ErrorCodes, fail, ok } from "../../core/errors.ts";
+import type { Fetcher, FetchRequest, OutboundMessage, Outbox } from "../api.ts";
+import type { ServiceHost } from "../service-host.ts";
+
+export interface ReceivedFile {
+  from: string;
+  name: string;
+  payload: Uint8Array;
+  atMs: number;
+}
+
+export class MemoryWorld implements Outbox, Fetcher {
+  private readonly inboxes = new Map<string, ReceivedFile[]>();
+  private readonly unreachable = new Set<string>();
+  private readonly pages = new Map<string, Uint8Array>();
+  private sends: OutboundMessage[] = [];
+  private fetches: FetchRequest[] = [];
+  sendAttempts = 0;
+  sentPayloadBytes = 0;
+
+  addRecipient(address: string): void {
+    if (!this.inboxes.has(address)) this.inboxes.set(address, []);
+  }
+
+  setReachable(address: string, reachable: boolean): void {
+    if (reachable) this.unreachable.delete(address);
+    else this.unreachable.add(address);
+  }
+
+  publish(url: string, payload: Uint8Array): void {
+    this.pages.set(url, payload);
+  }
+
+  inbox(address: string): readonly ReceivedFile[] {
+    return this.inboxes.get(address) ?? [];
+  }
+
+  send(message: OutboundMessage): void {
+    this.sends.push(message);
+  }
+
+  fetch(request: FetchRequest): void {
+    this.fetches.push(request);
+  }
+
+  pending(): number {
+    return this.sends.length + this.fetches.length;
+  }
+
+  /** Completes every queued send and fetch and reports the outcomes to the host. */
+  flush(host: ServiceHost, nowMs: number): void {
+    const sends = this.sends;
+    const fetches = this.fetches;
+    this.sends = [];
+    this.fetches = [];
+    for (const message of sends) host.deliveryResult(message.deliveryId, this.deliver(message, nowMs), nowMs);
+    for (const request of fetches) host.fetchResult(request.fetchId, this.read(request), nowMs);
+  }
+
+  private deliver(message: OutboundMessage, nowMs: number) {
+    this.sendAttempts++;
+    const inbox = this.inboxes.get(message.to);
+    if (inbox === undefined || this.unreachable.has(message.to)) {
+      return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${message.to}: unreachable`);
+    }
+    this.sentPayloadBytes += message.payload.length;
+    inbox.push({
+      from: message.fromDeviceId,
+      name: message.name,
+      payload: message.payload.slice(),
+      atMs: nowMs,
+    });
+    return ok(undefined);
+  }
+
+  private read(request: FetchRequest) {
+    const payload = this.pages.get(request.url);
+    if (payload === undefined) return fail(ErrorCodes.UNAVAILABLE, `Cannot fetch ${request.url}: not found`);
+    if (payload.length > request.bytesMax) {
+      return fail(ErrorCodes.PAYLOAD_TOO_LARGE, `Cannot fetch ${request.url}: ${payload.length} bytes`);
+    }
+    assert(payload.length <= request.bytesMax, "fetch bound");
+    return ok({ payload: payload.slice() });
+  }
+}

@@ -1,0 +1,20 @@
+// Services on the mirror server (paper §5): the service API and host, and the
+// caching service. The antivirus service lives in ./antivirus.
+export type {
+  DeliveryResult,
+  FetchedBody,
+  Fetcher,
+  FetchRequest,
+  FetchResult,
+  MirrorService,
+  MirrorStorageView,
+  NetworkDelivery,
+  NetworkInputEvent,
+  NoticeSink,
+  OutboundMessage,
+  Outbox,
+  ReplayedInputEvent,
+  ServicePorts,
+} from "./api.ts";
+export * from "./caching/index.ts";
+export { type OutboxStats, ServiceHost } from "./service-host.ts";
