@@ -1,0 +1,72 @@
+// Group commit for the live server's durable ingest (issue 5: "batch many
+// devices' inputs per transaction"). Frames that arrive in the same event-loop
+// turn are applied inside ONE SQLite transaction; their replies (acks) are
+// released only after that transaction committed, so an ack always means
+// durable, and one fsync covers many phones.
+import { assert } from "../core/assert.ts";
+import type { Db } from "./sqlite-db.ts";
+
+export interface CommitWork {
+  /** Runs inside the transaction; writes through the store. Must not await. */
+  apply(): void;
+  /** Runs after the commit (send acks). */
+  committed(): void;
+}
+
+/** Frames per transaction: large enough to amortize the fsync, small enough to keep acks prompt. */
+export const groupCommitWorkMax = 4096;
+
+export class GroupCommitter {
+  private readonly db: Db;
+  private queue: CommitWork[] = [];
+  private scheduled = false;
+  private readonly onError: (error: unknown) => void;
+  transactions = 0;
+  works = 0;
+
+  constructor(db: Db, onError: (error: unknown) => void) {
+    this.db = db;
+    this.onError = onError;
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  enqueue(work: CommitWork): void {
+    this.queue.push(work);
+    if (this.queue.length >= groupCommitWorkMax) {
+      this.flush();
+      return;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /**
+   * Applies every queued work in one transaction, then releases replies. A
+   * failed commit is fatal: in-memory core state would be ahead of the disk,
+   * so the server must stop and restore from the store.
+   */
+  flush(): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    assert(batch.length <= groupCommitWorkMax, "group commit overflow");
+    try {
+      this.db.transaction(() => {
+        for (const work of batch) work.apply();
+      })();
+    } catch (error) {
+      this.onError(error);
+      return;
+    }
+    this.transactions += 1;
+    this.works += batch.length;
+    for (const work of batch) work.committed();
+    assert(this.works >= batch.length, "work counter overflow");
+  }
+}

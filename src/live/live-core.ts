@@ -1,0 +1,54 @@
+// What the live runtime needs from the sans-IO core (src/sync, src/mirror):
+// the narrow surface the server's sockets, proxy, timers and HTTP API drive.
+// core-adapter.ts implements it with the core's SyncServer, TrafficMonitor and
+// MirrorServer over the SQLite MirrorStore; nothing here re-implements them.
+import type { Result } from "../core/errors.ts";
+import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { NetworkInput } from "../platform/inputs.ts";
+import type { MirrorFile, MirrorView } from "./http-app.ts";
+
+export type FrameBody = Frame["body"];
+
+export interface Outbound {
+  deviceId: string;
+  body: FrameBody;
+}
+
+export interface CoreCounters {
+  eventsIngestedTotal: number;
+  batchesIngestedTotal: number;
+  divergencesTotal: number;
+  repairsTotal: number;
+  networkInputsTotal: number;
+  /** Lags (ms) of inputs replayed since the last call (drained). */
+  drainLagsMs(): number[];
+}
+
+export interface LiveCore {
+  /** An authenticated phone connected: its Welcome values. */
+  connect(
+    deviceId: string,
+    model: string,
+    nowMs: number,
+  ): Result<{ ackedSeq: number; syncIntervalMs: number }>;
+  disconnect(deviceId: string): void;
+  /**
+   * A frame from an authenticated phone (batch, repair response, power-off).
+   * Runs inside a store transaction; returns the frames for the phone
+   * (ack, error, repair request), sent only after the commit.
+   */
+  receive(deviceId: string, frame: Frame, nowMs: number): FrameBody[];
+  /** Replays what is due; runs inside a store transaction. */
+  tick(nowMs: number): Outbound[];
+  /** When tick() next has work, or undefined. */
+  nextDueMs(): number | undefined;
+  /** Traffic Monitor: record a network input (inside a transaction). */
+  recordNetwork(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
+  recordedNetwork(deviceId: string, index: number): NetworkInput | undefined;
+  mirrors(): MirrorView[];
+  mirror(deviceId: string): MirrorView | undefined;
+  files(deviceId: string): Result<MirrorFile[]>;
+  readFile(deviceId: string, path: string): Result<Uint8Array>;
+  control(deviceId: string, action: "start" | "stop" | "save", nowMs: number): Result<MirrorView>;
+  counters: CoreCounters;
+}

@@ -1,0 +1,222 @@
+// The `mirrorcell serve` process (issue 5): one process hosting the
+// Syn-Server, Traffic Monitor and mirrors (through LiveCore), with the HTTP
+// API, the WebSocket sync endpoint, the forward proxy, replay timers, durable
+// state in SQLite + blob files, and a clean shutdown.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { assert } from "../core/assert.ts";
+import { toHex } from "../core/bytes.ts";
+import type { Clock, Sha256 } from "../core/ports.ts";
+import { loadOrCreateAdminToken, parseDeviceKey, tokenMatches } from "./auth.ts";
+import { BlobFiles } from "./blob-files.ts";
+import { GroupCommitter } from "./group-commit.ts";
+import { buildApp } from "./http-app.ts";
+import type { LiveCore } from "./live-core.ts";
+import { LagHistogram, type LiveMetricsSnapshot } from "./metrics.ts";
+import { type Db, deviceKey, openDatabase } from "./sqlite-db.ts";
+import { SyncEndpoint, syncPath } from "./sync-endpoint.ts";
+import type { FrameCodec } from "./sync-session.ts";
+import { createTrafficProxy } from "./traffic-proxy.ts";
+
+export interface CoreFactoryDeps {
+  db: Db;
+  blobs: BlobFiles;
+  sha256: Sha256;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface LiveServerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Forward proxy port (Traffic Monitor); undefined = no proxy, 0 = any. */
+  proxyPort?: number;
+  adminToken?: string;
+  synchronousFull?: boolean;
+  clock: Clock;
+  sha256: Sha256;
+  log: Logger;
+  codec: FrameCodec;
+  makeCore(deps: CoreFactoryDeps): LiveCore;
+}
+
+export interface LiveServer {
+  httpUrl: string;
+  syncUrl: string;
+  proxyUrl: string | undefined;
+  adminToken: string;
+  adminTokenCreated: boolean;
+  core: LiveCore;
+  db: Db;
+  committer: GroupCommitter;
+  endpoint: SyncEndpoint;
+  close(): Promise<void>;
+}
+
+/** Longest sleep of the replay timer, so a missed wake-up is bounded. */
+const replayTimerMsMax = 250;
+
+export async function startLiveServer(options: LiveServerOptions): Promise<LiveServer> {
+  const { log, clock } = options;
+  const db = openDatabase(options.dataDir, { synchronousFull: options.synchronousFull ?? true });
+  const blobs = new BlobFiles(`${options.dataDir}/blobs`, options.sha256);
+  const admin = loadOrCreateAdminToken(options.dataDir, options.adminToken);
+  let core: LiveCore;
+  try {
+    core = options.makeCore({ db, blobs, sha256: options.sha256, clock, log });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const fatal = (error: unknown) => {
+    log.fatal({ err: error }, "durable write failed; stopping so the store stays the truth");
+    process.exit(70);
+  };
+  const committer = new GroupCommitter(db, fatal);
+  const stats = { framesRejected: 0, authFailures: 0, startedMs: clock.nowMs() };
+  const lag = new LagHistogram();
+  const endpoint = new SyncEndpoint({
+    core,
+    committer,
+    codec: options.codec,
+    clock,
+    deviceKey: (id) => deviceKey(db, id),
+    onRejected: (code, message) => {
+      stats.framesRejected += 1;
+      if (code === "E_AUTH_FAILED" || code === "E_AUTH_REQUIRED") stats.authFailures += 1;
+      log.warn({ code }, message);
+    },
+  });
+  const metrics = (): LiveMetricsSnapshot => {
+    for (const ms of core.counters.drainLagsMs()) lag.observe(ms);
+    const views = core.mirrors();
+    return {
+      ...core.counters,
+      framesRejectedTotal: stats.framesRejected,
+      authFailuresTotal: stats.authFailures,
+      phonesConnected: endpoint.connectedPhones,
+      mirrorsTotal: views.length,
+      mirrorsRunning: views.filter((v) => v.state === "running").length,
+      lag,
+    };
+  };
+  const app = buildApp({
+    adminToken: admin.token,
+    listMirrors: () => core.mirrors(),
+    mirror: (id) => core.mirror(id),
+    files: (id) => core.files(id),
+    readFile: (id, path) => core.readFile(id, path),
+    control: (id, action) => db.transaction(() => core.control(id, action, clock.nowMs()))(),
+    metrics,
+    health: () => ({
+      ok: true,
+      mirrors: core.mirrors().length,
+      phonesConnected: endpoint.connectedPhones,
+      uptimeMs: clock.nowMs() - stats.startedMs,
+    }),
+  });
+  app.server.on("upgrade", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
+  const replay = startReplayTimer(core, committer, endpoint, clock);
+  const httpUrl = await app.listen({ host: options.host, port: options.port });
+  const proxy = options.proxyPort === undefined ? undefined : await startProxy(options, db, core, log);
+  log.info({ httpUrl, proxy: proxy?.url, mirrors: core.mirrors().length }, "mirror server listening");
+  const close = makeClose({ app, proxy: proxy?.server, endpoint, committer, replay, db, log });
+  return {
+    httpUrl,
+    syncUrl: `${httpUrl.replace(/^http/, "ws")}${syncPath}`,
+    proxyUrl: proxy?.url,
+    adminToken: admin.token,
+    adminTokenCreated: admin.created,
+    core,
+    db,
+    committer,
+    endpoint,
+    close,
+  };
+}
+
+function startReplayTimer(core: LiveCore, committer: GroupCommitter, endpoint: SyncEndpoint, clock: Clock) {
+  const state = { timer: undefined as NodeJS.Timeout | undefined, stopped: false };
+  const run = () => {
+    if (state.stopped) return;
+    const nowMs = clock.nowMs();
+    const due = core.nextDueMs();
+    if (due !== undefined && due <= nowMs) {
+      let out: ReturnType<LiveCore["tick"]> = [];
+      committer.enqueue({
+        apply: () => {
+          out = core.tick(nowMs);
+        },
+        committed: () => {
+          for (const o of out) endpoint.sendTo(o.deviceId, o.body);
+        },
+      });
+    }
+    const next = core.nextDueMs();
+    const waitMs =
+      next === undefined ? replayTimerMsMax : Math.min(replayTimerMsMax, Math.max(1, next - nowMs));
+    state.timer = setTimeout(run, waitMs);
+  };
+  state.timer = setTimeout(run, 1);
+  return {
+    stop() {
+      state.stopped = true;
+      if (state.timer !== undefined) clearTimeout(state.timer);
+    },
+  };
+}
+
+async function startProxy(options: LiveServerOptions, db: Db, core: LiveCore, log: Logger) {
+  assert(options.proxyPort !== undefined, "proxy port");
+  const server = createTrafficProxy({
+    clock: options.clock,
+    authenticate: (deviceId, keyHex) => {
+      const key = deviceKey(db, deviceId);
+      if (key === undefined) return false;
+      try {
+        return tokenMatches(toHex(key), toHex(parseDeviceKey(keyHex)));
+      } catch {
+        return false;
+      }
+    },
+    record: (deviceId, input) => db.transaction(() => core.recordNetwork(deviceId, input))(),
+    recorded: (deviceId, index) => core.recordedNetwork(deviceId, index),
+    onError: (error) => log.error({ err: error }, "proxy failure"),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.proxyPort, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { server, url: `http://${options.host}:${port}` };
+}
+
+interface CloseParts {
+  app: FastifyInstance;
+  proxy: Server | undefined;
+  endpoint: SyncEndpoint;
+  committer: GroupCommitter;
+  replay: { stop(): void };
+  db: Db;
+  log: Logger;
+}
+
+function makeClose(parts: CloseParts): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= (async () => {
+      parts.replay.stop();
+      parts.endpoint.close();
+      parts.proxy?.closeAllConnections();
+      parts.proxy?.close();
+      await parts.app.close();
+      parts.committer.flush();
+      parts.db.close();
+      parts.log.info("mirror server stopped");
+    })();
+    return closing;
+  };
+}

@@ -1,0 +1,169 @@
+// The WebSocket sync endpoint of the live server (issue 5): protobuf Frames
+// over ws, a frame size limit, authentication per connection (sync-session),
+// group-committed ingest (an ack leaves only after its inputs are durable),
+// and backpressure: a socket stops being read while the commit queue or its
+// own send buffer is full.
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import { assert } from "../core/assert.ts";
+import type { ErrorCode } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Clock } from "../core/ports.ts";
+import { newNonce } from "./auth.ts";
+import type { GroupCommitter } from "./group-commit.ts";
+import type { FrameBody, LiveCore } from "./live-core.ts";
+import { closePolicy, type FrameCodec, SyncSession } from "./sync-session.ts";
+
+export const syncPath = "/sync";
+/** Socket send buffer above which we stop reading that phone. */
+export const socketBufferBytesHigh = 4 * 1024 * 1024;
+/** How often paused sockets are re-checked. */
+const resumeCheckMs = 20;
+
+export interface SyncEndpointDeps {
+  core: LiveCore;
+  committer: GroupCommitter;
+  codec: FrameCodec;
+  clock: Clock;
+  deviceKey(deviceId: string): Uint8Array | undefined;
+  onRejected(code: ErrorCode, message: string): void;
+}
+
+interface Connection {
+  ws: WebSocket;
+  session: SyncSession;
+}
+
+export class SyncEndpoint {
+  private readonly deps: SyncEndpointDeps;
+  private readonly wss: WebSocketServer;
+  private readonly byDevice = new Map<string, Connection>();
+  private readonly all = new Set<Connection>();
+  private readonly resumeTimer: NodeJS.Timeout;
+
+  constructor(deps: SyncEndpointDeps) {
+    this.deps = deps;
+    // Twice the frame cap so an oversized frame still gets a clear Error frame
+    // from the decoder; beyond that ws closes with 1009.
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.frameBytesMax * 2,
+      perMessageDeflate: false,
+    });
+    this.resumeTimer = setInterval(() => this.resumeIdle(), resumeCheckMs);
+    this.resumeTimer.unref();
+  }
+
+  get connectedPhones(): number {
+    return this.byDevice.size;
+  }
+
+  isConnected(deviceId: string): boolean {
+    return this.byDevice.has(deviceId);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (new URL(req.url ?? "/", "http://x").pathname !== syncPath) {
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  /** Sends a frame to a device if it is connected (replies from replay). */
+  sendTo(deviceId: string, body: FrameBody): void {
+    const conn = this.byDevice.get(deviceId);
+    if (conn === undefined) return;
+    conn.session.sendFrame(body);
+  }
+
+  close(): void {
+    clearInterval(this.resumeTimer);
+    for (const conn of this.all) conn.ws.terminate();
+    this.wss.close();
+  }
+
+  private accept(ws: WebSocket): void {
+    const conn: Connection = { ws, session: undefined as unknown as SyncSession };
+    conn.session = new SyncSession({
+      codec: this.deps.codec,
+      deviceKey: (id) => this.deps.deviceKey(id),
+      newNonce,
+      authenticated: (session, model) => this.onAuthenticated(conn, session.deviceId, model),
+      frame: (session, frame) => this.onFrame(conn, session.deviceId, frame),
+      send: (bytes) => this.sendBytes(conn, bytes),
+      close: (code, reason) => ws.close(code, reason),
+      rejected: (code, message) => this.deps.onRejected(code, message),
+    });
+    this.all.add(conn);
+    ws.on("message", (data: Buffer) => {
+      conn.session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      this.applyBackpressure(conn);
+    });
+    ws.on("error", () => ws.terminate());
+    ws.on("close", () => {
+      this.all.delete(conn);
+      conn.session.state = "closed";
+      if (this.byDevice.get(conn.session.deviceId) === conn) {
+        this.byDevice.delete(conn.session.deviceId);
+        this.deps.core.disconnect(conn.session.deviceId);
+      }
+    });
+  }
+
+  private onAuthenticated(conn: Connection, deviceId: string, model: string) {
+    const previous = this.byDevice.get(deviceId);
+    if (previous !== undefined && previous !== conn) {
+      // The newest connection of a device wins (a phone that reconnected
+      // before the server noticed its old socket died).
+      this.byDevice.delete(deviceId);
+      previous.session.closeWith(closePolicy, "replaced by a newer connection");
+    }
+    const welcome = this.deps.core.connect(deviceId, model, this.deps.clock.nowMs());
+    if (!welcome.ok) return welcome;
+    this.byDevice.set(deviceId, conn);
+    return {
+      ok: true as const,
+      value: {
+        ackedSeq: BigInt(welcome.value.ackedSeq),
+        syncIntervalMs: BigInt(welcome.value.syncIntervalMs),
+      },
+    };
+  }
+
+  private onFrame(conn: Connection, deviceId: string, frame: Parameters<LiveCore["receive"]>[1]): void {
+    let replies: FrameBody[] = [];
+    this.deps.committer.enqueue({
+      apply: () => {
+        replies = this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs());
+      },
+      committed: () => {
+        for (const body of replies) {
+          conn.session.sendFrame(body);
+          if (body.case === "error") this.deps.onRejected(body.value.code as ErrorCode, body.value.message);
+        }
+      },
+    });
+  }
+
+  private sendBytes(conn: Connection, bytes: Uint8Array): void {
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    conn.ws.send(bytes);
+  }
+
+  private applyBackpressure(conn: Connection): void {
+    const full =
+      this.deps.committer.pending >= limits.replayQueueBatchesMax ||
+      conn.ws.bufferedAmount >= socketBufferBytesHigh;
+    if (full && !conn.ws.isPaused) conn.ws.pause();
+  }
+
+  private resumeIdle(): void {
+    if (this.deps.committer.pending >= limits.replayQueueBatchesMax) return;
+    for (const conn of this.all) {
+      if (conn.ws.isPaused && conn.ws.bufferedAmount < socketBufferBytesHigh / 2) conn.ws.resume();
+    }
+    assert(this.byDevice.size <= this.all.size, "more devices than connections");
+  }
+}
