@@ -128,7 +128,7 @@ function bulkEnergy(
     uplinkBytes: t.direction === "up" ? t.sizeBytes : 0,
     downlinkBytes: t.direction === "down" ? t.sizeBytes : 0,
   };
-  const energy = radioEnergy(withRate(profile, t), [tx], 0);
+  const energy = radioEnergy(withRate(profile, t), [tx], "until-idle");
   const standbyEnergyJ = (capacity.standbyPowerMw / 1000) * (energy.horizonMs / 1000);
   return { energy, standbyEnergyJ };
 }
@@ -149,7 +149,7 @@ export function bulkTransferBattery(model: BatteryModel, transfer: BulkTransfer)
 export function singleExchangeBatteryPct(model: BatteryModel, network: NetworkKind): number {
   const { uplinkBytesPerBatch, downlinkBytesPerBatch } = model.traffic;
   const tx = { atMs: 0, uplinkBytes: uplinkBytesPerBatch, downlinkBytes: downlinkBytesPerBatch };
-  return pctOf(model, radioEnergy(model.radios[network], [tx], 0).energyJ);
+  return pctOf(model, radioEnergy(model.radios[network], [tx], "until-idle").energyJ);
 }
 
 export interface CalibrationOptions {

@@ -63,6 +63,10 @@ function decay(p: RadioProfile, walk: Walk, untilMs: number): void {
   walk.cursorMs = untilMs;
 }
 
+function tailsFrom(p: RadioProfile, state: "fach" | "dch"): number {
+  return state === "dch" ? p.dchTailMs + p.fachTailMs : p.fachTailMs;
+}
+
 function durationMs(bytes: number, kbps: number): number {
   return (bytes * 8) / kbps;
 }
@@ -96,16 +100,17 @@ function send(p: RadioProfile, walk: Walk, tx: Transmission): void {
 
 /**
  * Radio energy (above IDLE) of `transmissions`, which must be sorted by time,
- * from 0 to horizonMs (extended if the last transfer ends later). A
- * transmission that arrives while the radio is busy waits for it.
+ * from 0 to horizonMs (extended if the last transfer ends later), or until the
+ * radio is IDLE again. A transmission that arrives while the radio is busy
+ * waits for it.
  */
 export function radioEnergy(
   profile: RadioProfile,
   transmissions: Iterable<Transmission>,
-  horizonMs: number,
+  horizonMs: number | "until-idle",
 ): RadioEnergy {
   validateRadioProfile(profile);
-  assert(Number.isFinite(horizonMs) && horizonMs >= 0, `horizon must be non-negative: ${horizonMs}`);
+  assert(horizonMs === "until-idle" || horizonMs >= 0, `horizon must be non-negative: ${horizonMs}`);
   const walk: Walk = {
     state: "idle",
     cursorMs: 0,
@@ -127,7 +132,9 @@ export function radioEnergy(
     decay(profile, walk, Math.max(tx.atMs, walk.cursorMs));
     send(profile, walk, tx);
   }
-  const endMs = Math.max(horizonMs, walk.cursorMs);
+  const idleAtMs =
+    walk.state === "idle" ? walk.cursorMs : walk.inactiveSinceMs + tailsFrom(profile, walk.state);
+  const endMs = horizonMs === "until-idle" ? idleAtMs : Math.max(horizonMs, walk.cursorMs);
   decay(profile, walk, endMs);
   return {
     energyJ: walk.energyMj / 1000,
