@@ -75,6 +75,11 @@ export const limits = {
   modelTransmissionsMax: 10_000_000,
   modelIntervalCandidatesMax: 100_000,
   reportSweepPointsMax: 512,
+  // platform apps (volatile UI state and app content)
+  uiDraftCharsMax: 16 * 1024,
+  uiAttachmentsMax: 16,
+  uiScreenCoordinateMax: 4095,
+  packageEntriesMax: 4096,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
