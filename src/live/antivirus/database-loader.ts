@@ -1,0 +1,102 @@
+// Loads ClamAV database files for the live runtime (paper §5.2) and keeps a
+// compiled copy on disk keyed by the databases' content hash, so the next
+// load of an unchanged database skips parsing and index building.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, join } from "node:path";
+import { assert } from "../../core/assert.ts";
+import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
+import {
+  compileDatabase,
+  deserializeEngine,
+  type ParsedDatabase,
+  parseDatabaseText,
+  type ScanEngine,
+  type SkippedLine,
+  serializeEngine,
+} from "../../services/antivirus/index.ts";
+
+export interface LoadedDatabase {
+  engine: ScanEngine;
+  skipped: SkippedLine[];
+  fromCache: boolean;
+  /** The compiled engine as bytes: what worker threads load. */
+  compiled: Uint8Array;
+}
+
+export interface LoadOptions {
+  /** Directory for compiled databases; false disables the cache. */
+  cacheDir?: string | false;
+}
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
+  return join(base, "mirrorcell", "antivirus");
+}
+
+function readAll(paths: readonly string[]): { name: string; bytes: Buffer }[] {
+  return paths.map((path) => {
+    try {
+      return { name: basename(path), bytes: readFileSync(path) };
+    } catch (error) {
+      throw new MirrorcellError(ErrorCodes.IO_FAILED, `cannot read database ${path}: ${(error as Error).message}`);
+    }
+  });
+}
+
+/** The database version: a hash over file names and contents (and the cache format). */
+function versionOf(files: { name: string; bytes: Buffer }[]): string {
+  const hash = createHash("sha256").update("mirrorcell-av-2\n");
+  for (const f of files) hash.update(`${f.name}\n${f.bytes.length}\n`).update(f.bytes);
+  return hash.digest("hex");
+}
+
+function tryCache(path: string): { engine: ScanEngine; skipped: SkippedLine[]; compiled: Uint8Array } | undefined {
+  try {
+    const compiled = readFileSync(path);
+    const skipped = JSON.parse(readFileSync(`${path}.skipped.json`, "utf8")) as SkippedLine[];
+    const engine = deserializeEngine(compiled);
+    return engine.ok ? { engine: engine.value, skipped, compiled } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(path: string, compiled: Uint8Array, skipped: SkippedLine[]): void {
+  try {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(`${path}.skipped.json`, JSON.stringify(skipped));
+    writeFileSync(tmp, compiled);
+    renameSync(tmp, path);
+  } catch {
+    // A cache that cannot be written only costs the next load its speed.
+  }
+}
+
+export function loadDatabases(paths: readonly string[], options: LoadOptions = {}): LoadedDatabase {
+  if (paths.length === 0) throw new MirrorcellError(ErrorCodes.USAGE, "no database given (--db FILE)");
+  const files = readAll(paths);
+  const version = versionOf(files);
+  const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+  const cachePath = cacheDir === false ? undefined : join(cacheDir, `${version}.mcdb`);
+  const cached = cachePath === undefined ? undefined : tryCache(cachePath);
+  if (cached !== undefined) {
+    assert(cached.engine.version === version, "cache file matches its key");
+    return { ...cached, fromCache: true };
+  }
+  let parsed: ParsedDatabase = { body: [], bodySources: [], hash: [], skipped: [] };
+  for (const file of files) {
+    const result = parseDatabaseText(file.name, file.bytes.toString("latin1"), parsed);
+    if (!result.ok) throw result.error;
+    parsed = result.value;
+  }
+  const engine = compileDatabase(parsed, version);
+  if (!engine.ok) throw engine.error;
+  const compiled = serializeEngine(engine.value);
+  if (cacheDir !== false && cachePath !== undefined) {
+    mkdirSync(cacheDir, { recursive: true });
+    writeCache(cachePath, compiled, parsed.skipped);
+  }
+  return { engine: engine.value, skipped: parsed.skipped, fromCache: false, compiled };
+}

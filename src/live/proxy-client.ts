@@ -1,0 +1,112 @@
+// The phone's side of the Traffic Monitor proxy: fetches a URL through the
+// mirror server's forward proxy, authenticated with the device key, and
+// returns the network input the server recorded (with its index).
+import { request } from "node:http";
+import { fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { AppName, NetworkInput } from "../platform/inputs.ts";
+import {
+  basicProxyAuth,
+  headerApp,
+  headerArgs,
+  headerIndex,
+  headerKind,
+  headerTime,
+  isAppName,
+  parseArgsHeader,
+  proxySelfHost,
+} from "./proxy-headers.ts";
+
+export interface ProxyClientOptions {
+  proxyUrl: string;
+  deviceId: string;
+  keyHex: string;
+}
+
+export interface FetchLabel {
+  app: AppName;
+  kind: string;
+  args: readonly string[];
+}
+
+const proxyTimeoutMs = 30_000;
+
+/** Fetches `url` through the proxy, labelled with the app input it is. */
+export function fetchThroughProxy(
+  opts: ProxyClientOptions,
+  url: string,
+  label: FetchLabel,
+): Promise<Result<NetworkInput>> {
+  return proxyGet(opts, url, {
+    [headerApp]: label.app,
+    [headerKind]: label.kind,
+    [headerArgs]: JSON.stringify(label.args),
+  });
+}
+
+/** Asks the proxy to deliver again a network input it recorded (lost response). */
+export function redeliverThroughProxy(
+  opts: ProxyClientOptions,
+  index: number,
+): Promise<Result<NetworkInput>> {
+  return proxyGet(opts, `http://${proxySelfHost}/network/${index}`, {});
+}
+
+function proxyGet(
+  opts: ProxyClientOptions,
+  url: string,
+  headers: Record<string, string>,
+): Promise<Result<NetworkInput>> {
+  const proxy = new URL(opts.proxyUrl);
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: proxy.hostname,
+        port: proxy.port,
+        method: "GET",
+        path: url,
+        timeout: proxyTimeoutMs,
+        headers: {
+          ...headers,
+          host: new URL(url).host,
+          "proxy-authorization": basicProxyAuth(opts.deviceId, opts.keyHex),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limits.networkPayloadBytesMax) res.destroy(new Error("payload too large"));
+          else chunks.push(chunk);
+        });
+        res.on("end", () => resolve(toNetworkInput(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+        res.on("error", (error) => resolve(fail("E_UNAVAILABLE", `Proxy response failed: ${error.message}`)));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("proxy timed out")));
+    req.on("error", (error) => resolve(fail("E_UNAVAILABLE", `Cannot reach the proxy: ${error.message}`)));
+    req.end();
+  });
+}
+
+function toNetworkInput(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: Buffer,
+): Result<NetworkInput> {
+  if (status !== 200)
+    return fail("E_UNAVAILABLE", `Proxy answered ${status}: ${body.toString("utf8").trim()}`);
+  const index = Number(headers[headerIndex]);
+  const timeMs = Number(headers[headerTime]);
+  const app = headers[headerApp];
+  const kind = headers[headerKind];
+  const args = parseArgsHeader(headers[headerArgs] as string | undefined);
+  if (!Number.isSafeInteger(index) || index < 1 || !Number.isSafeInteger(timeMs) || !isAppName(app)) {
+    return fail("E_HTTP_MALFORMED", "Proxy response lacks the network input headers");
+  }
+  if (typeof kind !== "string" || args === undefined)
+    return fail("E_HTTP_MALFORMED", "Proxy response has bad labels");
+  const payload = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  return ok({ index, timeMs, app, kind, args, payload });
+}
