@@ -71,6 +71,9 @@ export const limits = {
   archiveEntriesMax: 100_000,
   archiveEntryBytesMax: 256 * 1024 * 1024,
   scanChunkBytes: 1024 * 1024,
+  scanFileBytesMax: 100 * 1024 * 1024,
+  verdictCacheEntriesMax: 1_000_000,
+  scanWorkersMax: 64,
   // feasibility models and report
   modelTransmissionsMax: 10_000_000,
   modelIntervalCandidatesMax: 100_000,

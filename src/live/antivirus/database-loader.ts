@@ -35,10 +35,16 @@ export function defaultCacheDir(): string {
   return join(base, "mirrorcell", "antivirus");
 }
 
-function readAll(paths: readonly string[]): { name: string; bytes: Buffer }[] {
+interface DatabaseFile {
+  path: string;
+  name: string;
+  bytes: Buffer;
+}
+
+function readAll(paths: readonly string[]): DatabaseFile[] {
   return paths.map((path) => {
     try {
-      return { name: basename(path), bytes: readFileSync(path) };
+      return { path, name: basename(path), bytes: readFileSync(path) };
     } catch (error) {
       throw new MirrorcellError(ErrorCodes.IO_FAILED, `cannot read database ${path}: ${(error as Error).message}`);
     }
@@ -46,7 +52,7 @@ function readAll(paths: readonly string[]): { name: string; bytes: Buffer }[] {
 }
 
 /** The database version: a hash over file names and contents (and the cache format). */
-function versionOf(files: { name: string; bytes: Buffer }[]): string {
+function versionOf(files: readonly DatabaseFile[]): string {
   const hash = createHash("sha256").update("mirrorcell-av-2\n");
   for (const f of files) hash.update(`${f.name}\n${f.bytes.length}\n`).update(f.bytes);
   return hash.digest("hex");
@@ -87,7 +93,7 @@ export function loadDatabases(paths: readonly string[], options: LoadOptions = {
   }
   let parsed: ParsedDatabase = { body: [], bodySources: [], hash: [], skipped: [] };
   for (const file of files) {
-    const result = parseDatabaseText(file.name, file.bytes.toString("latin1"), parsed);
+    const result = parseDatabaseText(file.path, file.bytes.toString("latin1"), parsed);
     if (!result.ok) throw result.error;
     parsed = result.value;
   }

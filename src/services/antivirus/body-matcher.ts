@@ -1,0 +1,169 @@
+// Multi-pattern body matching for thousands of `.ndb` signatures (paper
+// §5.2). Each signature is anchored on its rarest 4 exact bytes (2 when it
+// has no 4-byte run) and found through the gram prefilter in one pass; a hit
+// is confirmed on the spot for single-part signatures and by exact dynamic
+// programming (pattern-verify.ts) for signatures with variable gaps.
+// Signatures are kept as their source text and parsed lazily on a first hit,
+// so loading 100k signatures from the compiled cache costs almost nothing.
+import { assert } from "../../core/assert.ts";
+import { parseOffset } from "./database-parser.ts";
+import { buildGramIndex, type GramIndexArrays, gramAt, scanGrams } from "./gram-index.ts";
+import { parseHexPattern } from "./hex-pattern.ts";
+import { earliestMatchEnd, partMatchesAt, startWindow } from "./pattern-verify.ts";
+import type { BodySignature } from "./signature.ts";
+
+export interface BodyMatcherArrays {
+  names: string[];
+  offsets: string[];
+  hexes: string[];
+  /** Part index and byte offset inside that part of each signature's anchor. */
+  anchorPart: Int32Array;
+  anchorAt: Int32Array;
+  /** 1 when the anchor is 4 bytes (gram index), 0 when 2 bytes (short table). */
+  anchorLong: Uint8Array;
+  grams: GramIndexArrays;
+  shortGrams: Int32Array;
+  shortIds: Int32Array;
+}
+
+/** A body signature that matched: its id (database order) and match end. */
+export interface BodyMatch {
+  id: number;
+  end: number;
+}
+
+const commonBytes = new Set([0x00, 0xff, 0x20, 0x90, 0xcc]);
+
+/** Picks the anchor: the 4-byte exact window with the most distinct, uncommon bytes. */
+function chooseAnchor(sig: BodySignature): { part: number; at: number; length: number } {
+  let best = { part: -1, at: 0, length: 0, score: -1 };
+  for (const [p, part] of sig.pattern.parts.entries()) {
+    let run = 0;
+    for (let i = 0; i < part.masks.length; i++) {
+      run = part.masks[i] === 0xff ? run + 1 : 0;
+      const length = Math.min(run, 4);
+      if (length < 2) continue;
+      const at = i - length + 1;
+      const window = part.values.subarray(at, at + length);
+      const uncommon = window.filter((b) => !commonBytes.has(b)).length;
+      const score = length * 100 + new Set(window).size * 10 + uncommon;
+      if (score > best.score) best = { part: p, at, length, score };
+    }
+  }
+  assert(best.part >= 0, `signature ${sig.name} has no static run`);
+  return best;
+}
+
+export class BodyMatcher {
+  private readonly parsed: (BodySignature | undefined)[];
+
+  private constructor(readonly arrays: BodyMatcherArrays) {
+    this.parsed = new Array(arrays.names.length);
+  }
+
+  static fromArrays(arrays: BodyMatcherArrays): BodyMatcher {
+    assert(arrays.names.length === arrays.hexes.length, "names and hexes in step");
+    assert(arrays.anchorPart.length === arrays.names.length, "one anchor per signature");
+    return new BodyMatcher(arrays);
+  }
+
+  static build(body: readonly BodySignature[], sources: readonly { offset: string; hex: string }[]): BodyMatcher {
+    assert(body.length === sources.length, "one source per signature");
+    const n = body.length;
+    const anchorPart = new Int32Array(n);
+    const anchorAt = new Int32Array(n);
+    const anchorLong = new Uint8Array(n);
+    const longGrams: number[] = [];
+    const longIds: number[] = [];
+    const shortGrams: number[] = [];
+    const shortIds: number[] = [];
+    for (let id = 0; id < n; id++) {
+      const sig = body[id]!;
+      const anchor = chooseAnchor(sig);
+      anchorPart[id] = anchor.part;
+      anchorAt[id] = anchor.at;
+      const values = sig.pattern.parts[anchor.part]!.values;
+      if (anchor.length === 4) {
+        anchorLong[id] = 1;
+        longGrams.push(gramAt(values, anchor.at));
+        longIds.push(id);
+      } else {
+        shortGrams.push((values[anchor.at]! << 8) | values[anchor.at + 1]!);
+        shortIds.push(id);
+      }
+    }
+    const matcher = new BodyMatcher({
+      names: body.map((s) => s.name),
+      offsets: sources.map((s) => s.offset),
+      hexes: sources.map((s) => s.hex),
+      anchorPart,
+      anchorAt,
+      anchorLong,
+      grams: buildGramIndex(Int32Array.from(longGrams), Int32Array.from(longIds)),
+      shortGrams: Int32Array.from(shortGrams),
+      shortIds: Int32Array.from(shortIds),
+    });
+    for (let id = 0; id < n; id++) matcher.parsed[id] = body[id];
+    return matcher;
+  }
+
+  get size(): number {
+    return this.arrays.names.length;
+  }
+
+  name(id: number): string {
+    return this.arrays.names[id]!;
+  }
+
+  signature(id: number): BodySignature {
+    const cached = this.parsed[id];
+    if (cached !== undefined) return cached;
+    const pattern = parseHexPattern(this.arrays.hexes[id]!);
+    const offset = parseOffset(this.arrays.offsets[id]!);
+    assert(pattern.kind === "ok" && offset !== undefined && offset !== "unsupported", "cached signature reparses");
+    const sig = { name: this.arrays.names[id]!, offset, pattern: pattern.pattern };
+    this.parsed[id] = sig;
+    return sig;
+  }
+
+  /** Every matching signature with its earliest match end, sorted by (end, id). */
+  scan(data: Uint8Array): BodyMatch[] {
+    const resolved = new Map<number, number>();
+    const deferred = new Set<number>();
+    const onHit = (id: number, anchorStart: number): void => {
+      if (resolved.has(id) || deferred.has(id)) return;
+      const sig = this.signature(id);
+      if (sig.pattern.parts.length > 1) {
+        deferred.add(id);
+        return;
+      }
+      const part = sig.pattern.parts[0]!;
+      const start = anchorStart - this.arrays.anchorAt[id]!;
+      const window = startWindow(sig.offset, data.length, part.values.length);
+      if (window === undefined || start < window[0] || start > window[1]) return;
+      if (partMatchesAt(part, data, start)) resolved.set(id, start + part.values.length);
+    };
+    scanGrams(this.arrays.grams, data, onHit);
+    if (this.arrays.shortIds.length > 0) this.scanShort(data, onHit);
+    for (const id of deferred) {
+      const sig = this.signature(id);
+      const end = earliestMatchEnd(sig.pattern, sig.offset, data);
+      if (end >= 0) resolved.set(id, end);
+    }
+    const matches = [...resolved].map(([id, end]) => ({ id, end }));
+    return matches.sort((a, b) => a.end - b.end || a.id - b.id);
+  }
+
+  /** Signatures anchored on 2 bytes: rare, so a plain table and a second pass. */
+  private scanShort(data: Uint8Array, onHit: (id: number, anchorStart: number) => void): void {
+    const { shortGrams, shortIds } = this.arrays;
+    const present = new Uint8Array(65536);
+    for (const g of shortGrams) present[g] = 1;
+    let gram = 0;
+    for (let i = 0; i < data.length; i++) {
+      gram = ((gram << 8) | data[i]!) & 0xffff;
+      if (present[gram] === 0 || i < 1) continue;
+      for (let k = 0; k < shortGrams.length; k++) if (shortGrams[k] === gram) onHit(shortIds[k]!, i - 1);
+    }
+  }
+}

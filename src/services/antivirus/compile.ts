@@ -1,0 +1,17 @@
+// Turns parsed signature files into a ScanEngine (paper §5.2).
+import { assert } from "../../core/assert.ts";
+import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
+import { BodyMatcher } from "./body-matcher.ts";
+import type { ParsedDatabase } from "./database-parser.ts";
+import { HashTable } from "./hash-table.ts";
+import { ScanEngine } from "./scan-engine.ts";
+
+export function compileDatabase(parsed: ParsedDatabase, version: string): Result<ScanEngine> {
+  assert(parsed.body.length === parsed.bodySources.length, "one source per body signature");
+  if (parsed.body.length + parsed.hash.length === 0) {
+    return fail(ErrorCodes.DATABASE_EMPTY, "the databases hold no usable signature");
+  }
+  const engine = new ScanEngine(version, BodyMatcher.build(parsed.body, parsed.bodySources), new HashTable(parsed.hash));
+  assert(engine.body.size === parsed.body.length, "every body signature compiled");
+  return ok(engine);
+}

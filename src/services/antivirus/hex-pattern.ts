@@ -1,0 +1,161 @@
+// Parses the hex body of a ClamAV `.ndb` signature into parts and gaps
+// (paper §5.2). Supported: `hh`, `??`, nibbles `h?`/`?h`, `{n}`, `{n-m}`,
+// `{-n}`, `{n-}`, `*`, same-length alternatives `(aa|bb)`. Everything else is
+// reported as unsupported (the caller skips the line and says so) and
+// anything ClamAV itself refuses is malformed.
+import { assert } from "../../core/assert.ts";
+import type { BodyPattern, PartAlternative, SignatureGap, SignaturePart } from "./signature.ts";
+
+export type HexParse =
+  | { kind: "ok"; pattern: BodyPattern }
+  | { kind: "unsupported"; reason: string }
+  | { kind: "malformed"; reason: string };
+
+interface PartBuilder {
+  values: number[];
+  masks: number[];
+  alternatives: PartAlternative[];
+}
+
+const unsupportedOpeners: Readonly<Record<string, string>> = {
+  "[": "byte-range jumps [n-m] are not supported",
+  "!": "negated alternatives !(..) are not supported",
+};
+
+function hexValue(ch: string): number {
+  const v = Number.parseInt(ch, 16);
+  return /^[0-9a-fA-F]$/.test(ch) ? v : -1;
+}
+
+/** One byte token (`hh`, `??`, `h?`, `?h`) → [value, mask], or undefined. */
+function byteToken(hi: string, lo: string): [number, number] | undefined {
+  if (hi === "?" && lo === "?") return [0, 0];
+  if (hi === "?") return hexValue(lo) < 0 ? undefined : [hexValue(lo), 0x0f];
+  if (lo === "?") return hexValue(hi) < 0 ? undefined : [hexValue(hi) << 4, 0xf0];
+  if (hexValue(hi) < 0 || hexValue(lo) < 0) return undefined;
+  return [(hexValue(hi) << 4) | hexValue(lo), 0xff];
+}
+
+function parseGap(body: string): SignatureGap | undefined {
+  const m = /^(\d*)(-?)(\d*)$/.exec(body);
+  if (m === null || (m[1] === "" && m[3] === "")) return undefined;
+  const low = m[1] === "" ? 0 : Number(m[1]);
+  if (m[2] === "") return { min: low, max: low };
+  const high = m[3] === "" ? Number.POSITIVE_INFINITY : Number(m[3]);
+  return high < low ? undefined : { min: low, max: high };
+}
+
+function parseAlternative(body: string): Uint8Array[] | string {
+  const options: Uint8Array[] = [];
+  for (const option of body.split("|")) {
+    if (option.length === 0 || option.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(option)) {
+      return /^[0-9a-fA-F?]+$/.test(option) ? "wildcards inside alternatives are not supported" : "malformed";
+    }
+    const bytes = new Uint8Array(option.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(option.slice(i * 2, i * 2 + 2), 16);
+    options.push(bytes);
+  }
+  if (options.length < 2) return "malformed";
+  if (options.some((o) => o.length !== options[0]!.length)) {
+    return "alternatives of different lengths are not supported";
+  }
+  return options;
+}
+
+/** Longest run of exact (mask 0xff) bytes in a part. */
+export function longestStaticRun(part: SignaturePart): { at: number; length: number } {
+  let best = { at: 0, length: 0 };
+  let runStart = 0;
+  for (let i = 0; i <= part.masks.length; i++) {
+    if (i < part.masks.length && part.masks[i] === 0xff) continue;
+    if (i - runStart > best.length) best = { at: runStart, length: i - runStart };
+    runStart = i + 1;
+  }
+  return best;
+}
+
+function finishPart(builder: PartBuilder): SignaturePart {
+  return {
+    values: Uint8Array.from(builder.values),
+    masks: Uint8Array.from(builder.masks),
+    alternatives: builder.alternatives,
+  };
+}
+
+function validate(pattern: BodyPattern): HexParse {
+  assert(pattern.parts.length === pattern.gaps.length, "one gap per part");
+  for (const [i, part] of pattern.parts.entries()) {
+    if (part.values.length === 0) return { kind: "malformed", reason: `part ${i + 1} is empty` };
+    if (longestStaticRun(part).length < 2) {
+      return { kind: "malformed", reason: `part ${i + 1} has no static run of 2 bytes` };
+    }
+  }
+  const only = pattern.parts[0]!;
+  const allStatic = pattern.parts.length === 1 && only.masks.every((m) => m === 0xff);
+  if (allStatic && only.values.length < 3)
+    return { kind: "malformed", reason: "signature shorter than 3 bytes" };
+  return { kind: "ok", pattern };
+}
+
+export function parseHexPattern(hex: string): HexParse {
+  const parts: SignaturePart[] = [];
+  const gaps: SignatureGap[] = [{ min: 0, max: 0 }];
+  let current: PartBuilder = { values: [], masks: [], alternatives: [] };
+  let i = 0;
+  while (i < hex.length) {
+    const ch = hex[i]!;
+    const unsupported = unsupportedOpeners[ch];
+    if (unsupported !== undefined) return { kind: "unsupported", reason: unsupported };
+    if (ch === "*" || ch === "{") {
+      let gap: SignatureGap | undefined = { min: 0, max: Number.POSITIVE_INFINITY };
+      let next = i + 1;
+      if (ch === "{") {
+        const close = hex.indexOf("}", i);
+        if (close < 0) return { kind: "malformed", reason: `unclosed '{' at ${i}` };
+        gap = parseGap(hex.slice(i + 1, close));
+        if (gap === undefined) return { kind: "malformed", reason: `bad gap '${hex.slice(i, close + 1)}'` };
+        next = close + 1;
+      }
+      if (gap.min === gap.max) {
+        for (let k = 0; k < gap.min; k++) {
+          current.values.push(0);
+          current.masks.push(0);
+        }
+      } else {
+        parts.push(finishPart(current));
+        gaps.push(gap);
+        current = { values: [], masks: [], alternatives: [] };
+      }
+      i = next;
+      continue;
+    }
+    if (ch === "(") {
+      const close = hex.indexOf(")", i);
+      if (close < 0) return { kind: "malformed", reason: `unclosed '(' at ${i}` };
+      const body = hex.slice(i + 1, close);
+      if (body === "B" || body === "L" || body === "W") {
+        return { kind: "unsupported", reason: `boundary anchor (${body}) is not supported` };
+      }
+      const options = parseAlternative(body);
+      if (typeof options === "string") {
+        return options === "malformed"
+          ? { kind: "malformed", reason: `bad alternative '(${body})'` }
+          : { kind: "unsupported", reason: options };
+      }
+      current.alternatives.push({ at: current.values.length, options });
+      for (let k = 0; k < options[0]!.length; k++) {
+        current.values.push(0);
+        current.masks.push(0);
+      }
+      i = close + 1;
+      continue;
+    }
+    const token = i + 1 < hex.length ? byteToken(ch, hex[i + 1]!) : undefined;
+    if (token === undefined) return { kind: "malformed", reason: `bad hex at ${i}` };
+    current.values.push(token[0]);
+    current.masks.push(token[1]);
+    i += 2;
+  }
+  parts.push(finishPart(current));
+  return validate({ parts, gaps });
+}
