@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ok } from "../core/errors.ts";
+import { nodeSha256 } from "../node/sha256.ts";
+import type { MirrorService, OutboundMessage, ServicePorts } from "./api.ts";
+import { ServiceHost } from "./service-host.ts";
+
+function ports(sent: OutboundMessage[]): ServicePorts {
+  return {
+    sha256: nodeSha256,
+    outbox: { send: (m) => sent.push(m) },
+    fetcher: { fetch: () => {} },
+    notices: { queueNotice: () => {} },
+    network: { deliver: (_d, input) => ({ ...input, index: 1 }) },
+  };
+}
+
+class Echo implements MirrorService {
+  results: string[] = [];
+  constructor(
+    readonly name: string,
+    private readonly p: ServicePorts,
+  ) {}
+  sendOne(id: string): void {
+    const payload = new Uint8Array([1, 2, 3]);
+    this.p.outbox.send({
+      deliveryId: id,
+      fromDeviceId: "phone",
+      to: "r",
+      name: "f",
+      payload,
+      sha256: nodeSha256(payload),
+    });
+  }
+  onDeliveryResult(id: string): void {
+    this.results.push(id);
+  }
+}
+
+test("services: host: results go back to the service that sent, strays are counted", () => {
+  const sent: OutboundMessage[] = [];
+  const host = new ServiceHost(ports(sent));
+  const a = host.register((p) => new Echo("a", p));
+  const b = host.register((p) => new Echo("b", p));
+  a.sendOne("a:1");
+  b.sendOne("b:1");
+  host.deliveryResult("b:1", ok(undefined), 0);
+  host.deliveryResult("a:1", ok(undefined), 0);
+  host.deliveryResult("zzz:1", ok(undefined), 0);
+  assert.deepEqual(a.results, ["a:1"]);
+  assert.deepEqual(b.results, ["b:1"]);
+  assert.deepEqual(host.outboxStats(), { messages: 2, payloadBytes: 6, strayResults: 1 });
+  assert.equal(sent.length, 2);
+});
+
+test("services: host: a service cannot send under another service's id or register twice", () => {
+  const host = new ServiceHost(ports([]));
+  const a = host.register((p) => new Echo("a", p));
+  assert.throws(() => a.sendOne("b:1"), /not owned/);
+  assert.throws(() => host.register((p) => new Echo("a", p)), /twice/);
+});
