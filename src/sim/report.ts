@@ -1,0 +1,65 @@
+// The report of one simulation run: the metrics issue 4 asks for, in one
+// JSON object, plus a short human rendering.
+import type { Violation } from "./checker.ts";
+import type { SimulationOptions } from "./options.ts";
+
+export interface SimulationReport {
+  seed: number;
+  phones: number;
+  simulatedSeconds: number;
+  userEvents: number;
+  networkInputs: number;
+  batches: number;
+  uplinkBytes: number;
+  uplinkBytesPerUserEvent: number;
+  downlinkBytes: number;
+  lagMs: { p50: number; p99: number; max: number };
+  divergences: number;
+  repairs: number;
+  invariantViolations: number;
+  violations: Violation[];
+  converged: boolean;
+  convergenceSeconds: number;
+  faults: {
+    enabled: string[];
+    messagesLost: number;
+    messagesDuplicated: number;
+    messagesReordered: number;
+    droppedByPartition: number;
+    partitions: number;
+    crashes: number;
+    powerOffs: number;
+    reconnects: number;
+  };
+  mirrorOutputsSuppressed: number;
+  simEvents: number;
+  options: Omit<SimulationOptions, "faultRates"> & { faultRates?: SimulationOptions["faultRates"] };
+  reproduce: string;
+  wallSeconds: number;
+  simEventsPerWallSecond: number;
+}
+
+/** The report without the two wall-clock figures: identical for identical seeds. */
+export function deterministicPart(
+  report: SimulationReport,
+): Omit<SimulationReport, "wallSeconds" | "simEventsPerWallSecond"> {
+  const { wallSeconds: _w, simEventsPerWallSecond: _r, ...rest } = report;
+  return rest;
+}
+
+export function formatReport(r: SimulationReport): string {
+  const lines = [
+    `simulated: ${r.phones} phones × ${r.simulatedSeconds} s (+${r.convergenceSeconds} s convergence), ${r.simEvents} events in ${r.wallSeconds.toFixed(2)} s wall (${Math.round(r.simEventsPerWallSecond)} events/s)`,
+    `inputs: ${r.userEvents} user, ${r.networkInputs} network, ${r.batches} batches`,
+    `uplink: ${r.uplinkBytes} B (${r.uplinkBytesPerUserEvent.toFixed(2)} B per user event), downlink ${r.downlinkBytes} B`,
+    `lag: p50 ${r.lagMs.p50} ms, p99 ${r.lagMs.p99} ms, max ${r.lagMs.max} ms`,
+    `faults: ${r.faults.enabled.length === 0 ? "none" : r.faults.enabled.join(",")} — lost ${r.faults.messagesLost}, duplicated ${r.faults.messagesDuplicated}, reordered ${r.faults.messagesReordered}, partitions ${r.faults.partitions}, crashes ${r.faults.crashes}, power-offs ${r.faults.powerOffs}`,
+    `divergences: ${r.divergences}, repairs: ${r.repairs}, converged: ${r.converged ? "yes" : "NO"}`,
+    `invariant violations: ${r.invariantViolations}`,
+  ];
+  for (const v of r.violations.slice(0, 10)) {
+    lines.push(`  VIOLATION invariant ${v.invariant} ${v.deviceId} at ${v.atMs} ms: ${v.message}`);
+  }
+  if (r.invariantViolations > 0) lines.push(`reproduce: ${r.reproduce}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,321 @@
+// runSimulation: one seed → one run (TigerBeetle's VOPR is the model). Builds
+// the fleet, schedules workload, sync ticks and faults, runs the bounded
+// safety phase, then the convergence phase with faults off, checks the
+// invariants and returns the report. Wall-clock time is read only for the
+// wallSeconds metric; nothing inside the run depends on it.
+import { performance } from "node:perf_hooks";
+import { assert } from "../core/assert.ts";
+import { MirrorcellError } from "../core/errors.ts";
+import { SeededRng } from "../core/rng.ts";
+import { InvariantChecker } from "./checker.ts";
+import { Fleet } from "./fleet.ts";
+import {
+  reproduceCommand,
+  type SimulationOptions,
+  simulationBounds,
+  swarmOptions,
+  validateOptions,
+} from "./options.ts";
+import type { SimulationReport } from "./report.ts";
+import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
+import type { SimStackFactory } from "./stack.ts";
+
+export interface RunHooks {
+  /** Called with the fraction of the safety phase done (0..1), at most ~100 times. */
+  onProgress?: (fraction: number) => void;
+  /** The stack to drive; the real core by default. */
+  stack?: SimStackFactory;
+}
+
+/** Resolves swarm mode: the options the run actually uses. */
+export function effectiveOptions(requested: SimulationOptions): SimulationOptions {
+  const valid = validateOptions(requested);
+  if (!valid.ok) throw valid.error;
+  return requested.swarm ? swarmOptions(requested) : requested;
+}
+
+export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}): SimulationReport {
+  const options = effectiveOptions(requested);
+  const stack = hooks.stack ?? defaultStack();
+  const wallStartMs = performance.now();
+  const rng = new SeededRng(options.seed);
+  const horizonMs = Math.round(options.hours * 3_600_000);
+  // Lag bound (invariant 3): t_syn_int + t_max, plus the time a batch spends
+  // serializing on the uplink — its "processing" in virtual time.
+  const checker = new InvariantChecker({
+    nominal: options.faults.length === 0,
+    lagBoundMs: options.syncIntervalMs + options.latencyMsMax + uplinkAllowanceMs(options),
+  });
+  const stackOptions = {
+    syncIntervalMs: options.syncIntervalMs,
+    latencyMsMax: options.latencyMsMax,
+    eventsPerSec: options.eventsPerSec,
+    payloadScale: options.payloadScale,
+    bug: options.bug,
+  };
+  const server = stack.createServer(
+    {
+      user: (d, input, now) =>
+        checker.mirrorAppliedUser(d, input.seq, input.networkConsumed, input.timeMs, now),
+      network: (d, input, now) => checker.mirrorAppliedNetwork(d, input.index, now),
+      batchDone: (d, seq, consumed, digest, now) =>
+        void checker.mirrorBatchDone(d, seq, consumed, digest, now),
+    },
+    stackOptions,
+  );
+  const fleet = new Fleet(options, server, checker, rng.fork("fleet"));
+  for (let i = 0; i < options.phones; i++) {
+    const phoneRng = rng.fork(`phone-${i}`);
+    fleet.addPhone(stack.createPhone(i, { ...stackOptions, rng: phoneRng.fork("stack") }), phoneRng);
+  }
+  scheduleStart(fleet, horizonMs);
+  runPhases(fleet, horizonMs, hooks);
+  finalChecks(fleet);
+  const wallSeconds = (performance.now() - wallStartMs) / 1000;
+  return buildReport(requested, fleet, horizonMs, wallSeconds);
+}
+
+function defaultStack(): SimStackFactory {
+  throw new MirrorcellError("E_UNAVAILABLE", "no core stack bound (core-stack.ts)");
+}
+
+function uplinkAllowanceMs(o: SimulationOptions): number {
+  // A batch of a few KB plus a camera photo; EDGE is the slow case.
+  const slowestKbps = o.network === "edge" ? 75 : 500;
+  return Math.ceil(((256 * 1024 * 8) / slowestKbps) * o.payloadScale) + 1_000;
+}
+
+function scheduleStart(fleet: Fleet, horizonMs: number): void {
+  const o = fleet.options;
+  for (let phone = 0; phone < fleet.phones.length; phone++) {
+    fleet.nextStep(phone);
+    fleet.schedule(o.syncIntervalMs, simEvent(EventType.syncTick, phone));
+    if (o.faults.includes("partition")) {
+      fleet.schedule(
+        fleet.exponentialMs(o.faultRates.partitionIntervalMsMean),
+        simEvent(EventType.partition, phone),
+      );
+    }
+    if (o.faults.includes("poweroff")) {
+      fleet.schedule(
+        fleet.exponentialMs(o.faultRates.powerOffIntervalMsMean),
+        simEvent(EventType.powerOff, phone),
+      );
+    }
+  }
+  if (o.faults.includes("crash")) {
+    fleet.schedule(fleet.exponentialMs(o.faultRates.crashIntervalMsMean), simEvent(EventType.crash, -1));
+  }
+  fleet.schedule(horizonMs, simEvent(EventType.phaseEnd, -1));
+}
+
+function runPhases(fleet: Fleet, horizonMs: number, hooks: RunHooks): void {
+  const stepMs = Math.max(1, Math.ceil(horizonMs / 100));
+  let reportedMs = 0;
+  const dispatch = (event: SimEvent) => {
+    handle(fleet, event);
+    if (hooks.onProgress !== undefined && fleet.nowMs - reportedMs >= stepMs) {
+      reportedMs = fleet.nowMs;
+      hooks.onProgress(Math.min(1, fleet.nowMs / horizonMs));
+    }
+  };
+  fleet.runUntil(
+    horizonMs + simulationBounds.convergenceMsMax,
+    dispatch,
+    () => fleet.convergedAtMs !== undefined,
+  );
+  hooks.onProgress?.(1);
+}
+
+function handle(fleet: Fleet, e: SimEvent): void {
+  switch (e.type) {
+    case EventType.workload:
+      return fleet.workload(e.phone);
+    case EventType.syncTick:
+      return syncTick(fleet, e.phone);
+    case EventType.uplinkArrive:
+      return fleet.uplinkArrive(e.phone, e.bytes!);
+    case EventType.downlinkFrame:
+      return fleet.downlinkFrame(e.phone, e.bytes!);
+    case EventType.downlinkNetwork:
+      return fleet.downlinkNetwork(e.phone, e.input!, e.attempt ?? 0);
+    case EventType.networkRetransmit:
+      return fleet.transmitNetwork(e.phone, e.input!, e.attempt ?? 0);
+    case EventType.serverTick:
+      return fleet.serverTick();
+    case EventType.reconnect:
+      return fleet.reconnect(e.phone);
+    case EventType.partition:
+      return partition(fleet, e.phone);
+    case EventType.powerOff:
+      return powerOff(fleet, e.phone);
+    case EventType.boot:
+      return boot(fleet, e.phone);
+    case EventType.crash:
+      return crash(fleet);
+    case EventType.restart:
+      return fleet.restart();
+    case EventType.convergenceCheck:
+      return convergenceCheck(fleet);
+    case EventType.phaseEnd:
+      return startConvergence(fleet);
+  }
+}
+
+function syncTick(fleet: Fleet, phone: number): void {
+  const node = fleet.phones[phone]!;
+  if (node.on) fleet.sendUp(phone, node.stack.tick(fleet.nowMs));
+  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.syncTick, phone));
+}
+
+function partition(fleet: Fleet, phone: number): void {
+  if (fleet.converging) return;
+  const r = fleet.options.faultRates;
+  const node = fleet.phones[phone]!;
+  const untilMs = fleet.nowMs + fleet.faultDelayMs(r.partitionDurationMsMax);
+  node.uplink.partition(untilMs);
+  node.downlink.partition(untilMs);
+  fleet.counters.partitions++;
+  fleet.connectionBroke(phone);
+  fleet.schedule(
+    untilMs + fleet.exponentialMs(r.partitionIntervalMsMean),
+    simEvent(EventType.partition, phone),
+  );
+}
+
+function powerOff(fleet: Fleet, phone: number): void {
+  const node = fleet.phones[phone]!;
+  if (fleet.converging || !node.on) return;
+  fleet.sendUp(phone, node.stack.powerOff(fleet.nowMs));
+  node.on = false;
+  fleet.counters.powerOffs++;
+  const bootAtMs = fleet.nowMs + fleet.faultDelayMs(fleet.options.faultRates.powerOffDurationMsMax);
+  fleet.schedule(bootAtMs, simEvent(EventType.boot, phone));
+}
+
+function boot(fleet: Fleet, phone: number): void {
+  const node = fleet.phones[phone]!;
+  if (node.on) return;
+  node.on = true;
+  node.stack.boot(fleet.nowMs);
+  fleet.reconnect(phone);
+  if (!fleet.converging) {
+    const mean = fleet.options.faultRates.powerOffIntervalMsMean;
+    fleet.schedule(fleet.nowMs + fleet.exponentialMs(mean), simEvent(EventType.powerOff, phone));
+  }
+}
+
+function crash(fleet: Fleet): void {
+  if (fleet.converging) return;
+  const r = fleet.options.faultRates;
+  fleet.crash();
+  const restartAtMs = fleet.nowMs + fleet.faultDelayMs(r.restartDelayMsMax);
+  fleet.schedule(restartAtMs, simEvent(EventType.restart, -1));
+  fleet.schedule(restartAtMs + fleet.exponentialMs(r.crashIntervalMsMean), simEvent(EventType.crash, -1));
+}
+
+/** Safety phase over: faults off, links healed, phones on, server up, workload stopped. */
+function startConvergence(fleet: Fleet): void {
+  assert(!fleet.converging, "convergence starts once");
+  fleet.converging = true;
+  for (let phone = 0; phone < fleet.phones.length; phone++) {
+    const node = fleet.phones[phone]!;
+    node.uplink.heal();
+    node.downlink.heal();
+    node.uplink.faults = node.downlink.faults = {
+      ...node.uplink.faults,
+      lossProbability: 0,
+      duplicateProbability: 0,
+      reorderProbability: 0,
+    };
+    if (!node.on) boot(fleet, phone);
+    else fleet.reconnect(phone);
+  }
+  fleet.restart();
+  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.convergenceCheck, -1));
+}
+
+function convergenceCheck(fleet: Fleet): void {
+  const done = fleet.phones.every((n) => fleet.checker.caughtUp(n.stack.deviceId) && n.stack.idle());
+  if (done && fleet.server.nextDueMs() === undefined) {
+    fleet.convergedAtMs = fleet.nowMs;
+    return;
+  }
+  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.convergenceCheck, -1));
+}
+
+function finalChecks(fleet: Fleet): void {
+  const { checker, server } = fleet;
+  for (const node of fleet.phones) {
+    const id = node.stack.deviceId;
+    checker.finalCheck(id, server.mirrorDigest(id), node.stack.digest(), fleet.nowMs);
+    const diff = server.treeDiff(id, node.stack);
+    if (diff.length > 0)
+      checker.violate(1, id, fleet.nowMs, `mirror tree differs at ${diff.slice(0, 5).join(", ")}`);
+  }
+  if (fleet.convergedAtMs === undefined) {
+    checker.violate(2, "*", fleet.nowMs, "the fleet did not converge within the convergence bound");
+  }
+  const leaked = server.stats().leakedOutputs;
+  if (leaked > 0) checker.violate(5, "*", fleet.nowMs, `${leaked} mirror outputs left the server`);
+}
+
+function buildReport(
+  requested: SimulationOptions,
+  fleet: Fleet,
+  horizonMs: number,
+  wallSeconds: number,
+): SimulationReport {
+  const { counters, checker, options } = fleet;
+  const links = { lost: 0, duplicated: 0, reordered: 0, droppedByPartition: 0 };
+  for (const node of fleet.phones) {
+    for (const link of [node.uplink, node.downlink]) {
+      links.lost += link.stats.lost;
+      links.duplicated += link.stats.duplicated;
+      links.reordered += link.stats.reordered;
+      links.droppedByPartition += link.stats.droppedByPartition;
+    }
+  }
+  const stats = fleet.server.stats();
+  const { faultRates, ...shown } = options;
+  return {
+    seed: options.seed,
+    phones: options.phones,
+    simulatedSeconds: horizonMs / 1000,
+    userEvents: counters.userEvents,
+    networkInputs: counters.networkInputs,
+    batches: counters.batches,
+    uplinkBytes: counters.uplinkBytes,
+    uplinkBytesPerUserEvent:
+      counters.userEvents === 0 ? 0 : round3(counters.uplinkBytes / counters.userEvents),
+    downlinkBytes: counters.downlinkBytes,
+    lagMs: { p50: checker.lag.quantile(0.5), p99: checker.lag.quantile(0.99), max: checker.lag.max },
+    divergences: Math.max(stats.divergences, checker.divergencesObserved),
+    repairs: stats.repairs,
+    invariantViolations: checker.violationsTotal,
+    violations: checker.violations,
+    converged: fleet.convergedAtMs !== undefined,
+    convergenceSeconds: ((fleet.convergedAtMs ?? fleet.nowMs) - horizonMs) / 1000,
+    faults: {
+      enabled: [...options.faults],
+      messagesLost: links.lost,
+      messagesDuplicated: links.duplicated,
+      messagesReordered: links.reordered,
+      droppedByPartition: links.droppedByPartition,
+      partitions: counters.partitions,
+      crashes: counters.crashes,
+      powerOffs: counters.powerOffs,
+      reconnects: counters.reconnects,
+    },
+    mirrorOutputsSuppressed: stats.mirrorOutputsSuppressed,
+    simEvents: counters.simEvents,
+    options: options.faults.length > 0 ? { ...shown, faultRates } : shown,
+    reproduce: reproduceCommand(requested),
+    wallSeconds: round3(wallSeconds),
+    simEventsPerWallSecond: Math.round(counters.simEvents / Math.max(wallSeconds, 1e-6)),
+  };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
