@@ -47,6 +47,12 @@ export class PhoneLink {
     this.socket.start();
   }
 
+  /** Drops the connection; the socket reconnects by itself. */
+  drop(): void {
+    this.ready = false;
+    this.socket.drop();
+  }
+
   close(): Promise<void> {
     this.ready = false;
     return this.socket.close();

@@ -122,7 +122,8 @@ export class SyncSession {
       this.refuse("E_FRAME_MALFORMED", "Already authenticated", closeProtocol);
       return;
     }
-    if (body.case === "batch" && body.value.deviceId !== this.deviceId) {
+    // An empty id means "the authenticated device" (the codec omits it).
+    if (body.case === "batch" && body.value.deviceId !== "" && body.value.deviceId !== this.deviceId) {
       const message = `Device ${this.deviceId} cannot write the mirror of ${body.value.deviceId.slice(0, 64)}`;
       this.refuse("E_DEVICE_MISMATCH", message, closePolicy);
       return;

@@ -1,0 +1,187 @@
+// The `mirrorcell phone` process (issue 5): drives a PhoneCore (platform +
+// workload + SyncClient) with wall time, sends its frames over the
+// authenticated reconnecting link, fetches network deliveries through the
+// server's Traffic Monitor proxy (so the mirror sees the same network inputs,
+// in the same order), and on power-off sends the final batch and waits until
+// it is acked.
+import { assert } from "../core/assert.ts";
+import { toHex } from "../core/bytes.ts";
+import type { Clock } from "../core/ports.ts";
+import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { ContentOrigin } from "./content-origin.ts";
+import type { FrameBody } from "./live-core.ts";
+import type { NetworkWant, PhoneCore } from "./phone-core.ts";
+import { PhoneLink } from "./phone-link.ts";
+import { fetchThroughProxy, redeliverThroughProxy } from "./proxy-client.ts";
+import type { FrameCodec } from "./sync-session.ts";
+
+export interface PhoneRuntimeOptions {
+  core: PhoneCore;
+  syncUrl: string;
+  proxyUrl: string;
+  key: Uint8Array;
+  clock: Clock;
+  codec: FrameCodec;
+  origin: ContentOrigin;
+  /** Wall ms between runtime steps (workload, sync tick). */
+  stepMs?: number;
+  onServerError?(code: string, message: string): void;
+}
+
+/** Attempts to fetch one network input before the phone gives up on it for now. */
+const fetchAttemptsMax = 50;
+const fetchRetryMs = 100;
+
+export class PhoneRuntime {
+  private readonly options: PhoneRuntimeOptions;
+  private readonly link: PhoneLink;
+  private readonly startMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private network: Promise<void> = Promise.resolve();
+  private readonly pendingWants: NetworkWant[] = [];
+  private poweredOff = false;
+  errors: string[] = [];
+  networkFetches = 0;
+
+  constructor(options: PhoneRuntimeOptions) {
+    this.options = options;
+    this.startMs = options.clock.nowMs();
+    this.link = new PhoneLink({
+      url: options.syncUrl,
+      deviceId: options.core.deviceId,
+      model: options.core.model,
+      key: options.key,
+      bootId: BigInt(this.startMs),
+      codec: options.codec,
+      onWelcome: (acked) => this.sendAll(options.core.onConnect(acked)),
+      onFrame: (frame) => this.onFrame(frame),
+      onServerError: (code, message) => {
+        if (this.errors.length < 100) this.errors.push(`${code}: ${message}`);
+        options.onServerError?.(code, message);
+      },
+    });
+  }
+
+  get core(): PhoneCore {
+    return this.options.core;
+  }
+
+  get connected(): boolean {
+    return this.link.ready;
+  }
+
+  get welcomes(): number {
+    return this.link.welcomes;
+  }
+
+  start(): void {
+    this.link.start();
+    this.schedule();
+  }
+
+  /** Phone time: ms since this runtime started (the sync epoch). */
+  nowMs(): number {
+    return this.options.clock.nowMs() - this.startMs;
+  }
+
+  /** Runs one step now (tests call it to avoid waiting for the timer). */
+  step(): void {
+    if (this.poweredOff) return;
+    const now = this.nowMs();
+    const wants = this.options.core.runWorkload(now);
+    for (const want of wants) this.queueNetwork(want);
+    this.sendAll(this.options.core.tick(now));
+  }
+
+  /** Stops generating inputs, sends the power-off batch, waits for its ack. */
+  async powerOff(timeoutMs: number): Promise<boolean> {
+    await this.network;
+    this.step();
+    this.poweredOff = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.sendAll(this.options.core.powerOff(this.nowMs()));
+    const deadline = this.options.clock.nowMs() + timeoutMs;
+    while (!this.options.core.allAcked && this.options.clock.nowMs() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await this.link.close();
+    return this.options.core.allAcked;
+  }
+
+  /** Drops the socket (tests: a flaky network); the link reconnects. */
+  dropConnection(): void {
+    this.link.drop();
+  }
+
+  async close(): Promise<void> {
+    this.poweredOff = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.network.catch(() => undefined);
+    await this.link.close();
+  }
+
+  private schedule(): void {
+    const stepMs = this.options.stepMs ?? 50;
+    this.timer = setTimeout(() => {
+      this.step();
+      if (!this.poweredOff) this.schedule();
+    }, stepMs);
+  }
+
+  private sendAll(bodies: FrameBody[]): void {
+    for (const body of bodies) {
+      // Unsent frames stay unacked in the SyncClient: sent again after the next Welcome.
+      if (!this.link.send(body)) return;
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    this.sendAll(this.options.core.onFrame(frame));
+  }
+
+  private queueNetwork(want: NetworkWant): void {
+    this.pendingWants.push(want);
+    this.network = this.network.then(() => this.fetchNext());
+  }
+
+  /** Network inputs are fetched one at a time so the phone consumes them in index order. */
+  private async fetchNext(): Promise<void> {
+    const want = this.pendingWants.shift();
+    assert(want !== undefined, "network queue underflow");
+    const proxy = {
+      proxyUrl: this.options.proxyUrl,
+      deviceId: this.core.deviceId,
+      keyHex: toHex(this.options.key),
+    };
+    for (let attempt = 0; attempt < fetchAttemptsMax && !this.poweredOff; attempt++) {
+      const url = this.options.origin.park(want.payload);
+      const got = await fetchThroughProxy(proxy, url, want);
+      if (got.ok) {
+        await this.consumeUpTo(proxy, got.value.index - 1);
+        this.applyNetwork(got.value);
+        this.networkFetches += 1;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, fetchRetryMs));
+    }
+    this.errors.push(`gave up fetching a ${want.kind} for ${want.app}`);
+  }
+
+  /** Inputs the server recorded but whose response was lost (server crash): fetch them again. */
+  private async consumeUpTo(
+    proxy: Parameters<typeof redeliverThroughProxy>[0],
+    index: number,
+  ): Promise<void> {
+    for (let attempt = 0; this.core.networkConsumed < index && attempt < fetchAttemptsMax; attempt++) {
+      const again = await redeliverThroughProxy(proxy, this.core.networkConsumed + 1);
+      if (again.ok) this.applyNetwork(again.value);
+      else await new Promise((resolve) => setTimeout(resolve, fetchRetryMs));
+    }
+  }
+
+  private applyNetwork(input: Parameters<PhoneCore["applyNetwork"]>[0]): void {
+    if (input.index <= this.core.networkConsumed) return;
+    const applied = this.core.applyNetwork(input);
+    if (!applied.ok) this.errors.push(`${applied.error.code}: ${applied.error.message}`);
+  }
+}
