@@ -21,6 +21,16 @@ export { CachingService, type CachingStats } from "./caching-service.ts";
 export { MemoryWorld, type ReceivedFile } from "./memory-world.ts";
 export { fileCachedNotice, textNotice } from "./notices.ts";
 export {
+  type DownloadSavings,
+  type DownloadScenario,
+  downloadSavings,
+  type TransferCost,
+  type UploadSavings,
+  type UploadSavingsScenario,
+  uploadActionBytes,
+  uploadSavings,
+} from "./savings.ts";
+export {
   type CachingPolicy,
   type CachingSettings,
   defaultCachingPolicy,
