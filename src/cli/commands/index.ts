@@ -1,9 +1,10 @@
 // Every subcommand of `mirrorcell`. Add one line per command module.
 import type { Command } from "commander";
+import { registerScan } from "./scan.ts";
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [];
+const registrations: Register[] = [registerScan];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

@@ -46,7 +46,10 @@ function readAll(paths: readonly string[]): DatabaseFile[] {
     try {
       return { path, name: basename(path), bytes: readFileSync(path) };
     } catch (error) {
-      throw new MirrorcellError(ErrorCodes.IO_FAILED, `cannot read database ${path}: ${(error as Error).message}`);
+      throw new MirrorcellError(
+        ErrorCodes.IO_FAILED,
+        `cannot read database ${path}: ${(error as Error).message}`,
+      );
     }
   });
 }
@@ -58,7 +61,9 @@ function versionOf(files: readonly DatabaseFile[]): string {
   return hash.digest("hex");
 }
 
-function tryCache(path: string): { engine: ScanEngine; skipped: SkippedLine[]; compiled: Uint8Array } | undefined {
+function tryCache(
+  path: string,
+): { engine: ScanEngine; skipped: SkippedLine[]; compiled: Uint8Array } | undefined {
   try {
     const compiled = readFileSync(path);
     const skipped = JSON.parse(readFileSync(`${path}.skipped.json`, "utf8")) as SkippedLine[];

@@ -42,6 +42,9 @@ export function walkPaths(paths: readonly string[]): WalkResult {
     else if (stat.isDirectory()) walkDirectory(path, 0, out);
     else out.files.push({ path, size: stat.size });
   }
-  assert(out.files.every((f) => f.size >= 0), "sizes are non-negative");
+  assert(
+    out.files.every((f) => f.size >= 0),
+    "sizes are non-negative",
+  );
   return out;
 }

@@ -67,7 +67,10 @@ export class BodyMatcher {
     return new BodyMatcher(arrays);
   }
 
-  static build(body: readonly BodySignature[], sources: readonly { offset: string; hex: string }[]): BodyMatcher {
+  static build(
+    body: readonly BodySignature[],
+    sources: readonly { offset: string; hex: string }[],
+  ): BodyMatcher {
     assert(body.length === sources.length, "one source per signature");
     const n = body.length;
     const anchorPart = new Int32Array(n);
@@ -120,7 +123,10 @@ export class BodyMatcher {
     if (cached !== undefined) return cached;
     const pattern = parseHexPattern(this.arrays.hexes[id]!);
     const offset = parseOffset(this.arrays.offsets[id]!);
-    assert(pattern.kind === "ok" && offset !== undefined && offset !== "unsupported", "cached signature reparses");
+    assert(
+      pattern.kind === "ok" && offset !== undefined && offset !== "unsupported",
+      "cached signature reparses",
+    );
     const sig = { name: this.arrays.names[id]!, offset, pattern: pattern.pattern };
     this.parsed[id] = sig;
     return sig;

@@ -11,7 +11,11 @@ export function compileDatabase(parsed: ParsedDatabase, version: string): Result
   if (parsed.body.length + parsed.hash.length === 0) {
     return fail(ErrorCodes.DATABASE_EMPTY, "the databases hold no usable signature");
   }
-  const engine = new ScanEngine(version, BodyMatcher.build(parsed.body, parsed.bodySources), new HashTable(parsed.hash));
+  const engine = new ScanEngine(
+    version,
+    BodyMatcher.build(parsed.body, parsed.bodySources),
+    new HashTable(parsed.hash),
+  );
   assert(engine.body.size === parsed.body.length, "every body signature compiled");
   return ok(engine);
 }

@@ -29,11 +29,30 @@ function align4(n: number): number {
 export function serializeEngine(engine: ScanEngine): Uint8Array {
   const a = engine.body.arrays;
   const hashLines: string[] = [];
-  for (const [algorithm, digest, size, name] of engine.hashes.entries()) hashLines.push(`${algorithm}:${digest}:${size}:${name}`);
-  const text = encoder.encode([a.names.join("\n"), a.offsets.join("\n"), a.hexes.join("\n"), hashLines.join("\n")].join("\u0000"));
-  const arrays = [a.anchorPart, a.anchorAt, a.anchorLong, a.grams.bitmap, a.grams.slotKeys, a.grams.slotStart, a.grams.slotCount, a.grams.entries, a.shortGrams, a.shortIds];
+  for (const [algorithm, digest, size, name] of engine.hashes.entries())
+    hashLines.push(`${algorithm}:${digest}:${size}:${name}`);
+  const text = encoder.encode(
+    [a.names.join("\n"), a.offsets.join("\n"), a.hexes.join("\n"), hashLines.join("\n")].join("\u0000"),
+  );
+  const arrays = [
+    a.anchorPart,
+    a.anchorAt,
+    a.anchorLong,
+    a.grams.bitmap,
+    a.grams.slotKeys,
+    a.grams.slotStart,
+    a.grams.slotCount,
+    a.grams.entries,
+    a.shortGrams,
+    a.shortIds,
+  ];
   const sections = [...arrays.map((x) => x.byteLength), text.byteLength];
-  const header: Header = { version: engine.version, bitmapBits: a.grams.bitmapBits, slotBits: a.grams.slotBits, sections };
+  const header: Header = {
+    version: engine.version,
+    bitmapBits: a.grams.bitmapBits,
+    slotBits: a.grams.slotBits,
+    sections,
+  };
   const headerBytes = encoder.encode(JSON.stringify(header));
   const headerEnd = align4(magic.length + 4 + headerBytes.length);
   const total = headerEnd + sections.reduce((sum, s) => sum + align4(s), 0);
@@ -54,7 +73,12 @@ function parseHashLines(text: string): HashSignature[] {
   if (text === "") return [];
   return text.split("\n").map((line) => {
     const [algorithm, digestHex, size, ...name] = line.split(":");
-    return { algorithm: algorithm as HashAlgorithm, digestHex: digestHex!, size: size === "-1" ? undefined : Number(size), name: name.join(":") };
+    return {
+      algorithm: algorithm as HashAlgorithm,
+      digestHex: digestHex!,
+      size: size === "-1" ? undefined : Number(size),
+      name: name.join(":"),
+    };
   });
 }
 
@@ -72,13 +96,16 @@ export function deserializeEngine(bytes: Uint8Array): Result<ScanEngine> {
   const headerLength = new DataView(data.buffer, data.byteOffset).getUint32(magic.length, true);
   let header: Header;
   try {
-    header = JSON.parse(decoder.decode(data.subarray(magic.length + 4, magic.length + 4 + headerLength))) as Header;
+    header = JSON.parse(
+      decoder.decode(data.subarray(magic.length + 4, magic.length + 4 + headerLength)),
+    ) as Header;
   } catch {
     return fail(ErrorCodes.FILE_CORRUPT, "compiled database: bad header");
   }
   let at = align4(magic.length + 4 + headerLength);
   const total = at + header.sections.reduce((sum, s) => sum + align4(s), 0);
-  if (header.sections.length !== 11 || total !== data.length) return fail(ErrorCodes.FILE_CORRUPT, "compiled database: bad layout");
+  if (header.sections.length !== 11 || total !== data.length)
+    return fail(ErrorCodes.FILE_CORRUPT, "compiled database: bad layout");
   const views: Uint8Array[] = header.sections.map((length) => {
     const view = data.subarray(at, at + length);
     at += align4(length);

@@ -1,8 +1,13 @@
 // Public surface of the antivirus core (paper §5.2).
-export { BodyMatcher, type BodyMatch } from "./body-matcher.ts";
+export { type BodyMatch, BodyMatcher } from "./body-matcher.ts";
 export { compileDatabase } from "./compile.ts";
 export { deserializeEngine, serializeEngine } from "./compiled-format.ts";
-export { databaseKindOf, functionalityLevel, type ParsedDatabase, parseDatabaseText } from "./database-parser.ts";
+export {
+  databaseKindOf,
+  functionalityLevel,
+  type ParsedDatabase,
+  parseDatabaseText,
+} from "./database-parser.ts";
 export type { HashFactory, IncrementalHash } from "./hash-ports.ts";
 export { HashTable } from "./hash-table.ts";
 export { parseHexPattern } from "./hex-pattern.ts";

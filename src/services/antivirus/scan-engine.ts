@@ -45,12 +45,20 @@ export class ScanEngine {
     this.scanObject(data, [], hash, options.allMatch === true, result);
     if (options.allMatch === true) {
       const seen = new Set<string>();
-      result.detections = result.detections.filter((d) => !seen.has(d.name) && seen.add(d.name) !== undefined);
+      result.detections = result.detections.filter(
+        (d) => !seen.has(d.name) && seen.add(d.name) !== undefined,
+      );
     }
     return result;
   }
 
-  private scanObject(data: Uint8Array, inside: string[], hash: HashFactory, all: boolean, out: ScanResult): void {
+  private scanObject(
+    data: Uint8Array,
+    inside: string[],
+    hash: HashFactory,
+    all: boolean,
+    out: ScanResult,
+  ): void {
     assert(inside.length <= limits.archiveDepthMax, "archive depth bound");
     if (data.length === 0) return;
     out.objectsScanned++;

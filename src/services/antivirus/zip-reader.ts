@@ -48,7 +48,8 @@ function entryData(data: Uint8Array, header: number): ZipEntry {
   const name = decoder.decode(data.subarray(header + 46, header + 46 + nameLength));
   const local = u32(data, header + 42);
   if ((flags & 1) !== 0) return { name, kind: "skipped", reason: "encrypted" };
-  if (compressed === 0xffffffff || uncompressed === 0xffffffff) return { name, kind: "skipped", reason: "zip64" };
+  if (compressed === 0xffffffff || uncompressed === 0xffffffff)
+    return { name, kind: "skipped", reason: "zip64" };
   if (uncompressed > limits.archiveEntryBytesMax) return { name, kind: "skipped", reason: "entry too large" };
   if (local + 30 > data.length || u32(data, local) !== localHeaderSignature) {
     return { name, kind: "skipped", reason: "bad local header" };

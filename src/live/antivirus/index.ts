@@ -1,0 +1,10 @@
+// Public surface of the antivirus runtime (paper §5.2): database loading with
+// a compiled cache, file scanning in a worker pool, the clamd client.
+
+export { type ClamdAnswer, clamdScanBytes, parseClamdReply } from "./clamd-client.ts";
+export { defaultCacheDir, type LoadedDatabase, type LoadOptions, loadDatabases } from "./database-loader.ts";
+export { walkPaths } from "./file-walker.ts";
+export { nodeHashFactory } from "./node-hash.ts";
+export { type PathScanOptions, type PathScanReport, scanPaths } from "./path-scanner.ts";
+export { type FileVerdict, scanFile } from "./scan-file.ts";
+export { defaultWorkerCount, ScanPool } from "./worker-pool.ts";

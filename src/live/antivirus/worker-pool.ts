@@ -1,0 +1,75 @@
+// A pool of worker threads that scan files in parallel (paper §5.2: a 200 MB
+// folder should take seconds). Each worker loads the compiled database from
+// one SharedArrayBuffer; files are handed out one at a time so a large file
+// does not hold up the queue.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { assert } from "../../core/assert.ts";
+import { limits } from "../../core/limits.ts";
+import type { FileVerdict } from "./scan-file.ts";
+import type { ScanTask } from "./scan-worker.ts";
+
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(limits.scanWorkersMax, availableParallelism()));
+}
+
+export class ScanPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, (verdict: FileVerdict) => void>();
+  private readonly idle: Worker[] = [];
+  private readonly queue: ScanTask[] = [];
+  private nextId = 0;
+
+  constructor(compiled: Uint8Array, workerCount: number) {
+    assert(workerCount >= 1 && workerCount <= limits.scanWorkersMax, "worker count in bounds");
+    const shared = new SharedArrayBuffer(compiled.byteLength);
+    new Uint8Array(shared).set(compiled);
+    for (let i = 0; i < workerCount; i++) {
+      const worker = new Worker(new URL("./scan-worker.ts", import.meta.url), {
+        workerData: { compiled: shared },
+        // Resolved here, so workers find tsx whatever the working directory.
+        execArgv: ["--import", import.meta.resolve("tsx")],
+      });
+      worker.on("message", (reply: { id: number; verdict: FileVerdict }) => this.onReply(worker, reply));
+      worker.on("error", (error) => this.failAll(error));
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  scan(path: string, size: number, allMatch: boolean): Promise<FileVerdict> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.queue.push({ id, path, size, allMatch });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    assert(this.pending.size === 0, "close only an idle pool");
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      this.idle.pop()!.postMessage(this.queue.shift()!);
+    }
+  }
+
+  private onReply(worker: Worker, reply: { id: number; verdict: FileVerdict }): void {
+    const resolve = this.pending.get(reply.id);
+    assert(resolve !== undefined, "a reply answers a pending task");
+    this.pending.delete(reply.id);
+    this.idle.push(worker);
+    this.dispatch();
+    resolve(reply.verdict);
+  }
+
+  private failAll(error: Error): void {
+    for (const [id, resolve] of this.pending) {
+      resolve({ path: `#${id}`, detections: [], bytesScanned: 0, error: `worker failed: ${error.message}` });
+    }
+    this.pending.clear();
+  }
+}
