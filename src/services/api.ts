@@ -76,7 +76,7 @@ export interface NoticeSink {
  * mirror replays it) and returns it indexed, ready to deliver to the phone.
  */
 export interface NetworkDelivery {
-  deliver(deviceId: string, input: Omit<NetworkInput, "index">): NetworkInput;
+  deliver(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
 }
 
 export interface ServicePorts {

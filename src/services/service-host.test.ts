@@ -11,7 +11,7 @@ function ports(sent: OutboundMessage[]): ServicePorts {
     outbox: { send: (m) => sent.push(m) },
     fetcher: { fetch: () => {} },
     notices: { queueNotice: () => {} },
-    network: { deliver: (_d, input) => ({ ...input, index: 1 }) },
+    network: { deliver: (_d, input) => ok({ ...input, index: 1 }) },
   };
 }
 

@@ -95,8 +95,11 @@ export class BulkDownloads {
       deviceId,
       cachedFileInput({ cacheId, name: found.value.entry.name, payload: found.value.payload }, nowMs),
     );
-    assert(input.payload.length === found.value.entry.size, "Traffic Monitor changed the cached payload");
-    return ok(input);
+    assert(
+      !input.ok || input.value.payload.length === found.value.entry.size,
+      "Traffic Monitor changed the payload",
+    );
+    return input;
   }
 
   tick(nowMs: number): void {

@@ -25,7 +25,7 @@ function harness(policy = defaultCachingPolicy) {
       deliver: (_deviceId, input) => {
         const indexed = { ...input, index: recorded.length + 1 };
         recorded.push(indexed);
-        return indexed;
+        return ok(indexed);
       },
     },
   });
