@@ -1,58 +1,92 @@
-// The durable tables behind the live server's MirrorStore (issue 5): input
-// log per device, acks, mirror metadata/snapshots, the Traffic Monitor's
-// network input log, blob reference counts. Blob bytes live in BlobFiles;
-// a blob file is written and fsynced BEFORE the row that references it
-// commits, so a committed row never points at a missing file.
+// The durable tables behind the live server's SQLite MirrorStore (issue 5):
+// mirror devices with their never-decreasing counters, the input log
+// (batches), the Traffic Monitor's network input log, repairs, checkpoints and
+// blob reference counts. Blob bytes live in BlobFiles; a blob file is written
+// and fsynced BEFORE the row that references it commits.
 import { assert } from "../core/assert.ts";
 import type { Db } from "./sqlite-db.ts";
 
-export const storeSchema = `
+const storeSchema = `
+CREATE TABLE IF NOT EXISTS mirror_devices (
+  device_id TEXT PRIMARY KEY, model TEXT NOT NULL, sync_interval_ms INTEGER NOT NULL, origin TEXT NOT NULL,
+  last_batch_no INTEGER NOT NULL DEFAULT 0, network_count INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE IF NOT EXISTS batches (
-  device_id TEXT NOT NULL, batch_no INTEGER NOT NULL, first_seq INTEGER NOT NULL,
-  last_seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (device_id, batch_no)) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS device_state (
-  device_id TEXT PRIMARY KEY, body BLOB NOT NULL) STRICT;
+  device_id TEXT NOT NULL, batch_no INTEGER NOT NULL, last_seq INTEGER NOT NULL, window_end_ms INTEGER NOT NULL,
+  bytes BLOB NOT NULL, PRIMARY KEY (device_id, batch_no)) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS network_inputs (
-  device_id TEXT NOT NULL, idx INTEGER NOT NULL, body BLOB NOT NULL, payload_sha256 BLOB NOT NULL,
+  device_id TEXT NOT NULL, idx INTEGER NOT NULL, time_ms INTEGER NOT NULL, app TEXT NOT NULL, kind TEXT NOT NULL,
+  args TEXT NOT NULL, payload_sha256 BLOB NOT NULL, size INTEGER NOT NULL,
   PRIMARY KEY (device_id, idx)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS repairs (
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, after_batch_no INTEGER NOT NULL, ops TEXT NOT NULL,
+  PRIMARY KEY (device_id, seq)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (device_id TEXT PRIMARY KEY, body TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS blob_refs (
   sha256 BLOB PRIMARY KEY, refs INTEGER NOT NULL, size INTEGER NOT NULL) STRICT, WITHOUT ROWID;
 `;
 
+/** Tables a before/after comparison of durable state must cover. */
+export const storeTables = [
+  "mirror_devices",
+  "batches",
+  "network_inputs",
+  "repairs",
+  "checkpoints",
+  "blob_refs",
+] as const;
+
 export function createStoreTables(db: Db): void {
   db.exec(storeSchema);
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
-    n: number;
-  };
-  assert(tables.n >= 5, "store tables missing after create");
+  const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+  const names = new Set(rows.map((r) => r.name));
+  for (const table of storeTables) assert(names.has(table), `store table ${table} missing after create`);
 }
 
 /** Prepared statements, created once per database. */
 export function prepareStore(db: Db) {
+  const p = (sql: string) => db.prepare(sql);
   return {
-    insertBatch: db.prepare(
-      "INSERT OR IGNORE INTO batches (device_id, batch_no, first_seq, last_seq, body) VALUES (?, ?, ?, ?, ?)",
+    putDevice: p(
+      `INSERT INTO mirror_devices (device_id, model, sync_interval_ms, origin) VALUES (?, ?, ?, ?)
+       ON CONFLICT (device_id) DO UPDATE SET model = excluded.model,
+       sync_interval_ms = excluded.sync_interval_ms, origin = excluded.origin`,
     ),
-    batchesAfter: db.prepare(
-      "SELECT batch_no, first_seq, last_seq, body FROM batches WHERE device_id = ? AND batch_no > ? ORDER BY batch_no",
+    getDevice: p("SELECT * FROM mirror_devices WHERE device_id = ?"),
+    listDevices: p("SELECT * FROM mirror_devices ORDER BY device_id"),
+    setLastBatch: p("UPDATE mirror_devices SET last_batch_no = ? WHERE device_id = ?"),
+    setNetworkCount: p("UPDATE mirror_devices SET network_count = ? WHERE device_id = ?"),
+    insertBatch: p(
+      "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
     ),
-    deleteBatchesUpTo: db.prepare("DELETE FROM batches WHERE device_id = ? AND batch_no <= ?"),
-    putState: db.prepare(
-      "INSERT INTO device_state (device_id, body) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET body = excluded.body",
+    getBatch: p(
+      "SELECT batch_no, last_seq, window_end_ms, bytes FROM batches WHERE device_id = ? AND batch_no = ?",
     ),
-    getState: db.prepare("SELECT body FROM device_state WHERE device_id = ?"),
-    allStates: db.prepare("SELECT device_id, body FROM device_state ORDER BY device_id"),
-    insertNetwork: db.prepare(
-      "INSERT INTO network_inputs (device_id, idx, body, payload_sha256) VALUES (?, ?, ?, ?)",
+    batchesAfter: p(
+      "SELECT batch_no, last_seq, window_end_ms, bytes FROM batches WHERE device_id = ? AND batch_no > ? ORDER BY batch_no",
     ),
-    getNetwork: db.prepare("SELECT body, payload_sha256 FROM network_inputs WHERE device_id = ? AND idx = ?"),
-    countNetwork: db.prepare("SELECT coalesce(max(idx), 0) AS n FROM network_inputs WHERE device_id = ?"),
-    refBlob: db.prepare(
-      "INSERT INTO blob_refs (sha256, refs, size) VALUES (?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET refs = refs + excluded.refs",
+    pruneBatches: p("DELETE FROM batches WHERE device_id = ? AND batch_no <= ?"),
+    insertNetwork: p(
+      "INSERT INTO network_inputs (device_id, idx, time_ms, app, kind, args, payload_sha256, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
-    getBlobRef: db.prepare("SELECT refs, size FROM blob_refs WHERE sha256 = ?"),
-    unrefBlob: db.prepare("UPDATE blob_refs SET refs = refs - ? WHERE sha256 = ? AND refs >= ?"),
-    allBlobRefs: db.prepare("SELECT sha256 FROM blob_refs WHERE refs > 0"),
+    getNetwork: p("SELECT * FROM network_inputs WHERE device_id = ? AND idx = ?"),
+    pruneNetwork: p("DELETE FROM network_inputs WHERE device_id = ? AND idx <= ?"),
+    insertRepair: p(
+      "INSERT INTO repairs (device_id, seq, after_batch_no, ops) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM repairs WHERE device_id = ?), ?, ?)",
+    ),
+    repairsAfter: p(
+      "SELECT after_batch_no, ops FROM repairs WHERE device_id = ? AND after_batch_no > ? ORDER BY seq",
+    ),
+    pruneRepairs: p("DELETE FROM repairs WHERE device_id = ? AND after_batch_no <= ?"),
+    getCheckpoint: p("SELECT body FROM checkpoints WHERE device_id = ?"),
+    putCheckpoint: p(
+      "INSERT INTO checkpoints (device_id, body) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET body = excluded.body",
+    ),
+    insertBlobRef: p("INSERT OR IGNORE INTO blob_refs (sha256, refs, size) VALUES (?, 0, ?)"),
+    getBlobRef: p("SELECT refs, size FROM blob_refs WHERE sha256 = ?"),
+    retainBlob: p("UPDATE blob_refs SET refs = refs + ? WHERE sha256 = ?"),
+    releaseBlob: p("UPDATE blob_refs SET refs = refs - 1 WHERE sha256 = ? AND refs > 0"),
+    deleteBlobRef: p("DELETE FROM blob_refs WHERE sha256 = ? AND refs = 0"),
+    blobStats: p("SELECT count(*) AS blobs, coalesce(sum(size), 0) AS bytes FROM blob_refs"),
   };
 }
 
