@@ -1,0 +1,7 @@
+// Live runtime adapters of the caching service (paper §5.1): HTTP outbox and
+// fetcher, the timer-driven runtime, and loopback test servers.
+export { type LiveCachingOptions, LiveCachingRuntime } from "./caching-runtime.ts";
+export { HttpFetcher, type HttpFetcherOptions } from "./http-fetcher.ts";
+export { HttpOutbox, type HttpOutboxOptions } from "./http-outbox.ts";
+export { type ReceivedUpload, startTestRecipient, type TestRecipient } from "./test-recipient.ts";
+export { startTestWebServer, type TestWebServer } from "./test-web-server.ts";
