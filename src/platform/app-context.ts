@@ -1,0 +1,115 @@
+// What an app sees while it handles one input: storage (as throwing helpers,
+// because the platform rolls the whole input back on any typed error), its
+// volatile UI state, and the nondeterminism port. Apps are deterministic
+// functions of (storage, UI state, input, nondet results) — paper §3.3.1.
+import { assert } from "../core/assert.ts";
+import { fromUtf8, toHex, utf8 } from "../core/bytes.ts";
+import { ErrorCodes, MirrorcellError, type Result } from "../core/errors.ts";
+import type { Sha256 } from "../core/ports.ts";
+import type { ActionArgs } from "./args.ts";
+import type { AppName, NetworkInput } from "./inputs.ts";
+import type { NondetPort } from "./nondet.ts";
+import type { Storage } from "./storage.ts";
+import { type AppUi, blankAppUi, type UiState } from "./ui-state.ts";
+
+export function must<T>(result: Result<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+export class AppContext {
+  constructor(
+    readonly app: AppName,
+    readonly storage: Storage,
+    readonly ui: UiState,
+    readonly nondet: NondetPort,
+    readonly sha256: Sha256,
+  ) {}
+
+  write(path: string, content: Uint8Array | string): void {
+    must(this.storage.writeFile(path, typeof content === "string" ? utf8(content) : content));
+  }
+
+  read(path: string): Uint8Array {
+    return must(this.storage.readFile(path));
+  }
+
+  readText(path: string): string {
+    const text = fromUtf8(this.read(path));
+    if (text === undefined)
+      throw new MirrorcellError(ErrorCodes.INPUT_MALFORMED, `${path} is not UTF-8 text`);
+    return text;
+  }
+
+  exists(path: string): boolean {
+    return this.storage.exists(path);
+  }
+
+  /** Child names, or none when the directory does not exist yet. */
+  list(dir: string): string[] {
+    const listed = this.storage.list(dir);
+    return listed.ok ? listed.value : [];
+  }
+
+  remove(path: string): void {
+    must(this.storage.removeTree(path));
+  }
+
+  copy(from: string, to: string): void {
+    must(this.storage.copyFile(from, to));
+  }
+
+  move(from: string, to: string): void {
+    must(this.storage.rename(from, to));
+  }
+
+  mkdir(path: string): void {
+    must(this.storage.mkdir(path));
+  }
+
+  get appUi(): AppUi {
+    return this.ui.apps[this.app] ?? blankAppUi;
+  }
+
+  setAppUi(patch: Partial<AppUi>): void {
+    this.ui.apps[this.app] = { ...this.appUi, ...patch };
+  }
+
+  setField(key: string, value: string | undefined): void {
+    const fields = { ...this.appUi.fields };
+    if (value === undefined) delete fields[key];
+    else fields[key] = value;
+    this.setAppUi({ fields });
+  }
+
+  /** A fresh id from the (recorded) random source: 16 hex digits. */
+  newId(): string {
+    return toHex(this.nondet.random(8));
+  }
+
+  /** The current time from the (recorded) clock, as a sortable stamp. */
+  stampNow(): string {
+    return stamp(this.nondet.clockMs());
+  }
+
+  /** A short content-derived key for names that come from long strings (URLs). */
+  keyOf(text: string): string {
+    return toHex(this.sha256(utf8(text)).subarray(0, 8));
+  }
+}
+
+/** Milliseconds as a fixed-width decimal, so file names sort by time. */
+export function stamp(ms: number): string {
+  assert(Number.isSafeInteger(ms) && ms >= 0, `stamp: bad time ${ms}`);
+  return String(ms).padStart(13, "0");
+}
+
+export type ActionHandler = (ctx: AppContext, args: ActionArgs) => void;
+export type DeliveryHandler = (ctx: AppContext, input: NetworkInput, args: ActionArgs) => void;
+
+/** An app: named user actions and named network deliveries. */
+export interface App {
+  readonly name: AppName;
+  readonly actions: Readonly<Record<string, ActionHandler>>;
+  readonly deliveries: Readonly<Record<string, DeliveryHandler>>;
+}

@@ -1,0 +1,25 @@
+// The deterministic phone platform (paper §3.3.1; DESIGN.md "The phone
+// platform"): storage with a Merkle digest, apps, inputs, nondeterminism
+// capture, factory templates and a workload generator.
+export { stamp } from "./app-context.ts";
+export { factoryTemplate } from "./factory-template.ts";
+export {
+  type AppName,
+  appNames,
+  type NetworkInput,
+  type NondetKind,
+  type NondetRecord,
+  type UserInput,
+  type UserInputBody,
+} from "./inputs.ts";
+export { type NondetSources, type SeededNondetOptions, seededNondet } from "./nondet.ts";
+export { childPath, parsePath } from "./path.ts";
+export {
+  Platform,
+  type PlatformMode,
+  type PlatformOptions,
+  type PlatformSnapshot,
+  type UserInputDraft,
+} from "./platform.ts";
+export { type FileEntry, type PathChange, type StatInfo, Storage, StorageSnapshot } from "./storage.ts";
+export type { AppUi, UiState } from "./ui-state.ts";

@@ -1,0 +1,192 @@
+// Nondeterminism made replayable (DESIGN.md "The phone platform"; the paper
+// §3.3.1 assumes it away, we do not). On the phone every clock read, random
+// draw, sensor and camera read goes to the real sources and its result is
+// recorded; on the mirror the same calls are answered from the record, in
+// call order, and asking for more or for something else is a typed error.
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Clock, Rng } from "../core/ports.ts";
+import type { NondetKind, NondetRecord } from "./inputs.ts";
+
+/** The phone's real sources of nondeterminism (phone mode only). */
+export interface NondetSources {
+  clockMs(): number;
+  random(bytes: number): Uint8Array;
+  sensor(name: string): Uint8Array;
+  camera(): Uint8Array;
+}
+
+/** What app code sees: the same calls in both modes. */
+export interface NondetPort {
+  clockMs(): number;
+  random(bytes: number): Uint8Array;
+  sensor(name: string): Uint8Array;
+  camera(): Uint8Array;
+}
+
+function encodeU64(value: number): Uint8Array {
+  assert(
+    Number.isSafeInteger(value) && value >= 0,
+    `clock value must be a non-negative safe integer, got ${value}`,
+  );
+  const out = new Uint8Array(8);
+  let rest = value;
+  for (let i = 7; i >= 0; i--) {
+    out[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return out;
+}
+
+function decodeU64(bytes: Uint8Array): number | undefined {
+  if (bytes.length !== 8) return undefined;
+  let value = 0;
+  for (const b of bytes) value = value * 256 + b;
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** Phone mode: call the sources, record each result. */
+export class NondetRecorder implements NondetPort {
+  readonly records: NondetRecord[] = [];
+
+  constructor(private readonly sources: NondetSources) {}
+
+  private record(kind: NondetKind, value: Uint8Array): Uint8Array {
+    assert(
+      this.records.length < limits.nondetRecordsPerInputMax,
+      "an app made too many nondeterministic calls",
+    );
+    assert(
+      value.length <= limits.nondetValueBytesMax,
+      `nondet ${kind} value of ${value.length} bytes too large`,
+    );
+    this.records.push({ kind, value });
+    return value;
+  }
+
+  clockMs(): number {
+    const now = Math.floor(this.sources.clockMs());
+    this.record("clock", encodeU64(now));
+    return now;
+  }
+
+  random(bytes: number): Uint8Array {
+    const value = this.sources.random(bytes);
+    assert(value.length === bytes, "random source returned the wrong length");
+    return this.record("random", value).slice();
+  }
+
+  sensor(name: string): Uint8Array {
+    return this.record("sensor", this.sources.sensor(name)).slice();
+  }
+
+  camera(): Uint8Array {
+    return this.record("camera", this.sources.camera()).slice();
+  }
+}
+
+/** Mirror mode: answer from the phone's records, in order. */
+export class NondetReplayer implements NondetPort {
+  private cursor = 0;
+
+  constructor(private readonly records: readonly NondetRecord[]) {}
+
+  private next(kind: NondetKind): Uint8Array {
+    const record = this.records[this.cursor];
+    if (record === undefined) {
+      throw new MirrorcellError(
+        ErrorCodes.NONDET_EXHAUSTED,
+        `Replay asked for a ${kind} value beyond the ${this.records.length} recorded`,
+      );
+    }
+    if (record.kind !== kind) {
+      throw new MirrorcellError(
+        ErrorCodes.NONDET_MISMATCH,
+        `Replay asked for ${kind} but record ${this.cursor} is ${record.kind}`,
+      );
+    }
+    this.cursor++;
+    return record.value;
+  }
+
+  clockMs(): number {
+    const value = decodeU64(this.next("clock"));
+    if (value === undefined)
+      throw new MirrorcellError(ErrorCodes.NONDET_MISMATCH, "Recorded clock value is not 8 bytes");
+    return value;
+  }
+
+  random(bytes: number): Uint8Array {
+    const value = this.next("random");
+    if (value.length !== bytes) {
+      throw new MirrorcellError(
+        ErrorCodes.NONDET_MISMATCH,
+        `Recorded random value has ${value.length} bytes, replay asked for ${bytes}`,
+      );
+    }
+    return value.slice();
+  }
+
+  sensor(_name: string): Uint8Array {
+    return this.next("sensor").slice();
+  }
+
+  camera(): Uint8Array {
+    return this.next("camera").slice();
+  }
+
+  /** Throws when the phone recorded calls that replay did not make. */
+  finish(): void {
+    if (this.cursor !== this.records.length) {
+      throw new MirrorcellError(
+        ErrorCodes.NONDET_MISMATCH,
+        `Replay used ${this.cursor} of ${this.records.length} recorded nondeterministic values`,
+      );
+    }
+  }
+}
+
+/** Network handlers get no nondeterminism: their time is the input's timeMs. */
+export const noNondet: NondetPort = {
+  clockMs: () => assertNever("clock"),
+  random: () => assertNever("random"),
+  sensor: () => assertNever("sensor"),
+  camera: () => assertNever("camera"),
+};
+
+function assertNever(kind: string): never {
+  assert(false, `a network input handler asked for ${kind}: network handlers must be deterministic`);
+}
+
+export interface SeededNondetOptions {
+  rng: Rng;
+  clock: Clock;
+  /** Size of a camera photo in bytes (default 1.5 MB; scale down for fleets). */
+  cameraBytes?: number;
+}
+
+/**
+ * Stand-in phone sources for the simulator and tests: deterministic given
+ * the Rng and Clock, but opaque to the platform, which must record them.
+ */
+export function seededNondet(options: SeededNondetOptions): NondetSources {
+  const { rng, clock } = options;
+  const cameraBytes = options.cameraBytes ?? 1_500_000;
+  assert(
+    Number.isSafeInteger(cameraBytes) && cameraBytes > 0 && cameraBytes <= limits.nondetValueBytesMax,
+    "bad cameraBytes",
+  );
+  return {
+    clockMs: () => clock.nowMs(),
+    random: (bytes) => rng.bytes(bytes),
+    sensor: () => rng.bytes(4),
+    camera: () => {
+      const photo = rng.bytes(cameraBytes);
+      // a JPEG start-of-image marker, so the photo looks like one to scanners
+      photo[0] = 0xff;
+      if (cameraBytes > 1) photo[1] = 0xd8;
+      return photo;
+    },
+  };
+}

@@ -1,0 +1,255 @@
+// The deterministic phone (paper §3.3.1, DESIGN.md "The phone platform"):
+// storage plus apps that are deterministic state machines over user and
+// network inputs. The same code runs in phone mode (nondeterministic calls
+// go to real sources and are recorded) and in mirror mode (they are answered
+// from the records), so a mirror fed the phone's inputs in the phone's
+// order ends with the phone's storage. Every input is all-or-nothing: on a
+// typed error storage and volatile state are exactly as before.
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, fail, isMirrorcellError, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Sha256 } from "../core/ports.ts";
+import { AppContext } from "./app-context.ts";
+import { apps } from "./apps/index.ts";
+import { ActionArgs } from "./args.ts";
+import { factoryTemplate } from "./factory-template.ts";
+import { checkApp, checkBody, checkNameAndArgs, checkNondet, checkTime } from "./input-check.ts";
+import type { AppName, NetworkInput, NondetRecord, UserInput, UserInputBody } from "./inputs.ts";
+import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, noNondet } from "./nondet.ts";
+import { Storage, type StorageSnapshot } from "./storage.ts";
+import { applyKey, applyTap } from "./ui-input.ts";
+import { bootUi, copyUi, type UiState } from "./ui-state.ts";
+
+export type PlatformMode = "phone" | "mirror";
+
+/** Everything replay depends on: storage, volatile UI state, the network count. O(1) to take. */
+export interface PlatformSnapshot {
+  readonly model: string;
+  readonly storage: StorageSnapshot;
+  readonly ui: Readonly<UiState>;
+  readonly networkConsumed: number;
+  readonly poweredOn: boolean;
+}
+
+export interface PlatformOptions {
+  mode: PlatformMode;
+  deviceId: string;
+  model: string;
+  sha256: Sha256;
+  /** Required in phone mode; ignored in mirror mode. */
+  nondet?: NondetSources;
+  /** Start from this state; default: the model's factory template. */
+  from?: PlatformSnapshot;
+}
+
+/** A user input as the caller has it: the platform fills nondet and networkConsumed on the phone. */
+export type UserInputDraft = Omit<UserInput, "nondet" | "networkConsumed"> &
+  Partial<Pick<UserInput, "nondet" | "networkConsumed">>;
+
+export class Platform {
+  readonly storage: Storage;
+  private ui: UiState;
+  private consumed: number;
+  private poweredOn: boolean;
+
+  private constructor(
+    readonly mode: PlatformMode,
+    readonly deviceId: string,
+    readonly model: string,
+    private readonly sha256: Sha256,
+    private readonly sources: NondetSources | undefined,
+    from: PlatformSnapshot,
+  ) {
+    this.storage = Storage.fromSnapshot(from.storage, sha256);
+    this.ui = copyUi(from.ui);
+    this.consumed = from.networkConsumed;
+    this.poweredOn = from.poweredOn;
+  }
+
+  static create(options: PlatformOptions): Platform {
+    const { mode, deviceId, model, sha256 } = options;
+    assert(mode === "phone" || mode === "mirror", `unknown platform mode ${String(mode)}`);
+    assert(mode === "mirror" || options.nondet !== undefined, "phone mode needs nondet sources");
+    assert(deviceId.length > 0 && deviceId.length <= limits.deviceIdBytesMax, "bad device id");
+    const from = options.from ?? factoryTemplate(model, sha256);
+    assert(from.model === model, `snapshot of model ${from.model} used for a ${model}`);
+    return new Platform(mode, deviceId, model, sha256, mode === "phone" ? options.nondet : undefined, from);
+  }
+
+  /** Network inputs applied so far (the next one must have index networkConsumed + 1). */
+  get networkConsumed(): number {
+    return this.consumed;
+  }
+
+  get isPoweredOn(): boolean {
+    return this.poweredOn;
+  }
+
+  /** Read-only view of the volatile state, for inspection and tests. */
+  get uiState(): Readonly<UiState> {
+    return this.ui;
+  }
+
+  /**
+   * Applies a user input. Phone mode: returns the complete input (nondet
+   * recorded, networkConsumed stamped) for the Syn-Client to ship. Mirror
+   * mode: input.nondet is required and consumed in call order.
+   */
+  applyUser(input: UserInputDraft): Result<UserInput> {
+    if (!this.poweredOn) return fail(ErrorCodes.PLATFORM_OFF, "Platform is powered off");
+    const app = checkApp(input.app);
+    if (!app.ok) return app;
+    const body = checkBody(input.body);
+    if (!body.ok) return body;
+    const seq = checkTime("seq", input.seq);
+    if (!seq.ok) return seq;
+    const time = checkTime("timeMs", input.timeMs);
+    if (!time.ok) return time;
+    const consumed = this.checkConsumed(input.networkConsumed);
+    if (!consumed.ok) return consumed;
+    let records: readonly NondetRecord[] = [];
+    if (this.mode === "mirror") {
+      const checked = checkNondet(input.nondet ?? []);
+      if (!checked.ok) return checked;
+      records = checked.value;
+    } else {
+      assert(input.nondet === undefined || input.nondet.length === 0, "phone mode records nondet itself");
+    }
+    const applied = this.run(app.value, body.value, records);
+    if (!applied.ok) return applied;
+    return ok({
+      seq: seq.value,
+      timeMs: time.value,
+      networkConsumed: this.consumed,
+      app: app.value,
+      body: body.value,
+      nondet: applied.value,
+    });
+  }
+
+  /** Applies a network input; its index must be networkConsumed + 1. */
+  applyNetwork(input: NetworkInput): Result<void> {
+    if (!this.poweredOn) return fail(ErrorCodes.PLATFORM_OFF, "Platform is powered off");
+    if (!Number.isSafeInteger(input.index) || input.index <= this.consumed) {
+      return fail(
+        ErrorCodes.SEQ_CONFLICT,
+        `Network input ${input.index} already consumed (have ${this.consumed})`,
+      );
+    }
+    if (input.index !== this.consumed + 1) {
+      return fail(ErrorCodes.SEQ_GAP, `Network input ${input.index} arrived, expected ${this.consumed + 1}`);
+    }
+    const app = checkApp(input.app);
+    if (!app.ok) return app;
+    const time = checkTime("timeMs", input.timeMs);
+    if (!time.ok) return time;
+    const envelope = checkNameAndArgs("Network input", input.kind, input.args, limits.userPayloadBytesMax);
+    if (!envelope.ok) return envelope;
+    if (!(input.payload instanceof Uint8Array))
+      return fail(ErrorCodes.INPUT_MALFORMED, "Network payload must be bytes");
+    if (input.payload.length > limits.networkPayloadBytesMax) {
+      return fail(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `Network payload of ${input.payload.length} bytes exceeds ${limits.networkPayloadBytesMax}`,
+      );
+    }
+    const handler = Object.hasOwn(apps[app.value].deliveries, input.kind)
+      ? apps[app.value].deliveries[input.kind]
+      : undefined;
+    if (handler === undefined)
+      return fail(
+        ErrorCodes.INPUT_MALFORMED,
+        `App ${app.value} takes no ${JSON.stringify(input.kind)} deliveries`,
+      );
+    const applied = this.transaction(app.value, noNondet, (ctx) =>
+      handler(ctx, input, ActionArgs.parse(input.args, `${app.value}/${input.kind}`)),
+    );
+    if (!applied.ok) return applied;
+    this.consumed++;
+    return ok(undefined);
+  }
+
+  /** The storage's Merkle root: what phone and mirror compare after each batch. */
+  digest(): Uint8Array {
+    return this.storage.digest();
+  }
+
+  snapshot(): PlatformSnapshot {
+    return {
+      model: this.model,
+      storage: this.storage.snapshot(),
+      ui: copyUi(this.ui),
+      networkConsumed: this.consumed,
+      poweredOn: this.poweredOn,
+    };
+  }
+
+  /** Power-off loses everything in RAM (unsaved drafts, screens); storage stays. */
+  powerOff(): void {
+    this.ui = bootUi();
+    this.poweredOn = false;
+  }
+
+  /** Boot (or reboot): fresh volatile state over the stored data. */
+  boot(): void {
+    this.ui = bootUi();
+    this.poweredOn = true;
+  }
+
+  private checkConsumed(claimed: number | undefined): Result<void> {
+    if (claimed === undefined || claimed === this.consumed) return ok(undefined);
+    if (claimed > this.consumed) {
+      return fail(
+        ErrorCodes.NETWORK_INPUT_MISSING,
+        `Input expects ${claimed} network inputs consumed, mirror has ${this.consumed}`,
+      );
+    }
+    return fail(
+      ErrorCodes.SEQ_CONFLICT,
+      `Input expects ${claimed} network inputs consumed, mirror already has ${this.consumed}`,
+    );
+  }
+
+  /** Applies a checked body; returns the nondet records (made on the phone, used on the mirror). */
+  private run(
+    app: AppName,
+    body: UserInputBody,
+    records: readonly NondetRecord[],
+  ): Result<readonly NondetRecord[]> {
+    if (body.kind !== "action") {
+      if (records.length > 0)
+        return fail(ErrorCodes.NONDET_MISMATCH, `A ${body.kind} makes no nondeterministic calls`);
+      if (body.kind === "tap") applyTap(this.ui, app, body.x, body.y);
+      else applyKey(this.ui, app, body.code);
+      return ok(records);
+    }
+    const actions = apps[app].actions;
+    const handler = Object.hasOwn(actions, body.name) ? actions[body.name] : undefined;
+    if (handler === undefined)
+      return fail(ErrorCodes.INPUT_MALFORMED, `App ${app} has no action ${JSON.stringify(body.name)}`);
+    const recorder = this.mode === "phone" ? new NondetRecorder(this.sources!) : undefined;
+    const replayer = this.mode === "mirror" ? new NondetReplayer(records) : undefined;
+    const applied = this.transaction(app, recorder ?? replayer!, (ctx) => {
+      if (app !== "system") this.ui.foreground = app;
+      handler(ctx, ActionArgs.parse(body.args, `${app}/${body.name}`));
+      // leftovers mean replay took another path than the phone did
+      replayer?.finish();
+    });
+    if (!applied.ok) return applied;
+    return ok(recorder?.records ?? records);
+  }
+
+  /** Runs fn all-or-nothing: on a typed error, storage and volatile state go back. */
+  private transaction(app: AppName, nondet: NondetPort, fn: (ctx: AppContext) => void): Result<void> {
+    const before = { storage: this.storage.snapshot(), ui: copyUi(this.ui) };
+    try {
+      fn(new AppContext(app, this.storage, this.ui, nondet, this.sha256));
+      return ok(undefined);
+    } catch (error) {
+      this.storage.restore(before.storage);
+      this.ui = before.ui;
+      if (isMirrorcellError(error)) return fail(error.code, error.message);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,434 @@
+// The phone's storage (paper §3.3.1, DESIGN.md "The phone platform"): a tree
+// of directories and files whose contents are content-addressed blobs, with a
+// Merkle root digest. The tree is persistent: a write copies only the nodes
+// on its path (O(depth · log directory size)), a snapshot is a pointer, and
+// storages made from one snapshot share every node they have not changed, so
+// a mirror cloned from a factory template costs metadata only. Blobs live in
+// a reference-counted index (itself a persistent treap keyed by hash), so
+// identical contents are stored once and a deleted file frees its blob.
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Sha256 } from "../core/ports.ts";
+import {
+  binaryFromBytes,
+  bytesFromBinary,
+  DirNode,
+  dirGet,
+  dirSet,
+  emptyDir,
+  FileNode,
+  type FsNode,
+  nodeHash,
+} from "./fs-node.ts";
+import { childPath, parsePath } from "./path.ts";
+import { buildTree, type TreeFile } from "./storage-build.ts";
+import { diffDirs, type PathChange } from "./storage-diff.ts";
+import { BlobEntry, StorageSnapshot } from "./storage-snapshot.ts";
+import { type Treap, treapDelete, treapEntries, treapGet, treapSet } from "./treap.ts";
+
+export type { PathChange } from "./storage-diff.ts";
+export { StorageSnapshot } from "./storage-snapshot.ts";
+
+/** A file as listed by walk() and manifest(). */
+export interface FileEntry {
+  path: string;
+  sha256: Uint8Array;
+  size: number;
+}
+
+export interface StatInfo {
+  kind: "file" | "dir";
+  /** Bytes for a file; number of children for a directory. */
+  size: number;
+  /** Content hash; files only. */
+  sha256?: Uint8Array;
+}
+
+type Descent = { dirs: DirNode[]; fresh: boolean[] };
+
+export class Storage {
+  private root: DirNode;
+  private blobs: Treap<BlobEntry>;
+  private files: number;
+  private bytes: number;
+
+  private constructor(
+    private readonly sha256: Sha256,
+    from: StorageSnapshot,
+  ) {
+    this.root = from.root;
+    this.blobs = from.blobs;
+    this.files = from.fileCount;
+    this.bytes = from.bytesTotal;
+  }
+
+  static empty(sha256: Sha256): Storage {
+    return new Storage(sha256, new StorageSnapshot(emptyDir, undefined, 0, 0));
+  }
+
+  /** O(1): the new storage shares every node with the snapshot until it writes. */
+  static fromSnapshot(snapshot: StorageSnapshot, sha256: Sha256): Storage {
+    return new Storage(sha256, snapshot);
+  }
+
+  /** Builds a storage from (path, content) pairs in one pass (templates, benchmarks). */
+  static fromFiles(
+    files: Iterable<readonly [string, Uint8Array]>,
+    sha256: Sha256,
+    emptyDirs: readonly string[] = [],
+  ): Result<Storage> {
+    const prepared: TreeFile[] = [];
+    for (const [path, bytes] of files) {
+      if (bytes.length > limits.fileBytesMax) {
+        return fail(
+          ErrorCodes.PAYLOAD_TOO_LARGE,
+          `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
+        );
+      }
+      prepared.push({ path, sha: binaryFromBytes(sha256(bytes)), bytes: bytes.slice() });
+    }
+    const built = buildTree(prepared, emptyDirs);
+    if (!built.ok) return built;
+    return ok(new Storage(sha256, built.value));
+  }
+
+  /**
+   * Rebuilds a storage from a manifest and a blob source (durable restore,
+   * clone from a phone). Every blob is checked against its hash.
+   */
+  static fromManifest(
+    files: readonly FileEntry[],
+    blobOf: (sha256: Uint8Array) => Uint8Array | undefined,
+    sha256: Sha256,
+    emptyDirs: readonly string[] = [],
+  ): Result<Storage> {
+    const prepared: TreeFile[] = [];
+    for (const entry of files) {
+      const bytes = blobOf(entry.sha256);
+      if (bytes === undefined) return fail(ErrorCodes.BLOB_MISSING, `Blob for ${entry.path} is missing`);
+      const sha = binaryFromBytes(sha256(bytes));
+      if (sha !== binaryFromBytes(entry.sha256) || bytes.length !== entry.size) {
+        return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its hash or size`);
+      }
+      prepared.push({ path: entry.path, sha, bytes: bytes.slice() });
+    }
+    const built = buildTree(prepared, emptyDirs);
+    if (!built.ok) return built;
+    return ok(new Storage(sha256, built.value));
+  }
+
+  get fileCount(): number {
+    return this.files;
+  }
+
+  /** Logical bytes of all files (a blob shared by two files counts twice). */
+  get bytesTotal(): number {
+    return this.bytes;
+  }
+
+  /** The Merkle root (32 bytes); hashes only nodes written since the last call. */
+  digest(): Uint8Array {
+    return bytesFromBinary(nodeHash(this.root, this.sha256));
+  }
+
+  snapshot(): StorageSnapshot {
+    return new StorageSnapshot(this.root, this.blobs, this.files, this.bytes);
+  }
+
+  /** Puts the storage back to a snapshot (rollback, repair). O(1). */
+  restore(snapshot: StorageSnapshot): void {
+    this.root = snapshot.root;
+    this.blobs = snapshot.blobs;
+    this.files = snapshot.fileCount;
+    this.bytes = snapshot.bytesTotal;
+  }
+
+  /** Sorted child names of a directory. */
+  list(dir: string): Result<string[]> {
+    const found = this.lookup(dir);
+    if (!found.ok) return found;
+    if (!(found.value instanceof DirNode)) return fail(ErrorCodes.NOT_A_DIRECTORY, `Not a directory: ${dir}`);
+    const names: string[] = [];
+    for (const n of treapEntries(found.value.entries)) names.push(n.key);
+    return ok(names);
+  }
+
+  stat(path: string): Result<StatInfo> {
+    const found = this.lookup(path);
+    if (!found.ok) return found;
+    const node = found.value;
+    if (node instanceof DirNode) return ok({ kind: "dir", size: node.count });
+    return ok({ kind: "file", size: node.bytes.length, sha256: bytesFromBinary(node.sha) });
+  }
+
+  exists(path: string): boolean {
+    return this.lookup(path).ok;
+  }
+
+  /** A copy of the file's content. */
+  readFile(path: string): Result<Uint8Array> {
+    const found = this.lookup(path);
+    if (!found.ok) return found;
+    if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${path}`);
+    return ok(found.value.bytes.slice());
+  }
+
+  /** Writes (creates or replaces) a file, creating missing parent directories. */
+  writeFile(path: string, bytes: Uint8Array): Result<void> {
+    const segments = parsePath(path);
+    if (!segments.ok) return segments;
+    if (bytes.length > limits.fileBytesMax) {
+      return fail(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
+      );
+    }
+    const sha = binaryFromBytes(this.sha256(bytes));
+    return this.putFile(segments.value, path, sha, bytes);
+  }
+
+  /** Copies a file without rehashing or duplicating its content. */
+  copyFile(from: string, to: string): Result<void> {
+    const found = this.lookup(from);
+    if (!found.ok) return found;
+    if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${from}`);
+    const segments = parsePath(to);
+    if (!segments.ok) return segments;
+    return this.putFile(segments.value, to, found.value.sha, found.value.bytes);
+  }
+
+  deleteFile(path: string): Result<void> {
+    const found = this.lookup(path);
+    if (!found.ok) return found;
+    if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${path}`);
+    return this.removeNode(path);
+  }
+
+  /** Removes a file or a whole directory tree (not the root). */
+  removeTree(path: string): Result<void> {
+    if (path === "/") return fail(ErrorCodes.PATH_INVALID, "Cannot remove the root directory");
+    return this.removeNode(path);
+  }
+
+  /** Creates a directory and any missing parents; succeeds when it exists. */
+  mkdir(path: string): Result<void> {
+    const segments = parsePath(path);
+    if (!segments.ok) return segments;
+    const existing = this.lookup(path);
+    if (existing.ok) {
+      return existing.value instanceof DirNode
+        ? ok(undefined)
+        : fail(ErrorCodes.PATH_EXISTS, `Exists as a file: ${path}`);
+    }
+    const descent = this.descend(segments.value, segments.value.length, true);
+    if (!descent.ok) return descent;
+    const { dirs, fresh } = descent.value;
+    this.root = this.rebuild(dirs, fresh, segments.value, dirs[dirs.length - 1]!);
+    return ok(undefined);
+  }
+
+  /** Moves a file or directory; the target must not exist, its parents are created. */
+  rename(from: string, to: string): Result<void> {
+    const fromSegments = parsePath(from);
+    if (!fromSegments.ok) return fromSegments;
+    const toSegments = parsePath(to);
+    if (!toSegments.ok) return toSegments;
+    if (fromSegments.value.length === 0 || toSegments.value.length === 0) {
+      return fail(ErrorCodes.PATH_INVALID, "Cannot rename the root directory");
+    }
+    if (to === from || to.startsWith(`${from}/`)) {
+      return fail(ErrorCodes.PATH_INVALID, `Cannot move ${from} into itself (${to})`);
+    }
+    const found = this.lookup(from);
+    if (!found.ok) return found;
+    if (this.lookup(to).ok) return fail(ErrorCodes.PATH_EXISTS, `Target exists: ${to}`);
+    const saved = this.snapshot();
+    const removed = this.detach(fromSegments.value, from);
+    if (!removed.ok) return removed;
+    const inserted = this.attach(toSegments.value, to, found.value);
+    if (!inserted.ok) this.restore(saved);
+    return inserted;
+  }
+
+  /** Every file, depth-first with children in name order. */
+  *walk(): Generator<FileEntry> {
+    yield* walkDir(this.root, "/");
+  }
+
+  manifest(): FileEntry[] {
+    return [...this.walk()];
+  }
+
+  /** Directories with no children (a manifest lists files only; these complete it). */
+  emptyDirs(): string[] {
+    const out: string[] = [];
+    collectEmptyDirs(this.root, "/", out);
+    return out;
+  }
+
+  /** A copy of the blob with this hash, if any file holds it. */
+  blob(sha256: Uint8Array): Uint8Array | undefined {
+    if (sha256.length !== limits.digestBytes) return undefined;
+    return treapGet(this.blobs, binaryFromBytes(sha256))?.bytes.slice();
+  }
+
+  /** Number of distinct blobs held. */
+  get blobCount(): number {
+    let count = 0;
+    for (const _ of treapEntries(this.blobs)) count++;
+    return count;
+  }
+
+  /** The paths that differ, skipping subtrees whose Merkle hashes are equal. */
+  diff(other: Storage): PathChange[] {
+    return diffDirs(this.root, other.root, this.sha256);
+  }
+
+  private lookup(path: string): Result<FsNode> {
+    const segments = parsePath(path);
+    if (!segments.ok) return segments;
+    let node: FsNode = this.root;
+    for (const name of segments.value) {
+      if (!(node instanceof DirNode))
+        return fail(ErrorCodes.NOT_A_DIRECTORY, `Not a directory on the way to ${path}`);
+      const next = dirGet(node, name);
+      if (next === undefined) return fail(ErrorCodes.PATH_NOT_FOUND, `No such file or directory: ${path}`);
+      node = next;
+    }
+    return ok(node);
+  }
+
+  /** Directories from the root down through the first `depth` segments (created when asked). */
+  private descend(segments: readonly string[], depth: number, create: boolean): Result<Descent> {
+    assert(depth <= segments.length, "descend: depth beyond path");
+    const dirs: DirNode[] = [this.root];
+    const fresh: boolean[] = [false];
+    for (let i = 0; i < depth; i++) {
+      const parent = dirs[i]!;
+      const next = dirGet(parent, segments[i]!);
+      if (next instanceof FileNode) {
+        return fail(ErrorCodes.NOT_A_DIRECTORY, `Not a directory: /${segments.slice(0, i + 1).join("/")}`);
+      }
+      if (next === undefined && !create) {
+        return fail(ErrorCodes.PATH_NOT_FOUND, `No such directory: /${segments.slice(0, i + 1).join("/")}`);
+      }
+      if (next === undefined && parent.count >= limits.filesPerDirectoryMax) {
+        return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
+      }
+      dirs.push(next ?? emptyDir);
+      fresh.push(next === undefined);
+    }
+    return ok({ dirs, fresh });
+  }
+
+  /** Replaces the deepest directory of a descent and path-copies up to a new root. */
+  private rebuild(dirs: DirNode[], fresh: boolean[], segments: readonly string[], deepest: DirNode): DirNode {
+    assert(dirs.length === fresh.length && dirs.length >= 1, "rebuild: malformed descent");
+    let child = deepest;
+    for (let i = dirs.length - 1; i >= 1; i--)
+      child = dirSet(dirs[i - 1]!, segments[i - 1]!, child, fresh[i]!);
+    return child;
+  }
+
+  private putFile(segments: readonly string[], path: string, sha: string, bytes: Uint8Array): Result<void> {
+    if (segments.length === 0) return fail(ErrorCodes.NOT_A_FILE, "The root is a directory");
+    const descent = this.descend(segments, segments.length - 1, true);
+    if (!descent.ok) return descent;
+    const { dirs, fresh } = descent.value;
+    const parent = dirs[dirs.length - 1]!;
+    const name = segments[segments.length - 1]!;
+    const existing = dirGet(parent, name);
+    if (existing instanceof DirNode) return fail(ErrorCodes.NOT_A_FILE, `Is a directory: ${path}`);
+    if (existing === undefined && parent.count >= limits.filesPerDirectoryMax) {
+      return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
+    }
+    if (existing?.sha === sha) return ok(undefined);
+    const held = treapGet(this.blobs, sha);
+    const content = held?.bytes ?? bytes.slice();
+    this.blobs = treapSet(this.blobs, sha, new BlobEntry(content, (held?.refs ?? 0) + 1));
+    if (existing !== undefined) this.release(existing.sha);
+    const file = new FileNode(sha, content);
+    this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, file, existing === undefined));
+    this.files += existing === undefined ? 1 : 0;
+    this.bytes += content.length - (existing?.bytes.length ?? 0);
+    return ok(undefined);
+  }
+
+  private removeNode(path: string): Result<void> {
+    const segments = parsePath(path);
+    if (!segments.ok) return segments;
+    const removed = this.detach(segments.value, path);
+    if (!removed.ok) return removed;
+    for (const file of filesUnder(removed.value)) {
+      this.release(file.sha);
+      this.files--;
+      this.bytes -= file.bytes.length;
+    }
+    return ok(undefined);
+  }
+
+  /** Unlinks a node from the tree without touching blob counts; returns it. */
+  private detach(segments: readonly string[], path: string): Result<FsNode> {
+    if (segments.length === 0) return fail(ErrorCodes.PATH_INVALID, "Cannot detach the root directory");
+    const descent = this.descend(segments, segments.length - 1, false);
+    if (!descent.ok) return descent;
+    const { dirs, fresh } = descent.value;
+    const parent = dirs[dirs.length - 1]!;
+    const name = segments[segments.length - 1]!;
+    const node = dirGet(parent, name);
+    if (node === undefined) return fail(ErrorCodes.PATH_NOT_FOUND, `No such file or directory: ${path}`);
+    const shrunk = new DirNode(treapDelete(parent.entries, name), parent.count - 1);
+    this.root = this.rebuild(dirs, fresh, segments, shrunk);
+    return ok(node);
+  }
+
+  /** Links a node at a path that does not exist yet, creating parents. */
+  private attach(segments: readonly string[], path: string, node: FsNode): Result<void> {
+    const descent = this.descend(segments, segments.length - 1, true);
+    if (!descent.ok) return descent;
+    const { dirs, fresh } = descent.value;
+    const parent = dirs[dirs.length - 1]!;
+    const name = segments[segments.length - 1]!;
+    assert(dirGet(parent, name) === undefined, `attach: ${path} exists`);
+    if (parent.count >= limits.filesPerDirectoryMax) {
+      return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
+    }
+    this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, node, true));
+    return ok(undefined);
+  }
+
+  private release(sha: string): void {
+    const held = treapGet(this.blobs, sha);
+    assert(held !== undefined && held.refs >= 1, "release: blob not held");
+    this.blobs =
+      held.refs === 1
+        ? treapDelete(this.blobs, sha)
+        : treapSet(this.blobs, sha, new BlobEntry(held.bytes, held.refs - 1));
+  }
+}
+
+function* filesUnder(node: FsNode): Generator<FileNode> {
+  if (node instanceof FileNode) {
+    yield node;
+    return;
+  }
+  for (const entry of treapEntries(node.entries)) yield* filesUnder(entry.value);
+}
+
+function* walkDir(dir: DirNode, path: string): Generator<FileEntry> {
+  for (const entry of treapEntries(dir.entries)) {
+    const child = entry.value;
+    const childAt = childPath(path, entry.key);
+    if (child instanceof FileNode)
+      yield { path: childAt, sha256: bytesFromBinary(child.sha), size: child.bytes.length };
+    else yield* walkDir(child, childAt);
+  }
+}
+
+function collectEmptyDirs(dir: DirNode, path: string, out: string[]): void {
+  if (dir.count === 0 && path !== "/") out.push(path);
+  for (const entry of treapEntries(dir.entries)) {
+    if (entry.value instanceof DirNode) collectEmptyDirs(entry.value, childPath(path, entry.key), out);
+  }
+}
