@@ -13,6 +13,17 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(limits.scanWorkersMax, availableParallelism()));
 }
 
+/**
+ * Node 20 does not apply `--import` loaders to a worker's entry module, so
+ * the worker starts from a tiny script that loads the TypeScript entry
+ * through tsx's API (resolved here, whatever the working directory).
+ */
+function workerBootstrap(): string {
+  const api = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./scan-worker.ts", import.meta.url).href;
+  return `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}));`;
+}
+
 export class ScanPool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, (verdict: FileVerdict) => void>();
@@ -25,11 +36,7 @@ export class ScanPool {
     const shared = new SharedArrayBuffer(compiled.byteLength);
     new Uint8Array(shared).set(compiled);
     for (let i = 0; i < workerCount; i++) {
-      const worker = new Worker(new URL("./scan-worker.ts", import.meta.url), {
-        workerData: { compiled: shared },
-        // Resolved here, so workers find tsx whatever the working directory.
-        execArgv: ["--import", import.meta.resolve("tsx")],
-      });
+      const worker = new Worker(workerBootstrap(), { eval: true, workerData: { compiled: shared } });
       worker.on("message", (reply: { id: number; verdict: FileVerdict }) => this.onReply(worker, reply));
       worker.on("error", (error) => this.failAll(error));
       this.workers.push(worker);

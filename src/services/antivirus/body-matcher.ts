@@ -29,7 +29,28 @@ export interface BodyMatcherArrays {
 /** A body signature that matched: its id (database order) and match end. */
 export interface BodyMatch {
   id: number;
+  /** Start of the earliest match for fully static signatures, -1 for the others. */
+  start: number;
   end: number;
+}
+
+function isStatic(sig: BodySignature): boolean {
+  const parts = sig.pattern.parts;
+  return (
+    parts.length === 1 && parts[0]!.alternatives.length === 0 && parts[0]!.masks.every((m) => m === 0xff)
+  );
+}
+
+/**
+ * clamscan's report order (seen in the differential tests): fully static
+ * signatures (its Boyer-Moore matcher) by start, then the others (its
+ * Aho-Corasick matcher) by end. Exact for objects within one clamscan scan
+ * buffer (128 KiB); beyond that only the choice among several matches may differ.
+ */
+function reportOrder(a: BodyMatch, b: BodyMatch): number {
+  const aStatic = a.start >= 0;
+  if (aStatic !== b.start >= 0) return aStatic ? -1 : 1;
+  return aStatic ? a.start - b.start || a.id - b.id : a.end - b.end || a.id - b.id;
 }
 
 const commonBytes = new Set([0x00, 0xff, 0x20, 0x90, 0xcc]);
@@ -132,7 +153,7 @@ export class BodyMatcher {
     return sig;
   }
 
-  /** Every matching signature with its earliest match end, sorted by (end, id). */
+  /** Every matching signature with its earliest match, in clamscan's report order. */
   scan(data: Uint8Array): BodyMatch[] {
     const resolved = new Map<number, number>();
     const deferred = new Set<number>();
@@ -156,8 +177,11 @@ export class BodyMatcher {
       const end = earliestMatchEnd(sig.pattern, sig.offset, data);
       if (end >= 0) resolved.set(id, end);
     }
-    const matches = [...resolved].map(([id, end]) => ({ id, end }));
-    return matches.sort((a, b) => a.end - b.end || a.id - b.id);
+    const matches = [...resolved].map(([id, end]) => {
+      const sig = this.signature(id);
+      return { id, start: isStatic(sig) ? end - sig.pattern.parts[0]!.values.length : -1, end };
+    });
+    return matches.sort(reportOrder);
   }
 
   /** Signatures anchored on 2 bytes: rare, so a plain table and a second pass. */

@@ -29,12 +29,14 @@ export class HashTable {
     this.size = signatures.length;
   }
 
-  /** Names of the signatures matching this digest and size, in database order. */
+  /** Names of the signatures matching this digest and size: exact sizes first, then `*`. */
   lookup(algorithm: HashAlgorithm, digestHex: string, size: number): string[] {
     assert(size >= 0, "object size is non-negative");
     const list = this.byDigest.get(`${algorithm}:${digestHex}`);
     if (list === undefined) return [];
-    return list.filter((e) => e.size === -1 || e.size === size).map((e) => e.name);
+    // clamscan checks size-specific signatures before wildcard-size ones.
+    const exact = list.filter((e) => e.size === size).map((e) => e.name);
+    return [...exact, ...list.filter((e) => e.size === -1).map((e) => e.name)];
   }
 
   /** Every signature as (algorithm, digest, size or −1, name), for the compiled cache. */
