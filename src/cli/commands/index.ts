@@ -1,10 +1,11 @@
 // Every subcommand of `mirrorcell`. Add one line per command module.
 import type { Command } from "commander";
+import { registerCache } from "./cache.ts";
 import { registerScan } from "./scan.ts";
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [registerScan];
+const registrations: Register[] = [registerCache, registerScan];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

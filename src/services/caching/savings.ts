@@ -116,3 +116,49 @@ export function downloadSavings(model: BatteryModel, scenario: DownloadScenario)
   assert(withCaching.radioBytes === withoutCaching.radioBytes, "a download moves the same bytes either way");
   return { withoutCaching, withCaching };
 }
+
+export interface SavingsRow {
+  sizeBytes: number;
+  network: NetworkKind;
+  recipients: number;
+  upload: UploadSavings;
+  /** The file arrives while on this network; fetched later on 3G (or charging). */
+  download: DownloadSavings;
+}
+
+/** Sizes of the paper's Fig 11 sweep, plus its 20 MB file of Fig 14 and 15. */
+export const paperSweepSizesBytes: readonly number[] = [
+  100_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000, 50_000_000,
+];
+
+export function savingsSweep(
+  model: BatteryModel,
+  options: {
+    sizesBytes: readonly number[];
+    networks: readonly NetworkKind[];
+    recipients: number;
+    rateSource?: RateSource;
+  },
+): SavingsRow[] {
+  assert(options.sizesBytes.length <= 1000 && options.networks.length <= 2, "sweep too large");
+  const rows: SavingsRow[] = [];
+  for (const network of options.networks) {
+    for (const sizeBytes of options.sizesBytes) {
+      const rateSource = options.rateSource ?? "tested";
+      rows.push({
+        sizeBytes,
+        network,
+        recipients: options.recipients,
+        upload: uploadSavings(model, { sizeBytes, recipients: options.recipients, network, rateSource }),
+        download: downloadSavings(model, {
+          sizeBytes,
+          nowNetwork: network,
+          laterNetwork: "3g",
+          laterCharging: false,
+          rateSource,
+        }),
+      });
+    }
+  }
+  return rows;
+}
