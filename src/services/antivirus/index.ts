@@ -1,7 +1,16 @@
 // Public surface of the antivirus core (paper §5.2).
+
+export {
+  AntivirusService,
+  type AntivirusServiceOptions,
+  type ScannableStorage,
+  StorageScanJob,
+  type StorageScanReport,
+} from "./antivirus-service.ts";
 export { type BodyMatch, BodyMatcher } from "./body-matcher.ts";
 export { compileDatabase } from "./compile.ts";
 export { deserializeEngine, serializeEngine } from "./compiled-format.ts";
+export { DatabaseHolder } from "./database-holder.ts";
 export {
   databaseKindOf,
   functionalityLevel,
@@ -12,5 +21,15 @@ export type { HashFactory, IncrementalHash } from "./hash-ports.ts";
 export { HashTable } from "./hash-table.ts";
 export { parseHexPattern } from "./hex-pattern.ts";
 export { type Detection, ScanEngine, type ScanOptions, type ScanResult } from "./scan-engine.ts";
+export {
+  formatScanResult,
+  parseScanRequest,
+  parseScanResult,
+  requestIdOf,
+  type ScanRequest,
+  type StorageDetection,
+  scanRequestDir,
+} from "./scan-request.ts";
 export type { BodySignature, HashSignature, SkippedLine } from "./signature.ts";
+export { type BlobVerdict, VerdictCache } from "./verdict-cache.ts";
 export { looksLikeZip, readZipEntries, type ZipEntry } from "./zip-reader.ts";
