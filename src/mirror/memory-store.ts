@@ -1,0 +1,166 @@
+// In-memory MirrorStore (store.ts). The simulator treats it as the durable
+// part of a server that survives a simulated crash; tests use it directly.
+// Blobs are keyed by hex SHA-256 with reference counts.
+import { assert } from "../core/assert.ts";
+import { toHex } from "../core/bytes.ts";
+import type {
+  Checkpoint,
+  DeviceRecord,
+  MirrorStore,
+  NetworkRecord,
+  RepairRecord,
+  StoredBatch,
+} from "./store.ts";
+
+interface DeviceLog {
+  record: DeviceRecord;
+  batches: StoredBatch[];
+  lastBatchNo: number;
+  network: Map<number, NetworkRecord>;
+  networkCount: number;
+  repairs: RepairRecord[];
+  checkpoint: Checkpoint | undefined;
+}
+
+export class MemoryMirrorStore implements MirrorStore {
+  private readonly devices = new Map<string, DeviceLog>();
+  private readonly blobs = new Map<string, { bytes: Uint8Array; refs: number }>();
+  private blobBytes = 0;
+
+  transaction<T>(fn: () => T): T {
+    return fn();
+  }
+
+  putDevice(record: DeviceRecord): void {
+    const existing = this.devices.get(record.deviceId);
+    if (existing) {
+      existing.record = { ...record };
+      return;
+    }
+    this.devices.set(record.deviceId, {
+      record: { ...record },
+      batches: [],
+      lastBatchNo: 0,
+      network: new Map(),
+      networkCount: 0,
+      repairs: [],
+      checkpoint: undefined,
+    });
+  }
+
+  getDevice(deviceId: string): DeviceRecord | undefined {
+    const log = this.devices.get(deviceId);
+    return log ? { ...log.record } : undefined;
+  }
+
+  listDevices(): DeviceRecord[] {
+    return [...this.devices.values()].map((log) => ({ ...log.record }));
+  }
+
+  appendBatch(deviceId: string, batch: StoredBatch): void {
+    const log = this.log(deviceId);
+    assert(batch.batchNo === log.lastBatchNo + 1, `batch ${batch.batchNo} appended after ${log.lastBatchNo}`);
+    log.batches.push({ ...batch, bytes: batch.bytes.slice() });
+    log.lastBatchNo = batch.batchNo;
+  }
+
+  getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {
+    const log = this.log(deviceId);
+    const first = log.batches[0];
+    if (first === undefined) return undefined;
+    return log.batches[batchNo - first.batchNo];
+  }
+
+  batchesAfter(deviceId: string, after: number): StoredBatch[] {
+    return this.log(deviceId).batches.filter((b) => b.batchNo > after);
+  }
+
+  lastBatchNo(deviceId: string): number {
+    return this.devices.get(deviceId)?.lastBatchNo ?? 0;
+  }
+
+  appendNetworkInput(deviceId: string, record: NetworkRecord): void {
+    const log = this.log(deviceId);
+    assert(record.index > log.networkCount, `network input ${record.index} after ${log.networkCount}`);
+    log.network.set(record.index, { ...record, args: [...record.args] });
+    log.networkCount = record.index;
+  }
+
+  getNetworkInput(deviceId: string, index: number): NetworkRecord | undefined {
+    return this.devices.get(deviceId)?.network.get(index);
+  }
+
+  networkCount(deviceId: string): number {
+    return this.devices.get(deviceId)?.networkCount ?? 0;
+  }
+
+  appendRepair(deviceId: string, record: RepairRecord): void {
+    this.log(deviceId).repairs.push({ afterBatchNo: record.afterBatchNo, ops: [...record.ops] });
+  }
+
+  repairsAfter(deviceId: string, after: number): RepairRecord[] {
+    return this.log(deviceId).repairs.filter((r) => r.afterBatchNo > after);
+  }
+
+  getCheckpoint(deviceId: string): Checkpoint | undefined {
+    return this.devices.get(deviceId)?.checkpoint;
+  }
+
+  putCheckpoint(deviceId: string, checkpoint: Checkpoint): void {
+    const log = this.log(deviceId);
+    assert(checkpoint.batchNo <= log.lastBatchNo || log.batches.length === 0, "checkpoint beyond the log");
+    log.checkpoint = checkpoint;
+    log.batches = log.batches.filter((b) => b.batchNo > checkpoint.batchNo);
+    log.repairs = log.repairs.filter((r) => r.afterBatchNo > checkpoint.batchNo);
+    for (const index of log.network.keys())
+      if (index <= checkpoint.networkConsumed) log.network.delete(index);
+    log.lastBatchNo = Math.max(log.lastBatchNo, checkpoint.batchNo);
+  }
+
+  putBlob(sha256: Uint8Array, bytes: Uint8Array): void {
+    const key = toHex(sha256);
+    if (this.blobs.has(key)) return;
+    this.blobs.set(key, { bytes: bytes.slice(), refs: 0 });
+    this.blobBytes += bytes.length;
+  }
+
+  getBlob(sha256: Uint8Array): Uint8Array | undefined {
+    return this.blobs.get(toHex(sha256))?.bytes;
+  }
+
+  hasBlob(sha256: Uint8Array): boolean {
+    return this.blobs.has(toHex(sha256));
+  }
+
+  blobRefs(sha256: Uint8Array): number {
+    return this.blobs.get(toHex(sha256))?.refs ?? 0;
+  }
+
+  retainBlob(sha256: Uint8Array, count = 1): void {
+    const entry = this.blobs.get(toHex(sha256));
+    assert(entry !== undefined, "retain of a missing blob");
+    assert(count >= 1, "retain count must be positive");
+    entry.refs += count;
+  }
+
+  releaseBlob(sha256: Uint8Array): void {
+    const key = toHex(sha256);
+    const entry = this.blobs.get(key);
+    assert(entry !== undefined && entry.refs > 0, "release of an unreferenced blob");
+    entry.refs--;
+    if (entry.refs === 0) {
+      this.blobs.delete(key);
+      this.blobBytes -= entry.bytes.length;
+    }
+  }
+
+  blobStats(): { blobs: number; bytes: number } {
+    return { blobs: this.blobs.size, bytes: this.blobBytes };
+  }
+
+  private log(deviceId: string): DeviceLog {
+    const log = this.devices.get(deviceId);
+    assert(log !== undefined, `device ${deviceId} not in the store`);
+    return log;
+  }
+}

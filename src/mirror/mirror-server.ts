@@ -1,0 +1,266 @@
+// The mirror server's mirrors (paper §3.2; DESIGN.md "Mirrors"): a mirror per
+// device, created from its model's factory template (copy-on-write, metadata
+// only) or cloned from a used phone (only blobs the server lacks travel);
+// saved and stopped at power-off; restored from durable state after a server
+// restart. Replay itself is the SyncServer's (src/sync): this class owns the
+// platforms and their checkpoints.
+import { assert } from "../core/assert.ts";
+import { bytesEqual, toHex } from "../core/bytes.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Sha256 } from "../core/ports.ts";
+import type { PlatformFactory, SyncedPlatform, TreeFileEntry, TreeView } from "./platform-port.ts";
+import type { Checkpoint, CheckpointBase, MirrorStore } from "./store.ts";
+
+/** Where a mirror stands in its device's input stream. */
+export interface MirrorPosition {
+  batchNo: number;
+  lastSeq: number;
+  networkConsumed: number;
+  windowEndMs: number;
+}
+
+/** The phone's side of a clone: its frozen state's manifest. */
+export interface CloneOffer {
+  position: MirrorPosition;
+  digest: Uint8Array;
+  files: readonly TreeFileEntry[];
+  emptyDirs: readonly string[];
+}
+
+export interface CloneReport {
+  filesOffered: number;
+  blobsNeeded: number;
+  blobsSent: number;
+  blobBytesSent: number;
+  /** Blobs the server already had (template, other mirrors). */
+  blobsDeduped: number;
+}
+
+export type MirrorStatus = "unknown" | "stopped" | "running" | "cloning";
+
+export interface MirrorServerOptions {
+  store: MirrorStore;
+  platforms: PlatformFactory;
+  sha256: Sha256;
+}
+
+interface PendingClone {
+  model: string;
+  offer: CloneOffer;
+  missing: Map<string, Uint8Array>;
+}
+
+export class MirrorServer {
+  readonly store: MirrorStore;
+  private readonly platforms: PlatformFactory;
+  private readonly sha256: Sha256;
+  private readonly mirrors = new Map<string, SyncedPlatform>();
+  private readonly clones = new Map<string, PendingClone>();
+
+  constructor(options: MirrorServerOptions) {
+    this.store = options.store;
+    this.platforms = options.platforms;
+    this.sha256 = options.sha256;
+  }
+
+  /** First boot of a device: a mirror from its model's factory template. */
+  register(deviceId: string, model: string, options: { syncIntervalMs?: number } = {}): Result<void> {
+    if (deviceId.length === 0 || deviceId.length > limits.deviceIdBytesMax) {
+      return fail(ErrorCodes.USAGE, `Device id must be 1..${limits.deviceIdBytesMax} characters`);
+    }
+    if (this.store.getDevice(deviceId) !== undefined)
+      return fail(ErrorCodes.DEVICE_EXISTS, `Device ${deviceId} exists`);
+    const syncIntervalMs = options.syncIntervalMs ?? limits.syncIntervalMsDefault;
+    if (syncIntervalMs < limits.syncIntervalMsMin || syncIntervalMs > limits.syncIntervalMsMax) {
+      return fail(ErrorCodes.CONFIG_INVALID, `Sync interval ${syncIntervalMs} ms outside bounds`);
+    }
+    const created = this.platforms.fromTemplate(deviceId, model);
+    if (!created.ok) return created;
+    this.store.transaction(() => {
+      this.store.putDevice({ deviceId, model, syncIntervalMs, origin: "template" });
+      this.store.putCheckpoint(deviceId, {
+        batchNo: 0,
+        lastSeq: 0,
+        networkConsumed: 0,
+        windowEndMs: 0,
+        poweredOff: false,
+        base: { kind: "template" },
+      });
+    });
+    this.mirrors.set(deviceId, created.value);
+    return ok(undefined);
+  }
+
+  status(deviceId: string): MirrorStatus {
+    if (this.clones.has(deviceId)) return "cloning";
+    if (this.mirrors.has(deviceId)) return "running";
+    return this.store.getCheckpoint(deviceId) === undefined ? "unknown" : "stopped";
+  }
+
+  running(deviceId: string): SyncedPlatform | undefined {
+    return this.mirrors.get(deviceId);
+  }
+
+  get runningCount(): number {
+    return this.mirrors.size;
+  }
+
+  /** Network inputs the device had consumed before the server recorded any (clone base). */
+  networkBase(deviceId: string): number {
+    const pending = this.clones.get(deviceId);
+    if (pending !== undefined) return pending.offer.position.networkConsumed;
+    return this.store.getCheckpoint(deviceId)?.networkConsumed ?? 0;
+  }
+
+  /** A fresh running mirror at the device's checkpoint (boot, restart). */
+  load(deviceId: string): Result<{ platform: SyncedPlatform; checkpoint: Checkpoint }> {
+    const device = this.store.getDevice(deviceId);
+    if (device === undefined) return fail(ErrorCodes.DEVICE_UNKNOWN, `Unknown device ${deviceId}`);
+    if (this.clones.has(deviceId))
+      return fail(ErrorCodes.MIRROR_FROZEN, `Mirror ${deviceId} is being cloned`);
+    const checkpoint = this.store.getCheckpoint(deviceId);
+    if (checkpoint === undefined)
+      return fail(ErrorCodes.MIRROR_UNKNOWN, `Mirror ${deviceId} has no state yet`);
+    const platform = this.platformAt(deviceId, device.model, checkpoint.base);
+    if (!platform.ok) return platform;
+    this.mirrors.set(deviceId, platform.value);
+    return ok({ platform: platform.value, checkpoint });
+  }
+
+  /** Drops the running instance without saving (its state is in the log). */
+  unload(deviceId: string): void {
+    this.mirrors.delete(deviceId);
+  }
+
+  /** Power-off: the mirror is saved as a checkpoint and stopped. */
+  saveAndStop(deviceId: string, position: MirrorPosition): Result<void> {
+    const platform = this.mirrors.get(deviceId);
+    if (platform === undefined) return fail(ErrorCodes.MIRROR_STOPPED, `Mirror ${deviceId} is not running`);
+    platform.powerOff();
+    this.checkpoint(deviceId, platform, position, true);
+    this.mirrors.delete(deviceId);
+    return ok(undefined);
+  }
+
+  /** Read access for services: the running mirror's storage, else its checkpoint. */
+  view(deviceId: string): TreeView | undefined {
+    const running = this.mirrors.get(deviceId);
+    if (running !== undefined) return running.storage;
+    const loaded = this.load(deviceId);
+    if (!loaded.ok) return undefined;
+    this.mirrors.delete(deviceId);
+    return loaded.value.platform.storage;
+  }
+
+  /** Clone step 1: the phone's manifest arrives; answers the blob hashes the server lacks. */
+  beginClone(deviceId: string, model: string, offer: CloneOffer): Result<{ missing: Uint8Array[] }> {
+    if (deviceId.length === 0 || deviceId.length > limits.deviceIdBytesMax) {
+      return fail(ErrorCodes.USAGE, `Device id must be 1..${limits.deviceIdBytesMax} characters`);
+    }
+    if (offer.digest.length !== limits.digestBytes)
+      return fail(ErrorCodes.FRAME_MALFORMED, "Clone digest size");
+    const template = this.platforms.templateView(model);
+    if (!template.ok) return template;
+    const missing = new Map<string, Uint8Array>();
+    for (const file of offer.files) {
+      if (file.sha256.length !== limits.digestBytes)
+        return fail(ErrorCodes.FRAME_MALFORMED, "Clone manifest hash size");
+      if (this.store.hasBlob(file.sha256) || template.value.blob(file.sha256) !== undefined) continue;
+      missing.set(toHex(file.sha256), file.sha256);
+    }
+    const existing = this.store.getDevice(deviceId);
+    this.store.putDevice({
+      deviceId,
+      model,
+      syncIntervalMs: existing?.syncIntervalMs ?? limits.syncIntervalMsDefault,
+      origin: "clone",
+    });
+    this.mirrors.delete(deviceId);
+    this.clones.set(deviceId, { model, offer, missing });
+    return ok({ missing: [...missing.values()] });
+  }
+
+  /** Clone step 2: the missing blobs arrive; the mirror is built, checked and saved. */
+  completeClone(deviceId: string, blobs: readonly Uint8Array[]): Result<CloneReport> {
+    const pending = this.clones.get(deviceId);
+    if (pending === undefined) return fail(ErrorCodes.MIRROR_UNKNOWN, `No clone in progress for ${deviceId}`);
+    const supplied = new Map<string, Uint8Array>();
+    let blobBytesSent = 0;
+    for (const blob of blobs) {
+      const key = toHex(this.sha256(blob));
+      if (!pending.missing.has(key)) return fail(ErrorCodes.BLOB_CORRUPT, "Clone blob was not requested");
+      supplied.set(key, blob);
+      blobBytesSent += blob.length;
+    }
+    const template = this.platforms.templateView(pending.model);
+    if (!template.ok) return template;
+    const blobOf = (sha: Uint8Array) =>
+      supplied.get(toHex(sha)) ?? this.store.getBlob(sha) ?? template.value.blob(sha);
+    const { offer } = pending;
+    const built = this.platforms.fromManifest(deviceId, pending.model, offer.files, offer.emptyDirs, blobOf);
+    if (!built.ok) return built;
+    if (!bytesEqual(built.value.digest(), offer.digest)) {
+      return fail(ErrorCodes.BLOB_CORRUPT, "Cloned mirror digest differs from the phone's");
+    }
+    this.clones.delete(deviceId);
+    this.checkpoint(deviceId, built.value, offer.position, false);
+    this.mirrors.set(deviceId, built.value);
+    return ok({
+      filesOffered: offer.files.length,
+      blobsNeeded: pending.missing.size,
+      blobsSent: supplied.size,
+      blobBytesSent,
+      blobsDeduped: new Set(offer.files.map((f) => toHex(f.sha256))).size - pending.missing.size,
+    });
+  }
+
+  private platformAt(deviceId: string, model: string, base: CheckpointBase): Result<SyncedPlatform> {
+    if (base.kind === "template") return this.platforms.fromTemplate(deviceId, model);
+    return this.platforms.fromManifest(deviceId, model, base.files, base.emptyDirs, (sha) =>
+      this.store.getBlob(sha),
+    );
+  }
+
+  /** Saves a manifest checkpoint; every manifest file holds one blob reference. */
+  checkpoint(
+    deviceId: string,
+    platform: SyncedPlatform,
+    position: MirrorPosition,
+    poweredOff: boolean,
+  ): void {
+    const files = [...platform.storage.walk()];
+    const emptyDirs = platform.storage.emptyDirs();
+    this.store.transaction(() => {
+      for (const file of files) {
+        if (!this.store.hasBlob(file.sha256)) {
+          const bytes = platform.storage.blob(file.sha256);
+          assert(bytes !== undefined, `mirror ${deviceId} lacks the blob of ${file.path}`);
+          this.store.putBlob(file.sha256, bytes);
+        }
+        this.store.retainBlob(file.sha256);
+      }
+      this.releaseCovered(deviceId, position);
+      this.store.putCheckpoint(deviceId, {
+        ...position,
+        poweredOff,
+        base: { kind: "manifest", files, emptyDirs },
+      });
+    });
+  }
+
+  /** Releases the blob references of the old checkpoint and the log it now covers. */
+  private releaseCovered(deviceId: string, position: MirrorPosition): void {
+    const old = this.store.getCheckpoint(deviceId);
+    if (old?.base.kind === "manifest") for (const file of old.base.files) this.store.releaseBlob(file.sha256);
+    const from = (old?.networkConsumed ?? 0) + 1;
+    for (let index = from; index <= position.networkConsumed; index++) {
+      const record = this.store.getNetworkInput(deviceId, index);
+      if (record !== undefined) this.store.releaseBlob(record.payloadSha256);
+    }
+    for (const repair of this.store.repairsAfter(deviceId, old?.batchNo ?? 0)) {
+      if (repair.afterBatchNo > position.batchNo) continue;
+      for (const op of repair.ops) if (op.sha256 !== undefined) this.store.releaseBlob(op.sha256);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+// One sync batch: the user inputs of [windowStartMs, windowEndMs) plus the
+// phone's networkConsumed and storage digest at the window's end (paper
+// §3.3.2 Fig 4; DESIGN.md "Sync protocol"). Converts between the decoded form
+// (BatchData) and the wire message (SyncBatch), choosing raw DEFLATE only when
+// it is smaller.
+import { create } from "@bufbuild/protobuf";
+import { deflateSync, Inflate } from "fflate";
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import { EventCodec, type SyncBatch, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { UserInput } from "../platform/inputs.ts";
+import { BitReader, BitsExhausted, BitWriter } from "./bits.ts";
+import { readEvents, writeEvents } from "./codec-events.ts";
+
+export interface BatchData {
+  /** Empty on the wire means "the authenticated device" (saves ~16 bytes). */
+  deviceId: string;
+  /** Contiguous from 1 per device; acks and repairs count batches. */
+  batchNo: number;
+  /** Seq of the first input; for a batch without inputs, the next seq. */
+  firstSeq: number;
+  windowStartMs: number;
+  windowEndMs: number;
+  inputs: readonly UserInput[];
+  /** Network inputs the phone had consumed at the window's end. */
+  networkConsumed: number;
+  /** Merkle root of the phone's storage at the window's end. */
+  storageDigest: Uint8Array;
+  /** The phone powered off right after this batch (mirror saves and stops). */
+  powerOff: boolean;
+}
+
+export function lastSeqOf(batch: BatchData): number {
+  return batch.firstSeq + batch.inputs.length - 1;
+}
+
+// Below this size DEFLATE never wins on bit-packed events; skipping the
+// attempt keeps the phone's (and the simulator's) per-batch cost low.
+const deflateAttemptBytesMin = 96;
+const inflateChunkBytes = 1024;
+
+export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boolean } = {}): SyncBatch {
+  assert(batch.batchNo >= 1 && batch.firstSeq >= 1, "batch numbers and seqs start at 1");
+  assert(batch.windowEndMs >= batch.windowStartMs, "window ends before it starts");
+  assert(batch.storageDigest.length === limits.digestBytes, "digest must be 32 bytes");
+  const w = new BitWriter(64 + batch.inputs.length * 6);
+  w.writeExpGolomb(batch.batchNo, 0);
+  w.writeBit(batch.powerOff);
+  w.writeExpGolomb(batch.windowEndMs - batch.windowStartMs, 12);
+  writeEvents(w, batch.inputs, {
+    firstSeq: batch.firstSeq,
+    windowStartMs: batch.windowStartMs,
+    networkConsumedEnd: batch.networkConsumed,
+  });
+  let packed = w.finish();
+  let codec = EventCodec.COMPACT;
+  if (packed.length >= deflateAttemptBytesMin) {
+    const deflated = deflateSync(packed, { level: 9 });
+    if (deflated.length < packed.length) {
+      packed = deflated;
+      codec = EventCodec.COMPACT_DEFLATE;
+    }
+  }
+  return create(SyncBatchSchema, {
+    deviceId: options.includeDeviceId === false ? "" : batch.deviceId,
+    firstSeq: BigInt(batch.firstSeq),
+    windowStartMs: BigInt(batch.windowStartMs),
+    codec,
+    eventsPacked: packed,
+    networkConsumed: BigInt(batch.networkConsumed),
+    storageDigest: batch.storageDigest,
+  });
+}
+
+function inflateBounded(data: Uint8Array): Result<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let finished = false;
+  let overflow = false;
+  const inflater = new Inflate((chunk, final) => {
+    total += chunk.length;
+    if (total > limits.batchBytesMax) overflow = true;
+    else parts.push(chunk);
+    if (final) finished = true;
+  });
+  try {
+    for (let offset = 0; offset < data.length && !overflow; offset += inflateChunkBytes) {
+      const end = Math.min(offset + inflateChunkBytes, data.length);
+      inflater.push(data.subarray(offset, end), end === data.length);
+    }
+  } catch (error) {
+    return fail(ErrorCodes.BATCH_MALFORMED, `Cannot inflate batch: ${(error as Error).message}`);
+  }
+  if (overflow)
+    return fail(ErrorCodes.BATCH_TOO_LARGE, `Inflated batch exceeds ${limits.batchBytesMax} bytes`);
+  if (!finished) return fail(ErrorCodes.BATCH_MALFORMED, "Cannot inflate batch: stream truncated");
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return ok(out);
+}
+
+function safeNumber(value: bigint, field: string): Result<number> {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) return fail(ErrorCodes.BATCH_MALFORMED, `${field} too large`);
+  return ok(Number(value));
+}
+
+/** Decodes and validates a wire batch; never throws on bad input. */
+export function decodeBatch(message: SyncBatch): Result<BatchData> {
+  if (message.events.length > 0) {
+    return fail(ErrorCodes.BATCH_MALFORMED, "Verbose events are not accepted; use the compact codec");
+  }
+  if (message.codec !== EventCodec.COMPACT && message.codec !== EventCodec.COMPACT_DEFLATE) {
+    return fail(ErrorCodes.BATCH_MALFORMED, `Unknown event codec ${message.codec}`);
+  }
+  if (message.eventsPacked.length > limits.batchBytesMax) {
+    return fail(
+      ErrorCodes.BATCH_TOO_LARGE,
+      `Batch of ${message.eventsPacked.length} bytes exceeds ${limits.batchBytesMax}`,
+    );
+  }
+  if (message.storageDigest.length !== limits.digestBytes) {
+    return fail(ErrorCodes.BATCH_MALFORMED, `Storage digest must be ${limits.digestBytes} bytes`);
+  }
+  if (message.deviceId.length > limits.deviceIdBytesMax) {
+    return fail(ErrorCodes.BATCH_MALFORMED, "Device id too long");
+  }
+  const firstSeq = safeNumber(message.firstSeq, "firstSeq");
+  const windowStartMs = safeNumber(message.windowStartMs, "windowStartMs");
+  const consumed = safeNumber(message.networkConsumed, "networkConsumed");
+  if (!firstSeq.ok) return firstSeq;
+  if (!windowStartMs.ok) return windowStartMs;
+  if (!consumed.ok) return consumed;
+  if (firstSeq.value < 1) return fail(ErrorCodes.BATCH_MALFORMED, "firstSeq must be at least 1");
+  let packed = message.eventsPacked;
+  if (message.codec === EventCodec.COMPACT_DEFLATE) {
+    const inflated = inflateBounded(packed);
+    if (!inflated.ok) return inflated;
+    packed = inflated.value;
+  }
+  return decodePacked(message, packed, {
+    firstSeq: firstSeq.value,
+    windowStartMs: windowStartMs.value,
+    consumed: consumed.value,
+  });
+}
+
+function decodePacked(
+  message: SyncBatch,
+  packed: Uint8Array,
+  fields: { firstSeq: number; windowStartMs: number; consumed: number },
+): Result<BatchData> {
+  const r = new BitReader(packed);
+  let header: { batchNo: number; powerOff: boolean; windowLengthMs: number };
+  try {
+    header = { batchNo: r.readExpGolomb(0), powerOff: r.readBit(), windowLengthMs: r.readExpGolomb(12) };
+  } catch (error) {
+    if (!(error instanceof BitsExhausted)) throw error;
+    return fail(ErrorCodes.BATCH_MALFORMED, `Cannot decode batch header: ${error.message}`);
+  }
+  if (header.batchNo < 1) return fail(ErrorCodes.BATCH_MALFORMED, "batchNo must be at least 1");
+  const windowEndMs = fields.windowStartMs + header.windowLengthMs;
+  if (!Number.isSafeInteger(windowEndMs)) return fail(ErrorCodes.BATCH_MALFORMED, "window end overflows");
+  const inputs = readEvents(r, {
+    firstSeq: fields.firstSeq,
+    windowStartMs: fields.windowStartMs,
+    networkConsumedEnd: fields.consumed,
+  });
+  if (!inputs.ok) return inputs;
+  if (!r.atPaddedEnd()) return fail(ErrorCodes.BATCH_MALFORMED, "Trailing bytes after batch events");
+  const last = inputs.value[inputs.value.length - 1];
+  if (last !== undefined && last.timeMs >= windowEndMs) {
+    return fail(ErrorCodes.BATCH_MALFORMED, "An input lies after its window's end");
+  }
+  if (!Number.isSafeInteger(fields.firstSeq + inputs.value.length)) {
+    return fail(ErrorCodes.BATCH_MALFORMED, "seq overflows");
+  }
+  return ok({
+    deviceId: message.deviceId,
+    batchNo: header.batchNo,
+    firstSeq: fields.firstSeq,
+    windowStartMs: fields.windowStartMs,
+    windowEndMs,
+    inputs: inputs.value,
+    networkConsumed: fields.consumed,
+    storageDigest: message.storageDigest,
+    powerOff: header.powerOff,
+  });
+}

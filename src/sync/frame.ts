@@ -1,0 +1,88 @@
+// The sync wire frame (proto `Frame`): versioned, size-capped, decoded into a
+// typed Result so a bad frame from a peer never throws (DESIGN.md invariant 6;
+// STYLE.md: h11-style sans-IO parsing).
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { assert } from "../core/assert.ts";
+import { type ErrorCode, ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import {
+  AckSchema,
+  ErrorSchema,
+  type Frame,
+  FrameSchema,
+  type Notice,
+  type RepairRequest,
+  RepairRequestSchema,
+  type RepairResponse,
+  type SyncBatch,
+} from "../gen/mirrorcell/v1/sync_pb.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+export type FrameBody = Exclude<Frame["body"], { case: undefined }>;
+
+export function frameOf(body: FrameBody): Frame {
+  return create(FrameSchema, { version: PROTOCOL_VERSION, body });
+}
+
+export function encodeFrame(frame: Frame): Uint8Array {
+  assert(frame.version === PROTOCOL_VERSION, "we only send frames of our version");
+  assert(frame.body.case !== undefined, "a frame must carry a body");
+  const bytes = toBinary(FrameSchema, frame);
+  assert(bytes.length <= limits.frameBytesMax, `frame of ${bytes.length} bytes exceeds the cap`);
+  return bytes;
+}
+
+export function decodeFrame(bytes: Uint8Array): Result<Frame> {
+  if (bytes.length > limits.frameBytesMax) {
+    return fail(
+      ErrorCodes.FRAME_TOO_LARGE,
+      `Cannot parse frame: length ${bytes.length} exceeds ${limits.frameBytesMax}`,
+    );
+  }
+  let frame: Frame;
+  try {
+    frame = fromBinary(FrameSchema, bytes);
+  } catch (error) {
+    return fail(ErrorCodes.FRAME_MALFORMED, `Cannot parse frame: ${(error as Error).message}`);
+  }
+  if (frame.version !== PROTOCOL_VERSION) {
+    return fail(
+      ErrorCodes.VERSION_UNSUPPORTED,
+      `Cannot accept frame: version ${frame.version}, expected ${PROTOCOL_VERSION}`,
+    );
+  }
+  if (frame.body.case === undefined) return fail(ErrorCodes.FRAME_MALFORMED, "Cannot accept frame: no body");
+  return ok(frame);
+}
+
+export function batchFrame(batch: SyncBatch): Frame {
+  return frameOf({ case: "batch", value: batch });
+}
+
+/** `ackedBatchNo`: highest contiguous batch number held durably (proto field acked_seq). */
+export function ackFrame(deviceId: string, ackedBatchNo: number): Frame {
+  return frameOf({ case: "ack", value: create(AckSchema, { deviceId, ackedSeq: BigInt(ackedBatchNo) }) });
+}
+
+export function noticeFrame(notice: Notice): Frame {
+  return frameOf({ case: "notice", value: notice });
+}
+
+export function repairRequestFrame(batchNo: number, paths: readonly string[]): Frame {
+  assert(paths.length <= limits.repairPathsMax, "repair request too large");
+  return frameOf({
+    case: "repairRequest",
+    value: create(RepairRequestSchema, { afterSeq: BigInt(batchNo), paths: [...paths] }),
+  });
+}
+
+export function repairResponseFrame(response: RepairResponse): Frame {
+  return frameOf({ case: "repairResponse", value: response });
+}
+
+export function errorFrame(code: ErrorCode, message: string): Frame {
+  return frameOf({ case: "error", value: create(ErrorSchema, { code, message }) });
+}
+
+export type { Frame, Notice, RepairRequest, RepairResponse, SyncBatch };

@@ -1,0 +1,75 @@
+// Applying one batch to a mirror in the phone's exact interleaving (paper
+// §3.3.1; DESIGN.md "Sync protocol", invariant 4): network input i goes
+// before the first user input whose networkConsumed >= i, and the inputs the
+// phone consumed after its last user input go at the batch's end.
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import type { SyncedPlatform } from "../mirror/platform-port.ts";
+import type { NetworkInput, UserInput } from "../platform/inputs.ts";
+import type { BatchData } from "./batch.ts";
+
+export type ReplayedEvent = { kind: "user"; input: UserInput } | { kind: "network"; input: NetworkInput };
+
+export interface ReplayOutcome {
+  userInputs: number;
+  networkInputs: number;
+  /** Inputs the mirror rejected although the phone applied them (a divergence follows). */
+  rejected: number;
+}
+
+/** Checks that every network input the batch needs was recorded, before touching the mirror. */
+export function networkInputsAvailable(
+  platform: SyncedPlatform,
+  batch: BatchData,
+  recorded: (index: number) => boolean,
+): Result<void> {
+  for (let index = platform.networkConsumed + 1; index <= batch.networkConsumed; index++) {
+    if (!recorded(index)) {
+      return fail(
+        ErrorCodes.NETWORK_INPUT_MISSING,
+        `Network input ${index} was never recorded for this device`,
+      );
+    }
+  }
+  return ok(undefined);
+}
+
+export function replayBatch(
+  platform: SyncedPlatform,
+  batch: BatchData,
+  networkInput: (index: number) => NetworkInput | undefined,
+  onEvent: (event: ReplayedEvent) => void,
+): ReplayOutcome {
+  assert(
+    platform.networkConsumed <= batch.networkConsumed,
+    "mirror consumed more network inputs than the phone",
+  );
+  const outcome: ReplayOutcome = { userInputs: 0, networkInputs: 0, rejected: 0 };
+  const applyNetworkUpTo = (count: number) => {
+    while (platform.networkConsumed < count) {
+      const input = networkInput(platform.networkConsumed + 1);
+      assert(input !== undefined, "availability was checked before replay");
+      const applied = platform.applyNetwork(input);
+      if (!applied.ok) {
+        outcome.rejected++;
+        // The platform refused without consuming: stop here; the digest check repairs.
+        if (platform.networkConsumed < input.index) return false;
+      }
+      outcome.networkInputs++;
+      onEvent({ kind: "network", input });
+    }
+    return true;
+  };
+  for (const input of batch.inputs) {
+    if (!applyNetworkUpTo(input.networkConsumed)) break;
+    const applied = platform.applyUser(input);
+    if (applied.ok) {
+      outcome.userInputs++;
+      onEvent({ kind: "user", input });
+    } else {
+      outcome.rejected++;
+    }
+  }
+  applyNetworkUpTo(batch.networkConsumed);
+  return outcome;
+}

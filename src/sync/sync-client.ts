@@ -1,0 +1,403 @@
+// The Syn-Client (paper §3, §3.3.2 Fig 4; DESIGN.md "Sync protocol"): runs
+// on the phone beside the platform. The runtime applies a user input to the
+// platform, then record()s the completed input (nondet results and
+// networkConsumed filled in by the platform). Inputs of [t_k, t_k + t_syn_int)
+// go out as one batch at t_k + t_syn_int with the storage digest at that
+// moment; unacked batches are kept and resent after reconnect or timeout.
+// The client answers repair requests from a storage snapshot kept per batch,
+// and can freeze for a clone (buffering batches until the clone is done).
+import { create } from "@bufbuild/protobuf";
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Sha256 } from "../core/ports.ts";
+import { type Notice, RepairEntrySchema, RepairResponseSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { CloneOffer } from "../mirror/mirror-server.ts";
+import type { TreeView } from "../mirror/platform-port.ts";
+import type { UserInput } from "../platform/inputs.ts";
+import { type BatchData, encodeBatch } from "./batch.ts";
+import { batchFrame, decodeFrame, encodeFrame, repairResponseFrame } from "./frame.ts";
+import { answerRepair } from "./repair-session.ts";
+
+/** The phone state the client reads (the real Platform satisfies it). */
+export interface PhoneView {
+  readonly networkConsumed: number;
+  digest(): Uint8Array;
+}
+
+/** Where a client resumes: after a phone restart, or a clone of a used phone. */
+export interface ClientResume {
+  lastBatchNo: number;
+  lastSeq: number;
+  networkConsumed: number;
+  /** Encoded batch frames not yet acknowledged, in order. */
+  unacked?: readonly { batchNo: number; bytes: Uint8Array }[];
+}
+
+export interface SyncClientOptions {
+  deviceId: string;
+  platform: PhoneView;
+  /** An immutable view of the phone's storage now (repairs answer from it later). */
+  snapshot: () => TreeView;
+  sha256: Sha256;
+  /** t_syn_int, chosen by the user at boot. */
+  syncIntervalMs?: number;
+  /** Boot time: the first window starts here. */
+  startMs: number;
+  /** Resend an unacked batch after this long without an ack. */
+  retransmitMs?: number;
+  /** Put the device id in every batch (off: the authenticated connection implies it). */
+  includeDeviceId?: boolean;
+  resume?: ClientResume;
+  /** Batch-boundary snapshots kept for repair requests. */
+  repairSnapshotsMax?: number;
+}
+
+export interface SyncClientMetrics {
+  batches: number;
+  framesSent: number;
+  bytesSent: number;
+  batchBytesSent: number;
+  retransmits: number;
+  repairBytesSent: number;
+  userInputs: number;
+}
+
+interface Unacked {
+  batchNo: number;
+  bytes: Uint8Array;
+  sentMs: number | undefined;
+}
+
+const noticeIdsRemembered = 256;
+
+export class SyncClient {
+  readonly deviceId: string;
+  readonly syncIntervalMs: number;
+  private readonly platform: PhoneView;
+  private readonly snapshot: () => TreeView;
+  private readonly sha256: Sha256;
+  private readonly retransmitMs: number;
+  private readonly includeDeviceId: boolean;
+  private readonly snapshotsMax: number;
+  private windowStartMs: number;
+  private open: UserInput[] = [];
+  private openBytes = 0;
+  private lastBatchNo: number;
+  private lastSeqRecorded: number;
+  private lastSeqBatched: number;
+  private lastConsumedBatched: number;
+  private unacked: Unacked[] = [];
+  private readonly snapshots = new Map<number, TreeView>();
+  private frozen: { sinceMs: number; view: TreeView } | undefined;
+  private readonly notices: Notice[] = [];
+  private readonly seenNotices: bigint[] = [];
+  private connected = false;
+  readonly metrics: SyncClientMetrics = {
+    batches: 0,
+    framesSent: 0,
+    bytesSent: 0,
+    batchBytesSent: 0,
+    retransmits: 0,
+    repairBytesSent: 0,
+    userInputs: 0,
+  };
+
+  constructor(options: SyncClientOptions) {
+    this.deviceId = options.deviceId;
+    this.platform = options.platform;
+    this.snapshot = options.snapshot;
+    this.sha256 = options.sha256;
+    this.syncIntervalMs = options.syncIntervalMs ?? limits.syncIntervalMsDefault;
+    this.retransmitMs = options.retransmitMs ?? 5_000;
+    this.includeDeviceId = options.includeDeviceId ?? false;
+    this.snapshotsMax = options.repairSnapshotsMax ?? 16;
+    assert(
+      this.syncIntervalMs >= limits.syncIntervalMsMin && this.syncIntervalMs <= limits.syncIntervalMsMax,
+      `sync interval ${this.syncIntervalMs} ms outside limits`,
+    );
+    assert(this.retransmitMs > 0 && this.snapshotsMax >= 1, "bad client options");
+    this.windowStartMs = options.startMs;
+    const resume = options.resume;
+    this.lastBatchNo = resume?.lastBatchNo ?? 0;
+    this.lastSeqRecorded = resume?.lastSeq ?? 0;
+    this.lastSeqBatched = this.lastSeqRecorded;
+    this.lastConsumedBatched = resume?.networkConsumed ?? 0;
+    for (const u of resume?.unacked ?? []) this.unacked.push({ ...u, sentMs: undefined });
+  }
+
+  /** The seq the next recorded user input must carry. */
+  get nextSeq(): number {
+    return this.lastSeqRecorded + 1;
+  }
+
+  get unackedCount(): number {
+    return this.unacked.length;
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen !== undefined;
+  }
+
+  /** False when the unacked queue is full: the runtime should hold user input (backpressure). */
+  canRecord(): boolean {
+    return this.unacked.length < limits.unackedBatchesMax;
+  }
+
+  /** Records a user input the platform has just applied. Call tick(nowMs) before applying it. */
+  record(input: UserInput): Result<void> {
+    assert(input.seq === this.lastSeqRecorded + 1, `seq ${input.seq} recorded after ${this.lastSeqRecorded}`);
+    const previous = this.open[this.open.length - 1];
+    if (input.timeMs < this.windowStartMs || (previous && input.timeMs < previous.timeMs)) {
+      return fail(ErrorCodes.INPUT_MALFORMED, `Input time ${input.timeMs} runs backwards`);
+    }
+    if (previous && input.networkConsumed < previous.networkConsumed) {
+      return fail(ErrorCodes.INPUT_MALFORMED, "networkConsumed runs backwards");
+    }
+    const body = input.body;
+    const coordinates = body.kind === "tap" ? [body.x, body.y] : body.kind === "key" ? [body.code] : [];
+    if (coordinates.some((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 32)) {
+      return fail(ErrorCodes.INPUT_MALFORMED, "Tap coordinates and key codes are 32-bit unsigned integers");
+    }
+    const sizeBytes = estimateBytes(input);
+    if (this.openBytes + sizeBytes > limits.batchBytesMax / 2) {
+      return fail(ErrorCodes.BATCH_TOO_LARGE, `Input of ~${sizeBytes} bytes does not fit the open batch`);
+    }
+    if (!this.canRecord()) return fail(ErrorCodes.QUEUE_FULL, "Too many unacknowledged batches");
+    this.open.push(input);
+    this.openBytes += sizeBytes;
+    this.lastSeqRecorded = input.seq;
+    this.metrics.userInputs++;
+    return ok(undefined);
+  }
+
+  /** When tick() next has work: the open window's end or a retransmission. */
+  nextDueMs(): number {
+    let due = this.windowStartMs + this.syncIntervalMs;
+    if (this.connected && !this.frozen) {
+      for (const u of this.unacked)
+        if (u.sentMs !== undefined) due = Math.min(due, u.sentMs + this.retransmitMs);
+    }
+    return due;
+  }
+
+  /** Closes due windows and returns encoded frames to send now (if connected). */
+  tick(nowMs: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const windowEndMs = this.windowStartMs + this.syncIntervalMs;
+    if (nowMs >= windowEndMs) {
+      this.closeWindow(windowEndMs, false, nowMs, out);
+      // Skip idle windows in one step: nothing happened in them.
+      const idle = Math.floor((nowMs - this.windowStartMs) / this.syncIntervalMs);
+      if (idle > 0) this.windowStartMs += idle * this.syncIntervalMs;
+    } else if (this.openBytes >= limits.batchBytesMax / 4) {
+      this.closeWindow(nowMs, false, nowMs, out);
+    }
+    if (this.connected && !this.frozen) {
+      for (const u of this.unacked) {
+        if (u.sentMs !== undefined && nowMs >= u.sentMs + this.retransmitMs) {
+          this.metrics.retransmits++;
+          this.send(u, nowMs, out);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The transport is up: every unacked batch again, in order. */
+  onConnect(nowMs: number): Uint8Array[] {
+    this.connected = true;
+    const out: Uint8Array[] = [];
+    if (this.frozen) return out;
+    for (const u of this.unacked) {
+      if (u.sentMs !== undefined) this.metrics.retransmits++;
+      this.send(u, nowMs, out);
+    }
+    return out;
+  }
+
+  onDisconnect(): void {
+    this.connected = false;
+  }
+
+  /** Orderly power-off: the open window goes out now, flagged so the mirror saves and stops. */
+  powerOff(nowMs: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.closeWindow(Math.max(nowMs, this.windowStartMs), true, nowMs, out);
+    this.connected = false;
+    return out;
+  }
+
+  /** Power-on: a new window epoch starts; unacked batches wait for onConnect(). */
+  boot(nowMs: number): void {
+    assert(nowMs >= this.windowStartMs, "boot before the last window");
+    this.windowStartMs = nowMs;
+  }
+
+  /** Handles a frame from the server; returns encoded replies. */
+  receive(bytes: Uint8Array, nowMs: number): Result<Uint8Array[]> {
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) return frame;
+    const body = frame.value.body;
+    switch (body.case) {
+      case "ack":
+        this.acknowledge(Number(body.value.ackedSeq));
+        return ok([]);
+      case "welcome":
+        this.acknowledge(Number(body.value.ackedSeq));
+        return ok([]);
+      case "notice":
+        this.takeNotice(body.value);
+        return ok([]);
+      case "repairRequest":
+        return ok([this.answerRepair(Number(body.value.afterSeq), body.value.paths, nowMs)]);
+      case "error":
+        return fail(ErrorCodes.UNAVAILABLE, `Server error ${body.value.code}: ${body.value.message}`);
+      default:
+        return fail(ErrorCodes.FRAME_MALFORMED, `Unexpected frame ${String(body.case)} from the server`);
+    }
+  }
+
+  /** Notices for the phone's apps (file cached, scan result), oldest first. */
+  takeNotices(): Notice[] {
+    return this.notices.splice(0);
+  }
+
+  /** What a phone restart needs to resume (persist it with the platform's state). */
+  exportResume(): ClientResume {
+    assert(this.open.length === 0, "export after powerOff(): the open window must be flushed");
+    return {
+      lastBatchNo: this.lastBatchNo,
+      lastSeq: this.lastSeqRecorded,
+      networkConsumed: this.lastConsumedBatched,
+      unacked: this.unacked.map(({ batchNo, bytes }) => ({ batchNo, bytes })),
+    };
+  }
+
+  /**
+   * Clone step 1 (paper §3.2): freeze. The state now becomes the mirror's
+   * starting point; batches closed while frozen are held, not sent.
+   */
+  beginClone(nowMs: number): CloneOffer {
+    assert(this.frozen === undefined, "already frozen");
+    const view = this.snapshot();
+    const offer: CloneOffer = {
+      position: {
+        batchNo: this.lastBatchNo,
+        lastSeq: this.lastSeqRecorded,
+        networkConsumed: this.platform.networkConsumed,
+        windowEndMs: nowMs,
+      },
+      digest: this.platform.digest(),
+      files: [...view.walk()],
+      emptyDirs: view.emptyDirs(),
+    };
+    // The clone carries everything so far: earlier batches and the open window are moot.
+    this.unacked = [];
+    this.open = [];
+    this.openBytes = 0;
+    this.lastSeqBatched = this.lastSeqRecorded;
+    this.lastConsumedBatched = this.platform.networkConsumed;
+    this.windowStartMs = Math.max(nowMs, this.windowStartMs);
+    this.frozen = { sinceMs: nowMs, view };
+    return offer;
+  }
+
+  /** Clone step 2: the blobs the server asked for, from the frozen state. */
+  cloneBlobs(missing: readonly Uint8Array[]): Uint8Array[] {
+    assert(this.frozen !== undefined, "cloneBlobs outside a clone");
+    const out: Uint8Array[] = [];
+    for (const sha of missing) {
+      const blob = this.frozen.view.blob(sha);
+      if (blob !== undefined) out.push(blob);
+    }
+    return out;
+  }
+
+  /** Clone step 3: unfreeze; held batches go out. Returns the freeze time and frames. */
+  endClone(nowMs: number): { freezeMs: number; frames: Uint8Array[] } {
+    assert(this.frozen !== undefined, "endClone outside a clone");
+    const freezeMs = nowMs - this.frozen.sinceMs;
+    this.frozen = undefined;
+    const out: Uint8Array[] = [];
+    if (this.connected) for (const u of this.unacked) this.send(u, nowMs, out);
+    return { freezeMs, frames: out };
+  }
+
+  private closeWindow(endMs: number, powerOff: boolean, nowMs: number, out: Uint8Array[]): void {
+    const consumed = this.platform.networkConsumed;
+    const last = this.open[this.open.length - 1];
+    const windowEndMs = Math.max(endMs, last ? last.timeMs + 1 : endMs, this.windowStartMs);
+    if (this.open.length === 0 && consumed === this.lastConsumedBatched && !powerOff) {
+      this.windowStartMs = windowEndMs;
+      return;
+    }
+    const batch: BatchData = {
+      deviceId: this.deviceId,
+      batchNo: this.lastBatchNo + 1,
+      firstSeq: this.lastSeqBatched + 1,
+      windowStartMs: this.windowStartMs,
+      windowEndMs,
+      inputs: this.open,
+      networkConsumed: consumed,
+      storageDigest: this.platform.digest(),
+      powerOff,
+    };
+    const bytes = encodeFrame(batchFrame(encodeBatch(batch, { includeDeviceId: this.includeDeviceId })));
+    this.lastBatchNo = batch.batchNo;
+    this.lastSeqBatched = this.lastSeqRecorded;
+    this.lastConsumedBatched = consumed;
+    this.windowStartMs = windowEndMs;
+    this.open = [];
+    this.openBytes = 0;
+    this.metrics.batches++;
+    this.snapshots.set(batch.batchNo, this.snapshot());
+    this.snapshots.delete(batch.batchNo - this.snapshotsMax);
+    const entry: Unacked = { batchNo: batch.batchNo, bytes, sentMs: undefined };
+    this.unacked.push(entry);
+    if (this.connected && !this.frozen) this.send(entry, nowMs, out);
+  }
+
+  private send(entry: Unacked, nowMs: number, out: Uint8Array[]): void {
+    entry.sentMs = nowMs;
+    out.push(entry.bytes);
+    this.metrics.framesSent++;
+    this.metrics.bytesSent += entry.bytes.length;
+    this.metrics.batchBytesSent += entry.bytes.length;
+  }
+
+  private acknowledge(batchNo: number): void {
+    while (this.unacked.length > 0 && this.unacked[0]!.batchNo <= batchNo) this.unacked.shift();
+  }
+
+  private takeNotice(notice: Notice): void {
+    if (this.seenNotices.includes(notice.noticeId)) return;
+    this.seenNotices.push(notice.noticeId);
+    if (this.seenNotices.length > noticeIdsRemembered) this.seenNotices.shift();
+    if (this.notices.length < limits.noticesPerBatchMax) this.notices.push(notice);
+  }
+
+  private answerRepair(batchNo: number, paths: readonly string[], _nowMs: number): Uint8Array {
+    const view = this.snapshots.get(batchNo);
+    const response = create(RepairResponseSchema, { afterSeq: BigInt(batchNo) });
+    if (view !== undefined) {
+      response.entries = answerRepair(view, paths, this.sha256).map((e) => create(RepairEntrySchema, e));
+      response.storageDigest = view.digest();
+    }
+    const bytes = encodeFrame(repairResponseFrame(response));
+    this.metrics.framesSent++;
+    this.metrics.bytesSent += bytes.length;
+    this.metrics.repairBytesSent += bytes.length;
+    return bytes;
+  }
+}
+
+function estimateBytes(input: UserInput): number {
+  let bytes = 8;
+  if (input.body.kind === "action") {
+    bytes += input.body.name.length;
+    for (const arg of input.body.args) bytes += arg.length * 3 + 2;
+  }
+  for (const record of input.nondet) bytes += record.value.length + 4;
+  return bytes;
+}

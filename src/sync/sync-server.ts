@@ -1,0 +1,583 @@
+// The Syn-Server (paper §3.3.2 Fig 4; DESIGN.md "Sync protocol", invariants
+// 1, 2, 4, 6): idempotent batch intake with contiguous acks, replay of each
+// batch at windowEnd + t_max in the phone's interleaving, a digest check
+// after every batch and Merkle repair on divergence. Volatile state only: a
+// crashed server is rebuilt from the MirrorStore by constructing a new one
+// (restore() re-replays the durable log from each mirror's checkpoint).
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { assert } from "../core/assert.ts";
+import { bytesEqual } from "../core/bytes.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Sha256 } from "../core/ports.ts";
+import {
+  type Notice,
+  NoticeSchema,
+  type RepairResponse,
+  type SyncBatch,
+  SyncBatchSchema,
+} from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { MirrorServer } from "../mirror/mirror-server.ts";
+import type { SyncedPlatform } from "../mirror/platform-port.ts";
+import type { RepairRecord } from "../mirror/store.ts";
+import { type BatchData, decodeBatch, lastSeqOf } from "./batch.ts";
+import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, repairRequestFrame } from "./frame.ts";
+import { MinHeap } from "./min-heap.ts";
+import { RepairSession } from "./repair-session.ts";
+import { networkInputsAvailable, type ReplayedEvent, replayBatch } from "./replay.ts";
+import type { TrafficMonitor } from "./traffic-monitor.ts";
+
+export interface SyncServerOptions {
+  mirrors: MirrorServer;
+  monitor: TrafficMonitor;
+  sha256: Sha256;
+  /** t_max of Fig 4: replay at windowEnd + tMaxMs. */
+  tMaxMs?: number;
+  /** Acks wait for markDurable() (group commit in the live runtime). */
+  deferAcks?: boolean;
+  /** Resend an unanswered RepairRequest after this long. */
+  repairRetryMs?: number;
+}
+
+/** An encoded frame for one phone. */
+export interface Outbound {
+  deviceId: string;
+  bytes: Uint8Array;
+}
+
+interface PendingFrame {
+  deviceId: string;
+  frame: Frame;
+}
+
+export interface DeviceSyncMetrics {
+  batches: number;
+  duplicates: number;
+  uplinkBytes: number;
+  userInputs: number;
+  networkInputs: number;
+  divergences: number;
+  repairs: number;
+  repairsFailed: number;
+  repairBytes: number;
+  rejectedInputs: number;
+  stalls: number;
+  lagMsMax: number;
+  lagMsSum: number;
+}
+
+export type ReplayHook = (deviceId: string, event: ReplayedEvent, replayMs: number) => void;
+
+interface Position {
+  batchNo: number;
+  lastSeq: number;
+  networkConsumed: number;
+  windowEndMs: number;
+}
+
+interface QueuedBatch {
+  batch: BatchData;
+  dueMs: number;
+}
+
+interface DeviceState {
+  deviceId: string;
+  /** Highest contiguous batch accepted (durable once the store returned). */
+  accepted: Position;
+  /** Out-of-order batches waiting for their predecessors (not durable, not acked). */
+  early: Map<number, { batch: BatchData; bytes: Uint8Array }>;
+  queue: QueuedBatch[];
+  applied: Position;
+  platform: SyncedPlatform | undefined;
+  loggedRepairs: Map<number, RepairRecord>;
+  repair: { session: RepairSession; sentMs: number; retries: number; batch: BatchData } | undefined;
+  notices: Notice[];
+  metrics: DeviceSyncMetrics;
+}
+
+const repairRetriesMax = 8;
+
+function emptyMetrics(): DeviceSyncMetrics {
+  return {
+    batches: 0,
+    duplicates: 0,
+    uplinkBytes: 0,
+    userInputs: 0,
+    networkInputs: 0,
+    divergences: 0,
+    repairs: 0,
+    repairsFailed: 0,
+    repairBytes: 0,
+    rejectedInputs: 0,
+    stalls: 0,
+    lagMsMax: 0,
+    lagMsSum: 0,
+  };
+}
+
+function positionOf(batch: BatchData): Position {
+  return {
+    batchNo: batch.batchNo,
+    lastSeq: lastSeqOf(batch),
+    networkConsumed: batch.networkConsumed,
+    windowEndMs: batch.windowEndMs,
+  };
+}
+
+export class SyncServer {
+  private readonly mirrors: MirrorServer;
+  private readonly monitor: TrafficMonitor;
+  private readonly sha256: Sha256;
+  private readonly tMaxMs: number;
+  private readonly deferAcks: boolean;
+  private readonly repairRetryMs: number;
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly due = new MinHeap<{ dueMs: number; deviceId: string }>((a, b) => a.dueMs - b.dueMs);
+  private readonly hooks: ReplayHook[] = [];
+  private nextNoticeId = 1;
+
+  constructor(options: SyncServerOptions) {
+    this.mirrors = options.mirrors;
+    this.monitor = options.monitor;
+    this.sha256 = options.sha256;
+    this.tMaxMs = options.tMaxMs ?? limits.latencyMsMaxDefault;
+    this.deferAcks = options.deferAcks ?? false;
+    this.repairRetryMs = options.repairRetryMs ?? 5_000;
+    assert(this.tMaxMs >= 0 && this.repairRetryMs > 0, "bad SyncServer timing options");
+  }
+
+  /** Service hook: every input replayed on a mirror, with its replay time. */
+  onReplayedInput(hook: ReplayHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** After a restart: load every device from the store and schedule its unreplayed batches. */
+  restore(): Result<number> {
+    let count = 0;
+    for (const device of this.mirrors.store.listDevices()) {
+      if (this.mirrors.status(device.deviceId) === "cloning") continue;
+      const state = this.stateOf(device.deviceId);
+      if (!state.ok) return state;
+      count++;
+    }
+    return ok(count);
+  }
+
+  /** Drops a device's volatile state (after a clone replaced its mirror). */
+  forget(deviceId: string): void {
+    this.devices.delete(deviceId);
+  }
+
+  queueNotice(
+    deviceId: string,
+    notice: Omit<Notice, "noticeId" | "$typeName"> & { noticeId?: bigint },
+  ): Result<void> {
+    const state = this.stateOf(deviceId);
+    if (!state.ok) return state;
+    if (state.value.notices.length >= limits.noticesPerBatchMax) {
+      return fail(ErrorCodes.QUEUE_FULL, `Notice queue of ${deviceId} is full`);
+    }
+    const noticeId = notice.noticeId ?? BigInt(this.nextNoticeId++);
+    state.value.notices.push(create(NoticeSchema, { ...notice, noticeId }));
+    return ok(undefined);
+  }
+
+  /** Highest contiguous batch number acknowledged for the device. */
+  acked(deviceId: string): number {
+    return this.devices.get(deviceId)?.accepted.batchNo ?? this.mirrors.store.lastBatchNo(deviceId);
+  }
+
+  /** The batch the device's mirror has replayed up to. */
+  applied(deviceId: string): number {
+    return this.devices.get(deviceId)?.applied.batchNo ?? 0;
+  }
+
+  metrics(deviceId: string): DeviceSyncMetrics | undefined {
+    const state = this.devices.get(deviceId);
+    return state ? { ...state.metrics } : undefined;
+  }
+
+  totals(): DeviceSyncMetrics {
+    const total = emptyMetrics();
+    for (const state of this.devices.values()) {
+      for (const key of Object.keys(total) as (keyof DeviceSyncMetrics)[]) {
+        total[key] =
+          key === "lagMsMax" ? Math.max(total[key], state.metrics[key]) : total[key] + state.metrics[key];
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Decodes and handles one frame from an authenticated device; returns the
+   * encoded replies (ack, notices, repair requests). On error nothing changed.
+   */
+  receive(deviceId: string, bytes: Uint8Array, nowMs: number): Result<Uint8Array[]> {
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) return frame;
+    const handled = this.receiveFrame(deviceId, frame.value, nowMs);
+    if (!handled.ok) return handled;
+    const state = this.devices.get(deviceId);
+    if (state !== undefined) state.metrics.uplinkBytes += bytes.length;
+    return ok(handled.value.map(encodeFrame));
+  }
+
+  receiveFrame(deviceId: string, frame: Frame, nowMs: number): Result<Frame[]> {
+    switch (frame.body.case) {
+      case "batch":
+        return this.receiveBatch(deviceId, frame.body.value, nowMs);
+      case "repairResponse":
+        return this.receiveRepair(deviceId, frame.body.value, nowMs);
+      case "powerOff":
+        return ok(this.replies(deviceId));
+      default:
+        return fail(
+          ErrorCodes.FRAME_MALFORMED,
+          `Unexpected frame ${String(frame.body.case)} on the sync channel`,
+        );
+    }
+  }
+
+  /** Deferred-ack mode: the runtime committed everything accepted so far; encoded ack. */
+  markDurable(deviceId: string): Uint8Array[] {
+    return this.devices.has(deviceId) ? this.replies(deviceId, true).map(encodeFrame) : [];
+  }
+
+  receiveBatch(deviceId: string, message: SyncBatch, nowMs: number): Result<Frame[]> {
+    if (message.deviceId !== "" && message.deviceId !== deviceId) {
+      return fail(ErrorCodes.DEVICE_MISMATCH, `Batch for ${message.deviceId} on ${deviceId}'s connection`);
+    }
+    const decoded = decodeBatch(message);
+    if (!decoded.ok) return decoded;
+    const batch = { ...decoded.value, deviceId };
+    const stateResult = this.stateOf(deviceId);
+    if (!stateResult.ok) return stateResult;
+    const state = stateResult.value;
+    const bytes = toBinary(SyncBatchSchema, message);
+    if (batch.batchNo <= state.accepted.batchNo) return this.duplicate(state, batch.batchNo, bytes);
+    if (batch.batchNo > state.accepted.batchNo + 1) {
+      if (state.early.size >= limits.unackedBatchesMax && !state.early.has(batch.batchNo)) {
+        return fail(ErrorCodes.QUEUE_FULL, `Too many out-of-order batches for ${deviceId}`);
+      }
+      state.early.set(batch.batchNo, { batch, bytes });
+      return ok(this.replies(deviceId));
+    }
+    const accepted = this.accept(state, batch, bytes, nowMs);
+    if (!accepted.ok) return accepted;
+    for (
+      let next = state.early.get(state.accepted.batchNo + 1);
+      next;
+      next = state.early.get(state.accepted.batchNo + 1)
+    ) {
+      state.early.delete(next.batch.batchNo);
+      if (!this.accept(state, next.batch, next.bytes, nowMs).ok) break;
+    }
+    for (const batchNo of state.early.keys())
+      if (batchNo <= state.accepted.batchNo) state.early.delete(batchNo);
+    return ok(this.replies(deviceId));
+  }
+
+  private duplicate(state: DeviceState, batchNo: number, bytes: Uint8Array): Result<Frame[]> {
+    const stored = this.mirrors.store.getBatch(state.deviceId, batchNo);
+    if (stored !== undefined && !bytesEqual(stored.bytes, bytes)) {
+      return fail(
+        ErrorCodes.SEQ_CONFLICT,
+        `Batch ${batchNo} of ${state.deviceId} differs from the one already accepted`,
+      );
+    }
+    state.metrics.duplicates++;
+    return ok(this.replies(state.deviceId));
+  }
+
+  private validate(state: DeviceState, batch: BatchData): Result<void> {
+    const expected = state.accepted;
+    if (batch.firstSeq > expected.lastSeq + 1) {
+      return fail(
+        ErrorCodes.SEQ_GAP,
+        `Batch ${batch.batchNo} starts at seq ${batch.firstSeq}, expected ${expected.lastSeq + 1}`,
+      );
+    }
+    if (batch.firstSeq < expected.lastSeq + 1) {
+      return fail(ErrorCodes.SEQ_CONFLICT, `Batch ${batch.batchNo} repeats seqs from ${batch.firstSeq}`);
+    }
+    const first = batch.inputs[0];
+    if (
+      batch.networkConsumed < expected.networkConsumed ||
+      (first && first.networkConsumed < expected.networkConsumed)
+    ) {
+      return fail(
+        ErrorCodes.BATCH_MALFORMED,
+        `Batch ${batch.batchNo} consumed fewer network inputs than its predecessor`,
+      );
+    }
+    if (batch.windowStartMs < expected.windowEndMs) {
+      return fail(ErrorCodes.BATCH_MALFORMED, `Batch ${batch.batchNo} window overlaps the previous one`);
+    }
+    const recorded = Math.max(
+      this.mirrors.store.networkCount(state.deviceId),
+      this.mirrors.networkBase(state.deviceId),
+    );
+    if (batch.networkConsumed > recorded) {
+      return fail(
+        ErrorCodes.NETWORK_INPUT_MISSING,
+        `Batch ${batch.batchNo} consumed ${batch.networkConsumed} network inputs, ${recorded} recorded`,
+      );
+    }
+    return ok(undefined);
+  }
+
+  private accept(state: DeviceState, batch: BatchData, bytes: Uint8Array, nowMs: number): Result<void> {
+    const valid = this.validate(state, batch);
+    if (!valid.ok) return valid;
+    this.mirrors.store.appendBatch(state.deviceId, {
+      batchNo: batch.batchNo,
+      lastSeq: lastSeqOf(batch),
+      windowEndMs: batch.windowEndMs,
+      bytes,
+    });
+    state.accepted = positionOf(batch);
+    state.metrics.batches++;
+    this.enqueue(state, batch, nowMs);
+    return ok(undefined);
+  }
+
+  private enqueue(state: DeviceState, batch: BatchData, _nowMs: number): void {
+    const dueMs = batch.windowEndMs + this.tMaxMs;
+    state.queue.push({ batch, dueMs });
+    this.due.push({ dueMs, deviceId: state.deviceId });
+    assert(
+      state.queue.length <= limits.replayQueueBatchesMax + limits.unackedBatchesMax,
+      "replay queue unbounded",
+    );
+  }
+
+  private replies(deviceId: string, durable = !this.deferAcks): Frame[] {
+    const state = this.devices.get(deviceId);
+    if (state === undefined) return [];
+    const frames: Frame[] = durable ? [ackFrame(deviceId, state.accepted.batchNo)] : [];
+    for (const notice of state.notices.splice(0)) frames.push(noticeFrame(notice));
+    return frames;
+  }
+
+  /** When the next replay or repair retry is due (the runtime's timer), if any. */
+  nextDueMs(): number | undefined {
+    return this.due.peek()?.dueMs;
+  }
+
+  /** Replays every batch due by nowMs; returns frames for the phones (repair requests). */
+  tick(nowMs: number): Outbound[] {
+    const out: PendingFrame[] = [];
+    const touched = new Set<string>();
+    for (let top = this.due.peek(); top !== undefined && top.dueMs <= nowMs; top = this.due.peek()) {
+      this.due.pop();
+      touched.add(top.deviceId);
+    }
+    for (const deviceId of touched) {
+      const state = this.devices.get(deviceId);
+      if (state !== undefined) this.replayDue(state, nowMs, out);
+    }
+    return out.map(({ deviceId, frame }) => ({ deviceId, bytes: encodeFrame(frame) }));
+  }
+
+  private replayDue(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
+    if (state.repair !== undefined) {
+      this.retryRepair(state, nowMs, out);
+      return;
+    }
+    while (state.queue.length > 0 && state.queue[0]!.dueMs <= nowMs && state.repair === undefined) {
+      const { batch } = state.queue[0]!;
+      const platform = this.platformOf(state);
+      if (platform === undefined) return;
+      const available = networkInputsAvailable(
+        platform,
+        batch,
+        (i) => this.monitor.recorded(state.deviceId, i) !== undefined,
+      );
+      if (!available.ok) {
+        state.metrics.stalls++;
+        this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
+        return;
+      }
+      state.queue.shift();
+      this.replayOne(state, platform, batch, nowMs, out);
+    }
+  }
+
+  private platformOf(state: DeviceState): SyncedPlatform | undefined {
+    if (state.platform !== undefined) return state.platform;
+    const loaded = this.mirrors.load(state.deviceId);
+    if (!loaded.ok) return undefined;
+    assert(
+      loaded.value.checkpoint.batchNo === state.applied.batchNo,
+      "mirror checkpoint and replay position disagree",
+    );
+    if (loaded.value.checkpoint.poweredOff) loaded.value.platform.boot();
+    state.platform = loaded.value.platform;
+    return state.platform;
+  }
+
+  private replayOne(
+    state: DeviceState,
+    platform: SyncedPlatform,
+    batch: BatchData,
+    nowMs: number,
+    out: PendingFrame[],
+  ) {
+    const outcome = replayBatch(
+      platform,
+      batch,
+      (index) => this.monitor.recorded(state.deviceId, index),
+      (event) => this.replayed(state, event, nowMs),
+    );
+    state.metrics.rejectedInputs += outcome.rejected;
+    state.applied = positionOf(batch);
+    const logged = state.loggedRepairs.get(batch.batchNo);
+    if (logged !== undefined) this.applyLoggedRepair(platform, logged);
+    if (bytesEqual(platform.digest(), batch.storageDigest)) {
+      this.finishBatch(state, batch);
+      return;
+    }
+    state.metrics.divergences++;
+    const session = new RepairSession(batch.batchNo, batch.storageDigest, platform.storage, this.sha256);
+    state.repair = { session, sentMs: nowMs, retries: 0, batch };
+    out.push({ deviceId: state.deviceId, frame: repairRequestFrame(batch.batchNo, session.pending) });
+    this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
+  }
+
+  private replayed(state: DeviceState, event: ReplayedEvent, nowMs: number): void {
+    if (event.kind === "user") {
+      state.metrics.userInputs++;
+      const lagMs = nowMs - event.input.timeMs;
+      state.metrics.lagMsSum += lagMs;
+      state.metrics.lagMsMax = Math.max(state.metrics.lagMsMax, lagMs);
+    } else {
+      state.metrics.networkInputs++;
+    }
+    for (const hook of this.hooks) hook(state.deviceId, event, nowMs);
+  }
+
+  private finishBatch(state: DeviceState, batch: BatchData): void {
+    if (!batch.powerOff) return;
+    const saved = this.mirrors.saveAndStop(state.deviceId, positionOf(batch));
+    assert(saved.ok, "a replaying mirror must be running");
+    state.platform = undefined;
+    state.loggedRepairs.clear();
+  }
+
+  private applyLoggedRepair(platform: SyncedPlatform, record: RepairRecord): void {
+    for (const op of record.ops) {
+      if (op.kind === "absent") platform.storage.removeTree(op.path);
+      else if (op.kind === "dir") platform.storage.mkdir(op.path);
+      else {
+        const bytes = this.mirrors.store.getBlob(op.sha256!);
+        assert(bytes !== undefined, "a logged repair's blob is retained");
+        platform.storage.writeFile(op.path, bytes);
+      }
+    }
+  }
+
+  private retryRepair(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
+    const repair = state.repair!;
+    if (nowMs < repair.sentMs + this.repairRetryMs) {
+      this.due.push({ dueMs: repair.sentMs + this.repairRetryMs, deviceId: state.deviceId });
+      return;
+    }
+    if (repair.retries >= repairRetriesMax) {
+      this.endRepair(state, nowMs, false, out);
+      return;
+    }
+    repair.retries++;
+    repair.sentMs = nowMs;
+    out.push({
+      deviceId: state.deviceId,
+      frame: repairRequestFrame(repair.session.batchNo, repair.session.pending),
+    });
+    this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
+  }
+
+  private receiveRepair(deviceId: string, response: RepairResponse, nowMs: number): Result<Frame[]> {
+    const state = this.devices.get(deviceId);
+    const repair = state?.repair;
+    if (state === undefined || repair === undefined || Number(response.afterSeq) !== repair.session.batchNo) {
+      return ok([]); // a late answer to a finished repair: harmless
+    }
+    const step = repair.session.onResponse(response);
+    if (!step.ok) return step;
+    const out: PendingFrame[] = [];
+    if (step.value.kind === "request") {
+      repair.sentMs = nowMs;
+      repair.retries = 0;
+      return ok([repairRequestFrame(repair.session.batchNo, step.value.paths)]);
+    }
+    if (step.value.kind === "done") {
+      const { ops, blobs, bytesReceived } = step.value;
+      state.metrics.repairBytes += bytesReceived;
+      this.mirrors.store.transaction(() => {
+        for (const [i, op] of ops.filter((o) => o.kind === "file").entries()) {
+          this.mirrors.store.putBlob(op.sha256!, blobs[i]!);
+          this.mirrors.store.retainBlob(op.sha256!);
+        }
+        this.mirrors.store.appendRepair(deviceId, { afterBatchNo: repair.session.batchNo, ops });
+      });
+      this.endRepair(state, nowMs, true, out);
+    } else {
+      this.endRepair(state, nowMs, false, out);
+    }
+    return ok(out.map((o) => o.frame));
+  }
+
+  private endRepair(state: DeviceState, nowMs: number, repaired: boolean, out: PendingFrame[]): void {
+    const repair = state.repair!;
+    state.repair = undefined;
+    if (repaired) state.metrics.repairs++;
+    else state.metrics.repairsFailed++;
+    this.finishBatch(state, repair.batch);
+    this.due.push({ dueMs: nowMs, deviceId: state.deviceId });
+    this.replayDue(state, nowMs, out);
+  }
+
+  private stateOf(deviceId: string): Result<DeviceState> {
+    const existing = this.devices.get(deviceId);
+    if (existing !== undefined) return ok(existing);
+    const store = this.mirrors.store;
+    if (store.getDevice(deviceId) === undefined)
+      return fail(ErrorCodes.DEVICE_UNKNOWN, `Unknown device ${deviceId}`);
+    if (this.mirrors.status(deviceId) === "cloning")
+      return fail(ErrorCodes.MIRROR_FROZEN, `Mirror ${deviceId} is being cloned`);
+    const checkpoint = store.getCheckpoint(deviceId);
+    if (checkpoint === undefined)
+      return fail(ErrorCodes.MIRROR_UNKNOWN, `Mirror ${deviceId} has no state yet`);
+    const base: Position = { ...checkpoint };
+    const state: DeviceState = {
+      deviceId,
+      accepted: base,
+      early: new Map(),
+      queue: [],
+      applied: base,
+      platform: this.mirrors.running(deviceId),
+      loggedRepairs: new Map(
+        store.repairsAfter(deviceId, checkpoint.batchNo).map((r) => [r.afterBatchNo, r]),
+      ),
+      repair: undefined,
+      notices: [],
+      metrics: emptyMetrics(),
+    };
+    // A restart re-replays from the checkpoint: any running instance is stale.
+    if (state.platform !== undefined && store.lastBatchNo(deviceId) > checkpoint.batchNo) {
+      this.mirrors.unload(deviceId);
+      state.platform = undefined;
+    }
+    for (const stored of store.batchesAfter(deviceId, checkpoint.batchNo)) {
+      const decoded = decodeBatch(fromBinary(SyncBatchSchema, stored.bytes));
+      if (!decoded.ok)
+        return fail(
+          ErrorCodes.FILE_CORRUPT,
+          `Stored batch ${stored.batchNo} of ${deviceId}: ${decoded.error.message}`,
+        );
+      state.accepted = positionOf(decoded.value);
+      this.enqueue(state, { ...decoded.value, deviceId }, 0);
+    }
+    this.devices.set(deviceId, state);
+    return ok(state);
+  }
+}
