@@ -54,7 +54,9 @@ export class HeadParser {
     if (this.error) return { ok: false, error: this.error };
     this.queue.append(bytes);
     const out: RawMessage[] = [];
-    for (let guard = 0; guard <= this.queue.length + 1; guard++) {
+    // every step consumes bytes or ends the loop: two steps per byte is a safe bound
+    const stepsMax = 2 * this.queue.length + 4;
+    for (let guard = 0; guard < stepsMax; guard++) {
       const step = this.head ? this.takeBody() : this.scanHead();
       if (!step.ok) {
         this.error = step.error;

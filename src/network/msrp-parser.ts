@@ -41,7 +41,9 @@ export class MsrpParser {
     if (this.error) return { ok: false, error: this.error };
     this.queue.append(bytes);
     const out: MsrpMessage[] = [];
-    for (let guard = 0; guard <= this.queue.length + 1; guard++) {
+    // every step consumes bytes or ends the loop: two steps per byte is a safe bound
+    const stepsMax = 2 * this.queue.length + 4;
+    for (let guard = 0; guard < stepsMax; guard++) {
       const step = this.head ? this.scanContent(this.head) : this.scanHead();
       if (!step.ok) {
         this.error = step.error;

@@ -84,7 +84,9 @@ export class Pop3ResponseParser {
     if (this.error) return { ok: false, error: this.error };
     this.queue.append(bytes);
     const out: Pop3Response[] = [];
-    for (let guard = 0; guard <= this.queue.length; guard++) {
+    // every step consumes a line or ends the loop
+    const stepsMax = this.queue.length + 2;
+    for (let guard = 0; guard < stepsMax; guard++) {
       const line = this.nextLine();
       if (!line.ok) {
         this.error = line.error;

@@ -1,0 +1,191 @@
+// The paper's example flows (§4.2, Fig 6–9, plus email) on one UMTS network:
+// two phones on one SGSN, a CSCF per phone's home, HSS, GGSN, the MMS AS,
+// the mirror server, and a web and a mail server on the Internet. The mirror
+// service is switched on by configuration only: a terminating filter
+// criterion and a mirror server in the subscriber's HSS profile, which the
+// HSS pushes to the SGSN. Same options ⇒ same trace, byte for byte.
+import { assert } from "../core/assert.ts";
+import { SeededRng } from "../core/rng.ts";
+import { type LinkKind, NetworkBus, type NodeId, type TraceEntry } from "./bus.ts";
+import { Cscf } from "./cscf.ts";
+import type { SubscriberProfile } from "./filter-criteria.ts";
+import { flowContent } from "./flow-content.ts";
+import { Ggsn } from "./ggsn.ts";
+import { Hss } from "./hss.ts";
+import { MailServer } from "./mail-server.ts";
+import { MirrorApplicationServer } from "./mirror-application-server.ts";
+import { MmsApplicationServer } from "./mms-application-server.ts";
+import { Phone } from "./phone.ts";
+import { type NetworkProfileName, networkProfiles } from "./profiles.ts";
+import type { DeliveredInput, RecordedInput } from "./recorded-input.ts";
+import { Sgsn } from "./sgsn.ts";
+import { WebServer } from "./web-server.ts";
+
+export const flowNames = ["mms", "web", "email"] as const;
+export type FlowName = (typeof flowNames)[number];
+
+export interface FlowOptions {
+  /** The flow's receiving phone subscribes to the mirror service. */
+  mirror: boolean;
+  network?: NetworkProfileName;
+  seed?: number;
+  /** MMS media, web page or email size in bytes. */
+  contentBytes?: number;
+  msrpChunkBytes?: number;
+  /** The other phone (not the receiver) subscribes: the receiver's flow must not change. */
+  bystanderSubscribes?: boolean;
+}
+
+export interface FlowResult {
+  flow: FlowName;
+  mirror: boolean;
+  network: NetworkProfileName;
+  receiver: NodeId;
+  startMs: number;
+  /** When the receiving phone had the content; undefined if it never arrived. */
+  deliveredMs: number | undefined;
+  trace: TraceEntry[];
+  recorded: RecordedInput[];
+  received: DeliveredInput[];
+  bytesByLink: Record<LinkKind, number>;
+  errors: string[];
+}
+
+export const flowStartMs = 100;
+export const defaultContentBytes: Record<FlowName, number> = { mms: 100_000, web: 40_000, email: 20_000 };
+export const defaultMsrpChunkBytes = 64 * 1024;
+
+export const participantNames: Record<string, string> = {
+  mobile1: "Mobile #1",
+  mobile2: "Mobile #2",
+  sgsn: "SGSN",
+  ggsn: "GGSN",
+  hss: "HSS",
+  cscf1: "CSCF 1",
+  cscf2: "CSCF 2",
+  "mms-as": "MMS AS",
+  mirror: "Mirror server",
+  web: "Web server",
+  mail: "Mail server",
+};
+
+const users = [
+  { user: "alice", phone: "mobile1", cscf: "cscf1" },
+  { user: "bob", phone: "mobile2", cscf: "cscf2" },
+] as const;
+
+/** Mobile #2 receives the MMS (Fig 6–7); Mobile #1 browses and reads mail (Fig 8–9). */
+export function receiverOf(flow: FlowName): NodeId {
+  return flow === "mms" ? "mobile2" : "mobile1";
+}
+
+function profiles(subscribers: ReadonlySet<NodeId>): SubscriberProfile[] {
+  return users.map(({ user, phone, cscf }) => {
+    const subscribed = subscribers.has(phone);
+    return {
+      aor: `sip:${user}@ims.example`,
+      phone,
+      servingCscf: cscf,
+      filters: [
+        { priority: 1, sessionCase: "originating" as const, method: "INVITE", applicationServer: "mms-as" },
+        ...(subscribed
+          ? [
+              {
+                priority: 0,
+                sessionCase: "terminating" as const,
+                method: "INVITE",
+                applicationServer: "mirror",
+              },
+            ]
+          : []),
+      ],
+      ...(subscribed ? { mirrorServer: "mirror" } : {}),
+    };
+  });
+}
+
+export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
+  const network = options.network ?? "3g";
+  const chunkBytes = options.msrpChunkBytes ?? defaultMsrpChunkBytes;
+  const receiver = receiverOf(flow);
+  const other = receiver === "mobile1" ? "mobile2" : "mobile1";
+  const subscribers = new Set<NodeId>();
+  if (options.mirror) subscribers.add(receiver);
+  if (options.bystanderSubscribes) subscribers.add(other);
+  const content = flowContent(
+    flow,
+    new SeededRng(options.seed ?? 1),
+    options.contentBytes ?? defaultContentBytes[flow],
+  );
+  const bus = new NetworkBus(networkProfiles[network]);
+  const phoneIds = users.map((u) => u.phone);
+  const internetHosts = ["web", "mail"];
+  const phones = users.map(({ user, phone, cscf }) =>
+    bus.add(new Phone({ id: phone, user, aor: `sip:${user}@ims.example`, sgsn: "sgsn", cscf, chunkBytes })),
+  );
+  const sgsn = bus.add(new Sgsn({ id: "sgsn", ggsn: "ggsn", phones: phoneIds, internetHosts }));
+  bus.add(new Ggsn("ggsn", "sgsn", internetHosts));
+  const hss = bus.add(new Hss("hss", "sgsn", profiles(subscribers)));
+  const cscfs = users.map(({ user, phone, cscf }) =>
+    bus.add(
+      new Cscf({
+        id: cscf,
+        hss: "hss",
+        sgsn: "sgsn",
+        phones: phoneIds,
+        registrations: { [`sip:${user}@ims.example`]: `sip:${user}@${phone}` },
+      }),
+    ),
+  );
+  const mmsAs = bus.add(new MmsApplicationServer("mms-as"));
+  const subscriberMap = Object.fromEntries(
+    users.map((u) => [`sip:${u.user}@ims.example`, { phone: u.phone, cscf: u.cscf }]),
+  );
+  const mirror = bus.add(
+    new MirrorApplicationServer({
+      id: "mirror",
+      sgsn: "sgsn",
+      phones: phoneIds,
+      subscribers: subscriberMap,
+      chunkBytes,
+    }),
+  );
+  const web = bus.add(
+    new WebServer("web", new Map([[content.path, { contentType: content.contentType, body: content.data }]])),
+  );
+  const mail = bus.add(new MailServer("mail", [content.data]));
+
+  if (subscribers.size > 0) bus.schedule(0, "hss", (context) => hss.pushMirrorProfiles(context));
+  const [alice] = phones;
+  assert(alice !== undefined, "no phones");
+  bus.schedule(flowStartMs, "mobile1", (context) => {
+    if (flow === "mms") {
+      alice.sendMms(context, {
+        to: "sip:bob@ims.example",
+        messageId: "mms0001",
+        contentType: content.contentType,
+        data: content.data,
+      });
+    } else if (flow === "web") alice.browse(context, "web", content.path);
+    else alice.fetchMail(context, "mail", 1);
+  });
+  bus.run();
+
+  const target = phones.find((p) => p.id === receiver)!;
+  const errors = [...phones, sgsn, hss, ...cscfs, mmsAs, mirror, web, mail].flatMap((node) =>
+    node.errors.map((error) => `${node.id}: ${error.code}: ${error.message}`),
+  );
+  return {
+    flow,
+    mirror: options.mirror,
+    network,
+    receiver,
+    startMs: flowStartMs,
+    deliveredMs: target.received[0]?.timeMs,
+    trace: bus.trace,
+    recorded: mirror.recorded,
+    received: target.received,
+    bytesByLink: { ...bus.bytesByLink },
+    errors,
+  };
+}
