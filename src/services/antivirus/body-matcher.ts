@@ -77,6 +77,7 @@ function chooseAnchor(sig: BodySignature): { part: number; at: number; length: n
 
 export class BodyMatcher {
   private readonly parsed: (BodySignature | undefined)[];
+  private short: { start: Int32Array; ids: Int32Array } | undefined;
 
   private constructor(readonly arrays: BodyMatcherArrays) {
     this.parsed = new Array(arrays.names.length);
@@ -160,7 +161,10 @@ export class BodyMatcher {
     const onHit = (id: number, anchorStart: number): void => {
       if (resolved.has(id) || deferred.has(id)) return;
       const sig = this.signature(id);
+      const anchored = sig.pattern.parts[this.arrays.anchorPart[id]!]!;
+      if (!partMatchesAt(anchored, data, anchorStart - this.arrays.anchorAt[id]!)) return;
       if (sig.pattern.parts.length > 1) {
+        // The anchored part is really there: only now pay for exact placement of all parts.
         deferred.add(id);
         return;
       }
@@ -184,16 +188,29 @@ export class BodyMatcher {
     return matches.sort(reportOrder);
   }
 
-  /** Signatures anchored on 2 bytes: rare, so a plain table and a second pass. */
-  private scanShort(data: Uint8Array, onHit: (id: number, anchorStart: number) => void): void {
+  /** Short anchors grouped by their 2-byte gram (CSR), built on first use. */
+  private shortTable(): { start: Int32Array; ids: Int32Array } {
+    if (this.short !== undefined) return this.short;
     const { shortGrams, shortIds } = this.arrays;
-    const present = new Uint8Array(65536);
-    for (const g of shortGrams) present[g] = 1;
+    const start = new Int32Array(65537);
+    for (const g of shortGrams) start[g + 1]!++;
+    for (let g = 0; g < 65536; g++) start[g + 1]! += start[g]!;
+    const ids = new Int32Array(shortIds.length);
+    const fill = start.slice(0, 65536);
+    for (let k = 0; k < shortGrams.length; k++) ids[fill[shortGrams[k]!]!++] = shortIds[k]!;
+    assert(start[65536] === shortIds.length, "every short anchor placed");
+    this.short = { start, ids };
+    return this.short;
+  }
+
+  /** Signatures anchored on 2 bytes: rare, so a direct 64K table and a second pass. */
+  private scanShort(data: Uint8Array, onHit: (id: number, anchorStart: number) => void): void {
+    const { start, ids } = this.shortTable();
     let gram = 0;
     for (let i = 0; i < data.length; i++) {
       gram = ((gram << 8) | data[i]!) & 0xffff;
-      if (present[gram] === 0 || i < 1) continue;
-      for (let k = 0; k < shortGrams.length; k++) if (shortGrams[k] === gram) onHit(shortIds[k]!, i - 1);
+      const end = start[gram + 1]!;
+      for (let k = start[gram]!; k < end && i >= 1; k++) onHit(ids[k]!, i - 1);
     }
   }
 }
