@@ -15,13 +15,13 @@ export interface MirrorView {
   deviceId: string;
   state: MirrorState;
   connected: boolean;
-  /** Highest seq stored durably and acked to the phone. */
-  ackedSeq: number;
-  /** Highest seq replayed on the mirror. */
-  appliedSeq: number;
+  /** Highest batch number stored durably and acked to the phone. */
+  ackedBatchNo: number;
+  /** Highest batch number replayed on the mirror. */
+  appliedBatchNo: number;
   networkInputs: number;
-  /** Replay lag of the last replayed input (ms); undefined before any. */
-  lastLagMs: number | undefined;
+  /** Mean replay lag of this mirror's user inputs (ms); undefined before any. */
+  meanLagMs: number | undefined;
   /** Whether the mirror digest equalled the phone's after the last batch. */
   lastDigestMatch: boolean | undefined;
   divergences: number;

@@ -2,7 +2,7 @@
 // the narrow surface the server's sockets, proxy, timers and HTTP API drive.
 // core-adapter.ts implements it with the core's SyncServer, TrafficMonitor and
 // MirrorServer over the SQLite MirrorStore; nothing here re-implements them.
-import type { Result } from "../core/errors.ts";
+import type { MirrorcellError, Result } from "../core/errors.ts";
 import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
@@ -11,7 +11,15 @@ export type FrameBody = Frame["body"];
 
 export interface Outbound {
   deviceId: string;
-  body: FrameBody;
+  bytes: Uint8Array;
+}
+
+export interface CoreReply {
+  replies: Uint8Array[];
+  /** The peer broke the protocol: close after sending the replies. */
+  close: boolean;
+  /** The typed error an Error reply carries, for logs and metrics. */
+  error?: MirrorcellError;
 }
 
 export interface CoreCounters {
@@ -34,10 +42,11 @@ export interface LiveCore {
   disconnect(deviceId: string): void;
   /**
    * A frame from an authenticated phone (batch, repair response, power-off).
-   * Runs inside a store transaction; returns the frames for the phone
-   * (ack, error, repair request), sent only after the commit.
+   * Runs inside a store transaction; returns the encoded frames for the phone
+   * (ack, notices, repair request, error), sent only after the commit, and
+   * whether the connection must close (the peer broke the protocol).
    */
-  receive(deviceId: string, frame: Frame, nowMs: number): FrameBody[];
+  receive(deviceId: string, frame: Frame, nowMs: number): CoreReply;
   /** Replays what is due; runs inside a store transaction. */
   tick(nowMs: number): Outbound[];
   /** When tick() next has work, or undefined. */

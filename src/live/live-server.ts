@@ -151,7 +151,7 @@ function startReplayTimer(core: LiveCore, committer: GroupCommitter, endpoint: S
           out = core.tick(nowMs);
         },
         committed: () => {
-          for (const o of out) endpoint.sendTo(o.deviceId, o.body);
+          for (const o of out) endpoint.sendTo(o.deviceId, o.bytes);
         },
       });
     }

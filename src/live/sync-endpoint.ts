@@ -12,8 +12,8 @@ import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
 import { newNonce } from "./auth.ts";
 import type { GroupCommitter } from "./group-commit.ts";
-import type { FrameBody, LiveCore } from "./live-core.ts";
-import { closePolicy, type FrameCodec, SyncSession } from "./sync-session.ts";
+import type { CoreReply, LiveCore } from "./live-core.ts";
+import { closePolicy, closeProtocol, type FrameCodec, SyncSession } from "./sync-session.ts";
 
 export const syncPath = "/sync";
 /** Socket send buffer above which we stop reading that phone. */
@@ -71,11 +71,9 @@ export class SyncEndpoint {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
-  /** Sends a frame to a device if it is connected (replies from replay). */
-  sendTo(deviceId: string, body: FrameBody): void {
-    const conn = this.byDevice.get(deviceId);
-    if (conn === undefined) return;
-    conn.session.sendFrame(body);
+  /** Sends an encoded frame to a device if it is connected (replies from replay). */
+  sendTo(deviceId: string, bytes: Uint8Array): void {
+    this.byDevice.get(deviceId)?.session.sendBytes(bytes);
   }
 
   close(): void {
@@ -133,16 +131,15 @@ export class SyncEndpoint {
   }
 
   private onFrame(conn: Connection, deviceId: string, frame: Parameters<LiveCore["receive"]>[1]): void {
-    let replies: FrameBody[] = [];
+    let result: CoreReply = { replies: [], close: false };
     this.deps.committer.enqueue({
       apply: () => {
-        replies = this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs());
+        result = this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs());
       },
       committed: () => {
-        for (const body of replies) {
-          conn.session.sendFrame(body);
-          if (body.case === "error") this.deps.onRejected(body.value.code as ErrorCode, body.value.message);
-        }
+        for (const bytes of result.replies) conn.session.sendBytes(bytes);
+        if (result.error !== undefined) this.deps.onRejected(result.error.code, result.error.message);
+        if (result.close) conn.session.closeWith(closeProtocol, "protocol error");
       },
     });
   }

@@ -62,6 +62,12 @@ export class SyncSession {
     this.deps.send(this.deps.codec.encode(create(FrameSchema, { version: this.deps.codec.version, body })));
   }
 
+  /** Sends an already encoded frame (replies from the core). */
+  sendBytes(bytes: Uint8Array): void {
+    if (this.state === "closed") return;
+    this.deps.send(bytes);
+  }
+
   /** Sends an Error frame; closes the connection when `closeCode` is given. */
   refuse(code: ErrorCode, message: string, closeCode?: number): void {
     this.deps.rejected?.(code, message);

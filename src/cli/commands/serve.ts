@@ -1,0 +1,90 @@
+// `mirrorcell serve`: the live mirror server process (issue 5). Listens on
+// loopback by default; SIGTERM/SIGINT stop accepting, flush pending commits
+// and close the database.
+import type { Command } from "commander";
+import { pino } from "pino";
+import { MirrorcellError } from "../../core/errors.ts";
+import { createLiveCore } from "../../live/core-adapter.ts";
+import { liveFrameCodec } from "../../live/frame-codec.ts";
+import { startLiveServer } from "../../live/live-server.ts";
+import { nodeSha256 } from "../../node/sha256.ts";
+import { systemClock } from "../../node/system-clock.ts";
+import { exitWithError } from "../fail.ts";
+import { dataDirDefault } from "./enroll.ts";
+
+export const servePortDefault = 7480;
+export const proxyPortDefault = 7481;
+
+interface ServeOptions {
+  data: string;
+  host: string;
+  port: string;
+  proxyPort: string;
+  adminToken?: string;
+  syncNormal?: boolean;
+  logLevel: string;
+}
+
+function parsePort(text: string, what: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new MirrorcellError("E_USAGE", `Cannot use ${what} "${text}": expected an integer 0-65535`);
+  }
+  return port;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "Run the live mirror server: sync endpoint (WebSocket), HTTP API, /metrics, Traffic Monitor proxy",
+    )
+    .option("--data <dir>", "data directory (SQLite database, blob files, admin token)", dataDirDefault)
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "HTTP + WebSocket port", String(servePortDefault))
+    .option("--proxy-port <port>", "Traffic Monitor forward proxy port", String(proxyPortDefault))
+    .option("--admin-token <token>", "admin API token (default: generated once, stored in the data dir)")
+    .option("--sync-normal", "SQLite synchronous=NORMAL: survives process crashes, not power loss")
+    .option("--log-level <level>", "pino log level", "info")
+    .action(async (opts: ServeOptions) => {
+      try {
+        await serve(opts);
+      } catch (error) {
+        exitWithError(error);
+      }
+    });
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const log = pino({ level: opts.logLevel }, pino.destination(2));
+  const server = await startLiveServer({
+    dataDir: opts.data,
+    host: opts.host,
+    port: parsePort(opts.port, "--port"),
+    proxyPort: parsePort(opts.proxyPort, "--proxy-port"),
+    adminToken: opts.adminToken,
+    synchronousFull: opts.syncNormal !== true,
+    clock: systemClock,
+    sha256: nodeSha256,
+    log,
+    codec: liveFrameCodec,
+    makeCore: createLiveCore,
+  });
+  process.stdout.write(
+    `mirror server: ${server.httpUrl}  sync: ${server.syncUrl}  proxy: ${server.proxyUrl}\n`,
+  );
+  if (server.adminTokenCreated) {
+    process.stdout.write(
+      `admin token (stored in ${opts.data}/admin-token, shown once): ${server.adminToken}\n`,
+    );
+  }
+  const stop = (signal: string) => {
+    log.info({ signal }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => exitWithError(error),
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}

@@ -1,0 +1,238 @@
+// LiveCore over the sans-IO core (issue 5: the live runtime wraps the SAME
+// core as the simulator): SyncServer, TrafficMonitor and MirrorServer from
+// src/sync and src/mirror, over the SQLite MirrorStore. This file only maps
+// calls and views; replay, acks, repair and checkpoints are the core's.
+import { fromBinary } from "@bufbuild/protobuf";
+import { assert } from "../core/assert.ts";
+import { bytesEqual, toHex } from "../core/bytes.ts";
+import { type ErrorCode, fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
+import { type Frame, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
+import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
+import { encodeFrame, errorFrame } from "../sync/frame.ts";
+import { SyncServer } from "../sync/sync-server.ts";
+import { TrafficMonitor } from "../sync/traffic-monitor.ts";
+import type { MirrorFile, MirrorView } from "./http-app.ts";
+import type { CoreReply, LiveCore } from "./live-core.ts";
+import type { CoreFactoryDeps } from "./live-server.ts";
+import { livePlatformFactory } from "./platform-factory.ts";
+import { SqliteMirrorStore } from "./sqlite-store.ts";
+
+/** Errors after which the connection is closed: the peer broke the protocol. */
+const closingCodes = new Set<ErrorCode>([
+  "E_FRAME_MALFORMED",
+  "E_FRAME_TOO_LARGE",
+  "E_VERSION_UNSUPPORTED",
+  "E_BATCH_MALFORMED",
+  "E_BATCH_TOO_LARGE",
+  "E_DEVICE_MISMATCH",
+  "E_SEQ_CONFLICT",
+  "E_SEQ_GAP",
+]);
+
+/** Lags kept between two metrics scrapes (bounded). */
+const lagSamplesMax = 100_000;
+
+export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
+  const store = new SqliteMirrorStore(deps.db, deps.blobs);
+  const blobCheck = store.verifyBlobs();
+  const mirrors = new MirrorServer({
+    store,
+    platforms: livePlatformFactory(deps.sha256, (id) => store.getCheckpoint(id)?.networkConsumed ?? 0),
+    sha256: deps.sha256,
+  });
+  const monitor = new TrafficMonitor(mirrors, deps.sha256);
+  const server = new SyncServer({ mirrors, monitor, sha256: deps.sha256 });
+  const restored = server.restore();
+  if (!restored.ok)
+    throw new MirrorcellError(restored.error.code, `Cannot restore mirrors: ${restored.error.message}`);
+  deps.log.info(
+    { mirrors: restored.value, blobs: blobCheck.verified, blobsCollected: blobCheck.collected },
+    "restored",
+  );
+  return new CoreAdapter(store, mirrors, monitor, server);
+}
+
+class CoreAdapter implements LiveCore {
+  private readonly lags: number[] = [];
+  private readonly connected = new Set<string>();
+  private networkRecorded = 0;
+  readonly counters;
+
+  constructor(
+    private readonly store: SqliteMirrorStore,
+    private readonly mirrorServer: MirrorServer,
+    private readonly monitor: TrafficMonitor,
+    private readonly server: SyncServer,
+  ) {
+    server.onReplayedInput((_id, event, replayMs) => {
+      if (event.kind === "user" && this.lags.length < lagSamplesMax)
+        this.lags.push(replayMs - event.input.timeMs);
+    });
+    const adapter = this;
+    this.counters = {
+      get eventsIngestedTotal() {
+        return adapter.server.totals().userInputs;
+      },
+      get batchesIngestedTotal() {
+        return adapter.server.totals().batches;
+      },
+      get divergencesTotal() {
+        return adapter.server.totals().divergences;
+      },
+      get repairsTotal() {
+        return adapter.server.totals().repairs;
+      },
+      get networkInputsTotal() {
+        return adapter.networkRecorded;
+      },
+      drainLagsMs: () => this.lags.splice(0),
+    };
+  }
+
+  connect(
+    deviceId: string,
+    model: string,
+    _nowMs: number,
+  ): Result<{ ackedSeq: number; syncIntervalMs: number }> {
+    if (this.store.getDevice(deviceId) === undefined) {
+      const registered = this.mirrorServer.register(deviceId, model === "" ? "generic" : model);
+      if (!registered.ok) return registered;
+    }
+    const device = this.store.getDevice(deviceId);
+    assert(device !== undefined, "device registered but not stored");
+    this.connected.add(deviceId);
+    return ok({ ackedSeq: this.server.acked(deviceId), syncIntervalMs: device.syncIntervalMs });
+  }
+
+  disconnect(deviceId: string): void {
+    this.connected.delete(deviceId);
+  }
+
+  receive(deviceId: string, frame: Frame, nowMs: number): CoreReply {
+    const handled = this.server.receiveFrame(deviceId, frame, nowMs);
+    if (handled.ok) return { replies: handled.value.map(encodeFrame), close: false };
+    const { code, message } = handled.error;
+    return {
+      replies: [encodeFrame(errorFrame(code, message))],
+      close: closingCodes.has(code),
+      error: handled.error,
+    };
+  }
+
+  tick(nowMs: number) {
+    return this.server.tick(nowMs);
+  }
+
+  nextDueMs(): number | undefined {
+    return this.server.nextDueMs();
+  }
+
+  recordNetwork(deviceId: string, input: Parameters<LiveCore["recordNetwork"]>[1]) {
+    const recorded = this.monitor.deliver(deviceId, input);
+    if (recorded.ok) this.networkRecorded += 1;
+    return recorded;
+  }
+
+  recordedNetwork(deviceId: string, index: number) {
+    return this.monitor.recorded(deviceId, index);
+  }
+
+  mirrors(): MirrorView[] {
+    return this.store.listDevices().map((d) => this.viewOf(d.deviceId));
+  }
+
+  mirror(deviceId: string): MirrorView | undefined {
+    return this.store.getDevice(deviceId) === undefined ? undefined : this.viewOf(deviceId);
+  }
+
+  files(deviceId: string): Result<MirrorFile[]> {
+    const view = this.mirrorServer.view(deviceId);
+    if (view === undefined) return fail("E_MIRROR_UNKNOWN", `No mirror ${deviceId}`);
+    return ok([...view.walk()]);
+  }
+
+  readFile(deviceId: string, path: string): Result<Uint8Array> {
+    const view = this.mirrorServer.view(deviceId);
+    if (view === undefined) return fail("E_MIRROR_UNKNOWN", `No mirror ${deviceId}`);
+    return view.readFile(path);
+  }
+
+  control(deviceId: string, action: "start" | "stop" | "save", _nowMs: number): Result<MirrorView> {
+    if (this.store.getDevice(deviceId) === undefined)
+      return fail("E_MIRROR_UNKNOWN", `No mirror ${deviceId}`);
+    if (action === "start") {
+      if (this.mirrorServer.status(deviceId) === "stopped") {
+        const loaded = this.mirrorServer.load(deviceId);
+        if (!loaded.ok) return loaded;
+        if (loaded.value.checkpoint.poweredOff) loaded.value.platform.boot();
+      }
+      return ok(this.viewOf(deviceId));
+    }
+    const platform = this.mirrorServer.running(deviceId);
+    if (platform === undefined) return ok(this.viewOf(deviceId));
+    const position = this.appliedPosition(deviceId);
+    if (!position.ok) return position;
+    if (action === "save") this.mirrorServer.checkpoint(deviceId, platform, position.value, false);
+    else {
+      if (this.connected.has(deviceId)) {
+        return fail(
+          "E_MIRROR_FROZEN",
+          `Mirror ${deviceId} replays a connected phone: it stops when the phone powers off`,
+        );
+      }
+      const saved = this.mirrorServer.saveAndStop(deviceId, position.value);
+      if (!saved.ok) return saved;
+      this.server.forget(deviceId);
+    }
+    return ok(this.viewOf(deviceId));
+  }
+
+  /** Where the running mirror stands: the last batch it replayed. */
+  private appliedPosition(deviceId: string): Result<MirrorPosition> {
+    const applied = this.server.applied(deviceId);
+    const checkpoint = this.store.getCheckpoint(deviceId);
+    if (checkpoint !== undefined && checkpoint.batchNo === applied) return ok({ ...checkpoint });
+    const stored = this.store.getBatch(deviceId, applied);
+    if (stored === undefined)
+      return fail("E_MIRROR_UNKNOWN", `Batch ${applied} of ${deviceId} is not stored`);
+    const batch = decodeBatch(fromBinary(SyncBatchSchema, stored.bytes));
+    if (!batch.ok) return batch;
+    const b = batch.value;
+    return ok({
+      batchNo: b.batchNo,
+      lastSeq: lastSeqOf(b),
+      networkConsumed: b.networkConsumed,
+      windowEndMs: b.windowEndMs,
+    });
+  }
+
+  private viewOf(deviceId: string): MirrorView {
+    const status = this.mirrorServer.status(deviceId);
+    const metrics = this.server.metrics(deviceId);
+    const running = this.mirrorServer.running(deviceId);
+    const applied = this.server.applied(deviceId);
+    return {
+      deviceId,
+      state: status === "running" ? "running" : status === "stopped" ? "stopped" : "unbooted",
+      connected: this.connected.has(deviceId),
+      ackedBatchNo: this.server.acked(deviceId),
+      appliedBatchNo: applied,
+      networkInputs: this.store.networkCount(deviceId),
+      meanLagMs:
+        metrics === undefined || metrics.userInputs === 0
+          ? undefined
+          : Math.round(metrics.lagMsSum / metrics.userInputs),
+      lastDigestMatch:
+        running === undefined ? undefined : this.digestMatches(deviceId, applied, running.digest()),
+      divergences: metrics?.divergences ?? 0,
+      digestHex: running === undefined ? undefined : toHex(running.digest()),
+    };
+  }
+
+  private digestMatches(deviceId: string, applied: number, digest: Uint8Array): boolean | undefined {
+    const stored = this.store.getBatch(deviceId, applied);
+    if (stored === undefined) return undefined;
+    return bytesEqual(fromBinary(SyncBatchSchema, stored.bytes).storageDigest, digest);
+  }
+}

@@ -1,0 +1,270 @@
+// The live server's MirrorStore (src/mirror/store.ts) on SQLite in WAL mode
+// plus content-addressed blob files (issue 5: durable state). Every call is
+// synchronous; transaction() nests as a SAVEPOINT inside the group commit's
+// outer transaction, so many devices' appends share one commit. Blob files
+// are never deleted inside a transaction (it might roll back): unreferenced
+// files are collected at start.
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { assert } from "../core/assert.ts";
+import { fromHex, toHex } from "../core/bytes.ts";
+import { MirrorcellError } from "../core/errors.ts";
+import type {
+  Checkpoint,
+  DeviceRecord,
+  MirrorStore,
+  NetworkRecord,
+  RepairRecord,
+  StoredBatch,
+} from "../mirror/store.ts";
+import type { AppName } from "../platform/inputs.ts";
+import type { BlobFiles } from "./blob-files.ts";
+import type { Db } from "./sqlite-db.ts";
+import { createStoreTables, prepareStore, type StoreStatements } from "./sqlite-tables.ts";
+
+type Row = Record<string, unknown>;
+
+function bytesOf(value: unknown): Uint8Array {
+  assert(value instanceof Uint8Array, "expected a BLOB column");
+  return new Uint8Array(value);
+}
+
+function deviceOf(row: Row): DeviceRecord {
+  return {
+    deviceId: row.device_id as string,
+    model: row.model as string,
+    syncIntervalMs: row.sync_interval_ms as number,
+    origin: row.origin as DeviceRecord["origin"],
+  };
+}
+
+function batchOf(row: Row): StoredBatch {
+  return {
+    batchNo: row.batch_no as number,
+    lastSeq: row.last_seq as number,
+    windowEndMs: row.window_end_ms as number,
+    bytes: bytesOf(row.bytes),
+  };
+}
+
+export class SqliteMirrorStore implements MirrorStore {
+  private readonly db: Db;
+  private readonly blobs: BlobFiles;
+  private readonly st: StoreStatements;
+
+  constructor(db: Db, blobs: BlobFiles) {
+    this.db = db;
+    this.blobs = blobs;
+    createStoreTables(db);
+    this.st = prepareStore(db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  putDevice(record: DeviceRecord): void {
+    this.st.putDevice.run(record.deviceId, record.model, record.syncIntervalMs, record.origin);
+  }
+
+  getDevice(deviceId: string): DeviceRecord | undefined {
+    const row = this.st.getDevice.get(deviceId) as Row | undefined;
+    return row === undefined ? undefined : deviceOf(row);
+  }
+
+  listDevices(): DeviceRecord[] {
+    return (this.st.listDevices.all() as Row[]).map(deviceOf);
+  }
+
+  appendBatch(deviceId: string, batch: StoredBatch): void {
+    const last = this.lastBatchNo(deviceId);
+    assert(batch.batchNo === last + 1, `batch ${batch.batchNo} appended after ${last}`);
+    this.st.insertBatch.run(deviceId, batch.batchNo, batch.lastSeq, batch.windowEndMs, batch.bytes);
+    this.st.setLastBatch.run(batch.batchNo, deviceId);
+  }
+
+  getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {
+    const row = this.st.getBatch.get(deviceId, batchNo) as Row | undefined;
+    return row === undefined ? undefined : batchOf(row);
+  }
+
+  batchesAfter(deviceId: string, after: number): StoredBatch[] {
+    return (this.st.batchesAfter.all(deviceId, after) as Row[]).map(batchOf);
+  }
+
+  lastBatchNo(deviceId: string): number {
+    const row = this.st.getDevice.get(deviceId) as Row | undefined;
+    return row === undefined ? 0 : (row.last_batch_no as number);
+  }
+
+  appendNetworkInput(deviceId: string, record: NetworkRecord): void {
+    const count = this.networkCount(deviceId);
+    assert(record.index === count + 1, `network input ${record.index} after ${count}`);
+    this.st.insertNetwork.run(
+      deviceId,
+      record.index,
+      record.timeMs,
+      record.app,
+      record.kind,
+      JSON.stringify(record.args),
+      record.payloadSha256,
+      record.size,
+    );
+    this.st.setNetworkCount.run(record.index, deviceId);
+  }
+
+  getNetworkInput(deviceId: string, index: number): NetworkRecord | undefined {
+    const row = this.st.getNetwork.get(deviceId, index) as Row | undefined;
+    if (row === undefined) return undefined;
+    return {
+      index: row.idx as number,
+      timeMs: row.time_ms as number,
+      app: row.app as AppName,
+      kind: row.kind as string,
+      args: JSON.parse(row.args as string) as string[],
+      payloadSha256: bytesOf(row.payload_sha256),
+      size: row.size as number,
+    };
+  }
+
+  networkCount(deviceId: string): number {
+    const row = this.st.getDevice.get(deviceId) as Row | undefined;
+    return row === undefined ? 0 : (row.network_count as number);
+  }
+
+  appendRepair(deviceId: string, record: RepairRecord): void {
+    this.st.insertRepair.run(deviceId, deviceId, record.afterBatchNo, encodeOps(record.ops));
+  }
+
+  repairsAfter(deviceId: string, after: number): RepairRecord[] {
+    return (this.st.repairsAfter.all(deviceId, after) as Row[]).map((row) => ({
+      afterBatchNo: row.after_batch_no as number,
+      ops: decodeOps(row.ops as string),
+    }));
+  }
+
+  getCheckpoint(deviceId: string): Checkpoint | undefined {
+    const row = this.st.getCheckpoint.get(deviceId) as Row | undefined;
+    return row === undefined ? undefined : decodeCheckpoint(row.body as string);
+  }
+
+  putCheckpoint(deviceId: string, checkpoint: Checkpoint): void {
+    this.transaction(() => {
+      this.st.putCheckpoint.run(deviceId, encodeCheckpoint(checkpoint));
+      this.st.pruneBatches.run(deviceId, checkpoint.batchNo);
+      this.st.pruneRepairs.run(deviceId, checkpoint.batchNo);
+      this.st.pruneNetwork.run(deviceId, checkpoint.networkConsumed);
+      if (this.lastBatchNo(deviceId) < checkpoint.batchNo)
+        this.st.setLastBatch.run(checkpoint.batchNo, deviceId);
+    });
+  }
+
+  putBlob(sha256: Uint8Array, bytes: Uint8Array): void {
+    if (this.st.getBlobRef.get(sha256) !== undefined && this.blobs.has(sha256)) return;
+    const written = this.blobs.put(bytes);
+    assert(toHex(written) === toHex(sha256), "blob stored under a hash that is not its own");
+    this.st.insertBlobRef.run(sha256, bytes.length);
+  }
+
+  /** Reads and verifies the file; a corrupt or missing file is a thrown typed error, never garbage. */
+  getBlob(sha256: Uint8Array): Uint8Array | undefined {
+    if (this.st.getBlobRef.get(sha256) === undefined) return undefined;
+    const got = this.blobs.get(sha256);
+    if (!got.ok) throw got.error;
+    return got.value;
+  }
+
+  hasBlob(sha256: Uint8Array): boolean {
+    return this.st.getBlobRef.get(sha256) !== undefined;
+  }
+
+  blobRefs(sha256: Uint8Array): number {
+    const row = this.st.getBlobRef.get(sha256) as Row | undefined;
+    return row === undefined ? 0 : (row.refs as number);
+  }
+
+  retainBlob(sha256: Uint8Array, count = 1): void {
+    assert(count >= 1, "retain count must be positive");
+    const changed = this.st.retainBlob.run(count, sha256).changes;
+    assert(changed === 1, "retain of a missing blob");
+  }
+
+  releaseBlob(sha256: Uint8Array): void {
+    const changed = this.st.releaseBlob.run(sha256).changes;
+    assert(changed === 1, "release of an unreferenced blob");
+    this.st.deleteBlobRef.run(sha256);
+  }
+
+  blobStats(): { blobs: number; bytes: number } {
+    return this.st.blobStats.get() as { blobs: number; bytes: number };
+  }
+
+  /**
+   * Start-up check: every referenced blob file exists and hashes to its name
+   * (a corrupt file is a clear error now, not garbage later); unreferenced
+   * files left by rolled-back transactions are deleted.
+   */
+  verifyBlobs(): { verified: number; collected: number } {
+    const referenced = new Set<string>();
+    for (const row of this.db.prepare("SELECT sha256 FROM blob_refs").iterate() as Iterable<Row>) {
+      const sha = bytesOf(row.sha256);
+      const got = this.blobs.get(sha);
+      if (!got.ok) throw new MirrorcellError(got.error.code, `Cannot start: ${got.error.message}`);
+      referenced.add(toHex(sha));
+    }
+    let collected = 0;
+    for (const sub of readdirSync(this.blobs.dir)) {
+      if (sub === "tmp" || sub.length !== 2) continue;
+      for (const name of readdirSync(join(this.blobs.dir, sub))) {
+        if (referenced.has(name)) continue;
+        rmSync(join(this.blobs.dir, sub, name), { force: true });
+        collected += 1;
+      }
+    }
+    rmSync(join(this.blobs.dir, "tmp"), { recursive: true, force: true });
+    return { verified: referenced.size, collected };
+  }
+}
+
+function encodeOps(ops: RepairRecord["ops"]): string {
+  return JSON.stringify(
+    ops.map((op) => ({ ...op, sha256: op.sha256 === undefined ? undefined : toHex(op.sha256) })),
+  );
+}
+
+function decodeOps(text: string): RepairRecord["ops"] {
+  const raw = JSON.parse(text) as Array<{ path: string; kind: "file" | "dir" | "absent"; sha256?: string }>;
+  return raw.map((op) =>
+    op.sha256 === undefined ? { path: op.path, kind: op.kind } : { ...op, sha256: hexBytes(op.sha256) },
+  );
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const bytes = fromHex(hex);
+  if (bytes === undefined) throw new MirrorcellError("E_FILE_CORRUPT", `Database holds a bad hash "${hex}"`);
+  return bytes;
+}
+
+function encodeCheckpoint(c: Checkpoint): string {
+  const base =
+    c.base.kind === "template"
+      ? c.base
+      : {
+          ...c.base,
+          files: c.base.files.map((f) => ({ path: f.path, size: f.size, sha256: toHex(f.sha256) })),
+        };
+  return JSON.stringify({ ...c, base });
+}
+
+interface RawCheckpoint extends Omit<Checkpoint, "base"> {
+  base:
+    | { kind: "template" }
+    | { kind: "manifest"; files: Array<{ path: string; size: number; sha256: string }>; emptyDirs: string[] };
+}
+
+function decodeCheckpoint(text: string): Checkpoint {
+  const raw = JSON.parse(text) as RawCheckpoint;
+  if (raw.base.kind === "template") return { ...raw, base: { kind: "template" } };
+  const files = raw.base.files.map((f) => ({ path: f.path, size: f.size, sha256: hexBytes(f.sha256) }));
+  return { ...raw, base: { kind: "manifest", files, emptyDirs: raw.base.emptyDirs } };
+}
