@@ -68,7 +68,10 @@ export class Cscf implements NetworkNode {
   }
 
   onPacket(packet: Packet, _from: NodeId, context: NodeContext): void {
-    if (packet.protocol === "signaling") return this.onSignaling(packet, context);
+    if (packet.protocol === "signaling") {
+      this.onSignaling(packet, context);
+      return;
+    }
     assert(packet.protocol === "sip", `CSCF got ${packet.protocol}`);
     const parsed = parseSip(packet.bytes);
     if (!parsed.ok) {
@@ -82,7 +85,7 @@ export class Cscf implements NetworkNode {
       return;
     }
     const forwarded = decrementMaxForwards(message);
-    if (!forwarded || forwarded.kind !== "request") return; // Max-Forwards exhausted: dropped (483 not modelled)
+    if (forwarded?.kind !== "request") return; // Max-Forwards exhausted: dropped (483 not modelled)
     this.onRequest(forwarded, packet.src, context);
   }
 
@@ -91,15 +94,23 @@ export class Cscf implements NetworkNode {
     const current = (popped?.message ?? request) as SipRequest;
     const originatingDone = popped?.params.includes(";orig") ?? false;
     const nextRoute = routeEntries(current)[0];
-    if (nextRoute !== undefined) return this.forward(context, current, uriHost(addressUri(nextRoute)));
-    if (tagOf(sipHeader(current, "To")) !== undefined)
-      return this.forward(context, current, uriHost(current.uri));
+    if (nextRoute !== undefined) {
+      this.forward(context, current, uriHost(addressUri(nextRoute)));
+      return;
+    }
+    if (tagOf(sipHeader(current, "To")) !== undefined) {
+      this.forward(context, current, uriHost(current.uri));
+      return;
+    }
     const fromAor = uriAor(addressUri(sipHeader(current, "From") ?? ""));
     const ownPhone = this.options.registrations[fromAor];
     if (!originatingDone && ownPhone !== undefined && uriHost(ownPhone) === src) {
-      return this.withProfile(fromAor, context, (profile, now) => {
+      this.withProfile(fromAor, context, (profile, now) => {
         const filter = matchFilter(profile.filters, "originating", current.method, src);
-        if (!filter) return this.routeToCallee(current, src, now);
+        if (!filter) {
+          this.routeToCallee(current, src, now);
+          return;
+        }
         const routes = [`<sip:${filter.applicationServer};lr>`, `<sip:${this.id};lr;orig>`];
         this.forward(
           now,
@@ -107,6 +118,7 @@ export class Cscf implements NetworkNode {
           filter.applicationServer,
         );
       });
+      return;
     }
     this.routeToCallee(current, src, context);
   }
@@ -115,10 +127,16 @@ export class Cscf implements NetworkNode {
   private routeToCallee(request: SipRequest, src: NodeId, context: NodeContext): void {
     const calleeAor = uriAor(request.uri);
     this.withLocation(calleeAor, context, (servingCscf, now) => {
-      if (servingCscf !== this.id) return this.forward(now, request, servingCscf);
+      if (servingCscf !== this.id) {
+        this.forward(now, request, servingCscf);
+        return;
+      }
       this.withProfile(calleeAor, now, (profile, later) => {
         const filter = matchFilter(profile.filters, "terminating", request.method, src);
-        if (filter) return this.forward(later, request, filter.applicationServer);
+        if (filter) {
+          this.forward(later, request, filter.applicationServer);
+          return;
+        }
         const contact = this.options.registrations[calleeAor];
         if (contact === undefined) return; // not registered: 480 not modelled
         this.forward(later, { ...request, uri: contact }, uriHost(contact));
@@ -153,7 +171,10 @@ export class Cscf implements NetworkNode {
     then: (profile: Profile, context: NodeContext) => void,
   ): void {
     const known = this.profiles.get(aor);
-    if (known) return then(known, context);
+    if (known) {
+      then(known, context);
+      return;
+    }
     this.wait(
       `profile ${aor}`,
       context,
@@ -173,9 +194,15 @@ export class Cscf implements NetworkNode {
     context: NodeContext,
     then: (cscf: NodeId, context: NodeContext) => void,
   ): void {
-    if (this.options.registrations[aor] !== undefined) return then(this.id, context); // registered here: we serve it
+    if (this.options.registrations[aor] !== undefined) {
+      then(this.id, context);
+      return; // registered here: we serve it
+    }
     const known = this.locations.get(aor);
-    if (known) return then(known, context);
+    if (known) {
+      then(known, context);
+      return;
+    }
     this.wait(
       `location ${aor}`,
       context,
@@ -209,12 +236,13 @@ export class Cscf implements NetworkNode {
     const message = parsed.value;
     const aor = avp(message, "User-Public-Identity") ?? "";
     if (message.command === "User-Policy-Request") {
-      return this.withProfile(aor, context, (profile, now) => {
+      this.withProfile(aor, context, (profile, now) => {
         const avps = [{ name: "Subscriber", value: avp(message, "Subscriber") ?? "" }];
         if (profile.mirrorServer !== undefined)
           avps.push({ name: "Mirror-Server", value: profile.mirrorServer });
         this.sendSignaling(now, packet.src, { command: "User-Policy-Answer", avps });
       });
+      return;
     }
     let key: string;
     if (message.command === "Server-Assignment-Answer") {

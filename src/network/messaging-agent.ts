@@ -21,7 +21,7 @@ import {
   sipLabel,
   sipResponseTo,
 } from "./sip-message.ts";
-import { routeSet, tagOf, uriAor, uriHost, withRoutes } from "./sip-routing.ts";
+import { routeSet, uriAor, uriHost, withRoutes } from "./sip-routing.ts";
 
 export interface ReceivedMessage {
   callId: string;
@@ -183,7 +183,7 @@ export class MessagingAgent {
       else if (message.method === "BYE" && session) this.answerBye(message, session, context);
       return; // ACK needs no answer
     }
-    if (!session || session.role !== "uac" || message.status < 200) return;
+    if (session?.role !== "uac" || message.status < 200) return;
     const { method } = sipCseq(message);
     if (method === "INVITE" && message.status === 200) this.onInviteAccepted(message, session, context);
     else if (method === "BYE") {

@@ -57,7 +57,10 @@ export class MirrorApplicationServer implements NetworkNode {
   }
 
   onPacket(packet: Packet, from: NodeId, context: NodeContext): void {
-    if (packet.protocol === "sip" || packet.protocol === "msrp") return this.onSession(packet, context);
+    if (packet.protocol === "sip" || packet.protocol === "msrp") {
+      this.onSession(packet, context);
+      return;
+    }
     assert(from === this.options.sgsn, `non-session packet from ${from}, not the SGSN`);
     if (packet.protocol === "http") this.tapHttp(packet, context);
     else if (packet.protocol === "pop3") this.tapPop3(packet, context);
