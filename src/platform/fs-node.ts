@@ -43,8 +43,7 @@ export function bytesFromBinary(text: string): Uint8Array {
   return out;
 }
 
-function putBinary(out: Uint8Array, offset: number, text: string | undefined): void {
-  if (text === undefined) return; // zeros stand for an empty subtree
+function putBinary(out: Uint8Array, offset: number, text: string): void {
   for (let i = 0; i < 32; i++) out[offset + i] = text.charCodeAt(i);
 }
 
@@ -66,26 +65,53 @@ export function nodeHash(node: FsNode, sha256: Sha256): string {
 
 /**
  * H(tag | left | right | childTag | childHash | name): fixed-size fields
- * first and the name last, so the encoding is unambiguous; the child tag keeps
- * a file from ever hashing like a directory.
+ * first and the name last, so the encoding is unambiguous; zeros stand for an
+ * empty subtree; the child tag keeps a file from ever hashing like a directory.
  */
 export function treapNodeHash(n: TreapNode<FsNode>, sha256: Sha256): string {
   if (n.hash !== undefined) return n.hash;
   const left = n.left === undefined ? undefined : treapNodeHash(n.left, sha256);
   const right = n.right === undefined ? undefined : treapNodeHash(n.right, sha256);
   const child = nodeHash(n.value, sha256);
-  const name = encoder.encode(n.key);
-  const buffer = new Uint8Array(98 + name.length);
-  buffer[0] = tagTreapNode;
-  putBinary(buffer, 1, left);
-  putBinary(buffer, 33, right);
-  buffer[65] = n.value instanceof FileNode ? tagFile : tagDir;
-  putBinary(buffer, 66, child);
-  buffer.set(name, 98);
+  const buffer = encodeTreapNode(left, right, n.value instanceof FileNode ? tagFile : tagDir, child, n.key);
   const hash = binaryFromBytes(sha256(buffer));
   assert(hash.length === 32, "sha256 port must return 32 bytes");
   n.hash = hash;
   return hash;
+}
+
+let scratch = new Uint8Array(512);
+
+/** The bytes hashed for one treap node, in a reused buffer (valid until the next call). */
+function encodeTreapNode(
+  left: string | undefined,
+  right: string | undefined,
+  childTag: number,
+  child: string,
+  key: string,
+): Uint8Array {
+  const keyBytesMax = key.length * 3;
+  if (98 + keyBytesMax > scratch.length) scratch = new Uint8Array(98 + keyBytesMax);
+  const buffer = scratch;
+  buffer[0] = tagTreapNode;
+  if (left === undefined) buffer.fill(0, 1, 33);
+  else putBinary(buffer, 1, left);
+  if (right === undefined) buffer.fill(0, 33, 65);
+  else putBinary(buffer, 33, right);
+  buffer[65] = childTag;
+  putBinary(buffer, 66, child);
+  let end = 98;
+  let ascii = true;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) {
+      ascii = false;
+      break;
+    }
+    buffer[end++] = c;
+  }
+  if (!ascii) end = 98 + encoder.encodeInto(key, buffer.subarray(98)).written;
+  return buffer.subarray(0, end);
 }
 
 export function dirGet(dir: DirNode, name: string): FsNode | undefined {

@@ -48,6 +48,10 @@ export function checkNameAndArgs(what: string, name: unknown, args: unknown, byt
   return ok(undefined);
 }
 
+function coordinate(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= limits.uiScreenCoordinateMax;
+}
+
 export function checkBody(body: unknown): Result<UserInputBody> {
   if (typeof body !== "object" || body === null)
     return fail(ErrorCodes.INPUT_MALFORMED, "User input body missing");

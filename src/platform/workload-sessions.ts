@@ -1,0 +1,293 @@
+// What a user does in one app session, as a list of steps (paper §5.1:
+// 0.5 events/s on average). Mostly taps and typed keys, which change only
+// volatile state, closed by an action that writes (send, save, shoot...).
+// Steps can schedule network deliveries (a page load, a download) and update
+// the generator's picture of the phone when emitted, so later sessions refer
+// to files that exist.
+import type { Rng } from "../core/ports.ts";
+import type { AppName, UserInputBody } from "./inputs.ts";
+import { binary, packageArchive, sentence, sizeBetween } from "./workload-content.ts";
+
+export interface NetworkSpec {
+  app: AppName;
+  networkKind: string;
+  args: string[];
+  payload: Uint8Array;
+  /** Called with the predicted delivery index and time when the event is emitted. */
+  onDeliver?: (index: number, atMs: number) => void;
+}
+
+export interface Step {
+  app: AppName;
+  body: UserInputBody;
+  follow?: { delayMs: number; network: NetworkSpec }[];
+  onEmit?: () => void;
+}
+
+/** The generator's belief about the phone, kept from the events it emitted. */
+export interface WorkloadModel {
+  userFiles: string[];
+  inboxFiles: string[];
+  mms: { from: string; name: string }[];
+  notices: string[];
+  packages: string[];
+}
+
+export interface Planner {
+  rng: Rng;
+  sizeScale: number;
+  model: WorkloadModel;
+}
+
+export const contacts = [
+  "+15550101",
+  "+15550102",
+  "+15550103",
+  "+15550104",
+  "+15550105",
+  "+15550106",
+  "alice",
+  "bob",
+];
+const sites = [
+  "news.example",
+  "mail.example",
+  "video.example",
+  "shop.example",
+  "wiki.example",
+  "maps.example",
+];
+
+const action = (app: AppName, name: string, args: string[] = []): Step => ({
+  app,
+  body: { kind: "action", name, args },
+});
+const tap = (p: Planner, app: AppName): Step => ({
+  app,
+  body: { kind: "tap", x: p.rng.int(0, 1079), y: p.rng.int(100, 1799) },
+});
+export const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(0, items.length - 1)]!;
+
+function taps(p: Planner, app: AppName, min: number, max: number): Step[] {
+  const count = p.rng.int(min, max);
+  return Array.from({ length: count }, () => tap(p, app));
+}
+
+function typing(p: Planner, app: AppName, text: string): Step[] {
+  const steps: Step[] = [];
+  for (const char of text) {
+    if (p.rng.float() < 0.03) {
+      steps.push(
+        { app, body: { kind: "key", code: 0x61 + p.rng.int(0, 25) } },
+        { app, body: { kind: "key", code: 8 } },
+      );
+    }
+    steps.push({ app, body: { kind: "key", code: char.codePointAt(0)! } });
+  }
+  return steps;
+}
+
+function messaging(p: Planner): Step[] {
+  const steps = [action("messaging", "open-thread", [`peer=${pick(p.rng, contacts)}`])];
+  if (p.rng.float() < 0.3) steps.push(action("messaging", "read-thread"));
+  steps.push(...taps(p, "messaging", 0, 2), ...typing(p, "messaging", sentence(p.rng, 5, 100)));
+  steps.push(action("messaging", "send"));
+  return steps;
+}
+
+function email(p: Planner): Step[] {
+  if (p.rng.float() < 0.3) {
+    const steps = [action("email", "open-folder", ["folder=inbox"]), ...taps(p, "email", 1, 6)];
+    return steps;
+  }
+  const steps = [
+    action("email", "compose", [
+      `to=${pick(p.rng, contacts)}@mail.example`,
+      `subject=${sentence(p.rng, 3, 30)}`,
+    ]),
+  ];
+  steps.push(...typing(p, "email", sentence(p.rng, 10, 160)));
+  const attachable = [...p.model.inboxFiles, ...p.model.userFiles];
+  if (attachable.length > 0 && p.rng.float() < 0.25)
+    steps.push(action("email", "attach", [`path=${pick(p.rng, attachable)}`]));
+  steps.push(action("email", p.rng.float() < 0.8 ? "send" : "save-draft"));
+  return steps;
+}
+
+function browser(p: Planner): Step[] {
+  const url = `https://${pick(p.rng, sites)}/${sentence(p.rng, 3, 20).replaceAll(" ", "-")}`;
+  if (p.rng.float() < 0.08) {
+    const name = `file-${p.rng.int(0, 99_999)}.bin`;
+    const network: NetworkSpec = {
+      app: "browser",
+      networkKind: "http-response",
+      args: [`url=${url}`, `save=${name}`],
+      payload: binary(p.rng, sizeBetween(p.rng, 500_000, 20_000_000, p.sizeScale)),
+      onDeliver: () => {
+        p.model.userFiles.push(`/sdcard/Download/${name}`);
+      },
+    };
+    return [
+      {
+        ...action("browser", "open", [`url=${url}`]),
+        follow: [{ delayMs: p.rng.int(2_000, 20_000), network }],
+      },
+    ];
+  }
+  const page = binary(p.rng, sizeBetween(p.rng, 10_000, 300_000, p.sizeScale));
+  const network: NetworkSpec = {
+    app: "browser",
+    networkKind: "http-response",
+    args: [`url=${url}`, `title=${sentence(p.rng, 5, 40)}`],
+    payload: page,
+  };
+  const steps: Step[] = [
+    { ...action("browser", "open", [`url=${url}`]), follow: [{ delayMs: p.rng.int(200, 3_000), network }] },
+  ];
+  steps.push(...taps(p, "browser", 2, 10));
+  if (p.rng.float() < 0.25) steps.push(action("browser", "bookmark"));
+  return steps;
+}
+
+function system(p: Planner): Step[] {
+  const steps = taps(p, "system", 2, 6);
+  const roll = p.rng.float();
+  if (roll < 0.3)
+    steps.push(action("system", "open", [`app=${pick(p.rng, ["messaging", "email", "browser", "camera"])}`]));
+  else if (roll < 0.5) steps.push(action("system", "home"));
+  else if (roll < 0.6) steps.push(action("system", "lock"), action("system", "unlock"));
+  else if (roll < 0.65)
+    steps.push(action("system", "set", ["name=brightness", `value=${p.rng.int(0, 255)}`]));
+  return steps;
+}
+
+function camera(p: Planner): Step[] {
+  const steps: Step[] = [];
+  if (p.rng.float() < 0.1)
+    steps.push(action("camera", "mode", [`value=${pick(p.rng, ["photo", "portrait", "night"])}`]));
+  const shots = p.rng.int(1, 3);
+  for (let i = 0; i < shots; i++) steps.push(...taps(p, "camera", 0, 2), action("camera", "shoot"));
+  return steps;
+}
+
+function files(p: Planner): Step[] {
+  const known = p.model.userFiles;
+  if (known.length === 0)
+    return [action("files", "browse", ["path=/sdcard/Download"]), ...taps(p, "files", 1, 4)];
+  const path = pick(p.rng, known);
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const roll = p.rng.float();
+  if (roll < 0.4) {
+    const to = `/sdcard/Documents/${p.rng.int(0, 9999)}-${name}`;
+    return [{ ...action("files", "copy", [`from=${path}`, `to=${to}`]), onEmit: () => known.push(to) }];
+  }
+  if (roll < 0.7) {
+    const to = `/sdcard/Archive/${p.rng.int(0, 9999)}-${name}`;
+    return [
+      {
+        ...action("files", "move", [`from=${path}`, `to=${to}`]),
+        onEmit: () => known.splice(known.indexOf(path), 1, to),
+      },
+    ];
+  }
+  return [
+    { ...action("files", "delete", [`path=${path}`]), onEmit: () => known.splice(known.indexOf(path), 1) },
+  ];
+}
+
+function mms(p: Planner): Step[] {
+  const items = p.model.mms;
+  if (items.length === 0) return taps(p, "mms", 1, 3);
+  const item = pick(p.rng, items);
+  const steps = [action("mms", "open", [`from=${item.from}`]), ...taps(p, "mms", 0, 3)];
+  if (p.rng.float() < 0.5) {
+    steps.push({
+      ...action("mms", "save", [`from=${item.from}`, `name=${item.name}`]),
+      onEmit: () => p.model.userFiles.push(`/sdcard/Pictures/${item.name}`),
+    });
+  } else {
+    steps.push({
+      ...action("mms", "delete", [`from=${item.from}`, `name=${item.name}`]),
+      onEmit: () => items.splice(items.indexOf(item), 1),
+    });
+  }
+  return steps;
+}
+
+function installer(p: Planner): Step[] {
+  const installed = p.model.packages;
+  if (installed.length > 0 && p.rng.float() < 0.3) {
+    const name = pick(p.rng, installed);
+    return [
+      {
+        ...action("installer", "uninstall", [`name=${name}`]),
+        onEmit: () => installed.splice(installed.indexOf(name), 1),
+      },
+    ];
+  }
+  const name = `com.example.app${p.rng.int(0, 49)}`;
+  const version = p.rng.int(1, 9);
+  const network: NetworkSpec = {
+    app: "installer",
+    networkKind: "package",
+    args: [`name=${name}`, `version=${version}`],
+    payload: packageArchive(p.rng, name, version, p.sizeScale),
+    onDeliver: () => {
+      if (!installed.includes(name)) installed.push(name);
+    },
+  };
+  return [
+    {
+      ...action("installer", "open", [`name=${name}`]),
+      follow: [{ delayMs: p.rng.int(2_000, 30_000), network }],
+    },
+  ];
+}
+
+function antivirusHook(p: Planner): Step[] {
+  const id = `scan${p.rng.int(0, 1_000_000)}`;
+  const network: NetworkSpec = {
+    app: "antivirus-hook",
+    networkKind: "scan-result",
+    args: [`id=${id}`],
+    payload: new TextEncoder().encode("verdict=clean\n"),
+  };
+  return [
+    {
+      ...action("antivirus-hook", "scan", ["path=/sdcard"]),
+      follow: [{ delayMs: p.rng.int(5_000, 60_000), network }],
+    },
+  ];
+}
+
+function cache(p: Planner): Step[] {
+  const notices = p.model.notices;
+  if (notices.length === 0) return taps(p, "cache", 1, 2);
+  const id = notices[0]!;
+  notices.shift();
+  if (p.rng.float() < 0.2) return [action("cache", "dismiss", [`id=${id}`])];
+  const name = `cached-${id}.bin`;
+  const network: NetworkSpec = {
+    app: "cache",
+    networkKind: "cached-file",
+    args: [`id=${id}`, `name=${name}`],
+    payload: binary(p.rng, sizeBetween(p.rng, 1_000_000, 20_000_000, p.sizeScale)),
+    onDeliver: () => p.model.userFiles.push(`/sdcard/Download/${name}`),
+  };
+  return [
+    { ...action("cache", "fetch", [`id=${id}`]), follow: [{ delayMs: p.rng.int(1_000, 5_000), network }] },
+  ];
+}
+
+export const sessionPlanners: Readonly<Record<AppName, (p: Planner) => Step[]>> = {
+  messaging,
+  email,
+  browser,
+  system,
+  camera,
+  files,
+  mms,
+  installer,
+  "antivirus-hook": antivirusHook,
+  cache,
+};

@@ -1,0 +1,248 @@
+// A seeded workload for one phone (paper §5.1: 0.5 user events/s): a
+// time-ordered stream of user inputs from app sessions, and network
+// deliveries — unsolicited ones (SMS, email, MMS, cache notices) at their
+// own rate, and responses to what the user did (pages, downloads, packages,
+// scan results). Deliver network events in stream order with timeMs = atMs;
+// the generator predicts their indices from that to name files it refers to
+// later (a saved MMS, an attachment).
+import { assert } from "../core/assert.ts";
+import { utf8 } from "../core/bytes.ts";
+import type { Rng } from "../core/ports.ts";
+import { stamp } from "./app-context.ts";
+import type { AppName, UserInputBody } from "./inputs.ts";
+import { binary, sentence, sizeBetween } from "./workload-content.ts";
+import {
+  contacts,
+  type NetworkSpec,
+  type Planner,
+  pick,
+  type Step,
+  sessionPlanners,
+} from "./workload-sessions.ts";
+
+export type WorkloadEvent =
+  | { atMs: number; kind: "user"; app: AppName; body: UserInputBody }
+  | { atMs: number; kind: "network"; app: AppName; networkKind: string; args: string[]; payload: Uint8Array };
+
+export interface WorkloadOptions {
+  rng: Rng;
+  /** User events per second (paper §5.1: 0.5). */
+  eventsPerSecond?: number;
+  /** Unsolicited network deliveries per second (default 0.02: about 70 an hour). */
+  networkPerSecond?: number;
+  startMs?: number;
+  /** Multiplies payload sizes: 1 is realistic, 0.01 suits fleet simulation. */
+  sizeScale?: number;
+  /** Relative frequency of sessions per app. */
+  appWeights?: Partial<Record<AppName, number>>;
+}
+
+const defaultWeights: Record<AppName, number> = {
+  messaging: 30,
+  browser: 18,
+  system: 15,
+  email: 12,
+  camera: 5,
+  files: 5,
+  mms: 4,
+  cache: 4,
+  installer: 2,
+  "antivirus-hook": 2,
+};
+
+const pendingMax = 1024;
+
+type Pending = { atMs: number; order: number; network: NetworkSpec };
+
+export class Workload {
+  private readonly rng: Rng;
+  private readonly userRatePerMs: number;
+  private readonly networkRatePerMs: number;
+  private readonly planner: Planner;
+  private readonly weights: [AppName, number][];
+  private readonly weightTotal: number;
+  private nextUserMs: number;
+  private nextBackgroundMs: number;
+  private session: Step[] = [];
+  private pending: Pending[] = [];
+  private order = 0;
+  private delivered = 0;
+
+  constructor(options: WorkloadOptions) {
+    const eventsPerSecond = options.eventsPerSecond ?? 0.5;
+    const networkPerSecond = options.networkPerSecond ?? 0.02;
+    assert(eventsPerSecond > 0 && eventsPerSecond <= 1000, "eventsPerSecond out of range");
+    assert(networkPerSecond >= 0 && networkPerSecond <= 1000, "networkPerSecond out of range");
+    this.rng = options.rng;
+    this.userRatePerMs = eventsPerSecond / 1000;
+    this.networkRatePerMs = networkPerSecond / 1000;
+    const sizeScale = options.sizeScale ?? 1;
+    assert(sizeScale > 0 && sizeScale <= 1, "sizeScale must be in (0, 1]");
+    this.planner = {
+      rng: this.rng,
+      sizeScale,
+      model: { userFiles: [], inboxFiles: [], mms: [], notices: [], packages: [] },
+    };
+    this.weights = Object.entries({ ...defaultWeights, ...options.appWeights }).filter(([, w]) => w > 0) as [
+      AppName,
+      number,
+    ][];
+    this.weightTotal = this.weights.reduce((sum, [, w]) => sum + w, 0);
+    assert(this.weightTotal > 0, "at least one app needs a positive weight");
+    const startMs = options.startMs ?? 0;
+    this.nextUserMs = startMs + this.gap(this.userRatePerMs);
+    this.nextBackgroundMs =
+      this.networkRatePerMs > 0 ? startMs + this.gap(this.networkRatePerMs) : Number.POSITIVE_INFINITY;
+  }
+
+  /** The next event; the stream never ends. */
+  next(): WorkloadEvent {
+    for (;;) {
+      const head = this.pending[0];
+      if (
+        this.nextBackgroundMs <= this.nextUserMs &&
+        (head === undefined || this.nextBackgroundMs < head.atMs)
+      ) {
+        this.schedule(this.nextBackgroundMs, this.background());
+        this.nextBackgroundMs += this.gap(this.networkRatePerMs);
+        continue;
+      }
+      if (head !== undefined && head.atMs <= this.nextUserMs) return this.emitNetwork();
+      return this.emitUser();
+    }
+  }
+
+  /** The next n events. */
+  take(count: number): WorkloadEvent[] {
+    assert(Number.isSafeInteger(count) && count >= 0, "take: bad count");
+    return Array.from({ length: count }, () => this.next());
+  }
+
+  /** Exponential inter-arrival time (a Poisson process), whole milliseconds. */
+  private gap(ratePerMs: number): number {
+    return Math.max(1, Math.round(-Math.log(1 - this.rng.float()) / ratePerMs));
+  }
+
+  private schedule(atMs: number, network: NetworkSpec): void {
+    assert(this.pending.length < pendingMax, "workload: too many pending deliveries");
+    const entry = { atMs, order: this.order++, network };
+    let i = this.pending.length;
+    while (
+      i > 0 &&
+      (this.pending[i - 1]!.atMs > atMs ||
+        (this.pending[i - 1]!.atMs === atMs && this.pending[i - 1]!.order > entry.order))
+    )
+      i--;
+    this.pending.splice(i, 0, entry);
+  }
+
+  private emitNetwork(): WorkloadEvent {
+    const { atMs, network } = this.pending.shift()!;
+    this.delivered++;
+    network.onDeliver?.(this.delivered, atMs);
+    return {
+      atMs,
+      kind: "network",
+      app: network.app,
+      networkKind: network.networkKind,
+      args: network.args,
+      payload: network.payload,
+    };
+  }
+
+  private emitUser(): WorkloadEvent {
+    for (let tries = 0; this.session.length === 0; tries++) {
+      assert(tries < 100, "workload: sessions keep coming out empty");
+      this.session = sessionPlanners[this.pickApp()](this.planner);
+    }
+    const step = this.session.shift()!;
+    const atMs = this.nextUserMs;
+    this.nextUserMs += this.gap(this.userRatePerMs);
+    step.onEmit?.();
+    for (const follow of step.follow ?? []) this.schedule(atMs + follow.delayMs, follow.network);
+    return { atMs, kind: "user", app: step.app, body: step.body };
+  }
+
+  private pickApp(): AppName {
+    let roll = this.rng.float() * this.weightTotal;
+    for (const [app, weight] of this.weights) {
+      roll -= weight;
+      if (roll < 0) return app;
+    }
+    return this.weights[this.weights.length - 1]![0];
+  }
+
+  /** An unsolicited delivery: mostly SMS, then email, MMS, IM and cache notices. */
+  private background(): NetworkSpec {
+    const { rng, sizeScale, model } = this.planner;
+    const from = pick(rng, contacts);
+    const roll = rng.float();
+    if (roll < 0.5)
+      return {
+        app: "messaging",
+        networkKind: "sms",
+        args: [`from=${from}`],
+        payload: utf8(sentence(rng, 10, 160)),
+      };
+    if (roll < 0.55)
+      return {
+        app: "messaging",
+        networkKind: "im",
+        args: [`from=${from}`],
+        payload: utf8(sentence(rng, 5, 200)),
+      };
+    if (roll < 0.8) return this.backgroundEmail(from);
+    if (roll < 0.93) {
+      const name = `media${rng.int(0, 9999)}.jpg`;
+      return {
+        app: "mms",
+        networkKind: "mms",
+        args: [`from=${from}`, `name=${name}`],
+        payload: binary(rng, sizeBetween(rng, 30_000, 600_000, sizeScale)),
+        onDeliver: (index, atMs) => model.mms.push({ from, name: `${stamp(atMs)}-${index}-${name}` }),
+      };
+    }
+    const id = `c${rng.int(0, 1_000_000)}`;
+    return {
+      app: "cache",
+      networkKind: "file-cached",
+      args: [`id=${id}`, `name=bulk-${id}.bin`, `size=${sizeBetween(rng, 1_000_000, 50_000_000, sizeScale)}`],
+      payload: new Uint8Array(0),
+      onDeliver: () => model.notices.push(id),
+    };
+  }
+
+  private backgroundEmail(from: string): NetworkSpec {
+    const { rng, sizeScale, model } = this.planner;
+    const body = utf8(sentence(rng, 100, 3000));
+    const parts = [{ name: "body.txt", bytes: body }];
+    if (rng.float() < 0.2) {
+      const count = rng.int(1, 2);
+      for (let i = 0; i < count; i++)
+        parts.push({
+          name: `attachment${i}.pdf`,
+          bytes: binary(rng, sizeBetween(rng, 20_000, 3_000_000, sizeScale)),
+        });
+    }
+    const payload = new Uint8Array(parts.reduce((n, p) => n + p.bytes.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      payload.set(part.bytes, offset);
+      offset += part.bytes.length;
+    }
+    return {
+      app: "email",
+      networkKind: "email",
+      args: [
+        `from=${from}@mail.example`,
+        `subject=${sentence(rng, 3, 40)}`,
+        `parts=${parts.map((p) => `${p.name}:${p.bytes.length}`).join(",")}`,
+      ],
+      payload,
+      onDeliver: (index, atMs) => {
+        for (const part of parts.slice(1))
+          model.inboxFiles.push(`/data/email/inbox/${stamp(atMs)}-${index}/${part.name}`);
+      },
+    };
+  }
+}
