@@ -7,7 +7,7 @@
 import { assert } from "../core/assert.ts";
 import type { Direction, NetworkKind } from "./paper.ts";
 import { paperBattery } from "./paper.ts";
-import { periodicTransmissions, radioEnergy } from "./radio-energy.ts";
+import { periodicTransmissions, type RadioEnergy, radioEnergy } from "./radio-energy.ts";
 import { edgeReference, type RadioProfile, scaleRadioPower, umtsQian2010 } from "./radio-profile.ts";
 import { bytesPerMb, type RateSource, rateKbpsMid } from "./transfer.ts";
 
@@ -74,19 +74,53 @@ function pctOf(model: { capacityJ: number }, energyJ: number): number {
 }
 
 function syncRadio(profile: RadioProfile, traffic: SyncTraffic, scenario: SyncScenario) {
-  assert(scenario.syncIntervalS > 0, `sync interval must be positive: ${scenario.syncIntervalS}`);
   assert(scenario.eventsPerSecond >= 0, `event rate must be non-negative: ${scenario.eventsPerSecond}`);
-  const intervalMs = scenario.syncIntervalS * 1000;
   const uplinkBytes =
     traffic.uplinkBytesPerBatch +
     traffic.uplinkBytesPerEvent * scenario.eventsPerSecond * scenario.syncIntervalS;
+  return batchRadio(profile, scenario.syncIntervalS, uplinkBytes, traffic.downlinkBytesPerBatch);
+}
+
+function batchRadio(
+  profile: RadioProfile,
+  syncIntervalS: number,
+  uplinkBytes: number,
+  downlinkBytes: number,
+) {
+  assert(syncIntervalS > 0, `sync interval must be positive: ${syncIntervalS}`);
+  const intervalMs = syncIntervalS * 1000;
   const periods = periodsFor(intervalMs);
-  const trace = periodicTransmissions(intervalMs, periods, uplinkBytes, traffic.downlinkBytesPerBatch);
+  const trace = periodicTransmissions(intervalMs, periods, uplinkBytes, downlinkBytes);
   return { energy: radioEnergy(profile, trace, periods * intervalMs), uplinkBytes };
 }
 
 export function syncBattery(model: BatteryModel, scenario: SyncScenario): SyncBattery {
-  const { energy, uplinkBytes } = syncRadio(model.radios[scenario.network], model.traffic, scenario);
+  const radio = syncRadio(model.radios[scenario.network], model.traffic, scenario);
+  return toSyncBattery(model, scenario.syncIntervalS, radio);
+}
+
+/** The sync drain of batches whose size was measured (by the simulator) rather than modelled. */
+export function syncBatteryForBatchBytes(
+  model: BatteryModel,
+  network: NetworkKind,
+  syncIntervalS: number,
+  uplinkBytesPerBatch: number,
+): SyncBattery {
+  assert(uplinkBytesPerBatch >= 0, `batch size must be non-negative: ${uplinkBytesPerBatch}`);
+  const radio = batchRadio(
+    model.radios[network],
+    syncIntervalS,
+    uplinkBytesPerBatch,
+    model.traffic.downlinkBytesPerBatch,
+  );
+  return toSyncBattery(model, syncIntervalS, radio);
+}
+
+function toSyncBattery(
+  model: BatteryModel,
+  syncIntervalS: number,
+  { energy, uplinkBytes }: { energy: RadioEnergy; uplinkBytes: number },
+): SyncBattery {
   const minutes = energy.horizonMs / 60_000;
   const radioPctPerMin = pctOf(model, energy.energyJ) / minutes;
   const standbyPctPerMin = pctOf(model, (model.standbyPowerMw / 1000) * 60);
@@ -97,7 +131,7 @@ export function syncBattery(model: BatteryModel, scenario: SyncScenario): SyncBa
     standbyPctPerMin,
     radioPctPerDay: radioPctPerMin * 24 * 60,
     uplinkBytesPerBatch: uplinkBytes,
-    uplinkBytesPerMin: (uplinkBytes * 60) / scenario.syncIntervalS,
+    uplinkBytesPerMin: (uplinkBytes * 60) / syncIntervalS,
     radioActiveShare: Math.min(1, (energy.dchMs + energy.fachMs + energy.promotionMs) / energy.horizonMs),
   };
 }

@@ -14,6 +14,7 @@ export {
   type SyncTraffic,
   singleExchangeBatteryPct,
   syncBattery,
+  syncBatteryForBatchBytes,
 } from "./battery.ts";
 export {
   type CostEstimate,

@@ -1,11 +1,13 @@
 // Every subcommand of `mirrorcell`. Add one line per command module.
 import type { Command } from "commander";
 import { registerCache } from "./cache.ts";
+import { registerModel } from "./model.ts";
+import { registerReport } from "./report.ts";
 import { registerScan } from "./scan.ts";
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [registerCache, registerScan];
+const registrations: Register[] = [registerCache, registerScan, registerModel, registerReport];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
