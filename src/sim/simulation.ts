@@ -20,6 +20,8 @@ import type { SimulationReport } from "./report.ts";
 import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
 import type { SimStackFactory } from "./stack.ts";
 
+const retransmitSlackMs = 5_000;
+
 export interface RunHooks {
   /** Called with the fraction of the safety phase done (0..1), at most ~100 times. */
   onProgress?: (fraction: number) => void;
@@ -164,7 +166,15 @@ function handle(fleet: Fleet, e: SimEvent): void {
 
 function syncTick(fleet: Fleet, phone: number): void {
   const node = fleet.phones[phone]!;
-  if (node.on) fleet.sendUp(phone, node.stack.tick(fleet.nowMs));
+  if (node.on) {
+    // The transport's retransmission timeout: a batch unacked for more than a
+    // whole interval plus slack was lost or rejected out of order.
+    const sinceMs = node.stack.unackedSinceMs();
+    if (sinceMs !== undefined && fleet.nowMs - sinceMs > fleet.options.syncIntervalMs + retransmitSlackMs) {
+      fleet.reconnect(phone);
+    }
+    fleet.sendUp(phone, node.stack.tick(fleet.nowMs));
+  }
   fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.syncTick, phone));
 }
 

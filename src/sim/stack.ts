@@ -33,6 +33,8 @@ export interface SimPhone {
   receive(frame: Uint8Array, nowMs: number): OutgoingFrame[];
   /** True when every batch the phone cut is acked. */
   idle(): boolean;
+  /** When the oldest unacked batch was cut; undefined when all are acked. */
+  unackedSinceMs(): number | undefined;
   digest(): Uint8Array;
   powerOff(nowMs: number): OutgoingFrame[];
   boot(nowMs: number): void;
@@ -83,4 +85,6 @@ export interface StackOptions {
   latencyMsMax: number;
   eventsPerSec: number;
   payloadScale: number;
+  /** Test-only: a bug the stack injects on purpose (options.ts `injectedBugs`). */
+  bug?: import("./options.ts").InjectedBug;
 }
