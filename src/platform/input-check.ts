@@ -56,8 +56,6 @@ export function checkBody(body: unknown): Result<UserInputBody> {
   if (typeof body !== "object" || body === null)
     return fail(ErrorCodes.INPUT_MALFORMED, "User input body missing");
   const b = body as Record<string, unknown>;
-  const coordinate = (v: unknown) =>
-    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= limits.uiScreenCoordinateMax;
   switch (b.kind) {
     case "tap":
       if (!coordinate(b.x) || !coordinate(b.y))
