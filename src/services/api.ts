@@ -68,12 +68,13 @@ export interface Fetcher {
 
 /** Queues a notice for the device's next sync message (SyncServer.queueNotice). */
 export interface NoticeSink {
-  queueNotice(deviceId: string, notice: Notice): void;
+  queueNotice(deviceId: string, notice: Notice): Result<void>;
 }
 
 /**
- * Hands a network input to the Traffic Monitor, which records it (so the
- * mirror replays it) and returns it indexed, ready to deliver to the phone.
+ * Sends a network input to the phone through the Traffic Monitor: it is
+ * recorded (so the mirror replays it) and the runtime forwards the returned
+ * indexed input over the phone's downlink, in index order.
  */
 export interface NetworkDelivery {
   deliver(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;

@@ -10,7 +10,7 @@ function ports(sent: OutboundMessage[]): ServicePorts {
     sha256: nodeSha256,
     outbox: { send: (m) => sent.push(m) },
     fetcher: { fetch: () => {} },
-    notices: { queueNotice: () => {} },
+    notices: { queueNotice: () => ok(undefined) },
     network: { deliver: (_d, input) => ok({ ...input, index: 1 }) },
   };
 }

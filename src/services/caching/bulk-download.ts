@@ -9,9 +9,9 @@ import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
 import type { NetworkInput } from "../../platform/inputs.ts";
 import type { FetchResult, ServicePorts } from "../api.ts";
-import { cachedFileInput, fileNameOfUrl } from "./cache-actions.ts";
+import { cachedFileInput, fileCachedInput, fileNameOfUrl } from "./cache-actions.ts";
 import type { CacheEntry, CacheStore } from "./cache-store.ts";
-import { fileCachedNotice, textNotice } from "./notices.ts";
+import { fileCachedNotice, type NoticeOutlet, textNotice } from "./notices.ts";
 import { type CachingPolicy, retryDelayMs } from "./settings.ts";
 
 interface PendingFetch {
@@ -34,6 +34,7 @@ export class BulkDownloads {
     private readonly ports: ServicePorts,
     private readonly store: CacheStore,
     private readonly policy: CachingPolicy,
+    private readonly notices: NoticeOutlet,
   ) {}
 
   /** The phone asked for a URL: fetch it on the server. Returns the fetch id. */
@@ -132,7 +133,16 @@ export class BulkDownloads {
     nowMs: number,
   ): Result<CacheEntry> {
     const entry = this.store.put(deviceId, { url, name, payload }, nowMs, this.policy.retentionMs);
-    if (entry.ok) this.ports.notices.queueNotice(deviceId, fileCachedNotice(entry.value));
+    if (!entry.ok) return entry;
+    this.notices.send(deviceId, fileCachedNotice(entry.value));
+    // Also file the notice in the phone's cache app, as a recorded network
+    // input, so phone and mirror storage both list it.
+    const filed = this.ports.network.deliver(deviceId, fileCachedInput(entry.value, nowMs));
+    if (!filed.ok)
+      this.notices.send(
+        deviceId,
+        textNotice(`file-cached ${entry.value.cacheId} not filed: ${filed.error.message}`),
+      );
     return entry;
   }
 
@@ -148,6 +158,6 @@ export class BulkDownloads {
   }
 
   private notify(deviceId: string, text: string): void {
-    this.ports.notices.queueNotice(deviceId, textNotice(text));
+    this.notices.send(deviceId, textNotice(text));
   }
 }

@@ -11,7 +11,7 @@ import { limits } from "../../core/limits.ts";
 import type { UserInput } from "../../platform/inputs.ts";
 import type { DeliveryResult, MirrorStorageView, ServicePorts } from "../api.ts";
 import type { UploadAction } from "./cache-actions.ts";
-import { textNotice } from "./notices.ts";
+import { type NoticeOutlet, textNotice } from "./notices.ts";
 import { type CachingPolicy, retryDelayMs } from "./settings.ts";
 
 export type DeliveryState = "sending" | "waiting" | "delivered" | "failed";
@@ -47,6 +47,7 @@ export class BulkUploads {
     private readonly serviceName: string,
     private readonly ports: ServicePorts,
     private readonly policy: CachingPolicy,
+    private readonly notices: NoticeOutlet,
   ) {}
 
   /** The mirror replayed an upload action: send the file on the phone's behalf. */
@@ -188,7 +189,7 @@ export class BulkUploads {
   }
 
   private notify(job: UploadJob, text: string): void {
-    this.ports.notices.queueNotice(job.deviceId, textNotice(text));
+    this.notices.send(job.deviceId, textNotice(text));
   }
 }
 

@@ -3,7 +3,8 @@
 // Syn-Client ships instead of the file), the bulk-download request, and the
 // network input that carries a cached file to the phone. Both the phone
 // runtime and the mirror service build and parse them here, so the two sides
-// cannot disagree on the format. Args are "key=value" strings.
+// cannot disagree on the format. Args are "key=value" strings, each key once
+// (src/platform/args.ts); recipients are comma-separated in one to=.
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
 import type { NetworkInput, UserInput, UserInputBody } from "../../platform/inputs.ts";
@@ -12,6 +13,7 @@ export const cacheAppName = "cache" as const;
 export const uploadActionName = "upload";
 export const downloadActionName = "download";
 export const cachedFileKind = "cached-file";
+export const fileCachedKind = "file-cached";
 
 /** "mirror": the phone faked the upload, the mirror's replay sends it. */
 export type UploadRoute = "mirror" | "phone";
@@ -37,7 +39,7 @@ export function uploadActionBody(action: UploadAction): UserInputBody {
   return {
     kind: "action",
     name: uploadActionName,
-    args: [`path=${action.path}`, `via=${action.route}`, ...action.recipients.map((to) => `to=${to}`)],
+    args: [`path=${action.path}`, `via=${action.route}`, `to=${action.recipients.join(",")}`],
   };
 }
 
@@ -47,7 +49,8 @@ export function parseUploadAction(input: UserInput): Result<UploadAction> | unde
   if (args === undefined) return undefined;
   const [path, ...extraPaths] = values(args, "path");
   const [route, ...extraRoutes] = values(args, "via");
-  const recipients = values(args, "to");
+  const [to, ...extraTos] = values(args, "to");
+  const recipients = to === undefined || extraTos.length > 0 ? [] : to.split(",");
   if (path === undefined || path === "" || extraPaths.length > 0) {
     return fail(ErrorCodes.INPUT_MALFORMED, "Cannot parse upload action: exactly one path= is required");
   }
@@ -60,7 +63,7 @@ export function parseUploadAction(input: UserInput): Result<UploadAction> | unde
   if (recipients.length === 0 || recipients.length > limits.uploadRecipientsMax || recipients.includes("")) {
     return fail(
       ErrorCodes.INPUT_MALFORMED,
-      `Cannot parse upload action: need 1 to ${limits.uploadRecipientsMax} non-empty to= recipients, got ${recipients.length}`,
+      `Cannot parse upload action: need one to= with 1 to ${limits.uploadRecipientsMax} non-empty comma-separated recipients, got ${recipients.length}`,
     );
   }
   return ok({ path, route, recipients });
@@ -92,6 +95,20 @@ export function cachedFileInput(
     kind: cachedFileKind,
     args: [`id=${cached.cacheId}`, `name=${cached.name}`],
     payload: cached.payload,
+  };
+}
+
+/** The network input that files a "file-cached" notice in the phone's cache app. */
+export function fileCachedInput(
+  cached: { cacheId: string; name: string; size: number },
+  timeMs: number,
+): Omit<NetworkInput, "index"> {
+  return {
+    timeMs,
+    app: cacheAppName,
+    kind: fileCachedKind,
+    args: [`id=${cached.cacheId}`, `name=${cached.name}`, `size=${cached.size}`],
+    payload: new Uint8Array(0),
   };
 }
 

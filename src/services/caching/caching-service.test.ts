@@ -20,7 +20,12 @@ function harness(policy = defaultCachingPolicy) {
     sha256: nodeSha256,
     outbox: world,
     fetcher: world,
-    notices: { queueNotice: (deviceId, notice) => notices.push({ deviceId, notice }) },
+    notices: {
+      queueNotice: (deviceId, notice) => {
+        notices.push({ deviceId, notice });
+        return ok(undefined);
+      },
+    },
     network: {
       deliver: (_deviceId, input) => {
         const indexed = { ...input, index: recorded.length + 1 };
@@ -181,7 +186,14 @@ test("caching: download: request → fetched on the server → file-cached notic
   assert.equal(fetched.value.kind, "cached-file");
   assert.deepEqual(fetched.value.args, [`id=${cached.cacheId}`, "name=movie.mp4"]);
   assert.ok(bytesEqual(fetched.value.payload, file), "payload");
-  assert.equal(h.recorded.length, 1, "the Traffic Monitor recorded the hand-over");
+  assert.deepEqual(
+    h.recorded.map((r) => [r.index, r.kind, r.args]),
+    [
+      [1, "file-cached", [`id=${cached.cacheId}`, "name=movie.mp4", `size=${file.length}`]],
+      [2, "cached-file", [`id=${cached.cacheId}`, "name=movie.mp4"]],
+    ],
+    "the Traffic Monitor recorded the notice filing and the hand-over",
+  );
 });
 
 test("caching: download: a cached file past its retention is a clear CACHE_EXPIRED error", () => {
@@ -192,7 +204,11 @@ test("caching: download: a cached file past its retention is a clear CACHE_EXPIR
   const late = h.service.fetchCached("p", entry.value.cacheId, 60_001);
   assert.equal(late.ok ? "" : late.error.code, "E_CACHE_EXPIRED");
   assert.match(late.ok ? "" : late.error.message, /expired at 60000 ms/);
-  assert.equal(h.recorded.length, 0);
+  assert.deepEqual(
+    h.recorded.map((r) => r.kind),
+    ["file-cached"],
+    "no hand-over after expiry",
+  );
 });
 
 test("caching: download: a failing URL is retried, then reported to the phone", () => {

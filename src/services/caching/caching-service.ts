@@ -12,7 +12,7 @@ import { BulkDownloads } from "./bulk-download.ts";
 import { BulkUploads, type UploadJob } from "./bulk-upload.ts";
 import { parseDownloadAction, parseUploadAction } from "./cache-actions.ts";
 import { type CacheEntry, CacheStore, type CacheStoreStats } from "./cache-store.ts";
-import { textNotice } from "./notices.ts";
+import { NoticeOutlet, textNotice } from "./notices.ts";
 import { type CachingPolicy, defaultCachingPolicy } from "./settings.ts";
 
 export interface CachingStats {
@@ -22,6 +22,8 @@ export interface CachingStats {
   duplicateReplays: number;
   /** Malformed cache-app inputs the phone sent (reported to it, not acted on). */
   rejectedInputs: number;
+  /** Notices the sync server refused (queue full); what they reported stays queryable. */
+  noticesDropped: number;
 }
 
 export class CachingService implements MirrorService {
@@ -29,6 +31,7 @@ export class CachingService implements MirrorService {
   private readonly store: CacheStore;
   private readonly downloads: BulkDownloads;
   private readonly uploads: BulkUploads;
+  private readonly notices: NoticeOutlet;
   private rejected = 0;
 
   constructor(
@@ -38,8 +41,9 @@ export class CachingService implements MirrorService {
     assert(policy.retentionMs > 0, "retention must be positive");
     assert(policy.uploadRetriesMax >= 0, "negative retry count");
     this.store = new CacheStore(ports.sha256);
-    this.downloads = new BulkDownloads(this.name, ports, this.store, policy);
-    this.uploads = new BulkUploads(this.name, ports, policy);
+    this.notices = new NoticeOutlet(ports.notices);
+    this.downloads = new BulkDownloads(this.name, ports, this.store, policy, this.notices);
+    this.uploads = new BulkUploads(this.name, ports, policy, this.notices);
   }
 
   onReplayedInput(event: ReplayedInputEvent): void {
@@ -114,15 +118,13 @@ export class CachingService implements MirrorService {
       downloadsInFlight: this.downloads.inFlight(),
       duplicateReplays: this.uploads.duplicateReplays(),
       rejectedInputs: this.rejected,
+      noticesDropped: this.notices.dropped,
     };
   }
 
   private reject(deviceId: string, what: string, result: Result<unknown>): void {
     assert(!result.ok, "rejecting a success");
     this.rejected++;
-    this.ports.notices.queueNotice(
-      deviceId,
-      textNotice(`${what} refused: ${result.error.code}: ${result.error.message}`),
-    );
+    this.notices.send(deviceId, textNotice(`${what} refused: ${result.error.code}: ${result.error.message}`));
   }
 }

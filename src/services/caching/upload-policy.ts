@@ -44,6 +44,9 @@ export function planUpload(request: UploadRequest, settings: CachingSettings): R
       `Cannot upload to ${count} recipients: need 1 to ${limits.uploadRecipientsMax}`,
     );
   }
+  const bad = request.recipients.find((to) => to === "" || to.includes(","));
+  if (bad !== undefined)
+    return fail(ErrorCodes.USAGE, `Cannot upload to "${bad}": empty or contains a comma`);
   if (request.sizeBytes > limits.fileBytesMax) {
     return fail(
       ErrorCodes.PAYLOAD_TOO_LARGE,
