@@ -10,7 +10,7 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { PlatformFactory, SyncedPlatform, TreeFileEntry, TreeView } from "./platform-port.ts";
-import type { Checkpoint, CheckpointBase, MirrorStore } from "./store.ts";
+import type { Checkpoint, MirrorStore } from "./store.ts";
 
 /** Where a mirror stands in its device's input stream. */
 export interface MirrorPosition {
@@ -122,7 +122,7 @@ export class MirrorServer {
     const checkpoint = this.store.getCheckpoint(deviceId);
     if (checkpoint === undefined)
       return fail(ErrorCodes.MIRROR_UNKNOWN, `Mirror ${deviceId} has no state yet`);
-    const platform = this.platformAt(deviceId, device.model, checkpoint.base);
+    const platform = this.platformAt(deviceId, device.model, checkpoint);
     if (!platform.ok) return platform;
     this.mirrors.set(deviceId, platform.value);
     return ok({ platform: platform.value, checkpoint });
@@ -198,7 +198,14 @@ export class MirrorServer {
     const blobOf = (sha: Uint8Array) =>
       supplied.get(toHex(sha)) ?? this.store.getBlob(sha) ?? template.value.blob(sha);
     const { offer } = pending;
-    const built = this.platforms.fromManifest(deviceId, pending.model, offer.files, offer.emptyDirs, blobOf);
+    const built = this.platforms.fromManifest(
+      deviceId,
+      pending.model,
+      offer.files,
+      offer.emptyDirs,
+      blobOf,
+      offer.position.networkConsumed,
+    );
     if (!built.ok) return built;
     if (!bytesEqual(built.value.digest(), offer.digest)) {
       return fail(ErrorCodes.BLOB_CORRUPT, "Cloned mirror digest differs from the phone's");
@@ -215,10 +222,17 @@ export class MirrorServer {
     });
   }
 
-  private platformAt(deviceId: string, model: string, base: CheckpointBase): Result<SyncedPlatform> {
+  private platformAt(deviceId: string, model: string, checkpoint: Checkpoint): Result<SyncedPlatform> {
+    const base = checkpoint.base;
     if (base.kind === "template") return this.platforms.fromTemplate(deviceId, model);
-    return this.platforms.fromManifest(deviceId, model, base.files, base.emptyDirs, (sha) =>
-      this.store.getBlob(sha),
+    const blobOf = (sha: Uint8Array) => this.store.getBlob(sha);
+    return this.platforms.fromManifest(
+      deviceId,
+      model,
+      base.files,
+      base.emptyDirs,
+      blobOf,
+      checkpoint.networkConsumed,
     );
   }
 

@@ -59,5 +59,6 @@ export interface PlatformFactory {
     files: readonly TreeFileEntry[],
     emptyDirs: readonly string[],
     blobOf: (sha256: Uint8Array) => Uint8Array | undefined,
+    networkConsumed: number,
   ): Result<SyncedPlatform>;
 }

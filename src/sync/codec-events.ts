@@ -167,18 +167,44 @@ function readBody(r: BitReader, kind: (typeof bodyKinds)[number], ranges: Ranges
   return { kind, name, args } as const;
 }
 
-function writeNondet(w: BitWriter, records: readonly NondetRecord[]): void {
+// Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
+// sit within a few ms of the input's own time: send the signed difference.
+function clockValue(value: Uint8Array): number | undefined {
+  if (value.length !== 8) return undefined;
+  let ms = 0;
+  for (const b of value) ms = ms * 256 + b;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+function clockBytes(ms: number): Uint8Array {
+  const out = new Uint8Array(8);
+  let rest = ms;
+  for (let i = 7; i >= 0; i--) {
+    out[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return out;
+}
+
+function writeNondet(w: BitWriter, records: readonly NondetRecord[], timeMs: number): void {
   w.writeBit(records.length > 0);
   if (records.length === 0) return;
   w.writeExpGolomb(records.length - 1, 0);
   for (const record of records) {
     w.writeBits(nondetKinds.indexOf(record.kind), 2);
+    const clock = record.kind === "clock" ? clockValue(record.value) : undefined;
+    if (record.kind === "clock") w.writeBit(clock !== undefined);
+    if (clock !== undefined) {
+      const delta = clock - timeMs;
+      w.writeExpGolomb(delta >= 0 ? delta * 2 : -delta * 2 - 1, 2);
+      continue;
+    }
     w.writeExpGolomb(record.value.length, 3);
     w.writeBytes(record.value);
   }
 }
 
-function readNondet(r: BitReader): NondetRecord[] {
+function readNondet(r: BitReader, timeMs: number): NondetRecord[] {
   if (!r.readBit()) return [];
   const count = r.readExpGolomb(0) + 1;
   if (count > limits.nondetRecordsPerInputMax) {
@@ -187,6 +213,13 @@ function readNondet(r: BitReader): NondetRecord[] {
   const records: NondetRecord[] = [];
   for (let i = 0; i < count; i++) {
     const kind = nondetKinds[r.readBits(2)]!;
+    if (kind === "clock" && r.readBit()) {
+      const zigzag = r.readExpGolomb(2);
+      const clock = timeMs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
+      if (!Number.isSafeInteger(clock) || clock < 0) throw new CodecError("clock record out of range");
+      records.push({ kind, value: clockBytes(clock) });
+      continue;
+    }
     const length = r.readExpGolomb(3);
     if (length > limits.nondetValueBytesMax) throw new CodecError(`nondet value of ${length} bytes`);
     records.push({ kind, value: r.readBytes(length) });
@@ -229,7 +262,7 @@ export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: Eve
       if (delta > 0) w.writeExpGolomb(delta - 1, 0);
     }
     previousConsumed = input.networkConsumed;
-    writeNondet(w, input.nondet);
+    writeNondet(w, input.nondet, input.timeMs);
   }
 }
 
@@ -269,7 +302,7 @@ function readEventsOrThrow(r: BitReader, ctx: EventContext): UserInput[] {
     const app = appNames[symbol % appNames.length]!;
     const body = readBody(r, kind, ranges, recent);
     const delta = i > 0 && r.readBit() ? r.readExpGolomb(0) + 1 : 0;
-    const nondet = readNondet(r);
+    const nondet = readNondet(r, timeMs);
     drafts.push({ input: { seq: ctx.firstSeq + i, timeMs, app, body, nondet }, delta });
   }
   if (!Number.isSafeInteger(timeMs)) throw new CodecError("time overflows");

@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import fc from "fast-check";
+import { isMirrorcellError } from "../core/errors.ts";
+import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { appNames, type NondetRecord, type UserInput, type UserInputBody } from "../platform/inputs.ts";
+import { actionDictionary } from "./action-dictionary.ts";
+import { type BatchData, decodeBatch, encodeBatch } from "./batch.ts";
+import { BitReader, BitWriter } from "./bits.ts";
+import { batchFrame, decodeFrame, encodeFrame, PROTOCOL_VERSION } from "./frame.ts";
+
+const bodyArb: fc.Arbitrary<UserInputBody> = fc.oneof(
+  fc.record({ kind: fc.constant("tap" as const), x: fc.nat({ max: 4000 }), y: fc.nat({ max: 5000 }) }),
+  fc.record({ kind: fc.constant("key" as const), code: fc.nat({ max: 70000 }) }),
+  fc.record({
+    kind: fc.constant("action" as const),
+    name: fc.oneof(fc.constantFrom(...actionDictionary), fc.string({ minLength: 1, maxLength: 20 })),
+    args: fc.array(fc.oneof(fc.constantFrom("peer=a", "to=b"), fc.string({ maxLength: 30 })), {
+      maxLength: 5,
+    }),
+  }),
+);
+
+const clockRecord = fc.nat({ max: 2 ** 40 }).map((ms): NondetRecord => {
+  const value = new Uint8Array(8);
+  let rest = ms;
+  for (let i = 7; i >= 0; i--) {
+    value[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return { kind: "clock", value };
+});
+
+const nondetArb: fc.Arbitrary<NondetRecord[]> = fc.array(
+  fc.oneof(
+    clockRecord,
+    fc
+      .record({
+        kind: fc.constantFrom("clock" as const, "random" as const, "sensor" as const, "camera" as const),
+        value: fc.uint8Array({ maxLength: 40 }),
+      })
+      .map((record) => ({ ...record })),
+  ),
+  { maxLength: 3 },
+);
+
+const eventArb = fc.record({
+  gapMs: fc.oneof(fc.nat({ max: 5000 }), fc.nat({ max: 2 ** 31 })),
+  consumedGap: fc.oneof(fc.constant(0), fc.nat({ max: 5 })),
+  app: fc.constantFrom(...appNames),
+  body: bodyArb.map((body) => ({ ...body }) as UserInputBody),
+  nondet: nondetArb,
+});
+
+const batchArb: fc.Arbitrary<BatchData> = fc
+  .record({
+    batchNo: fc.integer({ min: 1, max: 1_000_000 }),
+    firstSeq: fc.integer({ min: 1, max: 2 ** 40 }),
+    windowStartMs: fc.nat({ max: 2 ** 42 }),
+    consumedStart: fc.nat({ max: 100_000 }),
+    trailing: fc.nat({ max: 3 }),
+    tailMs: fc.integer({ min: 1, max: 100_000 }),
+    events: fc.array(eventArb, { maxLength: 60 }),
+    digest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    powerOff: fc.boolean(),
+  })
+  .map((r) => {
+    let timeMs = r.windowStartMs;
+    let consumed = r.consumedStart;
+    const inputs: UserInput[] = r.events.map((e, i) => {
+      timeMs += e.gapMs;
+      consumed += e.consumedGap;
+      return {
+        seq: r.firstSeq + i,
+        timeMs,
+        networkConsumed: consumed,
+        app: e.app,
+        body: e.body,
+        nondet: e.nondet,
+      };
+    });
+    return {
+      deviceId: "phone-1",
+      batchNo: r.batchNo,
+      firstSeq: r.firstSeq,
+      windowStartMs: r.windowStartMs,
+      windowEndMs: timeMs + r.tailMs,
+      inputs,
+      networkConsumed: consumed + r.trailing,
+      storageDigest: r.digest,
+      powerOff: r.powerOff,
+    };
+  });
+
+function wireBytes(batch: BatchData): Uint8Array {
+  return encodeFrame(batchFrame(encodeBatch(batch)));
+}
+
+function decodeWire(bytes: Uint8Array) {
+  const frame = decodeFrame(bytes);
+  if (!frame.ok) return frame;
+  assert.equal(frame.value.body.case, "batch");
+  return decodeBatch(frame.value.body.value as never);
+}
+
+test("codec: every batch round-trips through the wire frame", () => {
+  fc.assert(
+    fc.property(batchArb, (batch) => {
+      const decoded = decodeWire(wireBytes(batch));
+      assert.ok(decoded.ok, decoded.ok ? "" : decoded.error.message);
+      assert.deepEqual(decoded.value, batch);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("codec: truncation at every byte is a typed error, never another throw", () => {
+  fc.assert(
+    fc.property(batchArb, (batch) => {
+      const bytes = wireBytes(batch);
+      for (let cut = 0; cut < bytes.length; cut++) {
+        const decoded = decodeWire(bytes.subarray(0, cut));
+        if (decoded.ok) continue; // a protobuf prefix can be a valid, shorter message
+        assert.ok(isMirrorcellError(decoded.error));
+      }
+      const packed = encodeBatch(batch);
+      for (let cut = 0; cut < packed.eventsPacked.length; cut++) {
+        const truncated = create(SyncBatchSchema, {
+          ...packed,
+          eventsPacked: packed.eventsPacked.subarray(0, cut),
+        });
+        const decoded = decodeBatch(truncated);
+        assert.ok(!decoded.ok || decoded.value.inputs.length <= batch.inputs.length);
+      }
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test("codec: random bytes as a frame or as packed events give typed errors", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), fc.boolean(), (bytes, deflate) => {
+      const asFrame = decodeWire(bytes);
+      if (!asFrame.ok) assert.ok(isMirrorcellError(asFrame.error));
+      const message = create(SyncBatchSchema, {
+        firstSeq: 1n,
+        codec: deflate ? 2 : 1,
+        eventsPacked: bytes,
+        storageDigest: new Uint8Array(32),
+      });
+      const asPacked = decodeBatch(message);
+      if (!asPacked.ok) assert.ok(isMirrorcellError(asPacked.error));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("codec: a DEFLATE bomb stops at batchBytesMax with a typed error", async () => {
+  const { deflateSync } = await import("fflate");
+  const bomb = deflateSync(new Uint8Array(8 * 1024 * 1024), { level: 9 });
+  const message = create(SyncBatchSchema, {
+    firstSeq: 1n,
+    codec: 2,
+    eventsPacked: bomb,
+    storageDigest: new Uint8Array(32),
+  });
+  const decoded = decodeBatch(message);
+  assert.ok(!decoded.ok);
+  assert.equal(decoded.error.code, "E_BATCH_TOO_LARGE");
+});
+
+test("frame: wrong version, oversized and empty frames are typed errors", () => {
+  const batch = encodeBatch({
+    deviceId: "d",
+    batchNo: 1,
+    firstSeq: 1,
+    windowStartMs: 0,
+    windowEndMs: 10,
+    inputs: [],
+    networkConsumed: 0,
+    storageDigest: new Uint8Array(32),
+    powerOff: false,
+  });
+  const frame = batchFrame(batch);
+  assert.equal(frame.version, PROTOCOL_VERSION);
+  const wrong = toBinary(batchFrameSchema(), { ...frame, version: 2 });
+  const result = decodeFrame(wrong);
+  assert.ok(!result.ok && result.error.code === "E_VERSION_UNSUPPORTED");
+  const big = decodeFrame(new Uint8Array(8 * 1024 * 1024 + 1));
+  assert.ok(!big.ok && big.error.code === "E_FRAME_TOO_LARGE");
+  const empty = decodeFrame(Uint8Array.of(8, 1));
+  assert.ok(!empty.ok && empty.error.code === "E_FRAME_MALFORMED");
+});
+
+test("bits: exp-golomb and truncated codes round-trip at their edges", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(fc.nat({ max: 2 ** 40 }), fc.nat({ max: 20 }), fc.integer({ min: 1, max: 2 ** 31 })),
+        {
+          maxLength: 50,
+        },
+      ),
+      (items) => {
+        const w = new BitWriter(1);
+        for (const [value, k, range] of items) {
+          w.writeExpGolomb(value, k);
+          w.writeTruncated(value % range, range);
+        }
+        const r = new BitReader(w.finish());
+        for (const [value, k, range] of items) {
+          assert.equal(r.readExpGolomb(k), value);
+          assert.equal(r.readTruncated(range), value % range);
+        }
+        assert.ok(r.atPaddedEnd());
+      },
+    ),
+  );
+});
+
+import { FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+
+function batchFrameSchema() {
+  return FrameSchema;
+}
