@@ -25,6 +25,8 @@ export interface Packet {
 export interface NodeContext {
   readonly nowMs: number;
   send(to: NodeId, packet: Packet): void;
+  /** A remark for the trace and the sequence diagrams ("records the MMS"). */
+  note(text: string): void;
 }
 
 export interface NetworkNode {
@@ -60,6 +62,14 @@ export interface TraceEntry {
   readonly link: LinkKind;
 }
 
+export interface TraceNote {
+  /** Number of trace entries before the note. */
+  readonly afterStep: number;
+  readonly atMs: number;
+  readonly node: NodeId;
+  readonly text: string;
+}
+
 type Event =
   | {
       atMs: number;
@@ -80,6 +90,7 @@ export class NetworkBus {
   private order = 0;
   private nowMs = 0;
   readonly trace: TraceEntry[] = [];
+  readonly notes: TraceNote[] = [];
   readonly bytesByLink: Record<LinkKind, number> = { "radio-up": 0, "radio-down": 0, core: 0, internet: 0 };
 
   constructor(readonly profile: NetworkProfile) {
@@ -138,6 +149,10 @@ export class NetworkBus {
     return {
       nowMs,
       send: (to, packet) => this.transmit(self, to, packet, nowMs + this.profile.processingMs),
+      note: (text) => {
+        assert(this.notes.length < limits.networkQueueMax, "too many trace notes");
+        this.notes.push({ afterStep: this.trace.length, atMs: nowMs, node: self, text });
+      },
     };
   }
 

@@ -6,7 +6,7 @@
 // HSS pushes to the SGSN. Same options ⇒ same trace, byte for byte.
 import { assert } from "../core/assert.ts";
 import { SeededRng } from "../core/rng.ts";
-import { type LinkKind, NetworkBus, type NodeId, type TraceEntry } from "./bus.ts";
+import { type LinkKind, NetworkBus, type NodeId, type TraceEntry, type TraceNote } from "./bus.ts";
 import { Cscf } from "./cscf.ts";
 import type { SubscriberProfile } from "./filter-criteria.ts";
 import { flowContent } from "./flow-content.ts";
@@ -34,6 +34,8 @@ export interface FlowOptions {
   msrpChunkBytes?: number;
   /** The other phone (not the receiver) subscribes: the receiver's flow must not change. */
   bystanderSubscribes?: boolean;
+  /** How often the user repeats the action, `roundIntervalMs` apart (later rounds find caches warm). */
+  rounds?: number;
 }
 
 export interface FlowResult {
@@ -44,7 +46,10 @@ export interface FlowResult {
   startMs: number;
   /** When the receiving phone had the content; undefined if it never arrived. */
   deliveredMs: number | undefined;
+  /** Per round: milliseconds from the user's action to the content on the receiving phone. */
+  latenciesMs: number[];
   trace: TraceEntry[];
+  notes: TraceNote[];
   recorded: RecordedInput[];
   received: DeliveredInput[];
   bytesByLink: Record<LinkKind, number>;
@@ -52,6 +57,8 @@ export interface FlowResult {
 }
 
 export const flowStartMs = 100;
+export const roundIntervalMs = 10_000;
+const roundsMax = 100;
 export const defaultContentBytes: Record<FlowName, number> = { mms: 100_000, web: 40_000, email: 20_000 };
 export const defaultMsrpChunkBytes = 64 * 1024;
 
@@ -158,17 +165,25 @@ export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
   if (subscribers.size > 0) bus.schedule(0, "hss", (context) => hss.pushMirrorProfiles(context));
   const [alice] = phones;
   assert(alice !== undefined, "no phones");
-  bus.schedule(flowStartMs, "mobile1", (context) => {
-    if (flow === "mms") {
-      alice.sendMms(context, {
-        to: "sip:bob@ims.example",
-        messageId: "mms0001",
-        contentType: content.contentType,
-        data: content.data,
-      });
-    } else if (flow === "web") alice.browse(context, "web", content.path);
-    else alice.fetchMail(context, "mail", 1);
-  });
+  const rounds = options.rounds ?? 1;
+  assert(
+    Number.isSafeInteger(rounds) && rounds >= 1 && rounds <= roundsMax,
+    `rounds must be 1..${roundsMax}`,
+  );
+  for (let round = 0; round < rounds; round++) {
+    const messageId = `mms${String(round + 1).padStart(4, "0")}`;
+    bus.schedule(flowStartMs + round * roundIntervalMs, "mobile1", (context) => {
+      if (flow === "mms") {
+        alice.sendMms(context, {
+          to: "sip:bob@ims.example",
+          messageId,
+          contentType: content.contentType,
+          data: content.data,
+        });
+      } else if (flow === "web") alice.browse(context, "web", content.path);
+      else alice.fetchMail(context, "mail", 1);
+    });
+  }
   bus.run();
 
   const target = phones.find((p) => p.id === receiver)!;
@@ -182,7 +197,11 @@ export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
     receiver,
     startMs: flowStartMs,
     deliveredMs: target.received[0]?.timeMs,
+    latenciesMs: target.received.map(
+      (input, round) => input.timeMs - (flowStartMs + round * roundIntervalMs),
+    ),
     trace: bus.trace,
+    notes: bus.notes,
     recorded: mirror.recorded,
     received: target.received,
     bytesByLink: { ...bus.bytesByLink },

@@ -91,6 +91,7 @@ export class MirrorApplicationServer implements NetworkNode {
     this.held.delete(callId);
     const subscriber = message === undefined ? undefined : this.options.subscribers[message.to];
     if (!message || !subscriber) return;
+    context.note(`records the MMS, then starts a new session to ${subscriber.phone}`);
     const relayCallId = this.agent.startSession(
       context,
       {
@@ -110,6 +111,7 @@ export class MirrorApplicationServer implements NetworkNode {
     if (!relay) return;
     this.relaying.delete(callId);
     this.recorded.push({ deviceId: relay.phone, input: mmsInput(relay.message, context.nowMs) });
+    context.note(`delivered: network input "mms" of ${relay.phone}`);
   }
 
   private tapHttp(packet: Packet, context: NodeContext): void {
@@ -124,6 +126,7 @@ export class MirrorApplicationServer implements NetworkNode {
     const url = message.kind === "response" && downlink ? urls.shift() : undefined;
     if (message.kind === "response" && url !== undefined) {
       this.recorded.push({ deviceId: packet.dst, input: webInput(url, message, context.nowMs) });
+      context.note(`records the HTTP response: network input of ${packet.dst}`);
     }
   }
 
@@ -143,6 +146,7 @@ export class MirrorApplicationServer implements NetworkNode {
     for (const response of responses.value) {
       if (response.ok && response.data !== undefined) {
         this.recorded.push({ deviceId: packet.dst, input: emailInput(response.data, context.nowMs) });
+        context.note(`records the email: network input of ${packet.dst}`);
       }
     }
   }

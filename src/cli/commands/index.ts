@@ -1,13 +1,14 @@
 // Every subcommand of `mirrorcell`. Add one line per command module.
 import type { Command } from "commander";
 import { registerCache } from "./cache.ts";
+import { registerFlows } from "./flows.ts";
 import { registerModel } from "./model.ts";
 import { registerReport } from "./report.ts";
 import { registerScan } from "./scan.ts";
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [registerCache, registerScan, registerModel, registerReport];
+const registrations: Register[] = [registerCache, registerScan, registerModel, registerReport, registerFlows];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
