@@ -12,6 +12,17 @@ import { toolOrSkip } from "./support/system-tool.ts";
 
 const tool = toolOrSkip("chromium");
 
+/** Per chart canvas, how many pixels are clearly colored (not white, grey or black). */
+const countColoredPixels = `[...document.querySelectorAll(".chart canvas")].map((canvas) => {
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let colored = 0;
+  for (let p = 0; p < pixels.length; p += 4) {
+    const r = pixels[p], g = pixels[p + 1], b = pixels[p + 2];
+    if (pixels[p + 3] > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) colored++;
+  }
+  return colored;
+})`;
+
 interface DrawnChart {
   id: string;
   series: number;
@@ -50,16 +61,9 @@ test("report: opens in Chromium with no console errors and every chart has data"
       return route.abort();
     });
     await page.goto(pathToFileURL(written.htmlPath).href);
-    await page.waitForFunction(
-      () => (window as unknown as { mirrorcellCharts?: unknown[] }).mirrorcellCharts !== undefined,
-      null,
-      {
-        timeout: 30_000,
-      },
-    );
-    const charts = (await page.evaluate(
-      () => (window as unknown as { mirrorcellCharts: unknown }).mirrorcellCharts,
-    )) as DrawnChart[];
+    // String expressions: they run in the page, and this project type-checks without the DOM library.
+    await page.waitForFunction("window.mirrorcellCharts !== undefined", null, { timeout: 30_000 });
+    const charts = (await page.evaluate("window.mirrorcellCharts")) as DrawnChart[];
     assert.equal(charts.length, written.data.charts.length);
     for (const [i, chart] of charts.entries()) {
       const expected = written.data.charts[i]!;
@@ -68,18 +72,7 @@ test("report: opens in Chromium with no console errors and every chart has data"
       assert.equal(chart.series, expected.series.length, `${chart.id}: series count`);
       assert.ok(chart.values >= expected.series.length, `${chart.id}: only ${chart.values} values drawn`);
     }
-    const inked = await page.evaluate(() =>
-      [...document.querySelectorAll(".chart canvas")].map((c) => {
-        const canvas = c as HTMLCanvasElement;
-        const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
-        let colored = 0;
-        for (let p = 0; p < pixels.length; p += 4) {
-          const [r, g, b, a] = [pixels[p]!, pixels[p + 1]!, pixels[p + 2]!, pixels[p + 3]!];
-          if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) colored++;
-        }
-        return colored;
-      }),
-    );
+    const inked = (await page.evaluate(countColoredPixels)) as number[];
     assert.equal(inked.length, charts.length);
     for (const [i, colored] of inked.entries())
       assert.ok(colored > 200, `${charts[i]!.id}: canvas has almost no colored pixels (${colored})`);
