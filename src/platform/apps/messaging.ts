@@ -2,6 +2,7 @@
 // directory per peer, one file per message, so a new message is one small
 // write and the Merkle update stays local to that thread.
 import { utf8 } from "../../core/bytes.ts";
+import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
 import { type App, type AppContext, stamp } from "../app-context.ts";
 import { type ActionArgs, malformed } from "../args.ts";
@@ -49,7 +50,12 @@ export const messagingApp: App = {
 };
 
 function receive(ctx: AppContext, timeMs: number, index: number, from: string, text: Uint8Array): void {
-  if (text.length > limits.userPayloadBytesMax) throw malformed(`messaging: message of ${text.length} bytes`);
+  if (text.length > limits.userPayloadBytesMax) {
+    throw new MirrorcellError(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `messaging: message of ${text.length} bytes exceeds ${limits.userPayloadBytesMax}`,
+    );
+  }
   const head = utf8(`from: ${from}\nto: me\ntime: ${stamp(timeMs)}\n\n`);
   const body = new Uint8Array(head.length + text.length);
   body.set(head, 0);

@@ -1,0 +1,377 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { toHex, utf8 } from "../core/bytes.ts";
+import { limits } from "../core/limits.ts";
+import { SeededRng } from "../core/rng.ts";
+import { nodeSha256 } from "../node/sha256.ts";
+import { ManualClock, type RecordedInput, replayLog } from "./drive.ts";
+import { factoryTemplate } from "./factory-template.ts";
+import type { AppName, NetworkInput, UserInput, UserInputBody } from "./inputs.ts";
+import { seededNondet } from "./nondet.ts";
+import { runPhoneWorkload, treeDifference } from "./phone-run.ts";
+import { Platform, type UserInputDraft } from "./platform.ts";
+
+const model = "mc-one";
+
+function mirrorOf(seed: number): Platform {
+  return Platform.create({ mode: "mirror", deviceId: `phone-${seed}`, model, sha256: nodeSha256 });
+}
+
+function newPhone(seed = 1): { phone: Platform; clock: ManualClock } {
+  const clock = new ManualClock(1_000);
+  const nondet = seededNondet({ rng: new SeededRng(seed), clock, cameraBytes: 64 });
+  return {
+    phone: Platform.create({ mode: "phone", deviceId: "p", model, sha256: nodeSha256, nondet }),
+    clock,
+  };
+}
+
+/** Applies scripted inputs to a phone and returns the log a Syn-Client and Traffic Monitor would hold. */
+function script(
+  phone: Platform,
+  clock: ManualClock,
+  steps: ({ app: AppName; body: UserInputDraft["body"] } | Omit<NetworkInput, "index" | "timeMs">)[],
+): RecordedInput[] {
+  const log: RecordedInput[] = [];
+  let seq = 1;
+  for (const step of steps) {
+    clock.set(clock.nowMs() + 500);
+    if ("body" in step) {
+      const r = phone.applyUser({ seq: seq++, timeMs: clock.nowMs(), app: step.app, body: step.body });
+      assert.ok(r.ok, r.ok ? "" : r.error.message);
+      log.push({ kind: "user", input: r.value });
+    } else {
+      const input = { ...step, index: phone.networkConsumed + 1, timeMs: clock.nowMs() };
+      const r = phone.applyNetwork(input);
+      assert.ok(r.ok, r.ok ? "" : r.error.message);
+      log.push({ kind: "network", input });
+    }
+  }
+  return log;
+}
+
+const act = (app: AppName, name: string, ...args: string[]) => ({
+  app,
+  body: { kind: "action" as const, name, args },
+});
+const keys = (app: AppName, text: string) =>
+  [...text].map((c) => ({ app, body: { kind: "key" as const, code: c.codePointAt(0)! } }));
+
+test("platform: phone and mirror fed the same recorded inputs end byte-identical (fast-check over workload seeds)", () => {
+  const appsSeen = new Set<string>();
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 31 }), (seed) => {
+      const { phone, drive } = runPhoneWorkload({ seed, events: 3000, sha256: nodeSha256 });
+      for (const entry of drive.log) appsSeen.add(entry.input.app);
+      const mirror = mirrorOf(seed);
+      const replayed = replayLog(mirror, drive.log);
+      assert.ok(replayed.ok, `seed=${seed}: ${replayed.ok ? "" : replayed.error.message}`);
+      assert.equal(treeDifference(phone.storage, mirror.storage), undefined, `seed=${seed}`);
+      assert.equal(toHex(mirror.digest()), toHex(phone.digest()), `seed=${seed}`);
+      assert.deepEqual(mirror.storage.diff(phone.storage), [], `seed=${seed}`);
+      assert.deepEqual(mirror.uiState, phone.uiState, `seed=${seed}`);
+      assert.ok(
+        phone.storage.fileCount > factoryTemplate(model, nodeSha256).storage.fileCount,
+        `seed=${seed}: the workload wrote files`,
+      );
+    }),
+    { numRuns: 4, seed: 20261125 },
+  );
+  assert.deepEqual([...appsSeen].sort(), [
+    "antivirus-hook",
+    "browser",
+    "cache",
+    "camera",
+    "email",
+    "files",
+    "installer",
+    "messaging",
+    "mms",
+    "system",
+  ]);
+});
+
+test("platform: a mirror fed a network input moved across a user input diverges (seed=1)", () => {
+  const { phone, clock } = newPhone();
+  const page = {
+    app: "browser" as const,
+    kind: "http-response",
+    args: ["url=https://news.example/a", "title=Breaking"],
+    payload: utf8("<html>news</html>"),
+  };
+  const sms = {
+    app: "messaging" as const,
+    kind: "sms",
+    args: ["from=alice"],
+    payload: utf8("are you there?"),
+  };
+  const log = script(phone, clock, [
+    act("browser", "open", "url=https://news.example/a"),
+    page,
+    act("browser", "bookmark"),
+    act("messaging", "open-thread", "peer=alice"),
+    sms,
+    act("messaging", "read-thread"),
+  ]);
+  const inOrder = mirrorOf(1);
+  assert.ok(replayLog(inOrder, log).ok);
+  assert.equal(toHex(inOrder.digest()), toHex(phone.digest()));
+  // the timestamp-ordering mistake the paper risks: each network input lands one user input later
+  const strip = (e: RecordedInput): RecordedInput =>
+    e.kind === "user"
+      ? { kind: "user", input: { ...e.input, networkConsumed: undefined as unknown as number } }
+      : e;
+  const swapped = [log[0]!, log[2]!, log[1]!, log[3]!, log[5]!, log[4]!].map(strip);
+  const misordered = mirrorOf(1);
+  const replayed = replayLog(misordered, swapped);
+  assert.ok(replayed.ok);
+  assert.notEqual(toHex(misordered.digest()), toHex(phone.digest()));
+  assert.deepEqual(
+    phone.storage
+      .diff(misordered.storage)
+      .map((c) => c.path)
+      .filter((p) => p.startsWith("/data/browser/bookmarks") || p.endsWith("/.read")),
+    phone.storage.diff(misordered.storage).map((c) => c.path),
+  );
+  // with networkConsumed kept, the mirror refuses the wrong order instead of diverging
+  const guarded = mirrorOf(1);
+  const refused = replayLog(guarded, [log[0]!, log[2]!, log[1]!]);
+  assert.equal(!refused.ok && refused.error.code, "E_NETWORK_INPUT_MISSING");
+});
+
+type Probe = { code: string; run: (p: Platform) => { ok: boolean; error?: { code: string } } };
+
+function user(app: string, body: unknown, extra: Partial<UserInput> = {}): UserInputDraft {
+  return { seq: 99, timeMs: 5_000, app: app as AppName, body: body as UserInputBody, ...extra };
+}
+
+function net(p: Platform, app: string, kind: string, args: string[], payload: Uint8Array): NetworkInput {
+  return { index: p.networkConsumed + 1, timeMs: 5_000, app: app as AppName, kind, args, payload };
+}
+
+test("platform: bad input is a typed error and leaves storage, UI state and counters unchanged", () => {
+  const { phone, clock } = newPhone();
+  script(phone, clock, [
+    act("email", "compose", "to=bob@mail.example"),
+    ...keys("email", "hello"),
+    act("files", "mkdir", "path=/sdcard/Docs"),
+  ]);
+  const probes: Probe[] = [
+    { code: "E_APP_UNKNOWN", run: (p) => p.applyUser(user("weather", { kind: "tap", x: 1, y: 1 })) },
+    { code: "E_APP_UNKNOWN", run: (p) => p.applyNetwork(net(p, "weather", "sms", [], utf8("x"))) },
+    {
+      code: "E_APP_UNKNOWN",
+      run: (p) => p.applyUser(user("system", { kind: "action", name: "open", args: ["app=weather"] })),
+    },
+    { code: "E_INPUT_MALFORMED", run: (p) => p.applyUser(user("email", { kind: "swipe" })) },
+    { code: "E_INPUT_MALFORMED", run: (p) => p.applyUser(user("email", { kind: "tap", x: -1, y: 5 })) },
+    { code: "E_INPUT_MALFORMED", run: (p) => p.applyUser(user("email", { kind: "key", code: 0x110000 })) },
+    {
+      code: "E_INPUT_MALFORMED",
+      run: (p) => p.applyUser(user("email", { kind: "action", name: "teleport", args: [] })),
+    },
+    {
+      code: "E_INPUT_MALFORMED",
+      run: (p) => p.applyUser(user("email", { kind: "action", name: "compose", args: ["to"] })),
+    },
+    {
+      code: "E_INPUT_MALFORMED",
+      run: (p) => p.applyUser(user("messaging", { kind: "action", name: "send", args: [] })),
+    },
+    {
+      code: "E_INPUT_MALFORMED",
+      run: (p) => p.applyUser(user("email", { kind: "tap", x: 1, y: 1 }, { seq: -1 })),
+    },
+    { code: "E_INPUT_MALFORMED", run: (p) => p.applyNetwork(net(p, "email", "fax", [], utf8("x"))) },
+    {
+      code: "E_INPUT_MALFORMED",
+      run: (p) => p.applyNetwork(net(p, "email", "email", ["from=a", "parts=a.txt:9"], utf8("short"))),
+    },
+    {
+      code: "E_PATH_INVALID",
+      run: (p) => p.applyUser(user("files", { kind: "action", name: "delete", args: ["path=/data/system"] })),
+    },
+    {
+      code: "E_PATH_NOT_FOUND",
+      run: (p) =>
+        p.applyUser(
+          user("files", { kind: "action", name: "copy", args: ["from=/sdcard/none", "to=/sdcard/x"] }),
+        ),
+    },
+    {
+      code: "E_ARCHIVE_MALFORMED",
+      run: (p) =>
+        p.applyNetwork(net(p, "installer", "package", ["name=com.bad", "version=1"], utf8("not a zip"))),
+    },
+    {
+      code: "E_PAYLOAD_TOO_LARGE",
+      run: (p) =>
+        p.applyUser(
+          user("messaging", {
+            kind: "action",
+            name: "send",
+            args: [`text=${"x".repeat(limits.actionArgBytesMax + 1)}`],
+          }),
+        ),
+    },
+    {
+      code: "E_PAYLOAD_TOO_LARGE",
+      run: (p) =>
+        p.applyNetwork(
+          net(p, "messaging", "sms", ["from=bob"], new Uint8Array(limits.userPayloadBytesMax + 1)),
+        ),
+    },
+    {
+      code: "E_PAYLOAD_TOO_LARGE",
+      run: (p) =>
+        p.applyNetwork(
+          net(p, "browser", "http-response", ["url=u"], new Uint8Array(limits.networkPayloadBytesMax + 1)),
+        ),
+    },
+    {
+      code: "E_SEQ_GAP",
+      run: (p) =>
+        p.applyNetwork({
+          ...net(p, "messaging", "sms", ["from=bob"], utf8("x")),
+          index: p.networkConsumed + 2,
+        }),
+    },
+    {
+      code: "E_SEQ_CONFLICT",
+      run: (p) => p.applyNetwork({ ...net(p, "messaging", "sms", ["from=bob"], utf8("x")), index: 0 }),
+    },
+  ];
+  for (const probe of probes) {
+    const digest = toHex(phone.digest());
+    const ui = structuredClone(phone.uiState);
+    const consumed = phone.networkConsumed;
+    const result = probe.run(phone);
+    assert.equal(result.ok ? "ok" : result.error!.code, probe.code, probe.run.toString());
+    assert.equal(toHex(phone.digest()), digest, probe.run.toString());
+    assert.deepEqual(phone.uiState, ui, probe.run.toString());
+    assert.equal(phone.networkConsumed, consumed);
+  }
+});
+
+test("platform: an action failing halfway is rolled back whole (email send with a vanished attachment)", () => {
+  const { phone, clock } = newPhone();
+  script(phone, clock, [
+    { app: "browser", kind: "http-response", args: ["url=u", "save=doc.bin"], payload: utf8("document") },
+    act("email", "compose", "to=bob@mail.example"),
+    ...keys("email", "see attached"),
+    act("email", "attach", "path=/sdcard/Download/doc.bin"),
+    act("files", "delete", "path=/sdcard/Download/doc.bin"),
+  ]);
+  const digest = toHex(phone.digest());
+  const ui = structuredClone(phone.uiState);
+  const sent = phone.applyUser(user("email", { kind: "action", name: "send", args: [] }));
+  assert.equal(!sent.ok && sent.error.code, "E_PATH_NOT_FOUND");
+  assert.equal(toHex(phone.digest()), digest);
+  assert.deepEqual(phone.uiState, ui);
+  assert.deepEqual(phone.storage.list("/data/email/sent"), { ok: true, value: [] });
+});
+
+test("platform: mirror replay asking for more or other nondeterminism than recorded is a typed error, state unchanged", () => {
+  const { phone, clock } = newPhone();
+  const [shot] = script(phone, clock, [act("camera", "shoot")]) as [{ kind: "user"; input: UserInput }];
+  assert.deepEqual(
+    shot.input.nondet.map((r) => r.kind),
+    ["sensor", "camera", "clock", "random"],
+  );
+  const mirror = mirrorOf(1);
+  const digest = toHex(mirror.digest());
+  const cases: [UserInput["nondet"], string][] = [
+    [shot.input.nondet.slice(0, 2), "E_NONDET_EXHAUSTED"],
+    [[shot.input.nondet[1]!, shot.input.nondet[0]!, ...shot.input.nondet.slice(2)], "E_NONDET_MISMATCH"],
+    [[...shot.input.nondet, { kind: "random", value: new Uint8Array(8) }], "E_NONDET_MISMATCH"],
+    [[...shot.input.nondet.slice(0, 3), { kind: "random", value: new Uint8Array(3) }], "E_NONDET_MISMATCH"],
+  ];
+  for (const [nondet, code] of cases) {
+    const r = mirror.applyUser({ ...shot.input, nondet });
+    assert.equal(!r.ok && r.error.code, code);
+    assert.equal(toHex(mirror.digest()), digest);
+  }
+  const tap = mirror.applyUser(user("camera", { kind: "tap", x: 5, y: 500 }, { nondet: shot.input.nondet }));
+  assert.equal(!tap.ok && tap.error.code, "E_NONDET_MISMATCH");
+  assert.ok(mirror.applyUser(shot.input).ok);
+  assert.equal(toHex(mirror.digest()), toHex(phone.digest()));
+});
+
+test("platform: phone mode stamps networkConsumed and records nondet for the Syn-Client", () => {
+  const { phone, clock } = newPhone();
+  const log = script(phone, clock, [
+    { app: "messaging", kind: "sms", args: ["from=bob"], payload: utf8("hi") },
+    act("messaging", "open-thread", "peer=bob"),
+    ...keys("messaging", "ok"),
+    act("messaging", "send"),
+  ]);
+  const sent = log[log.length - 1]! as { kind: "user"; input: UserInput };
+  assert.equal(sent.input.networkConsumed, 1);
+  assert.deepEqual(
+    sent.input.nondet.map((r) => r.kind),
+    ["clock", "random"],
+  );
+  const files = phone.storage.list("/data/messaging/bob");
+  assert.ok(files.ok && files.value.length === 2);
+  assert.ok(
+    log
+      .filter((e) => e.kind === "user" && e.input.body.kind === "key")
+      .every((e) => e.kind === "user" && e.input.nondet.length === 0),
+  );
+});
+
+test("platform: power-off loses the unsaved draft on phone and mirror alike; inputs while off are refused", () => {
+  const { phone, clock } = newPhone();
+  const log = script(phone, clock, [
+    act("messaging", "open-thread", "peer=bob"),
+    ...keys("messaging", "lost words"),
+  ]);
+  const mirror = mirrorOf(1);
+  assert.ok(replayLog(mirror, log).ok);
+  for (const p of [phone, mirror]) {
+    p.powerOff();
+    const refused = p.applyUser(user("messaging", { kind: "key", code: 65 }));
+    assert.equal(!refused.ok && refused.error.code, "E_PLATFORM_OFF");
+    p.boot();
+  }
+  const after = phone.applyUser(user("messaging", { kind: "action", name: "send", args: [] }));
+  assert.equal(!after.ok && after.error.code, "E_INPUT_MALFORMED", "no thread is open after the reboot");
+  assert.deepEqual(phone.uiState, mirror.uiState);
+  assert.equal(phone.uiState.apps.messaging, undefined);
+});
+
+test("platform: a mirror cloned from the phone's snapshot mid-typing continues in sync (paper §3.2)", () => {
+  const { phone, clock } = newPhone();
+  script(phone, clock, [act("email", "compose", "to=carol@mail.example"), ...keys("email", "first half ")]);
+  const clone = Platform.create({
+    mode: "mirror",
+    deviceId: "p",
+    model,
+    sha256: nodeSha256,
+    from: phone.snapshot(),
+  });
+  const rest = script(phone, clock, [...keys("email", "second half"), act("email", "send")]);
+  assert.ok(replayLog(clone, rest).ok);
+  assert.equal(toHex(clone.digest()), toHex(phone.digest()));
+  assert.equal(treeDifference(clone.storage, phone.storage), undefined);
+});
+
+test("platform: factory templates are deterministic per model, a few hundred files, shared by clones", () => {
+  const a = factoryTemplate("mc-one", nodeSha256);
+  const b = factoryTemplate("mc-two", nodeSha256);
+  const one = Platform.create({ mode: "mirror", deviceId: "x", model: "mc-one", sha256: nodeSha256 });
+  const two = Platform.create({ mode: "mirror", deviceId: "y", model: "mc-one", sha256: nodeSha256 });
+  assert.equal(toHex(one.digest()), toHex(two.digest()));
+  assert.notEqual(
+    toHex(one.digest()),
+    toHex(Platform.create({ mode: "mirror", deviceId: "z", model: "mc-two", sha256: nodeSha256 }).digest()),
+  );
+  assert.equal(one.snapshot().storage.root, a.storage.root, "a fresh clone shares the template's tree");
+  assert.ok(a.storage.fileCount >= 200 && a.storage.fileCount <= 1000, `${a.storage.fileCount} files`);
+  assert.ok(
+    a.storage.bytesTotal > 100_000 && a.storage.bytesTotal < 20_000_000,
+    `${a.storage.bytesTotal} bytes`,
+  );
+  assert.notEqual(b.storage.root, a.storage.root);
+});
