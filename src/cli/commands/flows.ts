@@ -87,9 +87,15 @@ function printOverhead(network: NetworkProfileName, flows: FlowName[], json: boo
 }
 
 function run(flow: string | undefined, opts: FlowsOpts): void {
-  if (opts.writeDocs !== undefined) return writeDocs(opts.writeDocs);
+  if (opts.writeDocs !== undefined) {
+    writeDocs(opts.writeDocs);
+    return;
+  }
   const options = parse(flow, opts);
-  if (opts.overhead) return printOverhead(options.network, options.flows, options.format === "json");
+  if (opts.overhead) {
+    printOverhead(options.network, options.flows, options.format === "json");
+    return;
+  }
   const results = options.flows.map((name) =>
     runFlow(name, {
       mirror: options.mirror,
