@@ -19,6 +19,11 @@
 // setup) is our assumption; neither paper measures it. EDGE powers are not
 // taken from a paper: battery.ts calibrates them to the paper's own 20 MB
 // upload figure.
+//
+// The cited figures were taken from the papers as published; the full texts
+// were not at hand offline to re-check, so every value is a RadioProfile field
+// that callers can replace, and only the calibrated model is tested against
+// the paper.
 import { assert } from "../core/assert.ts";
 import type { NetworkKind } from "./paper.ts";
 
