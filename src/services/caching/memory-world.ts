@@ -53,6 +53,24 @@ export class MemoryWorld implements Outbox, Fetcher {
     return this.sends.length + this.fetches.length;
   }
 
+  /**
+   * A file the phone uploads itself over its radio (service off or a small
+   * file): reaches the recipient the same way, but is not server output.
+   */
+  receiveFromPhone(message: Omit<OutboundMessage, "deliveryId" | "sha256">, nowMs: number) {
+    const inbox = this.inboxes.get(message.to);
+    if (inbox === undefined || this.unreachable.has(message.to)) {
+      return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${message.to}: unreachable`);
+    }
+    inbox.push({
+      from: message.fromDeviceId,
+      name: message.name,
+      payload: message.payload.slice(),
+      atMs: nowMs,
+    });
+    return ok(undefined);
+  }
+
   /** Completes every queued send and fetch and reports the outcomes to the host. */
   flush(host: ServiceHost, nowMs: number): void {
     const sends = this.sends;
