@@ -35,7 +35,7 @@ export class CachingService implements MirrorService {
   private rejected = 0;
 
   constructor(
-    private readonly ports: ServicePorts,
+    ports: ServicePorts,
     readonly policy: CachingPolicy = defaultCachingPolicy,
   ) {
     assert(policy.retentionMs > 0, "retention must be positive");
