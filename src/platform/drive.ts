@@ -81,3 +81,28 @@ export function replayLog(mirror: Platform, log: readonly RecordedInput[]): Resu
   }
   return ok(log.length);
 }
+
+/**
+ * The log a replayer that orders by timestamps could produce when the phone's
+ * and the network's clocks race: every network input lands after the next
+ * user action instead of before it, and user inputs lose the networkConsumed
+ * guard. Used to show that the order matters.
+ */
+export function misorderLog(log: readonly RecordedInput[]): RecordedInput[] {
+  const out: RecordedInput[] = [];
+  let held: RecordedInput[] = [];
+  for (const entry of log) {
+    if (entry.kind === "network") {
+      held.push(entry);
+      continue;
+    }
+    out.push({ kind: "user", input: { ...entry.input, networkConsumed: undefined as unknown as number } });
+    if (entry.input.body.kind === "action") {
+      out.push(...held);
+      held = [];
+    }
+  }
+  out.push(...held);
+  assert(out.length === log.length, "misorderLog lost an entry");
+  return out;
+}

@@ -1,6 +1,7 @@
 // Every subcommand of `mirrorcell`. Add one line per command module.
 import type { Command } from "commander";
 import { registerCache } from "./cache.ts";
+import { registerDemo } from "./demo.ts";
 import { registerFlows } from "./flows.ts";
 import { registerModel } from "./model.ts";
 import { registerReport } from "./report.ts";
@@ -8,7 +9,14 @@ import { registerScan } from "./scan.ts";
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [registerCache, registerScan, registerModel, registerReport, registerFlows];
+const registrations: Register[] = [
+  registerCache,
+  registerScan,
+  registerModel,
+  registerReport,
+  registerFlows,
+  registerDemo,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
