@@ -2,7 +2,7 @@
 // by Content-Length only: a response without it (read-until-close) or with a
 // Transfer-Encoding is rejected with a clear error, because the flows' peers
 // always send Content-Length and a silent guess would misframe the stream.
-import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { ErrorCodes, fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { HeadParser, parseContentLength, type RawMessage } from "./head-parser.ts";
 import { type Header, headerValue, headerValues, isToken, withoutHeader } from "./header-list.ts";
@@ -27,6 +27,7 @@ function httpBodyLength(startLine: string, headers: readonly Header[]): Result<n
 }
 
 export class HttpParser {
+  private error: MirrorcellError | undefined;
   private readonly head = new HeadParser({
     protocol: "HTTP",
     malformedCode: ErrorCodes.HTTP_MALFORMED,
@@ -38,12 +39,16 @@ export class HttpParser {
   });
 
   feed(bytes: Uint8Array): Result<HttpMessage[]> {
+    if (this.error) return { ok: false, error: this.error };
     const raw = this.head.feed(bytes);
     if (!raw.ok) return raw;
     const out: HttpMessage[] = [];
     for (const message of raw.value) {
       const parsed = toHttpMessage(message);
-      if (!parsed.ok) return parsed;
+      if (!parsed.ok) {
+        this.error = parsed.error; // sticky, like the framing errors
+        return parsed;
+      }
       out.push(parsed.value);
     }
     return ok(out);
@@ -66,9 +71,15 @@ export function parseHttp(bytes: Uint8Array): Result<HttpMessage> {
 
 function toHttpMessage(raw: RawMessage): Result<HttpMessage> {
   const headers = withoutHeader(raw.headers, "Content-Length");
-  const status = /^HTTP\/1\.[01] ([0-9]{3}) ?(.*)$/.exec(raw.startLine);
+  const status = /^HTTP\/1\.[01] ([0-9]{3})(?: (.*))?$/.exec(raw.startLine);
   if (status)
-    return ok({ kind: "response", status: Number(status[1]), reason: status[2]!, headers, body: raw.body });
+    return ok({
+      kind: "response",
+      status: Number(status[1]),
+      reason: status[2] ?? "",
+      headers,
+      body: raw.body,
+    });
   const parts = raw.startLine.split(" ");
   if (parts.length !== 3 || !/^HTTP\/1\.[01]$/.test(parts[2]!) || !isToken(parts[0]!) || parts[1] === "") {
     return malformed(`bad start line ${JSON.stringify(raw.startLine.slice(0, 80))}`);

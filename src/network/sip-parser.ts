@@ -3,7 +3,7 @@
 // framing is shared with HTTP (head-parser.ts), the SIP rules live here:
 // request/status lines, compact header forms, the mandatory headers of
 // §8.1.1, CSeq matching the method, and Content-Length (required on TCP).
-import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { ErrorCodes, fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { HeadParser, parseContentLength, type RawMessage } from "./head-parser.ts";
 import { type Header, headerValue, headerValues, isToken, withoutHeader } from "./header-list.ts";
@@ -24,6 +24,7 @@ function sipBodyLength(_startLine: string, headers: readonly Header[]): Result<n
 }
 
 export class SipParser {
+  private error: MirrorcellError | undefined;
   private readonly head = new HeadParser({
     protocol: "SIP",
     malformedCode: ErrorCodes.SIP_MALFORMED,
@@ -39,12 +40,16 @@ export class SipParser {
   }
 
   feed(bytes: Uint8Array): Result<SipMessage[]> {
+    if (this.error) return { ok: false, error: this.error };
     const raw = this.head.feed(bytes);
     if (!raw.ok) return raw;
     const out: SipMessage[] = [];
     for (const message of raw.value) {
       const parsed = toSipMessage(message);
-      if (!parsed.ok) return parsed;
+      if (!parsed.ok) {
+        this.error = parsed.error; // sticky, like the framing errors
+        return parsed;
+      }
       out.push(parsed.value);
     }
     return ok(out);
@@ -69,13 +74,19 @@ export function parseSip(bytes: Uint8Array): Result<SipMessage> {
 function toSipMessage(raw: RawMessage): Result<SipMessage> {
   const headers = withoutHeader(raw.headers, "Content-Length");
   if (raw.startLine.startsWith(`${sipVersion} `)) {
-    const match = /^SIP\/2\.0 ([1-6][0-9]{2}) ?(.*)$/.exec(raw.startLine);
+    const match = /^SIP\/2\.0 ([1-6][0-9]{2})(?: (.*))?$/.exec(raw.startLine);
     if (!match) return malformed(`bad status line ${JSON.stringify(raw.startLine.slice(0, 80))}`);
     const missing = responseMandatory.find((name) => headerValue(headers, name) === undefined);
     if (missing) return malformed(`response lacks ${missing}`);
     const cseq = checkCseq(headers, undefined);
     if (!cseq.ok) return cseq;
-    return ok({ kind: "response", status: Number(match[1]), reason: match[2]!, headers, body: raw.body });
+    return ok({
+      kind: "response",
+      status: Number(match[1]),
+      reason: match[2] ?? "",
+      headers,
+      body: raw.body,
+    });
   }
   const parts = raw.startLine.split(" ");
   if (parts.length !== 3 || parts[2] !== sipVersion) {
