@@ -86,12 +86,15 @@ async function runScan(paths: string[], opts: ScanOpts): Promise<number> {
   const started = performance.now();
   let verdicts: FileVerdict[];
   let database: LoadedDatabase | undefined;
+  let loadMs = 0;
   if (opts.engine === "clamd") {
     if (opts.clamdSocket === undefined)
       throw new MirrorcellError(ErrorCodes.USAGE, "--engine clamd needs --clamd-socket PATH");
     verdicts = await scanWithClamd(opts.clamdSocket, paths);
   } else if (opts.engine === "builtin") {
+    const loadStarted = performance.now();
     database = loadDatabases(opts.db, { cacheDir: opts.cache ? opts.cacheDir : false });
+    loadMs = Math.round(performance.now() - loadStarted);
     if (!opts.json) reportSkipped(database);
     const progress = progressBar();
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
@@ -126,6 +129,7 @@ async function runScan(paths: string[], opts: ScanOpts): Promise<number> {
             bodySignatures: database.engine.body.size,
             hashSignatures: database.engine.hashes.size,
             fromCache: database.fromCache,
+            loadMs,
             skipped: database.skipped,
           };
     process.stdout.write(

@@ -10,6 +10,7 @@ import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
 import {
   compileDatabase,
   deserializeEngine,
+  emptyParsedDatabase,
   type ParsedDatabase,
   parseDatabaseText,
   type ScanEngine,
@@ -96,7 +97,7 @@ export function loadDatabases(paths: readonly string[], options: LoadOptions = {
     assert(cached.engine.version === version, "cache file matches its key");
     return { ...cached, fromCache: true };
   }
-  let parsed: ParsedDatabase = { body: [], bodySources: [], hash: [], skipped: [] };
+  let parsed: ParsedDatabase = emptyParsedDatabase();
   for (const file of files) {
     const result = parseDatabaseText(file.path, file.bytes.toString("latin1"), parsed);
     if (!result.ok) throw result.error;

@@ -1,26 +1,35 @@
 // Multi-pattern body matching for thousands of `.ndb` signatures (paper
-// §5.2). Each signature is anchored on its rarest 4 exact bytes (2 when it
-// has no 4-byte run) and found through the gram prefilter in one pass; a hit
-// is confirmed on the spot for single-part signatures and by exact dynamic
-// programming (pattern-verify.ts) for signatures with variable gaps.
-// Signatures are kept as their source text and parsed lazily on a first hit,
-// so loading 100k signatures from the compiled cache costs almost nothing.
+// §5.2). Each signature is anchored on 4 exact bytes (2 when it has no 4-byte
+// run) and found through the gram prefilter in one pass; a hit is confirmed
+// on the spot for single-part signatures and by exact dynamic programming
+// (pattern-verify.ts) for signatures with variable gaps. Signatures are kept
+// as one source text and parsed lazily on a first hit, so loading 100k
+// signatures from the compiled cache allocates almost nothing.
 import { assert } from "../../core/assert.ts";
+import type { Anchor } from "./anchor.ts";
 import { parseOffset } from "./database-parser.ts";
 import { buildGramIndex, type GramIndexArrays, gramAt, scanGrams } from "./gram-index.ts";
 import { parseHexPattern } from "./hex-pattern.ts";
 import { earliestMatchEnd, partMatchesAt, startWindow } from "./pattern-verify.ts";
 import type { BodySignature } from "./signature.ts";
 
+/** A loaded body signature: its source fields and its anchor (the pattern itself is not kept). */
+export interface BodyEntry {
+  name: string;
+  offset: string;
+  hex: string;
+  anchor: Anchor;
+  /** The anchor's bytes: 4 for a gram, at least 2 for a short anchor. */
+  anchorBytes: Uint8Array;
+}
+
 export interface BodyMatcherArrays {
-  names: string[];
-  offsets: string[];
-  hexes: string[];
+  /** "name\toffset\thex\n" per signature; sourceStarts has count + 1 offsets. */
+  sources: string;
+  sourceStarts: Int32Array;
   /** Part index and byte offset inside that part of each signature's anchor. */
   anchorPart: Int32Array;
   anchorAt: Int32Array;
-  /** 1 when the anchor is 4 bytes (gram index), 0 when 2 bytes (short table). */
-  anchorLong: Uint8Array;
   grams: GramIndexArrays;
   shortGrams: Int32Array;
   shortIds: Int32Array;
@@ -53,103 +62,85 @@ function reportOrder(a: BodyMatch, b: BodyMatch): number {
   return aStatic ? a.start - b.start || a.id - b.id : a.end - b.end || a.id - b.id;
 }
 
-const commonBytes = new Set([0x00, 0xff, 0x20, 0x90, 0xcc]);
-
-/** Picks the anchor: the 4-byte exact window with the most distinct, uncommon bytes. */
-function chooseAnchor(sig: BodySignature): { part: number; at: number; length: number } {
-  let best = { part: -1, at: 0, length: 0, score: -1 };
-  for (const [p, part] of sig.pattern.parts.entries()) {
-    let run = 0;
-    for (let i = 0; i < part.masks.length; i++) {
-      run = part.masks[i] === 0xff ? run + 1 : 0;
-      const length = Math.min(run, 4);
-      if (length < 2) continue;
-      const at = i - length + 1;
-      const window = part.values.subarray(at, at + length);
-      const uncommon = window.filter((b) => !commonBytes.has(b)).length;
-      const score = length * 100 + new Set(window).size * 10 + uncommon;
-      if (score > best.score) best = { part: p, at, length, score };
-    }
-  }
-  assert(best.part >= 0, `signature ${sig.name} has no static run`);
-  return best;
-}
-
 export class BodyMatcher {
   private readonly parsed: (BodySignature | undefined)[];
   private short: { start: Int32Array; ids: Int32Array } | undefined;
 
   private constructor(readonly arrays: BodyMatcherArrays) {
-    this.parsed = new Array(arrays.names.length);
+    this.parsed = new Array(arrays.anchorPart.length);
   }
 
   static fromArrays(arrays: BodyMatcherArrays): BodyMatcher {
-    assert(arrays.names.length === arrays.hexes.length, "names and hexes in step");
-    assert(arrays.anchorPart.length === arrays.names.length, "one anchor per signature");
+    assert(arrays.sourceStarts.length === arrays.anchorPart.length + 1, "one source per signature");
+    assert(arrays.anchorAt.length === arrays.anchorPart.length, "one anchor per signature");
     return new BodyMatcher(arrays);
   }
 
-  static build(
-    body: readonly BodySignature[],
-    sources: readonly { offset: string; hex: string }[],
-  ): BodyMatcher {
-    assert(body.length === sources.length, "one source per signature");
-    const n = body.length;
+  static build(entries: readonly BodyEntry[]): BodyMatcher {
+    const n = entries.length;
     const anchorPart = new Int32Array(n);
     const anchorAt = new Int32Array(n);
-    const anchorLong = new Uint8Array(n);
+    const sourceStarts = new Int32Array(n + 1);
     const longGrams: number[] = [];
     const longIds: number[] = [];
     const shortGrams: number[] = [];
     const shortIds: number[] = [];
+    const sources: string[] = [];
+    let offset = 0;
     for (let id = 0; id < n; id++) {
-      const sig = body[id]!;
-      const anchor = chooseAnchor(sig);
-      anchorPart[id] = anchor.part;
-      anchorAt[id] = anchor.at;
-      const values = sig.pattern.parts[anchor.part]!.values;
-      if (anchor.length === 4) {
-        anchorLong[id] = 1;
-        longGrams.push(gramAt(values, anchor.at));
+      const e = entries[id]!;
+      anchorPart[id] = e.anchor.part;
+      anchorAt[id] = e.anchor.at;
+      if (e.anchor.length === 4) {
+        longGrams.push(gramAt(e.anchorBytes, 0));
         longIds.push(id);
       } else {
-        shortGrams.push((values[anchor.at]! << 8) | values[anchor.at + 1]!);
+        shortGrams.push((e.anchorBytes[0]! << 8) | e.anchorBytes[1]!);
         shortIds.push(id);
       }
+      const line = `${e.name}\t${e.offset}\t${e.hex}\n`;
+      sources.push(line);
+      sourceStarts[id] = offset;
+      offset += line.length;
     }
-    const matcher = new BodyMatcher({
-      names: body.map((s) => s.name),
-      offsets: sources.map((s) => s.offset),
-      hexes: sources.map((s) => s.hex),
+    sourceStarts[n] = offset;
+    return BodyMatcher.fromArrays({
+      sources: sources.join(""),
+      sourceStarts,
       anchorPart,
       anchorAt,
-      anchorLong,
       grams: buildGramIndex(Int32Array.from(longGrams), Int32Array.from(longIds)),
       shortGrams: Int32Array.from(shortGrams),
       shortIds: Int32Array.from(shortIds),
     });
-    for (let id = 0; id < n; id++) matcher.parsed[id] = body[id];
-    return matcher;
   }
 
   get size(): number {
-    return this.arrays.names.length;
+    return this.arrays.anchorPart.length;
+  }
+
+  private fields(id: number): [string, string, string] {
+    const { sources, sourceStarts } = this.arrays;
+    const fields = sources.slice(sourceStarts[id], sourceStarts[id + 1]! - 1).split("\t");
+    assert(fields.length === 3, "a source line has name, offset and hex");
+    return fields as [string, string, string];
   }
 
   name(id: number): string {
-    return this.arrays.names[id]!;
+    return this.fields(id)[0];
   }
 
   signature(id: number): BodySignature {
     const cached = this.parsed[id];
     if (cached !== undefined) return cached;
-    const pattern = parseHexPattern(this.arrays.hexes[id]!);
-    const offset = parseOffset(this.arrays.offsets[id]!);
+    const [name, offsetText, hex] = this.fields(id);
+    const pattern = parseHexPattern(hex);
+    const offset = parseOffset(offsetText);
     assert(
       pattern.kind === "ok" && offset !== undefined && offset !== "unsupported",
-      "cached signature reparses",
+      "a loaded signature reparses",
     );
-    const sig = { name: this.arrays.names[id]!, offset, pattern: pattern.pattern };
+    const sig = { name, offset, pattern: pattern.pattern };
     this.parsed[id] = sig;
     return sig;
   }

@@ -7,15 +7,11 @@ import { HashTable } from "./hash-table.ts";
 import { ScanEngine } from "./scan-engine.ts";
 
 export function compileDatabase(parsed: ParsedDatabase, version: string): Result<ScanEngine> {
-  assert(parsed.body.length === parsed.bodySources.length, "one source per body signature");
+  assert(parsed.skipped.length >= 0, "skipped lines are reported by the caller");
   if (parsed.body.length + parsed.hash.length === 0) {
     return fail(ErrorCodes.DATABASE_EMPTY, "the databases hold no usable signature");
   }
-  const engine = new ScanEngine(
-    version,
-    BodyMatcher.build(parsed.body, parsed.bodySources),
-    new HashTable(parsed.hash),
-  );
+  const engine = new ScanEngine(version, BodyMatcher.build(parsed.body), HashTable.build(parsed.hash));
   assert(engine.body.size === parsed.body.length, "every body signature compiled");
   return ok(engine);
 }

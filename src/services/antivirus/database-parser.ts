@@ -5,9 +5,10 @@
 import { assert } from "../../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
+import { chooseAnchor } from "./anchor.ts";
+import type { BodyEntry } from "./body-matcher.ts";
 import { parseHexPattern } from "./hex-pattern.ts";
 import {
-  type BodySignature,
   type HashSignature,
   hashAlgorithmByHexLength,
   type SignatureOffset,
@@ -20,11 +21,14 @@ export const functionalityLevel = 216;
 const wildcardSizeLevelMin = 73;
 
 export interface ParsedDatabase {
-  body: BodySignature[];
-  /** The hex source of each body signature, parallel to `body` (for the compiled cache). */
-  bodySources: { offset: string; hex: string }[];
+  /** Body signatures as source text plus anchor; patterns are reparsed on demand. */
+  body: BodyEntry[];
   hash: HashSignature[];
   skipped: SkippedLine[];
+}
+
+export function emptyParsedDatabase(): ParsedDatabase {
+  return { body: [], hash: [], skipped: [] };
 }
 
 export type DatabaseKind = "ndb" | "hdb" | "hsb";
@@ -78,8 +82,10 @@ function parseBodyLine(fields: string[], into: ParsedDatabase): LineOutcome {
   if (pattern.kind === "unsupported") return { kind: "skip", reason: pattern.reason };
   const level = levelSkipReason(minLevel, maxLevel);
   if (level !== undefined) return { kind: "skip", reason: level };
-  into.body.push({ name, offset, pattern: pattern.pattern });
-  into.bodySources.push({ offset: offsetText, hex });
+  const anchor = chooseAnchor(pattern.pattern);
+  const values = pattern.pattern.parts[anchor.part]!.values;
+  const anchorBytes = values.slice(anchor.at, anchor.at + anchor.length);
+  into.body.push({ name, offset: offsetText, hex, anchor, anchorBytes });
   return { kind: "done" };
 }
 
@@ -109,7 +115,7 @@ function parseHashLine(fields: string[], into: ParsedDatabase): LineOutcome {
 export function parseDatabaseText(
   fileName: string,
   text: string,
-  into: ParsedDatabase = { body: [], bodySources: [], hash: [], skipped: [] },
+  into: ParsedDatabase = emptyParsedDatabase(),
 ): Result<ParsedDatabase> {
   const kind = databaseKindOf(fileName);
   if (kind === undefined) {
@@ -138,6 +144,9 @@ export function parseDatabaseText(
     if (outcome.kind === "skip")
       into.skipped.push({ file: fileName, line: index + 1, reason: outcome.reason });
   }
-  assert(into.body.length === into.bodySources.length, "body sources out of step");
+  assert(
+    into.skipped.every((s) => s.file === fileName || s.line > 0),
+    "skipped lines name their line",
+  );
   return ok(into);
 }

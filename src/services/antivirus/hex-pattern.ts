@@ -22,9 +22,14 @@ const unsupportedOpeners: Readonly<Record<string, string>> = {
   "!": "negated alternatives !(..) are not supported",
 };
 
+const hexDigitValues = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  hexDigitValues["0123456789abcdef".charCodeAt(i)] = i;
+  hexDigitValues["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+
 function hexValue(ch: string): number {
-  const v = Number.parseInt(ch, 16);
-  return /^[0-9a-fA-F]$/.test(ch) ? v : -1;
+  return hexDigitValues[ch.charCodeAt(0)] ?? -1;
 }
 
 /** One byte token (`hh`, `??`, `h?`, `?h`) → [value, mask], or undefined. */

@@ -1,5 +1,5 @@
 // Public surface of the antivirus core (paper §5.2).
-
+export { type Anchor, chooseAnchor } from "./anchor.ts";
 export {
   AntivirusService,
   type AntivirusServiceOptions,
@@ -7,20 +7,29 @@ export {
   StorageScanJob,
   type StorageScanReport,
 } from "./antivirus-service.ts";
-export { type BodyMatch, BodyMatcher } from "./body-matcher.ts";
+export { type BodyEntry, type BodyMatch, BodyMatcher } from "./body-matcher.ts";
 export { compileDatabase } from "./compile.ts";
 export { deserializeEngine, serializeEngine } from "./compiled-format.ts";
 export { DatabaseHolder } from "./database-holder.ts";
 export {
   databaseKindOf,
+  emptyParsedDatabase,
   functionalityLevel,
   type ParsedDatabase,
   parseDatabaseText,
+  parseOffset,
 } from "./database-parser.ts";
 export type { HashFactory, IncrementalHash } from "./hash-ports.ts";
-export { HashTable } from "./hash-table.ts";
+export { type HashBucket, HashTable } from "./hash-table.ts";
 export { parseHexPattern } from "./hex-pattern.ts";
-export { type Detection, ScanEngine, type ScanOptions, type ScanResult } from "./scan-engine.ts";
+export { earliestMatchEnd } from "./pattern-verify.ts";
+export {
+  type Detection,
+  objectBytesMin,
+  ScanEngine,
+  type ScanOptions,
+  type ScanResult,
+} from "./scan-engine.ts";
 export {
   formatScanResult,
   parseScanRequest,

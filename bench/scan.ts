@@ -1,0 +1,212 @@
+// bench/scan (issue 8): antivirus throughput on a 200 MB corpus (raw files and
+// APK-like ZIPs) with 5,000 body + 5,000 hash signatures, side by side in the
+// same run with clamscan and yara (same body signatures as YARA rules), plus
+// database load time and memory for 100k body + 100k hash signatures.
+// Every tool runs as a fresh process, end to end, best of `runs`.
+// Usage: node --import tsx bench/scan.ts [--mb 200] [--runs 2] [--big 100000]
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { zipSync } from "fflate";
+import { SeededRng } from "../src/core/rng.ts";
+import { generateSignature, instantiate } from "../test/antivirus-corpus.ts";
+import { findTool } from "../test/support/system-tool.ts";
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+}
+
+const corpusMb = arg("mb", 200);
+const runs = arg("runs", 2);
+const bigCount = arg("big", 100_000);
+const root = mkdtempSync(join(tmpdir(), "mc-bench-scan-"));
+const rng = new SeededRng(2026);
+const mirrorcell = ["--import", import.meta.resolve("tsx"), new URL("../src/cli/main.ts", import.meta.url).pathname];
+
+/** Fast bulk bytes (xorshift32): SeededRng.bytes is too slow for 200 MB. */
+function noise(length: number, seed: number): Uint8Array {
+  const words = new Uint32Array(Math.ceil(length / 4));
+  let x = seed | 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x;
+  }
+  return new Uint8Array(words.buffer, 0, length);
+}
+
+/** Compressible, text-like bytes, so deflate entries cost real inflating. */
+function textish(length: number, seed: number): Uint8Array {
+  const out = noise(length, seed);
+  for (let i = 0; i < length; i++) out[i] = 0x61 + (out[i]! % 16);
+  return out;
+}
+
+function toYaraHex(hex: string): string {
+  return hex
+    .replace(/\*/g, " [-] ")
+    .replace(/\{(\d*)-(\d*)\}/g, (_m, a: string, b: string) => ` [${a === "" ? 0 : a}-${b}] `)
+    .replace(/\{(\d+)\}/g, " [$1] ")
+    .replace(/\(([0-9a-f|]+)\)/g, (_m, body: string) => ` ( ${body.split("|").join(" | ")} ) `)
+    .replace(/([0-9a-f?]{2})(?=[0-9a-f?])/g, "$1 ");
+}
+
+function yaraCondition(offset: string): string {
+  if (offset === "*") return "$a";
+  const m = /^(EOF-)?(\d+)(?:,(\d+))?$/.exec(offset)!;
+  const at = m[1] === undefined ? m[2]! : `filesize-${m[2]}`;
+  return m[3] === undefined ? `$a at ${at}` : `$a in (${at}..${at}+${m[3]})`;
+}
+
+function writeDatabases(dir: string, bodyCount: number, hashCount: number): { ndb: string; hdb: string; lines: string[] } {
+  const lines = Array.from({ length: bodyCount }, (_, i) => generateSignature(rng, i + Math.floor(i / 7)).line);
+  const hashes: string[] = [];
+  for (let i = 0; i < hashCount; i++) {
+    const digest = createHash("md5").update(`h${i}`).digest("hex");
+    hashes.push(i % 2 === 0 ? `${digest}:${1000 + i}:Bench.Hash.H${i}` : `${createHash("sha256").update(`h${i}`).digest("hex")}:*:Bench.Hash.H${i}:73`);
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "bench.ndb"), `${lines.join("\n")}\n`);
+  writeFileSync(join(dir, "bench.hdb"), `${hashes.filter((h) => !h.endsWith(":73")).join("\n")}\n`);
+  writeFileSync(join(dir, "bench.hsb"), `${hashes.filter((h) => h.endsWith(":73")).join("\n")}\n`);
+  return { ndb: join(dir, "bench.ndb"), hdb: join(dir, "bench.hdb"), lines };
+}
+
+/** Writes ~corpusMb of raw files (3/4) and APKs (1/4), planting some signatures and hashed files. */
+function writeCorpus(dir: string, sigs: ReturnType<typeof generateSignature>[], hashLines: string[]): number {
+  mkdirSync(dir, { recursive: true });
+  let bytes = 0;
+  let n = 0;
+  while (bytes < corpusMb * 1_000_000) {
+    const size = 200_000 + rng.int(0, 1_600_000);
+    let data: Uint8Array;
+    if (n % 4 === 3) {
+      const entries: Record<string, [Uint8Array, { level: 0 | 6 }]> = {};
+      for (let e = 0; e < 6; e++) entries[`res/e${e}.bin`] = [e % 2 === 0 ? textish(size / 6, n * 7 + e) : noise(size / 6, n * 7 + e), { level: e % 3 === 0 ? 0 : 6 }];
+      data = zipSync(entries);
+    } else {
+      data = noise(size, n + 1);
+      if (n % 10 === 0) {
+        const made = instantiate(rng, sigs[rng.int(0, sigs.length - 1)]!, data.length, "match");
+        if (made !== undefined) data.set(made.bytes, made.start);
+      }
+    }
+    if (n % 50 === 1) hashLines.push(`${createHash("sha256").update(data).digest("hex")}:${data.length}:Bench.Planted.F${n}`);
+    writeFileSync(join(dir, `f${n}.${n % 4 === 3 ? "apk" : "bin"}`), data);
+    bytes += data.length;
+    n++;
+  }
+  return bytes;
+}
+
+interface Timed {
+  seconds: number;
+  rssMb: number;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time; best wall time of `runs`. */
+function timed(command: string, args: string[], times = runs): Timed {
+  let best: Timed | undefined;
+  for (let r = 0; r < times; r++) {
+    const run = spawnSync("/usr/bin/time", ["-f", "@@TIME %e %M", command, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const m = /@@TIME ([\d.]+) (\d+)/.exec(run.stderr);
+    if (m === null || (run.status !== 0 && run.status !== 1)) throw new Error(`${command} failed (${run.status}): ${run.stderr.slice(-2000)}`);
+    const result = { seconds: Number(m[1]), rssMb: Number(m[2]) / 1024, stdout: run.stdout };
+    if (best === undefined || result.seconds < best.seconds) best = result;
+  }
+  return best!;
+}
+
+function detectionSet(stdout: string, strip: string): string {
+  const lines = stdout.split("\n").filter((l) => l.endsWith(" FOUND")).map((l) => l.replace(strip, "").replace(/\.UNOFFICIAL FOUND$/, " FOUND"));
+  return [...new Set(lines)].sort().join("\n");
+}
+
+function throughput(): void {
+  const sigs = Array.from({ length: 5000 }, (_, i) => generateSignature(rng, i + Math.floor(i / 7)));
+  const dbDir = join(root, "db");
+  const hashLines: string[] = [];
+  const files = join(root, "corpus");
+  const bytes = writeCorpus(files, sigs, hashLines);
+  mkdirSync(dbDir, { recursive: true });
+  writeFileSync(join(dbDir, "bench.ndb"), `${sigs.map((s) => s.line).join("\n")}\n`);
+  for (let i = hashLines.length; i < 5000; i++) hashLines.push(`${createHash("md5").update(`h${i}`).digest("hex")}:${1000 + i}:Bench.Hash.H${i}`);
+  writeFileSync(join(dbDir, "bench.hdb"), `${hashLines.filter((l) => l.split(":")[0]!.length === 32).join("\n")}\n`);
+  writeFileSync(join(dbDir, "bench.hsb"), `${hashLines.filter((l) => l.split(":")[0]!.length !== 32).join("\n")}\n`);
+  const dbs = ["bench.ndb", "bench.hdb", "bench.hsb"].map((f) => join(dbDir, f));
+  const rules = sigs.map((s, i) => {
+    const [, , offset, hex] = s.line.split(":") as [string, string, string, string];
+    return `rule r${i} { strings: $a = { ${toYaraHex(hex)} } condition: ${yaraCondition(offset)} }`;
+  });
+  writeFileSync(join(dbDir, "bench.yar"), `${rules.join("\n")}\n`);
+  const mb = bytes / 1e6;
+  console.log(`scan corpus: ${mb.toFixed(0)} MB, 5000 body + 5000 hash signatures`);
+  const cacheDir = join(root, "cache");
+  const ours = (extra: string[]) => timed(process.execPath, [...mirrorcell, "scan", "--cache-dir", cacheDir, ...extra, ...dbs.flatMap((d) => ["--db", d]), files]);
+  ours(["--workers", "0"]); // warms the compiled-database cache, as a server would
+  const clam = findTool("clamscan") === undefined ? undefined : timed("clamscan", ["--no-summary", "-r", "-i", ...dbs.flatMap((d) => ["-d", d]), files]);
+  const single = ours(["--workers", "0"]);
+  const pool = ours([]);
+  const base = clam?.seconds ?? single.seconds;
+  const line = (name: string, t: Timed) => console.log(`${name}: ${(mb / t.seconds).toFixed(1)} MB/s (${(base / t.seconds).toFixed(2)}x clamscan; ${t.seconds.toFixed(2)} s, ${t.rssMb.toFixed(0)} MB RSS)`);
+  if (clam !== undefined) line("scan clamscan (1 thread)", clam);
+  line("scan mirrorcell 1 thread", single);
+  line("scan mirrorcell worker pool", pool);
+  if (clam !== undefined) console.log(`scan detections equal clamscan's: ${detectionSet(pool.stdout, "") === detectionSet(clam.stdout, "") ? "yes" : "NO"} (${detectionSet(clam.stdout, "").split("\n").length} infected files)`);
+  if (findTool("yarac") !== undefined) {
+    const compiled = join(dbDir, "bench.yarc");
+    const compile = spawnSync("yarac", ["-w", join(dbDir, "bench.yar"), compiled], { encoding: "utf8" });
+    if (compile.status !== 0) console.log(`scan yara: rules did not compile: ${compile.stderr.slice(0, 300)}`);
+    else {
+      const yara1 = timed("yara", ["-C", "-w", "-r", "-p", "1", compiled, files]);
+      const yaraN = timed("yara", ["-C", "-w", "-r", "-p", "2", compiled, files]);
+      line("scan yara 1 thread (raw bytes only, no archives/hashes)", yara1);
+      line("scan yara 2 threads", yaraN);
+      console.log(`scan mirrorcell pool vs yara 2 threads: ${(yaraN.seconds / pool.seconds).toFixed(2)}x`);
+    }
+  }
+}
+
+function loadMsOf(stdout: string): number {
+  return (JSON.parse(stdout) as { database: { loadMs: number } }).database.loadMs;
+}
+
+function databaseLoad(): void {
+  const empty = join(root, "empty.bin");
+  writeFileSync(empty, "0123456789");
+  const scaling: string[] = [];
+  for (const count of [bigCount / 4, bigCount / 2, bigCount]) {
+    const dir = join(root, `big${count}`);
+    const { ndb, hdb } = writeDatabases(dir, count, count);
+    const dbs = [ndb, hdb, join(dir, "bench.hsb")];
+    const cacheDir = join(dir, "cache");
+    const args = (cache: string[]) => [...mirrorcell, "scan", "--json", ...cache, ...dbs.flatMap((d) => ["--db", d]), empty];
+    const cold = timed(process.execPath, args(["--no-cache"]));
+    timed(process.execPath, args(["--cache-dir", cacheDir]), 1);
+    const warm = timed(process.execPath, args(["--cache-dir", cacheDir]));
+    scaling.push(`${count / 1000}k+${count / 1000}k: cold ${loadMsOf(cold.stdout)} ms, cached ${loadMsOf(warm.stdout)} ms`);
+    if (count !== bigCount) continue;
+    const startup = timed(process.execPath, [...mirrorcell, "scan", "--help"]);
+    const clam = findTool("clamscan") === undefined ? undefined : timed("clamscan", ["--no-summary", ...dbs.flatMap((d) => ["-d", d]), empty]);
+    const base = clam?.seconds ?? cold.seconds;
+    const show = (name: string, t: Timed) => console.log(`load ${name}: ${t.seconds.toFixed(2)} s (${(base / t.seconds).toFixed(2)}x faster than clamscan), ${t.rssMb.toFixed(0)} MB RSS`);
+    console.log(`load database: ${count} body + ${count} hash signatures, process start to exit`);
+    if (clam !== undefined) show("clamscan", clam);
+    show("mirrorcell cold (parse + compile + write cache)", cold);
+    show("mirrorcell cached (compiled database)", warm);
+    console.log(`load mirrorcell process start-up alone (scan --help): ${startup.seconds.toFixed(2)} s, ${startup.rssMb.toFixed(0)} MB RSS`);
+  }
+  console.log(`load scaling (in-process load time): ${scaling.join("; ")}`);
+}
+
+try {
+  throughput();
+  databaseLoad();
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
