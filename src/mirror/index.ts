@@ -11,7 +11,7 @@ export {
   type MirrorServerOptions,
   type MirrorStatus,
 } from "./mirror-server.ts";
-export { platformFactory } from "./platform-adapter.ts";
+export { exportUiState, parseUiState, platformFactory } from "./platform-adapter.ts";
 export type {
   PlatformFactory,
   SyncedPlatform,

@@ -26,6 +26,8 @@ export interface CloneOffer {
   digest: Uint8Array;
   files: readonly TreeFileEntry[];
   emptyDirs: readonly string[];
+  /** The phone's volatile state at the freeze (an unsent draft is part of it). */
+  volatileState?: Uint8Array;
 }
 
 export interface CloneReport {
@@ -205,13 +207,14 @@ export class MirrorServer {
       offer.emptyDirs,
       blobOf,
       offer.position.networkConsumed,
+      offer.volatileState,
     );
     if (!built.ok) return built;
     if (!bytesEqual(built.value.digest(), offer.digest)) {
       return fail(ErrorCodes.BLOB_CORRUPT, "Cloned mirror digest differs from the phone's");
     }
     this.clones.delete(deviceId);
-    this.checkpoint(deviceId, built.value, offer.position, false);
+    this.checkpoint(deviceId, built.value, offer.position, false, offer.volatileState);
     this.mirrors.set(deviceId, built.value);
     return ok({
       filesOffered: offer.files.length,
@@ -233,6 +236,7 @@ export class MirrorServer {
       base.emptyDirs,
       blobOf,
       checkpoint.networkConsumed,
+      checkpoint.volatileState,
     );
   }
 
@@ -242,6 +246,7 @@ export class MirrorServer {
     platform: SyncedPlatform,
     position: MirrorPosition,
     poweredOff: boolean,
+    volatileState?: Uint8Array,
   ): void {
     const files = [...platform.storage.walk()];
     const emptyDirs = platform.storage.emptyDirs();
@@ -259,6 +264,7 @@ export class MirrorServer {
         ...position,
         poweredOff,
         base: { kind: "manifest", files, emptyDirs },
+        ...(volatileState ? { volatileState } : {}),
       });
     });
   }

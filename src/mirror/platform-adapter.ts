@@ -1,9 +1,18 @@
 // The real phone platform (src/platform) behind the PlatformFactory port:
 // mirrors start from the model's shared factory template (copy-on-write) or
 // from a manifest plus blobs (restore, clone) with fresh volatile state.
+
+import { fromUtf8, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import type { Sha256 } from "../core/ports.ts";
-import { factoryTemplate, Platform, Storage } from "../platform/index.ts";
+import {
+  type AppName,
+  appNames,
+  factoryTemplate,
+  Platform,
+  Storage,
+  type UiState,
+} from "../platform/index.ts";
 import type { PlatformFactory, SyncedPlatform, TreeFileEntry, TreeView } from "./platform-port.ts";
 
 export function platformFactory(sha256: Sha256): PlatformFactory {
@@ -30,13 +39,66 @@ export function platformFactory(sha256: Sha256): PlatformFactory {
       emptyDirs: readonly string[],
       blobOf: (sha: Uint8Array) => Uint8Array | undefined,
       networkConsumed: number,
+      volatileState?: Uint8Array,
     ): Result<SyncedPlatform> {
       const base = template(model);
       if (!base.ok) return base;
       const storage = Storage.fromManifest(files, blobOf, sha256, emptyDirs);
       if (!storage.ok) return storage;
-      const from = { ...base.value, storage: storage.value.snapshot(), networkConsumed, poweredOn: true };
+      const ui = volatileState === undefined ? base.value.ui : parseUiState(volatileState);
+      if (ui === undefined)
+        return fail(ErrorCodes.INPUT_MALFORMED, "Volatile state is not a platform UI state");
+      const from = { ...base.value, storage: storage.value.snapshot(), ui, networkConsumed, poweredOn: true };
       return ok(Platform.create({ mode: "mirror", deviceId, model, sha256, from }));
     },
   };
+}
+
+/** The phone side of a clone: its volatile state as bytes (JSON; the UI state is JSON-safe). */
+export function exportUiState(platform: Platform): Uint8Array {
+  return utf8(JSON.stringify(platform.uiState));
+}
+
+const uiStateBytesMax = 1024 * 1024;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isAppUi(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { screen, draft, scrollY, selected, fields } = value;
+  return (
+    typeof screen === "string" &&
+    typeof draft === "string" &&
+    typeof scrollY === "number" &&
+    typeof selected === "number" &&
+    isRecord(fields) &&
+    Object.values(fields).every((f) => typeof f === "string")
+  );
+}
+
+/** Parses exported volatile state from a peer; undefined when it is not one. */
+export function parseUiState(bytes: Uint8Array): UiState | undefined {
+  if (bytes.length > uiStateBytesMax) return undefined;
+  const text = fromUtf8(bytes);
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value) || !isRecord(value.apps)) return undefined;
+  const { foreground, locked, shadeOpen, apps } = value;
+  if (
+    !appNames.includes(foreground as AppName) ||
+    typeof locked !== "boolean" ||
+    typeof shadeOpen !== "boolean"
+  ) {
+    return undefined;
+  }
+  for (const [name, ui] of Object.entries(apps))
+    if (!appNames.includes(name as AppName) || !isAppUi(ui)) return undefined;
+  return value as unknown as UiState;
 }

@@ -60,5 +60,7 @@ export interface PlatformFactory {
     emptyDirs: readonly string[],
     blobOf: (sha256: Uint8Array) => Uint8Array | undefined,
     networkConsumed: number,
+    /** Opaque volatile (RAM) state from PhoneState exports; absent = fresh boot. */
+    volatileState?: Uint8Array,
   ): Result<SyncedPlatform>;
 }

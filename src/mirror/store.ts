@@ -67,6 +67,8 @@ export interface Checkpoint {
   windowEndMs: number;
   poweredOff: boolean;
   base: CheckpointBase;
+  /** The platform's volatile state at a clone point (opaque bytes); absent after power-off. */
+  volatileState?: Uint8Array;
 }
 
 export interface MirrorStore {

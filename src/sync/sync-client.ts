@@ -51,6 +51,8 @@ export interface SyncClientOptions {
   resume?: ClientResume;
   /** Batch-boundary snapshots kept for repair requests. */
   repairSnapshotsMax?: number;
+  /** The platform's volatile state, exported for a clone (RAM drafts matter to replay). */
+  volatileState?: () => Uint8Array;
 }
 
 export interface SyncClientMetrics {
@@ -76,6 +78,7 @@ export class SyncClient {
   readonly syncIntervalMs: number;
   private readonly platform: PhoneView;
   private readonly snapshot: () => TreeView;
+  private readonly volatileState: (() => Uint8Array) | undefined;
   private readonly sha256: Sha256;
   private readonly retransmitMs: number;
   private readonly includeDeviceId: boolean;
@@ -107,6 +110,7 @@ export class SyncClient {
     this.deviceId = options.deviceId;
     this.platform = options.platform;
     this.snapshot = options.snapshot;
+    this.volatileState = options.volatileState;
     this.sha256 = options.sha256;
     this.syncIntervalMs = options.syncIntervalMs ?? limits.syncIntervalMsDefault;
     this.retransmitMs = options.retransmitMs ?? 5_000;
@@ -291,6 +295,7 @@ export class SyncClient {
       digest: this.platform.digest(),
       files: [...view.walk()],
       emptyDirs: view.emptyDirs(),
+      ...(this.volatileState ? { volatileState: this.volatileState() } : {}),
     };
     // The clone carries everything so far: earlier batches and the open window are moot.
     this.unacked = [];

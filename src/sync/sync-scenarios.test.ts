@@ -133,3 +133,98 @@ test("sync: phone power-off mid-batch then boot: mirror saved, stopped, restored
   assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
   assert.equal(rig.server.metrics("p1")!.divergences, 0, report(rig, "p1"));
 });
+
+test("sync: a network input racing a user input lands in the phone's order (same millisecond, both orders)", () => {
+  const digests: string[] = [];
+  for (const networkFirst of [true, false]) {
+    const rig = new SyncRig(21);
+    const phone = rig.addPhone("p1");
+    rig.advance(10_000);
+    rig.user("p1", "messaging", { kind: "action", name: "open-thread", args: ["peer=+15550101"] });
+    rig.advance(1_000);
+    const sms = () =>
+      rig.network("p1", "messaging", "sms", ["from=+15550101"], new TextEncoder().encode("hi"));
+    const read = () => rig.user("p1", "messaging", { kind: "action", name: "read-thread", args: [] });
+    if (networkFirst) {
+      sms();
+      read();
+    } else {
+      read();
+      sms();
+    }
+    rig.settle("p1");
+    assert.ok(rig.mirrorDigestEquals("p1"), `networkFirst=${networkFirst} ${report(rig, "p1")}`);
+    assert.equal(rig.server.metrics("p1")!.divergences, 0);
+    digests.push(Buffer.from(phone.platform.digest()).toString("hex"));
+  }
+  assert.notEqual(
+    digests[0],
+    digests[1],
+    "the two orders must leave different storage, or the test proves nothing",
+  );
+});
+
+test("sync: clone of a used phone while the user keeps typing: inputs during the freeze are not lost (seed=13)", () => {
+  const rig = new SyncRig(13);
+  const phone = rig.addPhone("p1", { register: false });
+  rig.disconnect("p1");
+  rig.runWorkload("p1", 10 * 60_000); // used for 10 minutes before it gets a mirror
+  const offer = phone.client.beginClone(rig.nowMs);
+  const begun = rig.mirrors.beginClone("p1", "mc-phone-1", offer);
+  assert.ok(begun.ok, begun.ok ? "" : begun.error.message);
+  rig.connect("p1");
+  const recordedAtFreeze = phone.recorded;
+  rig.runWorkload("p1", rig.nowMs + 90_000); // the user keeps typing while the blobs travel
+  const typedDuringFreeze = phone.recorded - recordedAtFreeze;
+  assert.ok(typedDuringFreeze > 10, `only ${typedDuringFreeze} inputs during the freeze`);
+  assert.equal(rig.uplink.length, 0, "nothing is sent while frozen");
+  const completed = rig.mirrors.completeClone("p1", phone.client.cloneBlobs(begun.value.missing));
+  assert.ok(completed.ok, completed.ok ? "" : completed.error.message);
+  assert.ok(completed.value.blobsDeduped > 100, "template blobs never travel");
+  assert.ok(completed.value.blobsSent < completed.value.filesOffered);
+  rig.server.forget("p1");
+  let replayed = 0;
+  rig.server.onReplayedInput((_, event) => {
+    if (event.kind === "user") replayed++;
+  });
+  const { freezeMs, frames } = phone.client.endClone(rig.nowMs);
+  assert.equal(freezeMs, 90_000);
+  for (const bytes of frames) rig.uplink.push({ deviceId: "p1", bytes });
+  rig.pump();
+  rig.runWorkload("p1", rig.nowMs + 3 * 60_000);
+  rig.settle("p1");
+  assert.equal(
+    replayed,
+    phone.recorded - recordedAtFreeze,
+    "every input after the freeze point is replayed once",
+  );
+  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.deepEqual(rig.errors, []);
+});
+
+test("sync: divergence: a corrupted mirror file is detected and repaired by fetching only that file (seed=17)", () => {
+  const rig = new SyncRig(17);
+  const phone = rig.addPhone("p1");
+  rig.runWorkload("p1", 5 * 60_000);
+  const mirror = rig.mirrors.running("p1")!;
+  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
+  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
+  rig.runWorkload("p1", 8 * 60_000);
+  rig.settle("p1");
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(metrics.divergences, 1, report(rig, "p1"));
+  assert.equal(metrics.repairs, 1, report(rig, "p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  const repairs = rig.store.repairsAfter("p1", 0);
+  assert.equal(repairs.length, 1);
+  assert.deepEqual(
+    repairs[0]!.ops.map((op) => op.path),
+    [victim.path],
+  );
+  assert.ok(metrics.repairBytes < victim.size + 4_000, `repair moved ${metrics.repairBytes} bytes`);
+  assert.ok(phone.client.metrics.repairBytesSent < 10_000);
+  // After a restart the logged repair is re-applied at the same point.
+  rig.startServer();
+  rig.settle("p1");
+  assert.ok(rig.mirrorDigestEquals("p1"), "repair survives a restart");
+});

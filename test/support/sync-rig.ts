@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { Clock } from "../../src/core/ports.ts";
 import { SeededRng } from "../../src/core/rng.ts";
-import { MemoryMirrorStore, MirrorServer, platformFactory } from "../../src/mirror/index.ts";
+import { exportUiState, MemoryMirrorStore, MirrorServer, platformFactory } from "../../src/mirror/index.ts";
 import { nodeSha256 } from "../../src/node/index.ts";
 import { type AppName, Platform, seededNondet, type UserInputBody } from "../../src/platform/index.ts";
 import { Storage } from "../../src/platform/storage.ts";
@@ -89,6 +89,7 @@ export class SyncRig {
       deviceId: id,
       platform,
       snapshot: () => Storage.fromSnapshot(platform.storage.snapshot(), nodeSha256),
+      volatileState: () => exportUiState(platform),
       sha256: nodeSha256,
       syncIntervalMs: this.options.syncIntervalMs ?? 60_000,
       startMs: this.nowMs,
@@ -134,7 +135,14 @@ export class SyncRig {
   network(id: string, app: AppName, kind: string, args: string[], payload: Uint8Array): boolean {
     const phone = this.phone(id);
     this.tickPhone(phone);
-    const recorded = this.monitor.deliver(id, { timeMs: this.nowMs, app, kind, args, payload });
+    const input = { timeMs: this.nowMs, app, kind, args, payload };
+    if (this.store.getDevice(id) === undefined) {
+      // Not mirrored (yet): the network reaches the phone directly.
+      const applied = phone.platform.applyNetwork({ ...input, index: phone.platform.networkConsumed + 1 });
+      assert.ok(applied.ok, applied.ok ? "" : applied.error.message);
+      return true;
+    }
+    const recorded = this.monitor.deliver(id, input);
     assert.ok(recorded.ok, recorded.ok ? "" : recorded.error.message);
     const applied = phone.platform.applyNetwork(recorded.value);
     assert.ok(applied.ok, applied.ok ? "" : applied.error.message);
