@@ -11,9 +11,7 @@ import { bytesEqual } from "../src/core/bytes.ts";
 import { ok, type Result } from "../src/core/errors.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import { livePlatformFactory } from "../src/live/platform-factory.ts";
-import { MemoryMirrorStore } from "../src/mirror/memory-store.ts";
-import { MirrorServer } from "../src/mirror/mirror-server.ts";
+import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { Platform, Storage, seededNondet } from "../src/platform/index.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "../src/platform/inputs.ts";
@@ -29,9 +27,7 @@ import {
 } from "../src/services/index.ts";
 import { Link } from "../src/sim/link.ts";
 import { linkRatesFor, type NetworkKind } from "../src/sim/network-profiles.ts";
-import { SyncClient } from "../src/sync/sync-client.ts";
-import { SyncServer } from "../src/sync/sync-server.ts";
-import { TrafficMonitor } from "../src/sync/traffic-monitor.ts";
+import { SyncClient, SyncServer, TrafficMonitor } from "../src/sync/index.ts";
 
 export interface ScenarioOptions {
   seed: number;
@@ -81,7 +77,7 @@ export class CachingScenario {
     const store = new MemoryMirrorStore();
     this.mirrors = new MirrorServer({
       store,
-      platforms: livePlatformFactory(nodeSha256, () => 0),
+      platforms: platformFactory(nodeSha256),
       sha256: nodeSha256,
     });
     assert(this.mirrors.register(deviceId, model).ok, "register the mirror");

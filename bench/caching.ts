@@ -1,0 +1,181 @@
+// Caching service savings (paper §5.1, Fig 11, 14, 15; issue 7). Two parts:
+// 1. A run of the real stack (phone platform + Syn-Client, mirror server with
+//    the caching service, the phone's radio on the simulator's Table 1 links,
+//    test/caching-scenario.ts): the bytes the phone's radio actually carried
+//    for a bulk upload to 5 recipients and a bulk download, with and without
+//    caching; radio time from those bytes at the link rate; battery from the
+//    calibrated energy model (src/model) applied to the measured bytes.
+// 2. The model sweep over file sizes (Fig 11: transfer time on EDGE and 3G).
+// One line per figure: `name: value unit (ratio vs baseline)`.
+import { bytesEqual } from "../src/core/bytes.ts";
+import { SeededRng } from "../src/core/rng.ts";
+import {
+  bulkTransferBattery,
+  calibrateBatteryModel,
+  type NetworkKind,
+  paperBattery,
+  syncBattery,
+} from "../src/model/index.ts";
+import { defaultCachingSettings, paperSweepSizesBytes, savingsSweep } from "../src/services/index.ts";
+import { CachingScenario, fileNamed, okOrThrow } from "../test/caching-scenario.ts";
+
+const model = calibrateBatteryModel();
+const minuteMs = 60_000;
+const recipients = ["+18145550001", "+18145550002", "+18145550003", "+18145550004", "+18145550005"];
+
+interface Measured {
+  uplinkBytes: number;
+  uplinkBusyS: number;
+  downlinkBytes: number;
+  downlinkBusyS: number;
+}
+
+function delta(sc: CachingScenario, run: () => void): Measured {
+  const before = sc.radioTotals();
+  run();
+  const after = sc.radioTotals();
+  return {
+    uplinkBytes: after.uplinkBytes - before.uplinkBytes,
+    uplinkBusyS: (after.uplinkBusyMs - before.uplinkBusyMs) / 1000,
+    downlinkBytes: after.downlinkBytes - before.downlinkBytes,
+    downlinkBusyS: (after.downlinkBusyMs - before.downlinkBusyMs) / 1000,
+  };
+}
+
+function simulateUpload(network: NetworkKind, sizeBytes: number, enabled: boolean): Measured {
+  const sc = new CachingScenario({ seed: 7, network, settings: { ...defaultCachingSettings, enabled } });
+  for (const r of recipients) sc.world.addRecipient(r);
+  const video = new SeededRng(70).bytes(sizeBytes);
+  const mms = ["from=alice", "name=clip.3gp"];
+  okOrThrow(
+    sc.networkToPhone(sc.deviceId, { timeMs: 0, app: "mms", kind: "mms", args: mms, payload: video }),
+  );
+  sc.advance(minuteMs + 500);
+  const measured = delta(sc, () => {
+    okOrThrow(sc.upload(fileNamed(sc.phone, "clip.3gp")!, recipients));
+    sc.advance(3 * minuteMs);
+  });
+  const delivered = recipients.every((r) =>
+    bytesEqual(sc.world.inbox(r)[0]?.payload ?? new Uint8Array(), video),
+  );
+  if (!delivered || !sc.mirrorEqualsPhone())
+    throw new Error(`upload run broken (${network}, ${sizeBytes}, ${enabled})`);
+  return measured;
+}
+
+function simulateCachedDownload(network: NetworkKind, sizeBytes: number): Measured {
+  const sc = new CachingScenario({ seed: 8, network, settings: defaultCachingSettings });
+  sc.world.publish("http://videos.test/movie.mp4", new SeededRng(80).bytes(sizeBytes));
+  okOrThrow(sc.requestDownload("http://videos.test/movie.mp4"));
+  sc.advance(2 * minuteMs);
+  const notice = sc.phoneNotices.find((n) => n.kind.case === "fileCached");
+  if (notice?.kind.case !== "fileCached") throw new Error("no file-cached notice");
+  const cacheId = notice.kind.value.cacheId;
+  const measured = delta(sc, () => {
+    okOrThrow(sc.fetchCached(cacheId));
+    sc.advance(4 * minuteMs);
+  });
+  if (!sc.mirrorEqualsPhone()) throw new Error("download run: mirror differs from phone");
+  return measured;
+}
+
+function fmt(value: number, digits = 3): string {
+  return Number(value.toPrecision(digits)).toString();
+}
+
+function line(name: string, value: number, unit: string, baseline: number, baselineName: string): void {
+  const ratio = baseline === 0 ? "n/a" : fmt(value / baseline);
+  const show = (v: number) => (unit === "B" ? String(v) : fmt(v, 4));
+  console.log(`${name}: ${show(value)} ${unit} (${ratio} vs ${baselineName} ${show(baseline)} ${unit})`);
+}
+
+function upBattery(network: NetworkKind, bytes: number): number {
+  return bulkTransferBattery(model, { network, direction: "up", sizeBytes: bytes }).batteryPct;
+}
+
+function downBattery(network: NetworkKind, bytes: number): number {
+  return bulkTransferBattery(model, { network, direction: "down", sizeBytes: bytes }).batteryPct;
+}
+
+const simSizes = [1_000_000, 5_000_000, 20_000_000];
+for (const network of ["edge", "3g"] as const) {
+  for (const size of simSizes) {
+    const tag = `sim.upload.${network}.${size / 1_000_000}MB.x5`;
+    const off = simulateUpload(network, size, false);
+    const on = simulateUpload(network, size, true);
+    line(`${tag}.uplinkBytes`, on.uplinkBytes, "B", off.uplinkBytes, "no caching");
+    line(`${tag}.uplinkTime`, on.uplinkBusyS, "s", off.uplinkBusyS, "no caching");
+    line(
+      `${tag}.battery`,
+      upBattery(network, on.uplinkBytes),
+      "%",
+      upBattery(network, off.uplinkBytes),
+      "no caching",
+    );
+  }
+}
+for (const size of simSizes) {
+  const tag = `sim.download.${size / 1_000_000}MB`;
+  const later = simulateCachedDownload("3g", size);
+  const now = simulateCachedDownload("edge", size); // same bytes the phone would take now on EDGE
+  line(
+    `${tag}.downlinkBytes.cached-later-3g`,
+    later.downlinkBytes,
+    "B",
+    now.downlinkBytes,
+    "direct-now-edge",
+  );
+  line(`${tag}.downlinkTime.cached-later-3g`, later.downlinkBusyS, "s", now.downlinkBusyS, "direct-now-edge");
+  line(
+    `${tag}.battery.cached-later-3g`,
+    downBattery("3g", later.downlinkBytes),
+    "%",
+    downBattery("edge", now.downlinkBytes),
+    "direct-now-edge",
+  );
+}
+// Fig 11 / 14 / 15 sweep from the models (one upload, tested Table 1 rates).
+for (const row of savingsSweep(model, {
+  sizesBytes: paperSweepSizesBytes,
+  networks: ["edge", "3g"],
+  recipients: 1,
+})) {
+  const tag = `model.${row.network}.${row.sizeBytes / 1_000_000}MB`;
+  line(
+    `${tag}.upload.time`,
+    row.upload.withCaching.radioTimeS,
+    "s",
+    row.upload.withoutCaching.radioTimeS,
+    "no caching",
+  );
+  line(
+    `${tag}.upload.battery`,
+    row.upload.withCaching.batteryPct,
+    "%",
+    row.upload.withoutCaching.batteryPct,
+    "no caching",
+  );
+  line(
+    `${tag}.download.time.later-3g`,
+    row.download.withCaching.radioTimeS,
+    "s",
+    row.download.withoutCaching.radioTimeS,
+    "now",
+  );
+}
+// Fig 14 / 15 context: the battery of periodic sync per minute against standby.
+const sync = syncBattery(model, { network: "3g", syncIntervalS: 60, eventsPerSecond: 0.5 });
+line(
+  "model.fig14-15.periodicSync.batteryPerMin",
+  sync.totalPctPerMin,
+  "%/min",
+  sync.standbyPctPerMin,
+  "standby",
+);
+line(
+  "model.fig14-15.paper.periodicSync.batteryPerMin",
+  paperBattery.periodicSyncPctPerMin,
+  "%/min",
+  paperBattery.standbyPctPerMin,
+  "standby",
+);
