@@ -8,6 +8,8 @@ import { bytesEqual, toHex } from "../core/bytes.ts";
 import { type ErrorCode, fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
 import { type Frame, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
+import { platformFactory } from "../mirror/platform-adapter.ts";
+import type { TreeView } from "../mirror/platform-port.ts";
 import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
 import { encodeFrame, errorFrame } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
@@ -15,7 +17,6 @@ import { TrafficMonitor } from "../sync/traffic-monitor.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
 import type { CoreReply, LiveCore } from "./live-core.ts";
 import type { CoreFactoryDeps } from "./live-server.ts";
-import { livePlatformFactory } from "./platform-factory.ts";
 import { SqliteMirrorStore } from "./sqlite-store.ts";
 
 /** Errors after which the connection is closed: the peer broke the protocol. */
@@ -30,6 +31,9 @@ const closingCodes = new Set<ErrorCode>([
   "E_SEQ_GAP",
 ]);
 
+/** Stopped mirrors whose rebuilt storage is kept for the admin API. */
+const stoppedViewsMax = 64;
+
 /** Lags kept between two metrics scrapes (bounded). */
 const lagSamplesMax = 100_000;
 
@@ -38,7 +42,7 @@ export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
   const blobCheck = store.verifyBlobs();
   const mirrors = new MirrorServer({
     store,
-    platforms: livePlatformFactory(deps.sha256, (id) => store.getCheckpoint(id)?.networkConsumed ?? 0),
+    platforms: platformFactory(deps.sha256),
     sha256: deps.sha256,
   });
   const monitor = new TrafficMonitor(mirrors, deps.sha256);
@@ -56,6 +60,7 @@ export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
 class CoreAdapter implements LiveCore {
   private readonly lags: number[] = [];
   private readonly connected = new Set<string>();
+  private readonly stoppedViews = new Map<string, { key: string; view: TreeView }>();
   private networkRecorded = 0;
   readonly counters;
 
@@ -146,14 +151,37 @@ class CoreAdapter implements LiveCore {
     return this.store.getDevice(deviceId) === undefined ? undefined : this.viewOf(deviceId);
   }
 
-  files(deviceId: string): Result<MirrorFile[]> {
+  digest(deviceId: string): Uint8Array | undefined {
+    return this.viewOfMirror(deviceId)?.digest();
+  }
+
+  /**
+   * The running mirror's storage, else the stopped one's rebuilt from its
+   * checkpoint; rebuilt views are cached per checkpoint (rebuilding reads and
+   * verifies every blob file).
+   */
+  private viewOfMirror(deviceId: string): TreeView | undefined {
+    const running = this.mirrorServer.running(deviceId);
+    if (running !== undefined) return running.storage;
+    const checkpoint = this.store.getCheckpoint(deviceId);
+    const key = `${checkpoint?.batchNo}:${checkpoint?.poweredOff}`;
+    const cached = this.stoppedViews.get(deviceId);
+    if (cached !== undefined && cached.key === key) return cached.view;
     const view = this.mirrorServer.view(deviceId);
+    if (view === undefined) return undefined;
+    if (this.stoppedViews.size >= stoppedViewsMax) this.stoppedViews.clear();
+    this.stoppedViews.set(deviceId, { key, view });
+    return view;
+  }
+
+  files(deviceId: string): Result<MirrorFile[]> {
+    const view = this.viewOfMirror(deviceId);
     if (view === undefined) return fail("E_MIRROR_UNKNOWN", `No mirror ${deviceId}`);
     return ok([...view.walk()]);
   }
 
   readFile(deviceId: string, path: string): Result<Uint8Array> {
-    const view = this.mirrorServer.view(deviceId);
+    const view = this.viewOfMirror(deviceId);
     if (view === undefined) return fail("E_MIRROR_UNKNOWN", `No mirror ${deviceId}`);
     return view.readFile(path);
   }

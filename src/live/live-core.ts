@@ -56,6 +56,8 @@ export interface LiveCore {
   recordedNetwork(deviceId: string, index: number): NetworkInput | undefined;
   mirrors(): MirrorView[];
   mirror(deviceId: string): MirrorView | undefined;
+  /** The mirror's storage digest (running, else from its checkpoint). */
+  digest(deviceId: string): Uint8Array | undefined;
   files(deviceId: string): Result<MirrorFile[]>;
   readFile(deviceId: string, path: string): Result<Uint8Array>;
   control(deviceId: string, action: "start" | "stop" | "save", nowMs: number): Result<MirrorView>;

@@ -1,11 +1,9 @@
 // What the live phone process needs from the sans-IO core (src/platform,
 // src/sync): the phone platform, the workload generator and the SyncClient,
-// behind one narrow surface the phone runtime drives with real time, a real
+// behind one narrow surface the phone runtime drives with wall time, a real
 // socket and the Traffic Monitor proxy. phone-core-adapter.ts implements it.
 import type { Result } from "../core/errors.ts";
-import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { AppName, NetworkInput } from "../platform/inputs.ts";
-import type { FrameBody } from "./live-core.ts";
 
 /** A network delivery the workload wants: fetched through the proxy. */
 export interface NetworkWant {
@@ -20,23 +18,24 @@ export interface PhoneCore {
   readonly deviceId: string;
   readonly model: string;
   readonly networkConsumed: number;
-  /** Runs the workload up to `elapsedMs` of phone time: applies user inputs, returns network wants. */
-  runWorkload(elapsedMs: number): NetworkWant[];
+  /** Applies the workload's user inputs due by `nowMs` (wall ms); returns frames to send and network wants. */
+  runWorkload(nowMs: number): { frames: Uint8Array[]; wants: NetworkWant[] };
   applyNetwork(input: NetworkInput): Result<void>;
-  /** Frames due at `nowMs` (batch at each window's end). */
-  tick(nowMs: number): FrameBody[];
+  /** Encoded frames due at `nowMs` (a batch at each window's end, retransmissions). */
+  tick(nowMs: number): Uint8Array[];
   /** After every Welcome: frames to retransmit (all unacked, in order). */
-  onConnect(ackedBatchNo: number): FrameBody[];
-  /** A frame from the server (ack, repair request, notice, error): replies. */
-  onFrame(frame: Frame): FrameBody[];
-  /** Power-off: the final batch (flagged so the server saves and stops the mirror). */
-  powerOff(nowMs: number): FrameBody[];
+  onConnect(nowMs: number): Uint8Array[];
+  onDisconnect(): void;
+  /** A frame from the server (welcome, ack, repair request, notice, error): replies. */
+  receive(bytes: Uint8Array, nowMs: number): Result<Uint8Array[]>;
+  /** Power-off: the final batch, flagged so the server saves and stops the mirror. */
+  powerOff(nowMs: number): Uint8Array[];
   /** Nothing sent is waiting for an ack. */
   readonly allAcked: boolean;
   readonly userInputs: number;
+  readonly userInputsRejected: number;
   digest(): Uint8Array;
-  /** Every file of the phone, sorted by path (for end-to-end comparison). */
+  /** Every file of the phone, sorted by path (end-to-end comparison). */
   files(): Array<{ path: string; sha256: Uint8Array; size: number }>;
-  /** Durable phone state (platform snapshot + sync counters + workload position). */
-  save(): Uint8Array;
+  readFile(path: string): Result<Uint8Array>;
 }

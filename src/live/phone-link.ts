@@ -1,11 +1,10 @@
 // The phone's authenticated sync link: a ReconnectingSocket plus the client
-// half of the handshake (Hello -> Challenge -> AuthProof -> Welcome). After
-// every Welcome the phone runtime retransmits what the server has not acked.
+// half of the handshake (Hello -> Challenge -> AuthProof -> Welcome). Every
+// frame after the challenge goes to the phone core as bytes; after each
+// Welcome the runtime retransmits what the server has not acked.
 import { create } from "@bufbuild/protobuf";
-import { assert } from "../core/assert.ts";
 import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof } from "./auth.ts";
-import type { FrameBody } from "./live-core.ts";
 import { ReconnectingSocket } from "./reconnecting-socket.ts";
 import type { FrameCodec } from "./sync-session.ts";
 
@@ -16,8 +15,10 @@ export interface PhoneLinkOptions {
   key: Uint8Array;
   bootId: bigint;
   codec: FrameCodec;
-  onWelcome(ackedSeq: number, syncIntervalMs: number): void;
-  onFrame(frame: Frame): void;
+  /** The Welcome frame (bytes: the core reads its acked batch). */
+  onWelcome(bytes: Uint8Array): void;
+  onFrame(bytes: Uint8Array): void;
+  onDisconnect(): void;
   onServerError?(code: string, message: string): void;
 }
 
@@ -35,6 +36,7 @@ export class PhoneLink {
       onFrame: (bytes) => this.receive(bytes),
       onClose: () => {
         this.ready = false;
+        options.onDisconnect();
       },
     });
   }
@@ -58,13 +60,13 @@ export class PhoneLink {
     return this.socket.close();
   }
 
-  /** Sends when authenticated; false otherwise (the caller keeps it unacked). */
-  send(body: FrameBody): boolean {
+  /** Sends when authenticated; false otherwise (the SyncClient keeps it unacked). */
+  send(bytes: Uint8Array): boolean {
     if (!this.ready) return false;
-    return this.socket.send(this.encode(body));
+    return this.socket.send(bytes);
   }
 
-  private encode(body: FrameBody): Uint8Array {
+  private encode(body: Frame["body"]): Uint8Array {
     return this.options.codec.encode(create(FrameSchema, { version: this.options.codec.version, body }));
   }
 
@@ -94,11 +96,13 @@ export class PhoneLink {
     if (body.case === "welcome") {
       this.ready = true;
       this.welcomes += 1;
-      assert(body.value.ackedSeq <= BigInt(Number.MAX_SAFE_INTEGER), "acked seq out of range");
-      this.options.onWelcome(Number(body.value.ackedSeq), Number(body.value.syncIntervalMs));
+      this.options.onWelcome(bytes);
       return;
     }
-    if (body.case === "error") this.options.onServerError?.(body.value.code, body.value.message);
-    this.options.onFrame(decoded.value);
+    if (body.case === "error") {
+      this.options.onServerError?.(body.value.code, body.value.message);
+      return;
+    }
+    this.options.onFrame(bytes);
   }
 }

@@ -7,9 +7,7 @@
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
 import type { Clock } from "../core/ports.ts";
-import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { ContentOrigin } from "./content-origin.ts";
-import type { FrameBody } from "./live-core.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
 import { PhoneLink } from "./phone-link.ts";
 import { fetchThroughProxy, redeliverThroughProxy } from "./proxy-client.ts";
@@ -25,12 +23,13 @@ export interface PhoneRuntimeOptions {
   origin: ContentOrigin;
   /** Wall ms between runtime steps (workload, sync tick). */
   stepMs?: number;
-  onServerError?(code: string, message: string): void;
+  onServerError?(text: string): void;
 }
 
 /** Attempts to fetch one network input before the phone gives up on it for now. */
 const fetchAttemptsMax = 50;
 const fetchRetryMs = 100;
+const errorsKeptMax = 100;
 
 export class PhoneRuntime {
   private readonly options: PhoneRuntimeOptions;
@@ -40,25 +39,28 @@ export class PhoneRuntime {
   private network: Promise<void> = Promise.resolve();
   private readonly pendingWants: NetworkWant[] = [];
   private poweredOff = false;
+  private generating = true;
   errors: string[] = [];
   networkFetches = 0;
 
   constructor(options: PhoneRuntimeOptions) {
     this.options = options;
     this.startMs = options.clock.nowMs();
+    const core = options.core;
     this.link = new PhoneLink({
       url: options.syncUrl,
-      deviceId: options.core.deviceId,
-      model: options.core.model,
+      deviceId: core.deviceId,
+      model: core.model,
       key: options.key,
       bootId: BigInt(this.startMs),
       codec: options.codec,
-      onWelcome: (acked) => this.sendAll(options.core.onConnect(acked)),
-      onFrame: (frame) => this.onFrame(frame),
-      onServerError: (code, message) => {
-        if (this.errors.length < 100) this.errors.push(`${code}: ${message}`);
-        options.onServerError?.(code, message);
+      onWelcome: (bytes) => {
+        this.receive(bytes);
+        this.sendAll(core.onConnect(this.nowMs()));
       },
+      onFrame: (bytes) => this.receive(bytes),
+      onDisconnect: () => core.onDisconnect(),
+      onServerError: (code, message) => this.noteError(`server: ${code}: ${message}`),
     });
   }
 
@@ -79,22 +81,31 @@ export class PhoneRuntime {
     this.schedule();
   }
 
-  /** Phone time: ms since this runtime started (the sync epoch). */
+  /** Phone time: wall ms (one timeline with the server, so lag is real). */
   nowMs(): number {
-    return this.options.clock.nowMs() - this.startMs;
+    return this.options.clock.nowMs();
   }
 
   /** Runs one step now (tests call it to avoid waiting for the timer). */
   step(): void {
     if (this.poweredOff) return;
     const now = this.nowMs();
-    const wants = this.options.core.runWorkload(now);
-    for (const want of wants) this.queueNetwork(want);
+    if (this.generating) {
+      const { frames, wants } = this.options.core.runWorkload(now);
+      this.sendAll(frames);
+      for (const want of wants) this.queueNetwork(want);
+    }
     this.sendAll(this.options.core.tick(now));
+  }
+
+  /** Stops the workload (the phone idles, still syncing and answering repairs). */
+  stopWorkload(): void {
+    this.generating = false;
   }
 
   /** Stops generating inputs, sends the power-off batch, waits for its ack. */
   async powerOff(timeoutMs: number): Promise<boolean> {
+    this.generating = false;
     await this.network;
     this.step();
     this.poweredOff = true;
@@ -128,15 +139,22 @@ export class PhoneRuntime {
     }, stepMs);
   }
 
-  private sendAll(bodies: FrameBody[]): void {
-    for (const body of bodies) {
+  private sendAll(frames: Uint8Array[]): void {
+    for (const bytes of frames) {
       // Unsent frames stay unacked in the SyncClient: sent again after the next Welcome.
-      if (!this.link.send(body)) return;
+      if (!this.link.send(bytes)) return;
     }
   }
 
-  private onFrame(frame: Frame): void {
-    this.sendAll(this.options.core.onFrame(frame));
+  private receive(bytes: Uint8Array): void {
+    const replies = this.options.core.receive(bytes, this.nowMs());
+    if (replies.ok) this.sendAll(replies.value);
+    else this.noteError(`${replies.error.code}: ${replies.error.message}`);
+  }
+
+  private noteError(text: string): void {
+    if (this.errors.length < errorsKeptMax) this.errors.push(text);
+    this.options.onServerError?.(text);
   }
 
   private queueNetwork(want: NetworkWant): void {
@@ -164,7 +182,7 @@ export class PhoneRuntime {
       }
       await new Promise((resolve) => setTimeout(resolve, fetchRetryMs));
     }
-    this.errors.push(`gave up fetching a ${want.kind} for ${want.app}`);
+    this.noteError(`gave up fetching a ${want.kind} for ${want.app}`);
   }
 
   /** Inputs the server recorded but whose response was lost (server crash): fetch them again. */
@@ -182,6 +200,6 @@ export class PhoneRuntime {
   private applyNetwork(input: Parameters<PhoneCore["applyNetwork"]>[0]): void {
     if (input.index <= this.core.networkConsumed) return;
     const applied = this.core.applyNetwork(input);
-    if (!applied.ok) this.errors.push(`${applied.error.code}: ${applied.error.message}`);
+    if (!applied.ok) this.noteError(`${applied.error.code}: ${applied.error.message}`);
   }
 }

@@ -221,7 +221,8 @@ export class SqliteMirrorStore implements MirrorStore {
         collected += 1;
       }
     }
-    rmSync(join(this.blobs.dir, "tmp"), { recursive: true, force: true });
+    for (const name of readdirSync(join(this.blobs.dir, "tmp")))
+      rmSync(join(this.blobs.dir, "tmp", name), { force: true });
     return { verified: referenced.size, collected };
   }
 }
@@ -253,7 +254,10 @@ function encodeCheckpoint(c: Checkpoint): string {
           ...c.base,
           files: c.base.files.map((f) => ({ path: f.path, size: f.size, sha256: toHex(f.sha256) })),
         };
-  return JSON.stringify({ ...c, base });
+  // Bytes go to JSON as hex; the core may add an opaque volatile state.
+  const extra = c as Checkpoint & { volatileState?: Uint8Array };
+  const volatileState = extra.volatileState === undefined ? undefined : toHex(extra.volatileState);
+  return JSON.stringify({ ...c, base, volatileState });
 }
 
 interface RawCheckpoint extends Omit<Checkpoint, "base"> {
@@ -263,7 +267,9 @@ interface RawCheckpoint extends Omit<Checkpoint, "base"> {
 }
 
 function decodeCheckpoint(text: string): Checkpoint {
-  const raw = JSON.parse(text) as RawCheckpoint;
+  const parsed = JSON.parse(text) as RawCheckpoint & { volatileState?: string };
+  const { volatileState, ...raw } = parsed;
+  if (volatileState !== undefined) Object.assign(raw, { volatileState: hexBytes(volatileState) });
   if (raw.base.kind === "template") return { ...raw, base: { kind: "template" } };
   const files = raw.base.files.map((f) => ({ path: f.path, size: f.size, sha256: hexBytes(f.sha256) }));
   return { ...raw, base: { kind: "manifest", files, emptyDirs: raw.base.emptyDirs } };

@@ -1,0 +1,175 @@
+// PhoneCore over the sans-IO core (issue 5: the live phone runs the same
+// platform and SyncClient as the simulator): a phone-mode Platform fed by the
+// seeded workload generator, its SyncClient, and nondeterministic sources
+// (clock = wall time). Glue only: apply, record, batch, ack are the core's.
+import { assert } from "../core/assert.ts";
+import type { Clock, Sha256 } from "../core/ports.ts";
+import { SeededRng } from "../core/rng.ts";
+import { Platform, Storage, seededNondet } from "../platform/index.ts";
+import type { NetworkInput } from "../platform/inputs.ts";
+import { Workload, type WorkloadEvent } from "../platform/workload.ts";
+import { SyncClient } from "../sync/sync-client.ts";
+import type { NetworkWant, PhoneCore } from "./phone-core.ts";
+
+export interface LivePhoneOptions {
+  deviceId: string;
+  model: string;
+  sha256: Sha256;
+  clock: Clock;
+  seed: number;
+  eventsPerSecond: number;
+  /** Unsolicited network deliveries per second (SMS, email, MMS). */
+  networkPerSecond?: number;
+  syncIntervalMs: number;
+  /** Payload and photo size scale (1 = realistic). */
+  sizeScale?: number;
+}
+
+/** Workload events handled per runWorkload call (bounds one step's work). */
+export const workloadStepEventsMax = 10_000;
+const cameraBytesRealistic = 1_500_000;
+
+export class LivePhoneCore implements PhoneCore {
+  readonly deviceId: string;
+  readonly model: string;
+  private readonly platform: Platform;
+  private readonly client: SyncClient;
+  private readonly workload: Workload;
+  private nextEvent: WorkloadEvent;
+  private lastTimeMs: number;
+  userInputsRejected = 0;
+
+  constructor(options: LivePhoneOptions) {
+    this.deviceId = options.deviceId;
+    this.model = options.model;
+    const startMs = options.clock.nowMs();
+    const rng = new SeededRng(options.seed);
+    const sizeScale = options.sizeScale ?? 1;
+    this.platform = Platform.create({
+      mode: "phone",
+      deviceId: options.deviceId,
+      model: options.model,
+      sha256: options.sha256,
+      nondet: seededNondet({
+        rng: rng.fork("nondet"),
+        clock: options.clock,
+        cameraBytes: Math.max(1, Math.round(cameraBytesRealistic * sizeScale)),
+      }),
+    });
+    this.client = new SyncClient({
+      deviceId: options.deviceId,
+      platform: this.platform,
+      snapshot: () => Storage.fromSnapshot(this.platform.storage.snapshot(), options.sha256),
+      sha256: options.sha256,
+      syncIntervalMs: options.syncIntervalMs,
+      startMs,
+    });
+    this.workload = new Workload({
+      rng: rng.fork("workload"),
+      eventsPerSecond: options.eventsPerSecond,
+      networkPerSecond: options.networkPerSecond,
+      startMs,
+      sizeScale,
+    });
+    this.nextEvent = this.workload.next();
+    this.lastTimeMs = startMs;
+  }
+
+  get networkConsumed(): number {
+    return this.platform.networkConsumed;
+  }
+
+  get allAcked(): boolean {
+    return this.client.unackedCount === 0;
+  }
+
+  get userInputs(): number {
+    return this.client.metrics.userInputs;
+  }
+
+  get unackedBatches(): number {
+    return this.client.unackedCount;
+  }
+
+  runWorkload(nowMs: number): { frames: Uint8Array[]; wants: NetworkWant[] } {
+    const frames: Uint8Array[] = [];
+    const wants: NetworkWant[] = [];
+    for (let i = 0; i < workloadStepEventsMax && this.nextEvent.atMs <= nowMs; i++) {
+      const event = this.nextEvent;
+      if (event.kind === "network") {
+        wants.push({
+          atMs: event.atMs,
+          app: event.app,
+          kind: event.networkKind,
+          args: event.args,
+          payload: event.payload,
+        });
+      } else if (this.client.canRecord()) {
+        frames.push(...this.applyUser(event));
+      }
+      // A full unacked queue (server unreachable) drops user input: a phone cannot wait for its user.
+      this.nextEvent = this.workload.next();
+    }
+    return { frames, wants };
+  }
+
+  private applyUser(event: Extract<WorkloadEvent, { kind: "user" }>): Uint8Array[] {
+    const timeMs = Math.max(this.lastTimeMs, event.atMs);
+    this.lastTimeMs = timeMs;
+    const frames = this.client.tick(timeMs);
+    const applied = this.platform.applyUser({
+      seq: this.client.nextSeq,
+      timeMs,
+      app: event.app,
+      body: event.body,
+    });
+    if (!applied.ok) {
+      // The workload predicted a state the phone is not in (e.g. a delivery still in flight).
+      this.userInputsRejected += 1;
+      return frames;
+    }
+    const recorded = this.client.record(applied.value);
+    assert(recorded.ok, `an applied input must be recordable: ${recorded.ok ? "" : recorded.error.message}`);
+    return frames;
+  }
+
+  applyNetwork(input: NetworkInput) {
+    return this.platform.applyNetwork(input);
+  }
+
+  tick(nowMs: number): Uint8Array[] {
+    this.lastTimeMs = Math.max(this.lastTimeMs, nowMs);
+    return this.client.tick(this.lastTimeMs);
+  }
+
+  onConnect(nowMs: number): Uint8Array[] {
+    return this.client.onConnect(Math.max(this.lastTimeMs, nowMs));
+  }
+
+  onDisconnect(): void {
+    this.client.onDisconnect();
+  }
+
+  receive(bytes: Uint8Array, nowMs: number) {
+    return this.client.receive(bytes, nowMs);
+  }
+
+  powerOff(nowMs: number): Uint8Array[] {
+    this.lastTimeMs = Math.max(this.lastTimeMs, nowMs);
+    const frames = this.client.powerOff(this.lastTimeMs);
+    this.platform.powerOff();
+    return frames;
+  }
+
+  digest(): Uint8Array {
+    return this.platform.digest();
+  }
+
+  files() {
+    return [...this.platform.storage.walk()];
+  }
+
+  readFile(path: string) {
+    return this.platform.storage.readFile(path);
+  }
+}
