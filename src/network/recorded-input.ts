@@ -3,7 +3,8 @@
 // mms, browser and email apps read them). The phone and the mirror server
 // build it with the same functions from the same bytes, so what the mirror
 // records is exactly what the phone received (paper §3.3.1, §4.2). The
-// delivery index is left to the sync engine's Traffic Monitor.
+// delivery index is left to the sync engine's Traffic Monitor. Times are
+// whole milliseconds of the network's clock, as the Traffic Monitor requires.
 import { fromUtf8 } from "../core/bytes.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import type { NodeId } from "./bus.ts";
@@ -34,7 +35,7 @@ export function mmsInput(message: ReceivedMessage, timeMs: number): DeliveredInp
   const user = message.from.replace(/^sips?:/, "").split("@")[0] ?? "unknown";
   const extension = extensions[message.contentType] ?? "bin";
   return {
-    timeMs,
+    timeMs: Math.floor(timeMs),
     app: "mms",
     kind: "mms",
     args: [`from=${segment(user)}`, `name=${segment(message.messageId)}.${extension}`],
@@ -45,7 +46,7 @@ export function mmsInput(message: ReceivedMessage, timeMs: number): DeliveredInp
 export function webInput(url: string, response: HttpResponse, timeMs: number): DeliveredInput {
   const title = /<title>([^<]{0,200})<\/title>/i.exec(fromUtf8(response.body) ?? "")?.[1];
   return {
-    timeMs,
+    timeMs: Math.floor(timeMs),
     app: "browser",
     kind: "http-response",
     args: title === undefined ? [`url=${url}`] : [`url=${url}`, `title=${title}`],
@@ -61,7 +62,7 @@ export function emailInput(message: Uint8Array, timeMs: number): DeliveredInput 
   const from = field("From") ?? "unknown";
   const subject = field("Subject");
   return {
-    timeMs,
+    timeMs: Math.floor(timeMs),
     app: "email",
     kind: "email",
     args: subject === undefined ? [`from=${from}`] : [`from=${from}`, `subject=${subject}`],
