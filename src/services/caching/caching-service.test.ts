@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { bytesEqual, utf8 } from "../../core/bytes.ts";
 import { fail, ok, type Result } from "../../core/errors.ts";
 import { SeededRng } from "../../core/rng.ts";
@@ -222,4 +223,59 @@ test("caching: download: a failing URL is retried, then reported to the phone", 
   assert.equal(h.service.stats().downloadsInFlight, 0);
   const bad = h.service.requestDownload("p", "file:///etc/passwd", 0);
   assert.equal(bad.ok ? "" : bad.error.code, "E_INPUT_MALFORMED");
+});
+
+test("caching: upload: under random failures and duplicate results, no recipient gets two copies and attempts stay bounded", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 0, max: 4 }),
+      (seed, count, retries) => {
+        const rng = new SeededRng(seed);
+        const sent: { id: string; to: string }[] = [];
+        const received = new Map<string, number>();
+        const host = new ServiceHost({
+          sha256: nodeSha256,
+          outbox: { send: (m) => sent.push({ id: m.deliveryId, to: m.to }) },
+          fetcher: { fetch: () => {} },
+          notices: { queueNotice: () => ok(undefined) },
+          network: { deliver: (_d, input) => ok({ ...input, index: 1 }) },
+        });
+        const policy = { ...defaultCachingPolicy, uploadRetriesMax: retries, uploadRetryDelayMsBase: 100 };
+        const service = host.register((ports) => new CachingService(ports, policy));
+        const to = Array.from({ length: count }, (_, i) => `r${i}`);
+        host.replayedInput({
+          deviceId: "p",
+          input: uploadInput(1, "/f", "mirror", to),
+          storage: storageWith({ "/f": utf8("x") }),
+          nowMs: 0,
+        });
+        let nowMs = 0;
+        for (let step = 0; step < 500 && (sent.length > 0 || host.nextDueMs() !== undefined); step++) {
+          const batch = sent.splice(0);
+          for (const s of batch) {
+            const delivered = rng.float() < 0.4;
+            if (delivered) received.set(s.to, (received.get(s.to) ?? 0) + 1);
+            const result = delivered ? ok(undefined) : fail("E_RECIPIENT_UNREACHABLE", "down");
+            host.deliveryResult(s.id, result, nowMs);
+            if (rng.float() < 0.2) host.deliveryResult(s.id, result, nowMs); // a duplicate report
+          }
+          nowMs = Math.max(nowMs, host.nextDueMs() ?? nowMs);
+          host.tick(nowMs);
+        }
+        const job = service.pendingUploads("p")[0];
+        for (const r of to) {
+          const copies = received.get(r) ?? 0;
+          assert.ok(copies <= 1, `seed=${seed}: ${r} got ${copies} copies`);
+          const status = job?.deliveries.find((d) => d.to === r);
+          if (copies === 0)
+            assert.equal(status?.state, "failed", `seed=${seed}: ${r} neither delivered nor failed`);
+          if (status !== undefined)
+            assert.ok(status.attempts <= retries + 1, `seed=${seed}: ${status.attempts} attempts`);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
