@@ -24,7 +24,11 @@ const runs = arg("runs", 2);
 const bigCount = arg("big", 100_000);
 const root = mkdtempSync(join(tmpdir(), "mc-bench-scan-"));
 const rng = new SeededRng(2026);
-const mirrorcell = ["--import", import.meta.resolve("tsx"), new URL("../src/cli/main.ts", import.meta.url).pathname];
+const mirrorcell = [
+  "--import",
+  import.meta.resolve("tsx"),
+  new URL("../src/cli/main.ts", import.meta.url).pathname,
+];
 
 /** Fast bulk bytes (xorshift32): SeededRng.bytes is too slow for 200 MB. */
 function noise(length: number, seed: number): Uint8Array {
@@ -62,12 +66,23 @@ function yaraCondition(offset: string): string {
   return m[3] === undefined ? `$a at ${at}` : `$a in (${at}..${at}+${m[3]})`;
 }
 
-function writeDatabases(dir: string, bodyCount: number, hashCount: number): { ndb: string; hdb: string; lines: string[] } {
-  const lines = Array.from({ length: bodyCount }, (_, i) => generateSignature(rng, i + Math.floor(i / 7)).line);
+function writeDatabases(
+  dir: string,
+  bodyCount: number,
+  hashCount: number,
+): { ndb: string; hdb: string; lines: string[] } {
+  const lines = Array.from(
+    { length: bodyCount },
+    (_, i) => generateSignature(rng, i + Math.floor(i / 7)).line,
+  );
   const hashes: string[] = [];
   for (let i = 0; i < hashCount; i++) {
     const digest = createHash("md5").update(`h${i}`).digest("hex");
-    hashes.push(i % 2 === 0 ? `${digest}:${1000 + i}:Bench.Hash.H${i}` : `${createHash("sha256").update(`h${i}`).digest("hex")}:*:Bench.Hash.H${i}:73`);
+    hashes.push(
+      i % 2 === 0
+        ? `${digest}:${1000 + i}:Bench.Hash.H${i}`
+        : `${createHash("sha256").update(`h${i}`).digest("hex")}:*:Bench.Hash.H${i}:73`,
+    );
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "bench.ndb"), `${lines.join("\n")}\n`);
@@ -86,7 +101,11 @@ function writeCorpus(dir: string, sigs: ReturnType<typeof generateSignature>[], 
     let data: Uint8Array;
     if (n % 4 === 3) {
       const entries: Record<string, [Uint8Array, { level: 0 | 6 }]> = {};
-      for (let e = 0; e < 6; e++) entries[`res/e${e}.bin`] = [e % 2 === 0 ? textish(size / 6, n * 7 + e) : noise(size / 6, n * 7 + e), { level: e % 3 === 0 ? 0 : 6 }];
+      for (let e = 0; e < 6; e++)
+        entries[`res/e${e}.bin`] = [
+          e % 2 === 0 ? textish(size / 6, n * 7 + e) : noise(size / 6, n * 7 + e),
+          { level: e % 3 === 0 ? 0 : 6 },
+        ];
       data = zipSync(entries);
     } else {
       data = noise(size, n + 1);
@@ -95,7 +114,8 @@ function writeCorpus(dir: string, sigs: ReturnType<typeof generateSignature>[], 
         if (made !== undefined) data.set(made.bytes, made.start);
       }
     }
-    if (n % 50 === 1) hashLines.push(`${createHash("sha256").update(data).digest("hex")}:${data.length}:Bench.Planted.F${n}`);
+    if (n % 50 === 1)
+      hashLines.push(`${createHash("sha256").update(data).digest("hex")}:${data.length}:Bench.Planted.F${n}`);
     writeFileSync(join(dir, `f${n}.${n % 4 === 3 ? "apk" : "bin"}`), data);
     bytes += data.length;
     n++;
@@ -113,9 +133,13 @@ interface Timed {
 function timed(command: string, args: string[], times = runs): Timed {
   let best: Timed | undefined;
   for (let r = 0; r < times; r++) {
-    const run = spawnSync("/usr/bin/time", ["-f", "@@TIME %e %M", command, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const run = spawnSync("/usr/bin/time", ["-f", "@@TIME %e %M", command, ...args], {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+    });
     const m = /@@TIME ([\d.]+) (\d+)/.exec(run.stderr);
-    if (m === null || (run.status !== 0 && run.status !== 1)) throw new Error(`${command} failed (${run.status}): ${run.stderr.slice(-2000)}`);
+    if (m === null || (run.status !== 0 && run.status !== 1))
+      throw new Error(`${command} failed (${run.status}): ${run.stderr.slice(-2000)}`);
     const result = { seconds: Number(m[1]), rssMb: Number(m[2]) / 1024, stdout: run.stdout };
     if (best === undefined || result.seconds < best.seconds) best = result;
   }
@@ -123,7 +147,10 @@ function timed(command: string, args: string[], times = runs): Timed {
 }
 
 function detectionSet(stdout: string, strip: string): string {
-  const lines = stdout.split("\n").filter((l) => l.endsWith(" FOUND")).map((l) => l.replace(strip, "").replace(/\.UNOFFICIAL FOUND$/, " FOUND"));
+  const lines = stdout
+    .split("\n")
+    .filter((l) => l.endsWith(" FOUND"))
+    .map((l) => l.replace(strip, "").replace(/\.UNOFFICIAL FOUND$/, " FOUND"));
   return [...new Set(lines)].sort().join("\n");
 }
 
@@ -135,9 +162,16 @@ function throughput(): void {
   const bytes = writeCorpus(files, sigs, hashLines);
   mkdirSync(dbDir, { recursive: true });
   writeFileSync(join(dbDir, "bench.ndb"), `${sigs.map((s) => s.line).join("\n")}\n`);
-  for (let i = hashLines.length; i < 5000; i++) hashLines.push(`${createHash("md5").update(`h${i}`).digest("hex")}:${1000 + i}:Bench.Hash.H${i}`);
-  writeFileSync(join(dbDir, "bench.hdb"), `${hashLines.filter((l) => l.split(":")[0]!.length === 32).join("\n")}\n`);
-  writeFileSync(join(dbDir, "bench.hsb"), `${hashLines.filter((l) => l.split(":")[0]!.length !== 32).join("\n")}\n`);
+  for (let i = hashLines.length; i < 5000; i++)
+    hashLines.push(`${createHash("md5").update(`h${i}`).digest("hex")}:${1000 + i}:Bench.Hash.H${i}`);
+  writeFileSync(
+    join(dbDir, "bench.hdb"),
+    `${hashLines.filter((l) => l.split(":")[0]!.length === 32).join("\n")}\n`,
+  );
+  writeFileSync(
+    join(dbDir, "bench.hsb"),
+    `${hashLines.filter((l) => l.split(":")[0]!.length !== 32).join("\n")}\n`,
+  );
   const dbs = ["bench.ndb", "bench.hdb", "bench.hsb"].map((f) => join(dbDir, f));
   const rules = sigs.map((s, i) => {
     const [, , offset, hex] = s.line.split(":") as [string, string, string, string];
@@ -147,21 +181,40 @@ function throughput(): void {
   const mb = bytes / 1e6;
   console.log(`scan corpus: ${mb.toFixed(0)} MB, 5000 body + 5000 hash signatures`);
   const cacheDir = join(root, "cache");
-  const ours = (extra: string[]) => timed(process.execPath, [...mirrorcell, "scan", "--cache-dir", cacheDir, ...extra, ...dbs.flatMap((d) => ["--db", d]), files]);
+  const ours = (extra: string[]) =>
+    timed(process.execPath, [
+      ...mirrorcell,
+      "scan",
+      "--cache-dir",
+      cacheDir,
+      ...extra,
+      ...dbs.flatMap((d) => ["--db", d]),
+      files,
+    ]);
   ours(["--workers", "0"]); // warms the compiled-database cache, as a server would
-  const clam = findTool("clamscan") === undefined ? undefined : timed("clamscan", ["--no-summary", "-r", "-i", ...dbs.flatMap((d) => ["-d", d]), files]);
+  const clam =
+    findTool("clamscan") === undefined
+      ? undefined
+      : timed("clamscan", ["--no-summary", "-r", "-i", ...dbs.flatMap((d) => ["-d", d]), files]);
   const single = ours(["--workers", "0"]);
   const pool = ours([]);
   const base = clam?.seconds ?? single.seconds;
-  const line = (name: string, t: Timed) => console.log(`${name}: ${(mb / t.seconds).toFixed(1)} MB/s (${(base / t.seconds).toFixed(2)}x clamscan; ${t.seconds.toFixed(2)} s, ${t.rssMb.toFixed(0)} MB RSS)`);
+  const line = (name: string, t: Timed) =>
+    console.log(
+      `${name}: ${(mb / t.seconds).toFixed(1)} MB/s (${(base / t.seconds).toFixed(2)}x clamscan; ${t.seconds.toFixed(2)} s, ${t.rssMb.toFixed(0)} MB RSS)`,
+    );
   if (clam !== undefined) line("scan clamscan (1 thread)", clam);
   line("scan mirrorcell 1 thread", single);
   line("scan mirrorcell worker pool", pool);
-  if (clam !== undefined) console.log(`scan detections equal clamscan's: ${detectionSet(pool.stdout, "") === detectionSet(clam.stdout, "") ? "yes" : "NO"} (${detectionSet(clam.stdout, "").split("\n").length} infected files)`);
+  if (clam !== undefined)
+    console.log(
+      `scan detections equal clamscan's: ${detectionSet(pool.stdout, "") === detectionSet(clam.stdout, "") ? "yes" : "NO"} (${detectionSet(clam.stdout, "").split("\n").length} infected files)`,
+    );
   if (findTool("yarac") !== undefined) {
     const compiled = join(dbDir, "bench.yarc");
     const compile = spawnSync("yarac", ["-w", join(dbDir, "bench.yar"), compiled], { encoding: "utf8" });
-    if (compile.status !== 0) console.log(`scan yara: rules did not compile: ${compile.stderr.slice(0, 300)}`);
+    if (compile.status !== 0)
+      console.log(`scan yara: rules did not compile: ${compile.stderr.slice(0, 300)}`);
     else {
       const yara1 = timed("yara", ["-C", "-w", "-r", "-p", "1", compiled, files]);
       const yaraN = timed("yara", ["-C", "-w", "-r", "-p", "2", compiled, files]);
@@ -185,21 +238,38 @@ function databaseLoad(): void {
     const { ndb, hdb } = writeDatabases(dir, count, count);
     const dbs = [ndb, hdb, join(dir, "bench.hsb")];
     const cacheDir = join(dir, "cache");
-    const args = (cache: string[]) => [...mirrorcell, "scan", "--json", ...cache, ...dbs.flatMap((d) => ["--db", d]), empty];
+    const args = (cache: string[]) => [
+      ...mirrorcell,
+      "scan",
+      "--json",
+      ...cache,
+      ...dbs.flatMap((d) => ["--db", d]),
+      empty,
+    ];
     const cold = timed(process.execPath, args(["--no-cache"]));
     timed(process.execPath, args(["--cache-dir", cacheDir]), 1);
     const warm = timed(process.execPath, args(["--cache-dir", cacheDir]));
-    scaling.push(`${count / 1000}k+${count / 1000}k: cold ${loadMsOf(cold.stdout)} ms, cached ${loadMsOf(warm.stdout)} ms`);
+    scaling.push(
+      `${count / 1000}k+${count / 1000}k: cold ${loadMsOf(cold.stdout)} ms, cached ${loadMsOf(warm.stdout)} ms`,
+    );
     if (count !== bigCount) continue;
     const startup = timed(process.execPath, [...mirrorcell, "scan", "--help"]);
-    const clam = findTool("clamscan") === undefined ? undefined : timed("clamscan", ["--no-summary", ...dbs.flatMap((d) => ["-d", d]), empty]);
+    const clam =
+      findTool("clamscan") === undefined
+        ? undefined
+        : timed("clamscan", ["--no-summary", ...dbs.flatMap((d) => ["-d", d]), empty]);
     const base = clam?.seconds ?? cold.seconds;
-    const show = (name: string, t: Timed) => console.log(`load ${name}: ${t.seconds.toFixed(2)} s (${(base / t.seconds).toFixed(2)}x faster than clamscan), ${t.rssMb.toFixed(0)} MB RSS`);
+    const show = (name: string, t: Timed) =>
+      console.log(
+        `load ${name}: ${t.seconds.toFixed(2)} s (${(base / t.seconds).toFixed(2)}x faster than clamscan), ${t.rssMb.toFixed(0)} MB RSS`,
+      );
     console.log(`load database: ${count} body + ${count} hash signatures, process start to exit`);
     if (clam !== undefined) show("clamscan", clam);
     show("mirrorcell cold (parse + compile + write cache)", cold);
     show("mirrorcell cached (compiled database)", warm);
-    console.log(`load mirrorcell process start-up alone (scan --help): ${startup.seconds.toFixed(2)} s, ${startup.rssMb.toFixed(0)} MB RSS`);
+    console.log(
+      `load mirrorcell process start-up alone (scan --help): ${startup.seconds.toFixed(2)} s, ${startup.rssMb.toFixed(0)} MB RSS`,
+    );
   }
   console.log(`load scaling (in-process load time): ${scaling.join("; ")}`);
 }
