@@ -1,12 +1,12 @@
 // The immutable nodes of the storage tree and their Merkle hashes (DESIGN.md
 // "The phone platform"). A file node names its content by SHA-256; a
-// directory is a canonical treap of named children. Hashes are 32-char binary
+// directory is a canonical Merkle search tree of named children. Hashes are 32-char binary
 // strings (compact, compared with ===), computed lazily and memoized in the
 // nodes, so a write costs no hashing until someone asks for the digest, and
 // then only the nodes the write copied are hashed.
 import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
-import { type Treap, type TreapNode, treapGet, treapSet } from "./treap.ts";
+import { type Mst, type MstNode, mstGet, mstSet } from "./merkle-search-tree.ts";
 
 export class FileNode {
   constructor(
@@ -18,7 +18,7 @@ export class FileNode {
 
 export class DirNode {
   constructor(
-    readonly entries: Treap<FsNode>,
+    readonly entries: Mst<FsNode>,
     /** Number of direct children. */
     readonly count: number,
   ) {}
@@ -30,7 +30,7 @@ export const emptyDir = new DirNode(undefined, 0);
 
 const tagFile = 1;
 const tagDir = 2;
-const tagTreapNode = 3;
+const tagTreeNode = 4;
 
 export function binaryFromBytes(bytes: Uint8Array): string {
   assert(bytes.length <= 64, "binaryFromBytes: only for digests");
@@ -57,68 +57,63 @@ function emptyDirHash(sha256: Sha256): string {
   return emptyDirHashMemo.hash;
 }
 
-/** The Merkle hash of any node: a file's is its content hash; a directory's its treap root's. */
+/** The Merkle hash of any node: a file's is its content hash; a directory's its tree root's. */
 export function nodeHash(node: FsNode, sha256: Sha256): string {
   if (node instanceof FileNode) return node.sha;
-  return node.entries === undefined ? emptyDirHash(sha256) : treapNodeHash(node.entries, sha256);
+  return node.entries === undefined ? emptyDirHash(sha256) : treeNodeHash(node.entries, sha256);
 }
 
 /**
- * H(tag | left | right | childTag | childHash | name): fixed-size fields
- * first and the name last, so the encoding is unambiguous; zeros stand for an
- * empty subtree; the child tag keeps a file from ever hashing like a directory.
+ * H(tag | level | count | per key: gap hash, child tag, child hash, name
+ * length, name | last gap hash). Zeros stand for an empty gap; the child tag
+ * keeps a file from ever hashing like a directory.
  */
-export function treapNodeHash(n: TreapNode<FsNode>, sha256: Sha256): string {
+export function treeNodeHash(n: MstNode<FsNode>, sha256: Sha256): string {
   if (n.hash !== undefined) return n.hash;
-  const left = n.left === undefined ? undefined : treapNodeHash(n.left, sha256);
-  const right = n.right === undefined ? undefined : treapNodeHash(n.right, sha256);
-  const child = nodeHash(n.value, sha256);
-  const buffer = encodeTreapNode(left, right, n.value instanceof FileNode ? tagFile : tagDir, child, n.key);
-  const hash = binaryFromBytes(sha256(buffer));
+  const gaps = n.children.map((c) => (c === undefined ? undefined : treeNodeHash(c, sha256)));
+  const children = n.values.map((v) => nodeHash(v, sha256));
+  const hash = binaryFromBytes(sha256(encodeTreeNode(n, gaps, children)));
   assert(hash.length === 32, "sha256 port must return 32 bytes");
   n.hash = hash;
   return hash;
 }
 
-let scratch = new Uint8Array(512);
+let scratch = new Uint8Array(4096);
 
-/** The bytes hashed for one treap node, in a reused buffer (valid until the next call). */
-function encodeTreapNode(
-  left: string | undefined,
-  right: string | undefined,
-  childTag: number,
-  child: string,
-  key: string,
-): Uint8Array {
-  const keyBytesMax = key.length * 3;
-  if (98 + keyBytesMax > scratch.length) scratch = new Uint8Array(98 + keyBytesMax);
+/** The bytes hashed for one tree node, in a reused buffer (valid until the next call). */
+function encodeTreeNode(n: MstNode<FsNode>, gaps: (string | undefined)[], children: string[]): Uint8Array {
+  let bytesMax = 6 + 32;
+  for (const key of n.keys) bytesMax += 67 + key.length * 3;
+  if (bytesMax > scratch.length) scratch = new Uint8Array(Math.max(bytesMax, scratch.length * 2));
   const buffer = scratch;
-  buffer[0] = tagTreapNode;
-  if (left === undefined) buffer.fill(0, 1, 33);
-  else putBinary(buffer, 1, left);
-  if (right === undefined) buffer.fill(0, 33, 65);
-  else putBinary(buffer, 33, right);
-  buffer[65] = childTag;
-  putBinary(buffer, 66, child);
-  let end = 98;
-  let ascii = true;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c >= 0x80) {
-      ascii = false;
-      break;
-    }
-    buffer[end++] = c;
+  buffer[0] = tagTreeNode;
+  buffer[1] = n.level;
+  new DataView(buffer.buffer).setUint32(2, n.keys.length);
+  let end = 6;
+  const putGap = (gap: string | undefined) => {
+    if (gap === undefined) buffer.fill(0, end, end + 32);
+    else putBinary(buffer, end, gap);
+    end += 32;
+  };
+  for (let i = 0; i < n.keys.length; i++) {
+    putGap(gaps[i]);
+    buffer[end++] = n.values[i] instanceof FileNode ? tagFile : tagDir;
+    putBinary(buffer, end, children[i]!);
+    end += 32;
+    const written = encoder.encodeInto(n.keys[i]!, buffer.subarray(end + 2)).written;
+    buffer[end] = written >>> 8;
+    buffer[end + 1] = written & 255;
+    end += 2 + written;
   }
-  if (!ascii) end = 98 + encoder.encodeInto(key, buffer.subarray(98)).written;
+  putGap(gaps[n.keys.length]);
   return buffer.subarray(0, end);
 }
 
 export function dirGet(dir: DirNode, name: string): FsNode | undefined {
-  return treapGet(dir.entries, name);
+  return mstGet(dir.entries, name);
 }
 
 /** A copy of dir with name bound to child; the caller has checked the entry bound. */
 export function dirSet(dir: DirNode, name: string, child: FsNode, isNew: boolean): DirNode {
-  return new DirNode(treapSet(dir.entries, name, child), dir.count + (isNew ? 1 : 0));
+  return new DirNode(mstSet(dir.entries, name, child), dir.count + (isNew ? 1 : 0));
 }

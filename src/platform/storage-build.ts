@@ -1,11 +1,12 @@
 // Bulk construction of a storage tree from a list of files: one pass into a
-// mutable draft, then each directory becomes a canonical treap in O(n). Used
+// mutable draft, then each directory becomes a canonical tree in O(n). Used
 // for factory templates, durable restore (manifest + blobs) and benchmarks,
 // where n single writes would path-copy n times.
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
+import { mstFromSorted } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
 import { BlobEntry, StorageSnapshot } from "./storage-snapshot.ts";
 import { treapFromSorted } from "./treap.ts";
@@ -66,7 +67,7 @@ function freeze(draft: Draft): Result<DirNode> {
     if (!frozen.ok) return frozen;
     entries.push([name, frozen.value]);
   }
-  return ok(new DirNode(treapFromSorted(entries), entries.length));
+  return ok(new DirNode(mstFromSorted(entries), entries.length));
 }
 
 function buildParts(files: readonly TreeFile[], emptyDirs: readonly string[]): Result<BuildParts> {

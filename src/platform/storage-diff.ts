@@ -1,14 +1,13 @@
 // Merkle diff of two storage trees (DESIGN.md "Sync protocol": divergence is
 // repaired by fetching only what differs). Subtrees with equal hashes, or
 // shared outright, are skipped, so the cost follows the number of differences
-// times log of the directory size, not the tree size. Because both treaps are
-// canonical, a key at the root of one side with the higher priority cannot
-// occur on the other side; splitting the other side at it aligns the rest.
-import { assert } from "../core/assert.ts";
+// times the tree depth, not the tree size. Both directory trees are
+// canonical, so splitting both sides at the first key of the higher node
+// lines their remaining parts up again, and untouched gaps keep their hashes.
 import type { Sha256 } from "../core/ports.ts";
 import { DirNode, FileNode, type FsNode, nodeHash } from "./fs-node.ts";
+import { type Mst, mstEntries, mstSplit } from "./merkle-search-tree.ts";
 import { childPath } from "./path.ts";
-import { outranks, type Treap, treapEntries, treapSplit } from "./treap.ts";
 
 /** A path that differs between two storages, from the first storage's point of view. */
 export type PathChange = { path: string; change: "added" | "removed" | "changed" };
@@ -19,38 +18,27 @@ type Out = PathChange[];
 export function diffDirs(a: DirNode, b: DirNode, sha256: Sha256): PathChange[] {
   const out: Out = [];
   if (a === b || nodeHash(a, sha256) === nodeHash(b, sha256)) return out;
-  diffTreaps(a.entries, b.entries, "/", out);
+  diffTrees(a.entries, b.entries, "/", out);
   return out;
 }
 
-function diffTreaps(x: Treap<FsNode>, y: Treap<FsNode>, dir: string, out: Out): void {
+function diffTrees(x: Mst<FsNode>, y: Mst<FsNode>, dir: string, out: Out): void {
   if (x === y) return;
   if (x === undefined || y === undefined) {
-    const side = x ?? y;
     const change = x === undefined ? "added" : "removed";
-    for (const entry of treapEntries(side)) emitSubtree(childPath(dir, entry.key), entry.value, change, out);
+    for (const [name, node] of mstEntries(x ?? y)) emitSubtree(childPath(dir, name), node, change, out);
     return;
   }
   if (x.hash !== undefined && x.hash === y.hash) return;
-  if (x.key === y.key) {
-    diffTreaps(x.left, y.left, dir, out);
-    diffEntries(childPath(dir, x.key), x.value, y.value, out);
-    diffTreaps(x.right, y.right, dir, out);
-    return;
-  }
-  if (outranks(x, y)) {
-    const [below, same, above] = treapSplit(y, x.key);
-    assert(same === undefined, "diff: a higher-priority key cannot appear below the other root");
-    diffTreaps(x.left, below, dir, out);
-    emitSubtree(childPath(dir, x.key), x.value, "removed", out);
-    diffTreaps(x.right, above, dir, out);
-    return;
-  }
-  const [below, same, above] = treapSplit(x, y.key);
-  assert(same === undefined, "diff: a higher-priority key cannot appear below the other root");
-  diffTreaps(below, y.left, dir, out);
-  emitSubtree(childPath(dir, y.key), y.value, "added", out);
-  diffTreaps(above, y.right, dir, out);
+  const pivot = (x.level >= y.level ? x : y).keys[0]!;
+  const [xBelow, xAt, xAbove] = mstSplit(x, pivot);
+  const [yBelow, yAt, yAbove] = mstSplit(y, pivot);
+  diffTrees(xBelow, yBelow, dir, out);
+  const path = childPath(dir, pivot);
+  if (xAt === undefined) emitSubtree(path, yAt!, "added", out);
+  else if (yAt === undefined) emitSubtree(path, xAt, "removed", out);
+  else diffEntries(path, xAt, yAt, out);
+  diffTrees(xAbove, yAbove, dir, out);
 }
 
 function diffEntries(path: string, p: FsNode, q: FsNode, out: Out): void {
@@ -60,7 +48,7 @@ function diffEntries(path: string, p: FsNode, q: FsNode, out: Out): void {
     return;
   }
   if (p instanceof DirNode && q instanceof DirNode) {
-    diffTreaps(p.entries, q.entries, path, out);
+    diffTrees(p.entries, q.entries, path, out);
     return;
   }
   // a file became a directory or the reverse: the path changed kind, and
@@ -68,13 +56,12 @@ function diffEntries(path: string, p: FsNode, q: FsNode, out: Out): void {
   out.push({ path, change: "changed" });
   const dir = p instanceof DirNode ? p : (q as DirNode);
   const change = p instanceof DirNode ? "removed" : "added";
-  for (const entry of treapEntries(dir.entries))
-    emitSubtree(childPath(path, entry.key), entry.value, change, out);
+  for (const [name, node] of mstEntries(dir.entries)) emitSubtree(childPath(path, name), node, change, out);
 }
 
 function emitSubtree(path: string, node: FsNode, change: "added" | "removed", out: Out): void {
   out.push({ path, change });
   if (node instanceof FileNode) return;
-  for (const entry of treapEntries(node.entries))
-    emitSubtree(childPath(path, entry.key), entry.value, change, out);
+  for (const [name, child] of mstEntries(node.entries))
+    emitSubtree(childPath(path, name), child, change, out);
 }

@@ -4,7 +4,7 @@
 // on its path (O(depth · log directory size)), a snapshot is a pointer, and
 // storages made from one snapshot share every node they have not changed, so
 // a mirror cloned from a factory template costs metadata only. Blobs live in
-// a reference-counted index (itself a persistent treap keyed by hash), so
+// a reference-counted index (a persistent treap keyed by hash), so
 // identical contents are stored once and a deleted file frees its blob.
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
@@ -21,6 +21,7 @@ import {
   type FsNode,
   nodeHash,
 } from "./fs-node.ts";
+import { mstDelete, mstEntries } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
 import { diffDirs, type PathChange } from "./storage-diff.ts";
@@ -150,7 +151,7 @@ export class Storage {
     if (!found.ok) return found;
     if (!(found.value instanceof DirNode)) return fail(ErrorCodes.NOT_A_DIRECTORY, `Not a directory: ${dir}`);
     const names: string[] = [];
-    for (const n of treapEntries(found.value.entries)) names.push(n.key);
+    for (const [name] of mstEntries(found.value.entries)) names.push(name);
     return ok(names);
   }
 
@@ -378,7 +379,7 @@ export class Storage {
     const name = segments[segments.length - 1]!;
     const node = dirGet(parent, name);
     if (node === undefined) return fail(ErrorCodes.PATH_NOT_FOUND, `No such file or directory: ${path}`);
-    const shrunk = new DirNode(treapDelete(parent.entries, name), parent.count - 1);
+    const shrunk = new DirNode(mstDelete(parent.entries, name), parent.count - 1);
     this.root = this.rebuild(dirs, fresh, segments, shrunk);
     return ok(node);
   }
@@ -413,13 +414,12 @@ function* filesUnder(node: FsNode): Generator<FileNode> {
     yield node;
     return;
   }
-  for (const entry of treapEntries(node.entries)) yield* filesUnder(entry.value);
+  for (const [, child] of mstEntries(node.entries)) yield* filesUnder(child);
 }
 
 function* walkDir(dir: DirNode, path: string): Generator<FileEntry> {
-  for (const entry of treapEntries(dir.entries)) {
-    const child = entry.value;
-    const childAt = childPath(path, entry.key);
+  for (const [name, child] of mstEntries(dir.entries)) {
+    const childAt = childPath(path, name);
     if (child instanceof FileNode)
       yield { path: childAt, sha256: bytesFromBinary(child.sha), size: child.bytes.length };
     else yield* walkDir(child, childAt);
@@ -428,7 +428,7 @@ function* walkDir(dir: DirNode, path: string): Generator<FileEntry> {
 
 function collectEmptyDirs(dir: DirNode, path: string, out: string[]): void {
   if (dir.count === 0 && path !== "/") out.push(path);
-  for (const entry of treapEntries(dir.entries)) {
-    if (entry.value instanceof DirNode) collectEmptyDirs(entry.value, childPath(path, entry.key), out);
+  for (const [name, child] of mstEntries(dir.entries)) {
+    if (child instanceof DirNode) collectEmptyDirs(child, childPath(path, name), out);
   }
 }

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  type Mst,
+  mstDelete,
+  mstEntries,
+  mstFromSorted,
+  mstGet,
+  mstSet,
+  mstSplit,
+} from "./merkle-search-tree.ts";
+
+function shape<V>(t: Mst<V>): unknown {
+  return t === undefined ? null : [t.level, t.keys, t.values, t.children.map(shape)];
+}
+
+function checkInvariants<V>(t: Mst<V>, lo?: string, hi?: string): void {
+  if (t === undefined) return;
+  assert.ok(t.keys.length > 0, "no empty nodes");
+  assert.equal(t.children.length, t.keys.length + 1);
+  t.keys.forEach((k, i) => {
+    assert.ok((lo === undefined || k > lo) && (hi === undefined || k < hi), "keys inside the node's range");
+    if (i > 0) assert.ok(t.keys[i - 1]! < k, "keys sorted");
+  });
+  t.children.forEach((c, i) => {
+    if (c !== undefined) assert.ok(c.level < t.level, "children are of lower level");
+    checkInvariants(c, i === 0 ? lo : t.keys[i - 1], i === t.keys.length ? hi : t.keys[i]);
+  });
+}
+
+const keyArb = fc.oneof(
+  fc.string({ maxLength: 4 }),
+  fc.nat({ max: 3000 }).map((n) => `k${n}`),
+);
+const ops = fc.array(fc.tuple(fc.boolean(), keyArb), { maxLength: 400 });
+
+test("mst: the tree depends only on the final key set, not on the history", () => {
+  fc.assert(
+    fc.property(ops, (sequence) => {
+      let t: Mst<string>;
+      const model = new Map<string, string>();
+      for (const [insert, key] of sequence) {
+        if (insert) {
+          t = mstSet(t, key, `v${key}`);
+          model.set(key, `v${key}`);
+        } else {
+          t = mstDelete(t, key);
+          model.delete(key);
+        }
+      }
+      checkInvariants(t);
+      const sorted = [...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      assert.deepEqual(shape(t), shape(mstFromSorted(sorted)));
+      assert.deepEqual([...mstEntries(t)], sorted);
+      for (const [key, value] of model) assert.equal(mstGet(t, key), value);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("mst: nodes hold about 16 keys, so 100k keys sit about 4 levels deep", () => {
+  const entries = Array.from(
+    { length: 100_000 },
+    (_, i) => [`file-${String(i).padStart(6, "0")}`, i] as const,
+  );
+  const t = mstFromSorted(entries);
+  let depth = 0;
+  for (let n: Mst<number> = t; n !== undefined; n = n.children[0]) depth++;
+  assert.ok(depth >= 3 && depth <= 7, `depth ${depth}`);
+  assert.equal(mstGet(t, "file-054321"), 54321);
+});
+
+test("mst: updates leave the old version intact; split separates below and above", () => {
+  let t: Mst<number>;
+  for (let i = 0; i < 500; i++) t = mstSet(t, `k${String(i).padStart(3, "0")}`, i);
+  const old = t;
+  const before = shape(old);
+  t = mstSet(t, "k005", 500);
+  t = mstDelete(t, "k007");
+  assert.deepEqual(shape(old), before);
+  assert.equal(mstGet(old, "k005"), 5);
+  assert.equal(mstGet(t, "k005"), 500);
+  assert.equal(mstGet(t, "k007"), undefined);
+  const [below, at, above] = mstSplit(old, "k200");
+  assert.equal(at, 200);
+  assert.deepEqual(
+    [...mstEntries(below)].map(([, v]) => v),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
+  assert.equal([...mstEntries(above)].length, 299);
+});

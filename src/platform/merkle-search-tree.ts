@@ -1,0 +1,196 @@
+// A persistent Merkle search tree (Auvolat & Taïani, "Merkle Search Trees",
+// 2019) keyed by string: the structure behind every directory of Storage.
+// Each key has a level drawn from a hash of the key (level ≥ l with
+// probability 16^-l); a node holds the keys of the highest level in its range
+// and, between them, the subtrees of the gaps. So a set of keys has exactly
+// one tree whatever the order of inserts and deletes — the digest depends
+// only on the content — and nodes have about 16 keys, so a write copies and
+// later rehashes about log16(n) nodes: four or five for a million names.
+// Old roots stay valid (path copying): snapshots are O(1) and shared.
+import { assert } from "../core/assert.ts";
+import { keyPriority } from "./treap.ts";
+
+export class MstNode<V> {
+  /** Merkle hash as a 32-char binary string, memoized on first use (see fs-node.ts). */
+  hash: string | undefined = undefined;
+
+  constructor(
+    readonly level: number,
+    readonly keys: readonly string[],
+    readonly values: readonly V[],
+    /** keys.length + 1 gaps: children[i] holds the keys between keys[i-1] and keys[i]. */
+    readonly children: readonly Mst<V>[],
+  ) {}
+}
+
+export type Mst<V> = MstNode<V> | undefined;
+
+const levelMax = 7;
+
+/** Number of leading zero hex digits of a 28-bit hash of the key: about 1 key in 16 rises a level. */
+export function keyLevel(key: string): number {
+  const h = keyPriority(key) & 0x0fffffff;
+  let level = 0;
+  while (level < levelMax && ((h >>> (24 - 4 * level)) & 15) === 0) level++;
+  return level;
+}
+
+/** First index whose key is ≥ key. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A node, or its only child when it has no keys left (trees stay canonical). */
+function make<V>(
+  level: number,
+  keys: readonly string[],
+  values: readonly V[],
+  children: readonly Mst<V>[],
+): Mst<V> {
+  assert(children.length === keys.length + 1, "mst: children must be one more than keys");
+  if (keys.length === 0) return children[0];
+  return new MstNode(level, keys, values, children);
+}
+
+export function mstGet<V>(t: Mst<V>, key: string): V | undefined {
+  let n = t;
+  while (n !== undefined) {
+    const i = lowerBound(n.keys, key);
+    if (n.keys[i] === key) return n.values[i];
+    n = n.children[i];
+  }
+  return undefined;
+}
+
+/** Splits into the keys below and above key; the value at key itself comes apart. */
+export function mstSplit<V>(t: Mst<V>, key: string): [Mst<V>, V | undefined, Mst<V>] {
+  if (t === undefined) return [undefined, undefined, undefined];
+  const i = lowerBound(t.keys, key);
+  const { level, keys, values, children } = t;
+  if (keys[i] === key) {
+    return [
+      make(level, keys.slice(0, i), values.slice(0, i), children.slice(0, i + 1)),
+      values[i],
+      make(level, keys.slice(i + 1), values.slice(i + 1), children.slice(i + 1)),
+    ];
+  }
+  const [below, found, above] = mstSplit(children[i], key);
+  return [
+    make(level, keys.slice(0, i), values.slice(0, i), [...children.slice(0, i), below]),
+    found,
+    make(level, keys.slice(i), values.slice(i), [above, ...children.slice(i + 1)]),
+  ];
+}
+
+/** Inserts or replaces key; returns the new root. */
+export function mstSet<V>(t: Mst<V>, key: string, value: V): MstNode<V> {
+  const level = keyLevel(key);
+  if (t === undefined) return new MstNode(level, [key], [value], [undefined, undefined]);
+  if (level > t.level) {
+    const [below, found, above] = mstSplit(t, key);
+    assert(found === undefined, "mst: a key above the root level cannot be in the tree");
+    return new MstNode(level, [key], [value], [below, above]);
+  }
+  const i = lowerBound(t.keys, key);
+  if (level < t.level) {
+    const children = t.children.slice();
+    children[i] = mstSet(t.children[i], key, value);
+    return new MstNode(t.level, t.keys, t.values, children);
+  }
+  if (t.keys[i] === key) {
+    const values = t.values.slice();
+    values[i] = value;
+    return new MstNode(t.level, t.keys, values, t.children);
+  }
+  const [below, found, above] = mstSplit(t.children[i], key);
+  assert(found === undefined, "mst: a key of this level cannot be in a lower gap");
+  const keys = [...t.keys.slice(0, i), key, ...t.keys.slice(i)];
+  const values = [...t.values.slice(0, i), value, ...t.values.slice(i)];
+  const children = [...t.children.slice(0, i), below, above, ...t.children.slice(i + 1)];
+  return new MstNode(t.level, keys, values, children);
+}
+
+/** Joins two trees where every key of a is below every key of b. */
+export function mstMerge<V>(a: Mst<V>, b: Mst<V>): Mst<V> {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  assert(a.keys[a.keys.length - 1]! < b.keys[0]!, "mst: merged ranges overlap");
+  if (a.level > b.level) {
+    const children = a.children.slice();
+    children[children.length - 1] = mstMerge(children[children.length - 1], b);
+    return new MstNode(a.level, a.keys, a.values, children);
+  }
+  if (b.level > a.level) {
+    const children = b.children.slice();
+    children[0] = mstMerge(a, children[0]);
+    return new MstNode(b.level, b.keys, b.values, children);
+  }
+  const middle = mstMerge(a.children[a.children.length - 1], b.children[0]);
+  return new MstNode(
+    a.level,
+    [...a.keys, ...b.keys],
+    [...a.values, ...b.values],
+    [...a.children.slice(0, -1), middle, ...b.children.slice(1)],
+  );
+}
+
+/** Removes key; returns the same root object when the key is absent. */
+export function mstDelete<V>(t: Mst<V>, key: string): Mst<V> {
+  if (t === undefined) return undefined;
+  const i = lowerBound(t.keys, key);
+  if (t.keys[i] === key) {
+    const merged = mstMerge(t.children[i], t.children[i + 1]);
+    const keys = [...t.keys.slice(0, i), ...t.keys.slice(i + 1)];
+    const values = [...t.values.slice(0, i), ...t.values.slice(i + 1)];
+    return make(t.level, keys, values, [...t.children.slice(0, i), merged, ...t.children.slice(i + 2)]);
+  }
+  const child = mstDelete(t.children[i], key);
+  if (child === t.children[i]) return t;
+  const children = t.children.slice();
+  children[i] = child;
+  return new MstNode(t.level, t.keys, t.values, children);
+}
+
+/** The canonical tree of entries sorted by strictly ascending key, in O(n · levels). */
+export function mstFromSorted<V>(entries: readonly (readonly [string, V])[]): Mst<V> {
+  const levels = entries.map(([key], i) => {
+    assert(i === 0 || entries[i - 1]![0] < key, "mstFromSorted: keys not strictly ascending");
+    return keyLevel(key);
+  });
+  const build = (lo: number, hi: number): Mst<V> => {
+    if (lo >= hi) return undefined;
+    let top = 0;
+    for (let i = lo; i < hi; i++) top = Math.max(top, levels[i]!);
+    const keys: string[] = [];
+    const values: V[] = [];
+    const children: Mst<V>[] = [];
+    let start = lo;
+    for (let i = lo; i < hi; i++) {
+      if (levels[i] !== top) continue;
+      children.push(build(start, i));
+      keys.push(entries[i]![0]);
+      values.push(entries[i]![1]);
+      start = i + 1;
+    }
+    children.push(build(start, hi));
+    return new MstNode(top, keys, values, children);
+  };
+  return build(0, entries.length);
+}
+
+/** Entries in key order. */
+export function* mstEntries<V>(t: Mst<V>): Generator<[string, V]> {
+  if (t === undefined) return;
+  for (let i = 0; i < t.keys.length; i++) {
+    yield* mstEntries(t.children[i]);
+    yield [t.keys[i]!, t.values[i]!];
+  }
+  yield* mstEntries(t.children[t.keys.length]);
+}
