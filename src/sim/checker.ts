@@ -15,18 +15,21 @@ export interface Violation {
 
 /** Ground truth per device, trimmed as the mirror catches up (memory ∝ lag). */
 class DeviceTruth {
-  /** networkConsumed of every phone user input not yet replayed, from `pendingFirstSeq`. */
+  /** networkConsumed of phone user inputs from seq `pendingFirstSeq` on. */
   pendingNetworkConsumed: number[] = [];
-  pendingHead = 0;
   pendingFirstSeq = 1;
   phoneSeq = 0;
   phoneNetworkConsumed = 0;
   mirrorSeq = 0;
   mirrorNetworkApplied = 0;
-  /** Phone digest after each batch, keyed `lastSeq:networkConsumed`. */
-  readonly batchDigests = new Map<string, string>();
+  /** Highest seq ever replayed: a restart re-replays below it (not lag, not a duplicate). */
+  replayedSeqMax = 0;
+  /** Phone digest after each batch, by batch number, until the mirror replays it. */
+  readonly batchDigests = new Map<number, string>();
 }
 
+/** Inputs kept behind the mirror's position, for re-replay after a server restart. */
+const retainedBehindMirror = 4096;
 const batchDigestsPerDeviceMax = 100_000;
 const violationsKeptMax = 100;
 
@@ -78,14 +81,20 @@ export class InvariantChecker {
   }
 
   /** The phone cut a batch ending at `lastSeq`; its digest is what the mirror must reach. */
-  phoneCutBatch(deviceId: string, lastSeq: number, networkConsumed: number, digest: Uint8Array): void {
+  phoneCutBatch(
+    deviceId: string,
+    batchNo: number,
+    lastSeq: number,
+    networkConsumed: number,
+    digest: Uint8Array,
+  ): void {
     const t = this.truth(deviceId);
     assert(
       lastSeq === t.phoneSeq && networkConsumed === t.phoneNetworkConsumed,
       "batch cut off the phone's state",
     );
     assert(t.batchDigests.size < batchDigestsPerDeviceMax, `${deviceId}: too many unreplayed batches`);
-    t.batchDigests.set(`${lastSeq}:${networkConsumed}`, toHex(digest));
+    t.batchDigests.set(batchNo, toHex(digest));
   }
 
   mirrorAppliedUser(
@@ -105,9 +114,11 @@ export class InvariantChecker {
       this.violate(2, deviceId, nowMs, `mirror replayed seq ${seq} the phone never applied`);
       return;
     }
-    const truthConsumed = t.pendingNetworkConsumed[t.pendingHead]!;
-    assert(t.pendingFirstSeq + t.pendingHead === seq, "checker pending queue out of step");
-    if (networkConsumed !== truthConsumed || t.mirrorNetworkApplied !== truthConsumed) {
+    const truthConsumed = t.pendingNetworkConsumed[seq - t.pendingFirstSeq];
+    if (
+      truthConsumed !== undefined &&
+      (networkConsumed !== truthConsumed || t.mirrorNetworkApplied !== truthConsumed)
+    ) {
       this.violate(
         4,
         deviceId,
@@ -116,12 +127,9 @@ export class InvariantChecker {
       );
     }
     t.mirrorSeq = seq;
-    t.pendingHead++;
-    if (t.pendingHead > 1024 && t.pendingHead * 2 > t.pendingNetworkConsumed.length) {
-      t.pendingNetworkConsumed = t.pendingNetworkConsumed.slice(t.pendingHead);
-      t.pendingFirstSeq += t.pendingHead;
-      t.pendingHead = 0;
-    }
+    this.trim(t);
+    if (seq <= t.replayedSeqMax) return; // re-replay after a restart
+    t.replayedSeqMax = seq;
     const lagMs = nowMs - timeMs;
     this.lag.record(Math.max(0, lagMs));
     if (this.options.nominal && lagMs > this.options.lagBoundMs) {
@@ -132,6 +140,24 @@ export class InvariantChecker {
         `lag ${lagMs} ms for seq ${seq} exceeds ${this.options.lagBoundMs} ms`,
       );
     }
+  }
+
+  private trim(t: DeviceTruth): void {
+    const drop = t.mirrorSeq - retainedBehindMirror - t.pendingFirstSeq;
+    if (drop < retainedBehindMirror) return;
+    t.pendingNetworkConsumed = t.pendingNetworkConsumed.slice(drop);
+    t.pendingFirstSeq += drop;
+  }
+
+  /** A restarted server resumes a mirror from its durable checkpoint and re-replays from there. */
+  restoredFrom(deviceId: string, lastSeq: number, networkConsumed: number): void {
+    const t = this.truth(deviceId);
+    assert(
+      lastSeq <= t.mirrorSeq && networkConsumed <= t.mirrorNetworkApplied,
+      "a checkpoint ahead of the mirror",
+    );
+    t.mirrorSeq = lastSeq;
+    t.mirrorNetworkApplied = networkConsumed;
   }
 
   mirrorAppliedNetwork(deviceId: string, index: number, nowMs: number): void {
@@ -153,31 +179,22 @@ export class InvariantChecker {
   }
 
   /**
-   * The mirror finished replaying a batch; `mirrorDigest` is its storage
-   * digest. Returns whether it matched the phone's digest at that point.
+   * The mirror finished replaying batch `batchNo`; `mirrorDigest` is its
+   * storage digest. Returns whether it matched the phone's digest then.
    */
-  mirrorBatchDone(
-    deviceId: string,
-    lastSeq: number,
-    networkConsumed: number,
-    mirrorDigest: Uint8Array,
-    nowMs: number,
-  ): boolean {
+  mirrorBatchDone(deviceId: string, batchNo: number, mirrorDigest: Uint8Array, nowMs: number): boolean {
     const t = this.truth(deviceId);
-    const key = `${lastSeq}:${networkConsumed}`;
-    const expected = t.batchDigests.get(key);
+    const expected = t.batchDigests.get(batchNo);
     for (const k of t.batchDigests.keys()) {
-      const colon = k.indexOf(":");
-      const kSeq = Number(k.slice(0, colon));
-      if (kSeq > lastSeq || (kSeq === lastSeq && Number(k.slice(colon + 1)) > networkConsumed)) break;
+      if (k > batchNo) break;
       t.batchDigests.delete(k);
     }
-    if (expected === undefined) return true; // a batch the phone cut again after a reconnect
+    if (expected === undefined) return true; // re-replayed after a restart: checked the first time
     this.batchesChecked++;
     if (expected === toHex(mirrorDigest)) return true;
     this.divergencesObserved++;
     if (this.options.nominal) {
-      this.violate(1, deviceId, nowMs, `mirror digest differs from the phone's after seq ${lastSeq}`);
+      this.violate(1, deviceId, nowMs, `mirror digest differs from the phone's after batch ${batchNo}`);
     }
     return false;
   }

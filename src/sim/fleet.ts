@@ -11,7 +11,7 @@ import { Link, noLinkFaults } from "./link.ts";
 import { linkRatesFor } from "./network-profiles.ts";
 import { type SimulationOptions, simulationBounds } from "./options.ts";
 import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
-import type { OutgoingFrame, ServerFrame, SimPhone, SimServer, WorkloadStep } from "./stack.ts";
+import type { ServerFrame, SimPhone, SimServer, WorkloadStep } from "./stack.ts";
 
 /** Bytes of per-message headers we charge a network input on the downlink. */
 const networkInputHeaderBytes = 64;
@@ -26,6 +26,8 @@ export interface PhoneNode {
   on: boolean;
   step: WorkloadStep | undefined;
   reconnectAtMs: number;
+  /** Earliest pending sync-tick event (Infinity when none). */
+  tickAtMs: number;
   readonly networkBuffer: Map<number, NetworkInput>;
 }
 
@@ -40,6 +42,8 @@ export interface FleetCounters {
   powerOffs: number;
   reconnects: number;
   simEvents: number;
+  userRefused: number;
+  networkRefused: number;
 }
 
 export class Fleet {
@@ -56,6 +60,8 @@ export class Fleet {
     powerOffs: 0,
     reconnects: 0,
     simEvents: 0,
+    userRefused: 0,
+    networkRefused: 0,
   };
   nowMs = 0;
   serverUp = true;
@@ -91,6 +97,7 @@ export class Fleet {
       on: true,
       step: undefined,
       reconnectAtMs: -1,
+      tickAtMs: Number.POSITIVE_INFINITY,
       networkBuffer: new Map(),
     };
     this.phones.push(node);
@@ -141,28 +148,34 @@ export class Fleet {
 
   // --- links -------------------------------------------------------------
 
-  sendUp(phone: number, frames: readonly OutgoingFrame[]): void {
+  sendUp(phone: number, frames: readonly Uint8Array[]): void {
     const node = this.phones[phone]!;
-    for (const frame of frames) {
-      this.counters.uplinkBytes += frame.bytes.length;
-      if (frame.batch !== undefined) {
-        this.counters.batches++;
-        this.checker.phoneCutBatch(
-          node.stack.deviceId,
-          frame.batch.lastSeq,
-          frame.batch.networkConsumed,
-          frame.batch.digest,
-        );
-      }
-      const copies = node.uplink.send(this.nowMs, frame.bytes.length);
+    for (const bytes of frames) {
+      this.counters.uplinkBytes += bytes.length;
+      const copies = node.uplink.send(this.nowMs, bytes.length);
       if (copies === 0) this.connectionBroke(phone);
       for (let i = 0; i < copies; i++) {
-        this.schedule(
-          node.uplink.arrivalsMs[i]!,
-          simEvent(EventType.uplinkArrive, phone, { bytes: frame.bytes }),
-        );
+        this.schedule(node.uplink.arrivalsMs[i]!, simEvent(EventType.uplinkArrive, phone, { bytes }));
       }
     }
+  }
+
+  /** Keeps one pending sync-tick event per phone, at the client's next due time. */
+  scheduleTick(phone: number, afterTick = false): void {
+    const node = this.phones[phone]!;
+    // Right after a tick, "due now" would loop: the client had its chance.
+    const dueMs = Math.max(node.stack.nextTickMs(), this.nowMs + (afterTick ? 1 : 0));
+    if (dueMs >= node.tickAtMs) return;
+    node.tickAtMs = dueMs;
+    this.schedule(dueMs, simEvent(EventType.syncTick, phone));
+  }
+
+  syncTick(phone: number): void {
+    const node = this.phones[phone]!;
+    if (this.nowMs >= node.tickAtMs) node.tickAtMs = Number.POSITIVE_INFINITY;
+    if (!node.on) return; // boot schedules the next tick
+    this.sendUp(phone, node.stack.tick(this.nowMs));
+    this.scheduleTick(phone, true);
   }
 
   sendDown(frames: readonly ServerFrame[]): void {
@@ -188,6 +201,7 @@ export class Fleet {
    */
   connectionBroke(phone: number): void {
     const node = this.phones[phone]!;
+    node.stack.disconnect();
     if (node.reconnectAtMs >= this.nowMs) return;
     const retryMs = this.nowMs + retransmitMsMin + node.rng.int(0, retransmitMsMin);
     const atMs = Math.max(retryMs, this.linkDownUntil(node));
@@ -211,6 +225,7 @@ export class Fleet {
     }
     this.counters.reconnects++;
     this.sendUp(phone, node.stack.reconnect(this.nowMs));
+    this.scheduleTick(phone);
   }
 
   // --- server ------------------------------------------------------------
@@ -251,6 +266,7 @@ export class Fleet {
     }
     if (!node.on) return; // the boot makes the phone reconnect
     this.sendUp(phone, node.stack.receive(bytes, this.nowMs));
+    this.scheduleTick(phone);
   }
 
   crash(): void {
@@ -302,10 +318,15 @@ export class Fleet {
 
   private applyUser(phone: number, intent: unknown): void {
     const node = this.phones[phone]!;
-    const input = node.stack.applyUser(intent, this.nowMs);
-    if (input === undefined) return;
+    const { input, frames } = node.stack.applyUser(intent, this.nowMs);
+    this.sendUp(phone, frames);
+    if (input === undefined) {
+      this.counters.userRefused++;
+      return;
+    }
     this.counters.userEvents++;
     this.checker.phoneAppliedUser(node.stack.deviceId, input.seq, input.networkConsumed);
+    this.scheduleTick(phone);
   }
 
   private deliverNetwork(phone: number, step: WorkloadStep): void {
@@ -356,7 +377,12 @@ export class Fleet {
       const next = node.networkBuffer.get(node.stack.networkConsumed + 1);
       if (next === undefined) break;
       node.networkBuffer.delete(next.index);
-      node.stack.applyNetwork(next, this.nowMs);
+      if (!node.stack.applyNetwork(next, this.nowMs)) {
+        // The phone refused it (typed error, not consumed): every later input
+        // of this device now waits forever — reported, and convergence fails.
+        this.counters.networkRefused++;
+        break;
+      }
       this.checker.phoneAppliedNetwork(node.stack.deviceId, next.index);
     }
   }

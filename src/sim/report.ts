@@ -31,7 +31,11 @@ export interface SimulationReport {
     powerOffs: number;
     reconnects: number;
   };
-  mirrorOutputsSuppressed: number;
+  /** User intents the phone platform refused with a typed error (not shipped). */
+  userInputsRefused: number;
+  /** Frames the server refused with a typed error, and the first such error. */
+  framesRejected: number;
+  firstRejection: string;
   simEvents: number;
   options: Omit<SimulationOptions, "faultRates"> & { faultRates?: SimulationOptions["faultRates"] };
   reproduce: string;

@@ -18,9 +18,7 @@ import {
 } from "./options.ts";
 import type { SimulationReport } from "./report.ts";
 import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
-import type { SimStackFactory } from "./stack.ts";
-
-const retransmitSlackMs = 5_000;
+import type { BatchCutHook, SimStackFactory } from "./stack.ts";
 
 export interface RunHooks {
   /** Called with the fraction of the safety phase done (0..1), at most ~100 times. */
@@ -60,15 +58,22 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
       user: (d, input, now) =>
         checker.mirrorAppliedUser(d, input.seq, input.networkConsumed, input.timeMs, now),
       network: (d, input, now) => checker.mirrorAppliedNetwork(d, input.index, now),
-      batchDone: (d, seq, consumed, digest, now) =>
-        void checker.mirrorBatchDone(d, seq, consumed, digest, now),
+      batchDone: (d, batchNo, digest, now) => void checker.mirrorBatchDone(d, batchNo, digest, now),
+      restored: (d, lastSeq, consumed) => checker.restoredFrom(d, lastSeq, consumed),
     },
     stackOptions,
   );
   const fleet = new Fleet(options, server, checker, rng.fork("fleet"));
+  const onBatchCut: BatchCutHook = (deviceId, batchNo, lastSeq, consumed, digest) => {
+    fleet.counters.batches++;
+    checker.phoneCutBatch(deviceId, batchNo, lastSeq, consumed, digest);
+  };
   for (let i = 0; i < options.phones; i++) {
     const phoneRng = rng.fork(`phone-${i}`);
-    fleet.addPhone(stack.createPhone(i, { ...stackOptions, rng: phoneRng.fork("stack") }), phoneRng);
+    // Phones boot at different moments, so their sync windows do not align.
+    const startMs = phoneRng.int(0, options.syncIntervalMs - 1);
+    const phoneOptions = { ...stackOptions, rng: phoneRng.fork("stack"), onBatchCut, startMs };
+    fleet.addPhone(stack.createPhone(i, phoneOptions), phoneRng);
   }
   scheduleStart(fleet, horizonMs);
   runPhases(fleet, horizonMs, hooks);
@@ -91,7 +96,7 @@ function scheduleStart(fleet: Fleet, horizonMs: number): void {
   const o = fleet.options;
   for (let phone = 0; phone < fleet.phones.length; phone++) {
     fleet.nextStep(phone);
-    fleet.schedule(o.syncIntervalMs, simEvent(EventType.syncTick, phone));
+    fleet.scheduleTick(phone);
     if (o.faults.includes("partition")) {
       fleet.schedule(
         fleet.exponentialMs(o.faultRates.partitionIntervalMsMean),
@@ -134,7 +139,7 @@ function handle(fleet: Fleet, e: SimEvent): void {
     case EventType.workload:
       return fleet.workload(e.phone);
     case EventType.syncTick:
-      return syncTick(fleet, e.phone);
+      return fleet.syncTick(e.phone);
     case EventType.uplinkArrive:
       return fleet.uplinkArrive(e.phone, e.bytes!);
     case EventType.downlinkFrame:
@@ -162,20 +167,6 @@ function handle(fleet: Fleet, e: SimEvent): void {
     case EventType.phaseEnd:
       return startConvergence(fleet);
   }
-}
-
-function syncTick(fleet: Fleet, phone: number): void {
-  const node = fleet.phones[phone]!;
-  if (node.on) {
-    // The transport's retransmission timeout: a batch unacked for more than a
-    // whole interval plus slack was lost or rejected out of order.
-    const sinceMs = node.stack.unackedSinceMs();
-    if (sinceMs !== undefined && fleet.nowMs - sinceMs > fleet.options.syncIntervalMs + retransmitSlackMs) {
-      fleet.reconnect(phone);
-    }
-    fleet.sendUp(phone, node.stack.tick(fleet.nowMs));
-  }
-  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.syncTick, phone));
 }
 
 function partition(fleet: Fleet, phone: number): void {
@@ -209,6 +200,7 @@ function boot(fleet: Fleet, phone: number): void {
   node.on = true;
   node.stack.boot(fleet.nowMs);
   fleet.reconnect(phone);
+  fleet.scheduleTick(phone);
   if (!fleet.converging) {
     const mean = fleet.options.faultRates.powerOffIntervalMsMean;
     fleet.schedule(fleet.nowMs + fleet.exponentialMs(mean), simEvent(EventType.powerOff, phone));
@@ -266,8 +258,23 @@ function finalChecks(fleet: Fleet): void {
   if (fleet.convergedAtMs === undefined) {
     checker.violate(2, "*", fleet.nowMs, "the fleet did not converge within the convergence bound");
   }
-  const leaked = server.stats().leakedOutputs;
-  if (leaked > 0) checker.violate(5, "*", fleet.nowMs, `${leaked} mirror outputs left the server`);
+  const stats = server.stats();
+  if (stats.leakedOutputs > 0) {
+    checker.violate(
+      5,
+      "*",
+      fleet.nowMs,
+      `${stats.leakedOutputs} server outputs were not sync replies to their phone`,
+    );
+  }
+  if (fleet.counters.networkRefused > 0) {
+    checker.violate(
+      2,
+      "*",
+      fleet.nowMs,
+      `phones refused ${fleet.counters.networkRefused} recorded network inputs`,
+    );
+  }
 }
 
 function buildReport(
@@ -317,7 +324,9 @@ function buildReport(
       powerOffs: counters.powerOffs,
       reconnects: counters.reconnects,
     },
-    mirrorOutputsSuppressed: stats.mirrorOutputsSuppressed,
+    userInputsRefused: counters.userRefused,
+    framesRejected: stats.framesRejected,
+    firstRejection: stats.firstRejection,
     simEvents: counters.simEvents,
     options: options.faults.length > 0 ? { ...shown, faultRates } : shown,
     reproduce: reproduceCommand(requested),

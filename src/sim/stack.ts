@@ -2,56 +2,58 @@
 // phone (platform in phone mode + Syn-Client + its workload) and one mirror
 // server (Syn-Server + Traffic Monitor + mirrors + store). The kernel only
 // moves bytes and time; `core-stack.ts` binds these to src/platform,
-// src/sync and src/mirror, and tests can bind them to a minimal model.
+// src/sync and src/mirror, and kernel tests bind them to a toy model.
+import type { Rng } from "../core/ports.ts";
 import type { NetworkInput, UserInput } from "../platform/inputs.ts";
+import type { InjectedBug } from "./options.ts";
 
 /** One step of a phone's workload, already decided by its seeded generator. */
 export type WorkloadStep =
   | { atMs: number; kind: "user"; intent: unknown }
   | { atMs: number; kind: "network"; delivery: Omit<NetworkInput, "index" | "timeMs"> };
 
-/** A frame the phone cut, with what the checker needs to know about it. */
-export interface OutgoingFrame {
-  bytes: Uint8Array;
-  /** Set for a newly cut batch (not a retransmission). */
-  batch?: { lastSeq: number; networkConsumed: number; digest: Uint8Array };
-}
+/** The phone cut batch `batchNo`: the digest the mirror must reach after replaying it. */
+export type BatchCutHook = (
+  deviceId: string,
+  batchNo: number,
+  lastSeq: number,
+  networkConsumed: number,
+  digest: Uint8Array,
+) => void;
 
 export interface SimPhone {
   readonly deviceId: string;
   readonly networkConsumed: number;
   /** The next workload step at or after `afterMs`; undefined when the workload ends. */
   nextStep(afterMs: number): WorkloadStep | undefined;
-  /** Applies a user intent; undefined when the platform rejected it (typed error, state unchanged). */
-  applyUser(intent: unknown, nowMs: number): UserInput | undefined;
-  applyNetwork(input: NetworkInput, nowMs: number): void;
-  /** Window end: frames to send (at most one new batch). */
-  tick(nowMs: number): OutgoingFrame[];
+  /** Applies a user intent; `input` is undefined when the platform refused it (state unchanged). */
+  applyUser(intent: unknown, nowMs: number): { input: UserInput | undefined; frames: Uint8Array[] };
+  /** Applies the next network input; false when the platform refused it. */
+  applyNetwork(input: NetworkInput, nowMs: number): boolean;
+  /** When the client next has work (window end, retransmission). */
+  nextTickMs(): number;
+  tick(nowMs: number): Uint8Array[];
+  /** The transport noticed a dead connection. */
+  disconnect(): void;
   /** A (re)connection to the server: retransmit everything unacked. */
-  reconnect(nowMs: number): OutgoingFrame[];
+  reconnect(nowMs: number): Uint8Array[];
   /** A frame from the server (ack, notice, repair request); returns replies. */
-  receive(frame: Uint8Array, nowMs: number): OutgoingFrame[];
-  /** True when every batch the phone cut is acked. */
+  receive(frame: Uint8Array, nowMs: number): Uint8Array[];
+  /** True when every input the phone applied is in an acked batch. */
   idle(): boolean;
-  /** When the oldest unacked batch was cut; undefined when all are acked. */
-  unackedSinceMs(): number | undefined;
   digest(): Uint8Array;
-  powerOff(nowMs: number): OutgoingFrame[];
+  powerOff(nowMs: number): Uint8Array[];
   boot(nowMs: number): void;
 }
 
-/** What the server reports back while it replays, for the checker. */
+/** What the server reports while it replays, for the checker. */
 export interface ReplayObserver {
   user(deviceId: string, input: UserInput, nowMs: number): void;
   network(deviceId: string, input: NetworkInput, nowMs: number): void;
-  /** A batch ended; returns whether the mirror matched the phone's digest. */
-  batchDone(
-    deviceId: string,
-    lastSeq: number,
-    networkConsumed: number,
-    mirrorDigest: Uint8Array,
-    nowMs: number,
-  ): void;
+  /** The mirror finished batch `batchNo` with this storage digest. */
+  batchDone(deviceId: string, batchNo: number, mirrorDigest: Uint8Array, nowMs: number): void;
+  /** After a restart the mirror resumes from its durable checkpoint. */
+  restored(deviceId: string, lastSeq: number, networkConsumed: number): void;
 }
 
 export interface ServerFrame {
@@ -59,11 +61,20 @@ export interface ServerFrame {
   bytes: Uint8Array;
 }
 
+export interface ServerStats {
+  divergences: number;
+  repairs: number;
+  framesRejected: number;
+  /** Frames the server emitted that are not sync replies to the owning phone (invariant 5). */
+  leakedOutputs: number;
+  firstRejection: string;
+}
+
 export interface SimServer {
   /** The Traffic Monitor records a delivery and returns the input to forward. */
   deliverNetwork(deviceId: string, delivery: Omit<NetworkInput, "index">, nowMs: number): NetworkInput;
   receive(deviceId: string, frame: Uint8Array, nowMs: number): ServerFrame[];
-  /** Replays what is due; returns frames to send (repair requests, acks). */
+  /** Replays what is due; returns frames to send (repair requests). */
   tick(nowMs: number): ServerFrame[];
   nextDueMs(): number | undefined;
   /** Volatile state is lost; durable state (the store) is kept. */
@@ -72,12 +83,7 @@ export interface SimServer {
   mirrorDigest(deviceId: string): Uint8Array;
   /** Paths where the mirror's tree differs from the phone's (empty when identical). */
   treeDiff(deviceId: string, phone: SimPhone): string[];
-  stats(): { divergences: number; repairs: number; mirrorOutputsSuppressed: number; leakedOutputs: number };
-}
-
-export interface SimStackFactory {
-  createServer(observer: ReplayObserver, options: StackOptions): SimServer;
-  createPhone(index: number, options: StackOptions & { rng: import("../core/ports.ts").Rng }): SimPhone;
+  stats(): ServerStats;
 }
 
 export interface StackOptions {
@@ -86,5 +92,18 @@ export interface StackOptions {
   eventsPerSec: number;
   payloadScale: number;
   /** Test-only: a bug the stack injects on purpose (options.ts `injectedBugs`). */
-  bug?: import("./options.ts").InjectedBug;
+  bug?: InjectedBug;
+}
+
+export interface PhoneOptions extends StackOptions {
+  rng: Rng;
+  onBatchCut: BatchCutHook;
+  /** Boot time of the phone: its first sync window starts here. */
+  startMs: number;
+}
+
+export interface SimStackFactory {
+  createServer(observer: ReplayObserver, options: StackOptions): SimServer;
+  /** Called after createServer; registers the phone's mirror with the server. */
+  createPhone(index: number, options: PhoneOptions): SimPhone;
 }

@@ -1,15 +1,16 @@
 // A deliberately tiny stack for the kernel's own tests: a phone whose state is
 // a running hash of the inputs it applied, and a server that logs, acks and
 // replays them with the Fig 4 schedule. It lets the kernel, the faults and
-// the checker be tested without the real platform and sync engine; the real
-// runs use core-stack.ts.
+// the checker be tested without the real platform and sync engine; real runs
+// use core-stack.ts. Everything on the toy server is "durable".
 import { assert } from "../../core/assert.ts";
 import type { Rng } from "../../core/ports.ts";
 import type { NetworkInput, UserInput } from "../../platform/inputs.ts";
 import type {
-  OutgoingFrame,
+  PhoneOptions,
   ReplayObserver,
   ServerFrame,
+  ServerStats,
   SimPhone,
   SimServer,
   SimStackFactory,
@@ -17,26 +18,25 @@ import type {
   WorkloadStep,
 } from "../stack.ts";
 
-type ToyFrame =
-  | {
-      t: "batch";
-      first: number;
-      last: number;
-      inputs: UserInput[];
-      nc: number;
-      end: number;
-      digest: number[];
-    }
-  | { t: "ack"; seq: number };
+interface ToyBatch {
+  t: "batch";
+  no: number;
+  inputs: UserInput[];
+  nc: number;
+  end: number;
+  digest: number[];
+}
+type ToyFrame = ToyBatch | { t: "ack"; no: number };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const pack = (f: ToyFrame) => enc.encode(JSON.stringify(f));
 const unpack = (b: Uint8Array) => JSON.parse(dec.decode(b)) as ToyFrame;
+const retransmitMs = 5_000;
 
 function mix(h: number, a: number, b: number): number {
-  h = Math.imul(h ^ a, 0x01000193) >>> 0;
-  return Math.imul(h ^ b, 0x01000193) >>> 0;
+  const x = Math.imul(h ^ a, 0x01000193) >>> 0;
+  return Math.imul(x ^ b, 0x01000193) >>> 0;
 }
 const digestOf = (h: number) => [h & 255, (h >>> 8) & 255, (h >>> 16) & 255, h >>> 24];
 
@@ -45,19 +45,24 @@ class ToyPhone implements SimPhone {
   private seq = 0;
   private hash = 0x811c9dc5;
   private window: UserInput[] = [];
-  private readonly unacked: Uint8Array[] = [];
-  private unackedLast: number[] = [];
-  private unackedAt: number[] = [];
+  private windowEndMs: number;
+  private batchNo = 0;
+  private unacked: { no: number; bytes: Uint8Array; sentMs: number }[] = [];
   private lastCutNetwork = 0;
+  private connected = true;
+  private readonly rng: Rng;
 
   constructor(
     readonly deviceId: string,
-    private readonly o: StackOptions,
-    private readonly rng: Rng,
-  ) {}
+    private readonly o: PhoneOptions,
+  ) {
+    this.rng = o.rng;
+    this.windowEndMs = o.startMs + o.syncIntervalMs;
+  }
 
   nextStep(afterMs: number): WorkloadStep | undefined {
-    const atMs = afterMs + 1 + Math.floor(-Math.log(1 - this.rng.float()) * (1000 / this.o.eventsPerSec));
+    const gapMs = Math.floor(-Math.log(1 - this.rng.float()) * (1000 / this.o.eventsPerSec));
+    const atMs = Math.max(afterMs, this.o.startMs) + 1 + gapMs;
     if (this.rng.float() < 0.2) {
       return {
         atMs,
@@ -68,7 +73,8 @@ class ToyPhone implements SimPhone {
     return { atMs, kind: "user", intent: this.rng.int(0, 1000) };
   }
 
-  applyUser(intent: unknown, nowMs: number): UserInput {
+  applyUser(intent: unknown, nowMs: number): { input: UserInput; frames: Uint8Array[] } {
+    const frames = this.tick(nowMs);
     this.seq++;
     this.hash = mix(this.hash, 1, intent as number);
     const input: UserInput = {
@@ -80,94 +86,116 @@ class ToyPhone implements SimPhone {
       nondet: [],
     };
     this.window.push(input);
-    return input;
+    return { input, frames };
   }
 
-  applyNetwork(input: NetworkInput): void {
+  applyNetwork(input: NetworkInput): boolean {
     assert(input.index === this.networkConsumed + 1, "toy phone: network input out of order");
     this.networkConsumed = input.index;
     this.hash = mix(this.hash, 2, input.index);
+    return true;
   }
 
-  tick(nowMs: number): OutgoingFrame[] {
-    if (this.window.length === 0 && this.networkConsumed === this.lastCutNetwork) return [];
-    const inputs = this.window;
-    this.window = [];
-    this.lastCutNetwork = this.networkConsumed;
-    const frame: ToyFrame = {
-      t: "batch",
-      first: inputs[0]?.seq ?? this.seq + 1,
-      last: this.seq,
-      inputs,
-      nc: this.networkConsumed,
-      end: nowMs,
-      digest: digestOf(this.hash),
-    };
-    const bytes = pack(frame);
-    this.unacked.push(bytes);
-    this.unackedLast.push(this.seq);
-    this.unackedAt.push(nowMs);
-    return [
-      { bytes, batch: { lastSeq: this.seq, networkConsumed: this.networkConsumed, digest: this.digest() } },
-    ];
+  nextTickMs(): number {
+    const first = this.unacked[0];
+    return first === undefined || !this.connected
+      ? this.windowEndMs
+      : Math.min(this.windowEndMs, first.sentMs + retransmitMs);
   }
 
-  reconnect(): OutgoingFrame[] {
-    return this.unacked.map((bytes) => ({ bytes }));
-  }
-
-  receive(frame: Uint8Array): OutgoingFrame[] {
-    const f = unpack(frame);
-    if (f.t === "ack") {
-      while (this.unackedLast.length > 0 && this.unackedLast[0]! <= f.seq && this.unacked.length > 0) {
-        this.unacked.shift();
-        this.unackedLast.shift();
-        this.unackedAt.shift();
+  tick(nowMs: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (nowMs >= this.windowEndMs) {
+      this.cut(this.windowEndMs, out);
+      while (this.windowEndMs <= nowMs) this.windowEndMs += this.o.syncIntervalMs;
+    }
+    for (const u of this.unacked) {
+      if (this.connected && nowMs >= u.sentMs + retransmitMs) {
+        u.sentMs = nowMs;
+        out.push(u.bytes);
       }
     }
+    return out;
+  }
+
+  private cut(endMs: number, out: Uint8Array[]): void {
+    if (this.window.length === 0 && this.networkConsumed === this.lastCutNetwork) return;
+    const batch: ToyBatch = {
+      t: "batch",
+      no: ++this.batchNo,
+      inputs: this.window,
+      nc: this.networkConsumed,
+      end: endMs,
+      digest: digestOf(this.hash),
+    };
+    this.window = [];
+    this.lastCutNetwork = this.networkConsumed;
+    const bytes = pack(batch);
+    this.unacked.push({ no: batch.no, bytes, sentMs: endMs });
+    this.o.onBatchCut(this.deviceId, batch.no, this.seq, this.networkConsumed, this.digest());
+    if (this.connected) out.push(bytes);
+  }
+
+  disconnect(): void {
+    this.connected = false;
+  }
+
+  reconnect(nowMs: number): Uint8Array[] {
+    this.connected = true;
+    for (const u of this.unacked) u.sentMs = nowMs;
+    return this.unacked.map((u) => u.bytes);
+  }
+
+  receive(frame: Uint8Array): Uint8Array[] {
+    const f = unpack(frame);
+    if (f.t === "ack") this.unacked = this.unacked.filter((u) => u.no > f.no);
     return [];
   }
 
   idle(): boolean {
-    return this.unacked.length === 0 && this.window.length === 0;
-  }
-
-  unackedSinceMs(): number | undefined {
-    return this.unackedAt[0];
+    return (
+      this.unacked.length === 0 && this.window.length === 0 && this.networkConsumed === this.lastCutNetwork
+    );
   }
 
   digest(): Uint8Array {
     return new Uint8Array(digestOf(this.hash));
   }
 
-  powerOff(nowMs: number): OutgoingFrame[] {
-    return this.tick(nowMs);
+  powerOff(nowMs: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.cut(nowMs, out);
+    return out;
   }
 
-  boot(): void {}
+  boot(nowMs: number): void {
+    this.windowEndMs = Math.max(this.windowEndMs, nowMs + this.o.syncIntervalMs);
+  }
 }
 
 interface ToyDevice {
   network: NetworkInput[];
   acked: number;
-  queued: ToyFrame[];
+  early: Map<number, ToyBatch>;
+  queued: ToyBatch[];
   replayedNetwork: number;
   hash: number;
 }
 
 class ToyServer implements SimServer {
-  private devices = new Map<string, ToyDevice>();
+  private readonly devices = new Map<string, ToyDevice>();
+  private readonly due: { atMs: number; id: string }[] = [];
   private divergences = 0;
 
   constructor(
     private readonly observer: ReplayObserver,
-    private readonly o: StackOptions & { bug?: string },
+    private readonly o: StackOptions,
   ) {}
 
   private device(id: string): ToyDevice {
     let d = this.devices.get(id);
     if (d === undefined) {
-      d = { network: [], acked: 0, queued: [], replayedNetwork: 0, hash: 0x811c9dc5 };
+      d = { network: [], acked: 0, early: new Map(), queued: [], replayedNetwork: 0, hash: 0x811c9dc5 };
       this.devices.set(id, d);
     }
     return d;
@@ -184,37 +212,35 @@ class ToyServer implements SimServer {
     const f = unpack(bytes);
     const d = this.device(deviceId);
     if (f.t !== "batch") return [];
-    const queuedLast =
-      d.queued.length > 0 ? (d.queued[d.queued.length - 1] as { last: number }).last : d.acked;
-    if (f.first === queuedLast + 1 || (f.inputs.length === 0 && f.last === queuedLast)) {
-      if (f.inputs.length > 0 || f.nc > d.replayedNetwork) d.queued.push(f);
-      d.acked = Math.max(d.acked, f.last);
+    if (f.no > d.acked) d.early.set(f.no, f);
+    for (let next = d.early.get(d.acked + 1); next; next = d.early.get(d.acked + 1)) {
+      d.early.delete(next.no);
+      d.acked = next.no;
+      d.queued.push(next);
+      this.due.push({ atMs: next.end + this.o.latencyMsMax, id: deviceId });
     }
-    return [{ deviceId, bytes: pack({ t: "ack", seq: d.acked }) }];
+    return [{ deviceId, bytes: pack({ t: "ack", no: d.acked }) }];
   }
 
   nextDueMs(): number | undefined {
     let due: number | undefined;
-    for (const d of this.devices.values()) {
-      const f = d.queued[0];
-      if (f?.t === "batch") due = Math.min(due ?? Number.POSITIVE_INFINITY, f.end + this.o.latencyMsMax);
-    }
+    for (const x of this.due) due = Math.min(due ?? Number.POSITIVE_INFINITY, x.atMs);
     return due;
   }
 
   tick(nowMs: number): ServerFrame[] {
-    for (const [id, d] of this.devices) {
-      while (d.queued.length > 0) {
-        const f = d.queued[0]!;
-        if (f.t !== "batch" || f.end + this.o.latencyMsMax > nowMs) break;
-        d.queued.shift();
-        this.replay(id, d, f, nowMs);
+    const ready = this.due.filter((x) => x.atMs <= nowMs);
+    this.due.splice(0, this.due.length, ...this.due.filter((x) => x.atMs > nowMs));
+    for (const { id } of ready) {
+      const d = this.device(id);
+      while (d.queued.length > 0 && d.queued[0]!.end + this.o.latencyMsMax <= nowMs) {
+        this.replay(id, d, d.queued.shift()!, nowMs);
       }
     }
     return [];
   }
 
-  private replay(id: string, d: ToyDevice, f: ToyFrame & { t: "batch" }, nowMs: number): void {
+  private replay(id: string, d: ToyDevice, f: ToyBatch, nowMs: number): void {
     const applyNetworkUpTo = (n: number) => {
       while (d.replayedNetwork < n) {
         const input = d.network[d.replayedNetwork]!;
@@ -225,21 +251,18 @@ class ToyServer implements SimServer {
     };
     for (const [i, input] of f.inputs.entries()) {
       if (this.o.bug === "drop-replayed-input" && input.seq === 3) continue;
-      const nc =
-        this.o.bug === "reorder-network-input" && i === 0 ? input.networkConsumed + 1 : input.networkConsumed;
-      applyNetworkUpTo(Math.min(nc, d.network.length));
+      const shifted = this.o.bug === "reorder-network-input" && i === 0 && input.networkConsumed < f.nc;
+      applyNetworkUpTo(shifted ? input.networkConsumed + 1 : input.networkConsumed);
       d.hash = mix(d.hash, 1, (input.body as { code: number }).code);
       this.observer.user(id, input, nowMs);
     }
     applyNetworkUpTo(f.nc);
     const mirror = new Uint8Array(digestOf(d.hash));
     if (mirror.join() !== f.digest.join()) this.divergences++;
-    this.observer.batchDone(id, f.last, f.nc, mirror, nowMs);
+    this.observer.batchDone(id, f.no, mirror, nowMs);
   }
 
-  crash(): void {
-    for (const d of this.devices.values()) d.queued = d.queued.filter(() => true);
-  }
+  crash(): void {}
 
   restart(): void {}
 
@@ -251,12 +274,18 @@ class ToyServer implements SimServer {
     return this.mirrorDigest(deviceId).join() === phone.digest().join() ? [] : ["/"];
   }
 
-  stats() {
-    return { divergences: this.divergences, repairs: 0, mirrorOutputsSuppressed: 0, leakedOutputs: 0 };
+  stats(): ServerStats {
+    return {
+      divergences: this.divergences,
+      repairs: 0,
+      framesRejected: 0,
+      leakedOutputs: 0,
+      firstRejection: "",
+    };
   }
 }
 
 export const toyStack: SimStackFactory = {
   createServer: (observer, options) => new ToyServer(observer, options),
-  createPhone: (index, options) => new ToyPhone(`toy-${index}`, options, options.rng),
+  createPhone: (index, options) => new ToyPhone(`toy-${index}`, options),
 };
