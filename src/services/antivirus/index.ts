@@ -22,6 +22,7 @@ export {
 export type { HashFactory, IncrementalHash } from "./hash-ports.ts";
 export { type HashBucket, HashTable } from "./hash-table.ts";
 export { parseHexPattern } from "./hex-pattern.ts";
+export { type AntivirusMirrorOptions, AntivirusMirrorService, type MirrorStorage } from "./mirror-service.ts";
 export { earliestMatchEnd } from "./pattern-verify.ts";
 export {
   type Detection,
