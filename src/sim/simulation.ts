@@ -137,35 +137,50 @@ function runPhases(fleet: Fleet, horizonMs: number, hooks: RunHooks): void {
 function handle(fleet: Fleet, e: SimEvent): void {
   switch (e.type) {
     case EventType.workload:
-      return fleet.workload(e.phone);
+      fleet.workload(e.phone);
+      break;
     case EventType.syncTick:
-      return fleet.syncTick(e.phone);
+      fleet.syncTick(e.phone);
+      break;
     case EventType.uplinkArrive:
-      return fleet.uplinkArrive(e.phone, e.bytes!);
+      fleet.uplinkArrive(e.phone, e.bytes!);
+      break;
     case EventType.downlinkFrame:
-      return fleet.downlinkFrame(e.phone, e.bytes!);
+      fleet.downlinkFrame(e.phone, e.bytes!);
+      break;
     case EventType.downlinkNetwork:
-      return fleet.downlinkNetwork(e.phone, e.input!, e.attempt ?? 0);
+      fleet.downlinkNetwork(e.phone, e.input!, e.attempt ?? 0);
+      break;
     case EventType.networkRetransmit:
-      return fleet.transmitNetwork(e.phone, e.input!, e.attempt ?? 0);
+      fleet.transmitNetwork(e.phone, e.input!, e.attempt ?? 0);
+      break;
     case EventType.serverTick:
-      return fleet.serverTick();
+      fleet.serverTick();
+      break;
     case EventType.reconnect:
-      return fleet.reconnect(e.phone);
+      fleet.reconnect(e.phone);
+      break;
     case EventType.partition:
-      return partition(fleet, e.phone);
+      partition(fleet, e.phone);
+      break;
     case EventType.powerOff:
-      return powerOff(fleet, e.phone);
+      powerOff(fleet, e.phone);
+      break;
     case EventType.boot:
-      return boot(fleet, e.phone);
+      boot(fleet, e.phone);
+      break;
     case EventType.crash:
-      return crash(fleet);
+      crash(fleet);
+      break;
     case EventType.restart:
-      return fleet.restart();
+      fleet.restart();
+      break;
     case EventType.convergenceCheck:
-      return convergenceCheck(fleet);
+      convergenceCheck(fleet);
+      break;
     case EventType.phaseEnd:
-      return startConvergence(fleet);
+      startConvergence(fleet);
+      break;
   }
 }
 
