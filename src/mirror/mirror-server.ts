@@ -145,6 +145,14 @@ export class MirrorServer {
     return ok(undefined);
   }
 
+  /** Saves a running mirror at `position` (with its volatile state) without stopping it. */
+  save(deviceId: string, position: MirrorPosition): Result<void> {
+    const platform = this.mirrors.get(deviceId);
+    if (platform === undefined) return fail(ErrorCodes.MIRROR_STOPPED, `Mirror ${deviceId} is not running`);
+    this.checkpoint(deviceId, platform, position, false, this.platforms.exportVolatile(platform));
+    return ok(undefined);
+  }
+
   /** Read access for services: the running mirror's storage, else its checkpoint. */
   view(deviceId: string): TreeView | undefined {
     const running = this.mirrors.get(deviceId);

@@ -2,6 +2,7 @@
 // mirrors start from the model's shared factory template (copy-on-write) or
 // from a manifest plus blobs (restore, clone) with fresh volatile state.
 
+import { assert } from "../core/assert.ts";
 import { fromUtf8, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import type { Sha256 } from "../core/ports.ts";
@@ -26,6 +27,10 @@ export function platformFactory(sha256: Sha256): PlatformFactory {
       const from = template(model);
       if (!from.ok) return from;
       return ok(Platform.create({ mode: "mirror", deviceId, model, sha256, from: from.value }));
+    },
+    exportVolatile(platform: SyncedPlatform): Uint8Array {
+      assert(platform instanceof Platform, "exportVolatile needs a platform this factory made");
+      return exportUiState(platform);
     },
     templateView(model: string): Result<TreeView> {
       const from = template(model);

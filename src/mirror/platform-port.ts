@@ -63,4 +63,6 @@ export interface PlatformFactory {
     /** Opaque volatile (RAM) state from PhoneState exports; absent = fresh boot. */
     volatileState?: Uint8Array,
   ): Result<SyncedPlatform>;
+  /** The platform's volatile state as bytes, for checkpoints of a running mirror. */
+  exportVolatile(platform: SyncedPlatform): Uint8Array;
 }

@@ -9,7 +9,7 @@ function report(rig: SyncRig, id: string): string {
 test("sync: steady state: mirror equals phone after every batch, lag within t_syn_int + t_max (seed=42)", () => {
   const rig = new SyncRig(42, { syncIntervalMs: 60_000 });
   const phone = rig.addPhone("p1");
-  rig.server.onReplayedInput((deviceId, event, replayMs) => {
+  rig.server.onReplayedInput((_deviceId, event, replayMs) => {
     if (event.kind === "user")
       assert.ok(replayMs - event.input.timeMs <= 60_000 + 100, `lag at seq ${event.input.seq}`);
   });
@@ -227,4 +227,23 @@ test("sync: divergence: a corrupted mirror file is detected and repaired by fetc
   rig.startServer();
   rig.settle("p1");
   assert.ok(rig.mirrorDigestEquals("p1"), "repair survives a restart");
+});
+
+test("sync: periodic checkpoints prune the log and a restart resumes from the last one (seed=19)", () => {
+  const rig = new SyncRig(19, { checkpointEveryBatches: 2 });
+  const phone = rig.addPhone("p1");
+  rig.runWorkload("p1", 7 * 60_000 + 30_000);
+  const checkpoint = rig.store.getCheckpoint("p1")!;
+  assert.ok(checkpoint.batchNo >= 4, `checkpoint at ${checkpoint.batchNo}`);
+  assert.ok(checkpoint.volatileState !== undefined, "a running checkpoint keeps the RAM state");
+  assert.ok(
+    rig.store.batchesAfter("p1", 0).every((b) => b.batchNo > checkpoint.batchNo),
+    "log pruned",
+  );
+  rig.startServer();
+  rig.runWorkload("p1", 12 * 60_000);
+  rig.settle("p1");
+  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.equal(rig.server.metrics("p1")!.divergences, 0, report(rig, "p1"));
+  assert.ok(phone.recorded > 100);
 });

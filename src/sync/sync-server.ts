@@ -37,6 +37,8 @@ export interface SyncServerOptions {
   deferAcks?: boolean;
   /** Resend an unanswered RepairRequest after this long. */
   repairRetryMs?: number;
+  /** Checkpoint each mirror every this many replayed batches (0: only at power-off); prunes the log. */
+  checkpointEveryBatches?: number;
 }
 
 /** An encoded frame for one phone. */
@@ -131,6 +133,7 @@ export class SyncServer {
   private readonly tMaxMs: number;
   private readonly deferAcks: boolean;
   private readonly repairRetryMs: number;
+  private readonly checkpointEveryBatches: number;
   private readonly devices = new Map<string, DeviceState>();
   private readonly due = new MinHeap<{ dueMs: number; deviceId: string }>((a, b) => a.dueMs - b.dueMs);
   private readonly hooks: ReplayHook[] = [];
@@ -143,6 +146,7 @@ export class SyncServer {
     this.tMaxMs = options.tMaxMs ?? limits.latencyMsMaxDefault;
     this.deferAcks = options.deferAcks ?? false;
     this.repairRetryMs = options.repairRetryMs ?? 5_000;
+    this.checkpointEveryBatches = options.checkpointEveryBatches ?? 0;
     assert(this.tMaxMs >= 0 && this.repairRetryMs > 0, "bad SyncServer timing options");
   }
 
@@ -161,6 +165,21 @@ export class SyncServer {
       count++;
     }
     return ok(count);
+  }
+
+  /**
+   * Saves the device's mirror at the batch it has replayed (admin "save",
+   * periodic checkpoints); the durable log before it is pruned.
+   */
+  checkpoint(deviceId: string): Result<void> {
+    const state = this.devices.get(deviceId);
+    if (state === undefined) return fail(ErrorCodes.DEVICE_UNKNOWN, `No sync state for ${deviceId}`);
+    if (state.repair !== undefined)
+      return fail(ErrorCodes.MIRROR_FROZEN, `Mirror ${deviceId} is being repaired`);
+    if (state.platform === undefined) return ok(undefined); // stopped: its checkpoint is current
+    const saved = this.mirrors.save(deviceId, state.applied);
+    if (saved.ok) state.loggedRepairs.clear();
+    return saved;
   }
 
   /** Drops a device's volatile state (after a clone replaced its mirror). */
@@ -457,7 +476,11 @@ export class SyncServer {
   }
 
   private finishBatch(state: DeviceState, batch: BatchData): void {
-    if (!batch.powerOff) return;
+    const every = this.checkpointEveryBatches;
+    if (!batch.powerOff) {
+      if (every > 0 && batch.batchNo % every === 0) this.checkpoint(state.deviceId);
+      return;
+    }
     const saved = this.mirrors.saveAndStop(state.deviceId, positionOf(batch));
     assert(saved.ok, "a replaying mirror must be running");
     state.platform = undefined;

@@ -44,7 +44,12 @@ export class SyncRig {
 
   constructor(
     readonly seed = 42,
-    readonly options: { syncIntervalMs?: number; tMaxMs?: number; retransmitMs?: number } = {},
+    readonly options: {
+      syncIntervalMs?: number;
+      tMaxMs?: number;
+      retransmitMs?: number;
+      checkpointEveryBatches?: number;
+    } = {},
   ) {
     this.rng = new SeededRng(seed);
     this.startServer();
@@ -63,6 +68,7 @@ export class SyncRig {
       monitor: this.monitor,
       sha256: nodeSha256,
       tMaxMs: this.options.tMaxMs ?? 100,
+      checkpointEveryBatches: this.options.checkpointEveryBatches ?? 0,
     });
     const restored = this.server.restore();
     assert.ok(restored.ok);
