@@ -76,7 +76,7 @@ class CoreAdapter implements LiveCore {
     });
     const adapter = this;
     this.counters = {
-      get eventsIngestedTotal() {
+      get eventsReplayedTotal() {
         return adapter.server.totals().userInputs;
       },
       get batchesIngestedTotal() {
@@ -148,7 +148,11 @@ class CoreAdapter implements LiveCore {
   }
 
   mirror(deviceId: string): MirrorView | undefined {
-    return this.store.getDevice(deviceId) === undefined ? undefined : this.viewOf(deviceId);
+    if (this.store.getDevice(deviceId) === undefined) return undefined;
+    const view = this.viewOf(deviceId);
+    // One mirror in detail: a stopped mirror's digest comes from its checkpoint.
+    const digest = view.digestHex === undefined ? this.viewOfMirror(deviceId)?.digest() : undefined;
+    return digest === undefined ? view : { ...view, digestHex: toHex(digest) };
   }
 
   digest(deviceId: string): Uint8Array | undefined {

@@ -33,7 +33,7 @@ function deps(): AppDeps {
       path === "/a.txt" ? ok(new TextEncoder().encode("abc")) : fail("E_PATH_NOT_FOUND", path),
     control: (id, action) => (action === "stop" ? ok({ ...view, deviceId: id, state: "stopped" }) : ok(view)),
     metrics: () => ({
-      eventsIngestedTotal: 5,
+      eventsReplayedTotal: 5,
       batchesIngestedTotal: 1,
       framesRejectedTotal: 0,
       authFailuresTotal: 0,
@@ -59,7 +59,7 @@ test("live: http: the admin API needs the token; health and metrics do not", asy
   const health = await app.inject({ url: "/health" });
   assert.equal(health.statusCode, 200);
   const metrics = await app.inject({ url: "/metrics" });
-  assert.match(metrics.body, /^mirrorcell_events_ingested_total 5$/m);
+  assert.match(metrics.body, /^mirrorcell_events_replayed_total 5$/m);
   assert.match(metrics.body, /^mirrorcell_replay_lag_seconds_bucket\{le="0.25"\} 1$/m);
   assert.match(metrics.body, /^mirrorcell_phones_connected 1$/m);
   await app.close();

@@ -23,7 +23,7 @@ export interface CoreReply {
 }
 
 export interface CoreCounters {
-  eventsIngestedTotal: number;
+  eventsReplayedTotal: number;
   batchesIngestedTotal: number;
   divergencesTotal: number;
   repairsTotal: number;

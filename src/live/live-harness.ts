@@ -69,14 +69,13 @@ export async function startPhones(
   const origin = new ContentOrigin();
   await origin.start();
   const phones: PhoneRuntime[] = [];
-  let index = 0;
   for (const [deviceId, key] of options.keys) {
     const core = new LivePhoneCore({
       ...options,
       deviceId,
       sha256: nodeSha256,
       clock: systemClock,
-      seed: (options.seed * 7919 + index++) >>> 0,
+      seed: deviceSeed(options.seed, deviceId),
     });
     const phone = new PhoneRuntime({
       core,
@@ -92,6 +91,13 @@ export async function startPhones(
     phones.push(phone);
   }
   return { phones, origin };
+}
+
+/** Each device gets its own workload: the run seed mixed with the device id (FNV-1a). */
+export function deviceSeed(seed: number, deviceId: string): number {
+  let hash = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < deviceId.length; i++) hash = Math.imul(hash ^ deviceId.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
 }
 
 export async function waitFor(

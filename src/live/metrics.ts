@@ -42,7 +42,7 @@ export class LagHistogram {
 }
 
 export interface LiveMetricsSnapshot {
-  eventsIngestedTotal: number;
+  eventsReplayedTotal: number;
   batchesIngestedTotal: number;
   framesRejectedTotal: number;
   authFailuresTotal: number;
@@ -85,13 +85,13 @@ function histogram(name: string, help: string, h: LagHistogram): string {
 export function renderMetrics(m: LiveMetricsSnapshot): string {
   return [
     counter(
-      "mirrorcell_events_ingested_total",
-      "User inputs stored durably and acked.",
-      m.eventsIngestedTotal,
+      "mirrorcell_events_replayed_total",
+      "User inputs replayed on mirrors (each stored durably and acked first).",
+      m.eventsReplayedTotal,
     ),
     counter(
       "mirrorcell_batches_ingested_total",
-      "Sync batches stored durably and acked.",
+      "Sync batches accepted and stored durably.",
       m.batchesIngestedTotal,
     ),
     counter("mirrorcell_frames_rejected_total", "Frames refused with an error frame.", m.framesRejectedTotal),

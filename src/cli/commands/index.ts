@@ -2,10 +2,14 @@
 import type { Command } from "commander";
 import { registerCache } from "./cache.ts";
 import { registerDemo } from "./demo.ts";
+import { registerEnroll } from "./enroll.ts";
 import { registerFlows } from "./flows.ts";
+import { registerLoad } from "./load.ts";
 import { registerModel } from "./model.ts";
+import { registerPhone } from "./phone.ts";
 import { registerReport } from "./report.ts";
 import { registerScan } from "./scan.ts";
+import { registerServe } from "./serve.ts";
 
 type Register = (program: Command) => void;
 
@@ -16,6 +20,10 @@ const registrations: Register[] = [
   registerReport,
   registerFlows,
   registerDemo,
+  registerServe,
+  registerEnroll,
+  registerPhone,
+  registerLoad,
 ];
 
 export function registerCommands(program: Command): void {

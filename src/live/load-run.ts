@@ -1,0 +1,106 @@
+// `mirrorcell load` and `mirrorcell phone`: run one or many live phones
+// against a mirror server for a while, power them off, and report (issue 5).
+import { assert } from "../core/assert.ts";
+import { toHex } from "../core/bytes.ts";
+import { systemClock } from "../node/system-clock.ts";
+import { startPhones, waitFor } from "./live-harness.ts";
+
+export interface WorkloadProfile {
+  eventsPerSecond: number;
+  networkPerSecond: number;
+  sizeScale: number;
+}
+
+/** Named workloads: "paper" is §5.1 (0.5 events/s, realistic sizes); "light" shrinks payloads for fleets. */
+export const workloadProfiles: Record<string, WorkloadProfile> = {
+  paper: { eventsPerSecond: 0.5, networkPerSecond: 0.02, sizeScale: 1 },
+  light: { eventsPerSecond: 0.5, networkPerSecond: 0.02, sizeScale: 0.01 },
+  busy: { eventsPerSecond: 20, networkPerSecond: 1, sizeScale: 0.01 },
+};
+
+export interface LoadOptions {
+  serverUrl: string;
+  proxyUrl: string;
+  keys: Map<string, Uint8Array>;
+  profile: WorkloadProfile;
+  syncIntervalMs: number;
+  durationMs: number;
+  seed: number;
+  model: string;
+  /** Resolves early (SIGINT): power off now. */
+  interrupted?: Promise<void>;
+  onProgress?(line: string): void;
+}
+
+export interface LoadReport {
+  phones: number;
+  durationMs: number;
+  userInputs: number;
+  userInputsPerSecond: number;
+  userInputsRejected: number;
+  networkInputs: number;
+  poweredOffAcked: number;
+  reconnects: number;
+  errors: string[];
+  digests: Record<string, string>;
+}
+
+/** The WebSocket sync URL of a server's HTTP URL. */
+export function syncUrlOf(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = "/sync";
+  return url.toString();
+}
+
+/** The proxy's URL by convention: the server's host, the HTTP port + 1. */
+export function proxyUrlOf(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  const port = Number(url.port === "" ? 80 : url.port);
+  return `http://${url.hostname}:${port + 1}`;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  assert(options.keys.size > 0, "load needs at least one phone");
+  const startedMs = systemClock.nowMs();
+  const { phones, origin } = await startPhones({
+    syncUrl: syncUrlOf(options.serverUrl),
+    proxyUrl: options.proxyUrl,
+    keys: options.keys,
+    seed: options.seed,
+    model: options.model,
+    eventsPerSecond: options.profile.eventsPerSecond,
+    networkPerSecond: options.profile.networkPerSecond,
+    sizeScale: options.profile.sizeScale,
+    syncIntervalMs: options.syncIntervalMs,
+  });
+  const progress = setInterval(() => {
+    const inputs = phones.reduce((sum, p) => sum + p.core.userInputs, 0);
+    const connected = phones.filter((p) => p.connected).length;
+    options.onProgress?.(`${connected}/${phones.length} connected, ${inputs} user inputs`);
+  }, 5_000);
+  await Promise.race([
+    new Promise((resolve) => setTimeout(resolve, options.durationMs)),
+    options.interrupted ?? new Promise(() => undefined),
+  ]);
+  clearInterval(progress);
+  const acked = await Promise.all(
+    phones.map((p) => p.powerOff(Math.max(10_000, options.syncIntervalMs * 3))),
+  );
+  await waitFor(() => true, 0);
+  await origin.close();
+  const durationMs = systemClock.nowMs() - startedMs;
+  const userInputs = phones.reduce((sum, p) => sum + p.core.userInputs, 0);
+  return {
+    phones: phones.length,
+    durationMs,
+    userInputs,
+    userInputsPerSecond: Math.round((userInputs / durationMs) * 1000 * 10) / 10,
+    userInputsRejected: phones.reduce((sum, p) => sum + p.core.userInputsRejected, 0),
+    networkInputs: phones.reduce((sum, p) => sum + p.networkFetches, 0),
+    poweredOffAcked: acked.filter(Boolean).length,
+    reconnects: phones.reduce((sum, p) => sum + Math.max(0, p.welcomes - 1), 0),
+    errors: phones.flatMap((p) => p.errors.map((e) => `${p.core.deviceId}: ${e}`)).slice(0, 50),
+    digests: Object.fromEntries(phones.map((p) => [p.core.deviceId, toHex(p.core.digest())])),
+  };
+}
