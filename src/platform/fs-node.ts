@@ -88,7 +88,11 @@ function encodeTreeNode(n: MstNode<FsNode>, gaps: (string | undefined)[], childr
   const buffer = scratch;
   buffer[0] = tagTreeNode;
   buffer[1] = n.level;
-  new DataView(buffer.buffer).setUint32(2, n.keys.length);
+  const count = n.keys.length;
+  buffer[2] = count >>> 24;
+  buffer[3] = (count >>> 16) & 255;
+  buffer[4] = (count >>> 8) & 255;
+  buffer[5] = count & 255;
   let end = 6;
   const putGap = (gap: string | undefined) => {
     if (gap === undefined) buffer.fill(0, end, end + 32);

@@ -2,6 +2,14 @@
 // platform"): storage with a Merkle digest, apps, inputs, nondeterminism
 // capture, factory templates and a workload generator.
 export { stamp } from "./app-context.ts";
+export {
+  type DriveResult,
+  drivePhone,
+  ManualClock,
+  misorderLog,
+  type RecordedInput,
+  replayLog,
+} from "./drive.ts";
 export { factoryTemplate } from "./factory-template.ts";
 export {
   type AppName,
@@ -14,6 +22,7 @@ export {
 } from "./inputs.ts";
 export { type NondetSources, type SeededNondetOptions, seededNondet } from "./nondet.ts";
 export { childPath, parsePath } from "./path.ts";
+export { type PhoneRun, runPhoneWorkload, treeDifference } from "./phone-run.ts";
 export {
   Platform,
   type PlatformMode,
@@ -23,3 +32,4 @@ export {
 } from "./platform.ts";
 export { type FileEntry, type PathChange, type StatInfo, Storage, StorageSnapshot } from "./storage.ts";
 export type { AppUi, UiState } from "./ui-state.ts";
+export { Workload, type WorkloadEvent, type WorkloadOptions } from "./workload.ts";

@@ -4,6 +4,7 @@
 // Steps can schedule network deliveries (a page load, a download) and update
 // the generator's picture of the phone when emitted, so later sessions refer
 // to files that exist.
+import { utf8 } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
 import type { AppName, UserInputBody } from "./inputs.ts";
 import { binary, packageArchive, sentence, sizeBetween } from "./workload-content.ts";
@@ -250,7 +251,7 @@ function antivirusHook(p: Planner): Step[] {
     app: "antivirus-hook",
     networkKind: "scan-result",
     args: [`id=${id}`],
-    payload: new TextEncoder().encode("verdict=clean\n"),
+    payload: utf8("verdict=clean\n"),
   };
   return [
     {
