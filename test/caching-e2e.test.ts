@@ -184,3 +184,25 @@ test("caching e2e: fetching a cached file after its retention is a clear CACHE_E
   sc.advance(3 * 60 * minuteMs);
   assert.ok(sc.mirrorEqualsPhone());
 });
+
+test("caching e2e: a server crash after the upload re-replays it; recipients keep one copy by delivery id (seed=7)", () => {
+  const sc = new CachingScenario({ seed: 7, network: "3g", settings: defaultCachingSettings });
+  for (const f of friends) sc.world.addRecipient(f);
+  const video = phoneWithVideo(sc, 700 * 1024, 77);
+  sc.advance(minuteMs + 500);
+  okOrThrow(sc.upload(video.path, friends));
+  sc.advance(3 * minuteMs);
+  assert.ok(
+    friends.every((f) => sc.world.inbox(f).length === 1),
+    "delivered before the crash",
+  );
+  sc.crashServer(); // volatile service state is gone; the mirror replays from its checkpoint
+  sc.tap();
+  sc.advance(6 * minuteMs);
+  assert.equal(sc.world.duplicatesIgnored, 5, "the restarted server sent again, with the same delivery ids");
+  for (const f of friends) {
+    assert.equal(sc.world.inbox(f).length, 1, `${f} still has exactly one copy`);
+    assert.ok(bytesEqual(sc.world.inbox(f)[0]!.payload, video.bytes));
+  }
+  assert.ok(sc.mirrorEqualsPhone());
+});

@@ -55,7 +55,7 @@ function storage(files: Record<string, Uint8Array>) {
 
 const recipients = ["+18145550001", "+18145550002", "+18145550003", "+18145550004", "+18145550005"];
 
-test("caching live: upload to 5 loopback recipients: identical bytes, the phone as sender", async () => {
+test("caching live: upload to 5 loopback recipients: identical bytes, the phone as sender, one copy after a restart", async () => {
   const recipient = await startTestRecipient();
   const { live, texts } = runtime((a) => recipient.urlOf(a));
   try {
@@ -72,6 +72,15 @@ test("caching live: upload to 5 loopback recipients: identical bytes, the phone 
       assert.equal(got.sha256Hex, toHex(nodeSha256(file)));
     }
     await waitFor("delivery notice", () => texts().some((t) => /delivered to 5 recipients/.test(t)));
+    // A restarted server (fresh runtime, same replayed input) sends again with
+    // the same delivery ids: the recipient keeps one copy.
+    const restarted = runtime((a) => recipient.urlOf(a));
+    restarted.live.replayedInput("phone-7", input, storage({ "/sdcard/clip.mp4": file }));
+    await waitFor("re-sent deliveries acknowledged", () =>
+      restarted.texts().some((t) => /delivered to 5 recipients/.test(t)),
+    );
+    restarted.live.close();
+    for (const r of recipients) assert.equal(recipient.inbox(r).length, 1, `${r} keeps one copy`);
   } finally {
     live.close();
     await recipient.close();

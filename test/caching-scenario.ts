@@ -53,15 +53,16 @@ const stepsMax = 1_000_000;
 export class CachingScenario {
   nowMs = 0;
   readonly phone: Platform;
-  readonly mirrors: MirrorServer;
-  readonly server: SyncServer;
+  mirrors!: MirrorServer;
+  server!: SyncServer;
   readonly client: SyncClient;
-  readonly host: ServiceHost;
-  readonly caching: CachingService;
+  host!: ServiceHost;
+  caching!: CachingService;
   readonly world = new MemoryWorld();
   readonly phoneNotices: Notice[] = [];
   readonly deviceId = deviceId;
-  private readonly monitor: TrafficMonitor;
+  private monitor!: TrafficMonitor;
+  private readonly store = new MemoryMirrorStore();
   private readonly uplink: Link;
   private readonly downlink: Link;
   private readonly radio: RadioTotals = {
@@ -74,15 +75,8 @@ export class CachingScenario {
 
   constructor(readonly options: ScenarioOptions) {
     const rng = new SeededRng(options.seed);
-    const store = new MemoryMirrorStore();
-    this.mirrors = new MirrorServer({
-      store,
-      platforms: platformFactory(nodeSha256),
-      sha256: nodeSha256,
-    });
+    this.startServer();
     assert(this.mirrors.register(deviceId, model).ok, "register the mirror");
-    this.monitor = new TrafficMonitor(this.mirrors, nodeSha256);
-    this.server = new SyncServer({ mirrors: this.mirrors, monitor: this.monitor, sha256: nodeSha256 });
     const clock = { nowMs: () => this.nowMs };
     this.phone = Platform.create({
       mode: "phone",
@@ -102,6 +96,22 @@ export class CachingScenario {
     const rates = linkRatesFor(options.network, "tested", rng.fork("rates"));
     this.uplink = new Link(rates.uplinkKbps, 100, rng.fork("up"));
     this.downlink = new Link(rates.downlinkKbps, 100, rng.fork("down"));
+    this.send(this.client.onConnect(0));
+  }
+
+  /**
+   * Starts (or, after a crash, restarts) the mirror server: everything
+   * volatile is new — Syn-Server, Traffic Monitor, mirrors in memory, the
+   * ServiceHost and the caching service — and only the store survives.
+   */
+  startServer(): void {
+    this.mirrors = new MirrorServer({
+      store: this.store,
+      platforms: platformFactory(nodeSha256),
+      sha256: nodeSha256,
+    });
+    this.monitor = new TrafficMonitor(this.mirrors, nodeSha256);
+    this.server = new SyncServer({ mirrors: this.mirrors, monitor: this.monitor, sha256: nodeSha256 });
     this.host = new ServiceHost({
       sha256: nodeSha256,
       outbox: this.world,
@@ -110,7 +120,7 @@ export class CachingScenario {
       network: { deliver: (id, input) => this.networkToPhone(id, input) },
     });
     this.caching = this.host.register(
-      (ports) => new CachingService(ports, options.policy ?? defaultCachingPolicy),
+      (ports) => new CachingService(ports, this.options.policy ?? defaultCachingPolicy),
     );
     this.server.onReplayedInput((id, event, replayMs) => {
       if (event.kind !== "user") return;
@@ -118,7 +128,15 @@ export class CachingScenario {
       assert(storage !== undefined, "a replaying mirror has storage");
       this.host.replayedInput({ deviceId: id, input: event.input, storage, nowMs: replayMs });
     });
-    this.send(this.client.onConnect(0));
+  }
+
+  /** A server crash and restart; the phone reconnects and retransmits what is unacked. */
+  crashServer(): void {
+    this.startServer();
+    const restored = this.server.restore();
+    assert(restored.ok, "the server restores from its store");
+    this.client.onDisconnect();
+    this.send(this.client.onConnect(this.nowMs));
   }
 
   /** The network delivers something to the phone through the Traffic Monitor. */

@@ -1,7 +1,9 @@
 // A loopback recipient for bulk uploads (tests, demos): an HTTP server whose
 // inboxes (POST /inbox/<address>) keep every file with the sender it claims
-// (x-mirrorcell-from). An address can be made unreachable (HTTP 503) to
-// exercise the service's retries. Listens on 127.0.0.1 only.
+// (x-mirrorcell-from), once per delivery id (x-mirrorcell-delivery-id: the
+// service re-sends after a server restart; receivers deduplicate). An address
+// can be made unreachable (HTTP 503) to exercise the service's retries.
+// Listens on 127.0.0.1 only.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { concatBytes } from "../../core/bytes.ts";
@@ -44,6 +46,7 @@ export async function startTestRecipient(): Promise<TestRecipient> {
   const inboxes = new Map<string, ReceivedUpload[]>();
   const unreachable = new Set<string>();
   const refusals = new Map<string, number>();
+  const seen = new Set<string>();
   const server: Server = createServer((request, response) => {
     const match = /^\/inbox\/([^/?]+)$/.exec(request.url ?? "");
     if (request.method !== "POST" || match === null) {
@@ -62,6 +65,12 @@ export async function startTestRecipient(): Promise<TestRecipient> {
         response.writeHead(413).end();
         return;
       }
+      const deliveryId = header(request, "x-mirrorcell-delivery-id");
+      if (deliveryId !== "" && seen.has(deliveryId)) {
+        response.writeHead(204).end();
+        return;
+      }
+      if (deliveryId !== "") seen.add(deliveryId);
       const upload = {
         from: header(request, "x-mirrorcell-from"),
         name: decodeURIComponent(header(request, "x-mirrorcell-name")),

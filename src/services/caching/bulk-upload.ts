@@ -5,6 +5,9 @@
 // the phone as the sender. Failed sends are retried with capped exponential
 // backoff (bounded by policy.uploadRetriesMax), then reported to the phone; a
 // failed job keeps its bytes on the server until retried, so nothing is lost.
+// Delivery ids are stable (device, input seq, recipient index): after a server
+// restart the mirror replays from its checkpoint and sends again with the
+// same ids, which recipients use to deduplicate (at-least-once delivery).
 import { assert } from "../../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";

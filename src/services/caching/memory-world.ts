@@ -1,5 +1,6 @@
 // An in-memory outside world for the caching service: recipients that receive
-// what the Outbox sends (and can be made unreachable), and a web of URLs the
+// what the Outbox sends (and can be made unreachable) and, like any idempotent
+// receiver, keep one copy per delivery id, and a web of URLs the
 // Fetcher reads. Sans-IO and deterministic, so the simulator and the tests
 // use it directly: sends and fetches queue up, and `flush` completes them and
 // reports each outcome to the ServiceHost (never from inside the port call).
@@ -21,8 +22,11 @@ export class MemoryWorld implements Outbox, Fetcher {
   private readonly pages = new Map<string, Uint8Array>();
   private sends: OutboundMessage[] = [];
   private fetches: FetchRequest[] = [];
+  private readonly deliveredIds = new Set<string>();
   sendAttempts = 0;
   sentPayloadBytes = 0;
+  /** Sends whose delivery id a recipient already had (re-sent after a server restart): acknowledged, not stored twice. */
+  duplicatesIgnored = 0;
 
   addRecipient(address: string): void {
     if (!this.inboxes.has(address)) this.inboxes.set(address, []);
@@ -88,6 +92,11 @@ export class MemoryWorld implements Outbox, Fetcher {
       return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${message.to}: unreachable`);
     }
     this.sentPayloadBytes += message.payload.length;
+    if (this.deliveredIds.has(message.deliveryId)) {
+      this.duplicatesIgnored++;
+      return ok(undefined);
+    }
+    this.deliveredIds.add(message.deliveryId);
     inbox.push({
       from: message.fromDeviceId,
       name: message.name,
