@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { utf8 } from "../src/core/bytes.ts";
+import fc from "fast-check";
+import { bytesEqual, utf8 } from "../src/core/bytes.ts";
 import { ErrorCodes } from "../src/core/errors.ts";
 import {
   Cscf,
@@ -306,4 +307,34 @@ test("flows: docs/flows is generated from the flows and up to date", () => {
       `docs/flows/${doc.file} is stale: run npx tsx src/cli/main.ts flows --write-docs docs/flows`,
     );
   }
+});
+
+test("flows: for any content size, chunk size, seed and network, every flow delivers the same bytes with and without the mirror", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...flowNames),
+      fc.integer({ min: 64, max: 60_000 }),
+      fc.integer({ min: 1_000, max: 70_000 }),
+      fc.nat({ max: 1_000 }),
+      fc.constantFrom("3g" as const, "edge" as const),
+      (flow, contentBytes, msrpChunkBytes, seed, network) => {
+        const options = { contentBytes, msrpChunkBytes, seed, network };
+        const off = runFlow(flow, { ...options, mirror: false });
+        const on = runFlow(flow, { ...options, mirror: true });
+        assertClean(off);
+        assertClean(on);
+        assert.equal(on.recorded.length, 1);
+        assert.ok(
+          bytesEqual(on.received[0]!.payload, off.received[0]!.payload),
+          "same content reaches the phone",
+        );
+        assert.ok(
+          bytesEqual(on.recorded[0]!.input.payload, off.received[0]!.payload),
+          "the mirror records it",
+        );
+        assert.deepEqual(on.recorded[0]!.input.args, off.received[0]!.args);
+      },
+    ),
+    { numRuns: 40 },
+  );
 });

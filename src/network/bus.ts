@@ -91,9 +91,14 @@ export class NetworkBus {
   private nowMs = 0;
   readonly trace: TraceEntry[] = [];
   readonly notes: TraceNote[] = [];
+  /** Every packet's bytes, in delivery order, when constructed with `captureWire` (tests, fuzz corpora). */
+  readonly wire: Packet[] = [];
   readonly bytesByLink: Record<LinkKind, number> = { "radio-up": 0, "radio-down": 0, core: 0, internet: 0 };
 
-  constructor(readonly profile: NetworkProfile) {
+  constructor(
+    readonly profile: NetworkProfile,
+    private readonly options: { captureWire?: boolean } = {},
+  ) {
     assert(profile.radioUp.rateKbps > 0 && profile.radioDown.rateKbps > 0, "radio rates must be positive");
     assert(profile.core.rateKbps > 0 && profile.internet.rateKbps > 0, "core rates must be positive");
   }
@@ -139,6 +144,7 @@ export class NetworkBus {
         bytes: event.packet.bytes.length,
         link: event.link,
       });
+      if (this.options.captureWire) this.wire.push(event.packet);
       this.node(event.to).onPacket(event.packet, event.from, this.contextFor(event.to));
     }
     return this.nowMs;

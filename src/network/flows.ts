@@ -6,7 +6,14 @@
 // HSS pushes to the SGSN. Same options ⇒ same trace, byte for byte.
 import { assert } from "../core/assert.ts";
 import { SeededRng } from "../core/rng.ts";
-import { type LinkKind, NetworkBus, type NodeId, type TraceEntry, type TraceNote } from "./bus.ts";
+import {
+  type LinkKind,
+  NetworkBus,
+  type NodeId,
+  type Packet,
+  type TraceEntry,
+  type TraceNote,
+} from "./bus.ts";
 import { Cscf } from "./cscf.ts";
 import type { SubscriberProfile } from "./filter-criteria.ts";
 import { flowContent } from "./flow-content.ts";
@@ -36,6 +43,8 @@ export interface FlowOptions {
   bystanderSubscribes?: boolean;
   /** How often the user repeats the action, `roundIntervalMs` apart (later rounds find caches warm). */
   rounds?: number;
+  /** Keep every packet's bytes in `wire` (memory: every hop's copy). */
+  captureWire?: boolean;
 }
 
 export interface FlowResult {
@@ -50,6 +59,8 @@ export interface FlowResult {
   latenciesMs: number[];
   trace: TraceEntry[];
   notes: TraceNote[];
+  /** Packets as delivered, when `captureWire` was set; empty otherwise. */
+  wire: Packet[];
   recorded: RecordedInput[];
   received: DeliveredInput[];
   bytesByLink: Record<LinkKind, number>;
@@ -124,7 +135,7 @@ export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
     new SeededRng(options.seed ?? 1),
     options.contentBytes ?? defaultContentBytes[flow],
   );
-  const bus = new NetworkBus(networkProfiles[network]);
+  const bus = new NetworkBus(networkProfiles[network], { captureWire: options.captureWire ?? false });
   const phoneIds = users.map((u) => u.phone);
   const internetHosts = ["web", "mail"];
   const phones = users.map(({ user, phone, cscf }) =>
@@ -202,6 +213,7 @@ export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
     ),
     trace: bus.trace,
     notes: bus.notes,
+    wire: bus.wire,
     recorded: mirror.recorded,
     received: target.received,
     bytesByLink: { ...bus.bytesByLink },
