@@ -9,7 +9,7 @@ import { defaultWorkerCount, ScanPool } from "./worker-pool.ts";
 
 export interface PathScanOptions {
   allMatch?: boolean;
-  /** Worker threads; 0 scans in this thread. Default: one per core for big jobs. */
+  /** Background worker threads (this thread scans too); 0 scans here only. Default: cores − 1 for big jobs. */
   workers?: number;
   onVerdict?: (verdict: FileVerdict, done: number, total: number) => void;
 }
@@ -45,7 +45,7 @@ export async function scanPaths(
     for (const [i, f] of walked.files.entries())
       record(i, scanFile(database.engine, f.path, f.size, allMatch));
   } else {
-    const pool = new ScanPool(database.compiled, wanted);
+    const pool = new ScanPool(database.compiled, wanted, database.engine);
     try {
       await Promise.all(
         walked.files.map((f, i) =>

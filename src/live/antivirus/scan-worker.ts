@@ -2,7 +2,8 @@
 // handed (shared memory, no re-parse) and scans the files it is sent.
 import { parentPort, workerData } from "node:worker_threads";
 import { assert } from "../../core/assert.ts";
-import { deserializeEngine } from "../../services/antivirus/index.ts";
+// Direct imports keep the worker's module graph (and its start-up) small.
+import { deserializeEngine } from "../../services/antivirus/compiled-format.ts";
 import { scanFile } from "./scan-file.ts";
 
 export interface ScanTask {

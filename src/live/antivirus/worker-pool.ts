@@ -1,16 +1,19 @@
 // A pool of worker threads that scan files in parallel (paper §5.2: a 200 MB
 // folder should take seconds). Each worker loads the compiled database from
 // one SharedArrayBuffer; files are handed out one at a time so a large file
-// does not hold up the queue.
+// does not hold up the queue. The calling thread scans too (between event-loop
+// turns), so N cores need N−1 workers and scanning starts before they boot.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { assert } from "../../core/assert.ts";
 import { limits } from "../../core/limits.ts";
-import type { FileVerdict } from "./scan-file.ts";
+import type { ScanEngine } from "../../services/antivirus/scan-engine.ts";
+import { type FileVerdict, scanFile } from "./scan-file.ts";
 import type { ScanTask } from "./scan-worker.ts";
 
+/** Background workers for this machine: one per core besides the calling thread. */
 export function defaultWorkerCount(): number {
-  return Math.max(1, Math.min(limits.scanWorkersMax, availableParallelism()));
+  return Math.max(1, Math.min(limits.scanWorkersMax, availableParallelism() - 1));
 }
 
 /**
@@ -29,10 +32,17 @@ export class ScanPool {
   private readonly pending = new Map<number, (verdict: FileVerdict) => void>();
   private readonly idle: Worker[] = [];
   private readonly queue: ScanTask[] = [];
+  private localBusy = false;
   private nextId = 0;
 
-  constructor(compiled: Uint8Array, workerCount: number) {
-    assert(workerCount >= 1 && workerCount <= limits.scanWorkersMax, "worker count in bounds");
+  /** local: the engine the calling thread scans with, or undefined to leave it all to workers. */
+  constructor(
+    compiled: Uint8Array,
+    workerCount: number,
+    private readonly local?: ScanEngine,
+  ) {
+    assert(workerCount >= 0 && workerCount <= limits.scanWorkersMax, "worker count in bounds");
+    assert(workerCount > 0 || local !== undefined, "someone must scan");
     const shared = new SharedArrayBuffer(compiled.byteLength);
     new Uint8Array(shared).set(compiled);
     for (let i = 0; i < workerCount; i++) {
@@ -62,15 +72,31 @@ export class ScanPool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       this.idle.pop()!.postMessage(this.queue.shift()!);
     }
+    if (this.local !== undefined && !this.localBusy && this.queue.length > 0) {
+      const engine = this.local;
+      const task = this.queue.shift()!;
+      this.localBusy = true;
+      // One file per event-loop turn, so worker replies keep being dispatched.
+      setImmediate(() => {
+        const verdict = scanFile(engine, task.path, task.size, task.allMatch);
+        this.localBusy = false;
+        this.settle(task.id, verdict);
+        this.dispatch();
+      });
+    }
+  }
+
+  private settle(id: number, verdict: FileVerdict): void {
+    const resolve = this.pending.get(id);
+    assert(resolve !== undefined, "a verdict answers a pending task");
+    this.pending.delete(id);
+    resolve(verdict);
   }
 
   private onReply(worker: Worker, reply: { id: number; verdict: FileVerdict }): void {
-    const resolve = this.pending.get(reply.id);
-    assert(resolve !== undefined, "a reply answers a pending task");
-    this.pending.delete(reply.id);
     this.idle.push(worker);
+    this.settle(reply.id, reply.verdict);
     this.dispatch();
-    resolve(reply.verdict);
   }
 
   private failAll(error: Error): void {
