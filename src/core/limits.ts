@@ -47,6 +47,8 @@ export const limits = {
   cacheBytesPerDeviceMax: 1024 * 1024 * 1024,
   cacheTombstonesPerDeviceMax: 1024,
   cacheRetentionMsMax: 365 * 24 * 3_600_000,
+  downloadsInFlightMax: 4096,
+  outboxInFlightMax: 64,
   // network protocols
   sipMessageBytesMax: 64 * 1024,
   sipHeaderLineBytesMax: 8 * 1024,

@@ -6,6 +6,7 @@
 // in flight (beyond it a send fails fast and the service retries later).
 import { toHex } from "../../core/bytes.ts";
 import { ErrorCodes, fail, ok } from "../../core/errors.ts";
+import { limits } from "../../core/limits.ts";
 import type { DeliveryResult, OutboundMessage, Outbox } from "../../services/api.ts";
 
 export interface HttpOutboxOptions {
@@ -41,7 +42,7 @@ export class HttpOutbox implements Outbox {
     const url = this.options.urlOf(message.to);
     if (url === undefined)
       return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${message.to}: no route`);
-    if (this.running.size > (this.options.inFlightMax ?? 64)) {
+    if (this.running.size > (this.options.inFlightMax ?? limits.outboxInFlightMax)) {
       return fail(
         ErrorCodes.RECIPIENT_UNREACHABLE,
         `Cannot deliver to ${message.to}: too many sends in flight`,

@@ -42,7 +42,8 @@ export class BulkDownloads {
     if (url.length > limits.actionArgBytesMax || !urlPattern.test(url)) {
       return fail(ErrorCodes.INPUT_MALFORMED, `Cannot download "${url.slice(0, 80)}": not an http(s) URL`);
     }
-    if (this.pending.size >= limits.cacheEntriesPerDeviceMax * 16) {
+    assert(this.pending.size <= limits.downloadsInFlightMax, "downloads in flight above their bound");
+    if (this.pending.size >= limits.downloadsInFlightMax) {
       return fail(ErrorCodes.QUEUE_FULL, `Cannot download ${url}: ${this.pending.size} downloads in flight`);
     }
     this.nextFetch++;
@@ -62,6 +63,10 @@ export class BulkDownloads {
   onFetchResult(fetchId: string, result: FetchResult, nowMs: number): void {
     const fetch = this.pending.get(fetchId);
     if (fetch === undefined || fetch.retryAtMs !== undefined) return; // stale or duplicate result
+    assert(
+      fetch.attempts >= 1 && fetch.attempts <= this.policy.downloadRetriesMax + 1,
+      "fetch attempts out of bounds",
+    );
     if (result.ok) {
       this.pending.delete(fetchId);
       const name = fileNameOfUrl(fetch.url, `download-${fetchId.slice(fetchId.indexOf(":") + 1)}`);

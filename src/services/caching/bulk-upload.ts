@@ -104,6 +104,11 @@ export class BulkUploads {
     const found = this.byDelivery.get(deliveryId);
     if (found === undefined || found.delivery.state !== "sending") return; // stale or duplicate result
     const { job, delivery } = found;
+    assert(
+      delivery.attempts >= 1 && delivery.attempts <= this.policy.uploadRetriesMax + 1,
+      "attempts out of bounds",
+    );
+    assert(this.jobs.get(job.jobId) === job, "a delivery of a forgotten job");
     if (result.ok) {
       delivery.state = "delivered";
       delivery.lastError = undefined;
