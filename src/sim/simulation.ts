@@ -5,9 +5,9 @@
 // wallSeconds metric; nothing inside the run depends on it.
 import { performance } from "node:perf_hooks";
 import { assert } from "../core/assert.ts";
-import { MirrorcellError } from "../core/errors.ts";
 import { SeededRng } from "../core/rng.ts";
 import { InvariantChecker } from "./checker.ts";
+import { coreStack } from "./core-stack.ts";
 import { Fleet } from "./fleet.ts";
 import {
   reproduceCommand,
@@ -36,7 +36,7 @@ export function effectiveOptions(requested: SimulationOptions): SimulationOption
 
 export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}): SimulationReport {
   const options = effectiveOptions(requested);
-  const stack = hooks.stack ?? defaultStack();
+  const stack = hooks.stack ?? coreStack();
   const wallStartMs = performance.now();
   const rng = new SeededRng(options.seed);
   const horizonMs = Math.round(options.hours * 3_600_000);
@@ -80,10 +80,6 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
   finalChecks(fleet);
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
   return buildReport(requested, fleet, horizonMs, wallSeconds);
-}
-
-function defaultStack(): SimStackFactory {
-  throw new MirrorcellError("E_UNAVAILABLE", "no core stack bound (core-stack.ts)");
 }
 
 function uplinkAllowanceMs(o: SimulationOptions): number {

@@ -1,0 +1,191 @@
+// The simulated mirror server on the real core (paper §3.1, Fig 3): Syn-Server,
+// Traffic Monitor and MirrorServer over an in-memory MirrorStore. A crash
+// drops every volatile object (SyncServer, TrafficMonitor, running mirrors);
+// the store survives as the durable state and a restart rebuilds from it.
+// Every frame the server emits is checked to be a sync reply (invariant 5).
+import { assert } from "../core/assert.ts";
+import type { Sha256 } from "../core/ports.ts";
+import { MemoryMirrorStore, MirrorServer } from "../mirror/index.ts";
+import { platformFactory } from "../mirror/platform-adapter.ts";
+import type { NetworkInput } from "../platform/inputs.ts";
+import { decodeFrame, SyncServer, TrafficMonitor } from "../sync/index.ts";
+import type { CorePhone } from "./core-phone.ts";
+import { injectBatchBug } from "./injected-bugs.ts";
+import type { ReplayObserver, ServerFrame, ServerStats, SimPhone, SimServer, StackOptions } from "./stack.ts";
+
+/** Frames a mirror server may send a phone: everything else would be a mirror output leaving it. */
+const syncReplies = new Set(["ack", "notice", "repairRequest", "welcome", "error", "challenge"]);
+
+interface Volatile {
+  mirrors: MirrorServer;
+  monitor: TrafficMonitor;
+  sync: SyncServer;
+}
+
+export class CoreServer implements SimServer {
+  readonly store = new MemoryMirrorStore();
+  private live: Volatile | undefined;
+  private readonly devices = new Map<string, string>();
+  private readonly touched = new Set<string>();
+  private readonly lastChecked = new Map<string, number>();
+  private readonly carried = { divergences: 0, repairs: 0 };
+  private readonly counters = { framesRejected: 0, leakedOutputs: 0, firstRejection: "" };
+  private bugInjected = false;
+
+  constructor(
+    private readonly observer: ReplayObserver,
+    private readonly o: StackOptions,
+    private readonly sha256: Sha256,
+  ) {
+    this.live = this.build();
+  }
+
+  private build(): Volatile {
+    const mirrors = new MirrorServer({
+      store: this.store,
+      platforms: platformFactory(this.sha256),
+      sha256: this.sha256,
+    });
+    const monitor = new TrafficMonitor(mirrors, this.sha256);
+    const sync = new SyncServer({ mirrors, monitor, sha256: this.sha256, tMaxMs: this.o.latencyMsMax });
+    sync.onReplayedInput((deviceId, event, replayMs) => {
+      this.touched.add(deviceId);
+      if (event.kind === "user") this.observer.user(deviceId, event.input, replayMs);
+      else this.observer.network(deviceId, event.input, replayMs);
+    });
+    return { mirrors, monitor, sync };
+  }
+
+  private get up(): Volatile {
+    assert(this.live !== undefined, "the server is down");
+    return this.live;
+  }
+
+  /** First boot of a phone: its mirror from the model's template. */
+  register(deviceId: string, model: string): void {
+    const registered = this.up.mirrors.register(deviceId, model, { syncIntervalMs: this.o.syncIntervalMs });
+    assert(registered.ok, `register ${deviceId}: ${registered.ok ? "" : registered.error.message}`);
+    this.devices.set(deviceId, model);
+    this.lastChecked.set(deviceId, 0);
+  }
+
+  deliverNetwork(deviceId: string, delivery: Omit<NetworkInput, "index">): NetworkInput {
+    const recorded = this.up.monitor.deliver(deviceId, delivery);
+    assert(recorded.ok, `traffic monitor refused a delivery: ${recorded.ok ? "" : recorded.error.message}`);
+    return recorded.value;
+  }
+
+  receive(deviceId: string, frame: Uint8Array, nowMs: number): ServerFrame[] {
+    let bytes = frame;
+    if (this.o.bug !== undefined && !this.bugInjected) {
+      const tampered = injectBatchBug(this.o.bug, frame);
+      if (tampered !== undefined) {
+        this.bugInjected = true;
+        bytes = tampered;
+      }
+    }
+    const replies = this.up.sync.receive(deviceId, bytes, nowMs);
+    this.touched.add(deviceId);
+    if (!replies.ok) {
+      this.counters.framesRejected++;
+      if (this.counters.firstRejection === "") {
+        this.counters.firstRejection = `${deviceId} at ${nowMs} ms: ${replies.error.code} ${replies.error.message}`;
+      }
+      this.checkBatches(nowMs);
+      return [];
+    }
+    this.checkBatches(nowMs);
+    return this.outbound(replies.value.map((b) => ({ deviceId, bytes: b })));
+  }
+
+  tick(nowMs: number): ServerFrame[] {
+    const out = this.up.sync.tick(nowMs);
+    this.checkBatches(nowMs);
+    return this.outbound(out);
+  }
+
+  /** Reports each touched mirror's digest at the batch it has replayed up to. */
+  private checkBatches(nowMs: number): void {
+    const sync = this.up.sync;
+    for (const deviceId of this.touched) {
+      const applied = sync.applied(deviceId);
+      if (applied > (this.lastChecked.get(deviceId) ?? 0)) {
+        this.lastChecked.set(deviceId, applied);
+        this.observer.batchDone(deviceId, applied, this.mirrorDigest(deviceId), nowMs);
+      }
+    }
+    this.touched.clear();
+  }
+
+  private outbound(frames: ServerFrame[]): ServerFrame[] {
+    for (const f of frames) {
+      const decoded = decodeFrame(f.bytes);
+      const kind = decoded.ok ? decoded.value.body.case : undefined;
+      if (!this.devices.has(f.deviceId) || kind === undefined || !syncReplies.has(kind)) {
+        this.counters.leakedOutputs++;
+      }
+    }
+    return frames;
+  }
+
+  nextDueMs(): number | undefined {
+    return this.live?.sync.nextDueMs();
+  }
+
+  crash(): void {
+    const totals = this.up.sync.totals();
+    this.carried.divergences += totals.divergences;
+    this.carried.repairs += totals.repairs;
+    this.live = undefined;
+    this.touched.clear();
+  }
+
+  restart(): void {
+    assert(this.live === undefined, "restart of a running server");
+    this.live = this.build();
+    const restored = this.live.sync.restore();
+    assert(restored.ok && restored.value === this.devices.size, "every mirror restores from the store");
+    for (const deviceId of this.devices.keys()) {
+      const checkpoint = this.store.getCheckpoint(deviceId);
+      assert(checkpoint !== undefined, `no checkpoint for ${deviceId}`);
+      this.observer.restored(deviceId, checkpoint.lastSeq, checkpoint.networkConsumed);
+      this.lastChecked.set(deviceId, checkpoint.batchNo);
+    }
+  }
+
+  private mirrorView(deviceId: string) {
+    const mirrors = this.up.mirrors;
+    const view = mirrors.running(deviceId)?.storage ?? mirrors.view(deviceId);
+    assert(view !== undefined, `no mirror for ${deviceId}`);
+    return view;
+  }
+
+  mirrorDigest(deviceId: string): Uint8Array {
+    return this.mirrorView(deviceId).digest();
+  }
+
+  treeDiff(deviceId: string, phone: SimPhone): string[] {
+    const mirror = this.mirrorView(deviceId);
+    const storage = (phone as CorePhone).platform.storage;
+    const a = new Map<string, string>();
+    for (const f of mirror.walk()) a.set(f.path, `${f.size}:${f.sha256.join(",")}`);
+    const differing: string[] = [];
+    for (const f of storage.walk()) {
+      if (a.get(f.path) !== `${f.size}:${f.sha256.join(",")}`) differing.push(f.path);
+      a.delete(f.path);
+    }
+    differing.push(...a.keys());
+    if (mirror.emptyDirs().join("\n") !== storage.emptyDirs().join("\n"))
+      differing.push("(empty directories)");
+    return differing;
+  }
+
+  stats(): ServerStats {
+    const totals = this.live?.sync.totals();
+    return {
+      divergences: this.carried.divergences + (totals?.divergences ?? 0),
+      repairs: this.carried.repairs + (totals?.repairs ?? 0),
+      ...this.counters,
+    };
+  }
+}
