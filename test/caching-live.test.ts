@@ -11,7 +11,13 @@ import { LiveCachingRuntime, startTestRecipient, startTestWebServer } from "../s
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { systemClock } from "../src/node/system-clock.ts";
 import type { NetworkInput } from "../src/platform/inputs.ts";
-import { defaultCachingPolicy, downloadActionBody, uploadActionBody } from "../src/services/index.ts";
+import {
+  defaultCachingPolicy,
+  defaultCachingSettings,
+  downloadActionBody,
+  uploadActionBody,
+} from "../src/services/index.ts";
+import { CachingScenario, okOrThrow } from "./caching-scenario.ts";
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -150,6 +156,53 @@ test("caching live: download from a loopback web server â†’ file-cached notice â
     assert.ok(missing.ok);
   } finally {
     live.close();
+    await web.close();
+  }
+});
+
+test("caching live: real phone platform and mirror replay, uploads and downloads over loopback HTTP", async () => {
+  const recipient = await startTestRecipient();
+  const web = await startTestWebServer();
+  let live: LiveCachingRuntime | undefined;
+  const sc = new CachingScenario({
+    seed: 9,
+    network: "3g",
+    settings: defaultCachingSettings,
+    services: (ports) => {
+      live = new LiveCachingRuntime({
+        ...ports,
+        sha256: nodeSha256,
+        recipientUrlOf: (a) => recipient.urlOf(a),
+      });
+      return { host: live.host, caching: live.caching };
+    },
+  });
+  try {
+    // Download: the server fetches from the web server; the phone fetches the cached copy later.
+    const movie = new SeededRng(90).bytes(1_500_000);
+    okOrThrow(sc.requestDownload(web.publish("movie.mp4", movie)));
+    await live!.idle();
+    sc.advance(2 * 60_000);
+    const notice = sc.phoneNotices.find((n) => n.kind.case === "fileCached");
+    assert.ok(notice?.kind.case === "fileCached", "file-cached notice reached the phone");
+    okOrThrow(sc.fetchCached(notice.kind.value.cacheId));
+    assert.ok(bytesEqual(okOrThrow(sc.phone.storage.readFile("/sdcard/Download/movie.mp4")), movie));
+    // Upload: the phone fakes it; the mirror's replay posts it to 5 recipients as the phone.
+    sc.tap();
+    sc.advance(3 * 60_000);
+    okOrThrow(sc.upload("/sdcard/Download/movie.mp4", recipients));
+    sc.advance(5 * 60_000);
+    await live!.idle();
+    for (const r of recipients) {
+      const [got] = recipient.inbox(r);
+      assert.ok(got && bytesEqual(got.payload, movie), `${r} got the phone's bytes`);
+      assert.equal(got.from, sc.deviceId);
+    }
+    assert.equal(sc.radioTotals().uplinkFileBytes, 0, "the phone uploaded no file bytes");
+    assert.ok(sc.mirrorEqualsPhone(), "phone and mirror equal");
+  } finally {
+    live?.close();
+    await recipient.close();
     await web.close();
   }
 });

@@ -9,6 +9,7 @@
 import { assert } from "../src/core/assert.ts";
 import { bytesEqual } from "../src/core/bytes.ts";
 import { ok, type Result } from "../src/core/errors.ts";
+import type { Clock } from "../src/core/ports.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
@@ -21,6 +22,8 @@ import {
   type CachingSettings,
   defaultCachingPolicy,
   MemoryWorld,
+  type NetworkDelivery,
+  type NoticeSink,
   planUpload,
   ServiceHost,
   type UploadPlan,
@@ -35,6 +38,17 @@ export interface ScenarioOptions {
   settings: CachingSettings;
   policy?: CachingPolicy;
   syncIntervalMs?: number;
+  /**
+   * Builds the server's services on the given ports; default: the caching
+   * service over the in-memory world. The live test passes LiveCachingRuntime.
+   */
+  services?: (ports: ServerPorts) => { host: ServiceHost; caching: CachingService };
+}
+
+export interface ServerPorts {
+  clock: Clock;
+  notices: NoticeSink;
+  network: NetworkDelivery;
 }
 
 export interface RadioTotals {
@@ -112,22 +126,26 @@ export class CachingScenario {
     });
     this.monitor = new TrafficMonitor(this.mirrors, nodeSha256);
     this.server = new SyncServer({ mirrors: this.mirrors, monitor: this.monitor, sha256: nodeSha256 });
-    this.host = new ServiceHost({
-      sha256: nodeSha256,
-      outbox: this.world,
-      fetcher: this.world,
+    const ports: ServerPorts = {
+      clock: { nowMs: () => this.nowMs },
       notices: { queueNotice: (id, notice) => this.server.queueNotice(id, notice) },
       network: { deliver: (id, input) => this.networkToPhone(id, input) },
-    });
-    this.caching = this.host.register(
-      (ports) => new CachingService(ports, this.options.policy ?? defaultCachingPolicy),
-    );
+    };
+    const services = (this.options.services ?? ((p) => this.memoryServices(p)))(ports);
+    this.host = services.host;
+    this.caching = services.caching;
     this.server.onReplayedInput((id, event, replayMs) => {
       if (event.kind !== "user") return;
       const storage = this.mirrors.view(id);
       assert(storage !== undefined, "a replaying mirror has storage");
       this.host.replayedInput({ deviceId: id, input: event.input, storage, nowMs: replayMs });
     });
+  }
+
+  private memoryServices(ports: ServerPorts): { host: ServiceHost; caching: CachingService } {
+    const host = new ServiceHost({ ...ports, sha256: nodeSha256, outbox: this.world, fetcher: this.world });
+    const policy = this.options.policy ?? defaultCachingPolicy;
+    return { host, caching: host.register((p) => new CachingService(p, policy)) };
   }
 
   /** A server crash and restart; the phone reconnects and retransmits what is unacked. */
