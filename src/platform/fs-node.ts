@@ -43,8 +43,10 @@ export function bytesFromBinary(text: string): Uint8Array {
   return out;
 }
 
-function putBinary(out: Uint8Array, offset: number, text: string): void {
+/** Writes a 32-char binary hash; returns the new end. */
+function putBinary(out: Uint8Array, offset: number, text: string): number {
   for (let i = 0; i < 32; i++) out[offset + i] = text.charCodeAt(i);
+  return offset + 32;
 }
 
 const encoder = new TextEncoder();
@@ -64,8 +66,8 @@ export function nodeHash(node: FsNode, sha256: Sha256): string {
 }
 
 /**
- * H(tag | level | count | per key: gap hash, child tag, child hash, name
- * length, name | last gap hash). Zeros stand for an empty gap; the child tag
+ * H(tag | level | count | per key: gap, child tag, child hash, name length,
+ * name | last gap), a gap being 0 (empty) or 1 and its hash. The child tag
  * keeps a file from ever hashing like a directory.
  */
 export function treeNodeHash(n: MstNode<FsNode>, sha256: Sha256): string {
@@ -82,35 +84,46 @@ let scratch = new Uint8Array(4096);
 
 /** The bytes hashed for one tree node, in a reused buffer (valid until the next call). */
 function encodeTreeNode(n: MstNode<FsNode>, gaps: (string | undefined)[], children: string[]): Uint8Array {
-  let bytesMax = 6 + 32;
-  for (const key of n.keys) bytesMax += 67 + key.length * 3;
+  let bytesMax = 6 + 33;
+  for (const key of n.keys) bytesMax += 68 + key.length * 3;
   if (bytesMax > scratch.length) scratch = new Uint8Array(Math.max(bytesMax, scratch.length * 2));
   const buffer = scratch;
+  const count = n.keys.length;
   buffer[0] = tagTreeNode;
   buffer[1] = n.level;
-  const count = n.keys.length;
   buffer[2] = count >>> 24;
   buffer[3] = (count >>> 16) & 255;
   buffer[4] = (count >>> 8) & 255;
   buffer[5] = count & 255;
   let end = 6;
-  const putGap = (gap: string | undefined) => {
-    if (gap === undefined) buffer.fill(0, end, end + 32);
-    else putBinary(buffer, end, gap);
-    end += 32;
-  };
-  for (let i = 0; i < n.keys.length; i++) {
-    putGap(gaps[i]);
+  for (let i = 0; i <= count; i++) {
+    // a gap is one byte when empty (all of a bottom node's), else 1 and its hash
+    const gap = gaps[i];
+    buffer[end++] = gap === undefined ? 0 : 1;
+    if (gap !== undefined) end = putBinary(buffer, end, gap);
+    if (i === count) break;
     buffer[end++] = n.values[i] instanceof FileNode ? tagFile : tagDir;
-    putBinary(buffer, end, children[i]!);
-    end += 32;
-    const written = encoder.encodeInto(n.keys[i]!, buffer.subarray(end + 2)).written;
-    buffer[end] = written >>> 8;
-    buffer[end + 1] = written & 255;
-    end += 2 + written;
+    end = putBinary(buffer, end, children[i]!);
+    end = putName(buffer, end, n.keys[i]!);
   }
-  putGap(gaps[n.keys.length]);
   return buffer.subarray(0, end);
+}
+
+/** Two length bytes and the UTF-8 name; returns the new end. */
+function putName(buffer: Uint8Array, start: number, name: string): number {
+  let end = start + 2;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) {
+      end = start + 2 + encoder.encodeInto(name, buffer.subarray(start + 2)).written;
+      break;
+    }
+    buffer[end++] = c;
+  }
+  const length = end - start - 2;
+  buffer[start] = length >>> 8;
+  buffer[start + 1] = length & 255;
+  return end;
 }
 
 export function dirGet(dir: DirNode, name: string): FsNode | undefined {
