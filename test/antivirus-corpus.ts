@@ -267,7 +267,7 @@ function hashLines(
 export function writeCorpus(
   rng: Rng,
   root: string,
-  options: { signatures: number; files: number; apks: number },
+  options: { signatures: number; files: number; apks: number; large?: number },
 ): Corpus {
   assert(options.signatures > 0 && options.files > 0, "a corpus needs signatures and files");
   mkdirSync(join(root, "files", "sub"), { recursive: true });
@@ -283,10 +283,19 @@ export function writeCorpus(
     writeFileSync(join(root, "files", `app${i}.apk`), data);
     if (rng.int(0, 3) === 0) hashSamples.push({ name: `A${i}`, data });
   }
+  for (let i = 0; i < (options.large ?? 0); i++) {
+    // Several matches far apart: which one clamscan names depends on its 128 KiB buffers.
+    const data = rng.bytes(rng.int(150_000, 700_000));
+    for (let k = 0; k < 3; k++) {
+      const made = instantiate(rng, sigs[rng.int(0, sigs.length - 1)]!, data.length, "match");
+      if (made !== undefined) data.set(made.bytes, made.start);
+    }
+    writeFileSync(join(root, "files", `large${i}.bin`), data);
+  }
   const { hdb, hsb } = hashLines(rng, hashSamples);
   const databases = [join(root, "gen.ndb"), join(root, "gen.hdb"), join(root, "gen.hsb")];
   writeFileSync(databases[0]!, `${sigs.map((s) => s.line).join("\n")}\n`);
   writeFileSync(databases[1]!, `${hdb.join("\n")}\n`);
   writeFileSync(databases[2]!, `${hsb.join("\n")}\n`);
-  return { root, databases, signatures: sigs, files: options.files + options.apks };
+  return { root, databases, signatures: sigs, files: options.files + options.apks + (options.large ?? 0) };
 }

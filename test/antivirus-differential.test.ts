@@ -58,13 +58,24 @@ function showDiff(ours: string[], theirs: string[]): string {
   return `only ours: ${JSON.stringify(only(ours, theirs))}\nonly clamscan: ${JSON.stringify(only(theirs, ours))}`;
 }
 
-for (const seed of [1, 2, 3]) {
-  test(`antivirus: differential: detections equal clamscan's exactly (seed=${seed})`, {
+const corpora = [
+  { seed: 1, what: "small files and APKs", shape: { signatures: 160, files: 260, apks: 40 } },
+  { seed: 2, what: "small files and APKs", shape: { signatures: 160, files: 260, apks: 40 } },
+  { seed: 3, what: "small files and APKs, worker pool", shape: { signatures: 160, files: 260, apks: 40 } },
+  {
+    seed: 4,
+    what: "large files with several matches",
+    shape: { signatures: 60, files: 20, apks: 4, large: 16 },
+  },
+];
+
+for (const { seed, what, shape } of corpora) {
+  test(`antivirus: differential: detections equal clamscan's exactly, ${what} (seed=${seed})`, {
     skip: clamscan.skip,
   }, async () => {
     const root = mkdtempSync(join(tmpdir(), "mc-av-diff-"));
     try {
-      const corpus = writeCorpus(new SeededRng(seed), root, { signatures: 160, files: 260, apks: 40 });
+      const corpus = writeCorpus(new SeededRng(seed), root, shape);
       for (const allMatch of [true, false]) {
         const theirs = clamscanDetections(root, corpus.databases, allMatch);
         const ours = await ourDetections(root, corpus.databases, allMatch, seed === 3 ? 2 : 0);

@@ -50,13 +50,24 @@ function isStatic(sig: BodySignature): boolean {
   );
 }
 
+/** clamscan matches in 128 KiB buffers that overlap by its longest pattern (32 bytes in practice). */
+const clamScanBufferBytes = 131_072;
+const clamOverlapBytes = 32;
+
+/** The first clamscan buffer that holds a match ending at `end`. */
+function bufferOf(end: number): number {
+  return Math.max(0, Math.ceil((end - clamScanBufferBytes) / (clamScanBufferBytes - clamOverlapBytes)));
+}
+
 /**
- * clamscan's report order (seen in the differential tests): fully static
- * signatures (its Boyer-Moore matcher) by start, then the others (its
- * Aho-Corasick matcher) by end. Exact for objects within one clamscan scan
- * buffer (128 KiB); beyond that only the choice among several matches may differ.
+ * clamscan's report order (seen in the differential tests): buffer by
+ * buffer, fully static signatures (its Boyer-Moore matcher) by start, then
+ * the others (its Aho-Corasick matcher) by end. Only the choice among several
+ * matching signatures depends on it; the set of matches does not.
  */
 function reportOrder(a: BodyMatch, b: BodyMatch): number {
+  const buffer = bufferOf(a.end) - bufferOf(b.end);
+  if (buffer !== 0) return buffer;
   const aStatic = a.start >= 0;
   if (aStatic !== b.start >= 0) return aStatic ? -1 : 1;
   return aStatic ? a.start - b.start || a.id - b.id : a.end - b.end || a.id - b.id;
