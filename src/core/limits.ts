@@ -49,6 +49,7 @@ export const limits = {
   cacheRetentionMsMax: 365 * 24 * 3_600_000,
   downloadsInFlightMax: 4096,
   outboxInFlightMax: 64,
+  uploadJobsRememberedMax: 4096,
   // network protocols
   sipMessageBytesMax: 64 * 1024,
   sipHeaderLineBytesMax: 8 * 1024,

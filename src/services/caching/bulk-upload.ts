@@ -44,6 +44,8 @@ interface ActiveJob extends UploadJob {
 export class BulkUploads {
   private readonly jobs = new Map<string, ActiveJob>();
   private readonly byDelivery = new Map<string, { job: ActiveJob; delivery: DeliveryStatus }>();
+  /** Recently completed job ids, so a repeated replay of the same input does not send again. */
+  private readonly completed = new Set<string>();
   private duplicates = 0;
 
   constructor(
@@ -66,7 +68,7 @@ export class BulkUploads {
     );
     if (action.route !== "mirror") return ok(undefined); // the phone sent it itself
     const jobId = `${deviceId}/${input.seq}`;
-    if (this.jobs.has(jobId)) {
+    if (this.jobs.has(jobId) || this.completed.has(jobId)) {
       this.duplicates++; // the same input replayed twice must not send twice
       return ok(this.jobs.get(jobId));
     }
@@ -193,6 +195,10 @@ export class BulkUploads {
     if (!job.deliveries.every((d) => d.state === "delivered")) return;
     this.jobs.delete(job.jobId);
     for (const delivery of job.deliveries) this.byDelivery.delete(delivery.deliveryId);
+    this.completed.add(job.jobId);
+    if (this.completed.size > limits.uploadJobsRememberedMax) {
+      this.completed.delete(this.completed.values().next().value as string);
+    }
     this.notify(job, `upload of ${job.path} delivered to ${job.deliveries.length} recipients`);
   }
 

@@ -112,6 +112,10 @@ test("caching: upload: the same replayed input twice sends once", () => {
   h.world.setReachable("r1", true);
   h.settle(0);
   assert.equal(h.world.inbox("r1").length, 1);
+  h.host.replayedInput({ deviceId: "p", input, storage, nowMs: 0 }); // after completion, too
+  h.settle(0);
+  assert.equal(h.service.stats().duplicateReplays, 2);
+  assert.equal(h.world.sendAttempts, 1, "one send, never repeated");
 });
 
 test("caching: upload: an unreachable recipient is retried (bounded), reported, and nothing is lost", () => {
