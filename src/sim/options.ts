@@ -54,8 +54,9 @@ export const simulationBounds = {
   hoursMax: 24 * 7,
   eventsPerSecMax: 100,
   eventsQueuedMax: 50_000_000,
-  /** The convergence phase ends by then, or the run fails. */
-  convergenceMsMax: 6 * 3_600_000,
+  /** The convergence phase ends within this many sync intervals plus the slack, or the run fails. */
+  convergenceIntervalsMax: 20,
+  convergenceSlackMs: 10 * 60_000,
 } as const;
 
 export const defaultFaultRates: FaultRates = {

@@ -122,11 +122,10 @@ function runPhases(fleet: Fleet, horizonMs: number, hooks: RunHooks): void {
       hooks.onProgress(Math.min(1, fleet.nowMs / horizonMs));
     }
   };
-  fleet.runUntil(
-    horizonMs + simulationBounds.convergenceMsMax,
-    dispatch,
-    () => fleet.convergedAtMs !== undefined,
-  );
+  const convergenceMsMax =
+    simulationBounds.convergenceIntervalsMax * fleet.options.syncIntervalMs +
+    simulationBounds.convergenceSlackMs;
+  fleet.runUntil(horizonMs + convergenceMsMax, dispatch, () => fleet.convergedAtMs !== undefined);
   hooks.onProgress?.(1);
 }
 
