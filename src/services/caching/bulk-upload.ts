@@ -72,7 +72,7 @@ export class BulkUploads {
       this.duplicates++; // the same input replayed twice must not send twice
       return ok(this.jobs.get(jobId));
     }
-    if (this.jobsOf(deviceId).length >= limits.uploadJobsPerDeviceMax) {
+    if (this.pendingCount(deviceId) >= limits.uploadJobsPerDeviceMax) {
       return fail(
         ErrorCodes.QUEUE_FULL,
         `Cannot upload ${action.path}: ${limits.uploadJobsPerDeviceMax} uploads pending`,
@@ -144,6 +144,19 @@ export class BulkUploads {
     return ok(resent);
   }
 
+  /** Gives up a job whose deliveries all ended (the user discards a failed upload); frees its bytes. */
+  discard(jobId: string): Result<void> {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return fail(ErrorCodes.CACHE_UNKNOWN, `No pending upload ${jobId}`);
+    if (job.deliveries.some((d) => d.state === "sending" || d.state === "waiting")) {
+      return fail(ErrorCodes.USAGE, `Cannot discard upload ${jobId}: deliveries still in progress`);
+    }
+    this.jobs.delete(jobId);
+    for (const delivery of job.deliveries) this.byDelivery.delete(delivery.deliveryId);
+    assert(!this.jobs.has(jobId), "discarded job still pending");
+    return ok(undefined);
+  }
+
   tick(nowMs: number): void {
     for (const job of this.jobs.values()) {
       for (const delivery of job.deliveries) {
@@ -169,6 +182,12 @@ export class BulkUploads {
       if (job.deviceId === deviceId) out.push(summary(job));
     }
     return out;
+  }
+
+  private pendingCount(deviceId: string): number {
+    let count = 0;
+    for (const job of this.jobs.values()) if (job.deviceId === deviceId) count++;
+    return count;
   }
 
   duplicateReplays(): number {

@@ -146,7 +146,11 @@ test("caching: upload: an unreachable recipient is retried (bounded), reported, 
   assert.match(h.texts().join("\n"), /to r3 failed after 4 attempts.*E_RECIPIENT_UNREACHABLE/);
   // Nothing lost: the bytes stay on the server; the recipient comes back, the user retries.
   h.world.setReachable("r3", true);
+  const busy = h.service.discardFailedUpload(`${job.jobId}-nope`);
+  assert.equal(busy.ok ? "" : busy.error.code, "E_CACHE_UNKNOWN");
   assert.deepEqual(h.service.retryFailedUpload(job.jobId), ok(1));
+  const inFlight = h.service.discardFailedUpload(job.jobId);
+  assert.equal(inFlight.ok ? "" : inFlight.error.code, "E_USAGE", "cannot discard while sending");
   h.settle(endMs);
   assert.ok(bytesEqual(h.world.inbox("r3")[0]!.payload, file));
   assert.deepEqual(h.service.pendingUploads("p"), []);
@@ -282,4 +286,21 @@ test("caching: upload: under random failures and duplicate results, no recipient
     ),
     { numRuns: 200 },
   );
+});
+
+test("caching: upload: the user can discard a failed upload, which frees it on the server", () => {
+  const h = harness({ ...defaultCachingPolicy, uploadRetriesMax: 0 });
+  h.world.addRecipient("r1");
+  h.world.setReachable("r1", false);
+  h.host.replayedInput({
+    deviceId: "p",
+    input: uploadInput(5, "/f", "mirror", ["r1"]),
+    storage: storageWith({ "/f": utf8("x") }),
+    nowMs: 0,
+  });
+  h.settle(0);
+  const [job] = h.service.pendingUploads("p");
+  assert.equal(job?.deliveries[0]?.state, "failed");
+  assert.deepEqual(h.service.discardFailedUpload(job.jobId), ok(undefined));
+  assert.deepEqual(h.service.pendingUploads("p"), []);
 });

@@ -112,6 +112,10 @@ export class CachingService implements MirrorService {
     return this.uploads.retryFailed(jobId);
   }
 
+  discardFailedUpload(jobId: string): Result<void> {
+    return this.uploads.discard(jobId);
+  }
+
   stats(): CachingStats {
     return {
       cache: this.store.stats(),
