@@ -12,7 +12,7 @@ import { runPhoneWorkload } from "../../platform/phone-run.ts";
 import { Platform } from "../../platform/platform.ts";
 import { exitWithError } from "../fail.ts";
 
-interface DemoOpts {
+export interface DemoOpts {
   seed: string;
   events: string;
   sizeScale: string;
@@ -32,7 +32,7 @@ function integerOption(name: string, text: string, min: number, max: number): nu
   return value;
 }
 
-function runDemo(opts: DemoOpts) {
+export function runDemo(opts: DemoOpts) {
   const seed = integerOption("seed", opts.seed, 0, Number.MAX_SAFE_INTEGER);
   const events = integerOption("events", opts.events, 1, 10_000_000);
   const sizeScale = Number(opts.sizeScale);
