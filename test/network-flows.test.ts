@@ -298,6 +298,51 @@ test("flows: a node given a malformed SIP message records a typed error and send
   assert.equal(cscf.errors[0]?.code, ErrorCodes.SIP_MALFORMED);
 });
 
+test("flows: a CSCF answers a request whose Max-Forwards is used up with 483 to the previous hop", () => {
+  const bus = new NetworkBus(umts3g);
+  const cscf = bus.add(new Cscf({ id: "cscf1", hss: "hss", sgsn: "sgsn", registrations: {}, phones: [] }));
+  const sent: Array<{ to: string; bytes: Uint8Array }> = [];
+  const context: NodeContext = {
+    nowMs: 0,
+    send: (to, packet) => sent.push({ to, bytes: packet.bytes }),
+    note: () => {},
+  };
+  const invite = [
+    "INVITE sip:bob@ims.example SIP/2.0",
+    "Via: SIP/2.0/TCP loopy;branch=z9hG4bK1",
+    "Max-Forwards: 0",
+    "From: <sip:alice@ims.example>;tag=a",
+    "To: <sip:bob@ims.example>",
+    "Call-ID: loop@x",
+    "CSeq: 1 INVITE",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+  cscf.onPacket(
+    { src: "loopy", dst: "cscf1", protocol: "sip", bytes: utf8(invite), label: "INVITE" },
+    "loopy",
+    context,
+  );
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.to, "loopy");
+  assert.match(new TextDecoder().decode(sent[0]!.bytes), /^SIP\/2\.0 483 Too Many Hops\r\n/);
+});
+
+test("flows: the mirror hands each record to onRecord as it is made (the Traffic Monitor hook)", () => {
+  const seen: string[] = [];
+  const r = runFlow("mms", {
+    mirror: true,
+    rounds: 2,
+    onRecord: (record) => seen.push(`${record.deviceId} ${record.input.args.join(" ")}`),
+  });
+  assert.deepEqual(
+    seen,
+    r.recorded.map((record) => `${record.deviceId} ${record.input.args.join(" ")}`),
+  );
+  assert.equal(seen.length, 2);
+});
+
 test("flows: docs/flows is generated from the flows and up to date", () => {
   for (const doc of flowDocuments()) {
     const committed = readFileSync(join("docs", "flows", doc.file), "utf8");

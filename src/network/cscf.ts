@@ -20,6 +20,7 @@ import {
   sipHeader,
   sipHeaders,
   sipLabel,
+  sipResponseTo,
 } from "./sip-message.ts";
 import { parseSip } from "./sip-parser.ts";
 import {
@@ -85,7 +86,11 @@ export class Cscf implements NetworkNode {
       return;
     }
     const forwarded = decrementMaxForwards(message);
-    if (forwarded?.kind !== "request") return; // Max-Forwards exhausted: dropped (483 not modelled)
+    if (forwarded?.kind !== "request") {
+      const tooMany = sipResponseTo(message, 483, "Too Many Hops"); // RFC 3261 §16.3 step 3
+      this.sendSip(context, viaHost(topVia(tooMany)), tooMany);
+      return;
+    }
     this.onRequest(forwarded, packet.src, context);
   }
 

@@ -16,7 +16,7 @@ import {
 } from "./bus.ts";
 import { Cscf } from "./cscf.ts";
 import type { SubscriberProfile } from "./filter-criteria.ts";
-import { flowContent } from "./flow-content.ts";
+import { type FlowContent, flowContent } from "./flow-content.ts";
 import { Ggsn } from "./ggsn.ts";
 import { Hss } from "./hss.ts";
 import { MailServer } from "./mail-server.ts";
@@ -45,6 +45,8 @@ export interface FlowOptions {
   rounds?: number;
   /** Keep every packet's bytes in `wire` (memory: every hop's copy). */
   captureWire?: boolean;
+  /** Gets each mirror record as it is made (how a runtime feeds the Traffic Monitor). */
+  onRecord?: (record: RecordedInput) => void;
 }
 
 export interface FlowResult {
@@ -122,9 +124,62 @@ function profiles(subscribers: ReadonlySet<NodeId>): SubscriberProfile[] {
   });
 }
 
+/** The UMTS network of the flows; `subscribers` are the phones with the mirror service. */
+export function buildFlowNetwork(
+  subscribers: ReadonlySet<NodeId>,
+  content: FlowContent,
+  options: {
+    network: NetworkProfileName;
+    chunkBytes: number;
+    captureWire: boolean;
+    onRecord?: (record: RecordedInput) => void;
+  },
+) {
+  const bus = new NetworkBus(networkProfiles[options.network], { captureWire: options.captureWire });
+  const chunkBytes = options.chunkBytes;
+  const phoneIds = users.map((u) => u.phone);
+  const internetHosts = ["web", "mail"];
+  const phones = users.map(({ user, phone, cscf }) =>
+    bus.add(new Phone({ id: phone, user, aor: `sip:${user}@ims.example`, sgsn: "sgsn", cscf, chunkBytes })),
+  );
+  const hss = new Hss("hss", "sgsn", profiles(subscribers));
+  const cscfs = users.map(
+    ({ user, phone, cscf }) =>
+      new Cscf({
+        id: cscf,
+        hss: "hss",
+        sgsn: "sgsn",
+        phones: phoneIds,
+        registrations: { [`sip:${user}@ims.example`]: `sip:${user}@${phone}` },
+      }),
+  );
+  const subscriberMap = Object.fromEntries(
+    users.map((u) => [`sip:${u.user}@ims.example`, { phone: u.phone, cscf: u.cscf }]),
+  );
+  const mirror = new MirrorApplicationServer({
+    id: "mirror",
+    sgsn: "sgsn",
+    phones: phoneIds,
+    subscribers: subscriberMap,
+    chunkBytes,
+    ...(options.onRecord ? { onRecord: options.onRecord } : {}),
+  });
+  const others = [
+    new Sgsn({ id: "sgsn", ggsn: "ggsn", phones: phoneIds, internetHosts }),
+    hss,
+    ...cscfs,
+    new MmsApplicationServer("mms-as"),
+    mirror,
+    new WebServer("web", new Map([[content.path, { contentType: content.contentType, body: content.data }]])),
+    new MailServer("mail", [content.data]),
+  ];
+  for (const node of others) bus.add(node);
+  bus.add(new Ggsn("ggsn", "sgsn", internetHosts));
+  assert(phones.length === 2 && bus.node("mirror") === mirror, "flow network incomplete");
+  return { bus, phones, hss, mirror, nodes: [...phones, ...others] };
+}
+
 export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
-  const network = options.network ?? "3g";
-  const chunkBytes = options.msrpChunkBytes ?? defaultMsrpChunkBytes;
   const receiver = receiverOf(flow);
   const other = receiver === "mobile1" ? "mobile2" : "mobile1";
   const subscribers = new Set<NodeId>();
@@ -135,44 +190,13 @@ export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
     new SeededRng(options.seed ?? 1),
     options.contentBytes ?? defaultContentBytes[flow],
   );
-  const bus = new NetworkBus(networkProfiles[network], { captureWire: options.captureWire ?? false });
-  const phoneIds = users.map((u) => u.phone);
-  const internetHosts = ["web", "mail"];
-  const phones = users.map(({ user, phone, cscf }) =>
-    bus.add(new Phone({ id: phone, user, aor: `sip:${user}@ims.example`, sgsn: "sgsn", cscf, chunkBytes })),
-  );
-  const sgsn = bus.add(new Sgsn({ id: "sgsn", ggsn: "ggsn", phones: phoneIds, internetHosts }));
-  bus.add(new Ggsn("ggsn", "sgsn", internetHosts));
-  const hss = bus.add(new Hss("hss", "sgsn", profiles(subscribers)));
-  const cscfs = users.map(({ user, phone, cscf }) =>
-    bus.add(
-      new Cscf({
-        id: cscf,
-        hss: "hss",
-        sgsn: "sgsn",
-        phones: phoneIds,
-        registrations: { [`sip:${user}@ims.example`]: `sip:${user}@${phone}` },
-      }),
-    ),
-  );
-  const mmsAs = bus.add(new MmsApplicationServer("mms-as"));
-  const subscriberMap = Object.fromEntries(
-    users.map((u) => [`sip:${u.user}@ims.example`, { phone: u.phone, cscf: u.cscf }]),
-  );
-  const mirror = bus.add(
-    new MirrorApplicationServer({
-      id: "mirror",
-      sgsn: "sgsn",
-      phones: phoneIds,
-      subscribers: subscriberMap,
-      chunkBytes,
-    }),
-  );
-  const web = bus.add(
-    new WebServer("web", new Map([[content.path, { contentType: content.contentType, body: content.data }]])),
-  );
-  const mail = bus.add(new MailServer("mail", [content.data]));
-
+  const network = options.network ?? "3g";
+  const { bus, phones, hss, mirror, nodes } = buildFlowNetwork(subscribers, content, {
+    network,
+    chunkBytes: options.msrpChunkBytes ?? defaultMsrpChunkBytes,
+    captureWire: options.captureWire ?? false,
+    ...(options.onRecord ? { onRecord: options.onRecord } : {}),
+  });
   if (subscribers.size > 0) bus.schedule(0, "hss", (context) => hss.pushMirrorProfiles(context));
   const [alice] = phones;
   assert(alice !== undefined, "no phones");
@@ -198,7 +222,7 @@ export function runFlow(flow: FlowName, options: FlowOptions): FlowResult {
   bus.run();
 
   const target = phones.find((p) => p.id === receiver)!;
-  const errors = [...phones, sgsn, hss, ...cscfs, mmsAs, mirror, web, mail].flatMap((node) =>
+  const errors = nodes.flatMap((node) =>
     node.errors.map((error) => `${node.id}: ${error.code}: ${error.message}`),
   );
   return {

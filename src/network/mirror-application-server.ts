@@ -24,6 +24,8 @@ export interface MirrorServerOptions {
   /** Subscriber address of record → its phone and serving CSCF. */
   subscribers: Readonly<Record<string, { phone: NodeId; cscf: NodeId }>>;
   chunkBytes: number;
+  /** Called with every record as it is made: a runtime hands it to the sync engine's Traffic Monitor. */
+  onRecord?(record: RecordedInput): void;
 }
 
 const heldMessagesMax = 256;
@@ -79,6 +81,12 @@ export class MirrorApplicationServer implements NetworkNode {
     else this.errors.push(parsed.error);
   }
 
+  private record(record: RecordedInput): void {
+    assert(record.input.payload.length > 0 || record.input.kind !== "mms", "an empty MMS recorded");
+    this.recorded.push(record);
+    this.options.onRecord?.(record);
+  }
+
   private onReceived(message: ReceivedMessage): void {
     if (this.options.subscribers[message.to] === undefined) return;
     assert(this.held.size < heldMessagesMax, "too many messages held for delivery");
@@ -110,7 +118,7 @@ export class MirrorApplicationServer implements NetworkNode {
     const relay = this.relaying.get(callId);
     if (!relay) return;
     this.relaying.delete(callId);
-    this.recorded.push({ deviceId: relay.phone, input: mmsInput(relay.message, context.nowMs) });
+    this.record({ deviceId: relay.phone, input: mmsInput(relay.message, context.nowMs) });
     context.note(`delivered: network input "mms" of ${relay.phone}`);
   }
 
@@ -125,7 +133,7 @@ export class MirrorApplicationServer implements NetworkNode {
     if (message.kind === "request" && !downlink) urls.push(`http://${packet.dst}${message.target}`);
     const url = message.kind === "response" && downlink ? urls.shift() : undefined;
     if (message.kind === "response" && url !== undefined) {
-      this.recorded.push({ deviceId: packet.dst, input: webInput(url, message, context.nowMs) });
+      this.record({ deviceId: packet.dst, input: webInput(url, message, context.nowMs) });
       context.note(`records the HTTP response: network input of ${packet.dst}`);
     }
   }
@@ -145,7 +153,7 @@ export class MirrorApplicationServer implements NetworkNode {
     if (!responses.ok) return void this.errors.push(responses.error);
     for (const response of responses.value) {
       if (response.ok && response.data !== undefined) {
-        this.recorded.push({ deviceId: packet.dst, input: emailInput(response.data, context.nowMs) });
+        this.record({ deviceId: packet.dst, input: emailInput(response.data, context.nowMs) });
         context.note(`records the email: network input of ${packet.dst}`);
       }
     }
