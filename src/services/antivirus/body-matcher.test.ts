@@ -107,3 +107,13 @@ test("body matcher: a signature anchored on 2 bytes is still found", () => {
   assert.equal(matcher.scan(new TextEncoder().encode("xxAB!CD?EFyy")).length, 1);
   assert.equal(matcher.scan(new TextEncoder().encode("xxAB!CD?EGyy")).length, 0);
 });
+
+test("body matcher: a long fixed gap matches at exactly that distance", () => {
+  const parsed = parseDatabaseText("g.ndb", "Gap:0:*:41424344{300}45464748\n");
+  assert.ok(parsed.ok);
+  const matcher = BodyMatcher.build(parsed.value.body);
+  const make = (gap: number) => new TextEncoder().encode(`..ABCD${"x".repeat(gap)}EFGH..`);
+  assert.equal(matcher.scan(make(300)).length, 1);
+  assert.equal(matcher.scan(make(299)).length, 0);
+  assert.equal(matcher.scan(make(301)).length, 0);
+});

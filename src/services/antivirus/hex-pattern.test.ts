@@ -59,3 +59,10 @@ test("hex pattern: features outside the supported set are unsupported, not silen
     assert.equal(parseHexPattern(hex).kind, "unsupported", hex);
   }
 });
+
+test("hex pattern: a long fixed gap splits parts instead of allocating wildcards", () => {
+  const p = ok("41424344{100000}45464748");
+  assert.equal(p.parts.length, 2);
+  assert.deepEqual(p.gaps[1], { min: 100000, max: 100000 });
+  assert.equal(ok("414243{128}444546").parts.length, 1);
+});

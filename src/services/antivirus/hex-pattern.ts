@@ -102,65 +102,91 @@ function validate(pattern: BodyPattern): HexParse {
   return { kind: "ok", pattern };
 }
 
+/** Fixed gaps up to this many bytes stay inline as wildcards; longer ones split parts (bounded memory). */
+const inlineGapBytesMax = 128;
+
+type Step = { next: number } | { error: HexParse };
+
+function pushWildcards(part: PartBuilder, count: number): void {
+  assert(count >= 0 && count <= inlineGapBytesMax * 2, "inline wildcard run is bounded");
+  for (let k = 0; k < count; k++) {
+    part.values.push(0);
+    part.masks.push(0);
+  }
+}
+
+/** `*` or `{..}` at i: extends the current part or starts a new one. */
+function readGap(
+  hex: string,
+  i: number,
+  state: { parts: SignaturePart[]; gaps: SignatureGap[]; current: PartBuilder },
+): Step {
+  let gap: SignatureGap | undefined = { min: 0, max: Number.POSITIVE_INFINITY };
+  let next = i + 1;
+  if (hex[i] === "{") {
+    const close = hex.indexOf("}", i);
+    if (close < 0) return { error: { kind: "malformed", reason: `unclosed '{' at ${i}` } };
+    gap = parseGap(hex.slice(i + 1, close));
+    if (gap === undefined)
+      return { error: { kind: "malformed", reason: `bad gap '${hex.slice(i, close + 1)}'` } };
+    next = close + 1;
+  }
+  if (gap.min === gap.max && gap.min <= inlineGapBytesMax) {
+    pushWildcards(state.current, gap.min);
+  } else {
+    state.parts.push(finishPart(state.current));
+    state.gaps.push(gap);
+    state.current = { values: [], masks: [], alternatives: [] };
+  }
+  assert(next > i, "the parser advances");
+  return { next };
+}
+
+/** `(..)` at i: an alternative slot in the current part. */
+function readAlternative(hex: string, i: number, current: PartBuilder): Step {
+  const close = hex.indexOf(")", i);
+  if (close < 0) return { error: { kind: "malformed", reason: `unclosed '(' at ${i}` } };
+  const body = hex.slice(i + 1, close);
+  if (body === "B" || body === "L" || body === "W") {
+    return { error: { kind: "unsupported", reason: `boundary anchor (${body}) is not supported` } };
+  }
+  const options = parseAlternative(body);
+  if (typeof options === "string") {
+    const error: HexParse =
+      options === "malformed"
+        ? { kind: "malformed", reason: `bad alternative '(${body})'` }
+        : { kind: "unsupported", reason: options };
+    return { error };
+  }
+  assert(options.length >= 2, "an alternative has two options or more");
+  current.alternatives.push({ at: current.values.length, options });
+  pushWildcards(current, options[0]!.length);
+  return { next: close + 1 };
+}
+
 export function parseHexPattern(hex: string): HexParse {
-  const parts: SignaturePart[] = [];
-  const gaps: SignatureGap[] = [{ min: 0, max: 0 }];
-  let current: PartBuilder = { values: [], masks: [], alternatives: [] };
+  const state = {
+    parts: [] as SignaturePart[],
+    gaps: [{ min: 0, max: 0 }] as SignatureGap[],
+    current: { values: [], masks: [], alternatives: [] } as PartBuilder,
+  };
   let i = 0;
   while (i < hex.length) {
     const ch = hex[i]!;
     const unsupported = unsupportedOpeners[ch];
     if (unsupported !== undefined) return { kind: "unsupported", reason: unsupported };
-    if (ch === "*" || ch === "{") {
-      let gap: SignatureGap | undefined = { min: 0, max: Number.POSITIVE_INFINITY };
-      let next = i + 1;
-      if (ch === "{") {
-        const close = hex.indexOf("}", i);
-        if (close < 0) return { kind: "malformed", reason: `unclosed '{' at ${i}` };
-        gap = parseGap(hex.slice(i + 1, close));
-        if (gap === undefined) return { kind: "malformed", reason: `bad gap '${hex.slice(i, close + 1)}'` };
-        next = close + 1;
-      }
-      if (gap.min === gap.max) {
-        for (let k = 0; k < gap.min; k++) {
-          current.values.push(0);
-          current.masks.push(0);
-        }
-      } else {
-        parts.push(finishPart(current));
-        gaps.push(gap);
-        current = { values: [], masks: [], alternatives: [] };
-      }
-      i = next;
-      continue;
-    }
-    if (ch === "(") {
-      const close = hex.indexOf(")", i);
-      if (close < 0) return { kind: "malformed", reason: `unclosed '(' at ${i}` };
-      const body = hex.slice(i + 1, close);
-      if (body === "B" || body === "L" || body === "W") {
-        return { kind: "unsupported", reason: `boundary anchor (${body}) is not supported` };
-      }
-      const options = parseAlternative(body);
-      if (typeof options === "string") {
-        return options === "malformed"
-          ? { kind: "malformed", reason: `bad alternative '(${body})'` }
-          : { kind: "unsupported", reason: options };
-      }
-      current.alternatives.push({ at: current.values.length, options });
-      for (let k = 0; k < options[0]!.length; k++) {
-        current.values.push(0);
-        current.masks.push(0);
-      }
-      i = close + 1;
+    if (ch === "*" || ch === "{" || ch === "(") {
+      const step = ch === "(" ? readAlternative(hex, i, state.current) : readGap(hex, i, state);
+      if ("error" in step) return step.error;
+      i = step.next;
       continue;
     }
     const token = i + 1 < hex.length ? byteToken(ch, hex[i + 1]!) : undefined;
     if (token === undefined) return { kind: "malformed", reason: `bad hex at ${i}` };
-    current.values.push(token[0]);
-    current.masks.push(token[1]);
+    state.current.values.push(token[0]);
+    state.current.masks.push(token[1]);
     i += 2;
   }
-  parts.push(finishPart(current));
-  return validate({ parts, gaps });
+  state.parts.push(finishPart(state.current));
+  return validate({ parts: state.parts, gaps: state.gaps });
 }
