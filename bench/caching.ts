@@ -15,6 +15,7 @@ import {
   type NetworkKind,
   paperBattery,
   syncBattery,
+  transferTime,
 } from "../src/model/index.ts";
 import { defaultCachingSettings, paperSweepSizesBytes, savingsSweep } from "../src/services/index.ts";
 import { CachingScenario, fileNamed, okOrThrow } from "../test/caching-scenario.ts";
@@ -179,3 +180,13 @@ line(
   paperBattery.standbyPctPerMin,
   "standby",
 );
+// Table 1 advertised ranges: the paper's 20 MB file, time at the range's
+// midpoint with the range (slowest..fastest) beside it; baseline = tested rate.
+for (const network of ["edge", "3g"] as const) {
+  for (const direction of ["up", "down"] as const) {
+    const advertised = transferTime(20_000_000, network, direction, "advertised");
+    const tested = transferTime(20_000_000, network, direction, "tested");
+    const name = `model.${network}.20MB.${direction}.time.advertised[${fmt(advertised.timeSMin, 4)}..${fmt(advertised.timeSMax, 4)} s]`;
+    line(name, advertised.timeSMid, "s", tested.timeSMid, "tested");
+  }
+}
