@@ -64,16 +64,24 @@ export function renderText(result: FlowResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Mermaid actor ids: letters, digits and `_` only (a `-` would read as the start of an arrow). */
+function mermaidId(node: string): string {
+  return node.replace(/[^A-Za-z0-9_]/g, "_");
+}
+
 export function renderMermaid(result: FlowResult): string {
   const used = new Set(result.trace.flatMap((entry) => [entry.from, entry.to]));
   const lines = ["sequenceDiagram"];
   for (const node of participantOrder)
-    if (used.has(node)) lines.push(`  participant ${node} as ${displayName(node)}`);
-  const note = (n: TraceNote) => lines.push(`  Note over ${n.node}: ${n.text.replaceAll(";", ",")}`);
+    if (used.has(node)) lines.push(`  participant ${mermaidId(node)} as ${displayName(node)}`);
+  const note = (n: TraceNote) =>
+    lines.push(`  Note over ${mermaidId(n.node)}: ${n.text.replaceAll(";", ",")}`);
   result.trace.forEach((entry, index) => {
     for (const n of notesBefore(result.notes, index)) note(n);
     const arrow = isResponseLabel(entry.label) ? "-->>" : "->>";
-    lines.push(`  ${entry.from}${arrow}${entry.to}: ${entry.label.replaceAll(";", ",")}`);
+    lines.push(
+      `  ${mermaidId(entry.from)}${arrow}${mermaidId(entry.to)}: ${entry.label.replaceAll(";", ",")}`,
+    );
   });
   for (const n of notesBefore(result.notes, result.trace.length)) note(n);
   return `${lines.join("\n")}\n`;
