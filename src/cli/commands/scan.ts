@@ -156,7 +156,10 @@ export function registerScan(program: Command): void {
     .option("--engine <name>", "builtin (default) or clamd", "builtin")
     .option("--clamd-socket <path>", "clamd's LocalSocket for --engine clamd")
     .option("--allmatch", "report every matching signature, not only the first (clamscan -z)")
-    .option("--workers <n>", "worker threads (0 = scan in this thread; default: one per core for big scans)")
+    .option(
+      "--workers <n>",
+      "worker threads besides this one (0 = this thread only; default: cores - 1 for big scans)",
+    )
     .option("--no-cache", "do not read or write the compiled-database cache")
     .option(
       "--cache-dir <dir>",
