@@ -19,6 +19,7 @@ import {
 } from "../platform/inputs.ts";
 import { actionDictionary, actionIndex } from "./action-dictionary.ts";
 import { type BitReader, BitsExhausted, type BitWriter, expGolombBits } from "./bits.ts";
+import { readKey, writeKey } from "./key-code.ts";
 
 /** What the decoder needs besides the bytes: fields carried by the batch. */
 export interface EventContext {
@@ -45,6 +46,36 @@ function symbolOf(input: UserInput): number {
   return bodyKinds.indexOf(input.body.kind) * appNames.length + app;
 }
 
+// Time deltas are near-exponential (Poisson arrivals), for which a Rice code
+// (unary quotient + k low bits) is within a few percent of the entropy; long
+// pauses escape to Exp-Golomb after riceQuotientMax.
+const riceQuotientMax = 16;
+
+function riceBits(value: number, k: number): number {
+  const q = Math.floor(value / 2 ** k);
+  if (q < riceQuotientMax) return q + 1 + k;
+  return riceQuotientMax + expGolombBits(value - riceQuotientMax * 2 ** k, k);
+}
+
+function writeRice(w: BitWriter, value: number, k: number): void {
+  const q = Math.floor(value / 2 ** k);
+  if (q < riceQuotientMax) {
+    for (let i = 0; i < q; i++) w.writeBit(true);
+    w.writeBit(false);
+    w.writeBits(value - q * 2 ** k, k);
+    return;
+  }
+  for (let i = 0; i < riceQuotientMax; i++) w.writeBit(true);
+  w.writeExpGolomb(value - riceQuotientMax * 2 ** k, k);
+}
+
+function readRice(r: BitReader, k: number): number {
+  let q = 0;
+  while (q < riceQuotientMax && r.readBit()) q++;
+  if (q === riceQuotientMax) return r.readExpGolomb(k) + riceQuotientMax * 2 ** k;
+  return q * 2 ** k + r.readBits(k);
+}
+
 function chooseTimeOrder(inputs: readonly UserInput[], windowStartMs: number): number {
   let best = 0;
   let bestBits = Number.POSITIVE_INFINITY;
@@ -52,7 +83,7 @@ function chooseTimeOrder(inputs: readonly UserInput[], windowStartMs: number): n
     let bits = 0;
     let previous = windowStartMs;
     for (const input of inputs) {
-      bits += expGolombBits(input.timeMs - previous, k);
+      bits += riceBits(input.timeMs - previous, k);
       previous = input.timeMs;
     }
     if (bits < bestBits) {
@@ -138,7 +169,7 @@ function writeBody(w: BitWriter, body: UserInputBody, ranges: Ranges, recent: Re
     w.writeTruncated(body.x, ranges.xRange);
     w.writeTruncated(body.y, ranges.yRange);
   } else if (body.kind === "key") {
-    w.writeTruncated(body.code, ranges.keyRange);
+    writeKey(w, body.code, ranges.keyRange);
   } else {
     const index = actionIndex(body.name);
     w.writeTruncated(index ?? actionDictionary.length, actionDictionary.length + 1);
@@ -155,7 +186,7 @@ function readBody(r: BitReader, kind: (typeof bodyKinds)[number], ranges: Ranges
   }
   if (kind === "key") {
     if (ranges.keyRange === 0) throw new CodecError("key without a key range");
-    return { kind, code: r.readTruncated(ranges.keyRange) } as const;
+    return { kind, code: readKey(r, ranges.keyRange) } as const;
   }
   const index = r.readTruncated(actionDictionary.length + 1);
   const name = actionDictionary[index] ?? readString(r, recent, limits.actionNameBytesMax);
@@ -248,7 +279,7 @@ export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: Eve
   for (const [i, input] of inputs.entries()) {
     assert(input.seq === ctx.firstSeq + i, `seq ${input.seq} breaks contiguity`);
     assert(input.timeMs >= previousTimeMs, "inputs must be time-ordered");
-    w.writeExpGolomb(input.timeMs - previousTimeMs, timeOrder);
+    writeRice(w, input.timeMs - previousTimeMs, timeOrder);
     previousTimeMs = input.timeMs;
     const symbol = symbolOf(input);
     if (i > 0) w.writeBit(symbol === previousSymbol);
@@ -296,7 +327,7 @@ function readEventsOrThrow(r: BitReader, ctx: EventContext): UserInput[] {
   let timeMs = ctx.windowStartMs;
   let symbol = -1;
   for (let i = 0; i < count; i++) {
-    timeMs += r.readExpGolomb(timeOrder);
+    timeMs += readRice(r, timeOrder);
     if (i === 0 || !r.readBit()) symbol = r.readTruncated(symbolCount);
     const kind = bodyKinds[Math.floor(symbol / appNames.length)]!;
     const app = appNames[symbol % appNames.length]!;

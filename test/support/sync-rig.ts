@@ -49,6 +49,10 @@ export class SyncRig {
       tMaxMs?: number;
       retransmitMs?: number;
       checkpointEveryBatches?: number;
+      /** Workload payload scale (default 0.01) and camera photo bytes (default 2000). */
+      sizeScale?: number;
+      cameraBytes?: number;
+      appWeights?: Partial<Record<AppName, number>>;
     } = {},
   ) {
     this.rng = new SeededRng(seed);
@@ -83,7 +87,11 @@ export class SyncRig {
       deviceId: id,
       model,
       sha256: nodeSha256,
-      nondet: seededNondet({ rng: rng.fork("nondet"), clock: this.clock, cameraBytes: 2000 }),
+      nondet: seededNondet({
+        rng: rng.fork("nondet"),
+        clock: this.clock,
+        cameraBytes: this.options.cameraBytes ?? 2000,
+      }),
     });
     if (options.register !== false) {
       const registered = this.mirrors.register(id, model, {
@@ -101,7 +109,12 @@ export class SyncRig {
       startMs: this.nowMs,
       retransmitMs: this.options.retransmitMs ?? 5_000,
     });
-    const workload = new Workload({ rng: rng.fork("workload"), startMs: this.nowMs, sizeScale: 0.01 });
+    const workload = new Workload({
+      rng: rng.fork("workload"),
+      startMs: this.nowMs,
+      sizeScale: this.options.sizeScale ?? 0.01,
+      ...(this.options.appWeights ? { appWeights: this.options.appWeights } : {}),
+    });
     const phone: RigPhone = { id, platform, client, online: false, recorded: 0, workload, held: undefined };
     this.phones.set(id, phone);
     this.connect(id);
