@@ -1,7 +1,8 @@
 // Content-addressed blob files for the live server's durable state (DESIGN.md
 // "Mirrors": blob store). A blob is written once, atomically: temp file,
 // fsync, rename, fsync of the directory, so a crash leaves either no file or
-// the whole file. Reads verify the SHA-256, so a corrupted file is a clear
+// the whole file (without fsync, as SQLite's synchronous=NORMAL: safe
+// against process crashes, not power loss). Reads verify the SHA-256, so a corrupted file is a clear
 // BLOB_CORRUPT error, never silent garbage.
 import {
   closeSync,
@@ -27,9 +28,13 @@ export class BlobFiles {
   /** Fan-out subdirectories already created (and fsynced) in this process. */
   private readonly madeDirs = new Set<string>();
 
-  constructor(dir: string, sha256: Sha256) {
+  /** fsync files and directories (power-loss safe); false survives process crashes only. */
+  private readonly fsync: boolean;
+
+  constructor(dir: string, sha256: Sha256, options: { fsync?: boolean } = {}) {
     this.dir = dir;
     this.sha256 = sha256;
+    this.fsync = options.fsync ?? true;
     mkdirSync(join(dir, "tmp"), { recursive: true });
   }
 
@@ -60,12 +65,12 @@ export class BlobFiles {
     try {
       let offset = 0;
       while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-      fsyncSync(fd);
+      if (this.fsync) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temp, join(sub, hex));
-    fsyncDir(sub);
+    if (this.fsync) fsyncDir(sub);
     assert(this.has(sha), "blob missing right after rename");
     return sha;
   }
@@ -89,7 +94,7 @@ export class BlobFiles {
   private ensureDir(sub: string): void {
     if (this.madeDirs.has(sub)) return;
     mkdirSync(sub, { recursive: true });
-    fsyncDir(this.dir);
+    if (this.fsync) fsyncDir(this.dir);
     this.madeDirs.add(sub);
   }
 }

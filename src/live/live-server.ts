@@ -62,7 +62,9 @@ const replayTimerMsMax = 250;
 export async function startLiveServer(options: LiveServerOptions): Promise<LiveServer> {
   const { log, clock } = options;
   const db = openDatabase(options.dataDir, { synchronousFull: options.synchronousFull ?? true });
-  const blobs = new BlobFiles(`${options.dataDir}/blobs`, options.sha256);
+  // One durability level for the database and the blob files.
+  const synchronousFull = options.synchronousFull ?? true;
+  const blobs = new BlobFiles(`${options.dataDir}/blobs`, options.sha256, { fsync: synchronousFull });
   const admin = loadOrCreateAdminToken(options.dataDir, options.adminToken);
   let core: LiveCore;
   try {

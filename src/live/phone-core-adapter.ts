@@ -87,6 +87,11 @@ export class LivePhoneCore implements PhoneCore {
     return this.client.metrics.userInputs;
   }
 
+  /** Batches this phone has closed (its last batch number: no resume in this runtime). */
+  get batchesMade(): number {
+    return this.client.metrics.batches;
+  }
+
   get unackedBatches(): number {
     return this.client.unackedCount;
   }

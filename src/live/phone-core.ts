@@ -33,6 +33,7 @@ export interface PhoneCore {
   /** Nothing sent is waiting for an ack. */
   readonly allAcked: boolean;
   readonly userInputs: number;
+  readonly batchesMade: number;
   readonly userInputsRejected: number;
   digest(): Uint8Array;
   /** Every file of the phone, sorted by path (end-to-end comparison). */

@@ -166,12 +166,14 @@ export class PhoneRuntime {
   private async fetchNext(): Promise<void> {
     const want = this.pendingWants.shift();
     assert(want !== undefined, "network queue underflow");
+    // Powering off: deliveries not yet fetched simply never reach this phone.
+    if (!this.generating) return;
     const proxy = {
       proxyUrl: this.options.proxyUrl,
       deviceId: this.core.deviceId,
       keyHex: toHex(this.options.key),
     };
-    for (let attempt = 0; attempt < fetchAttemptsMax && !this.poweredOff; attempt++) {
+    for (let attempt = 0; attempt < fetchAttemptsMax && this.generating; attempt++) {
       const url = this.options.origin.park(want.payload);
       const got = await fetchThroughProxy(proxy, url, want);
       if (got.ok) {
@@ -182,7 +184,7 @@ export class PhoneRuntime {
       }
       await new Promise((resolve) => setTimeout(resolve, fetchRetryMs));
     }
-    this.noteError(`gave up fetching a ${want.kind} for ${want.app}`);
+    if (this.generating) this.noteError(`gave up fetching a ${want.kind} for ${want.app}`);
   }
 
   /** Inputs the server recorded but whose response was lost (server crash): fetch them again. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { assert } from "../core/assert.ts";
 import { MirrorcellError } from "../core/errors.ts";
 
-const mainPath = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const mainPath = fileURLToPath(new URL("./serve-main.ts", import.meta.url));
 const startTimeoutMs = 20_000;
 
 export interface ServerProcessOptions {
