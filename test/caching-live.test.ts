@@ -7,7 +7,13 @@ import { bytesEqual, toHex } from "../src/core/bytes.ts";
 import { fail, ok, type Result } from "../src/core/errors.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import { LiveCachingRuntime, startTestRecipient, startTestWebServer } from "../src/live/caching/index.ts";
+import {
+  HttpFetcher,
+  HttpOutbox,
+  LiveCachingRuntime,
+  startTestRecipient,
+  startTestWebServer,
+} from "../src/live/caching/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { systemClock } from "../src/node/system-clock.ts";
 import type { NetworkInput } from "../src/platform/inputs.ts";
@@ -203,6 +209,49 @@ test("caching live: real phone platform and mirror replay, uploads and downloads
   } finally {
     live?.close();
     await recipient.close();
+    await web.close();
+  }
+});
+
+test("caching live: HTTP fetcher bounds the body and maps failures; outbox without a route fails fast", async () => {
+  const web = await startTestWebServer();
+  const fetched: { id: string; code: string }[] = [];
+  const fetcher = new HttpFetcher({
+    report: (id, r) => fetched.push({ id, code: r.ok ? "ok" : r.error.code }),
+  });
+  const sent: { id: string; code: string }[] = [];
+  const outbox = new HttpOutbox({
+    urlOf: () => undefined,
+    report: (id, r) => sent.push({ id, code: r.ok ? "ok" : r.error.code }),
+  });
+  try {
+    const url = web.publish("big.bin", new Uint8Array(10_000));
+    fetcher.fetch({ fetchId: "t:1", deviceId: "p", url, bytesMax: 9_999 });
+    fetcher.fetch({ fetchId: "t:2", deviceId: "p", url, bytesMax: 10_000 });
+    fetcher.fetch({ fetchId: "t:3", deviceId: "p", url: `${web.baseUrl}/nothing`, bytesMax: 10 });
+    assert.equal(fetched.length, 0, "results come after fetch() returned");
+    const payload = new Uint8Array(3);
+    outbox.send({
+      deliveryId: "t:4",
+      fromDeviceId: "p",
+      to: "nobody",
+      name: "f",
+      payload,
+      sha256: nodeSha256(payload),
+    });
+    assert.equal(sent.length, 0, "results come after send() returned");
+    await fetcher.idle();
+    await outbox.idle();
+    assert.deepEqual(
+      fetched.sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        { id: "t:1", code: "E_PAYLOAD_TOO_LARGE" },
+        { id: "t:2", code: "ok" },
+        { id: "t:3", code: "E_UNAVAILABLE" },
+      ],
+    );
+    assert.deepEqual(sent, [{ id: "t:4", code: "E_RECIPIENT_UNREACHABLE" }]);
+  } finally {
     await web.close();
   }
 });
