@@ -51,6 +51,14 @@ function script(
   return log;
 }
 
+/** Depth-first name order, the order of walk() and diff(). */
+const byPathOrder = (a: string, b: string): number => {
+  const x = a.split("/");
+  const y = b.split("/");
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  return x.length - y.length;
+};
+
 const act = (app: AppName, name: string, ...args: string[]) => ({
   app,
   body: { kind: "action" as const, name, args },
@@ -74,6 +82,25 @@ test("platform: phone and mirror fed the same recorded inputs end byte-identical
       assert.ok(
         phone.storage.fileCount > factoryTemplate(model, nodeSha256).storage.fileCount,
         `seed=${seed}: the workload wrote files`,
+      );
+      // flip one bit in each of a few files of the mirror: the digest moves and diff names exactly those files
+      const rng = new SeededRng(seed);
+      const files = mirror.storage.manifest().filter((e) => e.size > 0);
+      const touched = new Set<string>();
+      for (let i = 0; i < 5; i++) {
+        const file = files[rng.int(0, files.length - 1)]!;
+        const bytes = (mirror.storage.readFile(file.path) as { ok: true; value: Uint8Array }).value;
+        bytes[rng.int(0, bytes.length - 1)]! ^= 1 << rng.int(0, 7);
+        assert.ok(mirror.storage.writeFile(file.path, bytes).ok);
+        const original = (phone.storage.readFile(file.path) as { ok: true; value: Uint8Array }).value;
+        if (toHex(bytes) === toHex(original)) touched.delete(file.path);
+        else touched.add(file.path);
+      }
+      assert.notEqual(toHex(mirror.digest()), toHex(phone.digest()), `seed=${seed}`);
+      assert.deepEqual(
+        phone.storage.diff(mirror.storage),
+        [...touched].sort(byPathOrder).map((path) => ({ path, change: "changed" })),
+        `seed=${seed}`,
       );
     }),
     { numRuns: 4, seed: 20261125 },
