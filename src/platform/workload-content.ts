@@ -28,15 +28,25 @@ export function sizeBetween(rng: Rng, min: number, max: number, scale: number): 
 
 const chunkBytes = 64 * 1024;
 
+/** Random bytes a 32-bit word at a time (little-endian, so the same on every machine). */
+function randomBytes(rng: Rng, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  const whole = size - (size % 4);
+  for (let offset = 0; offset < whole; offset += 4) view.setUint32(offset, rng.nextU32(), true);
+  for (let offset = whole; offset < size; offset++) out[offset] = rng.nextU32() & 255;
+  return out;
+}
+
 /**
  * Random-looking bytes. Large payloads repeat one random chunk with a fresh
  * random word per chunk: unique content at memcpy speed.
  */
 export function binary(rng: Rng, size: number): Uint8Array {
   assert(Number.isSafeInteger(size) && size >= 0, "binary: bad size");
-  if (size <= chunkBytes) return rng.bytes(size);
+  if (size <= chunkBytes) return randomBytes(rng, size);
   const out = new Uint8Array(size);
-  out.set(rng.bytes(chunkBytes), 0);
+  out.set(randomBytes(rng, chunkBytes), 0);
   for (let offset = chunkBytes; offset < size; offset += chunkBytes) {
     out.copyWithin(offset, 0, Math.min(chunkBytes, size - offset));
     out.set(rng.bytes(Math.min(8, size - offset)), offset);
