@@ -6,7 +6,7 @@
 // sanctioned exception to "mirror outputs never leave the server"
 // (invariant 5). Sans-IO: the runtime (sim or live) implements the ports and
 // reports the outcome of each send and fetch back through the ServiceHost.
-import type { MirrorcellError, Result } from "../core/errors.ts";
+import type { Result } from "../core/errors.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { Notice } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { NetworkInput, UserInput } from "../platform/inputs.ts";
@@ -103,5 +103,3 @@ export interface MirrorService {
   /** When tick next has work, or undefined. */
   nextDueMs?(): number | undefined;
 }
-
-export type { MirrorcellError };

@@ -59,3 +59,14 @@ test("services: host: a service cannot send under another service's id or regist
   assert.throws(() => a.sendOne("b:1"), /not owned/);
   assert.throws(() => host.register((p) => new Echo("a", p)), /twice/);
 });
+
+test("services: host: a runtime reporting a result from inside send is a bug", () => {
+  let host: ServiceHost | undefined;
+  const p = ports([]);
+  host = new ServiceHost({
+    ...p,
+    outbox: { send: (m) => host!.deliveryResult(m.deliveryId, ok(undefined), 0) },
+  });
+  const a = host.register((scoped) => new Echo("a", scoped));
+  assert.throws(() => a.sendOne("a:1"), /from inside Outbox.send/);
+});

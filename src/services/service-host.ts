@@ -32,6 +32,8 @@ function ownerOf(id: string): string {
 export class ServiceHost {
   private readonly services = new Map<string, MirrorService>();
   private readonly stats: OutboxStats = { messages: 0, payloadBytes: 0, strayResults: 0 };
+  /** Set while a port call runs: results must come after it returned (services run to completion). */
+  private inPortCall = false;
 
   constructor(private readonly ports: ServicePorts) {}
 
@@ -60,6 +62,7 @@ export class ServiceHost {
   }
 
   deliveryResult(deliveryId: string, result: DeliveryResult, nowMs: number): void {
+    assert(!this.inPortCall, "a runtime reported a send result from inside Outbox.send");
     const service = this.services.get(ownerOf(deliveryId));
     if (service?.onDeliveryResult === undefined) {
       this.stats.strayResults++;
@@ -69,6 +72,7 @@ export class ServiceHost {
   }
 
   fetchResult(fetchId: string, result: FetchResult, nowMs: number): void {
+    assert(!this.inPortCall, "a runtime reported a fetch result from inside Fetcher.fetch");
     const service = this.services.get(ownerOf(fetchId));
     if (service?.onFetchResult === undefined) {
       this.stats.strayResults++;
@@ -100,12 +104,22 @@ export class ServiceHost {
     assert(message.fromDeviceId !== "" && message.to !== "", "outbound message without sender or recipient");
     this.stats.messages++;
     this.stats.payloadBytes += message.payload.length;
-    this.ports.outbox.send(message);
+    this.inPortCall = true;
+    try {
+      this.ports.outbox.send(message);
+    } finally {
+      this.inPortCall = false;
+    }
   }
 
   private fetch(owner: string, request: FetchRequest): void {
     assert(ownerOf(request.fetchId) === owner, `fetch id ${request.fetchId} not owned by ${owner}`);
     assert(request.bytesMax > 0, "fetch without a size bound");
-    this.ports.fetcher.fetch(request);
+    this.inPortCall = true;
+    try {
+      this.ports.fetcher.fetch(request);
+    } finally {
+      this.inPortCall = false;
+    }
   }
 }
