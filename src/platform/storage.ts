@@ -1,7 +1,8 @@
 // The phone's storage (paper §3.3.1, DESIGN.md "The phone platform"): a tree
 // of directories and files whose contents are content-addressed blobs, with a
-// Merkle root digest. The tree is persistent: a write copies only the nodes
-// on its path (O(depth · log directory size)), a snapshot is a pointer, and
+// Merkle root digest. Directories are Merkle search trees and the whole tree
+// is persistent: a write copies only the nodes on its path (O(depth · log16
+// directory size)), a snapshot is a pointer, and
 // storages made from one snapshot share every node they have not changed, so
 // a mirror cloned from a factory template costs metadata only. Blobs live in
 // a reference-counted index (a persistent treap keyed by hash), so

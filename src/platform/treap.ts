@@ -1,9 +1,9 @@
-// A persistent (path-copying) treap keyed by string: the balanced structure
-// behind every directory and the blob index of Storage. Priorities are a
-// function of the key, so a set of keys has exactly one shape whatever the
-// order of inserts and deletes: the Merkle digest over it then depends only
-// on the logical content. Updates copy O(log n) nodes; old roots stay valid,
-// which makes snapshots O(1) and lets thousands of mirrors share a template.
+// A persistent (path-copying) treap keyed by string: the blob index of
+// Storage (directories use the wider Merkle search tree, which needs fewer
+// hashes per write). Priorities are a function of the key, so a set of keys
+// has exactly one shape whatever the order of inserts and deletes. Updates
+// copy O(log n) nodes; old roots stay valid, which makes snapshots O(1) and
+// lets thousands of mirrors share a template's index.
 import { assert } from "../core/assert.ts";
 
 export class TreapNode<V> {
