@@ -86,6 +86,12 @@ export const limits = {
   uiAttachmentsMax: 16,
   uiScreenCoordinateMax: 4095,
   packageEntriesMax: 4096,
+  // sync engine timers and buffers (src/sync)
+  retransmitMsDefault: 5_000,
+  repairRetryMsDefault: 5_000,
+  repairRetriesMax: 8,
+  repairSnapshotsMaxDefault: 16,
+  volatileStateBytesMax: 1024 * 1024,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");

@@ -5,6 +5,7 @@
 import { assert } from "../core/assert.ts";
 import { fromUtf8, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import {
   type AppName,
@@ -64,8 +65,6 @@ export function exportUiState(platform: Platform): Uint8Array {
   return utf8(JSON.stringify(platform.uiState));
 }
 
-const uiStateBytesMax = 1024 * 1024;
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -85,7 +84,7 @@ function isAppUi(value: unknown): boolean {
 
 /** Parses exported volatile state from a peer; undefined when it is not one. */
 export function parseUiState(bytes: Uint8Array): UiState | undefined {
-  if (bytes.length > uiStateBytesMax) return undefined;
+  if (bytes.length > limits.volatileStateBytesMax) return undefined;
   const text = fromUtf8(bytes);
   if (text === undefined) return undefined;
   let value: unknown;

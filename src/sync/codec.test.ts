@@ -134,7 +134,7 @@ test("codec: truncation at every byte is a typed error, never another throw", ()
         assert.ok(!decoded.ok || decoded.value.inputs.length <= batch.inputs.length);
       }
     }),
-    { numRuns: 60 },
+    { numRuns: 30 },
   );
 });
 

@@ -113,9 +113,9 @@ export class SyncClient {
     this.volatileState = options.volatileState;
     this.sha256 = options.sha256;
     this.syncIntervalMs = options.syncIntervalMs ?? limits.syncIntervalMsDefault;
-    this.retransmitMs = options.retransmitMs ?? 5_000;
+    this.retransmitMs = options.retransmitMs ?? limits.retransmitMsDefault;
     this.includeDeviceId = options.includeDeviceId ?? false;
-    this.snapshotsMax = options.repairSnapshotsMax ?? 16;
+    this.snapshotsMax = options.repairSnapshotsMax ?? limits.repairSnapshotsMaxDefault;
     assert(
       this.syncIntervalMs >= limits.syncIntervalMsMin && this.syncIntervalMs <= limits.syncIntervalMsMax,
       `sync interval ${this.syncIntervalMs} ms outside limits`,

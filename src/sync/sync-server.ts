@@ -97,8 +97,6 @@ interface DeviceState {
   metrics: DeviceSyncMetrics;
 }
 
-const repairRetriesMax = 8;
-
 function emptyMetrics(): DeviceSyncMetrics {
   return {
     batches: 0,
@@ -145,7 +143,7 @@ export class SyncServer {
     this.sha256 = options.sha256;
     this.tMaxMs = options.tMaxMs ?? limits.latencyMsMaxDefault;
     this.deferAcks = options.deferAcks ?? false;
-    this.repairRetryMs = options.repairRetryMs ?? 5_000;
+    this.repairRetryMs = options.repairRetryMs ?? limits.repairRetryMsDefault;
     this.checkpointEveryBatches = options.checkpointEveryBatches ?? 0;
     assert(this.tMaxMs >= 0 && this.repairRetryMs > 0, "bad SyncServer timing options");
   }
@@ -505,7 +503,7 @@ export class SyncServer {
       this.due.push({ dueMs: repair.sentMs + this.repairRetryMs, deviceId: state.deviceId });
       return;
     }
-    if (repair.retries >= repairRetriesMax) {
+    if (repair.retries >= limits.repairRetriesMax) {
       this.endRepair(state, nowMs, false, out);
       return;
     }
