@@ -13,6 +13,8 @@ import { isMsrpIdent, type MsrpContinuation, type MsrpMessage } from "./msrp-mes
 interface Head {
   startLine: string;
   transactionId: string;
+  /** `CRLF -------<tid>`: what ends the content (encoded once, searched per feed). */
+  endNeedle: Uint8Array;
   headers: Header[];
   contentStart: number;
 }
@@ -108,6 +110,7 @@ export class MsrpParser {
       this.head = {
         startLine: this.lines[0]!,
         transactionId: tid,
+        endNeedle: utf8(`\r\n-------${tid}`),
         headers: headers.value,
         contentStart: nextPos,
       };
@@ -119,7 +122,7 @@ export class MsrpParser {
 
   private scanContent(head: Head): Result<MsrpMessage | "more"> {
     const data = this.queue.view();
-    const needle = utf8(`\r\n-------${head.transactionId}`);
+    const needle = head.endNeedle;
     for (let guard = 0; guard < data.length + 1; guard++) {
       const at = indexOfBytes(data, needle, Math.max(head.contentStart, this.scanPos));
       if (at < 0) break;
