@@ -31,6 +31,7 @@ export class CoreServer implements SimServer {
   private readonly carried = { divergences: 0, repairs: 0 };
   private readonly counters = { framesRejected: 0, leakedOutputs: 0, firstRejection: "" };
   private bugInjected = false;
+  private readonly stoppedDigests = new Map<string, { checkpoint: unknown; digest: Uint8Array }>();
 
   constructor(
     private readonly observer: ReplayObserver,
@@ -160,8 +161,19 @@ export class CoreServer implements SimServer {
     return view;
   }
 
+  /**
+   * A stopped mirror's digest comes from rebuilding its checkpoint, which is
+   * costly; it cannot change until the checkpoint does, so cache it per checkpoint.
+   */
   mirrorDigest(deviceId: string): Uint8Array {
-    return this.mirrorView(deviceId).digest();
+    const running = this.up.mirrors.running(deviceId);
+    if (running !== undefined) return running.digest();
+    const checkpoint = this.store.getCheckpoint(deviceId);
+    const cached = this.stoppedDigests.get(deviceId);
+    if (cached !== undefined && cached.checkpoint === checkpoint) return cached.digest;
+    const digest = this.mirrorView(deviceId).digest();
+    this.stoppedDigests.set(deviceId, { checkpoint, digest });
+    return digest;
   }
 
   treeDiff(deviceId: string, phone: SimPhone): string[] {

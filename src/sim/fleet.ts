@@ -23,6 +23,8 @@ export interface PhoneNode {
   readonly uplink: Link;
   readonly downlink: Link;
   readonly rng: Rng;
+  /** When the phone first boots (its sync windows start here). */
+  readonly startMs: number;
   on: boolean;
   step: WorkloadStep | undefined;
   reconnectAtMs: number;
@@ -83,7 +85,7 @@ export class Fleet {
     this.faultRng = rng.fork("faults");
   }
 
-  addPhone(stack: SimPhone, rng: Rng): void {
+  addPhone(stack: SimPhone, rng: Rng, startMs: number): void {
     const rates = linkRatesFor(this.options.network, this.options.rates, rng);
     const uplink = new Link(rates.uplinkKbps, this.options.latencyMsMax, rng.fork("uplink"));
     const downlink = new Link(rates.downlinkKbps, this.options.latencyMsMax, rng.fork("downlink"));
@@ -94,6 +96,7 @@ export class Fleet {
       uplink,
       downlink,
       rng,
+      startMs,
       on: true,
       step: undefined,
       reconnectAtMs: -1,

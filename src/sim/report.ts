@@ -61,6 +61,8 @@ export function formatReport(r: SimulationReport): string {
     `divergences: ${r.divergences}, repairs: ${r.repairs}, converged: ${r.converged ? "yes" : "NO"}`,
     `invariant violations: ${r.invariantViolations}`,
   ];
+  if (r.framesRejected > 0)
+    lines.splice(-1, 0, `frames rejected by the server: ${r.framesRejected} (first: ${r.firstRejection})`);
   for (const v of r.violations.slice(0, 10)) {
     lines.push(`  VIOLATION invariant ${v.invariant} ${v.deviceId} at ${v.atMs} ms: ${v.message}`);
   }

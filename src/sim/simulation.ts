@@ -73,7 +73,7 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
     // Phones boot at different moments, so their sync windows do not align.
     const startMs = phoneRng.int(0, options.syncIntervalMs - 1);
     const phoneOptions = { ...stackOptions, rng: phoneRng.fork("stack"), onBatchCut, startMs };
-    fleet.addPhone(stack.createPhone(i, phoneOptions), phoneRng);
+    fleet.addPhone(stack.createPhone(i, phoneOptions), phoneRng, startMs);
   }
   scheduleStart(fleet, horizonMs);
   runPhases(fleet, horizonMs, hooks);
@@ -100,10 +100,8 @@ function scheduleStart(fleet: Fleet, horizonMs: number): void {
       );
     }
     if (o.faults.includes("poweroff")) {
-      fleet.schedule(
-        fleet.exponentialMs(o.faultRates.powerOffIntervalMsMean),
-        simEvent(EventType.powerOff, phone),
-      );
+      const atMs = fleet.phones[phone]!.startMs + fleet.exponentialMs(o.faultRates.powerOffIntervalMsMean);
+      fleet.schedule(atMs, simEvent(EventType.powerOff, phone));
     }
   }
   if (o.faults.includes("crash")) {

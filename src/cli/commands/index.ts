@@ -10,6 +10,7 @@ import { registerPhone } from "./phone.ts";
 import { registerReport } from "./report.ts";
 import { registerScan } from "./scan.ts";
 import { registerServe } from "./serve.ts";
+import { registerSimulate } from "./simulate.ts";
 
 type Register = (program: Command) => void;
 
@@ -21,6 +22,7 @@ const registrations: Register[] = [
   registerFlows,
   registerDemo,
   registerServe,
+  registerSimulate,
   registerEnroll,
   registerPhone,
   registerLoad,
