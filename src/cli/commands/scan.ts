@@ -87,14 +87,18 @@ async function runScan(paths: string[], opts: ScanOpts): Promise<number> {
   let verdicts: FileVerdict[];
   let database: LoadedDatabase | undefined;
   let loadMs = 0;
+  let loadCpuMs = 0;
   if (opts.engine === "clamd") {
     if (opts.clamdSocket === undefined)
       throw new MirrorcellError(ErrorCodes.USAGE, "--engine clamd needs --clamd-socket PATH");
     verdicts = await scanWithClamd(opts.clamdSocket, paths);
   } else if (opts.engine === "builtin") {
     const loadStarted = performance.now();
+    const loadCpu = process.cpuUsage();
     database = loadDatabases(opts.db, { cacheDir: opts.cache ? opts.cacheDir : false });
     loadMs = Math.round(performance.now() - loadStarted);
+    const cpu = process.cpuUsage(loadCpu);
+    loadCpuMs = Math.round((cpu.user + cpu.system) / 1000);
     if (!opts.json) reportSkipped(database);
     const progress = progressBar();
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
@@ -130,6 +134,7 @@ async function runScan(paths: string[], opts: ScanOpts): Promise<number> {
             hashSignatures: database.engine.hashes.size,
             fromCache: database.fromCache,
             loadMs,
+            loadCpuMs,
             skipped: database.skipped,
           };
     process.stdout.write(
