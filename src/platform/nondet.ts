@@ -8,6 +8,7 @@ import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Clock, Rng } from "../core/ports.ts";
 import type { NondetKind, NondetRecord } from "./inputs.ts";
+import { randomBytes } from "./random-bytes.ts";
 
 /** The phone's real sources of nondeterminism (phone mode only). */
 export interface NondetSources {
@@ -182,7 +183,7 @@ export function seededNondet(options: SeededNondetOptions): NondetSources {
     random: (bytes) => rng.bytes(bytes),
     sensor: () => rng.bytes(4),
     camera: () => {
-      const photo = rng.bytes(cameraBytes);
+      const photo = randomBytes(rng, cameraBytes);
       // a JPEG start-of-image marker, so the photo looks like one to scanners
       photo[0] = 0xff;
       if (cameraBytes > 1) photo[1] = 0xd8;

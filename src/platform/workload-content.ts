@@ -5,6 +5,7 @@ import { zipSync } from "fflate";
 import { assert } from "../core/assert.ts";
 import { utf8 } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
+import { randomBytes } from "./random-bytes.ts";
 
 const words = (
   "the a to and of you i it in is that for on we are this can my have be at will with not but " +
@@ -27,16 +28,6 @@ export function sizeBetween(rng: Rng, min: number, max: number, scale: number): 
 }
 
 const chunkBytes = 64 * 1024;
-
-/** Random bytes a 32-bit word at a time (little-endian, so the same on every machine). */
-function randomBytes(rng: Rng, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  const whole = size - (size % 4);
-  for (let offset = 0; offset < whole; offset += 4) view.setUint32(offset, rng.nextU32(), true);
-  for (let offset = whole; offset < size; offset++) out[offset] = rng.nextU32() & 255;
-  return out;
-}
 
 /**
  * Random-looking bytes. Large payloads repeat one random chunk with a fresh
