@@ -404,7 +404,11 @@ export class SyncServer {
     while (state.queue.length > 0 && state.queue[0]!.dueMs <= nowMs && state.repair === undefined) {
       const { batch } = state.queue[0]!;
       const platform = this.platformOf(state);
-      if (platform === undefined) return;
+      if (platform === undefined) {
+        state.metrics.stalls++;
+        this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
+        return;
+      }
       const available = networkInputsAvailable(
         platform,
         batch,
