@@ -108,5 +108,5 @@ test("platform: random inputs yield a result or a typed error, never a crash, an
     { numRuns: 150, seed: 99 },
   );
   assert.ok(errors > 100, `only ${errors} inputs were refused: the fuzzer is not reaching the checks`);
-  assert.ok(accepted > 100, `only ${accepted} inputs were applied: the fuzzer is not reaching the apps`);
+  assert.ok(accepted > 50, `only ${accepted} inputs were applied: the fuzzer is not reaching the apps`);
 });
