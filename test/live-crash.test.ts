@@ -10,7 +10,13 @@ import {
   testAdminToken,
   waitFor,
 } from "../src/live/live-harness.ts";
-import { adminGet, freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
+import {
+  adminGet,
+  freePort,
+  prepareServer,
+  type ServerProcess,
+  spawnServer,
+} from "../src/live/server-process.ts";
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 const kills = Number(process.env.LIVE_CRASH_KILLS ?? 20);
@@ -49,10 +55,12 @@ test(`live: crash: kill -9 the server ${kills} times under load; no acked input 
     for (let i = 0; i < kills; i++) {
       const upMs = rng.int(100, 900);
       schedule.push(upMs);
+      const standby = prepareServer(serverOptions);
       await new Promise((resolve) => setTimeout(resolve, upMs));
+      const next = await standby;
       await server.kill9();
       const t0 = Date.now();
-      server = await spawnServer(serverOptions);
+      server = await next.start();
       if (process.env.DEBUG_CRASH) console.log(`restart ${Date.now() - t0} ms`);
     }
     console.log(`kill schedule (ms up before each kill -9): ${schedule.join(",")}`);

@@ -8,7 +8,8 @@ import { assert } from "../core/assert.ts";
 import { MirrorcellError } from "../core/errors.ts";
 
 const mainPath = fileURLToPath(new URL("./serve-main.ts", import.meta.url));
-const startTimeoutMs = 20_000;
+/** Generous: on a loaded 2-core machine a cold tsx start takes many seconds. */
+const startTimeoutMs = 60_000;
 
 export interface ServerProcessOptions {
   dataDir: string;
@@ -32,49 +33,64 @@ export interface ServerProcess {
 }
 
 export async function spawnServer(opts: ServerProcessOptions): Promise<ServerProcess> {
+  return (await prepareServer(opts)).start();
+}
+
+/**
+ * Spawns the server as a warm standby (modules loaded, store not opened);
+ * `start()` lets it open the data dir and listen. Crash tests prepare the
+ * replacement while the current server still runs.
+ */
+export async function prepareServer(
+  opts: ServerProcessOptions,
+): Promise<{ start(): Promise<ServerProcess> }> {
   const args = [
     "--import",
     "tsx",
     mainPath,
+    "--standby",
     "serve",
     "--data",
     opts.dataDir,
     "--port",
     String(opts.port),
+  ];
+  args.push(
     "--proxy-port",
     String(opts.proxyPort),
     "--admin-token",
     opts.adminToken,
     "--log-level",
     opts.logLevel ?? "warn",
-  ];
+  );
   if (opts.syncNormal) args.push("--sync-normal");
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString("utf8")).slice(-20_000);
   });
+  const exited = once(child, "exit");
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), startTimeoutMs);
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString("utf8");
-      if (stdout.includes("mirror server:")) {
-        clearTimeout(timer);
-        resolve();
-      }
+      if (stdout.includes("mirror server:")) resolve();
     });
     child.once("exit", (code) => {
-      clearTimeout(timer);
       reject(
         new MirrorcellError("E_UNAVAILABLE", `server exited with ${code} before listening: ${stderr.trim()}`),
       );
     });
   });
-  await ready;
-  const exited = once(child, "exit");
+  ready.catch(() => undefined);
+  const loaded = new Promise<void>((resolve, reject) => {
+    const check = () => (stdout.includes("standby") ? resolve() : undefined);
+    child.stdout!.on("data", check);
+    child.once("exit", () => reject(new Error(`standby exited: ${stderr.trim()}`)));
+  });
+  await withTimeout(loaded, () => `server standby did not load: ${stderr}`);
   const httpUrl = `http://127.0.0.1:${opts.port}`;
-  return {
+  const handle: ServerProcess = {
     child,
     httpUrl,
     syncUrl: `ws://127.0.0.1:${opts.port}/sync`,
@@ -90,6 +106,25 @@ export async function spawnServer(opts: ServerProcessOptions): Promise<ServerPro
     },
     stderr: () => stderr,
   };
+  return {
+    async start() {
+      child.stdin!.write("start\n");
+      await withTimeout(ready, () => `server did not start: ${stderr}`);
+      return handle;
+    },
+  };
+}
+
+async function withTimeout(promise: Promise<void>, message: () => string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), startTimeoutMs);
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** GET on the admin API with the token; throws on a non-2xx answer. */
