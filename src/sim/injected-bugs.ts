@@ -26,7 +26,8 @@ export function injectBatchBug(bug: InjectedBug, bytes: Uint8Array): Uint8Array 
   }
   if (bug === "reorder-network-input") {
     // A network input moves ahead of the user input it followed on the phone.
-    const i = batch.inputs.findIndex((input) => input.networkConsumed < batch.networkConsumed);
+    // The last such input: moving it keeps networkConsumed non-decreasing.
+    const i = batch.inputs.findLastIndex((input) => input.networkConsumed < batch.networkConsumed);
     if (i < 0) return undefined;
     const inputs = batch.inputs.map((input, j) =>
       j === i ? { ...input, networkConsumed: input.networkConsumed + 1 } : input,
