@@ -67,6 +67,8 @@ export const limits = {
   signalingMessageBytesMax: 16 * 1024,
   networkDeliveriesMax: 1_000_000,
   networkQueueMax: 100_000,
+  sipSessionsPerAgentMax: 1024,
+  networkPendingRequestsMax: 1024,
   // antivirus
   signatureLineBytesMax: 64 * 1024,
   signaturesMax: 10_000_000,

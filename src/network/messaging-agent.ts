@@ -6,6 +6,7 @@
 // the paper is the bodiless SEND with which the active endpoint opens the
 // MSRP connection (RFC 4975 §7.1.1, a=setup:active per RFC 6135).
 import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
 import type { NodeContext, NodeId, Packet } from "./bus.ts";
 import { addressUri, type Header } from "./header-list.ts";
 import { chunkMessage, MsrpReassembler } from "./msrp-chunks.ts";
@@ -113,6 +114,7 @@ export class MessagingAgent {
     outboundProxy = this.options.outboundProxy,
   ): string {
     const { host, user, aor } = this.options;
+    assert(this.sessions.size < limits.sipSessionsPerAgentMax, "too many sessions of our own");
     const callId = `${this.next("c")}@ims.example`;
     const localPath = `msrp://${host}:2855/${this.next("s")};tcp`;
     const session: Session = {
@@ -216,6 +218,10 @@ export class MessagingAgent {
 
   private answerInvite(invite: SipRequest, context: NodeContext): void {
     const { host, user } = this.options;
+    if (this.sessions.size >= limits.sipSessionsPerAgentMax) {
+      this.sendSip(context, viaTarget(invite), sipResponseTo(invite, 503, "Service Unavailable"));
+      return;
+    }
     const callId = sipCallId(invite);
     const remotePath = sdpMsrpPath(invite.body);
     const localPath = `msrp://${host}:2855/${this.next("s")};tcp`;

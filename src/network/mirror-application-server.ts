@@ -9,6 +9,7 @@
 // inputs for the sync engine.
 import { assert } from "../core/assert.ts";
 import type { MirrorcellError } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { parseHttp } from "./http-parser.ts";
 import { MessagingAgent, type ReceivedMessage } from "./messaging-agent.ts";
@@ -130,7 +131,11 @@ export class MirrorApplicationServer implements NetworkNode {
     const urls = this.pendingUrls.get(key) ?? [];
     this.pendingUrls.set(key, urls);
     const message = parsed.value;
-    if (message.kind === "request" && !downlink) urls.push(`http://${packet.dst}${message.target}`);
+    if (message.kind === "request" && !downlink) {
+      // a phone whose requests are never answered must not grow this without bound: forget the oldest
+      if (urls.length >= limits.networkPendingRequestsMax) urls.shift();
+      urls.push(`http://${packet.dst}${message.target}`);
+    }
     const url = message.kind === "response" && downlink ? urls.shift() : undefined;
     if (message.kind === "response" && url !== undefined) {
       this.record({ deviceId: packet.dst, input: webInput(url, message, context.nowMs) });
@@ -146,7 +151,8 @@ export class MirrorApplicationServer implements NetworkNode {
     if (!downlink) {
       const command = parsePop3Command(packet.bytes);
       if (!command.ok) return void this.errors.push(command.error);
-      parser.expect(command.value.verb === "RETR");
+      const expected = parser.expect(command.value.verb === "RETR");
+      if (!expected.ok) this.errors.push(expected.error);
       return;
     }
     const responses = parser.feed(packet.bytes);

@@ -4,6 +4,7 @@
 // inputs (`received`), the ground truth the mirror's record is checked against.
 import { assert } from "../core/assert.ts";
 import type { MirrorcellError } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { type HttpRequest, httpLabel, serializeHttp } from "./http-message.ts";
 import { parseHttp } from "./http-parser.ts";
@@ -64,6 +65,7 @@ export class Phone implements NetworkNode {
       body: new Uint8Array(0),
     };
     const urls = this.pendingUrls.get(server) ?? [];
+    assert(urls.length < limits.networkPendingRequestsMax, "too many requests in flight");
     urls.push(`http://${server}${path}`);
     this.pendingUrls.set(server, urls);
     this.send(context, {
@@ -79,7 +81,8 @@ export class Phone implements NetworkNode {
     assert(Number.isSafeInteger(index) && index >= 1, "POP3 message numbers start at 1");
     const session = this.mail.get(server) ?? { parser: new Pop3ResponseParser() };
     this.mail.set(server, session);
-    session.parser.expect(true);
+    const expected = session.parser.expect(true);
+    assert(expected.ok, "too many mail commands in flight");
     const command = { verb: "RETR", args: [String(index)] };
     this.send(context, {
       src: this.id,

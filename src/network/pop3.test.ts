@@ -63,7 +63,11 @@ test("pop3: commands round-trip; garbage and unsolicited answers are typed error
   const unsolicited = new Pop3ResponseParser().feed(utf8("+OK hi\r\n"));
   assert.ok(!unsolicited.ok && /without a command/.test(unsolicited.error.message));
   const long = new Pop3ResponseParser();
-  long.expect(true);
+  assert.ok(long.expect(true).ok);
   const tooLong = long.feed(utf8(`+OK\r\n${"x".repeat(2000)}`));
   assert.ok(!tooLong.ok && tooLong.error.code === ErrorCodes.MESSAGE_TOO_LARGE);
+  const flooded = new Pop3ResponseParser();
+  let last = flooded.expect(true);
+  for (let i = 0; last.ok && i < 5000; i++) last = flooded.expect(true);
+  assert.ok(!last.ok && last.error.code === ErrorCodes.QUEUE_FULL, "unanswered commands are bounded");
 });

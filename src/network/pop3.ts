@@ -76,8 +76,15 @@ export class Pop3ResponseParser {
   private error: MirrorcellError | undefined;
 
   /** Call once per command sent, in order: multiLine for RETR/LIST/UIDL without argument. */
-  expect(multiLine: boolean): void {
+  expect(multiLine: boolean): Result<void> {
+    if (this.expected.length >= limits.networkPendingRequestsMax) {
+      return fail(
+        ErrorCodes.QUEUE_FULL,
+        `more than ${limits.networkPendingRequestsMax} POP3 commands unanswered`,
+      );
+    }
     this.expected.push(multiLine);
+    return ok(undefined);
   }
 
   feed(bytes: Uint8Array): Result<Pop3Response[]> {
