@@ -24,7 +24,7 @@ test("workload: the same seed gives the same stream; another seed another (seed=
 
 test("workload: events are time-ordered and user events arrive at the configured rate (seed=5)", () => {
   for (const eventsPerSecond of [0.5, 2]) {
-    const events = new Workload({ rng: new SeededRng(5), eventsPerSecond, sizeScale: 0.01 }).take(20_000);
+    const events = new Workload({ rng: new SeededRng(5), eventsPerSecond, sizeScale: 0.01 }).take(10_000);
     for (let i = 1; i < events.length; i++)
       assert.ok(events[i]!.atMs >= events[i - 1]!.atMs, `event ${i} goes back in time`);
     const users = events.filter((e) => e.kind === "user");
@@ -37,7 +37,7 @@ test("workload: events are time-ordered and user events arrive at the configured
 });
 
 test("workload: a realistic mix — mostly keys and taps, every app, network deliveries of every kind (seed=6)", () => {
-  const events = new Workload({ rng: new SeededRng(6), sizeScale: 0.01 }).take(30_000);
+  const events = new Workload({ rng: new SeededRng(6), sizeScale: 0.01 }).take(20_000);
   const users = events.filter((e) => e.kind === "user");
   const volatile = users.filter((e) => e.kind === "user" && e.body.kind !== "action").length;
   assert.ok(volatile / users.length > 0.8, `taps and keys are ${volatile / users.length} of user events`);
@@ -59,7 +59,7 @@ test("workload: a realistic mix — mostly keys and taps, every app, network del
 test("workload: sizeScale scales payloads down for fleet simulation (seed=8)", () => {
   const bytes = (scale: number) =>
     new Workload({ rng: new SeededRng(8), sizeScale: scale })
-      .take(5_000)
+      .take(3_000)
       .reduce((sum, e) => sum + (e.kind === "network" ? e.payload.length : 0), 0);
   const full = bytes(1);
   const small = bytes(0.01);
