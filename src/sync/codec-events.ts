@@ -272,10 +272,10 @@ export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: Eve
   w.writeExpGolomb(ranges.yRange, 8);
   w.writeExpGolomb(ranges.keyRange, 6);
   w.writeExpGolomb(ctx.networkConsumedEnd - last.networkConsumed, 0);
+  writeConsumedSteps(w, inputs);
   const recent = new RecentStrings();
   let previousTimeMs = ctx.windowStartMs;
   let previousSymbol = -1;
-  let previousConsumed = -1;
   for (const [i, input] of inputs.entries()) {
     assert(input.seq === ctx.firstSeq + i, `seq ${input.seq} breaks contiguity`);
     assert(input.timeMs >= previousTimeMs, "inputs must be time-ordered");
@@ -286,15 +286,44 @@ export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: Eve
     if (i === 0 || symbol !== previousSymbol) w.writeTruncated(symbol, symbolCount);
     previousSymbol = symbol;
     writeBody(w, input.body, ranges, recent);
-    if (i > 0) {
-      const delta = input.networkConsumed - previousConsumed;
-      assert(delta >= 0, "networkConsumed must not decrease");
-      w.writeBit(delta > 0);
-      if (delta > 0) w.writeExpGolomb(delta - 1, 0);
-    }
-    previousConsumed = input.networkConsumed;
-    writeNondet(w, input.nondet, input.timeMs);
+    // Taps and keys make no nondeterministic calls (src/platform): no bit for them.
+    if (input.body.kind === "action") writeNondet(w, input.nondet, input.timeMs);
+    else assert(input.nondet.length === 0, "a tap or key carries no nondet records");
   }
+}
+
+/**
+ * Network inputs arrive rarely next to user inputs (0.02/s vs 0.5/s), so the
+ * events where networkConsumed steps up are listed once per batch (position
+ * gap, step) instead of spending a bit on every event.
+ */
+function writeConsumedSteps(w: BitWriter, inputs: readonly UserInput[]): void {
+  const steps: [number, number][] = [];
+  for (let i = 1; i < inputs.length; i++) {
+    const delta = inputs[i]!.networkConsumed - inputs[i - 1]!.networkConsumed;
+    assert(delta >= 0, "networkConsumed must not decrease");
+    if (delta > 0) steps.push([i, delta]);
+  }
+  w.writeExpGolomb(steps.length, 0);
+  let previous = 0;
+  for (const [position, delta] of steps) {
+    w.writeExpGolomb(position - previous - 1, 2);
+    w.writeExpGolomb(delta - 1, 0);
+    previous = position;
+  }
+}
+
+function readConsumedSteps(r: BitReader, count: number): number[] {
+  const deltas = new Array<number>(count).fill(0);
+  const steps = r.readExpGolomb(0);
+  if (steps >= count) throw new CodecError(`${steps} networkConsumed steps in ${count} events`);
+  let position = 0;
+  for (let i = 0; i < steps; i++) {
+    position += r.readExpGolomb(2) + 1;
+    if (position >= count) throw new CodecError("networkConsumed step beyond the batch");
+    deltas[position] = r.readExpGolomb(0) + 1;
+  }
+  return deltas;
 }
 
 /** Reads what writeEvents wrote; typed error for truncated or garbage input. */
@@ -322,6 +351,7 @@ function readEventsOrThrow(r: BitReader, ctx: EventContext): UserInput[] {
     throw new CodecError("coordinate range exceeds 32 bits");
   }
   const trailing = r.readExpGolomb(0);
+  const deltas = readConsumedSteps(r, count);
   const recent = new RecentStrings();
   const drafts: { input: Omit<UserInput, "networkConsumed">; delta: number }[] = [];
   let timeMs = ctx.windowStartMs;
@@ -332,9 +362,8 @@ function readEventsOrThrow(r: BitReader, ctx: EventContext): UserInput[] {
     const kind = bodyKinds[Math.floor(symbol / appNames.length)]!;
     const app = appNames[symbol % appNames.length]!;
     const body = readBody(r, kind, ranges, recent);
-    const delta = i > 0 && r.readBit() ? r.readExpGolomb(0) + 1 : 0;
-    const nondet = readNondet(r, timeMs);
-    drafts.push({ input: { seq: ctx.firstSeq + i, timeMs, app, body, nondet }, delta });
+    const nondet = kind === "action" ? readNondet(r, timeMs) : [];
+    drafts.push({ input: { seq: ctx.firstSeq + i, timeMs, app, body, nondet }, delta: deltas[i]! });
   }
   if (!Number.isSafeInteger(timeMs)) throw new CodecError("time overflows");
   let consumed = ctx.networkConsumedEnd - trailing;

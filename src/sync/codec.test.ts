@@ -45,13 +45,15 @@ const nondetArb: fc.Arbitrary<NondetRecord[]> = fc.array(
   { maxLength: 3 },
 );
 
-const eventArb = fc.record({
-  gapMs: fc.oneof(fc.nat({ max: 5000 }), fc.nat({ max: 2 ** 31 })),
-  consumedGap: fc.oneof(fc.constant(0), fc.nat({ max: 5 })),
-  app: fc.constantFrom(...appNames),
-  body: bodyArb.map((body) => ({ ...body }) as UserInputBody),
-  nondet: nondetArb,
-});
+const eventArb = fc
+  .record({
+    gapMs: fc.oneof(fc.nat({ max: 5000 }), fc.nat({ max: 2 ** 31 })),
+    consumedGap: fc.oneof(fc.constant(0), fc.nat({ max: 5 })),
+    app: fc.constantFrom(...appNames),
+    body: bodyArb.map((body) => ({ ...body }) as UserInputBody),
+    nondet: nondetArb,
+  })
+  .map((e) => (e.body.kind === "action" ? e : { ...e, nondet: [] }));
 
 const batchArb: fc.Arbitrary<BatchData> = fc
   .record({

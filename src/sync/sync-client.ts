@@ -163,6 +163,9 @@ export class SyncClient {
     if (coordinates.some((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 32)) {
       return fail(ErrorCodes.INPUT_MALFORMED, "Tap coordinates and key codes are 32-bit unsigned integers");
     }
+    if (body.kind !== "action" && input.nondet.length > 0) {
+      return fail(ErrorCodes.INPUT_MALFORMED, "A tap or key makes no nondeterministic calls");
+    }
     const sizeBytes = estimateBytes(input);
     if (this.openBytes + sizeBytes > limits.batchBytesMax / 2) {
       return fail(ErrorCodes.BATCH_TOO_LARGE, `Input of ~${sizeBytes} bytes does not fit the open batch`);
