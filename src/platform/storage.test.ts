@@ -240,3 +240,31 @@ test("storage: diff of a 3000-entry directory after scattered changes equals bru
   assert.deepEqual(diff, naiveDiff(a, b));
   assert.ok(diff.length > 30);
 });
+
+test("storage: a write rehashes O(depth · log16 n) nodes, not the directory (exact SHA-256 call counts)", () => {
+  let calls = 0;
+  const counting = (data: Uint8Array) => {
+    calls++;
+    return nodeSha256(data);
+  };
+  const callsPerWrite = (files: number): number => {
+    const built = Storage.fromFiles(
+      Array.from({ length: files }, (_, i) => [`/d/f${i}`, utf8(`c${i}`)] as const),
+      counting,
+    );
+    assert.ok(built.ok);
+    const s = built.value;
+    s.digest();
+    calls = 0;
+    for (let i = 0; i < 200; i++) {
+      s.writeFile(`/d/f${(i * 7919) % files}`, utf8(`new ${i}`));
+      s.digest();
+    }
+    return calls / 200;
+  };
+  const small = callsPerWrite(256);
+  const large = callsPerWrite(32_768);
+  // one content hash, the root, then one node per level: 128× the names adds about log16(128) ≈ 1.75 levels
+  assert.ok(small >= 3 && small <= 6, `${small} hashes per write in a 256-file directory`);
+  assert.ok(large - small <= 2.5, `${large} vs ${small} hashes per write: grows faster than log16`);
+});
