@@ -117,6 +117,10 @@ test("caching live: an unreachable recipient is retried by the timer until it co
     await waitFor("bob's copy after a retry", () => recipient.inbox("bob").length === 1);
     assert.ok(bytesEqual(recipient.inbox("bob")[0]!.payload, file));
     await waitFor("failure report", () => texts().some((t) => /to nowhere failed after 4 attempts/.test(t)));
+    await waitFor(
+      "bob's delivery acknowledged",
+      () => live.caching.pendingUploads("p")[0]?.deliveries[0]?.state === "delivered",
+    );
     const [job] = live.caching.pendingUploads("p");
     assert.deepEqual(
       job?.deliveries.map((d) => [d.to, d.state]),

@@ -17,6 +17,7 @@ import { nodeSha256 } from "../src/node/sha256.ts";
 import { Platform, Storage, seededNondet } from "../src/platform/index.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "../src/platform/inputs.ts";
 import {
+  attachServices,
   type CachingPolicy,
   CachingService,
   type CachingSettings,
@@ -25,7 +26,7 @@ import {
   type NetworkDelivery,
   type NoticeSink,
   planUpload,
-  ServiceHost,
+  type ServiceHost,
   type UploadPlan,
 } from "../src/services/index.ts";
 import { Link } from "../src/sim/link.ts";
@@ -126,12 +127,26 @@ export class CachingScenario {
     });
     this.monitor = new TrafficMonitor(this.mirrors, nodeSha256);
     this.server = new SyncServer({ mirrors: this.mirrors, monitor: this.monitor, sha256: nodeSha256 });
-    const ports: ServerPorts = {
+    if (this.options.services === undefined) {
+      // The wiring a runtime does: attachServices over the core's own objects.
+      this.host = attachServices({
+        sync: this.server,
+        mirrors: this.mirrors,
+        monitor: this.monitor,
+        forwardToPhone: (_id, input) => this.applyOnPhone(input),
+        sha256: nodeSha256,
+        outbox: this.world,
+        fetcher: this.world,
+      });
+      const policy = this.options.policy ?? defaultCachingPolicy;
+      this.caching = this.host.register((p) => new CachingService(p, policy));
+      return;
+    }
+    const services = this.options.services({
       clock: { nowMs: () => this.nowMs },
       notices: { queueNotice: (id, notice) => this.server.queueNotice(id, notice) },
       network: { deliver: (id, input) => this.networkToPhone(id, input) },
-    };
-    const services = (this.options.services ?? ((p) => this.memoryServices(p)))(ports);
+    });
     this.host = services.host;
     this.caching = services.caching;
     this.server.onReplayedInput((id, event, replayMs) => {
@@ -140,12 +155,6 @@ export class CachingScenario {
       assert(storage !== undefined, "a replaying mirror has storage");
       this.host.replayedInput({ deviceId: id, input: event.input, storage, nowMs: replayMs });
     });
-  }
-
-  private memoryServices(ports: ServerPorts): { host: ServiceHost; caching: CachingService } {
-    const host = new ServiceHost({ ...ports, sha256: nodeSha256, outbox: this.world, fetcher: this.world });
-    const policy = this.options.policy ?? defaultCachingPolicy;
-    return { host, caching: host.register((p) => new CachingService(p, policy)) };
   }
 
   /** A server crash and restart; the phone reconnects and retransmits what is unacked. */
@@ -160,11 +169,15 @@ export class CachingScenario {
   /** The network delivers something to the phone through the Traffic Monitor. */
   networkToPhone(id: string, input: Omit<NetworkInput, "index">): Result<NetworkInput> {
     const recorded = this.monitor.deliver(id, input);
-    if (!recorded.ok) return recorded;
-    this.radioDown(recorded.value.payload.length + 64);
-    const applied = this.phone.applyNetwork(recorded.value);
-    assert(applied.ok, `phone refused network input: ${applied.ok ? "" : applied.error.message}`);
+    if (recorded.ok) this.applyOnPhone(recorded.value);
     return recorded;
+  }
+
+  /** A recorded network input crosses the downlink and the phone applies it. */
+  private applyOnPhone(input: NetworkInput): void {
+    this.radioDown(input.payload.length + 64);
+    const applied = this.phone.applyNetwork(input);
+    assert(applied.ok, `phone refused network input: ${applied.ok ? "" : applied.error.message}`);
   }
 
   /** The user does something on the phone; the Syn-Client records it. */

@@ -16,5 +16,6 @@ export type {
   ReplayedInputEvent,
   ServicePorts,
 } from "./api.ts";
+export { type AttachOptions, attachServices } from "./attach.ts";
 export * from "./caching/index.ts";
 export { type OutboxStats, ServiceHost } from "./service-host.ts";
