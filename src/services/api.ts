@@ -24,7 +24,7 @@ export interface ReplayedInputEvent {
   nowMs: number;
 }
 
-/** A network input the Traffic Monitor recorded for a device. */
+/** A network input (recorded by the Traffic Monitor) the mirror has just replayed. */
 export interface NetworkInputEvent {
   deviceId: string;
   input: NetworkInput;
