@@ -169,6 +169,8 @@ export class NetworkBus {
     const key = `${from}>${to}`;
     const startMs = Math.max(readyMs, this.linkFreeAtMs.get(key) ?? 0);
     const doneMs = startMs + (packet.bytes.length * 8) / spec.rateKbps;
+    assert(doneMs >= readyMs && Number.isFinite(doneMs), "a packet cannot leave before it is ready");
+    assert(packet.bytes.length > 0, `${from} sends an empty ${packet.protocol} packet`);
     this.linkFreeAtMs.set(key, doneMs);
     this.bytesByLink[link] += packet.bytes.length;
     this.push({

@@ -8,7 +8,7 @@
 // application server a criterion names are not sent there again (what ODI
 // tokens do in IMS). It also answers the SGSN's user-policy query.
 import { assert } from "../core/assert.ts";
-import type { MirrorcellError } from "../core/errors.ts";
+import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { type FilterCriterion, matchFilter, parseFilter } from "./filter-criteria.ts";
 import { addressUri } from "./header-list.ts";
@@ -150,11 +150,13 @@ export class Cscf implements NetworkNode {
   }
 
   private forward(context: NodeContext, request: SipRequest, dst: NodeId): void {
+    assert(dst !== this.id, "a proxy does not forward to itself");
     let out: SipMessage = pushVia(request, this.id, `z9hG4bK${this.id}.${++this.branches}`);
     const recordRouted = sipHeaders(out, "Record-Route").some((rr) => uriHost(addressUri(rr)) === this.id);
     if (request.method === "INVITE" && tagOf(sipHeader(request, "To")) === undefined && !recordRouted) {
       out = addRecordRoute(out, this.id);
     }
+    assert(topVia(out).includes(this.id), "the forwarded request carries our Via on top");
     this.sendSip(context, dst, out);
   }
 
@@ -226,7 +228,13 @@ export class Cscf implements NetworkNode {
     query: SignalingMessage,
   ): void {
     const list = this.waiters.get(key) ?? [];
-    assert(list.length < waitersMax, `too many requests waiting for ${key}`);
+    if (list.length >= waitersMax || (list.length === 0 && this.waiters.size >= waitersMax)) {
+      // requests from peers pile up faster than the HSS answers: shed them (a 503 is not modelled)
+      this.errors.push(
+        new MirrorcellError(ErrorCodes.QUEUE_FULL, `too many requests waiting for the HSS (${key})`),
+      );
+      return;
+    }
     list.push(then);
     this.waiters.set(key, list);
     if (list.length === 1) this.sendSignaling(context, this.options.hss, query);

@@ -112,6 +112,7 @@ export class MirrorApplicationServer implements NetworkNode {
       },
       subscriber.cscf,
     );
+    assert(!this.relaying.has(relayCallId), "a new session reuses a Call-ID");
     this.relaying.set(relayCallId, { phone: subscriber.phone, message });
   }
 

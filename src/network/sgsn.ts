@@ -52,6 +52,7 @@ export class Sgsn implements NetworkNode {
       return;
     }
     if (subscriber.mirrorServer !== undefined) {
+      assert(subscriber.mirrorServer !== this.id, "the mirror server cannot be the SGSN");
       context.send(subscriber.mirrorServer, packet);
       return;
     }
