@@ -206,3 +206,27 @@ test("caching e2e: a server crash after the upload re-replays it; recipients kee
   }
   assert.ok(sc.mirrorEqualsPhone());
 });
+
+test("caching e2e: a sender's bulk file is cached for the phone, which fetches it when it chooses (seed=8)", () => {
+  const sc = new CachingScenario({ seed: 8, network: "edge", settings: defaultCachingSettings });
+  const clip = new SeededRng(88).bytes(1_200_000);
+  const entry = okOrThrow(
+    sc.caching.offerInbound(
+      sc.deviceId,
+      { from: "+18145550009", name: "party.mp4", payload: clip },
+      sc.nowMs,
+    ),
+  );
+  sc.tap();
+  sc.advance(2 * minuteMs);
+  assert.ok(
+    sc.phoneNotices.some((n) => n.kind.case === "fileCached" && n.kind.value.cacheId === entry.cacheId),
+  );
+  assert.ok(sc.radioTotals().downlinkBytes < 10_000, "only the notice crossed the radio so far");
+  sc.advance(20 * minuteMs);
+  okOrThrow(sc.fetchCached(entry.cacheId));
+  assert.ok(bytesEqual(okOrThrow(sc.phone.storage.readFile("/sdcard/Download/party.mp4")), clip));
+  sc.tap();
+  sc.advance(23 * minuteMs);
+  assert.ok(sc.mirrorEqualsPhone());
+});
