@@ -6,10 +6,12 @@ import { test } from "node:test";
 import { calibrateBatteryModel, syncBatteryForBatchBytes } from "../src/model/index.ts";
 import {
   asSimulationSummary,
+  fitSyncTraffic,
   loadSimulator,
   runSweep,
   sweepPlan,
   toMeasurement,
+  withModel,
 } from "../src/reporting/index.ts";
 
 const model = calibrateBatteryModel();
@@ -34,6 +36,7 @@ test("sweep: a measurement's battery is the radio model applied to the measured 
   const summary = {
     phones: 10,
     simulatedSeconds: 3600,
+    userEvents: 18_000,
     batches: 600,
     uplinkBytes: 600 * 300,
     uplinkBytesPerUserEvent: 10,
@@ -44,6 +47,30 @@ test("sweep: a measurement's battery is the radio model applied to the measured 
   const m = toMeasurement(model, point, 3, summary);
   assert.equal(m.uplinkBytesPerPhonePerMin, (600 * 300) / 10 / 60);
   assert.equal(m.radioPctPerDay, syncBatteryForBatchBytes(model, "3g", 60, 300).radioPctPerDay);
+});
+
+test("sweep: the codec fit recovers per-batch overhead and bytes per event from runs", () => {
+  const run = (events: number, batches: number) =>
+    toMeasurement(model, { network: "3g", syncIntervalS: 60, eventsPerSecond: 0.5 }, 1, {
+      phones: 1,
+      simulatedSeconds: 3600,
+      userEvents: events,
+      batches,
+      uplinkBytes: batches * 150 + events * 40,
+      uplinkBytesPerUserEvent: 0,
+      lagMs: { p50: 0, p99: 0, max: 0 },
+      invariantViolations: 0,
+      reproduce: "",
+    });
+  const traffic = fitSyncTraffic([run(1800, 60), run(1800, 720), run(7200, 60)], model.traffic);
+  assert.ok(traffic);
+  assert.ok(
+    Math.abs(traffic.uplinkBytesPerBatch - 150) < 1e-6 && Math.abs(traffic.uplinkBytesPerEvent - 40) < 1e-6,
+  );
+  assert.equal(fitSyncTraffic([run(1800, 60)], model.traffic), undefined, "one batch size cannot fit a line");
+  const refitted = calibrateBatteryModel({ traffic });
+  const sweep = withModel(refitted, { status: "ran", measurements: [run(1800, 60)], wallSeconds: 1 });
+  assert.ok(sweep.status === "ran" && sweep.measurements[0]!.radioPctPerDay > 0);
 });
 
 test("sweep: against src/sim, runs give real uplink and lag, or the sweep is reported missing", {
@@ -60,8 +87,8 @@ test("sweep: against src/sim, runs give real uplink and lag, or the sweep is rep
       { network: "3g" as const, syncIntervalS: 5, eventsPerSecond: 0.5 },
       { network: "3g" as const, syncIntervalS: 60, eventsPerSecond: 0.5 },
     ],
-    phones: 3,
-    hours: 0.1,
+    phones: 2,
+    hours: 0.05,
   };
   let outcome: Awaited<ReturnType<typeof runSweep>>;
   try {

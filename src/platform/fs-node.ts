@@ -106,6 +106,7 @@ function encodeTreeNode(n: MstNode<FsNode>, gaps: (string | undefined)[], childr
     end = putBinary(buffer, end, children[i]!);
     end = putName(buffer, end, n.keys[i]!);
   }
+  assert(end <= bytesMax, "encodeTreeNode: wrote past its estimate");
   return buffer.subarray(0, end);
 }
 

@@ -117,6 +117,7 @@ export class Platform {
     }
     const applied = this.run(app.value, body.value, records);
     if (!applied.ok) return applied;
+    assert(applied.value.length <= limits.nondetRecordsPerInputMax, "too many nondet records");
     return ok({
       seq: seq.value,
       timeMs: time.value,
@@ -166,6 +167,7 @@ export class Platform {
     );
     if (!applied.ok) return applied;
     this.consumed++;
+    assert(this.consumed === input.index, "network count out of step with the index");
     return ok(undefined);
   }
 
@@ -243,7 +245,9 @@ export class Platform {
   private transaction(app: AppName, nondet: NondetPort, fn: (ctx: AppContext) => void): Result<void> {
     const before = { storage: this.storage.snapshot(), ui: copyUi(this.ui) };
     try {
-      fn(new AppContext(app, this.storage, this.ui, nondet, this.sha256));
+      const ctx = new AppContext(app, this.storage, this.ui, nondet, this.sha256);
+      fn(ctx);
+      assert(ctx.ui === this.ui, "an app replaced the UI state object instead of updating it");
       return ok(undefined);
     } catch (error) {
       this.storage.restore(before.storage);

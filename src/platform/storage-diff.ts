@@ -4,6 +4,7 @@
 // times the tree depth, not the tree size. Both directory trees are
 // canonical, so splitting both sides at the first key of the higher node
 // lines their remaining parts up again, and untouched gaps keep their hashes.
+import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
 import { DirNode, FileNode, type FsNode, nodeHash } from "./fs-node.ts";
 import { type Mst, mstEntries, mstSplit } from "./merkle-search-tree.ts";
@@ -33,6 +34,7 @@ function diffTrees(x: Mst<FsNode>, y: Mst<FsNode>, dir: string, out: Out): void 
   const pivot = (x.level >= y.level ? x : y).keys[0]!;
   const [xBelow, xAt, xAbove] = mstSplit(x, pivot);
   const [yBelow, yAt, yAbove] = mstSplit(y, pivot);
+  assert(xAt !== undefined || yAt !== undefined, "diff: the pivot comes from one of the sides");
   diffTrees(xBelow, yBelow, dir, out);
   const path = childPath(dir, pivot);
   if (xAt === undefined) emitSubtree(path, yAt!, "added", out);

@@ -354,6 +354,8 @@ export class Storage {
     this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, file, existing === undefined));
     this.files += existing === undefined ? 1 : 0;
     this.bytes += content.length - (existing?.bytes.length ?? 0);
+    assert(content.length === bytes.length, "putFile: a blob with this hash has another length");
+    assert(this.files >= 1 && this.bytes >= content.length, "putFile: counters out of step");
     return ok(undefined);
   }
 
@@ -367,6 +369,7 @@ export class Storage {
       this.files--;
       this.bytes -= file.bytes.length;
     }
+    assert(this.files >= 0 && this.bytes >= 0, "removeNode: counters below zero");
     return ok(undefined);
   }
 
@@ -381,6 +384,7 @@ export class Storage {
     const node = dirGet(parent, name);
     if (node === undefined) return fail(ErrorCodes.PATH_NOT_FOUND, `No such file or directory: ${path}`);
     const shrunk = new DirNode(mstDelete(parent.entries, name), parent.count - 1);
+    assert(shrunk.count >= 0 && shrunk.entries !== parent.entries, "detach: the entry did not go");
     this.root = this.rebuild(dirs, fresh, segments, shrunk);
     return ok(node);
   }

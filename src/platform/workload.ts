@@ -138,6 +138,7 @@ export class Workload {
 
   private emitNetwork(): WorkloadEvent {
     const { atMs, network } = this.pending.shift()!;
+    assert(this.pending.length === 0 || this.pending[0]!.atMs >= atMs, "workload: deliveries out of order");
     this.delivered++;
     network.onDeliver?.(this.delivered, atMs);
     return {

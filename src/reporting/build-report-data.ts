@@ -29,6 +29,8 @@ export interface ReportInputs {
   readonly measured?: MeasuredInputs;
   /** Defaults to the paper-calibrated model. */
   readonly model?: BatteryModel;
+  /** Where the model's sync traffic (bytes per batch and per event) comes from. */
+  readonly trafficSource?: string;
 }
 
 function table2Analogue(model: BatteryModel, measured: MeasuredInputs | undefined): ScanRowAnalogue[] {
@@ -91,6 +93,11 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       umtsPowerScale: model.umtsPowerScale,
       umtsDchPowerMw: model.radios["3g"].dchPowerMw,
       edgeActivePowerMw: model.radios.edge.dchPowerMw,
+      traffic: {
+        uplinkBytesPerBatch: model.traffic.uplinkBytesPerBatch,
+        uplinkBytesPerEvent: model.traffic.uplinkBytesPerEvent,
+        source: inputs.trafficSource ?? "assumed defaults (no simulator sweep to measure the codec)",
+      },
     },
     claims: buildClaims(model),
     charts: [

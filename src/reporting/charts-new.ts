@@ -35,7 +35,7 @@ function measuredSeries(sweep: SweepOutcome, label: string, y: (m: SweepMeasurem
 
 export function uplinkVsIntervalChart(model: BatteryModel, sweep: SweepOutcome): Chart {
   const modelSeries: Series = {
-    label: `model: ${model.traffic.uplinkBytesPerBatch} B/batch + ${model.traffic.uplinkBytesPerEvent} B/event at ${modelEventsPerSecond} ev/s`,
+    label: `model: ${Math.round(model.traffic.uplinkBytesPerBatch)} B/batch + ${model.traffic.uplinkBytesPerEvent.toFixed(1)} B/event at ${modelEventsPerSecond} ev/s`,
     kind: "ours",
     points: modelIntervalsS.map(
       (s) =>

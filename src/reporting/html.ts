@@ -95,7 +95,7 @@ export function renderHtml(data: ReportData, assets: PageAssets): string {
 <p class="meta">Generated ${escapeHtml(data.generatedAt)} at commit ${escapeHtml(data.commit)}${data.quick ? " (quick run)" : ""}. Reproduces Zhao et al., <em>Mirroring Smartphones For Good</em>, §5–§6.</p>
 <h2>The paper's numbers, checked</h2>
 ${claimsTable(data.claims)}
-<p class="note">Calibration: G1 battery ${cal.capacityJ.toFixed(0)} J; standby ${cal.standbyPowerMw.toFixed(1)} mW; 3G radio powers of Qian et al. × ${cal.umtsPowerScale.toFixed(3)} (DCH ${cal.umtsDchPowerMw.toFixed(0)} mW); EDGE active ${cal.edgeActivePowerMw.toFixed(0)} mW.</p>
+<p class="note">Calibration: G1 battery ${cal.capacityJ.toFixed(0)} J; standby ${cal.standbyPowerMw.toFixed(1)} mW; 3G radio powers of Qian et al. × ${cal.umtsPowerScale.toFixed(3)} (DCH ${cal.umtsDchPowerMw.toFixed(0)} mW); EDGE active ${cal.edgeActivePowerMw.toFixed(0)} mW. Sync traffic in the model curves: ${cal.traffic.uplinkBytesPerBatch.toFixed(0)} B per batch + ${cal.traffic.uplinkBytesPerEvent.toFixed(1)} B per event (${escapeHtml(cal.traffic.source)}).</p>
 <h2>Table 2 analogue: antivirus scan</h2>
 ${table2(data.table2)}
 <h2>Hardware cost</h2>

@@ -20,12 +20,14 @@ export type {
 export { type LoadedSimulator, loadSimulator } from "./sim-loader.ts";
 export {
   asSimulationSummary,
+  fitSyncTraffic,
   runSweep,
   type SimulationRunner,
   type SimulationSummary,
   type SweepPlan,
   sweepPlan,
   toMeasurement,
+  withModel,
 } from "./sim-sweep.ts";
 export {
   currentCommit,

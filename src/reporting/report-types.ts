@@ -49,6 +49,7 @@ export interface SweepMeasurement {
   readonly seed: number;
   readonly phones: number;
   readonly simulatedSeconds: number;
+  readonly userEvents: number;
   readonly batches: number;
   readonly uplinkBytes: number;
   readonly uplinkBytesPerUserEvent: number;
@@ -104,6 +105,12 @@ export interface ReportData {
     readonly umtsPowerScale: number;
     readonly umtsDchPowerMw: number;
     readonly edgeActivePowerMw: number;
+    /** What one sync batch costs on the uplink in the model's curves, and where that comes from. */
+    readonly traffic: {
+      readonly uplinkBytesPerBatch: number;
+      readonly uplinkBytesPerEvent: number;
+      readonly source: string;
+    };
   };
   readonly claims: readonly Claim[];
   readonly charts: readonly Chart[];

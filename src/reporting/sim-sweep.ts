@@ -4,13 +4,14 @@
 // bytes per batch then go through the calibrated radio model for battery.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
-import { type BatteryModel, syncBatteryForBatchBytes } from "../model/index.ts";
+import { type BatteryModel, fitLine, type SyncTraffic, syncBatteryForBatchBytes } from "../model/index.ts";
 import type { SweepMeasurement, SweepOutcome, SweepPoint } from "./report-types.ts";
 
 /** The fields of src/sim's SimulationReport the sweep reads. */
 export interface SimulationSummary {
   readonly phones: number;
   readonly simulatedSeconds: number;
+  readonly userEvents: number;
   readonly batches: number;
   readonly uplinkBytes: number;
   readonly uplinkBytesPerUserEvent: number;
@@ -33,7 +34,7 @@ export type SimulationRunner = (
 ) => Promise<SimulationSummary>;
 
 export function sweepPlan(quick: boolean, seed: number): SweepPlan {
-  const intervalsS = quick ? [5, 60, 300] : [1, 5, 10, 20, 30, 60, 120, 300, 600];
+  const intervalsS = quick ? [5, 30, 120] : [1, 5, 10, 20, 30, 60, 120, 300, 600];
   const rates = quick ? [0.5] : [0.5, 2];
   const points: SweepPoint[] = [];
   for (const network of ["3g", "edge"] as const) {
@@ -42,7 +43,9 @@ export function sweepPlan(quick: boolean, seed: number): SweepPlan {
     }
   }
   assert(points.length <= limits.reportSweepPointsMax, "sweep plan too large");
-  return { points, phones: quick ? 5 : 20, hours: quick ? 0.25 : 1, seed };
+  // Small fleets: the sweep measures per-phone bytes, battery and lag, which
+  // do not need many phones; the simulator's own bench covers fleet scale.
+  return { points, phones: quick ? 2 : 4, hours: quick ? 0.1 : 0.5, seed };
 }
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -85,6 +88,7 @@ export function toMeasurement(
     seed,
     phones: s.phones,
     simulatedSeconds: s.simulatedSeconds,
+    userEvents: s.userEvents,
     batches: s.batches,
     uplinkBytes: s.uplinkBytes,
     uplinkBytesPerUserEvent: s.uplinkBytesPerUserEvent,
@@ -117,4 +121,51 @@ export async function runSweep(
   }
   assert(measurements.length === plan.points.length, "every sweep point must have a measurement");
   return { status: "ran", measurements, wallSeconds: (clock.nowMs() - startMs) / 1000 };
+}
+
+/**
+ * The sync codec's real cost from the sweep: a least-squares line of uplink
+ * bytes per batch against user events per batch gives the per-batch overhead
+ * (intercept) and the bytes per event (slope). Undefined when the sweep has
+ * fewer than two distinct batch sizes or the line is not physical.
+ */
+export function fitSyncTraffic(
+  measurements: readonly SweepMeasurement[],
+  fallback: SyncTraffic,
+): SyncTraffic | undefined {
+  const usable = measurements.filter((m) => m.batches > 0);
+  const xs = usable.map((m) => m.userEvents / m.batches);
+  if (new Set(xs.map((x) => x.toFixed(6))).size < 2) return undefined;
+  const line = fitLine(
+    xs,
+    usable.map((m) => m.uplinkBytes / m.batches),
+  );
+  // A negative slope or intercept has no physical meaning: the runs were too
+  // few or too noisy (rare large payloads) to separate the two costs.
+  if (!(line.slope > 0 && line.intercept >= 0)) return undefined;
+  const traffic = {
+    uplinkBytesPerEvent: line.slope,
+    uplinkBytesPerBatch: line.intercept,
+    downlinkBytesPerBatch: fallback.downlinkBytesPerBatch,
+  };
+  assert(
+    Number.isFinite(traffic.uplinkBytesPerEvent + traffic.uplinkBytesPerBatch),
+    "traffic fit must be finite",
+  );
+  return traffic;
+}
+
+/** Recomputes each measurement's battery on another (re-calibrated) model. */
+export function withModel(model: BatteryModel, outcome: SweepOutcome): SweepOutcome {
+  if (outcome.status !== "ran") return outcome;
+  const measurements = outcome.measurements.map((m) => ({
+    ...m,
+    radioPctPerDay: syncBatteryForBatchBytes(
+      model,
+      m.point.network,
+      m.point.syncIntervalS,
+      m.batches > 0 ? m.uplinkBytes / m.batches : 0,
+    ).radioPctPerDay,
+  }));
+  return { ...outcome, measurements };
 }

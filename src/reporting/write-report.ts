@@ -14,7 +14,7 @@ import { measureSimulatorUsage } from "./measure-live.ts";
 import { parseMeasuredInputs } from "./measured.ts";
 import type { MeasuredInputs, ReportData, SweepOutcome } from "./report-types.ts";
 import { loadSimulator } from "./sim-loader.ts";
-import { runSweep, sweepPlan } from "./sim-sweep.ts";
+import { fitSyncTraffic, runSweep, sweepPlan, withModel } from "./sim-sweep.ts";
 
 export interface WriteReportOptions {
   readonly outDir: string;
@@ -75,7 +75,7 @@ async function liveMeasurement(options: WriteReportOptions): Promise<MeasuredInp
     options.log?.(`measure-live: skipped, ${loaded.reason}`);
     return undefined;
   }
-  const plan = { phones: options.quick ? 50 : 500, hours: options.quick ? 0.25 : 1, seed: options.seed };
+  const plan = { phones: options.quick ? 20 : 50, hours: options.quick ? 0.1 : 0.25, seed: options.seed };
   try {
     return await measureSimulatorUsage(loaded.runner, plan);
   } catch (error) {
@@ -101,16 +101,39 @@ async function measuredInputs(options: WriteReportOptions): Promise<MeasuredInpu
   return parsed.value;
 }
 
+/** Re-fits the model's sync traffic to what the simulator's codec really sent. */
+function refit(sweep: SweepOutcome, model: BatteryModel) {
+  if (sweep.status !== "ran") return { model, sweep, trafficSource: undefined };
+  const fitted = fitSyncTraffic(sweep.measurements, model.traffic);
+  if (fitted === undefined) {
+    return {
+      model,
+      sweep,
+      trafficSource: "assumed defaults: the sweep's runs were too noisy to fit the codec's cost",
+    };
+  }
+  const refitted = calibrateBatteryModel({ traffic: fitted });
+  const runs = sweep.measurements.length;
+  return {
+    model: refitted,
+    sweep: withModel(refitted, sweep),
+    trafficSource: `least-squares fit of bytes per batch against events per batch over the ${runs} sweep runs`,
+  };
+}
+
 export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
-  const model = calibrateBatteryModel();
   const measured = await measuredInputs(options);
-  const sweep = await sweepOutcome(options, model);
+  const { model, sweep, trafficSource } = refit(
+    await sweepOutcome(options, calibrateBatteryModel()),
+    calibrateBatteryModel(),
+  );
   const data = buildReportData({
     commit: currentCommit(),
     generatedAt: new Date().toISOString(),
     quick: options.quick,
     sweep,
     model,
+    ...(trafficSource === undefined ? {} : { trafficSource }),
     ...(measured === undefined ? {} : { measured }),
   });
   const assets = await loadPageAssets();
