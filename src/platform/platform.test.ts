@@ -103,7 +103,7 @@ test("platform: phone and mirror fed the same recorded inputs end byte-identical
         `seed=${seed}`,
       );
     }),
-    { numRuns: 4, seed: 20261125 },
+    { numRuns: 3, seed: 20261125 },
   );
   assert.deepEqual([...appsSeen].sort(), [
     "antivirus-hook",
