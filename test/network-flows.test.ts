@@ -13,8 +13,10 @@ import {
   type FlowResult,
   flowDocuments,
   flowNames,
+  measureOverhead,
   NetworkBus,
   type NodeContext,
+  renderOverheadMarkdown,
   runFlow,
   type TraceEntry,
   umts3g,
@@ -382,4 +384,15 @@ test("flows: for any content size, chunk size, seed and network, every flow deli
     ),
     { numRuns: 40 },
   );
+});
+
+test("flows: the overhead table in docs/network.md is what the model measures", () => {
+  const doc = readFileSync(join("docs", "network.md"), "utf8");
+  for (const network of ["3g", "edge"] as const) {
+    const rows = renderOverheadMarkdown(measureOverhead(network))
+      .split("\n")
+      .slice(2)
+      .filter((row) => row !== "");
+    for (const row of rows) assert.ok(doc.includes(row), `docs/network.md lacks or has a stale row:\n${row}`);
+  }
 });
