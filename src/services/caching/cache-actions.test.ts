@@ -33,6 +33,11 @@ test("caching: actions: upload action round-trips for any path and recipients", 
   );
 });
 
+test("caching: actions: an upload without via= is the cache app's fake upload (the mirror sends)", () => {
+  const parsed = parseUploadAction(input({ kind: "action", name: "upload", args: ["path=/a", "to=b,c"] }));
+  assert.deepEqual(parsed, { ok: true, value: { path: "/a", route: "mirror", recipients: ["b", "c"] } });
+});
+
 test("caching: actions: other inputs are not upload or download actions", () => {
   assert.equal(parseUploadAction(input({ kind: "tap", x: 1, y: 2 })), undefined);
   assert.equal(

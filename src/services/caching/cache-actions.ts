@@ -48,7 +48,8 @@ export function parseUploadAction(input: UserInput): Result<UploadAction> | unde
   const args = actionOf(input, uploadActionName);
   if (args === undefined) return undefined;
   const [path, ...extraPaths] = values(args, "path");
-  const [route, ...extraRoutes] = values(args, "via");
+  // No via=: the cache app's upload is the fake one by definition (the mirror sends).
+  const [route = "mirror", ...extraRoutes] = values(args, "via");
   const [to, ...extraTos] = values(args, "to");
   const recipients = to === undefined || extraTos.length > 0 ? [] : to.split(",");
   if (path === undefined || path === "" || extraPaths.length > 0) {
