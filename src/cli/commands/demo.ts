@@ -1,7 +1,7 @@
 // `mirrorcell demo`: the paper's core claim in one run (§3.3.1) — a phone and
 // its mirror fed the same inputs (user inputs with recorded nondeterminism,
 // network inputs in the phone's interleaving) end with the same storage.
-// `--misorder` replays network inputs one user input late, as a
+// `--misorder` replays network inputs after the next user action, as a
 // timestamp-ordered replay can, to show that the order matters.
 import type { Command } from "commander";
 import { toHex } from "../../core/bytes.ts";
@@ -90,7 +90,7 @@ export function registerDemo(program: Command): void {
     .option("--events <N>", "workload events (user and network)", "2000")
     .option("--size-scale <F>", "payload size factor in (0, 1]", "0.01")
     .option("--model <NAME>", "phone model (factory template)", "mc-one")
-    .option("--misorder", "replay each network input one user input late (shows divergence)")
+    .option("--misorder", "replay each network input after the next user action (shows divergence)")
     .option("--json", "print one JSON object")
     .action((opts: DemoOpts) => {
       try {
