@@ -161,6 +161,6 @@ export function costVsAlphaBetaChart(
     note:
       measured === undefined
         ? "No measured memory/CPU per mirror was given, so only the paper's CPU estimate is drawn."
-        : `Measured line from ${source}: our mirrors are deterministic state machines, not Android VMs, so it bounds the cost from below.`,
+        : `Measured line from ${source}. The usage over-counts our mirror (it includes the simulated phone), but our mirrors are deterministic state machines, not Android VMs, so a VM deployment would cost more than this line.`,
   };
 }
