@@ -25,6 +25,7 @@ export {
 } from "./filter-criteria.ts";
 export { type FlowDocument, flowDocuments } from "./flow-docs.ts";
 export {
+  buildFlowNetwork,
   defaultContentBytes,
   defaultMsrpChunkBytes,
   type FlowName,
