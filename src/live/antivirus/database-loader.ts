@@ -57,7 +57,7 @@ function readAll(paths: readonly string[]): DatabaseFile[] {
 
 /** The database version: a hash over file names and contents (and the cache format). */
 function versionOf(files: readonly DatabaseFile[]): string {
-  const hash = createHash("sha256").update("mirrorcell-av-2\n");
+  const hash = createHash("sha256").update("mirrorcell-av-4\n");
   for (const f of files) hash.update(`${f.name}\n${f.bytes.length}\n`).update(f.bytes);
   return hash.digest("hex");
 }

@@ -6,12 +6,16 @@
 // as one source text and parsed lazily on a first hit, so loading 100k
 // signatures from the compiled cache allocates almost nothing.
 import { assert } from "../../core/assert.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import type { Anchor } from "./anchor.ts";
 import { parseOffset } from "./database-parser.ts";
 import { buildGramIndex, type GramIndexArrays, gramAt, scanGrams } from "./gram-index.ts";
 import { parseHexPattern } from "./hex-pattern.ts";
 import { earliestMatchEnd, partMatchesAt, startWindow } from "./pattern-verify.ts";
 import type { BodySignature } from "./signature.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** A loaded body signature: its source fields and its anchor (the pattern itself is not kept). */
 export interface BodyEntry {
@@ -24,8 +28,8 @@ export interface BodyEntry {
 }
 
 export interface BodyMatcherArrays {
-  /** "name\toffset\thex\n" per signature; sourceStarts has count + 1 offsets. */
-  sources: string;
+  /** UTF-8 "name\toffset\thex\n" per signature; sourceStarts has count + 1 byte offsets. */
+  sources: Uint8Array;
   sourceStarts: Int32Array;
   /** Part index and byte offset inside that part of each signature's anchor. */
   anchorPart: Int32Array;
@@ -96,7 +100,7 @@ export class BodyMatcher {
     const longIds: number[] = [];
     const shortGrams: number[] = [];
     const shortIds: number[] = [];
-    const sources: string[] = [];
+    const sources: Uint8Array[] = [];
     let offset = 0;
     for (let id = 0; id < n; id++) {
       const e = entries[id]!;
@@ -109,14 +113,14 @@ export class BodyMatcher {
         shortGrams.push((e.anchorBytes[0]! << 8) | e.anchorBytes[1]!);
         shortIds.push(id);
       }
-      const line = `${e.name}\t${e.offset}\t${e.hex}\n`;
+      const line = encoder.encode(`${e.name}\t${e.offset}\t${e.hex}\n`);
       sources.push(line);
       sourceStarts[id] = offset;
       offset += line.length;
     }
     sourceStarts[n] = offset;
     return BodyMatcher.fromArrays({
-      sources: sources.join(""),
+      sources: concatBytes(sources),
       sourceStarts,
       anchorPart,
       anchorAt,
@@ -132,7 +136,7 @@ export class BodyMatcher {
 
   private fields(id: number): [string, string, string] {
     const { sources, sourceStarts } = this.arrays;
-    const fields = sources.slice(sourceStarts[id], sourceStarts[id + 1]! - 1).split("\t");
+    const fields = decoder.decode(sources.subarray(sourceStarts[id], sourceStarts[id + 1]! - 1)).split("\t");
     assert(fields.length === 3, "a source line has name, offset and hex");
     return fields as [string, string, string];
   }

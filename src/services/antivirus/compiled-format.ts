@@ -1,5 +1,5 @@
 // The compiled-database cache format (issue 8: beat clamscan's load time): a
-// loaded ScanEngine serialized as its typed arrays plus one text section, so
+// loaded ScanEngine serialized as its typed arrays and UTF-8 byte sections, so
 // loading an unchanged database is a read and a few views — no parsing, no
 // per-signature objects. Pure bytes in, bytes out; the runtime decides where
 // the file lives and keys it by the databases' content hash.
@@ -10,7 +10,7 @@ import { type HashBucket, HashTable, hashAlgorithms } from "./hash-table.ts";
 import { ScanEngine } from "./scan-engine.ts";
 import type { HashAlgorithm } from "./signature.ts";
 
-const magic = "MCAVDB03";
+const magic = "MCAVDB04";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 type Section = Int32Array | Uint32Array | Float64Array | Uint8Array;
@@ -31,7 +31,6 @@ function sectionsOf(engine: ScanEngine): Section[] {
   const a = engine.body.arrays;
   const g = a.grams;
   const buckets = hashAlgorithms.map((h) => engine.hashes.buckets[h]);
-  const text = [a.sources, ...buckets.map((b) => b.names)].join("\u0000");
   return [
     a.sourceStarts,
     a.anchorPart,
@@ -43,8 +42,8 @@ function sectionsOf(engine: ScanEngine): Section[] {
     g.entries,
     a.shortGrams,
     a.shortIds,
-    ...buckets.flatMap((b) => [b.digests, b.sizes, b.nameStarts]),
-    encoder.encode(text),
+    ...buckets.flatMap((b) => [b.digests, b.sizes, b.nameStarts, b.names]),
+    a.sources,
   ];
 }
 
@@ -95,7 +94,7 @@ export function deserializeEngine(bytes: Uint8Array): Result<ScanEngine> {
   const { header } = read.value;
   let at = read.value.start;
   const total = at + header.sections.reduce((sum, s) => sum + align8(s), 0);
-  if (header.sections.length !== 20 || total !== data.length) {
+  if (header.sections.length !== 23 || total !== data.length) {
     return fail(ErrorCodes.FILE_CORRUPT, "compiled database: bad layout");
   }
   const views = header.sections.map((length) => {
@@ -106,16 +105,15 @@ export function deserializeEngine(bytes: Uint8Array): Result<ScanEngine> {
   const i32 = (k: number) => new Int32Array(data.buffer, views[k]!.offset, views[k]!.length / 4);
   const f64 = (k: number) => new Float64Array(data.buffer, views[k]!.offset, views[k]!.length / 8);
   const u8 = (k: number) => new Uint8Array(data.buffer, views[k]!.offset, views[k]!.length);
-  const [sources, ...names] = decoder.decode(u8(19)).split("\u0000");
   const bucket = (k: number, algorithm: HashAlgorithm): HashBucket => ({
     digestBytes: { md5: 16, sha1: 20, sha256: 32 }[algorithm],
-    digests: u8(10 + k * 3),
-    sizes: f64(11 + k * 3),
-    nameStarts: i32(12 + k * 3),
-    names: names[k] ?? "",
+    digests: u8(10 + k * 4),
+    sizes: f64(11 + k * 4),
+    nameStarts: i32(12 + k * 4),
+    names: u8(13 + k * 4),
   });
   const body = BodyMatcher.fromArrays({
-    sources: sources ?? "",
+    sources: u8(22),
     sourceStarts: i32(0),
     anchorPart: i32(1),
     anchorAt: i32(2),

@@ -5,7 +5,7 @@
 // `*` (stored as −1) matches any size; exact sizes are reported first, as
 // clamscan does.
 import { assert } from "../../core/assert.ts";
-import { fromHex } from "../../core/bytes.ts";
+import { concatBytes, fromHex } from "../../core/bytes.ts";
 import type { HashAlgorithm, HashSignature } from "./signature.ts";
 
 export interface HashBucket {
@@ -14,10 +14,13 @@ export interface HashBucket {
   digests: Uint8Array;
   /** Object size per entry, −1 for `*`. */
   sizes: Float64Array;
-  /** Names joined by "\n"; nameStarts has count + 1 offsets into it. */
-  names: string;
+  /** UTF-8 names, each followed by "\n"; nameStarts has count + 1 byte offsets into it. */
+  names: Uint8Array;
   nameStarts: Int32Array;
 }
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export const hashAlgorithms: readonly HashAlgorithm[] = ["md5", "sha1", "sha256"];
 const digestBytesOf: Record<HashAlgorithm, number> = { md5: 16, sha1: 20, sha256: 32 };
@@ -38,20 +41,22 @@ function buildBucket(algorithm: HashAlgorithm, signatures: readonly HashSignatur
   const digests = new Uint8Array(entries.length * length);
   const sizes = new Float64Array(entries.length);
   const nameStarts = new Int32Array(entries.length + 1);
+  const names: Uint8Array[] = [];
   let offset = 0;
   for (const [i, e] of entries.entries()) {
     assert(e.digest.length === length, "digest length fits the algorithm");
     digests.set(e.digest, i * length);
     sizes[i] = e.sig.size ?? -1;
     nameStarts[i] = offset;
-    offset += e.sig.name.length + 1;
+    names.push(encoder.encode(`${e.sig.name}\n`));
+    offset += names[i]!.length;
   }
   nameStarts[entries.length] = offset;
   return {
     digestBytes: length,
     digests,
     sizes,
-    names: entries.map((e) => `${e.sig.name}\n`).join(""),
+    names: concatBytes(names),
     nameStarts,
   };
 }
@@ -107,7 +112,7 @@ export class HashTable {
       compareAt(bucket.digests, i * bucket.digestBytes, digest, bucket.digestBytes) === 0;
       i++
     ) {
-      const name = bucket.names.slice(bucket.nameStarts[i], bucket.nameStarts[i + 1]! - 1);
+      const name = decoder.decode(bucket.names.subarray(bucket.nameStarts[i], bucket.nameStarts[i + 1]! - 1));
       if (bucket.sizes[i] === size) exact.push(name);
       else if (bucket.sizes[i] === -1) wildcard.push(name);
     }
