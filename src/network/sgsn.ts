@@ -6,7 +6,7 @@
 // every non-session packet from/to the phone through that mirror server and
 // back. Session traffic (SIP, MSRP) is routed as usual; the CSCF handles it.
 import { assert } from "../core/assert.ts";
-import type { MirrorcellError } from "../core/errors.ts";
+import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { avp, parseSignaling, type SignalingMessage, serializeSignaling } from "./signaling.ts";
 
@@ -56,7 +56,15 @@ export class Sgsn implements NetworkNode {
       context.send(subscriber.mirrorServer, packet);
       return;
     }
-    assert(subscriber.waiting.length < waitingPacketsMax, "too many packets waiting for a user policy");
+    if (subscriber.waiting.length >= waitingPacketsMax) {
+      this.errors.push(
+        new MirrorcellError(
+          ErrorCodes.QUEUE_FULL,
+          `${phone}: packets dropped while the user policy is pending`,
+        ),
+      );
+      return;
+    }
     subscriber.waiting.push(packet);
     if (subscriber.waiting.length === 1) {
       this.send(context, subscriber.cscf, {
