@@ -3,6 +3,7 @@
 
 export { type ClamdAnswer, clamdScanBytes, parseClamdReply } from "./clamd-client.ts";
 export { defaultCacheDir, type LoadedDatabase, type LoadOptions, loadDatabases } from "./database-loader.ts";
+export { type ReloadOutcome, reloadDatabases } from "./database-reload.ts";
 export { walkPaths } from "./file-walker.ts";
 export { nodeHashFactory } from "./node-hash.ts";
 export { type PathScanOptions, type PathScanReport, scanPaths } from "./path-scanner.ts";
