@@ -6,6 +6,7 @@
 import { assert } from "../../core/assert.ts";
 import type { Rng } from "../../core/ports.ts";
 import type { NetworkInput, UserInput } from "../../platform/inputs.ts";
+import { EventQueue } from "../event-queue.ts";
 import type {
   PhoneOptions,
   ReplayObserver,
@@ -184,7 +185,7 @@ interface ToyDevice {
 
 class ToyServer implements SimServer {
   private readonly devices = new Map<string, ToyDevice>();
-  private readonly due: { atMs: number; id: string }[] = [];
+  private readonly due = new EventQueue<{ atMs: number; order: number; id: string }>(10_000_000);
   private divergences = 0;
 
   constructor(
@@ -217,21 +218,18 @@ class ToyServer implements SimServer {
       d.early.delete(next.no);
       d.acked = next.no;
       d.queued.push(next);
-      this.due.push({ atMs: next.end + this.o.latencyMsMax, id: deviceId });
+      this.due.push(next.end + this.o.latencyMsMax, { atMs: 0, order: 0, id: deviceId });
     }
     return [{ deviceId, bytes: pack({ t: "ack", no: d.acked }) }];
   }
 
   nextDueMs(): number | undefined {
-    let due: number | undefined;
-    for (const x of this.due) due = Math.min(due ?? Number.POSITIVE_INFINITY, x.atMs);
-    return due;
+    return this.due.peekMs();
   }
 
   tick(nowMs: number): ServerFrame[] {
-    const ready = this.due.filter((x) => x.atMs <= nowMs);
-    this.due.splice(0, this.due.length, ...this.due.filter((x) => x.atMs > nowMs));
-    for (const { id } of ready) {
+    for (let at = this.due.peekMs(); at !== undefined && at <= nowMs; at = this.due.peekMs()) {
+      const { id } = this.due.pop()!;
       const d = this.device(id);
       while (d.queued.length > 0 && d.queued[0]!.end + this.o.latencyMsMax <= nowMs) {
         this.replay(id, d, d.queued.shift()!, nowMs);

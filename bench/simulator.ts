@@ -1,0 +1,107 @@
+// Simulator throughput (issue 4 "Numbers"): the target is 10,000 phones × 1
+// simulated hour at 0.5 events/s in ≤ 60 s on a 2-core machine. Runs the
+// kernel alone (toy stack) as the baseline, then the fleet on the real core
+// with every call into it timed, so the report says where the time goes.
+// `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--kernel-phones N]`
+import { performance } from "node:perf_hooks";
+import { coreStack } from "../src/sim/core-stack.ts";
+import { defaultOptions, runSimulation, type SimStackFactory } from "../src/sim/index.ts";
+import { toyStack } from "../src/sim/testing/toy-stack.ts";
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const phones = arg("phones", 100);
+const hours = arg("hours", 1);
+const kernelPhones = arg("kernel-phones", 1000);
+const targetPhones = 10_000;
+const targetSeconds = 60;
+
+/** Wraps every method of an object so its self time is added to `bucket`. */
+function timed<T extends object>(target: T, prefix: string, buckets: Map<string, number>): T {
+  return new Proxy(target, {
+    get(obj, key, receiver) {
+      const value = Reflect.get(obj, key, receiver);
+      if (typeof value !== "function") return value;
+      const name = `${prefix}.${String(key)}`;
+      return (...args: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return value.apply(obj, args);
+        } finally {
+          buckets.set(name, (buckets.get(name) ?? 0) + performance.now() - t0);
+        }
+      };
+    },
+  });
+}
+
+function timedStack(inner: SimStackFactory, buckets: Map<string, number>): SimStackFactory {
+  return {
+    createServer: (observer, options) => timed(inner.createServer(observer, options), "server", buckets),
+    createPhone: (index, options) => timed(inner.createPhone(index, options), "phone", buckets),
+  };
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1e6;
+}
+
+function run(stack: SimStackFactory, fleet: number) {
+  const options = {
+    ...defaultOptions,
+    seed: 1,
+    phones: fleet,
+    hours,
+    eventsPerSec: 0.5,
+    syncIntervalMs: 60_000,
+  };
+  const heapBefore = process.memoryUsage().heapUsed;
+  const cpu = process.cpuUsage();
+  const report = runSimulation(options, { stack });
+  const cpuS = cpuSeconds(cpu);
+  const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
+  if (report.invariantViolations > 0) throw new Error(`violations in the bench run: ${report.reproduce}`);
+  return { report, cpuS, heapMb };
+}
+
+const kernel = run(toyStack, kernelPhones);
+const kernelRate = kernel.report.simEvents / kernel.cpuS;
+console.log(`kernel (toy stack) phones: ${kernelPhones} × ${hours} h`);
+console.log(`kernel sim events per cpu second: ${Math.round(kernelRate)} events/s (baseline)`);
+console.log(`kernel cpu seconds per phone-hour: ${(kernel.cpuS / kernelPhones / hours).toFixed(4)} s`);
+
+const buckets = new Map<string, number>();
+const core = run(timedStack(coreStack(), buckets), phones);
+const r = core.report;
+const coreRate = r.simEvents / core.cpuS;
+const perPhoneHourS = core.cpuS / phones / hours;
+const projectedS = perPhoneHourS * targetPhones;
+console.log(`core fleet phones: ${phones} × ${hours} h at 0.5 events/s, 60 s interval, 3G`);
+console.log(`core wall seconds: ${r.wallSeconds.toFixed(2)} s`);
+console.log(`core cpu seconds: ${core.cpuS.toFixed(2)} s`);
+console.log(
+  `core sim events per cpu second: ${Math.round(coreRate)} events/s (${(coreRate / kernelRate).toFixed(3)}× kernel)`,
+);
+console.log(`core user events per cpu second: ${Math.round(r.userEvents / core.cpuS)} events/s`);
+console.log(`core cpu seconds per phone-hour: ${perPhoneHourS.toFixed(4)} s`);
+console.log(
+  `projected 10k phones × 1 h: ${projectedS.toFixed(0)} cpu s (${(projectedS / targetSeconds).toFixed(1)}× the ${targetSeconds} s target)`,
+);
+console.log(`heap growth per phone: ${((core.heapMb * 1e3) / phones).toFixed(1)} KB (phone + mirror + logs)`);
+console.log(`uplink bytes per user event: ${r.uplinkBytesPerUserEvent.toFixed(2)} B`);
+console.log(`lag p50/p99/max: ${r.lagMs.p50}/${r.lagMs.p99}/${r.lagMs.max} ms`);
+// Call timers read the wall clock, so shares are of the run's wall time.
+const totalMs = r.wallSeconds * 1000;
+const sorted = [...buckets].sort((a, b) => b[1] - a[1]);
+let coreMs = 0;
+for (const [name, ms] of sorted) {
+  coreMs += ms;
+  if (ms / totalMs >= 0.01) console.log(`time in ${name}: ${((100 * ms) / totalMs).toFixed(1)} % of wall`);
+}
+console.log(
+  `time in kernel + checker (the rest): ${((100 * (totalMs - coreMs)) / totalMs).toFixed(1)} % of wall`,
+);
