@@ -8,6 +8,9 @@ import {
   tempDataDir,
   waitFor,
 } from "../src/live/live-harness.ts";
+import type { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
+import { loadPhoneState, savePhoneState } from "../src/live/phone-state.ts";
+import { nodeSha256 } from "../src/node/sha256.ts";
 
 const seed = Number(process.env.SEED ?? 42);
 
@@ -56,5 +59,50 @@ test(`live: e2e: a server and three phones over loopback; every mirror equals it
     await origin.close();
     await server.close();
     data.remove();
+  }
+});
+
+test(`live: e2e: a phone powered off, saved and restarted continues; its mirror equals it (seed=${seed})`, async () => {
+  const data = tempDataDir("restart");
+  const phoneDir = tempDataDir("phone");
+  const server = await startTestServer(data.dir);
+  const keys = enrollDevices(data.dir, ["phone-r"]);
+  const options = {
+    syncUrl: server.syncUrl,
+    proxyUrl: server.proxyUrl!,
+    keys,
+    seed,
+    model: "pixel",
+    eventsPerSecond: 40,
+    networkPerSecond: 3,
+    syncIntervalMs: 200,
+    sizeScale: 0.01,
+    stepMs: 20,
+  };
+  try {
+    for (let boot = 1; boot <= 2; boot++) {
+      const state = loadPhoneState(phoneDir.dir, nodeSha256);
+      assert.equal(state === undefined, boot === 1, "state exists from the second boot on");
+      const { phones, origin } = await startPhones({
+        ...options,
+        saved: new Map(state ? [["phone-r", state]] : []),
+      });
+      const phone = phones[0]!;
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      assert.ok(await phone.powerOff(10_000));
+      assert.ok(
+        await waitFor(() => server.core.mirror("phone-r")?.appliedBatchNo === phone.core.batchesMade, 10_000),
+      );
+      assert.deepEqual(compareWithMirror(phone, server.core), [], `boot ${boot}, seed=${seed}`);
+      assert.deepEqual(phone.errors, []);
+      const saved = (phone.core as LivePhoneCore).exportState();
+      savePhoneState(phoneDir.dir, nodeSha256, saved, saved.blobOf);
+      await phone.close();
+      await origin.close();
+    }
+  } finally {
+    await server.close();
+    data.remove();
+    phoneDir.remove();
   }
 });

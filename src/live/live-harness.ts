@@ -17,6 +17,7 @@ import type { LiveCore } from "./live-core.ts";
 import { type LiveServer, startLiveServer } from "./live-server.ts";
 import { LivePhoneCore, type LivePhoneOptions } from "./phone-core-adapter.ts";
 import { PhoneRuntime } from "./phone-runtime.ts";
+import type { SavedPhone } from "./phone-state.ts";
 import { enrollDevice, openDatabase } from "./sqlite-db.ts";
 
 export const testAdminToken = "test-admin-token-0123456789abcdef";
@@ -55,12 +56,14 @@ export function enrollDevices(dataDir: string, deviceIds: readonly string[]): Ma
   }
 }
 
-export interface PhoneFleetOptions extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed"> {
+export interface PhoneFleetOptions extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved"> {
   syncUrl: string;
   proxyUrl: string;
   keys: Map<string, Uint8Array>;
   seed: number;
   stepMs?: number;
+  /** State saved at a previous power-off, per device (phone restart). */
+  saved?: Map<string, SavedPhone>;
 }
 
 export async function startPhones(
@@ -76,6 +79,7 @@ export async function startPhones(
       sha256: nodeSha256,
       clock: systemClock,
       seed: deviceSeed(options.seed, deviceId),
+      saved: options.saved?.get(deviceId),
     });
     const phone = new PhoneRuntime({
       core,

@@ -2,8 +2,12 @@
 // against a mirror server for a while, power them off, and report (issue 5).
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
+import { MirrorcellError } from "../core/errors.ts";
+import { nodeSha256 } from "../node/sha256.ts";
 import { systemClock } from "../node/system-clock.ts";
-import { startPhones, waitFor } from "./live-harness.ts";
+import { startPhones } from "./live-harness.ts";
+import type { LivePhoneCore } from "./phone-core-adapter.ts";
+import { loadPhoneState, type SavedPhone, savePhoneState } from "./phone-state.ts";
 
 export interface WorkloadProfile {
   eventsPerSecond: number;
@@ -27,6 +31,8 @@ export interface LoadOptions {
   durationMs: number;
   seed: number;
   model: string;
+  /** One phone's own data dir: state loaded at start, saved at power-off. */
+  phoneDataDir?: string;
   /** Resolves early (SIGINT): power off now. */
   interrupted?: Promise<void>;
   onProgress?(line: string): void;
@@ -63,7 +69,20 @@ export function proxyUrlOf(serverUrl: string): string {
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   assert(options.keys.size > 0, "load needs at least one phone");
   const startedMs = systemClock.nowMs();
+  const saved = new Map<string, SavedPhone>();
+  if (options.phoneDataDir !== undefined) {
+    assert(options.keys.size === 1, "a phone data dir holds one phone");
+    const state = loadPhoneState(options.phoneDataDir, nodeSha256);
+    if (state !== undefined && !options.keys.has(state.deviceId)) {
+      throw new MirrorcellError(
+        "E_USAGE",
+        `${options.phoneDataDir} holds phone ${state.deviceId}, not this device`,
+      );
+    }
+    if (state !== undefined) saved.set(state.deviceId, state);
+  }
   const { phones, origin } = await startPhones({
+    saved,
     syncUrl: syncUrlOf(options.serverUrl),
     proxyUrl: options.proxyUrl,
     keys: options.keys,
@@ -87,8 +106,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const acked = await Promise.all(
     phones.map((p) => p.powerOff(Math.max(10_000, options.syncIntervalMs * 3))),
   );
-  await waitFor(() => true, 0);
   await origin.close();
+  if (options.phoneDataDir !== undefined && acked[0] === true) {
+    const state = (phones[0]!.core as LivePhoneCore).exportState();
+    savePhoneState(options.phoneDataDir, nodeSha256, state, state.blobOf);
+  }
   const durationMs = systemClock.nowMs() - startedMs;
   const userInputs = phones.reduce((sum, p) => sum + p.core.userInputs, 0);
   return {

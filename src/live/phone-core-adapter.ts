@@ -5,11 +5,13 @@
 import { assert } from "../core/assert.ts";
 import type { Clock, Sha256 } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
-import { Platform, Storage, seededNondet } from "../platform/index.ts";
+import { Platform, type PlatformSnapshot, Storage, seededNondet } from "../platform/index.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
+import { bootUi } from "../platform/ui-state.ts";
 import { Workload, type WorkloadEvent } from "../platform/workload.ts";
 import { SyncClient } from "../sync/sync-client.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
+import type { SavedPhone } from "./phone-state.ts";
 
 export interface LivePhoneOptions {
   deviceId: string;
@@ -23,6 +25,8 @@ export interface LivePhoneOptions {
   syncIntervalMs: number;
   /** Payload and photo size scale (1 = realistic). */
   sizeScale?: number;
+  /** State saved at the last power-off (phone restart). */
+  saved?: SavedPhone;
 }
 
 /** Workload events handled per runWorkload call (bounds one step's work). */
@@ -37,6 +41,8 @@ export class LivePhoneCore implements PhoneCore {
   private readonly workload: Workload;
   private nextEvent: WorkloadEvent;
   private lastTimeMs: number;
+  private readonly boots: number;
+  private readonly resumedBatchNo: number;
   userInputsRejected = 0;
 
   constructor(options: LivePhoneOptions) {
@@ -45,11 +51,15 @@ export class LivePhoneCore implements PhoneCore {
     const startMs = options.clock.nowMs();
     const rng = new SeededRng(options.seed);
     const sizeScale = options.sizeScale ?? 1;
+    const saved = options.saved;
+    this.boots = (saved?.boots ?? 0) + 1;
+    this.resumedBatchNo = saved?.resume.lastBatchNo ?? 0;
     this.platform = Platform.create({
       mode: "phone",
       deviceId: options.deviceId,
       model: options.model,
       sha256: options.sha256,
+      from: saved === undefined ? undefined : restoredSnapshot(saved, options.sha256),
       nondet: seededNondet({
         rng: rng.fork("nondet"),
         clock: options.clock,
@@ -63,9 +73,10 @@ export class LivePhoneCore implements PhoneCore {
       sha256: options.sha256,
       syncIntervalMs: options.syncIntervalMs,
       startMs,
+      resume: saved?.resume,
     });
     this.workload = new Workload({
-      rng: rng.fork("workload"),
+      rng: rng.fork(`workload-${this.boots}`),
       eventsPerSecond: options.eventsPerSecond,
       networkPerSecond: options.networkPerSecond,
       startMs,
@@ -87,9 +98,24 @@ export class LivePhoneCore implements PhoneCore {
     return this.client.metrics.userInputs;
   }
 
-  /** Batches this phone has closed (its last batch number: no resume in this runtime). */
+  /** The phone's last batch number (batches closed so far, across restarts). */
   get batchesMade(): number {
-    return this.client.metrics.batches;
+    return this.resumedBatchNo + this.client.metrics.batches;
+  }
+
+  /** After powerOff(): what a restart needs (platform storage + sync resume point). */
+  exportState(): Omit<SavedPhone, "blobs"> & { blobOf(sha: Uint8Array): Uint8Array | undefined } {
+    const storage = this.platform.storage;
+    return {
+      deviceId: this.deviceId,
+      model: this.model,
+      networkConsumed: this.platform.networkConsumed,
+      boots: this.boots,
+      files: [...storage.walk()],
+      emptyDirs: storage.emptyDirs(),
+      resume: this.client.exportResume(),
+      blobOf: (sha) => storage.blob(sha),
+    };
   }
 
   get unackedBatches(): number {
@@ -177,4 +203,22 @@ export class LivePhoneCore implements PhoneCore {
   readFile(path: string) {
     return this.platform.storage.readFile(path);
   }
+}
+
+/** The platform as saved at power-off: storage from blob files (each verified), fresh volatile state. */
+function restoredSnapshot(saved: SavedPhone, sha256: Sha256): PlatformSnapshot {
+  const blobOf = (sha: Uint8Array) => {
+    const got = saved.blobs.get(sha);
+    if (!got.ok) throw got.error;
+    return got.value;
+  };
+  const storage = Storage.fromManifest(saved.files, blobOf, sha256, saved.emptyDirs);
+  if (!storage.ok) throw storage.error;
+  return {
+    model: saved.model,
+    storage: storage.value.snapshot(),
+    ui: bootUi(),
+    networkConsumed: saved.networkConsumed,
+    poweredOn: true,
+  };
 }

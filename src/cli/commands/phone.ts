@@ -19,6 +19,7 @@ interface PhoneOptions {
   duration: string;
   seed: string;
   model: string;
+  data?: string;
   json?: boolean;
 }
 
@@ -78,6 +79,7 @@ export function registerPhone(program: Command): void {
     .option("--duration <s>", "run this long, then power off", "3600")
     .option("--seed <n>", "workload seed", "1")
     .option("--model <name>", "phone model (factory template)", "generic")
+    .option("--data <dir>", "the phone's own data dir: state saved at power-off, restored at start")
     .option("--json", "print the report as JSON")
     .action(async (opts: PhoneOptions) => {
       try {
@@ -90,6 +92,7 @@ export function registerPhone(program: Command): void {
           durationMs: positiveNumber(opts.duration, "--duration") * 1000,
           seed: Number(opts.seed) >>> 0,
           model: opts.model,
+          phoneDataDir: opts.data,
           interrupted: interruption(),
           onProgress: (line) => process.stderr.write(`phone ${opts.device}: ${line}\n`),
         });

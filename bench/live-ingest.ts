@@ -1,0 +1,246 @@
+// Live ingest bench (issue 5): durable events/s of the mirror server for 1,
+// 100 and 1000 connected phones, side by side with a raw better-sqlite3 append
+// of the same rows in the same run; replay lag p50/p99 for paced phones; and
+// memory per connected idle phone. The server runs as a child process (one
+// core), the phones' clients in this process (the other core).
+//   node --import tsx bench/live-ingest.ts [--quick]
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import Database from "better-sqlite3";
+import WebSocket from "ws";
+import { type Frame, FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import { deviceProof } from "../src/live/auth.ts";
+import { enrollDevices, startPhones, tempDataDir, testAdminToken } from "../src/live/live-harness.ts";
+import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
+import { freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
+import { nodeSha256 } from "../src/node/sha256.ts";
+
+const quick = process.argv.includes("--quick");
+const eventsPerBatch = 30; // the paper's 0.5 events/s × 60 s
+const unackedWindow = 8;
+
+/** One realistic batch stream (real platform + SyncClient, virtual clock), shared by every phone. */
+function recordStream(batches: number): { frames: Uint8Array[]; events: number } {
+  let t = 1_000_000;
+  const clock = { nowMs: () => t };
+  const core = new LivePhoneCore({
+    deviceId: "bench",
+    model: "pixel",
+    sha256: nodeSha256,
+    clock,
+    seed: 9,
+    eventsPerSecond: eventsPerBatch,
+    networkPerSecond: 0,
+    syncIntervalMs: 1000,
+    sizeScale: 0.01,
+  });
+  const frames: Uint8Array[] = [...core.onConnect(t)];
+  while (frames.length < batches) {
+    t += 1000;
+    frames.push(...core.runWorkload(t).frames, ...core.tick(t));
+  }
+  return { frames: frames.slice(0, batches), events: core.userInputs };
+}
+
+function eventsIn(frames: Uint8Array[]): number {
+  let events = 0;
+  for (const bytes of frames) {
+    const frame = fromBinary(FrameSchema, bytes);
+    if (frame.body.case === "batch")
+      events += Number(frame.body.value.lastSeq - frame.body.value.firstSeq) + 1;
+  }
+  return events;
+}
+
+function encode(body: Frame["body"]): Uint8Array {
+  return toBinary(FrameSchema, create(FrameSchema, { version: 1, body }));
+}
+
+/** One phone's client: authenticate, then send the stream with a window of unacked batches. */
+function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8Array[], idle = false) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  let sent = 0;
+  let acked = 0;
+  let resolveDone = () => undefined as void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const authed = new Promise<void>((resolveAuthed, reject) => {
+    ws.on("open", () =>
+      ws.send(
+        encode({
+          case: "hello",
+          value: { $typeName: "mirrorcell.v1.Hello", deviceId, model: "pixel", bootId: 1n },
+        }),
+      ),
+    );
+    ws.on("error", reject);
+    ws.on("message", (data: Buffer) => {
+      const frame = fromBinary(FrameSchema, new Uint8Array(data));
+      const body = frame.body;
+      if (body.case === "challenge") {
+        const mac = deviceProof(key, body.value.nonce, deviceId);
+        ws.send(encode({ case: "authProof", value: { $typeName: "mirrorcell.v1.AuthProof", mac } }));
+      } else if (body.case === "welcome") {
+        resolveAuthed();
+      } else if (body.case === "ack") {
+        acked = Number(body.value.ackedSeq);
+        if (acked >= frames.length) resolveDone();
+        pump();
+      } else if (body.case === "error") {
+        reject(new Error(`${deviceId}: ${body.value.code} ${body.value.message}`));
+      }
+    });
+  });
+  const pump = () => {
+    while (!idle && sent < frames.length && sent - acked < unackedWindow) ws.send(frames[sent++]!);
+  };
+  return { authed, start: pump, done, close: () => ws.terminate() };
+}
+
+async function ingest(
+  server: ServerProcess,
+  keys: Map<string, Uint8Array>,
+  frames: Uint8Array[],
+  events: number,
+) {
+  const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
+  await Promise.all(clients.map((c) => c.authed));
+  const started = performance.now();
+  for (const c of clients) c.start();
+  await Promise.all(clients.map((c) => c.done));
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of clients) c.close();
+  return (events * clients.length) / seconds;
+}
+
+/** The same rows appended with better-sqlite3 directly, transactions of `group` batches. */
+function rawAppend(dir: string, phones: number, frames: Uint8Array[], events: number, full: boolean): number {
+  const db = new Database(join(dir, `raw-${phones}-${full}.db`));
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
+  db.exec(
+    "CREATE TABLE batches (device_id TEXT NOT NULL, batch_no INTEGER NOT NULL, last_seq INTEGER NOT NULL, window_end_ms INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (device_id, batch_no)) STRICT, WITHOUT ROWID",
+  );
+  const insert = db.prepare("INSERT INTO batches VALUES (?, ?, ?, ?, ?)");
+  const stored = frames.map((bytes) => {
+    const frame = fromBinary(FrameSchema, bytes);
+    const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
+    return {
+      lastSeq: Number(batch.lastSeq),
+      windowEndMs: Number(batch.windowEndMs),
+      bytes: toBinary(SyncBatchSchema, batch),
+    };
+  });
+  const group = Math.max(1, Math.min(phones, 256));
+  const started = performance.now();
+  for (let b = 0; b < stored.length; b++) {
+    for (let p = 0; p < phones; p += group) {
+      db.transaction(() => {
+        for (let q = p; q < Math.min(phones, p + group); q++)
+          insert.run(`phone-${q}`, b + 1, stored[b]!.lastSeq, stored[b]!.windowEndMs, stored[b]!.bytes);
+      })();
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  db.close();
+  return (events * phones) / seconds;
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+async function withServer<T>(
+  label: string,
+  phones: number,
+  syncNormal: boolean,
+  fn: (s: ServerProcess, keys: Map<string, Uint8Array>, dir: string) => Promise<T>,
+) {
+  const data = tempDataDir(`bench-${label}`);
+  const keys = enrollDevices(
+    data.dir,
+    Array.from({ length: phones }, (_, i) => `phone-${i}`),
+  );
+  const server = await spawnServer({
+    dataDir: data.dir,
+    port: await freePort(),
+    proxyPort: await freePort(),
+    adminToken: testAdminToken,
+    syncNormal,
+  });
+  try {
+    return await fn(server, keys, data.dir);
+  } finally {
+    await server.stop();
+    data.remove();
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+async function main(): Promise<void> {
+  const fleet = quick ? [1, 100] : [1, 100, 1000];
+  const streamBatches = (phones: number) => (phones === 1 ? 400 : phones === 100 ? 40 : 8);
+  for (const phones of fleet) {
+    const { frames } = recordStream(streamBatches(phones));
+    const events = eventsIn(frames);
+    for (const syncNormal of [false, true]) {
+      const mode = syncNormal ? "normal" : "full";
+      const live = await withServer(`${phones}-${mode}`, phones, syncNormal, (server, keys) =>
+        ingest(server, keys, frames, events),
+      );
+      const raw = rawAppend(tempDataDir("raw").dir, phones, frames, events, !syncNormal);
+      console.log(
+        `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live)} events/s (${(live / raw).toFixed(2)}x raw better-sqlite3 append ${fmt(raw)} events/s)`,
+      );
+    }
+  }
+  await lagAndMemory(quick ? 20 : 100);
+}
+
+/** Paced phones (real runtime): replay lag from the server's histogram; then idle-phone memory. */
+async function lagAndMemory(phones: number): Promise<void> {
+  await withServer("lag", phones, true, async (server, keys) => {
+    const { phones: running, origin } = await startPhones({
+      syncUrl: server.syncUrl,
+      proxyUrl: server.proxyUrl,
+      keys,
+      seed: 3,
+      model: "pixel",
+      eventsPerSecond: 2,
+      networkPerSecond: 0.2,
+      syncIntervalMs: 1000,
+      sizeScale: 0.01,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    await Promise.all(running.map((p) => p.powerOff(20_000)));
+    await origin.close();
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const buckets = [
+      ...metrics.matchAll(/^mirrorcell_replay_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm),
+    ].map((m) => ({ le: m[1]!, count: Number(m[2]) }));
+    const total = buckets.at(-1)!.count;
+    const quantile = (q: number) => buckets.find((b) => b.count >= q * total)!.le;
+    console.log(
+      `live_replay_lag_${phones}_phones_sync_interval_1s: p50 <= ${quantile(0.5)} s, p99 <= ${quantile(0.99)} s (${total} inputs; t_syn_int 1 s + t_max 0.1 s expected)`,
+    );
+  });
+  const idle = quick ? 100 : 1000;
+  await withServer("memory", idle, true, async (server, keys) => {
+    const before = rssBytes(server.child.pid!);
+    const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, [], true));
+    await Promise.all(clients.map((c) => c.authed));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = rssBytes(server.child.pid!);
+    console.log(
+      `live_memory_per_idle_phone: ${fmt((after - before) / idle)} bytes (${idle} authenticated idle phones with running mirrors; server RSS ${fmt(before / 1e6)} MB -> ${fmt(after / 1e6)} MB)`,
+    );
+    for (const c of clients) c.close();
+  });
+}
+
+await main();
+process.exit(0);
