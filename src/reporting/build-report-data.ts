@@ -19,7 +19,13 @@ import {
 } from "./charts-new.ts";
 import { fig10Chart, fig11Chart, fig13Chart, transferBatteryChart } from "./charts-paper.ts";
 import { buildClaims } from "./claims.ts";
-import type { MeasuredInputs, ReportData, ScanRowAnalogue, SweepOutcome } from "./report-types.ts";
+import type {
+  MeasuredInputs,
+  ReportData,
+  ScanRowAnalogue,
+  SweepMeasurement,
+  SweepOutcome,
+} from "./report-types.ts";
 
 export interface ReportInputs {
   readonly commit: string;
@@ -63,6 +69,16 @@ function measuredCost(measured: MeasuredInputs | undefined): MeasuredCostEstimat
   });
 }
 
+/** Fault-free sweep runs that broke an invariant are findings, said with a reproduce line. */
+function violationNotes(measurements: readonly SweepMeasurement[]): string[] {
+  const failing = measurements.filter((m) => m.invariantViolations > 0);
+  if (failing.length === 0) return [];
+  const total = failing.reduce((n, m) => n + m.invariantViolations, 0);
+  return [
+    `${failing.length} of ${measurements.length} fault-free sweep runs reported invariant violations (${total} in all); the first reproduces with: ${failing[0]!.reproduce}`,
+  ];
+}
+
 function notes(inputs: ReportInputs, model: BatteryModel): string[] {
   const out = [
     `The battery model is fitted to three of the paper's numbers (standby, periodic sync, 20 MB EDGE upload); its 3G radio powers are Qian et al.'s (IMC 2010) scaled by ${model.umtsPowerScale.toFixed(3)}. Every other battery number is a prediction.`,
@@ -71,6 +87,7 @@ function notes(inputs: ReportInputs, model: BatteryModel): string[] {
   ];
   if (inputs.sweep.status !== "ran")
     out.push(`Simulator sweep ${inputs.sweep.status}: ${inputs.sweep.reason}`);
+  else out.push(...violationNotes(inputs.sweep.measurements));
   if (inputs.measured === undefined)
     out.push(
       "No measured per-mirror memory/CPU was given (--measured FILE or --measure-live), so the second cost estimate is absent.",
