@@ -1,10 +1,11 @@
 // Compact encoding of one batch's user inputs (paper §3.3.2: the phone sends
 // its inputs in batches; DESIGN.md "Sync protocol": a few bytes per event).
-// A bit stream: Exp-Golomb time deltas with a per-batch order, (kind, app)
-// symbols with a repeat bit, taps and keys in truncated binary over the
-// batch's observed range, action names from a static dictionary, string
-// arguments with a small recent-strings table, networkConsumed as deltas
-// (almost always one zero bit), nondeterminism records as raw bytes.
+// A bit stream: Rice-coded time deltas with a per-batch parameter, (kind,
+// app) symbols with a repeat bit, taps in truncated binary over the batch's
+// observed range, keys in a fixed Huffman code (key-code.ts), action names
+// from a static dictionary, string arguments with a small recent-strings
+// table, the events where networkConsumed steps up listed once per batch,
+// nondeterminism records (actions only) as raw bytes, clock reads as deltas.
 import { assert } from "../core/assert.ts";
 import { fromUtf8, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
