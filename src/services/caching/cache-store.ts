@@ -80,7 +80,9 @@ export class CacheStore {
     this.blobs.set(key, blob);
     device.nextId++;
     const entry: CacheEntry = {
-      cacheId: `c${device.nextId}`,
+      // Time and content in the id keep it unique across server restarts (the
+      // counter restarts; the phone may still hold notices from before).
+      cacheId: `c${nowMs.toString(36)}-${key.slice(0, 8)}-${device.nextId}`,
       deviceId,
       url: file.url,
       name: file.name,
