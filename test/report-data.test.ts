@@ -113,3 +113,29 @@ test("report measured input: bad files are typed errors, good ones keep their so
   const empty = parseMeasuredInputs("{}", "m.json");
   assert.ok(!empty.ok && /none of/.test(empty.error.message));
 });
+
+test("report data: sweep runs that broke an invariant are reported with their reproduce line", () => {
+  const measurement = {
+    point: { network: "edge" as const, syncIntervalS: 5, eventsPerSecond: 0.5 },
+    seed: 20,
+    phones: 4,
+    simulatedSeconds: 1800,
+    userEvents: 3600,
+    batches: 1440,
+    uplinkBytes: 200_000,
+    uplinkBytesPerUserEvent: 55,
+    uplinkBytesPerPhonePerMin: 1667,
+    lagMsP50: 2600,
+    lagMsP99: 5050,
+    lagMsMax: 7119,
+    invariantViolations: 2,
+    radioPctPerDay: 675,
+    reproduce: "npx mirrorcell simulate --seed 20",
+  };
+  const data = buildReportData({
+    ...base,
+    sweep: { status: "ran", measurements: [measurement], wallSeconds: 1 },
+  });
+  assert.ok(data.notes.some((n) => n.includes("1 of 1 fault-free sweep runs") && n.includes("--seed 20")));
+  assert.ok(data.charts.find((c) => c.id === "lag-vs-interval")!.series.some((s) => s.kind === "measured"));
+});
