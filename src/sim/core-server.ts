@@ -4,6 +4,8 @@
 // the store survives as the durable state and a restart rebuilds from it.
 // Every frame the server emits is checked to be a sync reply (invariant 5).
 import { assert } from "../core/assert.ts";
+import { bytesEqual } from "../core/bytes.ts";
+import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import { MemoryMirrorStore, MirrorServer } from "../mirror/index.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
@@ -113,9 +115,25 @@ export class CoreServer implements SimServer {
       if (applied > (this.lastChecked.get(deviceId) ?? 0)) {
         this.lastChecked.set(deviceId, applied);
         this.observer.batchDone(deviceId, applied, this.mirrorDigest(deviceId), nowMs);
+        if (this.o.bug === "corrupt-mirror-file" && !this.bugInjected) this.corruptMirror(deviceId);
       }
     }
     this.touched.clear();
+  }
+
+  /** Test-only: a bit flip in one mirror file, as a disk or a bug would cause; repair must fix it. */
+  private corruptMirror(deviceId: string): void {
+    const mirror = this.up.mirrors.running(deviceId);
+    if (mirror === undefined) return;
+    for (const file of mirror.storage.walk()) {
+      const bytes = mirror.storage.readFile(file.path);
+      if (!bytes.ok || bytes.value.length === 0) continue;
+      const flipped = bytes.value.slice();
+      flipped[0] = flipped[0]! ^ 1;
+      assert(mirror.storage.writeFile(file.path, flipped).ok, "corrupting a mirror file");
+      this.bugInjected = true;
+      return;
+    }
   }
 
   private outbound(frames: ServerFrame[]): ServerFrame[] {
@@ -176,19 +194,31 @@ export class CoreServer implements SimServer {
     return digest;
   }
 
+  /** Walks both trees in path order (walk() is sorted) and names every path that differs. */
   treeDiff(deviceId: string, phone: SimPhone): string[] {
-    const mirror = this.mirrorView(deviceId);
+    const mine = this.mirrorView(deviceId).walk()[Symbol.iterator]();
     const storage = (phone as CorePhone).platform.storage;
-    const a = new Map<string, string>();
-    for (const f of mirror.walk()) a.set(f.path, `${f.size}:${f.sha256.join(",")}`);
+    const theirs = storage.walk()[Symbol.iterator]();
     const differing: string[] = [];
-    for (const f of storage.walk()) {
-      if (a.get(f.path) !== `${f.size}:${f.sha256.join(",")}`) differing.push(f.path);
-      a.delete(f.path);
+    let a = mine.next();
+    let b = theirs.next();
+    for (let steps = 0; !(a.done && b.done); steps++) {
+      assert(steps <= limits.filesPerDirectoryMax * 4, "tree walk does not end");
+      if (b.done || (!a.done && a.value.path < b.value.path)) {
+        differing.push(a.value!.path);
+        a = mine.next();
+      } else if (a.done || b.value.path < a.value.path) {
+        differing.push(b.value.path);
+        b = theirs.next();
+      } else {
+        if (a.value.size !== b.value.size || !bytesEqual(a.value.sha256, b.value.sha256))
+          differing.push(a.value.path);
+        a = mine.next();
+        b = theirs.next();
+      }
     }
-    differing.push(...a.keys());
-    if (mirror.emptyDirs().join("\n") !== storage.emptyDirs().join("\n"))
-      differing.push("(empty directories)");
+    const dirs = this.mirrorView(deviceId).emptyDirs();
+    if (dirs.join("\n") !== storage.emptyDirs().join("\n")) differing.push("(empty directories)");
     return differing;
   }
 
