@@ -15,6 +15,7 @@ import { enrollDevices, startPhones, tempDataDir, testAdminToken } from "../src/
 import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
+import { decodeBatch } from "../src/sync/batch.ts";
 
 const quick = process.argv.includes("--quick");
 const eventsPerBatch = 30; // the paper's 0.5 events/s × 60 s
@@ -35,22 +36,23 @@ function recordStream(batches: number): { frames: Uint8Array[]; events: number }
     syncIntervalMs: 1000,
     sizeScale: 0.01,
   });
-  const frames: Uint8Array[] = [...core.onConnect(t)];
+  const frames: Uint8Array[] = [];
+  let events = 0;
+  const keep = (bytes: Uint8Array) => {
+    // The SyncClient retransmits unacked batches (no server here): keep each batch once.
+    const frame = fromBinary(FrameSchema, bytes);
+    const batch = frame.body.case === "batch" ? decodeBatch(frame.body.value) : undefined;
+    if (batch?.ok && batch.value.batchNo === frames.length + 1 && frames.length < batches) {
+      frames.push(bytes);
+      events += batch.value.inputs.length;
+    }
+  };
+  core.onConnect(t).forEach(keep);
   while (frames.length < batches) {
     t += 1000;
-    frames.push(...core.runWorkload(t).frames, ...core.tick(t));
+    for (const bytes of [...core.runWorkload(t).frames, ...core.tick(t)]) keep(bytes);
   }
-  return { frames: frames.slice(0, batches), events: core.userInputs };
-}
-
-function eventsIn(frames: Uint8Array[]): number {
-  let events = 0;
-  for (const bytes of frames) {
-    const frame = fromBinary(FrameSchema, bytes);
-    if (frame.body.case === "batch")
-      events += Number(frame.body.value.lastSeq - frame.body.value.firstSeq) + 1;
-  }
-  return events;
+  return { frames, events };
 }
 
 function encode(body: Frame["body"]): Uint8Array {
@@ -62,8 +64,12 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
   const ws = new WebSocket(url, { perMessageDeflate: false });
   let sent = 0;
   let acked = 0;
-  let resolveDone = () => undefined as void;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let resolveDone: () => void = () => {};
+  let rejectDone: (error: Error) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
   const authed = new Promise<void>((resolveAuthed, reject) => {
     ws.on("open", () =>
       ws.send(
@@ -87,7 +93,9 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
         if (acked >= frames.length) resolveDone();
         pump();
       } else if (body.case === "error") {
-        reject(new Error(`${deviceId}: ${body.value.code} ${body.value.message}`));
+        const error = new Error(`${deviceId}: ${body.value.code} ${body.value.message}`);
+        reject(error);
+        rejectDone(error);
       }
     });
   });
@@ -185,8 +193,7 @@ async function main(): Promise<void> {
   const fleet = quick ? [1, 100] : [1, 100, 1000];
   const streamBatches = (phones: number) => (phones === 1 ? 400 : phones === 100 ? 40 : 8);
   for (const phones of fleet) {
-    const { frames } = recordStream(streamBatches(phones));
-    const events = eventsIn(frames);
+    const { frames, events } = recordStream(streamBatches(phones));
     for (const syncNormal of [false, true]) {
       const mode = syncNormal ? "normal" : "full";
       const live = await withServer(`${phones}-${mode}`, phones, syncNormal, (server, keys) =>

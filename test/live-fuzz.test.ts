@@ -47,7 +47,7 @@ async function converse(
   const ws = new WebSocket(server.syncUrl, { maxPayload: limits.frameBytesMax * 4 });
   const result: Conversation = { replies: [], closed: false, closeCode: undefined };
   const frames: Frame[] = [];
-  let notify = () => undefined as void;
+  let notify: () => void = () => {};
   ws.on("message", (data: Buffer) => {
     frames.push(fromBinary(FrameSchema, new Uint8Array(data)));
     notify();

@@ -56,7 +56,8 @@ export function enrollDevices(dataDir: string, deviceIds: readonly string[]): Ma
   }
 }
 
-export interface PhoneFleetOptions extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved"> {
+export interface PhoneFleetOptions
+  extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved"> {
   syncUrl: string;
   proxyUrl: string;
   keys: Map<string, Uint8Array>;
