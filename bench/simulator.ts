@@ -59,24 +59,26 @@ function run(stack: SimStackFactory, fleet: number) {
     eventsPerSec: 0.5,
     syncIntervalMs: 60_000,
   };
-  const heapBefore = process.memoryUsage().heapUsed;
   const cpu = process.cpuUsage();
-  const report = runSimulation(options, { stack });
+  let heapPeakBytes = 0;
+  const sample = () => {
+    heapPeakBytes = Math.max(heapPeakBytes, process.memoryUsage().heapUsed);
+  };
+  const report = runSimulation(options, { stack, onProgress: sample });
   const cpuS = cpuSeconds(cpu);
-  const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
   if (report.invariantViolations > 0) throw new Error(`violations in the bench run: ${report.reproduce}`);
-  return { report, cpuS, heapMb };
+  return { report, cpuS, heapPeakMb: heapPeakBytes / 1e6 };
 }
 
+const buckets = new Map<string, number>();
+const core = run(timedStack(coreStack(), buckets), phones);
+const r = core.report;
 const kernel = run(toyStack, kernelPhones);
 const kernelRate = kernel.report.simEvents / kernel.cpuS;
 console.log(`kernel (toy stack) phones: ${kernelPhones} × ${hours} h`);
 console.log(`kernel sim events per cpu second: ${Math.round(kernelRate)} events/s (baseline)`);
 console.log(`kernel cpu seconds per phone-hour: ${(kernel.cpuS / kernelPhones / hours).toFixed(4)} s`);
 
-const buckets = new Map<string, number>();
-const core = run(timedStack(coreStack(), buckets), phones);
-const r = core.report;
 const coreRate = r.simEvents / core.cpuS;
 const perPhoneHourS = core.cpuS / phones / hours;
 const projectedS = perPhoneHourS * targetPhones;
@@ -91,7 +93,9 @@ console.log(`core cpu seconds per phone-hour: ${perPhoneHourS.toFixed(4)} s`);
 console.log(
   `projected 10k phones × 1 h: ${projectedS.toFixed(0)} cpu s (${(projectedS / targetSeconds).toFixed(1)}× the ${targetSeconds} s target)`,
 );
-console.log(`heap growth per phone: ${((core.heapMb * 1e3) / phones).toFixed(1)} KB (phone + mirror + logs)`);
+console.log(
+  `heap peak: ${core.heapPeakMb.toFixed(0)} MB, ${((core.heapPeakMb * 1e3) / phones).toFixed(0)} KB per phone (phone + mirror + logs)`,
+);
 console.log(`uplink bytes per user event: ${r.uplinkBytesPerUserEvent.toFixed(2)} B`);
 console.log(`lag p50/p99/max: ${r.lagMs.p50}/${r.lagMs.p99}/${r.lagMs.max} ms`);
 // Call timers read the wall clock, so shares are of the run's wall time.
