@@ -50,3 +50,26 @@ test("antivirus: reload swaps a changed database atomically; scans in flight fin
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("antivirus: a database directory loads every .ndb/.hdb/.hsb in it and reports the rest", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mc-av-dbdir-"));
+  try {
+    writeFileSync(join(dir, "a.ndb"), "A.Sig:0:*:41414141\n");
+    writeFileSync(join(dir, "b.hdb"), `${"0".repeat(32)}:7:B.Sig\n`);
+    writeFileSync(join(dir, "c.ldb"), "C;Engine:51-255;Target:0;0;41414141\n");
+    for (const cacheDir of [join(dir, "cache"), join(dir, "cache")]) {
+      const db = loadDatabases([dir], { cacheDir });
+      assert.equal(db.engine.body.size + db.engine.hashes.size, 2);
+      assert.deepEqual(
+        db.skipped.map((s) => [s.file.endsWith("c.ldb"), s.line]),
+        [[true, 0]],
+        `fromCache=${db.fromCache}`,
+      );
+    }
+    rmSync(join(dir, "a.ndb"));
+    rmSync(join(dir, "b.hdb"));
+    assert.throws(() => loadDatabases([dir], { cacheDir: false }), /no database files/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

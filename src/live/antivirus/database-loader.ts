@@ -2,13 +2,15 @@
 // compiled copy on disk keyed by the databases' content hash, so the next
 // load of an unchanged database skips parsing and index building.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { assert } from "../../core/assert.ts";
 import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
+import { limits } from "../../core/limits.ts";
 import {
   compileDatabase,
+  databaseKindOf,
   deserializeEngine,
   emptyParsedDatabase,
   type ParsedDatabase,
@@ -40,6 +42,32 @@ interface DatabaseFile {
   path: string;
   name: string;
   bytes: Buffer;
+}
+
+/**
+ * Expands directories (like `clamscan -d DIR`) into their database files,
+ * sorted; other files in them are reported as skipped, not silently dropped.
+ */
+function expandPaths(paths: readonly string[], skipped: SkippedLine[]): string[] {
+  const out: string[] = [];
+  for (const path of paths) {
+    if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      out.push(path);
+      continue;
+    }
+    for (const name of readdirSync(path).sort()) {
+      if (!statSync(join(path, name), { throwIfNoEntry: false })?.isFile()) continue;
+      if (databaseKindOf(name) !== undefined) out.push(join(path, name));
+      else
+        skipped.push({
+          file: join(path, name),
+          line: 0,
+          reason: "not a supported database type (.ndb, .hdb, .hsb)",
+        });
+    }
+  }
+  assert(out.length <= paths.length + limits.signaturesMax, "expansion bound");
+  return out;
 }
 
 function readAll(paths: readonly string[]): DatabaseFile[] {
@@ -88,16 +116,23 @@ function writeCache(path: string, compiled: Uint8Array, skipped: SkippedLine[]):
 
 export function loadDatabases(paths: readonly string[], options: LoadOptions = {}): LoadedDatabase {
   if (paths.length === 0) throw new MirrorcellError(ErrorCodes.USAGE, "no database given (--db FILE)");
-  const files = readAll(paths);
+  const dirSkipped: SkippedLine[] = [];
+  const files = readAll(expandPaths(paths, dirSkipped));
+  if (files.length === 0)
+    throw new MirrorcellError(ErrorCodes.DATABASE_EMPTY, `no database files in ${paths.join(", ")}`);
   const version = versionOf(files);
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const cachePath = cacheDir === false ? undefined : join(cacheDir, `${version}.mcdb`);
   const cached = cachePath === undefined ? undefined : tryCache(cachePath);
   if (cached !== undefined) {
     assert(cached.engine.version === version, "cache file matches its key");
-    return { ...cached, fromCache: true };
+    return {
+      ...cached,
+      skipped: [...dirSkipped, ...cached.skipped.filter((x) => x.line > 0)],
+      fromCache: true,
+    };
   }
-  let parsed: ParsedDatabase = emptyParsedDatabase();
+  let parsed: ParsedDatabase = { ...emptyParsedDatabase(), skipped: dirSkipped };
   for (const file of files) {
     const result = parseDatabaseText(file.path, file.bytes.toString("latin1"), parsed);
     if (!result.ok) throw result.error;

@@ -145,7 +145,7 @@ export function parseDatabaseText(
       into.skipped.push({ file: fileName, line: index + 1, reason: outcome.reason });
   }
   assert(
-    into.skipped.every((s) => s.file === fileName || s.line > 0),
+    into.skipped.every((s) => s.file !== fileName || s.line > 0),
     "skipped lines name their line",
   );
   return ok(into);
