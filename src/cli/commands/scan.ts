@@ -156,7 +156,12 @@ export function registerScan(program: Command): void {
       "Scan files and directories with ClamAV signatures (.ndb/.hdb/.hsb); exit 0 clean, 1 found, 2 error",
     )
     .argument("<paths...>", "files or directories (directories are scanned recursively)")
-    .option("--db <file>", "signature database (.ndb, .hdb, .hsb); repeat for several", collect, [])
+    .option(
+      "--db <file>",
+      "signature database (.ndb, .hdb, .hsb) or a directory of them; repeat for several",
+      collect,
+      [],
+    )
     .option("--json", "print one JSON object with every verdict instead of clamscan lines")
     .option("--engine <name>", "builtin (default) or clamd", "builtin")
     .option("--clamd-socket <path>", "clamd's LocalSocket for --engine clamd")
