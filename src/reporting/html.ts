@@ -2,6 +2,7 @@
 // in the page by uPlot from the embedded ReportData. Every asset is inlined
 // (no CDN, no network), so the file opens anywhere, offline.
 import { assert } from "../core/assert.ts";
+import { formatUsd } from "./format.ts";
 import type { Claim, ReportData, ScanRowAnalogue, SweepOutcome } from "./report-types.ts";
 
 export interface PageAssets {
@@ -72,7 +73,7 @@ function costParagraph(data: ReportData): string {
   const second =
     measured === undefined
       ? "No measured per-mirror memory/CPU was given, so there is no second estimate."
-      : `From measured use (${escapeHtml(measured.source)}): ${measured.mirrorsPerServer} mirrors per PowerEdge 1900 (${escapeHtml(measured.boundBy)}-bound), $${measured.costUsdPerMirror.toFixed(2)} per mirror.`;
+      : `From measured use (${escapeHtml(measured.source)}): ${measured.mirrorsPerServer} mirrors per PowerEdge 1900 (${escapeHtml(measured.boundBy)}-bound), $${formatUsd(measured.costUsdPerMirror)} per mirror.`;
   return `<p>Paper's CPU estimate at α = 6, β = 0.5: ${paper.mirrorsPerServer.toFixed(1)} mirrors per server, $${paper.costUsdPerMirror.toFixed(2)} per mirror. ${second}</p>`;
 }
 

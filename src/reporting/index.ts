@@ -1,6 +1,7 @@
 // The feasibility report (issue 9): models + simulator sweep → HTML with
 // charts, Markdown summary, JSON data.
 export { buildReportData, type ReportInputs } from "./build-report-data.ts";
+export { formatUsd } from "./format.ts";
 export { escapeHtml, type PageAssets, renderHtml, scriptSafeJson } from "./html.ts";
 export { renderMarkdown } from "./markdown.ts";
 export { type LiveMeasurementPlan, measureSimulatorUsage } from "./measure-live.ts";

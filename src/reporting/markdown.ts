@@ -1,5 +1,7 @@
 // The Markdown summary of the report: the claims table, Table 2 analogue,
 // cost, the sweep (or why it is missing) and the notes; no charts.
+
+import { formatUsd } from "./format.ts";
 import type { ReportData } from "./report-types.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
@@ -33,7 +35,7 @@ export function renderMarkdown(data: ReportData): string {
     `- Paper's CPU estimate, α = 6, β = 0.5: ${data.cost.paperAtAlpha6Beta05.mirrorsPerServer.toFixed(1)} mirrors/server, $${data.cost.paperAtAlpha6Beta05.costUsdPerMirror.toFixed(2)} per mirror.`,
     data.cost.measured === undefined
       ? "- Measured estimate: none (no measured memory/CPU per mirror given)."
-      : `- Measured estimate (${data.cost.measured.source}): ${data.cost.measured.mirrorsPerServer} mirrors/server (${data.cost.measured.boundBy}-bound), $${data.cost.measured.costUsdPerMirror.toFixed(2)} per mirror.`,
+      : `- Measured estimate (${data.cost.measured.source}): ${data.cost.measured.mirrorsPerServer} mirrors/server (${data.cost.measured.boundBy}-bound), $${formatUsd(data.cost.measured.costUsdPerMirror)} per mirror.`,
     "",
     "## Simulator sweep",
     "",

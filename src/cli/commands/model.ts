@@ -21,7 +21,7 @@ import {
   syncBattery,
   transferTime,
 } from "../../model/index.ts";
-import { parseMeasuredInputs } from "../../reporting/index.ts";
+import { formatUsd, parseMeasuredInputs } from "../../reporting/index.ts";
 import { exitWithError } from "../fail.ts";
 
 function numberOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -198,7 +198,7 @@ function costCommand(opts: CostOpts): void {
     `note: the paper claims at most $${paperClaimAt6x1.claimedUsdMax} at α = 6, β = 1, but its formula gives $${paperClaimAt6x1.formulaUsd.toFixed(2)}`,
     measured === undefined
       ? "measured estimate: none (pass --measured FILE)"
-      : `measured estimate: ${measured.mirrorsPerServer} mirrors/server (${measured.boundBy}-bound: memory ${measured.mirrorsByMemory}, CPU ${measured.mirrorsByCpu}), $${measured.costUsdPerMirror.toFixed(2)} per mirror`,
+      : `measured estimate: ${measured.mirrorsPerServer} mirrors/server (${measured.boundBy}-bound: memory ${measured.mirrorsByMemory}, CPU ${measured.mirrorsByCpu}), $${formatUsd(measured.costUsdPerMirror)} per mirror`,
   ]);
 }
 
