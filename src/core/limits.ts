@@ -16,15 +16,17 @@ export const limits = {
   userPayloadBytesMax: 64 * 1024,
   networkPayloadBytesMax: 64 * 1024 * 1024,
   nondetRecordsPerInputMax: 64,
-  nondetValueBytesMax: 16 * 1024 * 1024,
+  nondetValueBytesMax: 3 * 1024 * 1024,
+  // all recorded results of one input together (a photo is one record)
+  nondetBytesPerInputMax: 3 * 1024 * 1024,
   // sync
   syncIntervalMsMin: 100,
   syncIntervalMsMax: 3_600_000,
   syncIntervalMsDefault: 60_000,
   latencyMsMaxDefault: 100,
   batchEventsMax: 100_000,
-  batchBytesMax: 4 * 1024 * 1024,
-  frameBytesMax: 8 * 1024 * 1024,
+  batchBytesMax: 16 * 1024 * 1024,
+  frameBytesMax: 24 * 1024 * 1024,
   unackedBatchesMax: 1024,
   replayQueueBatchesMax: 4096,
   repairPathsMax: 10_000,
@@ -99,6 +101,15 @@ export const limits = {
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
 assert(limits.syncIntervalMsDefault <= limits.syncIntervalMsMax, "default sync interval above maximum");
 assert(limits.batchBytesMax < limits.frameBytesMax, "a batch must fit in a frame");
+assert(limits.nondetValueBytesMax <= limits.nondetBytesPerInputMax, "one record must fit an input's budget");
+// The Syn-Client cuts a batch once it holds batchBytesMax / 4 and refuses an
+// input that would push it past batchBytesMax / 2: so any input the platform
+// accepts (it checks the nondet budget first) always fits a batch.
+assert(
+  limits.nondetBytesPerInputMax + limits.actionArgsMax * limits.actionArgBytesMax + 4096 <=
+    limits.batchBytesMax / 4,
+  "an accepted input must always fit the open batch",
+);
 assert(limits.userPayloadBytesMax <= limits.batchBytesMax, "a user payload must fit in a batch");
 assert(limits.pathDepthMax * 2 <= limits.pathBytesMax, "path depth bound unreachable");
 assert(limits.nameBytesMax <= limits.pathBytesMax, "a name must fit in a path");

@@ -50,6 +50,7 @@ function decodeU64(bytes: Uint8Array): number | undefined {
 /** Phone mode: call the sources, record each result. */
 export class NondetRecorder implements NondetPort {
   readonly records: NondetRecord[] = [];
+  private recordedBytes = 0;
 
   constructor(private readonly sources: NondetSources) {}
 
@@ -58,10 +59,16 @@ export class NondetRecorder implements NondetPort {
       this.records.length < limits.nondetRecordsPerInputMax,
       "an app made too many nondeterministic calls",
     );
-    assert(
-      value.length <= limits.nondetValueBytesMax,
-      `nondet ${kind} value of ${value.length} bytes too large`,
-    );
+    // A sensor or camera may hand over more than one input can ship: refuse
+    // the input (the platform rolls it back) rather than apply what the
+    // Syn-Client could never send to the mirror.
+    if (this.recordedBytes + value.length > limits.nondetBytesPerInputMax) {
+      throw new MirrorcellError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `Recorded ${kind} results of ${this.recordedBytes + value.length} bytes exceed ${limits.nondetBytesPerInputMax} per input`,
+      );
+    }
+    this.recordedBytes += value.length;
     this.records.push({ kind, value });
     return value;
   }

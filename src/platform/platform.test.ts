@@ -402,3 +402,20 @@ test("platform: factory templates are deterministic per model, a few hundred fil
   );
   assert.notEqual(b.storage.root, a.storage.root);
 });
+
+test("platform: a camera frame larger than one input can ship is refused, state unchanged", () => {
+  const clock = new ManualClock(1_000);
+  const sources = seededNondet({ rng: new SeededRng(3), clock, cameraBytes: 64 });
+  const oversized = { ...sources, camera: () => new Uint8Array(limits.nondetBytesPerInputMax) };
+  const phone = Platform.create({
+    mode: "phone",
+    deviceId: "p",
+    model,
+    sha256: nodeSha256,
+    nondet: oversized,
+  });
+  const digest = toHex(phone.digest());
+  const shot = phone.applyUser(user("camera", { kind: "action", name: "shoot", args: [] }));
+  assert.equal(!shot.ok && shot.error.code, "E_PAYLOAD_TOO_LARGE");
+  assert.equal(toHex(phone.digest()), digest);
+});

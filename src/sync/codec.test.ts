@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { isMirrorcellError } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { appNames, type NondetRecord, type UserInput, type UserInputBody } from "../platform/inputs.ts";
 import { actionDictionary } from "./action-dictionary.ts";
@@ -160,7 +161,7 @@ test("codec: random bytes as a frame or as packed events give typed errors", () 
 
 test("codec: a DEFLATE bomb stops at batchBytesMax with a typed error", async () => {
   const { deflateSync } = await import("fflate");
-  const bomb = deflateSync(new Uint8Array(8 * 1024 * 1024), { level: 9 });
+  const bomb = deflateSync(new Uint8Array(limits.batchBytesMax * 2), { level: 9 });
   const message = create(SyncBatchSchema, {
     firstSeq: 1n,
     codec: 2,
@@ -189,7 +190,7 @@ test("frame: wrong version, oversized and empty frames are typed errors", () => 
   const wrong = toBinary(batchFrameSchema(), { ...frame, version: 2 });
   const result = decodeFrame(wrong);
   assert.ok(!result.ok && result.error.code === "E_VERSION_UNSUPPORTED");
-  const big = decodeFrame(new Uint8Array(8 * 1024 * 1024 + 1));
+  const big = decodeFrame(new Uint8Array(limits.frameBytesMax + 1));
   assert.ok(!big.ok && big.error.code === "E_FRAME_TOO_LARGE");
   const empty = decodeFrame(Uint8Array.of(8, 1));
   assert.ok(!empty.ok && empty.error.code === "E_FRAME_MALFORMED");
