@@ -50,46 +50,77 @@ export function startWindow(
   return lo > hi ? undefined : [lo, hi];
 }
 
-/** Every start in [lo, hi] where the part matches, ascending. */
-function occurrences(part: SignaturePart, data: Uint8Array, lo: number, hi: number): number[] {
-  const out: number[] = [];
+/** A set of positions [0, n) in n/8 bytes: exact verification stays bounded even for huge candidate counts. */
+class PositionSet {
+  private readonly words: Uint32Array;
+  first = -1;
+  last = -1;
+
+  constructor(readonly size: number) {
+    this.words = new Uint32Array((size >>> 5) + 1);
+  }
+
+  add(p: number): void {
+    assert(p >= 0 && p < this.size && p > this.last, "positions are added in ascending order");
+    this.words[p >>> 5]! |= 1 << (p & 31);
+    if (this.first < 0) this.first = p;
+    this.last = p;
+  }
+
+  has(p: number): boolean {
+    return (this.words[p >>> 5]! & (1 << (p & 31))) !== 0;
+  }
+}
+
+/** Every start in [lo, hi] where the part matches and `keep` agrees, as a set. */
+function matchingStarts(
+  part: SignaturePart,
+  data: Uint8Array,
+  lo: number,
+  hi: number,
+  keep: (p: number) => boolean,
+): PositionSet {
+  const out = new PositionSet(data.length + 1);
   const run = longestStaticRun(part);
   assert(run.length >= 1, "a verified part needs a static byte");
   const first = part.values[run.at]!;
   const end = Math.min(hi, data.length - part.values.length);
-  for (let p = lo; p <= end; p++) {
+  for (let p = Math.max(0, lo); p <= end; p++) {
     if (data[p + run.at] !== first) continue;
-    if (partMatchesAt(part, data, p)) out.push(p);
+    if (partMatchesAt(part, data, p) && keep(p)) out.add(p);
   }
   return out;
 }
 
 /**
  * The smallest end position (exclusive) of any match of the pattern, or -1.
- * Dynamic programming over the sorted start positions of each part.
+ * Part by part, the set of positions where a chain of matches can end with
+ * that part; a sliding pointer finds, for each candidate, the latest earlier
+ * chain within the gap. O(parts × n) time, n/8 bytes per live set.
  */
 export function earliestMatchEnd(pattern: BodyPattern, offset: SignatureOffset, data: Uint8Array): number {
   const { parts, gaps } = pattern;
   assert(parts.length >= 1 && parts.length === gaps.length, "pattern shape");
   const window = startWindow(offset, data.length, parts[0]!.values.length);
   if (window === undefined) return -1;
-  let reachable = occurrences(parts[0]!, data, window[0], window[1]);
-  for (let i = 1; i < parts.length && reachable.length > 0; i++) {
+  let reachable = matchingStarts(parts[0]!, data, window[0], window[1], () => true);
+  for (let i = 1; i < parts.length && reachable.first >= 0; i++) {
+    const prev = reachable;
     const prevLength = parts[i - 1]!.values.length;
     const gap = gaps[i]!;
-    const lo = reachable[0]! + prevLength + gap.min;
-    const hi = Math.min(data.length, reachable[reachable.length - 1]! + prevLength + gap.max);
-    const candidates = occurrences(parts[i]!, data, lo, hi);
-    const next: number[] = [];
-    let j = 0;
-    for (const p of candidates) {
-      while (j < reachable.length && reachable[j]! < p - prevLength - gap.max) j++;
-      if (j < reachable.length && reachable[j]! <= p - prevLength - gap.min) next.push(p);
-    }
-    reachable = next;
+    let scanned = prev.first;
+    let latest = -1;
+    const keep = (p: number): boolean => {
+      const hi = Math.min(p - prevLength - gap.min, prev.last);
+      for (; scanned <= hi; scanned++) if (prev.has(scanned)) latest = scanned;
+      return latest >= 0 && latest >= p - prevLength - gap.max;
+    };
+    const lo = prev.first + prevLength + gap.min;
+    const hi = Math.min(data.length, prev.last + prevLength + gap.max);
+    reachable = matchingStarts(parts[i]!, data, lo, hi, keep);
   }
-  if (reachable.length === 0) return -1;
-  const end = reachable[0]! + parts[parts.length - 1]!.values.length;
+  if (reachable.first < 0) return -1;
+  const end = reachable.first + parts[parts.length - 1]!.values.length;
   assert(end <= data.length, "match ends inside the object");
   return end;
 }
