@@ -114,15 +114,23 @@ async function ingest(
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
   await Promise.all(clients.map((c) => c.authed));
   const started = performance.now();
+  const cpuStarted = cpuSeconds(server.child.pid!);
   for (const c of clients) c.start();
   await Promise.all(clients.map((c) => c.done));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
   for (const c of clients) c.close();
-  return (events * clients.length) / seconds;
+  return { perSecond: (events * clients.length) / seconds, perCpuSecond: (events * clients.length) / cpu };
 }
 
 /** The same rows appended with better-sqlite3 directly, transactions of `group` batches. */
-function rawAppend(dir: string, phones: number, frames: Uint8Array[], events: number, full: boolean): number {
+function rawAppend(
+  dir: string,
+  phones: number,
+  frames: Uint8Array[],
+  events: number,
+  full: boolean,
+): { perSecond: number; perCpuSecond: number } {
   const db = new Database(join(dir, `raw-${phones}-${full}.db`));
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
@@ -141,6 +149,7 @@ function rawAppend(dir: string, phones: number, frames: Uint8Array[], events: nu
   });
   const group = Math.max(1, Math.min(phones, 256));
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   for (let b = 0; b < stored.length; b++) {
     for (let p = 0; p < phones; p += group) {
       db.transaction(() => {
@@ -150,8 +159,16 @@ function rawAppend(dir: string, phones: number, frames: Uint8Array[], events: nu
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   db.close();
-  return (events * phones) / seconds;
+  const cpuSpent = (cpu.user + cpu.system) / 1e6;
+  return { perSecond: (events * phones) / seconds, perCpuSecond: (events * phones) / cpuSpent };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssBytes(pid: number): number {
@@ -201,7 +218,9 @@ async function main(): Promise<void> {
       );
       const raw = rawAppend(tempDataDir("raw").dir, phones, frames, events, !syncNormal);
       console.log(
-        `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live)} events/s (${(live / raw).toFixed(2)}x raw better-sqlite3 append ${fmt(raw)} events/s)`,
+        `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live.perSecond)} events/s, ${fmt(live.perCpuSecond)} per server CPU-s ` +
+          `(${(live.perSecond / raw.perSecond).toFixed(2)}x wall, ${(live.perCpuSecond / raw.perCpuSecond).toFixed(2)}x CPU of raw better-sqlite3 append: ` +
+          `${fmt(raw.perSecond)} events/s, ${fmt(raw.perCpuSecond)} per CPU-s)`,
       );
     }
   }
