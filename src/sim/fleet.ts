@@ -158,7 +158,7 @@ export class Fleet {
       const copies = node.uplink.send(this.nowMs, bytes.length);
       if (copies === 0) this.connectionBroke(phone);
       for (let i = 0; i < copies; i++) {
-        this.schedule(node.uplink.arrivalsMs[i]!, simEvent(EventType.uplinkArrive, phone, { bytes }));
+        this.schedule(node.uplink.arrivalsMs[i]!, simEvent(EventType.uplinkArrive, phone, bytes));
       }
     }
   }
@@ -190,10 +190,7 @@ export class Fleet {
       const copies = node.downlink.send(this.nowMs, frame.bytes.length);
       if (copies === 0) this.connectionBroke(phone);
       for (let i = 0; i < copies; i++) {
-        this.schedule(
-          node.downlink.arrivalsMs[i]!,
-          simEvent(EventType.downlinkFrame, phone, { bytes: frame.bytes }),
-        );
+        this.schedule(node.downlink.arrivalsMs[i]!, simEvent(EventType.downlinkFrame, phone, frame.bytes));
       }
     }
   }
@@ -355,7 +352,7 @@ export class Fleet {
     for (let i = 0; i < copies; i++) {
       this.schedule(
         node.downlink.arrivalsMs[i]!,
-        simEvent(EventType.downlinkNetwork, phone, { input, attempt }),
+        simEvent(EventType.downlinkNetwork, phone, undefined, input, attempt),
       );
     }
   }
@@ -364,7 +361,7 @@ export class Fleet {
     const delayMs = Math.min(retransmitMsMax, retransmitMsMin * 2 ** Math.min(attempt, 10));
     this.schedule(
       this.nowMs + delayMs,
-      simEvent(EventType.networkRetransmit, phone, { input, attempt: attempt + 1 }),
+      simEvent(EventType.networkRetransmit, phone, undefined, input, attempt + 1),
     );
   }
 

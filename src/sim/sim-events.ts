@@ -27,11 +27,18 @@ export interface SimEvent extends Scheduled {
   type: EventTypeCode;
   /** Phone index, or -1 for server-wide events. */
   phone: number;
-  bytes?: Uint8Array;
-  input?: NetworkInput;
-  attempt?: number;
+  bytes: Uint8Array | undefined;
+  input: NetworkInput | undefined;
+  attempt: number;
 }
 
-export function simEvent(type: EventTypeCode, phone: number, extra?: Partial<SimEvent>): SimEvent {
-  return { atMs: 0, order: 0, type, phone, ...extra };
+/** Every event has the same shape (one hidden class keeps the hot loop monomorphic). */
+export function simEvent(
+  type: EventTypeCode,
+  phone: number,
+  bytes?: Uint8Array,
+  input?: NetworkInput,
+  attempt = 0,
+): SimEvent {
+  return { atMs: 0, order: 0, type, phone, bytes, input, attempt };
 }

@@ -142,10 +142,10 @@ function handle(fleet: Fleet, e: SimEvent): void {
       fleet.downlinkFrame(e.phone, e.bytes!);
       break;
     case EventType.downlinkNetwork:
-      fleet.downlinkNetwork(e.phone, e.input!, e.attempt ?? 0);
+      fleet.downlinkNetwork(e.phone, e.input!, e.attempt);
       break;
     case EventType.networkRetransmit:
-      fleet.transmitNetwork(e.phone, e.input!, e.attempt ?? 0);
+      fleet.transmitNetwork(e.phone, e.input!, e.attempt);
       break;
     case EventType.serverTick:
       fleet.serverTick();
