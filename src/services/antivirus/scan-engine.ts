@@ -47,11 +47,15 @@ export class ScanEngine {
     const result: ScanResult = { detections: [], objectsScanned: 0, bytesScanned: 0, notes: [] };
     this.scanObject(data, [], hash, options.allMatch === true, result);
     if (options.allMatch === true) {
-      const seen = new Set<string>();
-      result.detections = result.detections.filter(
-        (d) => !seen.has(d.name) && seen.add(d.name) !== undefined,
-      );
+      // One detection per signature name, the first found (clamscan -z repeats them).
+      const first = new Map<string, Detection>();
+      for (const d of result.detections) if (!first.has(d.name)) first.set(d.name, d);
+      result.detections = [...first.values()];
     }
+    assert(
+      options.allMatch === true || result.detections.length <= 1,
+      "without allMatch, one detection at most",
+    );
     return result;
   }
 
