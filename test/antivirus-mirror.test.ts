@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { zipSync } from "fflate";
 import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
+import { Storage } from "../src/platform/index.ts";
 import {
   AntivirusMirrorService,
   AntivirusService,
@@ -126,6 +127,10 @@ test("antivirus: on-the-fly mode detects an infected package as replay installs 
   rig.runWorkload("p1", 2 * 60_000);
   rig.settle("p1");
   assert.equal(av.onTheFlyAlerts, 0, "the factory image and workload files are clean");
+  assert.ok(
+    rig.mirrors.view("p1") instanceof Storage,
+    "mirrors are platform storages: written files come from a Merkle diff",
+  );
   rig.network("p1", "installer", "package", ["name=game", "version=1"], apk({ "classes.dex": evilDex }));
   rig.runWorkload("p1", 4 * 60_000);
   rig.settle("p1");

@@ -8,7 +8,9 @@
 import { create } from "@bufbuild/protobuf";
 import { assert } from "../../core/assert.ts";
 import { toHex } from "../../core/bytes.ts";
+import type { Result } from "../../core/errors.ts";
 import { NoticeSchema, ScanDetectionSchema, ScanResultSchema } from "../../gen/mirrorcell/v1/sync_pb.ts";
+import { Storage, type StorageSnapshot } from "../../platform/storage.ts";
 import type { MirrorService, ReplayedInputEvent, ServicePorts } from "../api.ts";
 import type { AntivirusService, ScannableStorage } from "./antivirus-service.ts";
 import { formatScanResult, parseScanRequest, requestIdOf, type StorageDetection } from "./scan-request.ts";
@@ -16,6 +18,7 @@ import { formatScanResult, parseScanRequest, requestIdOf, type StorageDetection 
 /** A mirror's storage as this service reads it (MirrorServer.view fits). */
 export interface MirrorStorage extends ScannableStorage {
   digest(): Uint8Array;
+  readFile(path: string): Result<Uint8Array>;
 }
 
 export interface AntivirusMirrorOptions {
@@ -27,11 +30,15 @@ export interface AntivirusMirrorOptions {
 
 interface DeviceState {
   answered: Set<string>;
-  /** On-the-fly: the digest and files last seen, to find what replay wrote. */
   digestHex: string;
+  /** On-the-fly: the tree last seen, to find what replay wrote (Merkle diff, cost ∝ changes). */
+  snapshot: StorageSnapshot | undefined;
+  /** The same for storages that are not a platform Storage: path → SHA-256 hex (a walk). */
   files: Map<string, string>;
   alerts: number;
 }
+
+type WrittenFile = { path: string; sha256: Uint8Array };
 
 export class AntivirusMirrorService implements MirrorService {
   readonly name = "antivirus";
@@ -62,17 +69,13 @@ export class AntivirusMirrorService implements MirrorService {
     const digestHex = toHex(storage.digest());
     if (digestHex === state.digestHex) return;
     state.digestHex = digestHex;
-    const written: { path: string; sha256: Uint8Array }[] = [];
+    const written = this.options.onTheFly ? this.writtenFiles(state, storage) : [];
     const requests: string[] = [];
-    const seen = new Map<string, string>();
-    for (const file of storage.walk()) {
-      const sha = toHex(file.sha256);
-      seen.set(file.path, sha);
-      if (this.options.onTheFly && state.files.get(file.path) !== sha) written.push(file);
+    const candidates = this.options.onTheFly ? written : [...storage.walk()];
+    for (const file of candidates) {
       const id = requestIdOf(file.path);
       if (id !== undefined && !state.answered.has(id)) requests.push(file.path);
     }
-    state.files = this.options.onTheFly ? seen : state.files;
     for (const path of requests) this.answer(deviceId, storage, path, nowMs);
     if (written.length > 0) {
       const detections = this.options.service.scanWritten(storage, written);
@@ -81,10 +84,38 @@ export class AntivirusMirrorService implements MirrorService {
     }
   }
 
+  /** Files added or changed since the last look (every file the first time). */
+  private writtenFiles(state: DeviceState, storage: MirrorStorage): WrittenFile[] {
+    if (storage instanceof Storage) {
+      const before = state.snapshot;
+      state.snapshot = storage.snapshot();
+      if (before === undefined) return [...storage.walk()];
+      const out: WrittenFile[] = [];
+      for (const change of Storage.fromSnapshot(before, this.ports.sha256).diff(storage)) {
+        if (change.change === "removed") continue;
+        const stat = storage.stat(change.path);
+        if (stat.ok && stat.value.kind === "file" && stat.value.sha256 !== undefined) {
+          out.push({ path: change.path, sha256: stat.value.sha256 });
+        }
+      }
+      return out;
+    }
+    const seen = new Map<string, string>();
+    const out: WrittenFile[] = [];
+    for (const file of storage.walk()) {
+      const sha = toHex(file.sha256);
+      seen.set(file.path, sha);
+      if (state.files.get(file.path) !== sha) out.push(file);
+    }
+    assert(seen.size >= out.length, "written files are a subset of the tree");
+    state.files = seen;
+    return out;
+  }
+
   private stateOf(deviceId: string): DeviceState {
     let state = this.devices.get(deviceId);
     if (state === undefined) {
-      state = { answered: new Set(), digestHex: "", files: new Map(), alerts: 0 };
+      state = { answered: new Set(), digestHex: "", snapshot: undefined, files: new Map(), alerts: 0 };
       this.devices.set(deviceId, state);
     }
     return state;
@@ -94,9 +125,8 @@ export class AntivirusMirrorService implements MirrorService {
     const id = requestIdOf(path);
     assert(id !== undefined, "answer only request files");
     this.stateOf(deviceId).answered.add(id);
-    const sha = [...storage.walk()].find((f) => f.path === path)?.sha256;
-    const bytes = sha === undefined ? undefined : storage.blob(sha);
-    const request = bytes === undefined ? undefined : parseScanRequest(id, bytes);
+    const bytes = storage.readFile(path);
+    const request = bytes.ok ? parseScanRequest(id, bytes.value) : undefined;
     const scope = request?.ok === true ? request.value.scope : "/";
     const report = this.options.service.scanStorage(storage, scope);
     this.requestsAnswered++;
