@@ -37,6 +37,8 @@ export interface CheckerOptions {
   /** Fault-free run: divergences and lag beyond the bound are violations. */
   nominal: boolean;
   lagBoundMs: number;
+  /** Extra allowance per device: the longest its uplink took to carry a frame (serialization + queueing). */
+  uplinkDelayMs?: (deviceId: string) => number;
 }
 
 export class InvariantChecker {
@@ -132,14 +134,10 @@ export class InvariantChecker {
     t.replayedSeqMax = seq;
     const lagMs = nowMs - timeMs;
     this.lag.record(Math.max(0, lagMs));
-    if (this.options.nominal && lagMs > this.options.lagBoundMs) {
-      this.violate(
-        3,
-        deviceId,
-        nowMs,
-        `lag ${lagMs} ms for seq ${seq} exceeds ${this.options.lagBoundMs} ms`,
-      );
-    }
+    if (!this.options.nominal) return;
+    const boundMs = this.options.lagBoundMs + (this.options.uplinkDelayMs?.(deviceId) ?? 0);
+    if (lagMs > boundMs)
+      this.violate(3, deviceId, nowMs, `lag ${lagMs} ms for seq ${seq} exceeds ${boundMs} ms`);
   }
 
   private trim(t: DeviceTruth): void {

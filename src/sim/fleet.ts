@@ -121,6 +121,12 @@ export class Fleet {
     node.downlink.faults = none ? noLinkFaults : faults;
   }
 
+  uplinkOf(deviceId: string): Link {
+    const phone = this.phoneIndex.get(deviceId);
+    assert(phone !== undefined, `unknown device ${deviceId}`);
+    return this.phones[phone]!.uplink;
+  }
+
   schedule(atMs: number, event: SimEvent): void {
     this.queue.push(Math.max(atMs, this.nowMs), event);
   }

@@ -27,6 +27,8 @@ export interface LinkStats {
   duplicated: number;
   reordered: number;
   droppedByPartition: number;
+  /** Longest time a message waited for and occupied the link (queueing + serialization). */
+  transmitMsMax: number;
 }
 
 export class Link {
@@ -39,6 +41,7 @@ export class Link {
     duplicated: 0,
     reordered: 0,
     droppedByPartition: 0,
+    transmitMsMax: 0,
   };
   private busyUntilMs = 0;
   private lastArrivalMs = 0;
@@ -85,6 +88,7 @@ export class Link {
     this.stats.bytes += sizeBytes;
     const startMs = Math.max(nowMs, this.busyUntilMs);
     this.busyUntilMs = startMs + this.transmitMs(sizeBytes);
+    this.stats.transmitMsMax = Math.max(this.stats.transmitMsMax, this.busyUntilMs - nowMs);
     if (this.isDown(nowMs)) {
       this.stats.droppedByPartition++;
       return 0;

@@ -40,11 +40,14 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
   const wallStartMs = performance.now();
   const rng = new SeededRng(options.seed);
   const horizonMs = Math.round(options.hours * 3_600_000);
-  // Lag bound (invariant 3): t_syn_int + t_max, plus the time a batch spends
-  // serializing on the uplink — its "processing" in virtual time.
+  // Lag bound (invariant 3): t_syn_int + t_max, plus the longest a frame of
+  // that phone waited for and occupied its uplink (a photo on EDGE takes
+  // seconds) — the "processing" of virtual time; +1 for integer-ms rounding.
+  let fleetRef: Fleet | undefined;
   const checker = new InvariantChecker({
     nominal: options.faults.length === 0,
-    lagBoundMs: options.syncIntervalMs + options.latencyMsMax + uplinkAllowanceMs(options),
+    lagBoundMs: options.syncIntervalMs + options.latencyMsMax + 1,
+    uplinkDelayMs: (deviceId) => Math.ceil(fleetRef?.uplinkOf(deviceId).stats.transmitMsMax ?? 0),
   });
   const stackOptions = {
     syncIntervalMs: options.syncIntervalMs,
@@ -64,6 +67,7 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
     stackOptions,
   );
   const fleet = new Fleet(options, server, checker, rng.fork("fleet"));
+  fleetRef = fleet;
   const onBatchCut: BatchCutHook = (deviceId, batchNo, lastSeq, consumed, digest) => {
     fleet.counters.batches++;
     checker.phoneCutBatch(deviceId, batchNo, lastSeq, consumed, digest);
@@ -80,12 +84,6 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
   finalChecks(fleet);
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
   return buildReport(requested, fleet, horizonMs, wallSeconds);
-}
-
-function uplinkAllowanceMs(o: SimulationOptions): number {
-  // A batch of a few KB plus a camera photo; EDGE is the slow case.
-  const slowestKbps = o.network === "edge" ? 75 : 500;
-  return Math.ceil(((256 * 1024 * 8) / slowestKbps) * o.payloadScale) + 1_000;
 }
 
 function scheduleStart(fleet: Fleet, horizonMs: number): void {
