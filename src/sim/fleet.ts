@@ -46,6 +46,8 @@ export interface FleetCounters {
   simEvents: number;
   userRefused: number;
   networkRefused: number;
+  /** Bytes of camera photos recorded as nondeterminism: they ride the uplink (DESIGN.md). */
+  photoBytes: number;
 }
 
 export class Fleet {
@@ -64,6 +66,7 @@ export class Fleet {
     simEvents: 0,
     userRefused: 0,
     networkRefused: 0,
+    photoBytes: 0,
   };
   nowMs = 0;
   serverUp = true;
@@ -331,6 +334,8 @@ export class Fleet {
       return;
     }
     this.counters.userEvents++;
+    for (const record of input.nondet)
+      if (record.kind === "camera") this.counters.photoBytes += record.value.length;
     this.checker.phoneAppliedUser(node.stack.deviceId, input.seq, input.networkConsumed);
     this.scheduleTick(phone);
   }

@@ -12,6 +12,10 @@ export interface SimulationReport {
   batches: number;
   uplinkBytes: number;
   uplinkBytesPerUserEvent: number;
+  /** Camera photo bytes recorded on phones (they are uplink too; scaled by payloadScale). */
+  photoBytes: number;
+  /** Uplink bytes per user event, photo bytes taken out: the codec's own cost. */
+  uplinkBytesPerUserEventWithoutPhotos: number;
   downlinkBytes: number;
   lagMs: { p50: number; p99: number; max: number };
   divergences: number;
@@ -55,7 +59,7 @@ export function formatReport(r: SimulationReport): string {
   const lines = [
     `simulated: ${r.phones} phones × ${r.simulatedSeconds} s (+${r.convergenceSeconds} s convergence), ${r.simEvents} events in ${r.wallSeconds.toFixed(2)} s wall (${Math.round(r.simEventsPerWallSecond)} events/s)`,
     `inputs: ${r.userEvents} user, ${r.networkInputs} network, ${r.batches} batches`,
-    `uplink: ${r.uplinkBytes} B (${r.uplinkBytesPerUserEvent.toFixed(2)} B per user event), downlink ${r.downlinkBytes} B`,
+    `uplink: ${r.uplinkBytes} B (${r.uplinkBytesPerUserEvent.toFixed(2)} B per user event; ${r.uplinkBytesPerUserEventWithoutPhotos.toFixed(2)} B without the ${r.photoBytes} B of photos), downlink ${r.downlinkBytes} B`,
     `lag: p50 ${r.lagMs.p50} ms, p99 ${r.lagMs.p99} ms, max ${r.lagMs.max} ms`,
     `faults: ${r.faults.enabled.length === 0 ? "none" : r.faults.enabled.join(",")} — lost ${r.faults.messagesLost}, duplicated ${r.faults.messagesDuplicated}, reordered ${r.faults.messagesReordered}, partitions ${r.faults.partitions}, crashes ${r.faults.crashes}, power-offs ${r.faults.powerOffs}`,
     `divergences: ${r.divergences}, repairs: ${r.repairs}, converged: ${r.converged ? "yes" : "NO"}`,

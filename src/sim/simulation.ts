@@ -311,6 +311,11 @@ function buildReport(
     uplinkBytes: counters.uplinkBytes,
     uplinkBytesPerUserEvent:
       counters.userEvents === 0 ? 0 : round3(counters.uplinkBytes / counters.userEvents),
+    photoBytes: counters.photoBytes,
+    uplinkBytesPerUserEventWithoutPhotos:
+      counters.userEvents === 0
+        ? 0
+        : round3((counters.uplinkBytes - counters.photoBytes) / counters.userEvents),
     downlinkBytes: counters.downlinkBytes,
     lagMs: { p50: checker.lag.quantile(0.5), p99: checker.lag.quantile(0.99), max: checker.lag.max },
     divergences: Math.max(stats.divergences, checker.divergencesObserved),
