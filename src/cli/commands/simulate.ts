@@ -68,11 +68,16 @@ export function simulationOptionsFrom(opts: SimulateOpts): SimulationOptions {
 
 function describeOptions(o: SimulationOptions): string {
   const e = effectiveOptions(o);
-  return [
+  const lines = [
     `SEED=${o.seed}`,
     `phones=${e.phones} hours=${e.hours} network=${e.network} rates=${e.rates} sync-interval=${e.syncIntervalMs / 1000}s`,
     `events-per-sec=${e.eventsPerSec} faults=${e.faults.length === 0 ? "none" : e.faults.join(",")} swarm=${e.swarm} payload-scale=${e.payloadScale} t_max=${e.latencyMsMax}ms`,
-  ].join("\n");
+  ];
+  if (e.faults.length > 0) {
+    const rates = Object.entries(e.faultRates).map(([name, value]) => `${name}=${value}`);
+    lines.push(`fault-rates: ${rates.join(" ")}`);
+  }
+  return lines.join("\n");
 }
 
 export function runSimulate(opts: SimulateOpts): SimulationReport {
