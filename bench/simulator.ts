@@ -102,7 +102,9 @@ console.log(
   `heap peak: ${core.heapPeakMb.toFixed(0)} MB, ${((core.heapPeakMb * 1e3) / phones).toFixed(0)} KB per phone (phone + mirror + logs)`,
 );
 console.log(`uplink bytes per user event: ${r.uplinkBytesPerUserEvent.toFixed(2)} B`);
-console.log(`uplink bytes per user event without photos: ${r.uplinkBytesPerUserEventWithoutPhotos.toFixed(2)} B`);
+console.log(
+  `uplink bytes per user event without photos: ${r.uplinkBytesPerUserEventWithoutPhotos.toFixed(2)} B`,
+);
 console.log(`lag p50/p99/max: ${r.lagMs.p50}/${r.lagMs.p99}/${r.lagMs.max} ms`);
 // Call timers read the wall clock, so shares are of the run's wall time.
 const totalMs = r.wallSeconds * 1000;
