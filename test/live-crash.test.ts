@@ -113,6 +113,7 @@ test(`live: crash: kill -9 the server ${kills} times under load; no acked input 
       );
       assert.ok(phone.core.userInputs > 50, `${id}: ${phone.core.userInputs} inputs under load`);
     }
+    assert.equal(await server.stop(), 0, "SIGTERM: clean shutdown, exit code 0");
   } finally {
     for (const phone of phones) await phone.close();
     await origin.close();

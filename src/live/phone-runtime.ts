@@ -159,7 +159,10 @@ export class PhoneRuntime {
 
   private queueNetwork(want: NetworkWant): void {
     this.pendingWants.push(want);
-    this.network = this.network.then(() => this.fetchNext());
+    // One failed delivery must not stop later ones (nor crash the process).
+    this.network = this.network
+      .then(() => this.fetchNext())
+      .catch((error: unknown) => this.noteError(`network: ${String(error)}`));
   }
 
   /** Network inputs are fetched one at a time so the phone consumes them in index order. */

@@ -65,6 +65,8 @@ export async function prepareServer(
   );
   if (opts.syncNormal) args.push("--sync-normal");
   const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+  // A standby killed before start() must not crash the parent with EPIPE.
+  child.stdin!.on("error", () => undefined);
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
