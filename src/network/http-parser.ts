@@ -2,9 +2,10 @@
 // by Content-Length only: a response without it (read-until-close) or with a
 // Transfer-Encoding is rejected with a clear error, because the flows' peers
 // always send Content-Length and a silent guess would misframe the stream.
-import { ErrorCodes, fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import { HeadParser, parseContentLength, type RawMessage } from "./head-parser.ts";
+import { FramedParser, parseExactlyOne } from "./framed-parser.ts";
+import { parseContentLength, type RawMessage } from "./head-parser.ts";
 import { type Header, headerValue, headerValues, isToken, withoutHeader } from "./header-list.ts";
 import type { HttpMessage } from "./http-message.ts";
 
@@ -26,47 +27,25 @@ function httpBodyLength(startLine: string, headers: readonly Header[]): Result<n
   return malformed(`response ${code} without Content-Length (close-delimited bodies are not supported)`);
 }
 
-export class HttpParser {
-  private error: MirrorcellError | undefined;
-  private readonly head = new HeadParser({
-    protocol: "HTTP",
-    malformedCode: ErrorCodes.HTTP_MALFORMED,
-    messageBytesMax: limits.httpMessageBytesMax,
-    headerLineBytesMax: limits.httpHeaderLineBytesMax,
-    headersMax: limits.httpHeadersMax,
-    canonicalName: (name) => name,
-    bodyLength: httpBodyLength,
-  });
-
-  feed(bytes: Uint8Array): Result<HttpMessage[]> {
-    if (this.error) return { ok: false, error: this.error };
-    const raw = this.head.feed(bytes);
-    if (!raw.ok) return raw;
-    const out: HttpMessage[] = [];
-    for (const message of raw.value) {
-      const parsed = toHttpMessage(message);
-      if (!parsed.ok) {
-        this.error = parsed.error; // sticky, like the framing errors
-        return parsed;
-      }
-      out.push(parsed.value);
-    }
-    return ok(out);
-  }
-
-  finish(): Result<void> {
-    return this.head.finish();
+export class HttpParser extends FramedParser<HttpMessage> {
+  constructor() {
+    super(
+      {
+        protocol: "HTTP",
+        malformedCode: ErrorCodes.HTTP_MALFORMED,
+        messageBytesMax: limits.httpMessageBytesMax,
+        headerLineBytesMax: limits.httpHeaderLineBytesMax,
+        headersMax: limits.httpHeadersMax,
+        canonicalName: (name) => name,
+        bodyLength: httpBodyLength,
+      },
+      toHttpMessage,
+    );
   }
 }
 
 export function parseHttp(bytes: Uint8Array): Result<HttpMessage> {
-  const parser = new HttpParser();
-  const messages = parser.feed(bytes);
-  if (!messages.ok) return messages;
-  const end = parser.finish();
-  if (!end.ok) return end;
-  if (messages.value.length !== 1) return malformed(`expected one message, got ${messages.value.length}`);
-  return ok(messages.value[0]!);
+  return parseExactlyOne(new HttpParser(), bytes, malformed);
 }
 
 function toHttpMessage(raw: RawMessage): Result<HttpMessage> {

@@ -7,6 +7,7 @@ import { fromUtf8, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { ByteQueue, indexOfBytes } from "./byte-queue.ts";
+import { parseExactlyOne } from "./framed-parser.ts";
 import { type Header, headerValue, isToken, withoutHeader } from "./header-list.ts";
 import { isMsrpIdent, type MsrpContinuation, type MsrpMessage } from "./msrp-message.ts";
 
@@ -205,11 +206,5 @@ function parseHeaders(lines: readonly string[]): Result<Header[]> {
 
 /** Parses exactly one whole MSRP message. */
 export function parseMsrp(bytes: Uint8Array): Result<MsrpMessage> {
-  const parser = new MsrpParser();
-  const messages = parser.feed(bytes);
-  if (!messages.ok) return messages;
-  const end = parser.finish();
-  if (!end.ok) return end;
-  if (messages.value.length !== 1) return malformed(`expected one message, got ${messages.value.length}`);
-  return ok(messages.value[0]!);
+  return parseExactlyOne(new MsrpParser(), bytes, malformed);
 }

@@ -3,9 +3,10 @@
 // framing is shared with HTTP (head-parser.ts), the SIP rules live here:
 // request/status lines, compact header forms, the mandatory headers of
 // §8.1.1, CSeq matching the method, and Content-Length (required on TCP).
-import { ErrorCodes, fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import { HeadParser, parseContentLength, type RawMessage } from "./head-parser.ts";
+import { FramedParser, parseExactlyOne } from "./framed-parser.ts";
+import { parseContentLength, type RawMessage } from "./head-parser.ts";
 import { type Header, headerValue, headerValues, isToken, withoutHeader } from "./header-list.ts";
 import { canonicalSipHeaderName, type SipMessage, sipVersion } from "./sip-message.ts";
 
@@ -23,52 +24,26 @@ function sipBodyLength(_startLine: string, headers: readonly Header[]): Result<n
   return ok(length);
 }
 
-export class SipParser {
-  private error: MirrorcellError | undefined;
-  private readonly head = new HeadParser({
-    protocol: "SIP",
-    malformedCode: ErrorCodes.SIP_MALFORMED,
-    messageBytesMax: limits.sipMessageBytesMax,
-    headerLineBytesMax: limits.sipHeaderLineBytesMax,
-    headersMax: limits.sipHeadersMax,
-    canonicalName: canonicalSipHeaderName,
-    bodyLength: sipBodyLength,
-  });
-
-  get bufferedBytes(): number {
-    return this.head.bufferedBytes;
-  }
-
-  feed(bytes: Uint8Array): Result<SipMessage[]> {
-    if (this.error) return { ok: false, error: this.error };
-    const raw = this.head.feed(bytes);
-    if (!raw.ok) return raw;
-    const out: SipMessage[] = [];
-    for (const message of raw.value) {
-      const parsed = toSipMessage(message);
-      if (!parsed.ok) {
-        this.error = parsed.error; // sticky, like the framing errors
-        return parsed;
-      }
-      out.push(parsed.value);
-    }
-    return ok(out);
-  }
-
-  finish(): Result<void> {
-    return this.head.finish();
+export class SipParser extends FramedParser<SipMessage> {
+  constructor() {
+    super(
+      {
+        protocol: "SIP",
+        malformedCode: ErrorCodes.SIP_MALFORMED,
+        messageBytesMax: limits.sipMessageBytesMax,
+        headerLineBytesMax: limits.sipHeaderLineBytesMax,
+        headersMax: limits.sipHeadersMax,
+        canonicalName: canonicalSipHeaderName,
+        bodyLength: sipBodyLength,
+      },
+      toSipMessage,
+    );
   }
 }
 
 /** Parses exactly one whole SIP message. */
 export function parseSip(bytes: Uint8Array): Result<SipMessage> {
-  const parser = new SipParser();
-  const messages = parser.feed(bytes);
-  if (!messages.ok) return messages;
-  const end = parser.finish();
-  if (!end.ok) return end;
-  if (messages.value.length !== 1) return malformed(`expected one message, got ${messages.value.length}`);
-  return ok(messages.value[0]!);
+  return parseExactlyOne(new SipParser(), bytes, malformed);
 }
 
 function toSipMessage(raw: RawMessage): Result<SipMessage> {
