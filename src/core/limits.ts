@@ -96,6 +96,11 @@ export const limits = {
   repairRetriesMax: 8,
   repairSnapshotsMaxDefault: 16,
   volatileStateBytesMax: 1024 * 1024,
+  // unacked notices: timer re-sends to an idle phone (then only beside replies to its frames)
+  noticeRetryMsDefault: 5_000,
+  noticeResendsMax: 6,
+  // default periodic checkpoint: bounds a mirror's input log between power-offs
+  checkpointEveryBatchesDefault: 256,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");

@@ -11,6 +11,7 @@ import {
   type Frame,
   FrameSchema,
   type Notice,
+  NoticeAckSchema,
   type RepairRequest,
   RepairRequestSchema,
   type RepairResponse,
@@ -67,6 +68,12 @@ export function ackFrame(deviceId: string, ackedBatchNo: number): Frame {
 
 export function noticeFrame(notice: Notice): Frame {
   return frameOf({ case: "notice", value: notice });
+}
+
+/** Phone → server: these notice ids arrived (re-acked on every duplicate). */
+export function noticeAckFrame(noticeIds: readonly bigint[]): Frame {
+  assert(noticeIds.length <= limits.noticesPerBatchMax, "notice ack too large");
+  return frameOf({ case: "noticeAck", value: create(NoticeAckSchema, { noticeIds: [...noticeIds] }) });
 }
 
 export function repairRequestFrame(batchNo: number, paths: readonly string[]): Frame {

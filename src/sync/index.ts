@@ -12,6 +12,7 @@ export {
   type FrameBody,
   frameOf,
   type Notice,
+  noticeAckFrame,
   noticeFrame,
   PROTOCOL_VERSION,
   repairRequestFrame,

@@ -16,7 +16,7 @@ import type { CloneOffer } from "../mirror/mirror-server.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { type BatchData, encodeBatch } from "./batch.ts";
-import { batchFrame, decodeFrame, encodeFrame, repairResponseFrame } from "./frame.ts";
+import { batchFrame, decodeFrame, encodeFrame, noticeAckFrame, repairResponseFrame } from "./frame.ts";
 import { answerRepair } from "./repair-session.ts";
 
 /** The phone state the client reads (the real Platform satisfies it). */
@@ -254,8 +254,9 @@ export class SyncClient {
         this.acknowledge(Number(body.value.ackedSeq));
         return ok([]);
       case "notice":
+        // Acked even when a duplicate: the first ack may have been lost.
         this.takeNotice(body.value);
-        return ok([]);
+        return ok([this.ackNotice(body.value.noticeId)]);
       case "repairRequest":
         return ok([this.answerRepair(Number(body.value.afterSeq), body.value.paths, nowMs)]);
       case "error":
@@ -383,6 +384,13 @@ export class SyncClient {
     this.seenNotices.push(notice.noticeId);
     if (this.seenNotices.length > noticeIdsRemembered) this.seenNotices.shift();
     if (this.notices.length < limits.noticesPerBatchMax) this.notices.push(notice);
+  }
+
+  private ackNotice(noticeId: bigint): Uint8Array {
+    const bytes = encodeFrame(noticeAckFrame([noticeId]));
+    this.metrics.framesSent++;
+    this.metrics.bytesSent += bytes.length;
+    return bytes;
   }
 
   private answerRepair(batchNo: number, paths: readonly string[], _nowMs: number): Uint8Array {

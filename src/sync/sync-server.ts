@@ -23,6 +23,7 @@ import type { RepairRecord } from "../mirror/store.ts";
 import { type BatchData, decodeBatch, lastSeqOf } from "./batch.ts";
 import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, repairRequestFrame } from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
+import { NoticeOutbox } from "./notice-outbox.ts";
 import { RepairSession } from "./repair-session.ts";
 import { networkInputsAvailable, type ReplayedEvent, replayBatch } from "./replay.ts";
 import type { TrafficMonitor } from "./traffic-monitor.ts";
@@ -37,8 +38,13 @@ export interface SyncServerOptions {
   deferAcks?: boolean;
   /** Resend an unanswered RepairRequest after this long. */
   repairRetryMs?: number;
-  /** Checkpoint each mirror every this many replayed batches (0: only at power-off); prunes the log. */
+  /**
+   * Checkpoint each mirror every this many replayed batches (0: only at
+   * power-off); prunes the log. Default limits.checkpointEveryBatchesDefault.
+   */
   checkpointEveryBatches?: number;
+  /** Re-send an unacknowledged notice after this long (default limits.noticeRetryMsDefault). */
+  noticeRetryMs?: number;
 }
 
 /** An encoded frame for one phone. */
@@ -93,7 +99,7 @@ interface DeviceState {
   platform: SyncedPlatform | undefined;
   loggedRepairs: Map<number, RepairRecord>;
   repair: { session: RepairSession; sentMs: number; retries: number; batch: BatchData } | undefined;
-  notices: Notice[];
+  notices: NoticeOutbox;
   metrics: DeviceSyncMetrics;
 }
 
@@ -132,6 +138,9 @@ export class SyncServer {
   private readonly deferAcks: boolean;
   private readonly repairRetryMs: number;
   private readonly checkpointEveryBatches: number;
+  private readonly noticeRetryMs: number;
+  /** The latest time a frame or tick brought (queueNotice has no clock of its own). */
+  private lastNowMs = 0;
   private readonly devices = new Map<string, DeviceState>();
   private readonly due = new MinHeap<{ dueMs: number; deviceId: string }>((a, b) => a.dueMs - b.dueMs);
   private readonly hooks: ReplayHook[] = [];
@@ -144,8 +153,10 @@ export class SyncServer {
     this.tMaxMs = options.tMaxMs ?? limits.latencyMsMaxDefault;
     this.deferAcks = options.deferAcks ?? false;
     this.repairRetryMs = options.repairRetryMs ?? limits.repairRetryMsDefault;
-    this.checkpointEveryBatches = options.checkpointEveryBatches ?? 0;
+    this.checkpointEveryBatches = options.checkpointEveryBatches ?? limits.checkpointEveryBatchesDefault;
+    this.noticeRetryMs = options.noticeRetryMs ?? limits.noticeRetryMsDefault;
     assert(this.tMaxMs >= 0 && this.repairRetryMs > 0, "bad SyncServer timing options");
+    assert(this.checkpointEveryBatches >= 0 && this.noticeRetryMs > 0, "bad SyncServer log/notice options");
   }
 
   /** Service hook: every input replayed on a mirror, with its replay time. */
@@ -191,12 +202,30 @@ export class SyncServer {
   ): Result<void> {
     const state = this.stateOf(deviceId);
     if (!state.ok) return state;
-    if (state.value.notices.length >= limits.noticesPerBatchMax) {
+    if (state.value.notices.size >= limits.noticesPerBatchMax) {
       return fail(ErrorCodes.QUEUE_FULL, `Notice queue of ${deviceId} is full`);
     }
     const noticeId = notice.noticeId ?? BigInt(this.nextNoticeId++);
-    state.value.notices.push(create(NoticeSchema, { ...notice, noticeId }));
+    state.value.notices.add(create(NoticeSchema, { ...notice, noticeId }));
+    // Timely for an idle phone: the next tick() sends it without waiting for a batch.
+    this.due.push({ dueMs: this.lastNowMs, deviceId });
     return ok(undefined);
+  }
+
+  /** Notices queued for the device and not yet acknowledged by its phone. */
+  unackedNotices(deviceId: string): number {
+    return this.devices.get(deviceId)?.notices.size ?? 0;
+  }
+
+  /**
+   * Every unacknowledged notice for a phone that just (re)connected, encoded;
+   * tick() and batch replies also carry them, so calling this is optional.
+   */
+  pendingFrames(deviceId: string, nowMs: number): Uint8Array[] {
+    const state = this.devices.get(deviceId);
+    if (state === undefined) return [];
+    this.lastNowMs = Math.max(this.lastNowMs, nowMs);
+    return state.notices.all(nowMs).map((n) => encodeFrame(noticeFrame(n)));
   }
 
   /** Highest contiguous batch number acknowledged for the device. */
@@ -240,6 +269,7 @@ export class SyncServer {
   }
 
   receiveFrame(deviceId: string, frame: Frame, nowMs: number): Result<Frame[]> {
+    this.lastNowMs = Math.max(this.lastNowMs, nowMs);
     switch (frame.body.case) {
       case "batch":
         return this.receiveBatch(deviceId, frame.body.value, nowMs);
@@ -247,6 +277,9 @@ export class SyncServer {
         return this.receiveRepair(deviceId, frame.body.value, nowMs);
       case "powerOff":
         return ok(this.replies(deviceId));
+      case "noticeAck":
+        this.devices.get(deviceId)?.notices.acknowledge(frame.body.value.noticeIds);
+        return ok([]);
       default:
         return fail(
           ErrorCodes.FRAME_MALFORMED,
@@ -372,7 +405,9 @@ export class SyncServer {
     const state = this.devices.get(deviceId);
     if (state === undefined) return [];
     const frames: Frame[] = durable ? [ackFrame(deviceId, state.accepted.batchNo)] : [];
-    for (const notice of state.notices.splice(0)) frames.push(noticeFrame(notice));
+    // The phone is talking to us: any notice not sent within the retry time rides along.
+    for (const notice of state.notices.due(this.lastNowMs, this.noticeRetryMs, Number.POSITIVE_INFINITY))
+      frames.push(noticeFrame(notice));
     return frames;
   }
 
@@ -383,6 +418,7 @@ export class SyncServer {
 
   /** Replays every batch due by nowMs; returns frames for the phones (repair requests). */
   tick(nowMs: number): Outbound[] {
+    this.lastNowMs = Math.max(this.lastNowMs, nowMs);
     const out: PendingFrame[] = [];
     const touched = new Set<string>();
     for (let top = this.due.peek(); top !== undefined && top.dueMs <= nowMs; top = this.due.peek()) {
@@ -391,9 +427,21 @@ export class SyncServer {
     }
     for (const deviceId of touched) {
       const state = this.devices.get(deviceId);
-      if (state !== undefined) this.replayDue(state, nowMs, out);
+      if (state === undefined) continue;
+      this.replayDue(state, nowMs, out);
+      this.noticesDue(state, nowMs, out);
     }
     return out.map(({ deviceId, frame }) => ({ deviceId, bytes: encodeFrame(frame) }));
+  }
+
+  /** Timer sends of unacked notices, a bounded number of times (an off phone cannot ack). */
+  private noticesDue(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
+    const notices = state.notices;
+    if (notices.size === 0) return;
+    for (const notice of notices.due(nowMs, this.noticeRetryMs, limits.noticeResendsMax))
+      out.push({ deviceId: state.deviceId, frame: noticeFrame(notice) });
+    const nextMs = notices.nextResendMs(this.noticeRetryMs, limits.noticeResendsMax);
+    if (nextMs !== undefined) this.due.push({ dueMs: Math.max(nextMs, nowMs + 1), deviceId: state.deviceId });
   }
 
   private replayDue(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
@@ -584,7 +632,7 @@ export class SyncServer {
         store.repairsAfter(deviceId, checkpoint.batchNo).map((r) => [r.afterBatchNo, r]),
       ),
       repair: undefined,
-      notices: [],
+      notices: new NoticeOutbox(),
       metrics: emptyMetrics(),
     };
     // A restart re-replays from the checkpoint: any running instance is stale.

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mirrorcell/v1/sync.proto.
  */
 export const file_mirrorcell_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("ChhtaXJyb3JjZWxsL3YxL3N5bmMucHJvdG8SDW1pcnJvcmNlbGwudjEikAIKCVN5bmNCYXRjaBIRCglkZXZpY2VfaWQYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEEhcKD3dpbmRvd19zdGFydF9tcxgEIAEoBBIVCg13aW5kb3dfZW5kX21zGAUgASgEEigKBmV2ZW50cxgGIAMoCzIYLm1pcnJvcmNlbGwudjEuVXNlcklucHV0EigKBWNvZGVjGAcgASgOMhkubWlycm9yY2VsbC52MS5FdmVudENvZGVjEhUKDWV2ZW50c19wYWNrZWQYCCABKAwSGAoQbmV0d29ya19jb25zdW1lZBgJIAEoBBIWCg5zdG9yYWdlX2RpZ2VzdBgKIAEoDCIrCgNBY2sSEQoJZGV2aWNlX2lkGAEgASgJEhEKCWFja2VkX3NlcRgCIAEoBCJgCgpGaWxlQ2FjaGVkEhAKCGNhY2hlX2lkGAEgASgJEgsKA3VybBgCIAEoCRIOCgZzaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoBBIVCg1leHBpcmVzX2F0X21zGAUgASgEIjAKDVNjYW5EZXRlY3Rpb24SDAoEcGF0aBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAkigwEKClNjYW5SZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoCRIYChBkYXRhYmFzZV92ZXJzaW9uGAIgASgJEhUKDWZpbGVzX3NjYW5uZWQYAyABKAQSMAoKZGV0ZWN0aW9ucxgEIAMoCzIcLm1pcnJvcmNlbGwudjEuU2NhbkRldGVjdGlvbiKXAQoGTm90aWNlEhEKCW5vdGljZV9pZBgBIAEoBBIwCgtmaWxlX2NhY2hlZBgCIAEoCzIZLm1pcnJvcmNlbGwudjEuRmlsZUNhY2hlZEgAEjAKC3NjYW5fcmVzdWx0GAMgASgLMhkubWlycm9yY2VsbC52MS5TY2FuUmVzdWx0SAASDgoEdGV4dBgEIAEoCUgAQgYKBGtpbmQiOgoFSGVsbG8SEQoJZGV2aWNlX2lkGAEgASgJEg0KBW1vZGVsGAIgASgJEg8KB2Jvb3RfaWQYAyABKAQiGgoJQ2hhbGxlbmdlEg0KBW5vbmNlGAEgASgMIhgKCUF1dGhQcm9vZhILCgNtYWMYASABKAwiNgoHV2VsY29tZRIRCglhY2tlZF9zZXEYASABKAQSGAoQc3luY19pbnRlcnZhbF9tcxgCIAEoBCIxCg1SZXBhaXJSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVwYXRocxgCIAMoCSI9CgtSZXBhaXJFbnRyeRIMCgRwYXRoGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSDwoHY29udGVudBgDIAEoDCJoCg5SZXBhaXJSZXNwb25zZRIRCglhZnRlcl9zZXEYASABKAQSKwoHZW50cmllcxgCIAMoCzIaLm1pcnJvcmNlbGwudjEuUmVwYWlyRW50cnkSFgoOc3RvcmFnZV9kaWdlc3QYAyABKAwiHAoIUG93ZXJPZmYSEAoIbGFzdF9zZXEYASABKAQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIo8ECgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEiUKBWhlbGxvGAIgASgLMhQubWlycm9yY2VsbC52MS5IZWxsb0gAEi0KCWNoYWxsZW5nZRgDIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2hhbGxlbmdlSAASLgoKYXV0aF9wcm9vZhgEIAEoCzIYLm1pcnJvcmNlbGwudjEuQXV0aFByb29mSAASKQoHd2VsY29tZRgFIAEoCzIWLm1pcnJvcmNlbGwudjEuV2VsY29tZUgAEikKBWJhdGNoGAYgASgLMhgubWlycm9yY2VsbC52MS5TeW5jQmF0Y2hIABIhCgNhY2sYByABKAsyEi5taXJyb3JjZWxsLnYxLkFja0gAEicKBm5vdGljZRgIIAEoCzIVLm1pcnJvcmNlbGwudjEuTm90aWNlSAASNgoOcmVwYWlyX3JlcXVlc3QYCSABKAsyHC5taXJyb3JjZWxsLnYxLlJlcGFpclJlcXVlc3RIABI4Cg9yZXBhaXJfcmVzcG9uc2UYCiABKAsyHS5taXJyb3JjZWxsLnYxLlJlcGFpclJlc3BvbnNlSAASLAoJcG93ZXJfb2ZmGAsgASgLMhcubWlycm9yY2VsbC52MS5Qb3dlck9mZkgAEiUKBWVycm9yGAwgASgLMhQubWlycm9yY2VsbC52MS5FcnJvckgAQgYKBGJvZHkqYwoKRXZlbnRDb2RlYxIbChdFVkVOVF9DT0RFQ19VTlNQRUNJRklFRBAAEhcKE0VWRU5UX0NPREVDX0NPTVBBQ1QQARIfChtFVkVOVF9DT0RFQ19DT01QQUNUX0RFRkxBVEUQAmIGcHJvdG8z", [file_mirrorcell_v1_input]);
+  fileDesc("ChhtaXJyb3JjZWxsL3YxL3N5bmMucHJvdG8SDW1pcnJvcmNlbGwudjEikAIKCVN5bmNCYXRjaBIRCglkZXZpY2VfaWQYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEEhcKD3dpbmRvd19zdGFydF9tcxgEIAEoBBIVCg13aW5kb3dfZW5kX21zGAUgASgEEigKBmV2ZW50cxgGIAMoCzIYLm1pcnJvcmNlbGwudjEuVXNlcklucHV0EigKBWNvZGVjGAcgASgOMhkubWlycm9yY2VsbC52MS5FdmVudENvZGVjEhUKDWV2ZW50c19wYWNrZWQYCCABKAwSGAoQbmV0d29ya19jb25zdW1lZBgJIAEoBBIWCg5zdG9yYWdlX2RpZ2VzdBgKIAEoDCIrCgNBY2sSEQoJZGV2aWNlX2lkGAEgASgJEhEKCWFja2VkX3NlcRgCIAEoBCJgCgpGaWxlQ2FjaGVkEhAKCGNhY2hlX2lkGAEgASgJEgsKA3VybBgCIAEoCRIOCgZzaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoBBIVCg1leHBpcmVzX2F0X21zGAUgASgEIjAKDVNjYW5EZXRlY3Rpb24SDAoEcGF0aBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAkigwEKClNjYW5SZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoCRIYChBkYXRhYmFzZV92ZXJzaW9uGAIgASgJEhUKDWZpbGVzX3NjYW5uZWQYAyABKAQSMAoKZGV0ZWN0aW9ucxgEIAMoCzIcLm1pcnJvcmNlbGwudjEuU2NhbkRldGVjdGlvbiKXAQoGTm90aWNlEhEKCW5vdGljZV9pZBgBIAEoBBIwCgtmaWxlX2NhY2hlZBgCIAEoCzIZLm1pcnJvcmNlbGwudjEuRmlsZUNhY2hlZEgAEjAKC3NjYW5fcmVzdWx0GAMgASgLMhkubWlycm9yY2VsbC52MS5TY2FuUmVzdWx0SAASDgoEdGV4dBgEIAEoCUgAQgYKBGtpbmQiOgoFSGVsbG8SEQoJZGV2aWNlX2lkGAEgASgJEg0KBW1vZGVsGAIgASgJEg8KB2Jvb3RfaWQYAyABKAQiGgoJQ2hhbGxlbmdlEg0KBW5vbmNlGAEgASgMIhgKCUF1dGhQcm9vZhILCgNtYWMYASABKAwiNgoHV2VsY29tZRIRCglhY2tlZF9zZXEYASABKAQSGAoQc3luY19pbnRlcnZhbF9tcxgCIAEoBCIxCg1SZXBhaXJSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVwYXRocxgCIAMoCSI9CgtSZXBhaXJFbnRyeRIMCgRwYXRoGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSDwoHY29udGVudBgDIAEoDCJoCg5SZXBhaXJSZXNwb25zZRIRCglhZnRlcl9zZXEYASABKAQSKwoHZW50cmllcxgCIAMoCzIaLm1pcnJvcmNlbGwudjEuUmVwYWlyRW50cnkSFgoOc3RvcmFnZV9kaWdlc3QYAyABKAwiHwoJTm90aWNlQWNrEhIKCm5vdGljZV9pZHMYASADKAQiHAoIUG93ZXJPZmYSEAoIbGFzdF9zZXEYASABKAQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIr8ECgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEiUKBWhlbGxvGAIgASgLMhQubWlycm9yY2VsbC52MS5IZWxsb0gAEi0KCWNoYWxsZW5nZRgDIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2hhbGxlbmdlSAASLgoKYXV0aF9wcm9vZhgEIAEoCzIYLm1pcnJvcmNlbGwudjEuQXV0aFByb29mSAASKQoHd2VsY29tZRgFIAEoCzIWLm1pcnJvcmNlbGwudjEuV2VsY29tZUgAEikKBWJhdGNoGAYgASgLMhgubWlycm9yY2VsbC52MS5TeW5jQmF0Y2hIABIhCgNhY2sYByABKAsyEi5taXJyb3JjZWxsLnYxLkFja0gAEicKBm5vdGljZRgIIAEoCzIVLm1pcnJvcmNlbGwudjEuTm90aWNlSAASNgoOcmVwYWlyX3JlcXVlc3QYCSABKAsyHC5taXJyb3JjZWxsLnYxLlJlcGFpclJlcXVlc3RIABI4Cg9yZXBhaXJfcmVzcG9uc2UYCiABKAsyHS5taXJyb3JjZWxsLnYxLlJlcGFpclJlc3BvbnNlSAASLAoJcG93ZXJfb2ZmGAsgASgLMhcubWlycm9yY2VsbC52MS5Qb3dlck9mZkgAEiUKBWVycm9yGAwgASgLMhQubWlycm9yY2VsbC52MS5FcnJvckgAEi4KCm5vdGljZV9hY2sYDSABKAsyGC5taXJyb3JjZWxsLnYxLk5vdGljZUFja0gAQgYKBGJvZHkqYwoKRXZlbnRDb2RlYxIbChdFVkVOVF9DT0RFQ19VTlNQRUNJRklFRBAAEhcKE0VWRU5UX0NPREVDX0NPTVBBQ1QQARIfChtFVkVOVF9DT0RFQ19DT01QQUNUX0RFRkxBVEUQAmIGcHJvdG8z", [file_mirrorcell_v1_input]);
 
 /**
  * The inputs of one interval [window_start_ms, window_end_ms).
@@ -412,6 +412,26 @@ export const RepairResponseSchema: GenMessage<RepairResponse> = /*@__PURE__*/
   messageDesc(file_mirrorcell_v1_sync, 12);
 
 /**
+ * The phone received these notices (it dedupes by id); the server stops
+ * re-sending them.
+ *
+ * @generated from message mirrorcell.v1.NoticeAck
+ */
+export type NoticeAck = Message<"mirrorcell.v1.NoticeAck"> & {
+  /**
+   * @generated from field: repeated uint64 notice_ids = 1;
+   */
+  noticeIds: bigint[];
+};
+
+/**
+ * Describes the message mirrorcell.v1.NoticeAck.
+ * Use `create(NoticeAckSchema)` to create a new message.
+ */
+export const NoticeAckSchema: GenMessage<NoticeAck> = /*@__PURE__*/
+  messageDesc(file_mirrorcell_v1_sync, 13);
+
+/**
  * @generated from message mirrorcell.v1.PowerOff
  */
 export type PowerOff = Message<"mirrorcell.v1.PowerOff"> & {
@@ -426,7 +446,7 @@ export type PowerOff = Message<"mirrorcell.v1.PowerOff"> & {
  * Use `create(PowerOffSchema)` to create a new message.
  */
 export const PowerOffSchema: GenMessage<PowerOff> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 13);
+  messageDesc(file_mirrorcell_v1_sync, 14);
 
 /**
  * @generated from message mirrorcell.v1.Error
@@ -448,7 +468,7 @@ export type Error = Message<"mirrorcell.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 14);
+  messageDesc(file_mirrorcell_v1_sync, 15);
 
 /**
  * Every frame on the wire. A receiver rejects frames whose version it does
@@ -531,6 +551,12 @@ export type Frame = Message<"mirrorcell.v1.Frame"> & {
      */
     value: Error;
     case: "error";
+  } | {
+    /**
+     * @generated from field: mirrorcell.v1.NoticeAck notice_ack = 13;
+     */
+    value: NoticeAck;
+    case: "noticeAck";
   } | { case: undefined; value?: undefined };
 };
 
@@ -539,7 +565,7 @@ export type Frame = Message<"mirrorcell.v1.Frame"> & {
  * Use `create(FrameSchema)` to create a new message.
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 15);
+  messageDesc(file_mirrorcell_v1_sync, 16);
 
 /**
  * @generated from enum mirrorcell.v1.EventCodec

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SyncRig, type Wire } from "../../test/support/sync-rig.ts";
+import { ErrorCodes } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import { decodeFrame } from "./frame.ts";
+
+function caseOf(wire: Wire): string | undefined {
+  const frame = decodeFrame(wire.bytes);
+  return frame.ok ? frame.value.body.case : undefined;
+}
+
+function idleRig(seed: number): SyncRig {
+  const rig = new SyncRig(seed, { syncIntervalMs: 5_000 });
+  rig.addPhone("p1");
+  rig.runWorkload("p1", 60_000);
+  rig.settle("p1");
+  return rig;
+}
+
+test("sync: notices: an idle phone gets a queued notice at the next server tick, without a batch (seed=5)", () => {
+  const rig = idleRig(5);
+  const phone = rig.phone("p1");
+  const batchesBefore = phone.client.metrics.batches;
+  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "hello" } }).ok);
+  rig.advance(1);
+  const got = phone.client.takeNotices();
+  assert.equal(got.length, 1, `seed=${rig.seed}`);
+  assert.equal(got[0]!.kind.value, "hello");
+  assert.equal(phone.client.metrics.batches, batchesBefore, "no batch was needed");
+  assert.equal(rig.server.unackedNotices("p1"), 0, "the phone acknowledged it");
+  assert.deepEqual(rig.errors, []);
+});
+
+test("sync: notices: a lost notice frame is re-sent and applied once on the phone (seed=6)", () => {
+  const rig = idleRig(6);
+  const phone = rig.phone("p1");
+  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "lost once" } }).ok);
+  let dropped = 0;
+  rig.advance(1, false);
+  rig.pump({ downlink: (w) => !(caseOf(w) === "notice" && dropped++ === 0) });
+  assert.equal(dropped, 1, "the first send was dropped");
+  assert.equal(phone.client.takeNotices().length, 0);
+  assert.equal(rig.server.unackedNotices("p1"), 1);
+  rig.advance(limits.noticeRetryMsDefault + 1);
+  assert.equal(phone.client.takeNotices().length, 1, `seed=${rig.seed}`);
+  assert.equal(rig.server.unackedNotices("p1"), 0);
+  rig.advance(limits.noticeRetryMsDefault * 3);
+  assert.equal(phone.client.takeNotices().length, 0, "nothing re-sent after the ack");
+});
+
+test("sync: notices: a lost NoticeAck makes the server re-send, the phone dedupes by id (seed=8)", () => {
+  const rig = idleRig(8);
+  const phone = rig.phone("p1");
+  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "ack lost" } }).ok);
+  let droppedAcks = 0;
+  rig.advance(1, false);
+  rig.pump({ uplink: (w) => !(caseOf(w) === "noticeAck" && droppedAcks++ === 0) });
+  assert.equal(droppedAcks, 1);
+  assert.equal(rig.server.unackedNotices("p1"), 1, "the server has no ack yet");
+  rig.advance(limits.noticeRetryMsDefault + 1);
+  assert.equal(rig.server.unackedNotices("p1"), 0, "the re-sent notice was acked");
+  assert.equal(phone.client.takeNotices().length, 1, `applied once (seed=${rig.seed})`);
+  assert.deepEqual(rig.errors, []);
+});
+
+test("sync: notices: an offline phone gets bounded timer re-sends, then everything on reconnect (seed=9)", () => {
+  const rig = idleRig(9);
+  const phone = rig.phone("p1");
+  rig.disconnect("p1");
+  for (let i = 0; i < 3; i++)
+    assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: `n${i}` } }).ok);
+  let sends = 0;
+  for (let step = 0; step < 20; step++) {
+    rig.advance(limits.noticeRetryMsDefault, false);
+    sends += rig.downlink.splice(0).filter((w) => caseOf(w) === "notice").length;
+  }
+  assert.equal(sends, 3 * (1 + limits.noticeResendsMax), "timer re-sends stop at the bound");
+  assert.equal(rig.server.nextDueMs(), undefined, "no timer left for an unreachable phone");
+  rig.connect("p1");
+  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
+  rig.pump();
+  assert.deepEqual(
+    phone.client.takeNotices().map((n) => n.kind.value),
+    ["n0", "n1", "n2"],
+  );
+  assert.equal(rig.server.unackedNotices("p1"), 0);
+});
+
+test("sync: notices: the outbox is bounded; a full queue refuses with QUEUE_FULL (seed=10)", () => {
+  const rig = idleRig(10);
+  rig.disconnect("p1");
+  for (let i = 0; i < limits.noticesPerBatchMax; i++)
+    assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: `n${i}` } }).ok);
+  const refused = rig.server.queueNotice("p1", { kind: { case: "text", value: "one too many" } });
+  assert.equal(refused.ok ? "ok" : refused.error.code, ErrorCodes.QUEUE_FULL);
+});
