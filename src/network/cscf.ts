@@ -12,7 +12,7 @@ import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { type FilterCriterion, matchFilter, parseFilter } from "./filter-criteria.ts";
 import { addressUri } from "./header-list.ts";
-import { avp, parseSignaling, type SignalingMessage, serializeSignaling } from "./signaling.ts";
+import { avp, parseSignaling, type SignalingMessage, sendSignaling } from "./signaling.ts";
 import {
   type SipMessage,
   type SipRequest,
@@ -272,13 +272,7 @@ export class Cscf implements NetworkNode {
   }
 
   private sendSignaling(context: NodeContext, to: NodeId, message: SignalingMessage): void {
-    context.send(to, {
-      src: this.id,
-      dst: to,
-      protocol: "signaling",
-      bytes: serializeSignaling(message),
-      label: message.command,
-    });
+    sendSignaling(context, this.id, to, message);
   }
 }
 

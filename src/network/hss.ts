@@ -8,7 +8,7 @@ import type { MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { formatFilter, type SubscriberProfile } from "./filter-criteria.ts";
 import type { Header } from "./header-list.ts";
-import { avp, parseSignaling, type SignalingMessage, serializeSignaling } from "./signaling.ts";
+import { avp, parseSignaling, type SignalingMessage, sendSignaling } from "./signaling.ts";
 
 export class Hss implements NetworkNode {
   readonly role = "core" as const;
@@ -64,13 +64,7 @@ export class Hss implements NetworkNode {
   }
 
   private send(context: NodeContext, to: NodeId, message: SignalingMessage): void {
-    context.send(to, {
-      src: this.id,
-      dst: to,
-      protocol: "signaling",
-      bytes: serializeSignaling(message),
-      label: message.command,
-    });
+    sendSignaling(context, this.id, to, message);
   }
 }
 

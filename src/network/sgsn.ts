@@ -8,7 +8,7 @@
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
-import { avp, parseSignaling, type SignalingMessage, serializeSignaling } from "./signaling.ts";
+import { avp, parseSignaling, type SignalingMessage, sendSignaling } from "./signaling.ts";
 
 interface MirrorSubscriber {
   aor: string;
@@ -126,12 +126,6 @@ export class Sgsn implements NetworkNode {
   }
 
   private send(context: NodeContext, to: NodeId, message: SignalingMessage): void {
-    context.send(to, {
-      src: this.id,
-      dst: to,
-      protocol: "signaling",
-      bytes: serializeSignaling(message),
-      label: message.command,
-    });
+    sendSignaling(context, this.id, to, message);
   }
 }

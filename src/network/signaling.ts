@@ -8,6 +8,7 @@ import { assert } from "../core/assert.ts";
 import { utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
+import type { NodeContext, NodeId } from "./bus.ts";
 import { HeadParser } from "./head-parser.ts";
 import { type Header, headerValue, isToken } from "./header-list.ts";
 
@@ -68,4 +69,20 @@ export function parseSignaling(bytes: Uint8Array): Result<SignalingMessage> {
 
 export function avp(message: SignalingMessage, name: string): string | undefined {
   return headerValue(message.avps, name);
+}
+
+/** Sends one command from node `from` (its IP endpoint) to `to` as one packet. */
+export function sendSignaling(
+  context: NodeContext,
+  from: NodeId,
+  to: NodeId,
+  message: SignalingMessage,
+): void {
+  context.send(to, {
+    src: from,
+    dst: to,
+    protocol: "signaling",
+    bytes: serializeSignaling(message),
+    label: message.command,
+  });
 }
