@@ -72,7 +72,16 @@ export class BitWriter {
       this.bitLength += data.length * 8;
       return;
     }
-    for (const b of data) this.writeBits(b, 8);
+    // Unaligned: each byte straddles two output bytes; shift it in whole
+    // rather than bit by bit (photos are megabytes of nondet record).
+    const shift = this.bitLength & 7;
+    let at = this.bitLength >> 3;
+    for (const b of data) {
+      this.bytes[at] = this.bytes[at]! | (b >> shift);
+      at++;
+      this.bytes[at] = (b << (8 - shift)) & 0xff;
+    }
+    this.bitLength += data.length * 8;
   }
 
   finish(): Uint8Array {
@@ -156,7 +165,14 @@ export class BitReader {
       return this.bytes.slice(start, start + length);
     }
     const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = this.readBits(8);
+    const shift = this.position & 7;
+    let at = this.position >> 3;
+    for (let i = 0; i < length; i++) {
+      // The last byte's low part may lie past the end: only padding there.
+      out[i] = ((this.bytes[at]! << shift) | ((this.bytes[at + 1] ?? 0) >> (8 - shift))) & 0xff;
+      at++;
+    }
+    this.position += length * 8;
     return out;
   }
 
