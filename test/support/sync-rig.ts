@@ -72,7 +72,9 @@ export class SyncRig {
       monitor: this.monitor,
       sha256: nodeSha256,
       tMaxMs: this.options.tMaxMs ?? 100,
-      checkpointEveryBatches: this.options.checkpointEveryBatches ?? 0,
+      ...(this.options.checkpointEveryBatches === undefined
+        ? {}
+        : { checkpointEveryBatches: this.options.checkpointEveryBatches }),
     });
     const restored = this.server.restore();
     assert.ok(restored.ok);
