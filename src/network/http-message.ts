@@ -2,7 +2,7 @@
 // Content-Length is written by the serializer and stripped by the parser.
 import { assert } from "../core/assert.ts";
 import { concatBytes, utf8 } from "../core/bytes.ts";
-import { type Header, headerValue, isToken } from "./header-list.ts";
+import { type Header, isToken } from "./header-list.ts";
 
 export interface HttpRequest {
   readonly kind: "request";
@@ -42,8 +42,4 @@ export function httpLabel(message: HttpMessage): string {
   return message.kind === "request"
     ? `HTTP ${message.method} ${message.target}`
     : `HTTP ${message.status} ${message.reason}`;
-}
-
-export function httpHeader(message: HttpMessage, name: string): string | undefined {
-  return headerValue(message.headers, name);
 }

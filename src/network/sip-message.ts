@@ -145,7 +145,3 @@ export function sipResponseTo(
     body: options.body ?? new Uint8Array(0),
   };
 }
-
-export function withSipHeaders(message: SipMessage, headers: readonly Header[]): SipMessage {
-  return { ...message, headers };
-}

@@ -61,10 +61,6 @@ export function parsePath(path: string): Result<string[]> {
   return ok(segments);
 }
 
-export function joinPath(segments: readonly string[]): string {
-  return `/${segments.join("/")}`;
-}
-
 /** Appends a name to a directory path. */
 export function childPath(dir: string, name: string): string {
   return dir === "/" ? `/${name}` : `${dir}/${name}`;

@@ -146,9 +146,3 @@ export function* treapEntries<V>(t: Treap<V>): Generator<TreapNode<V>> {
     n = top.right;
   }
 }
-
-export function treapSize<V>(t: Treap<V>): number {
-  let count = 0;
-  for (const _ of treapEntries(t)) count++;
-  return count;
-}
