@@ -304,3 +304,8 @@ test("caching: upload: the user can discard a failed upload, which frees it on t
   assert.deepEqual(h.service.discardFailedUpload(job.jobId), ok(undefined));
   assert.deepEqual(h.service.pendingUploads("p"), []);
 });
+
+test("caching: a policy outside the limits is refused when the service is built", () => {
+  assert.throws(() => harness({ ...defaultCachingPolicy, retentionMs: 0 }), /retention 0 ms/);
+  assert.throws(() => harness({ ...defaultCachingPolicy, uploadRetriesMax: -1 }), /-1 upload retries/);
+});

@@ -13,7 +13,7 @@ import { BulkUploads, type UploadJob } from "./bulk-upload.ts";
 import { parseDownloadAction, parseUploadAction } from "./cache-actions.ts";
 import { type CacheEntry, CacheStore, type CacheStoreStats } from "./cache-store.ts";
 import { NoticeOutlet, textNotice } from "./notices.ts";
-import { type CachingPolicy, defaultCachingPolicy } from "./settings.ts";
+import { type CachingPolicy, defaultCachingPolicy, validateCachingPolicy } from "./settings.ts";
 
 export interface CachingStats {
   cache: CacheStoreStats;
@@ -38,8 +38,9 @@ export class CachingService implements MirrorService {
     ports: ServicePorts,
     readonly policy: CachingPolicy = defaultCachingPolicy,
   ) {
-    assert(policy.retentionMs > 0, "retention must be positive");
-    assert(policy.uploadRetriesMax >= 0, "negative retry count");
+    // a policy is configuration chosen by the runtime, so a bad one is a bug here
+    const checked = validateCachingPolicy(policy);
+    assert(checked.ok, checked.ok ? "" : checked.error.message);
     this.store = new CacheStore(ports.sha256);
     this.notices = new NoticeOutlet(ports.notices);
     this.downloads = new BulkDownloads(this.name, ports, this.store, policy, this.notices);
