@@ -5,7 +5,7 @@
 // use it directly: sends and fetches queue up, and `flush` completes them and
 // reports each outcome to the ServiceHost (never from inside the port call).
 import { assert } from "../../core/assert.ts";
-import { ErrorCodes, fail, ok } from "../../core/errors.ts";
+import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
 import type { Fetcher, FetchRequest, OutboundMessage, Outbox } from "../api.ts";
 import type { ServiceHost } from "../service-host.ts";
 
@@ -62,16 +62,9 @@ export class MemoryWorld implements Outbox, Fetcher {
    * file): reaches the recipient the same way, but is not server output.
    */
   receiveFromPhone(message: Omit<OutboundMessage, "deliveryId" | "sha256">, nowMs: number) {
-    const inbox = this.inboxes.get(message.to);
-    if (inbox === undefined || this.unreachable.has(message.to)) {
-      return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${message.to}: unreachable`);
-    }
-    inbox.push({
-      from: message.fromDeviceId,
-      name: message.name,
-      payload: message.payload.slice(),
-      atMs: nowMs,
-    });
+    const inbox = this.reachableInbox(message.to);
+    if (!inbox.ok) return inbox;
+    inbox.value.push(received(message, nowMs));
     return ok(undefined);
   }
 
@@ -87,23 +80,24 @@ export class MemoryWorld implements Outbox, Fetcher {
 
   private deliver(message: OutboundMessage, nowMs: number) {
     this.sendAttempts++;
-    const inbox = this.inboxes.get(message.to);
-    if (inbox === undefined || this.unreachable.has(message.to)) {
-      return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${message.to}: unreachable`);
-    }
+    const inbox = this.reachableInbox(message.to);
+    if (!inbox.ok) return inbox;
     this.sentPayloadBytes += message.payload.length;
     if (this.deliveredIds.has(message.deliveryId)) {
       this.duplicatesIgnored++;
       return ok(undefined);
     }
     this.deliveredIds.add(message.deliveryId);
-    inbox.push({
-      from: message.fromDeviceId,
-      name: message.name,
-      payload: message.payload.slice(),
-      atMs: nowMs,
-    });
+    inbox.value.push(received(message, nowMs));
     return ok(undefined);
+  }
+
+  private reachableInbox(to: string): Result<ReceivedFile[]> {
+    const inbox = this.inboxes.get(to);
+    if (inbox === undefined || this.unreachable.has(to)) {
+      return fail(ErrorCodes.RECIPIENT_UNREACHABLE, `Cannot deliver to ${to}: unreachable`);
+    }
+    return ok(inbox);
   }
 
   private read(request: FetchRequest) {
@@ -115,4 +109,9 @@ export class MemoryWorld implements Outbox, Fetcher {
     assert(payload.length <= request.bytesMax, "fetch bound");
     return ok({ payload: payload.slice() });
   }
+}
+
+/** A copy of the payload: the sender may reuse its buffer. */
+function received(message: Omit<OutboundMessage, "deliveryId" | "sha256">, nowMs: number): ReceivedFile {
+  return { from: message.fromDeviceId, name: message.name, payload: message.payload.slice(), atMs: nowMs };
 }
