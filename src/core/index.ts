@@ -1,3 +1,6 @@
+// The shared core (DESIGN.md "Architecture: a pure core, two runtimes"):
+// invariants (assert), typed errors with every error code, all bounds
+// (limits), the Clock/Rng/Sha256 ports, a seeded RNG and byte helpers.
 export { AssertionError, assert, unreachable } from "./assert.ts";
 export { bytesEqual, concatBytes, fromHex, fromUtf8, toHex, utf8 } from "./bytes.ts";
 export {
