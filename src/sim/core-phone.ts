@@ -160,6 +160,14 @@ export class CorePhone implements SimPhone {
     return frames;
   }
 
+  largestFile(): { path: string; sizeBytes: number } | undefined {
+    let best: { path: string; sizeBytes: number } | undefined;
+    for (const file of this.platform.storage.walk()) {
+      if (best === undefined || file.size > best.sizeBytes) best = { path: file.path, sizeBytes: file.size };
+    }
+    return best;
+  }
+
   boot(nowMs: number): void {
     this.clock.set(nowMs);
     this.platform.boot();

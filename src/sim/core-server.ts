@@ -13,6 +13,7 @@ import type { NetworkInput } from "../platform/inputs.ts";
 import { decodeFrame, SyncServer, TrafficMonitor } from "../sync/index.ts";
 import type { CorePhone } from "./core-phone.ts";
 import { injectBatchBug } from "./injected-bugs.ts";
+import { SimServices } from "./sim-services.ts";
 import type { ReplayObserver, ServerFrame, ServerStats, SimPhone, SimServer, StackOptions } from "./stack.ts";
 
 /** Frames a mirror server may send a phone: everything else would be a mirror output leaving it. */
@@ -34,12 +35,16 @@ export class CoreServer implements SimServer {
   private readonly counters = { framesRejected: 0, leakedOutputs: 0, firstRejection: "" };
   private bugInjected = false;
   private readonly stoppedDigests = new Map<string, { checkpoint: unknown; digest: Uint8Array }>();
+  /** The mirror server's services (--services); undefined when off. */
+  readonly services: SimServices | undefined;
 
   constructor(
     private readonly observer: ReplayObserver,
     private readonly o: StackOptions,
     private readonly sha256: Sha256,
   ) {
+    const mode = o.services ?? "none";
+    this.services = mode === "none" ? undefined : new SimServices(mode, sha256);
     this.live = this.build();
   }
 
@@ -56,6 +61,7 @@ export class CoreServer implements SimServer {
       if (event.kind === "user") this.observer.user(deviceId, event.input, replayMs);
       else this.observer.network(deviceId, event.input, replayMs);
     });
+    this.services?.attach({ sync, mirrors, monitor });
     return { mirrors, monitor, sync };
   }
 
@@ -98,12 +104,14 @@ export class CoreServer implements SimServer {
       return [];
     }
     this.checkBatches(nowMs);
+    this.services?.pump(nowMs);
     return this.outbound(replies.value.map((b) => ({ deviceId, bytes: b })));
   }
 
   tick(nowMs: number): ServerFrame[] {
     const out = this.up.sync.tick(nowMs);
     this.checkBatches(nowMs);
+    this.services?.pump(nowMs);
     return this.outbound(out);
   }
 
@@ -147,8 +155,16 @@ export class CoreServer implements SimServer {
     return frames;
   }
 
-  nextDueMs(): number | undefined {
+  /** When replay next has work, services' timers aside (convergence waits for this only). */
+  syncDueMs(): number | undefined {
     return this.live?.sync.nextDueMs();
+  }
+
+  nextDueMs(): number | undefined {
+    const sync = this.live?.sync.nextDueMs();
+    const services = this.live === undefined ? undefined : this.services?.nextDueMs();
+    if (sync === undefined || services === undefined) return sync ?? services;
+    return Math.min(sync, services);
   }
 
   crash(): void {
@@ -156,6 +172,7 @@ export class CoreServer implements SimServer {
     this.carried.divergences += totals.divergences;
     this.carried.repairs += totals.repairs;
     this.live = undefined;
+    this.services?.detach();
     this.touched.clear();
   }
 

@@ -4,12 +4,13 @@
 // workload stopped, everything must sync. Every replayed input is checked.
 import { assert } from "../core/assert.ts";
 import type { Rng } from "../core/ports.ts";
-import type { NetworkInput } from "../platform/inputs.ts";
+import type { NetworkInput, UserInput } from "../platform/inputs.ts";
 import type { InvariantChecker } from "./checker.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Link, noLinkFaults } from "./link.ts";
 import { linkRatesFor } from "./network-profiles.ts";
 import { type SimulationOptions, simulationBounds } from "./options.ts";
+import type { ServiceWorkload } from "./service-workload.ts";
 import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
 import type { ServerFrame, SimPhone, SimServer, WorkloadStep } from "./stack.ts";
 
@@ -72,6 +73,8 @@ export class Fleet {
   serverUp = true;
   converging = false;
   convergedAtMs: number | undefined;
+  /** Share / download / fetch actions when the run has services. */
+  serviceWorkload: ServiceWorkload | undefined;
   private serverTickAtMs = Number.POSITIVE_INFINITY;
   private readonly phoneIndex = new Map<string, number>();
   private readonly deferredDeliveries: { phone: number; step: WorkloadStep }[] = [];
@@ -251,7 +254,20 @@ export class Fleet {
     if (this.nowMs >= this.serverTickAtMs) this.serverTickAtMs = Number.POSITIVE_INFINITY;
     if (!this.serverUp) return;
     this.sendDown(this.server.tick(this.nowMs));
+    this.forwardServiceInputs();
     this.scheduleServerTick();
+  }
+
+  /** Network inputs the server's services recorded (cached files, scan results) go down like any other. */
+  forwardServiceInputs(): void {
+    const services = this.server.services;
+    if (services === undefined) return;
+    for (const { deviceId, input } of services.takeNetwork()) {
+      const phone = this.phoneIndex.get(deviceId);
+      assert(phone !== undefined, `a service delivered to unknown device ${deviceId}`);
+      this.counters.networkInputs++;
+      this.transmitNetwork(phone, input, 0);
+    }
   }
 
   uplinkArrive(phone: number, bytes: Uint8Array): void {
@@ -263,6 +279,7 @@ export class Fleet {
     }
     if (!this.serverUp) return; // the restart makes every phone reconnect
     this.sendDown(this.server.receive(node.stack.deviceId, bytes, this.nowMs));
+    this.forwardServiceInputs();
     this.scheduleServerTick();
   }
 
@@ -325,19 +342,27 @@ export class Fleet {
     this.schedule(step.atMs, simEvent(EventType.workload, phone));
   }
 
-  private applyUser(phone: number, intent: unknown): void {
+  applyUser(phone: number, intent: unknown): UserInput | undefined {
     const node = this.phones[phone]!;
     const { input, frames } = node.stack.applyUser(intent, this.nowMs);
     this.sendUp(phone, frames);
     if (input === undefined) {
       this.counters.userRefused++;
-      return;
+      return undefined;
     }
     this.counters.userEvents++;
     for (const record of input.nondet)
       if (record.kind === "camera") this.counters.photoBytes += record.value.length;
     this.checker.phoneAppliedUser(node.stack.deviceId, input.seq, input.networkConsumed);
     this.scheduleTick(phone);
+    return input;
+  }
+
+  /** Bytes the phone sends outside sync (a direct upload to a recipient): they occupy its uplink. */
+  chargeUplink(phone: number, bytes: number): void {
+    assert(Number.isSafeInteger(bytes) && bytes >= 0, `bad uplink charge ${bytes}`);
+    this.counters.uplinkBytes += bytes;
+    this.phones[phone]!.uplink.send(this.nowMs, bytes);
   }
 
   private deliverNetwork(phone: number, step: WorkloadStep): void {

@@ -21,5 +21,6 @@ export {
   validateOptions,
 } from "./options.ts";
 export { deterministicPart, formatReport, type SimulationReport } from "./report.ts";
+export { type ServiceCounters, type ServicesMode, SimServices, servicesModes } from "./sim-services.ts";
 export { effectiveOptions, type RunHooks, runSimulation } from "./simulation.ts";
 export type { SimPhone, SimServer, SimStackFactory } from "./stack.ts";

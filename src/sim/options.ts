@@ -8,6 +8,7 @@ import { limits } from "../core/limits.ts";
 import type { Rng } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
 import type { NetworkKind, RateSource } from "./network-profiles.ts";
+import { type ServicesMode, servicesModes } from "./sim-services.ts";
 
 export const faultKinds = ["loss", "dup", "reorder", "partition", "crash", "poweroff"] as const;
 export type FaultKind = (typeof faultKinds)[number];
@@ -47,6 +48,8 @@ export interface SimulationOptions {
   /** Scales network payload sizes (fleet runs keep them small). */
   payloadScale: number;
   bug?: InjectedBug;
+  /** Services on the mirror server and their workload; absent or "none": the run is as without them. */
+  services?: ServicesMode;
 }
 
 export const simulationBounds = {
@@ -135,6 +138,9 @@ export function validateOptions(o: SimulationOptions): Result<SimulationOptions>
     return bad(`latency bound must be in [1, 10000] ms, got ${o.latencyMsMax}`);
   }
   if (!(o.payloadScale > 0 && o.payloadScale <= 1)) return bad(`payload scale must be in (0, 1]`);
+  if (o.services !== undefined && !servicesModes.includes(o.services)) {
+    return bad(`--services must be one of ${servicesModes.join(", ")}, got ${o.services}`);
+  }
   return ok(o);
 }
 
@@ -189,5 +195,6 @@ export function reproduceCommand(o: SimulationOptions): string {
   }
   if (o.payloadScale !== defaultOptions.payloadScale) parts.push(`--payload-scale ${o.payloadScale}`);
   if (o.bug !== undefined) parts.push(`--inject-bug ${o.bug}`);
+  if (o.services !== undefined && o.services !== "none") parts.push(`--services ${o.services}`);
   return parts.join(" ");
 }

@@ -2,6 +2,7 @@
 // JSON object, plus a short human rendering.
 import type { Violation } from "./checker.ts";
 import type { SimulationOptions } from "./options.ts";
+import type { SimServices } from "./sim-services.ts";
 
 export interface SimulationReport {
   seed: number;
@@ -45,6 +46,8 @@ export interface SimulationReport {
   reproduce: string;
   wallSeconds: number;
   simEventsPerWallSecond: number;
+  /** Only with --services: what the caching and antivirus services did. */
+  services?: ReturnType<SimServices["report"]>;
 }
 
 /** The report without the two wall-clock figures: identical for identical seeds. */
@@ -65,6 +68,12 @@ export function formatReport(r: SimulationReport): string {
     `divergences: ${r.divergences}, repairs: ${r.repairs}, converged: ${r.converged ? "yes" : "NO"}`,
     `invariant violations: ${r.invariantViolations}`,
   ];
+  if (r.services !== undefined) {
+    const s = r.services;
+    lines.push(
+      `services: uploads ${s.uploadsViaMirror} via mirror / ${s.uploadsDirect} direct (${s.radioBytesSaved} radio B saved), downloads ${s.downloadsRequested} cached / ${s.cachedDownloads} fetched, scans ${s.scanRequests}, detections ${s.detections}`,
+    );
+  }
   if (r.framesRejected > 0)
     lines.splice(-1, 0, `frames rejected by the server: ${r.framesRejected} (first: ${r.firstRejection})`);
   for (const v of r.violations.slice(0, 10)) {

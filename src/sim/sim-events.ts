@@ -19,6 +19,7 @@ export const EventType = {
   restart: 12,
   convergenceCheck: 13,
   phaseEnd: 14,
+  service: 15,
 } as const;
 
 export type EventTypeCode = (typeof EventType)[keyof typeof EventType];

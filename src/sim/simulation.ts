@@ -17,6 +17,7 @@ import {
   validateOptions,
 } from "./options.ts";
 import type { SimulationReport } from "./report.ts";
+import { ServiceWorkload } from "./service-workload.ts";
 import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
 import type { BatchCutHook, SimStackFactory } from "./stack.ts";
 
@@ -55,6 +56,7 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
     eventsPerSec: options.eventsPerSec,
     payloadScale: options.payloadScale,
     bug: options.bug,
+    services: options.services,
   };
   const server = stack.createServer(
     {
@@ -79,6 +81,7 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
     const phoneOptions = { ...stackOptions, rng: phoneRng.fork("stack"), onBatchCut, startMs };
     fleet.addPhone(stack.createPhone(i, phoneOptions), phoneRng, startMs);
   }
+  if (server.services !== undefined) fleet.serviceWorkload = new ServiceWorkload(fleet);
   scheduleStart(fleet, horizonMs);
   runPhases(fleet, horizonMs, hooks);
   finalChecks(fleet);
@@ -91,6 +94,7 @@ function scheduleStart(fleet: Fleet, horizonMs: number): void {
   for (let phone = 0; phone < fleet.phones.length; phone++) {
     fleet.nextStep(phone);
     fleet.scheduleTick(phone);
+    fleet.serviceWorkload?.schedule(phone);
     if (o.faults.includes("partition")) {
       fleet.schedule(
         fleet.exponentialMs(o.faultRates.partitionIntervalMsMean),
@@ -172,6 +176,9 @@ function handle(fleet: Fleet, e: SimEvent): void {
     case EventType.phaseEnd:
       startConvergence(fleet);
       break;
+    case EventType.service:
+      fleet.serviceWorkload?.step(e.phone);
+      break;
   }
 }
 
@@ -245,7 +252,9 @@ function startConvergence(fleet: Fleet): void {
 
 function convergenceCheck(fleet: Fleet): void {
   const done = fleet.phones.every((n) => fleet.checker.caughtUp(n.stack.deviceId) && n.stack.idle());
-  if (done && fleet.server.nextDueMs() === undefined) {
+  const server = fleet.server;
+  const replayDueMs = server.syncDueMs === undefined ? server.nextDueMs() : server.syncDueMs();
+  if (done && replayDueMs === undefined) {
     fleet.convergedAtMs = fleet.nowMs;
     return;
   }
@@ -343,6 +352,7 @@ function buildReport(
     reproduce: reproduceCommand(requested),
     wallSeconds: round3(wallSeconds),
     simEventsPerWallSecond: Math.round(counters.simEvents / Math.max(wallSeconds, 1e-6)),
+    ...(fleet.server.services === undefined ? {} : { services: fleet.server.services.report() }),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Rng } from "../core/ports.ts";
 import type { NetworkInput, UserInput } from "../platform/inputs.ts";
 import type { InjectedBug } from "./options.ts";
+import type { ServicesMode, SimServices } from "./sim-services.ts";
 
 /** One step of a phone's workload, already decided by its seeded generator. */
 export type WorkloadStep =
@@ -44,6 +45,8 @@ export interface SimPhone {
   digest(): Uint8Array;
   powerOff(nowMs: number): Uint8Array[];
   boot(nowMs: number): void;
+  /** The file a user would share (the largest on the phone), for the services' workload. */
+  largestFile?(): { path: string; sizeBytes: number } | undefined;
 }
 
 /** What the server reports while it replays, for the checker. */
@@ -77,6 +80,8 @@ export interface SimServer {
   /** Replays what is due; returns frames to send (repair requests). */
   tick(nowMs: number): ServerFrame[];
   nextDueMs(): number | undefined;
+  /** Like nextDueMs without the services' own timers (cache expiry, upload retries). */
+  syncDueMs?(): number | undefined;
   /** Volatile state is lost; durable state (the store) is kept. */
   crash(nowMs: number): void;
   restart(nowMs: number): void;
@@ -84,6 +89,8 @@ export interface SimServer {
   /** Paths where the mirror's tree differs from the phone's (empty when identical). */
   treeDiff(deviceId: string, phone: SimPhone): string[];
   stats(): ServerStats;
+  /** The mirror server's services, when the run has them (--services). */
+  readonly services?: SimServices | undefined;
 }
 
 export interface StackOptions {
@@ -93,6 +100,8 @@ export interface StackOptions {
   payloadScale: number;
   /** Test-only: a bug the stack injects on purpose (options.ts `injectedBugs`). */
   bug?: InjectedBug;
+  /** Services on the mirror server (default none: the run is as without them). */
+  services?: ServicesMode;
 }
 
 export interface PhoneOptions extends StackOptions {

@@ -30,6 +30,7 @@ interface SimulateOpts {
   swarm?: boolean;
   payloadScale: string;
   injectBug?: string;
+  services?: string;
   json?: boolean;
 }
 
@@ -61,6 +62,9 @@ export function simulationOptionsFrom(opts: SimulateOpts): SimulationOptions {
     swarm: opts.swarm === true,
     payloadScale: numberOption("payload-scale", opts.payloadScale),
     ...(opts.injectBug === undefined ? {} : { bug: opts.injectBug as SimulationOptions["bug"] }),
+    ...(opts.services === undefined || opts.services === "none"
+      ? {}
+      : { services: opts.services as SimulationOptions["services"] }),
   };
   effectiveOptions(options); // validates; throws a USAGE error
   return options;
@@ -138,6 +142,11 @@ export function registerSimulate(program: Command): void {
       String(defaultOptions.payloadScale),
     )
     .option("--inject-bug <name>", `test only: inject a bug on purpose (${injectedBugs.join(", ")})`)
+    .option(
+      "--services <mode>",
+      "services on the mirror server and their workload (share, download, scan): none, caching, antivirus or all",
+      "none",
+    )
     .option("--json", "print one JSON object with the metrics")
     .action((opts: SimulateOpts) => {
       try {
