@@ -69,6 +69,8 @@ export interface DeviceSyncMetrics {
   repairsFailed: number;
   repairBytes: number;
   rejectedInputs: number;
+  /** Network inputs the mirror refused and skipped after repair (see skipRefusedNetwork). */
+  networkSkipped: number;
   stalls: number;
   lagMsMax: number;
   lagMsSum: number;
@@ -115,6 +117,7 @@ function emptyMetrics(): DeviceSyncMetrics {
     repairsFailed: 0,
     repairBytes: 0,
     rejectedInputs: 0,
+    networkSkipped: 0,
     stalls: 0,
     lagMsMax: 0,
     lagMsSum: 0,
@@ -527,12 +530,40 @@ export class SyncServer {
 
   private finishBatch(state: DeviceState, batch: BatchData): void {
     const every = this.checkpointEveryBatches;
+    if (
+      !batch.powerOff &&
+      state.platform !== undefined &&
+      state.platform.networkConsumed < batch.networkConsumed
+    ) {
+      this.skipRefusedNetwork(state, batch);
+      return;
+    }
     if (!batch.powerOff) {
       if (every > 0 && batch.batchNo % every === 0) this.checkpoint(state.deviceId);
       return;
     }
     const saved = this.mirrors.saveAndStop(state.deviceId, positionOf(batch));
     assert(saved.ok, "a replaying mirror must be running");
+    state.platform = undefined;
+    state.loggedRepairs.clear();
+  }
+
+  /**
+   * The mirror refused a network input the phone accepted (a platform
+   * difference): it cannot consume it, so every later batch would stop at
+   * the same input. The digest check has reported (and repair fixed) the
+   * storage; we checkpoint the mirror at the phone's position, counting the
+   * refused input as consumed, and reload so replay continues from there.
+   */
+  private skipRefusedNetwork(state: DeviceState, batch: BatchData): void {
+    assert(
+      state.platform !== undefined && state.repair === undefined,
+      "skip on a running, unrepaired mirror",
+    );
+    state.metrics.networkSkipped += batch.networkConsumed - state.platform.networkConsumed;
+    const saved = this.mirrors.save(state.deviceId, positionOf(batch));
+    assert(saved.ok, "a replaying mirror must be running");
+    this.mirrors.unload(state.deviceId);
     state.platform = undefined;
     state.loggedRepairs.clear();
   }
