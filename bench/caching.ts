@@ -6,6 +6,7 @@
 //    caching; radio time from those bytes at the link rate; battery from the
 //    calibrated energy model (src/model) applied to the measured bytes.
 // 2. The model sweep over file sizes (Fig 11: transfer time on EDGE and 3G).
+// 3. A fleet run of the simulator with and without caching (at the end).
 // One line per figure: `name: value unit (ratio vs baseline)`.
 import { bytesEqual } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
@@ -18,6 +19,7 @@ import {
   transferTime,
 } from "../src/model/index.ts";
 import { defaultCachingSettings, paperSweepSizesBytes, savingsSweep } from "../src/services/index.ts";
+import { defaultOptions, runSimulation } from "../src/sim/index.ts";
 import { CachingScenario, fileNamed, okOrThrow } from "../test/caching-scenario.ts";
 
 const model = calibrateBatteryModel();
@@ -190,3 +192,40 @@ for (const network of ["edge", "3g"] as const) {
     line(name, advertised.timeSMid, "s", tested.timeSMid, "tested");
   }
 }
+// 3. Fleet figure (issue 7): `runSimulation` with the services' workload
+// (phones share their largest file with 1-5 recipients, cache URLs, fetch
+// them later), the same seed with the phones' caching setting on (services
+// all) and off (antivirus only: every share goes over the phone's uplink).
+// Bytes are from the reports (deterministic); only the wall ratio is timing.
+const fleet = { ...defaultOptions, seed: 7, phones: 30, hours: 1 };
+const fleetOff = runSimulation({ ...fleet, services: "antivirus" });
+const fleetOn = runSimulation({ ...fleet, services: "all" });
+const sOn = fleetOn.services!;
+const sOff = fleetOff.services!;
+const tagFleet = `fleet.${fleet.phones}x${fleet.hours}h.${fleet.network}`;
+line(`${tagFleet}.uplinkBytes`, fleetOn.uplinkBytes, "B", fleetOff.uplinkBytes, "caching off");
+line(
+  `${tagFleet}.uplinkBytesPerPhoneHour`,
+  Math.round(fleetOn.uplinkBytes / (fleet.phones * fleet.hours)),
+  "B",
+  Math.round(fleetOff.uplinkBytes / (fleet.phones * fleet.hours)),
+  "caching off",
+);
+line(
+  `${tagFleet}.uploadsViaMirror`,
+  sOn.uploadsViaMirror,
+  "uploads",
+  sOff.uploadsDirect,
+  "direct uploads off",
+);
+line(`${tagFleet}.radioBytesSaved`, sOn.radioBytesSaved, "B", fleetOff.uplinkBytes, "uplink caching off");
+line(`${tagFleet}.cachedDownloads`, sOn.cachedDownloads, "fetches", sOn.downloadsRequested, "requested");
+line(`${tagFleet}.scanRequests`, sOn.scanRequests, "scans", sOff.scanRequests, "caching off");
+line(
+  `${tagFleet}.invariantViolations`,
+  fleetOn.invariantViolations,
+  "",
+  fleetOff.invariantViolations,
+  "caching off",
+);
+line(`${tagFleet}.wall`, fleetOn.wallSeconds, "s", fleetOff.wallSeconds, "caching off");
