@@ -1,4 +1,6 @@
 // Byte helpers shared by the core (no Buffer: the core stays runtime-neutral).
+import { assert } from "./assert.ts";
+
 const hexDigits = "0123456789abcdef";
 
 export function toHex(bytes: Uint8Array): string {
@@ -46,4 +48,29 @@ export function fromUtf8(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A non-negative safe integer as 8 bytes big-endian (clock reads, wire fields). */
+export function u64ToBytes(value: number): Uint8Array {
+  assert(
+    Number.isSafeInteger(value) && value >= 0,
+    `u64 value must be a non-negative safe integer, got ${value}`,
+  );
+  const out = new Uint8Array(8);
+  let rest = value;
+  for (let i = 7; i >= 0; i--) {
+    out[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  assert(rest === 0, "u64 value fits 8 bytes");
+  return out;
+}
+
+/** The inverse of u64ToBytes; undefined for another length or a value above 2^53 - 1. */
+export function u64FromBytes(bytes: Uint8Array): number | undefined {
+  if (bytes.length !== 8) return undefined;
+  let value = 0;
+  // once the true value passes 2^53 the float sum stays above it, so the check below holds
+  for (const b of bytes) value = value * 256 + b;
+  return Number.isSafeInteger(value) ? value : undefined;
 }

@@ -2,7 +2,16 @@
 // invariants (assert), typed errors with every error code, all bounds
 // (limits), the Clock/Rng/Sha256 ports, a seeded RNG and byte helpers.
 export { AssertionError, assert, unreachable } from "./assert.ts";
-export { bytesEqual, concatBytes, fromHex, fromUtf8, toHex, utf8 } from "./bytes.ts";
+export {
+  bytesEqual,
+  concatBytes,
+  fromHex,
+  fromUtf8,
+  toHex,
+  u64FromBytes,
+  u64ToBytes,
+  utf8,
+} from "./bytes.ts";
 export {
   type ErrorCode,
   ErrorCodes,

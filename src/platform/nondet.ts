@@ -4,6 +4,7 @@
 // recorded; on the mirror the same calls are answered from the record, in
 // call order, and asking for more or for something else is a typed error.
 import { assert } from "../core/assert.ts";
+import { u64FromBytes, u64ToBytes } from "../core/bytes.ts";
 import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Clock, Rng } from "../core/ports.ts";
@@ -24,27 +25,6 @@ export interface NondetPort {
   random(bytes: number): Uint8Array;
   sensor(name: string): Uint8Array;
   camera(): Uint8Array;
-}
-
-function encodeU64(value: number): Uint8Array {
-  assert(
-    Number.isSafeInteger(value) && value >= 0,
-    `clock value must be a non-negative safe integer, got ${value}`,
-  );
-  const out = new Uint8Array(8);
-  let rest = value;
-  for (let i = 7; i >= 0; i--) {
-    out[i] = rest % 256;
-    rest = Math.floor(rest / 256);
-  }
-  return out;
-}
-
-function decodeU64(bytes: Uint8Array): number | undefined {
-  if (bytes.length !== 8) return undefined;
-  let value = 0;
-  for (const b of bytes) value = value * 256 + b;
-  return Number.isSafeInteger(value) ? value : undefined;
 }
 
 /** Phone mode: call the sources, record each result. */
@@ -75,7 +55,7 @@ export class NondetRecorder implements NondetPort {
 
   clockMs(): number {
     const now = Math.floor(this.sources.clockMs());
-    this.record("clock", encodeU64(now));
+    this.record("clock", u64ToBytes(now));
     return now;
   }
 
@@ -119,7 +99,7 @@ export class NondetReplayer implements NondetPort {
   }
 
   clockMs(): number {
-    const value = decodeU64(this.next("clock"));
+    const value = u64FromBytes(this.next("clock"));
     if (value === undefined)
       throw new MirrorcellError(ErrorCodes.NONDET_MISMATCH, "Recorded clock value is not 8 bytes");
     return value;
