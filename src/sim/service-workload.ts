@@ -10,6 +10,7 @@ import type { Rng } from "../core/ports.ts";
 import { type CachingSettings, cacheAppName, planUpload } from "../services/index.ts";
 import type { Fleet } from "./fleet.ts";
 import { EventType, simEvent } from "./sim-events.ts";
+import { simEvilMarker } from "./sim-services.ts";
 
 /** Mean time between service actions of one phone. */
 export const serviceStepMsMean = 10 * 60_000;
@@ -17,6 +18,7 @@ export const simRecipients = ["friend-0", "friend-1", "friend-2", "friend-3", "f
 const pendingFetchesMax = 8;
 /** A small control message on the uplink (URL or cache id plus framing). */
 const controlBytes = 32;
+const infectedShare = 0.2;
 
 export class ServiceWorkload {
   private readonly rngs = new Map<number, Rng>();
@@ -89,6 +91,8 @@ export class ServiceWorkload {
     const url = `https://web.test/phone-${phone}/file-${this.downloads++}`;
     const size = Math.max(1, Math.round(rng.int(100_000, 2_000_000) * fleet.options.payloadScale));
     const payload = new Uint8Array(size).fill(phone % 251);
+    // One download in five carries a marker of the antivirus's generated database.
+    if (rng.float() < infectedShare) payload.set(simEvilMarker(rng.int(0, 15)).subarray(0, size));
     fleet.chargeUplink(phone, url.length + controlBytes);
     const deviceId = fleet.phones[phone]!.stack.deviceId;
     if (fleet.server.services!.requestDownload(deviceId, url, payload, fleet.nowMs)) pending.push(url);

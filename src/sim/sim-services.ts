@@ -49,12 +49,18 @@ const nodeHash: HashFactory = (algorithm) => {
   return { update: (c) => void h.update(c), digestHex: () => h.digest("hex") };
 };
 
-/** A small generated database: body signatures on byte runs the workload does not write, one hash signature. */
+/** The byte run body signature `i` (0..15) of the generated database matches. */
+export function simEvilMarker(i: number): Uint8Array {
+  assert(Number.isInteger(i) && i >= 0 && i < 16, `no marker ${i}`);
+  return new TextEncoder().encode(`MIRRORCELL-SIM-EVIL-${i.toString().padStart(2, "0")}`);
+}
+
+/** A small generated database: 16 body signatures (markers some simulated downloads carry), one hash signature. */
 function generatedEngine() {
   const parsed = emptyParsedDatabase();
   const lines: string[] = [];
   for (let i = 0; i < 16; i++) {
-    const marker = new TextEncoder().encode(`MIRRORCELL-SIM-EVIL-${i.toString().padStart(2, "0")}`);
+    const marker = simEvilMarker(i);
     lines.push(`Sim.Evil.${i}:0:*:${[...marker].map((b) => b.toString(16).padStart(2, "0")).join("")}`);
   }
   assert(
