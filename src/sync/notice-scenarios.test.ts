@@ -95,3 +95,21 @@ test("sync: notices: the outbox is bounded; a full queue refuses with QUEUE_FULL
   const refused = rig.server.queueNotice("p1", { kind: { case: "text", value: "one too many" } });
   assert.equal(refused.ok ? "ok" : refused.error.code, ErrorCodes.QUEUE_FULL);
 });
+
+test("sync: notices: after a server restart new notices are not mistaken for old ids by the phone (seed=14)", () => {
+  const rig = idleRig(14);
+  const phone = rig.phone("p1");
+  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "before" } }).ok);
+  rig.advance(1);
+  rig.startServer(); // crash and restart: volatile notice state is gone
+  rig.disconnect("p1");
+  rig.connect("p1");
+  rig.runWorkload("p1", rig.nowMs + 10_000);
+  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "after" } }).ok);
+  rig.advance(1);
+  assert.deepEqual(
+    phone.client.takeNotices().map((n) => n.kind.value),
+    ["before", "after"],
+    `seed=${rig.seed}`,
+  );
+});

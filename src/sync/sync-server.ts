@@ -133,6 +133,8 @@ function positionOf(batch: BatchData): Position {
   };
 }
 
+const noticeIdsPerMs = 1024;
+
 export class SyncServer {
   private readonly mirrors: MirrorServer;
   private readonly monitor: TrafficMonitor;
@@ -208,6 +210,10 @@ export class SyncServer {
     if (state.value.notices.size >= limits.noticesPerBatchMax) {
       return fail(ErrorCodes.QUEUE_FULL, `Notice queue of ${deviceId} is full`);
     }
+    // Ids grow with time so a restarted server's ids stay above the ones the
+    // phone remembers (it dedupes by id); counter for many per millisecond.
+    this.nextNoticeId = Math.max(this.nextNoticeId, this.lastNowMs * noticeIdsPerMs);
+    assert(Number.isSafeInteger(this.nextNoticeId), "notice ids exhausted");
     const noticeId = notice.noticeId ?? BigInt(this.nextNoticeId++);
     state.value.notices.add(create(NoticeSchema, { ...notice, noticeId }));
     // Timely for an idle phone: the next tick() sends it without waiting for a batch.
