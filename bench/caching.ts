@@ -220,6 +220,7 @@ line(
 );
 line(`${tagFleet}.radioBytesSaved`, sOn.radioBytesSaved, "B", fleetOff.uplinkBytes, "uplink caching off");
 line(`${tagFleet}.cachedDownloads`, sOn.cachedDownloads, "fetches", sOn.downloadsRequested, "requested");
+line(`${tagFleet}.detections`, sOn.detections, "files", sOn.cachedDownloads, "fetched downloads");
 line(`${tagFleet}.scanRequests`, sOn.scanRequests, "scans", sOff.scanRequests, "caching off");
 line(
   `${tagFleet}.invariantViolations`,
