@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { create } from "@bufbuild/protobuf";
 import { SyncRig, type Wire } from "../../test/support/sync-rig.ts";
 import { ErrorCodes } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
+import { NoticeSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { decodeFrame } from "./frame.ts";
 
 function caseOf(wire: Wire): string | undefined {
@@ -112,4 +114,23 @@ test("sync: notices: after a server restart new notices are not mistaken for old
     ["before", "after"],
     `seed=${rig.seed}`,
   );
+});
+
+test("sync: notices: notices built with create() (noticeId 0n, proto3 unset) get distinct ids and all arrive (seed=12)", () => {
+  const rig = idleRig(12);
+  const phone = rig.phone("p1");
+  for (const text of ["first", "second"]) {
+    const notice = create(NoticeSchema, { kind: { case: "text", value: text } });
+    assert.equal(notice.noticeId, 0n);
+    assert.ok(rig.server.queueNotice("p1", notice).ok);
+  }
+  rig.advance(1);
+  const got = phone.client.takeNotices();
+  assert.deepEqual(
+    got.map((n) => n.kind.value),
+    ["first", "second"],
+    `seed=${rig.seed}`,
+  );
+  assert.notEqual(got[0]!.noticeId, got[1]!.noticeId);
+  assert.ok(got.every((n) => n.noticeId !== 0n));
 });

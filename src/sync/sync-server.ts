@@ -214,7 +214,9 @@ export class SyncServer {
     // phone remembers (it dedupes by id); counter for many per millisecond.
     this.nextNoticeId = Math.max(this.nextNoticeId, this.lastNowMs * noticeIdsPerMs);
     assert(Number.isSafeInteger(this.nextNoticeId), "notice ids exhausted");
-    const noticeId = notice.noticeId ?? BigInt(this.nextNoticeId++);
+    // 0 is proto3's "unset" (a Notice built with create() carries it), never an id.
+    const given = notice.noticeId !== undefined && notice.noticeId !== 0n ? notice.noticeId : undefined;
+    const noticeId = given ?? BigInt(this.nextNoticeId++);
     state.value.notices.add(create(NoticeSchema, { ...notice, noticeId }));
     // Timely for an idle phone: the next tick() sends it without waiting for a batch.
     this.due.push({ dueMs: this.lastNowMs, deviceId });
