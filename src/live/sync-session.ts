@@ -141,7 +141,3 @@ export class SyncSession {
     this.deps.frame(this, frame);
   }
 }
-
-export function errorOf(code: ErrorCode, message: string): MirrorcellError {
-  return new MirrorcellError(code, message);
-}

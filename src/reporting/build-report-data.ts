@@ -11,13 +11,13 @@ import {
   scanCost,
   singleExchangeBatteryPct,
 } from "../model/index.ts";
+import { fig10Chart, fig11Chart, fig13Chart, transferBatteryChart } from "./charts-paper.ts";
 import {
   batteryVsIntervalChart,
   costVsAlphaBetaChart,
   lagVsIntervalChart,
   uplinkVsIntervalChart,
-} from "./charts-new.ts";
-import { fig10Chart, fig11Chart, fig13Chart, transferBatteryChart } from "./charts-paper.ts";
+} from "./charts-trade-offs.ts";
 import { buildClaims } from "./claims.ts";
 import type {
   MeasuredInputs,

@@ -38,7 +38,6 @@ export {
   requestIdOf,
   type ScanRequest,
   type StorageDetection,
-  scanRequestDir,
 } from "./scan-request.ts";
 export type { BodySignature, HashSignature, SkippedLine } from "./signature.ts";
 export { type BlobVerdict, VerdictCache } from "./verdict-cache.ts";

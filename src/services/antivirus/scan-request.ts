@@ -6,8 +6,6 @@ import { assert } from "../../core/assert.ts";
 import { fromUtf8, utf8 } from "../../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
 
-export const scanRequestDir = "/data/antivirus/requests";
-
 export interface ScanRequest {
   id: string;
   /** Absolute path of the tree to scan ("/" for everything). */
