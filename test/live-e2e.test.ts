@@ -13,6 +13,16 @@ import { loadPhoneState, savePhoneState } from "../src/live/phone-state.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 
 const seed = Number(process.env.SEED ?? 42);
+// A fast, small workload: many batches in a couple of seconds.
+const fastWorkload = {
+  seed,
+  model: "pixel",
+  eventsPerSecond: 40,
+  networkPerSecond: 3,
+  syncIntervalMs: 200,
+  sizeScale: 0.01,
+  stepMs: 20,
+};
 
 test(`live: e2e: a server and three phones over loopback; every mirror equals its phone (seed=${seed})`, async () => {
   const data = tempDataDir("e2e");
@@ -23,13 +33,7 @@ test(`live: e2e: a server and three phones over loopback; every mirror equals it
     syncUrl: server.syncUrl,
     proxyUrl: server.proxyUrl!,
     keys,
-    seed,
-    model: "pixel",
-    eventsPerSecond: 40,
-    networkPerSecond: 3,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
+    ...fastWorkload,
   });
   try {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -71,13 +75,7 @@ test(`live: e2e: a phone powered off, saved and restarted continues; its mirror 
     syncUrl: server.syncUrl,
     proxyUrl: server.proxyUrl!,
     keys,
-    seed,
-    model: "pixel",
-    eventsPerSecond: 40,
-    networkPerSecond: 3,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
+    ...fastWorkload,
   };
   try {
     for (let boot = 1; boot <= 2; boot++) {
