@@ -54,7 +54,14 @@ export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
     { mirrors: restored.value, blobs: blobCheck.verified, blobsCollected: blobCheck.collected },
     "restored",
   );
-  return new CoreAdapter(store, mirrors, monitor, server);
+  const adapter = new CoreAdapter(store, mirrors, monitor, server);
+  deps.services?.({
+    onReplayedInput: (hook) => server.onReplayedInput(hook),
+    queueNotice: (deviceId, notice) => server.queueNotice(deviceId, notice),
+    view: (deviceId) => mirrors.running(deviceId)?.storage ?? mirrors.view(deviceId),
+    recordNetwork: (deviceId, input) => adapter.recordNetwork(deviceId, input),
+  });
+  return adapter;
 }
 
 class CoreAdapter implements LiveCore {

@@ -14,7 +14,7 @@ import { ContentOrigin } from "./content-origin.ts";
 import { createLiveCore } from "./core-adapter.ts";
 import { liveFrameCodec } from "./frame-codec.ts";
 import type { LiveCore } from "./live-core.ts";
-import { type LiveServer, startLiveServer } from "./live-server.ts";
+import { type LiveServer, type LiveServerOptions, startLiveServer } from "./live-server.ts";
 import { LivePhoneCore, type LivePhoneOptions } from "./phone-core-adapter.ts";
 import { PhoneRuntime } from "./phone-runtime.ts";
 import type { SavedPhone } from "./phone-state.ts";
@@ -29,7 +29,13 @@ export function tempDataDir(label: string): { dir: string; remove(): void } {
 
 export function startTestServer(
   dataDir: string,
-  options: { port?: number; proxyPort?: number; synchronousFull?: boolean; clock?: Clock } = {},
+  options: {
+    port?: number;
+    proxyPort?: number;
+    synchronousFull?: boolean;
+    clock?: Clock;
+    services?: LiveServerOptions["services"];
+  } = {},
 ): Promise<LiveServer> {
   return startLiveServer({
     dataDir,
@@ -43,6 +49,7 @@ export function startTestServer(
     log: pino({ level: process.env.MC_LOG ?? "silent" }, pino.destination(2)),
     codec: liveFrameCodec,
     makeCore: createLiveCore,
+    services: options.services,
   });
 }
 

@@ -8,7 +8,11 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
+import type { Result } from "../core/errors.ts";
 import type { Clock, Sha256 } from "../core/ports.ts";
+import type { TreeView } from "../mirror/platform-port.ts";
+import type { NetworkInput } from "../platform/inputs.ts";
+import type { SyncServer } from "../sync/sync-server.ts";
 import { loadOrCreateAdminToken, parseDeviceKey, tokenMatches } from "./auth.ts";
 import { BlobFiles } from "./blob-files.ts";
 import { GroupCommitter } from "./group-commit.ts";
@@ -20,12 +24,26 @@ import { SyncEndpoint, syncPath } from "./sync-endpoint.ts";
 import type { FrameCodec } from "./sync-session.ts";
 import { createTrafficProxy } from "./traffic-proxy.ts";
 
+/**
+ * What a mirror service (paper §5) gets from the core: the replay hook, the
+ * notice queue, the mirror storage and the Traffic Monitor. recordNetwork only
+ * records; the phone fetches recorded inputs through the proxy.
+ */
+export interface ServiceHooks {
+  onReplayedInput: SyncServer["onReplayedInput"];
+  queueNotice: SyncServer["queueNotice"];
+  view(deviceId: string): TreeView | undefined;
+  recordNetwork(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
+}
+
 export interface CoreFactoryDeps {
   db: Db;
   blobs: BlobFiles;
   sha256: Sha256;
   clock: Clock;
   log: Logger;
+  /** Called once each time a core is built, to attach services to it. */
+  services?: (hooks: ServiceHooks) => void;
 }
 
 export interface LiveServerOptions {
@@ -41,6 +59,7 @@ export interface LiveServerOptions {
   log: Logger;
   codec: FrameCodec;
   makeCore(deps: CoreFactoryDeps): LiveCore;
+  services?: CoreFactoryDeps["services"];
 }
 
 export interface LiveServer {
@@ -68,7 +87,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   const admin = loadOrCreateAdminToken(options.dataDir, options.adminToken);
   let core: LiveCore;
   try {
-    core = options.makeCore({ db, blobs, sha256: options.sha256, clock, log });
+    core = options.makeCore({ db, blobs, sha256: options.sha256, clock, log, services: options.services });
   } catch (error) {
     db.close();
     throw error;

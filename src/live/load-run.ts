@@ -5,6 +5,7 @@ import { toHex } from "../core/bytes.ts";
 import { MirrorcellError } from "../core/errors.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { systemClock } from "../node/system-clock.ts";
+import { defaultCachingSettings } from "../services/caching/index.ts";
 import { startPhones } from "./live-harness.ts";
 import type { LivePhoneCore } from "./phone-core-adapter.ts";
 import { loadPhoneState, type SavedPhone, savePhoneState } from "./phone-state.ts";
@@ -33,6 +34,8 @@ export interface LoadOptions {
   model: string;
   /** One phone's own data dir: state loaded at start, saved at power-off. */
   phoneDataDir?: string;
+  /** Every everyMs, each phone shares its largest file with the recipients (paper §5.1.2). */
+  share?: { everyMs: number; recipients: readonly string[] };
   /** Resolves early (SIGINT): power off now. */
   interrupted?: Promise<void>;
   onProgress?(line: string): void;
@@ -49,6 +52,9 @@ export interface LoadReport {
   reconnects: number;
   errors: string[];
   digests: Record<string, string>;
+  /** Shares sent by the mirror (fake uploads) and by the phone itself. */
+  sharesViaMirror: number;
+  sharesDirect: number;
 }
 
 /** The WebSocket sync URL of a server's HTTP URL. */
@@ -98,11 +104,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const connected = phones.filter((p) => p.connected).length;
     options.onProgress?.(`${connected}/${phones.length} connected, ${inputs} user inputs`);
   }, 5_000);
+  const shares = { viaMirror: 0, direct: 0 };
+  const sharing =
+    options.share === undefined
+      ? undefined
+      : setInterval(() => {
+          for (const phone of phones) {
+            const plan = phone.shareLargest(options.share!.recipients, defaultCachingSettings);
+            if (!plan.ok) options.onProgress?.(`share failed: ${plan.error.message}`);
+            else if (plan.value?.decision === "via-mirror") shares.viaMirror += 1;
+            else if (plan.value !== undefined) shares.direct += 1;
+          }
+        }, options.share.everyMs);
   await Promise.race([
     new Promise((resolve) => setTimeout(resolve, options.durationMs)),
     options.interrupted ?? new Promise(() => undefined),
   ]);
   clearInterval(progress);
+  if (sharing !== undefined) clearInterval(sharing);
   const acked = await Promise.all(
     phones.map((p) => p.powerOff(Math.max(10_000, options.syncIntervalMs * 3))),
   );
@@ -124,5 +143,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     reconnects: phones.reduce((sum, p) => sum + Math.max(0, p.welcomes - 1), 0),
     errors: phones.flatMap((p) => p.errors.map((e) => `${p.core.deviceId}: ${e}`)).slice(0, 50),
     digests: Object.fromEntries(phones.map((p) => [p.core.deviceId, toHex(p.core.digest())])),
+    sharesViaMirror: shares.viaMirror,
+    sharesDirect: shares.direct,
   };
 }

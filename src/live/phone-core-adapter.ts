@@ -3,10 +3,11 @@
 // seeded workload generator, its SyncClient, and nondeterministic sources
 // (clock = wall time). Glue only: apply, record, batch, ack are the core's.
 import { assert } from "../core/assert.ts";
+import { fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
 import type { Clock, Sha256 } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
 import { Platform, type PlatformSnapshot, Storage, seededNondet } from "../platform/index.ts";
-import type { NetworkInput } from "../platform/inputs.ts";
+import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
 import { bootUi } from "../platform/ui-state.ts";
 import { Workload, type WorkloadEvent } from "../platform/workload.ts";
 import { SyncClient } from "../sync/sync-client.ts";
@@ -136,7 +137,7 @@ export class LivePhoneCore implements PhoneCore {
           payload: event.payload,
         });
       } else if (this.client.canRecord()) {
-        frames.push(...this.applyUser(event));
+        frames.push(...this.applyUser(event).frames);
       }
       // A full unacked queue (server unreachable) drops user input: a phone cannot wait for its user.
       this.nextEvent = this.workload.next();
@@ -144,7 +145,17 @@ export class LivePhoneCore implements PhoneCore {
     return { frames, wants };
   }
 
-  private applyUser(event: Extract<WorkloadEvent, { kind: "user" }>): Uint8Array[] {
+  /** A user input from outside the workload (a share): frames to send, or why it was not applied. */
+  applyUserInput(input: { app: AppName; body: UserInputBody }, nowMs: number): Result<Uint8Array[]> {
+    if (!this.client.canRecord()) return fail("E_QUEUE_FULL", "Unacked batch queue is full");
+    const applied = this.applyUser({ atMs: nowMs, app: input.app, body: input.body });
+    return applied.error === undefined ? ok(applied.frames) : fail(applied.error.code, applied.error.message);
+  }
+
+  private applyUser(event: { atMs: number; app: AppName; body: UserInputBody }): {
+    frames: Uint8Array[];
+    error?: MirrorcellError;
+  } {
     const timeMs = Math.max(this.lastTimeMs, event.atMs);
     this.lastTimeMs = timeMs;
     const frames = this.client.tick(timeMs);
@@ -157,11 +168,11 @@ export class LivePhoneCore implements PhoneCore {
     if (!applied.ok) {
       // The workload predicted a state the phone is not in (e.g. a delivery still in flight).
       this.userInputsRejected += 1;
-      return frames;
+      return { frames, error: applied.error };
     }
     const recorded = this.client.record(applied.value);
     assert(recorded.ok, `an applied input must be recordable: ${recorded.ok ? "" : recorded.error.message}`);
-    return frames;
+    return { frames };
   }
 
   applyNetwork(input: NetworkInput) {

@@ -3,7 +3,7 @@
 // behind one narrow surface the phone runtime drives with wall time, a real
 // socket and the Traffic Monitor proxy. phone-core-adapter.ts implements it.
 import type { Result } from "../core/errors.ts";
-import type { AppName, NetworkInput } from "../platform/inputs.ts";
+import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
 
 /** A network delivery the workload wants: fetched through the proxy. */
 export interface NetworkWant {
@@ -21,6 +21,8 @@ export interface PhoneCore {
   /** Applies the workload's user inputs due by `nowMs` (wall ms); returns frames to send and network wants. */
   runWorkload(nowMs: number): { frames: Uint8Array[]; wants: NetworkWant[] };
   applyNetwork(input: NetworkInput): Result<void>;
+  /** A user input from outside the workload (a share): frames to send. */
+  applyUserInput(input: { app: AppName; body: UserInputBody }, nowMs: number): Result<Uint8Array[]>;
   /** Encoded frames due at `nowMs` (a batch at each window's end, retransmissions). */
   tick(nowMs: number): Uint8Array[];
   /** After every Welcome: frames to retransmit (all unacked, in order). */

@@ -6,7 +6,9 @@
 // it is acked.
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
+import { ok, type Result } from "../core/errors.ts";
 import type { Clock } from "../core/ports.ts";
+import { type CachingSettings, planUpload, type UploadPlan } from "../services/caching/index.ts";
 import type { ContentOrigin } from "./content-origin.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
 import { PhoneLink } from "./phone-link.ts";
@@ -42,6 +44,10 @@ export class PhoneRuntime {
   private generating = true;
   errors: string[] = [];
   networkFetches = 0;
+  /** Bytes of every frame handed to the link (the phone's sync uplink). */
+  uplinkBytes = 0;
+  /** File bytes direct shares would send over the radio (counted; the runtime has no radio to send them). */
+  directShareBytes = 0;
 
   constructor(options: PhoneRuntimeOptions) {
     this.options = options;
@@ -98,6 +104,28 @@ export class PhoneRuntime {
     this.sendAll(this.options.core.tick(now));
   }
 
+  /**
+   * The user shares the phone's largest file (paper §5.1.2): planUpload decides
+   * whether the mirror sends it (fake upload) or the phone sends each copy.
+   */
+  shareLargest(recipients: readonly string[], settings: CachingSettings): Result<UploadPlan | undefined> {
+    assert(!this.poweredOff, "share on a powered-off phone");
+    const files = this.core.files();
+    assert(files.length <= Number.MAX_SAFE_INTEGER, "file count");
+    const largest = files.reduce<(typeof files)[number] | undefined>(
+      (best, f) => (best === undefined || f.size > best.size ? f : best),
+      undefined,
+    );
+    if (largest === undefined || largest.size === 0) return ok(undefined);
+    const plan = planUpload({ path: largest.path, sizeBytes: largest.size, recipients }, settings);
+    if (!plan.ok) return plan;
+    const frames = this.core.applyUserInput(plan.value.input, this.nowMs());
+    if (!frames.ok) return frames;
+    this.sendAll(frames.value);
+    this.directShareBytes += plan.value.radioPayloadBytes;
+    return ok(plan.value);
+  }
+
   /** Stops the workload (the phone idles, still syncing and answering repairs). */
   stopWorkload(): void {
     this.generating = false;
@@ -143,6 +171,7 @@ export class PhoneRuntime {
     for (const bytes of frames) {
       // Unsent frames stay unacked in the SyncClient: sent again after the next Welcome.
       if (!this.link.send(bytes)) return;
+      this.uplinkBytes += bytes.length;
     }
   }
 

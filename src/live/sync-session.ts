@@ -5,7 +5,7 @@
 // through `send`/`close`, so tests drive it without a socket.
 import { create } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
-import { type ErrorCode, MirrorcellError, type Result } from "../core/errors.ts";
+import type { ErrorCode, Result } from "../core/errors.ts";
 import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { nonceBytes, proofMatches } from "./auth.ts";
 
@@ -134,7 +134,8 @@ export class SyncSession {
       this.refuse("E_DEVICE_MISMATCH", message, closePolicy);
       return;
     }
-    if (body.case !== "batch" && body.case !== "repairResponse" && body.case !== "powerOff") {
+    const phoneSends = ["batch", "repairResponse", "powerOff", "noticeAck"];
+    if (body.case === undefined || !phoneSends.includes(body.case)) {
       this.refuse("E_FRAME_MALFORMED", `A phone does not send ${body.case ?? "empty"} frames`, closeProtocol);
       return;
     }

@@ -20,6 +20,8 @@ interface PhoneOptions {
   seed: string;
   model: string;
   data?: string;
+  shareEvery?: string;
+  shareTo?: string;
   json?: boolean;
 }
 
@@ -63,6 +65,16 @@ export function interruption(): Promise<void> {
   });
 }
 
+function shareOf(opts: PhoneOptions): { everyMs: number; recipients: string[] } | undefined {
+  if (opts.shareEvery === undefined && opts.shareTo === undefined) return undefined;
+  if (opts.shareEvery === undefined || opts.shareTo === undefined)
+    throw new MirrorcellError("E_USAGE", "--share-every and --share-to go together");
+  const recipients = opts.shareTo.split(",").filter((to) => to !== "");
+  if (recipients.length === 0 || recipients.length > limits.uploadRecipientsMax)
+    throw new MirrorcellError("E_USAGE", `--share-to needs 1 to ${limits.uploadRecipientsMax} recipients`);
+  return { everyMs: Math.round(positiveNumber(opts.shareEvery, "--share-every") * 1000), recipients };
+}
+
 export function registerPhone(program: Command): void {
   program
     .command("phone")
@@ -80,6 +92,8 @@ export function registerPhone(program: Command): void {
     .option("--seed <n>", "workload seed", "1")
     .option("--model <name>", "phone model (factory template)", "generic")
     .option("--data <dir>", "the phone's own data dir: state saved at power-off, restored at start")
+    .option("--share-every <s>", "share the phone's largest file every s seconds (needs --share-to)")
+    .option("--share-to <list>", "comma-separated recipient addresses for --share-every")
     .option("--json", "print the report as JSON")
     .action(async (opts: PhoneOptions) => {
       try {
@@ -93,6 +107,7 @@ export function registerPhone(program: Command): void {
           seed: Number(opts.seed) >>> 0,
           model: opts.model,
           phoneDataDir: opts.data,
+          share: shareOf(opts),
           interrupted: interruption(),
           onProgress: (line) => process.stderr.write(`phone ${opts.device}: ${line}\n`),
         });

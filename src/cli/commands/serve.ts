@@ -1,12 +1,14 @@
 // `mirrorcell serve`: the live mirror server process (issue 5). Listens on
 // loopback by default; SIGTERM/SIGINT stop accepting, flush pending commits
 // and close the database.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { MirrorcellError } from "../../core/errors.ts";
+import { attachCaching, type LiveCachingRuntime, recipientUrlsUnder } from "../../live/caching/index.ts";
 import { createLiveCore } from "../../live/core-adapter.ts";
 import { liveFrameCodec } from "../../live/frame-codec.ts";
-import { startLiveServer } from "../../live/live-server.ts";
+import { type ServiceHooks, startLiveServer } from "../../live/live-server.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
 import { systemClock } from "../../node/system-clock.ts";
 import { exitWithError } from "../fail.ts";
@@ -23,6 +25,9 @@ interface ServeOptions {
   adminToken?: string;
   syncNormal?: boolean;
   logLevel: string;
+  services?: string;
+  recipientUrl?: string;
+  recipientsFile?: string;
 }
 
 function parsePort(text: string, what: string): number {
@@ -46,6 +51,9 @@ export function registerServe(program: Command): void {
     .option("--admin-token <token>", "admin API token (default: generated once, stored in the data dir)")
     .option("--sync-normal", "SQLite synchronous=NORMAL: survives process crashes, not power loss")
     .option("--log-level <level>", "pino log level", "info")
+    .option("--services <list>", "mirror services to run: caching (bulk uploads sent by the server)")
+    .option("--recipient-url <url>", "caching: inbox base URL; a recipient's inbox is <url>/<address>")
+    .option("--recipients-file <file>", 'caching: JSON {"<address>": "<inbox url>", ...}')
     .action(async (opts: ServeOptions) => {
       try {
         await serve(opts);
@@ -55,8 +63,52 @@ export function registerServe(program: Command): void {
     });
 }
 
+/** --services: what to attach to the core, and how to stop it. */
+function servicesOf(opts: ServeOptions): {
+  attach: ((hooks: ServiceHooks) => void) | undefined;
+  close(): void;
+} {
+  const names = (opts.services ?? "").split(",").filter((n) => n !== "");
+  const unknown = names.find((n) => n !== "caching");
+  if (unknown !== undefined)
+    throw new MirrorcellError("E_USAGE", `Unknown service "${unknown}": expected caching`);
+  if (!names.includes("caching")) return { attach: undefined, close: () => undefined };
+  const recipientUrlOf = recipientUrlOfOptions(opts);
+  const runtimes: LiveCachingRuntime[] = [];
+  return {
+    attach: (hooks) => {
+      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf }));
+    },
+    close: () => {
+      for (const runtime of runtimes) runtime.close();
+    },
+  };
+}
+
+function recipientUrlOfOptions(opts: ServeOptions): (address: string) => string | undefined {
+  if (opts.recipientsFile !== undefined) {
+    let table: unknown;
+    try {
+      table = JSON.parse(readFileSync(opts.recipientsFile, "utf8"));
+    } catch (error) {
+      throw new MirrorcellError("E_USAGE", `Cannot read --recipients-file: ${String(error)}`);
+    }
+    if (typeof table !== "object" || table === null || Array.isArray(table))
+      throw new MirrorcellError("E_USAGE", "--recipients-file must hold a JSON object of address: URL");
+    const urls = new Map(
+      Object.entries(table).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+    const fallback = opts.recipientUrl === undefined ? undefined : recipientUrlsUnder(opts.recipientUrl);
+    return (address) => urls.get(address) ?? fallback?.(address);
+  }
+  if (opts.recipientUrl === undefined)
+    throw new MirrorcellError("E_USAGE", "--services caching needs --recipient-url or --recipients-file");
+  return recipientUrlsUnder(opts.recipientUrl);
+}
+
 async function serve(opts: ServeOptions): Promise<void> {
   const log = pino({ level: opts.logLevel }, pino.destination(2));
+  const services = servicesOf(opts);
   const server = await startLiveServer({
     dataDir: opts.data,
     host: opts.host,
@@ -69,6 +121,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     log,
     codec: liveFrameCodec,
     makeCore: createLiveCore,
+    services: services.attach,
   });
   process.stdout.write(
     `mirror server: ${server.httpUrl}  sync: ${server.syncUrl}  proxy: ${server.proxyUrl}\n`,
@@ -80,6 +133,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
   const stop = (signal: string) => {
     log.info({ signal }, "shutting down");
+    services.close();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => exitWithError(error),

@@ -1,5 +1,6 @@
 // Live runtime adapters of the caching service (paper §5.1): HTTP outbox and
 // fetcher, the timer-driven runtime, and loopback test servers.
+export { attachCaching, type CachingAttachOptions, recipientUrlsUnder } from "./attach-caching.ts";
 export { type LiveCachingOptions, LiveCachingRuntime } from "./caching-runtime.ts";
 export { HttpFetcher, type HttpFetcherOptions } from "./http-fetcher.ts";
 export { HttpOutbox, type HttpOutboxOptions } from "./http-outbox.ts";

@@ -1,0 +1,94 @@
+// Bulk upload through a live mirror server (paper §5.1.2, issue 7): a phone
+// shares its largest file; its uplink carries only the small upload input and
+// the server's mirror, replaying it, sends the file to each recipient as if
+// from the phone.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { bytesEqual, toHex } from "../src/core/bytes.ts";
+import {
+  attachCaching,
+  type LiveCachingRuntime,
+  recipientUrlsUnder,
+  startTestRecipient,
+} from "../src/live/caching/index.ts";
+import {
+  compareWithMirror,
+  enrollDevices,
+  startPhones,
+  startTestServer,
+  tempDataDir,
+  waitFor,
+} from "../src/live/live-harness.ts";
+import { nodeSha256 } from "../src/node/sha256.ts";
+import { systemClock } from "../src/node/system-clock.ts";
+import { defaultCachingSettings } from "../src/services/index.ts";
+
+const seed = Number(process.env.SEED ?? 7);
+const recipients = ["+18145550101", "+18145550102", "+18145550103"];
+const sizeBytesMin = 500 * 1024;
+
+test(`live services: a phone shares a >= 500 KB file with 3 recipients; the server sends it, the phone's uplink does not (seed=${seed})`, async () => {
+  const recipient = await startTestRecipient();
+  const runtimes: LiveCachingRuntime[] = [];
+  const data = tempDataDir("services");
+  const server = await startTestServer(data.dir, {
+    services: (hooks) => {
+      const recipientUrlOf = recipientUrlsUnder(`${recipient.baseUrl}/inbox`);
+      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf }));
+    },
+  });
+  const keys = enrollDevices(data.dir, ["phone-s"]);
+  const { phones, origin } = await startPhones({
+    syncUrl: server.syncUrl,
+    proxyUrl: server.proxyUrl!,
+    keys,
+    seed,
+    model: "pixel",
+    eventsPerSecond: 100,
+    syncIntervalMs: 200,
+    sizeScale: 1,
+    stepMs: 20,
+  });
+  const phone = phones[0]!;
+  try {
+    assert.equal(runtimes.length, 1, "services attached once to the built core");
+    const big = () => phone.core.files().some((f) => f.size >= sizeBytesMin);
+    assert.ok(await waitFor(big, 20_000), `seed=${seed}: the phone made a file >= 500 KB`);
+    // The photo itself rode the uplink when it was taken (nondet): let that batch be acked first.
+    phone.stopWorkload();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.ok(await waitFor(() => phone.core.allAcked, 10_000), "earlier batches acked");
+    const uplinkBefore = phone.uplinkBytes;
+    const plan = phone.shareLargest(recipients, defaultCachingSettings);
+    assert.ok(plan.ok && plan.value !== undefined, `share applied: ${JSON.stringify(plan)}`);
+    assert.equal(plan.value.decision, "via-mirror");
+    const largest = [...phone.core.files()].sort((a, b) => b.size - a.size)[0]!;
+    const file = phone.core.readFile(largest.path);
+    assert.ok(file.ok && file.value.length >= sizeBytesMin);
+    const delivered = () => recipients.every((r) => recipient.inbox(r).length === 1);
+    assert.ok(await waitFor(delivered, 20_000), "each recipient got one copy");
+    for (const r of recipients) {
+      const [got] = recipient.inbox(r);
+      assert.ok(got !== undefined && bytesEqual(got.payload, file.value), `${r}: identical bytes`);
+      assert.equal(got.from, "phone-s", `${r}: the phone is the sender`);
+      assert.equal(got.sha256Hex, toHex(nodeSha256(file.value)));
+    }
+    const uplinkShareBytes = phone.uplinkBytes - uplinkBefore;
+    assert.ok(
+      uplinkShareBytes < file.value.length / 10,
+      `the share cost ${uplinkShareBytes} uplink bytes for a ${file.value.length}-byte file`,
+    );
+    assert.equal(phone.directShareBytes, 0, "no direct sends");
+    assert.ok(await phone.powerOff(10_000), "power-off acked");
+    assert.ok(await waitFor(() => server.core.mirror("phone-s")?.state === "stopped", 10_000));
+    assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);
+    assert.deepEqual(phone.errors, []);
+  } finally {
+    for (const r of runtimes) r.close();
+    await phone.close();
+    await origin.close();
+    await server.close();
+    await recipient.close();
+    data.remove();
+  }
+});
