@@ -7,23 +7,21 @@ import { proxyUrlOf, runLoad } from "../../live/load-run.ts";
 import { deviceKey, enrollDevice, openDatabase } from "../../live/sqlite-db.ts";
 import { exitWithError } from "../fail.ts";
 import { dataDirDefault } from "./enroll.ts";
-import { interruption, positiveNumber, profileOf, syncIntervalMsOf } from "./phone.ts";
+import {
+  addLivePhoneOptions,
+  interruption,
+  type LivePhoneCliOptions,
+  livePhoneRunOptions,
+  positiveNumber,
+} from "./live-phone-options.ts";
 import { servePortDefault } from "./serve.ts";
 
 /** Phones one load process runs (each holds a platform and a socket). */
 export const loadPhonesMax = 10_000;
 
-interface LoadCliOptions {
+interface LoadCliOptions extends LivePhoneCliOptions {
   phones: string;
-  server: string;
-  proxy?: string;
   data: string;
-  workload: string;
-  eventsPerSec?: string;
-  syncInterval: string;
-  duration: string;
-  seed: string;
-  model: string;
   json?: boolean;
 }
 
@@ -42,7 +40,7 @@ function keysFor(dataDir: string, count: number): Map<string, Uint8Array> {
 }
 
 export function registerLoad(program: Command): void {
-  program
+  const command = program
     .command("load")
     .description(
       "Run many live phones in one process against a mirror server on this machine; print a report",
@@ -50,13 +48,13 @@ export function registerLoad(program: Command): void {
     .requiredOption("--phones <n>", "number of phones (devices load-1..N, enrolled on first use)")
     .option("--server <url>", "mirror server HTTP URL", `http://127.0.0.1:${servePortDefault}`)
     .option("--proxy <url>", "Traffic Monitor proxy URL (default: server port + 1)")
-    .option("--data <dir>", "the server's data dir (to enroll the load devices)", dataDirDefault)
-    .option("--workload <name>", "workload: paper, light, busy", "light")
-    .option("--events-per-sec <r>", "user events per second per phone (overrides the workload's)")
-    .option("--sync-interval <s>", "t_syn_int in seconds", "60")
-    .option("--duration <s>", "run this long, then power every phone off", "60")
-    .option("--seed <n>", "workload seed", "1")
-    .option("--model <name>", "phone model (factory template)", "generic")
+    .option("--data <dir>", "the server's data dir (to enroll the load devices)", dataDirDefault);
+  addLivePhoneOptions(command, {
+    workloadHelp: "workload: paper, light, busy",
+    workload: "light",
+    durationHelp: "run this long, then power every phone off",
+    duration: "60",
+  })
     .option("--json", "print the report as JSON")
     .action(async (opts: LoadCliOptions) => {
       try {
@@ -68,11 +66,7 @@ export function registerLoad(program: Command): void {
           serverUrl: opts.server,
           proxyUrl: opts.proxy ?? proxyUrlOf(opts.server),
           keys: keysFor(opts.data, phones),
-          profile: profileOf(opts.workload, opts.eventsPerSec),
-          syncIntervalMs: syncIntervalMsOf(opts.syncInterval),
-          durationMs: positiveNumber(opts.duration, "--duration") * 1000,
-          seed: Number(opts.seed) >>> 0,
-          model: opts.model,
+          ...livePhoneRunOptions(opts),
           interrupted: interruption(),
           onProgress: (line) => process.stderr.write(`load: ${line}\n`),
         });
