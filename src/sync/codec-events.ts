@@ -7,7 +7,7 @@
 // table, the events where networkConsumed steps up listed once per batch,
 // nondeterminism records (actions only) as raw bytes, clock reads as deltas.
 import { assert } from "../core/assert.ts";
-import { fromUtf8, utf8 } from "../core/bytes.ts";
+import { fromUtf8, u64FromBytes, u64ToBytes, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import {
@@ -201,30 +201,13 @@ function readBody(r: BitReader, kind: (typeof bodyKinds)[number], ranges: Ranges
 
 // Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
 // sit within a few ms of the input's own time: send the signed difference.
-function clockValue(value: Uint8Array): number | undefined {
-  if (value.length !== 8) return undefined;
-  let ms = 0;
-  for (const b of value) ms = ms * 256 + b;
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
-
-function clockBytes(ms: number): Uint8Array {
-  const out = new Uint8Array(8);
-  let rest = ms;
-  for (let i = 7; i >= 0; i--) {
-    out[i] = rest % 256;
-    rest = Math.floor(rest / 256);
-  }
-  return out;
-}
-
 function writeNondet(w: BitWriter, records: readonly NondetRecord[], timeMs: number): void {
   w.writeBit(records.length > 0);
   if (records.length === 0) return;
   w.writeExpGolomb(records.length - 1, 0);
   for (const record of records) {
     w.writeBits(nondetKinds.indexOf(record.kind), 2);
-    const clock = record.kind === "clock" ? clockValue(record.value) : undefined;
+    const clock = record.kind === "clock" ? u64FromBytes(record.value) : undefined;
     if (record.kind === "clock") w.writeBit(clock !== undefined);
     if (clock !== undefined) {
       const delta = clock - timeMs;
@@ -249,7 +232,7 @@ function readNondet(r: BitReader, timeMs: number): NondetRecord[] {
       const zigzag = r.readExpGolomb(2);
       const clock = timeMs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
       if (!Number.isSafeInteger(clock) || clock < 0) throw new CodecError("clock record out of range");
-      records.push({ kind, value: clockBytes(clock) });
+      records.push({ kind, value: u64ToBytes(clock) });
       continue;
     }
     const length = r.readExpGolomb(3);
