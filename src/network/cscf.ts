@@ -12,6 +12,7 @@ import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { type FilterCriterion, matchFilter, parseFilter } from "./filter-criteria.ts";
 import { addressUri } from "./header-list.ts";
+import { valueOrRecord } from "./peer-errors.ts";
 import { avp, parseSignaling, type SignalingMessage, sendSignaling } from "./signaling.ts";
 import {
   type SipMessage,
@@ -27,8 +28,8 @@ import {
   addRecordRoute,
   decrementMaxForwards,
   popOwnRoute,
-  popVia,
   pushVia,
+  relayResponse,
   routeEntries,
   tagOf,
   topVia,
@@ -74,15 +75,10 @@ export class Cscf implements NetworkNode {
       return;
     }
     assert(packet.protocol === "sip", `CSCF got ${packet.protocol}`);
-    const parsed = parseSip(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const message = parsed.value;
+    const message = valueOrRecord(parseSip(packet.bytes), this.errors);
+    if (message === undefined) return;
     if (message.kind === "response") {
-      const upstream = popVia(message, this.id);
-      if (upstream) this.sendSip(context, viaHost(topVia(upstream)), upstream);
+      relayResponse(message, this.id, (host, upstream) => this.sendSip(context, host, upstream));
       return;
     }
     const forwarded = decrementMaxForwards(message);
@@ -241,12 +237,8 @@ export class Cscf implements NetworkNode {
   }
 
   private onSignaling(packet: Packet, context: NodeContext): void {
-    const parsed = parseSignaling(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const message = parsed.value;
+    const message = valueOrRecord(parseSignaling(packet.bytes), this.errors);
+    if (message === undefined) return;
     const aor = avp(message, "User-Public-Identity") ?? "";
     if (message.command === "User-Policy-Request") {
       this.withProfile(aor, context, (profile, now) => {

@@ -8,6 +8,7 @@ import type { MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { formatFilter, type SubscriberProfile } from "./filter-criteria.ts";
 import type { Header } from "./header-list.ts";
+import { valueOrRecord } from "./peer-errors.ts";
 import { avp, parseSignaling, type SignalingMessage, sendSignaling } from "./signaling.ts";
 
 export class Hss implements NetworkNode {
@@ -41,12 +42,8 @@ export class Hss implements NetworkNode {
   }
 
   onPacket(packet: Packet, _from: NodeId, context: NodeContext): void {
-    const parsed = parseSignaling(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const message = parsed.value;
+    const message = valueOrRecord(parseSignaling(packet.bytes), this.errors);
+    if (message === undefined) return;
     const profile = this.profiles.get(avp(message, "User-Public-Identity") ?? "");
     const result: Header = { name: "Result-Code", value: profile ? "2001" : "5001" };
     if (message.command === "Location-Info-Request") {

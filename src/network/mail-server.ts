@@ -3,6 +3,7 @@
 // happens before the flow and is left out of the trace.
 import type { MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
+import { valueOrRecord } from "./peer-errors.ts";
 import { type Pop3Response, parsePop3Command, pop3Label, serializePop3Response } from "./pop3.ts";
 
 export class MailServer implements NetworkNode {
@@ -15,12 +16,8 @@ export class MailServer implements NetworkNode {
   ) {}
 
   onPacket(packet: Packet, from: NodeId, context: NodeContext): void {
-    const parsed = parsePop3Command(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const command = parsed.value;
+    const command = valueOrRecord(parsePop3Command(packet.bytes), this.errors);
+    if (command === undefined) return;
     const index = Number(command.args[0] ?? "0");
     const message = command.verb === "RETR" && Number.isInteger(index) ? this.maildrop[index - 1] : undefined;
     const response: Pop3Response = message

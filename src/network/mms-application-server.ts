@@ -6,10 +6,11 @@
 import type { MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { addressUri } from "./header-list.ts";
+import { valueOrRecord } from "./peer-errors.ts";
 import { sdpMsrpPath } from "./sdp.ts";
 import { type SipMessage, serializeSip, sipLabel } from "./sip-message.ts";
 import { parseSip } from "./sip-parser.ts";
-import { popOwnRoute, popVia, pushVia, routeEntries, topVia, uriHost, viaHost } from "./sip-routing.ts";
+import { popOwnRoute, pushVia, relayResponse, routeEntries, uriHost } from "./sip-routing.ts";
 
 export class MmsApplicationServer implements NetworkNode {
   readonly role = "core" as const;
@@ -20,15 +21,10 @@ export class MmsApplicationServer implements NetworkNode {
   constructor(readonly id: NodeId) {}
 
   onPacket(packet: Packet, _from: NodeId, context: NodeContext): void {
-    const parsed = parseSip(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const message = parsed.value;
+    const message = valueOrRecord(parseSip(packet.bytes), this.errors);
+    if (message === undefined) return;
     if (message.kind === "response") {
-      const upstream = popVia(message, this.id);
-      if (upstream) this.send(context, viaHost(topVia(upstream)), upstream);
+      relayResponse(message, this.id, (host, upstream) => this.send(context, host, upstream));
       return;
     }
     const popped = popOwnRoute(message, this.id);

@@ -8,6 +8,7 @@
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
+import { valueOrRecord } from "./peer-errors.ts";
 import { avp, parseSignaling, type SignalingMessage, sendSignaling } from "./signaling.ts";
 
 interface MirrorSubscriber {
@@ -90,12 +91,8 @@ export class Sgsn implements NetworkNode {
   }
 
   private onSignaling(packet: Packet, context: NodeContext): void {
-    const parsed = parseSignaling(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const message = parsed.value;
+    const message = valueOrRecord(parseSignaling(packet.bytes), this.errors);
+    if (message === undefined) return;
     const phone = avp(message, "Subscriber") ?? "";
     if (message.command === "Insert-Subscriber-Data-Request") {
       if (avp(message, "Mirror-Service") === "enabled" && this.options.phones.includes(phone)) {

@@ -44,6 +44,16 @@ export function popVia(message: SipMessage, host: string): SipMessage | undefine
   return { ...message, headers: removeFirstListEntry(message.headers, "Via") };
 }
 
+/** A proxy relays a response (RFC 3261 §16.7): drop its own Via, send to the next Via's host. */
+export function relayResponse(
+  message: SipMessage,
+  self: string,
+  send: (host: string, message: SipMessage) => void,
+): void {
+  const upstream = popVia(message, self);
+  if (upstream) send(viaHost(topVia(upstream)), upstream);
+}
+
 export function routeEntries(message: SipMessage): string[] {
   return headerListValues(message.headers, "Route");
 }

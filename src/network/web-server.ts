@@ -6,6 +6,7 @@ import type { MirrorcellError } from "../core/errors.ts";
 import type { NetworkNode, NodeContext, NodeId, Packet } from "./bus.ts";
 import { type HttpResponse, httpLabel, serializeHttp } from "./http-message.ts";
 import { parseHttp } from "./http-parser.ts";
+import { valueOrRecord } from "./peer-errors.ts";
 
 export interface WebPage {
   readonly contentType: string;
@@ -22,12 +23,8 @@ export class WebServer implements NetworkNode {
   ) {}
 
   onPacket(packet: Packet, from: NodeId, context: NodeContext): void {
-    const parsed = parseHttp(packet.bytes);
-    if (!parsed.ok) {
-      this.errors.push(parsed.error);
-      return;
-    }
-    const request = parsed.value;
+    const request = valueOrRecord(parseHttp(packet.bytes), this.errors);
+    if (request === undefined) return;
     if (request.kind !== "request") return;
     const page = request.method === "GET" ? this.pages.get(request.target) : undefined;
     const response: HttpResponse = page
