@@ -22,6 +22,7 @@ import {
   parseScanResult,
   type ScanEngine,
 } from "../src/services/antivirus/index.ts";
+import { defaultStepBudget } from "../src/services/index.ts";
 import type { Notice } from "../src/sync/index.ts";
 import { SyncRig } from "./support/sync-rig.ts";
 
@@ -78,6 +79,14 @@ function wire(rig: SyncRig, onTheFly: boolean): { av: AntivirusMirrorService; no
   return { av, notices };
 }
 
+/** Replay, then the scan jobs' steps (what a runtime's tick does), then replay of the result. */
+function settleScanning(rig: SyncRig, av: AntivirusMirrorService, id: string): void {
+  rig.settle(id);
+  for (let guard = 0; guard < 10_000 && av.hasStepWork(); guard++) av.onStep(rig.nowMs, defaultStepBudget);
+  assert.equal(av.hasStepWork(), false, "scan jobs finish in a bounded number of steps");
+  rig.settle(id);
+}
+
 function apk(entries: Record<string, Uint8Array>): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v, { level: 6 }]])));
 }
@@ -105,8 +114,7 @@ test("antivirus: scan request via sync returns the verdicts of scanning the phon
   rig.network("p1", "installer", "package", ["name=tool", "version=2"], apk({ "assets/bad.bin": knownBad }));
   rig.runWorkload("p1", 5 * 60_000);
   rig.user("p1", "antivirus-hook", { kind: "action", name: "scan", args: ["path=/"] });
-  rig.settle("p1");
-  rig.settle("p1");
+  settleScanning(rig, av, "p1");
   assert.equal(av.requestsAnswered, 1);
   const direct = new AntivirusService({ database: new DatabaseHolder(engine()), hash }).scanStorage(
     rig.phone("p1").platform.storage,
@@ -125,7 +133,7 @@ test("antivirus: on-the-fly mode detects an infected package as replay installs 
   const { av, notices } = wire(rig, true);
   rig.addPhone("p1");
   rig.runWorkload("p1", 2 * 60_000);
-  rig.settle("p1");
+  settleScanning(rig, av, "p1");
   assert.equal(av.onTheFlyAlerts, 0, "the factory image and workload files are clean");
   assert.ok(
     rig.mirrors.view("p1") instanceof Storage,
@@ -133,8 +141,7 @@ test("antivirus: on-the-fly mode detects an infected package as replay installs 
   );
   rig.network("p1", "installer", "package", ["name=game", "version=1"], apk({ "classes.dex": evilDex }));
   rig.runWorkload("p1", 4 * 60_000);
-  rig.settle("p1");
-  rig.settle("p1");
+  settleScanning(rig, av, "p1");
   assert.equal(av.onTheFlyAlerts, 1);
   assert.deepEqual(resultFile(rig, "p1"), [{ path: "/apps/game/classes.dex", name: "Android.Evil.Body" }]);
   assert.equal(notices.length, 1);

@@ -101,6 +101,27 @@ export const limits = {
   noticeResendsMax: 6,
   // default periodic checkpoint: bounds a mirror's input log between power-offs
   checkpointEveryBatchesDefault: 256,
+  // services in bounded steps (antivirus scan jobs): one step never holds replay longer than this much work
+  serviceStepFilesMax: 256,
+  serviceStepBytesMax: 4 * 1024 * 1024,
+  // tree entries one step may walk past (out-of-scope files cost a visit, not a scan)
+  serviceStepEntriesMax: 4096,
+  // pause between two tick-driven steps, so replay and intake run in between
+  serviceStepIntervalMs: 1,
+  scanJobsActiveMax: 4,
+  scanRequestsQueuedMax: 64,
+  // files one on-the-fly job collects before a new job opens
+  scanOnTheFlyFilesPerJobMax: 4096,
+  // antivirus engine and runtimes
+  // clamscan does not scan objects of 5 bytes or less (found by the differential tests)
+  scanObjectBytesMin: 6,
+  // fixed gaps up to this many bytes stay inline as wildcards; longer ones split parts (bounded memory)
+  signatureInlineGapBytesMax: 128,
+  clamdReplyBytesMax: 4096,
+  // below this many bytes a worker pool's start-up costs more than it saves
+  scanPoolBytesMin: 16 * 1024 * 1024,
+  scanSkippedLinesShownMax: 20,
+  scanProgressFilesMin: 200,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
@@ -126,3 +147,6 @@ assert(limits.scanChunkBytes <= limits.archiveEntryBytesMax, "scan chunk larger 
 assert(limits.fileBytesMax <= limits.cacheBytesPerDeviceMax, "a cached file must fit the cache quota");
 assert(limits.uploadRetryDelayMsBase <= limits.uploadRetryDelayMsMax, "retry delay base above its cap");
 assert(limits.cacheRetentionMsDefault <= limits.cacheRetentionMsMax, "default retention above its cap");
+assert(limits.serviceStepFilesMax <= limits.serviceStepEntriesMax, "a step visits every file it scans");
+assert(limits.serviceStepBytesMax <= limits.fileBytesMax, "a step's byte budget is at most one file");
+assert(limits.scanJobsActiveMax >= 1 && limits.scanRequestsQueuedMax >= 1, "scan jobs need room");

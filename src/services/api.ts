@@ -91,6 +91,21 @@ export interface ServicePorts {
 export type DeliveryResult = Result<void>;
 export type FetchResult = Result<FetchedBody>;
 
+/**
+ * How much long-running work (a storage scan) one step may do. A step always
+ * finishes the file it started, so it is bounded by max(bytesMax, one file).
+ */
+export interface StepBudget {
+  filesMax: number;
+  bytesMax: number;
+}
+
+/** What one step did: the runtime may log or measure it. */
+export interface StepUsage {
+  files: number;
+  bytes: number;
+}
+
 /** A service plugged into the ServiceHost. Every callback runs to completion. */
 export interface MirrorService {
   readonly name: string;
@@ -102,4 +117,12 @@ export interface MirrorService {
   tick?(nowMs: number): void;
   /** When tick next has work, or undefined. */
   nextDueMs?(): number | undefined;
+  /**
+   * Long work (scan jobs) is never done inside a replay hook: the hook queues
+   * it and the runtime advances it here, one bounded step at a time, so
+   * replay and intake wait for one step at most.
+   */
+  onStep?(nowMs: number, budget: StepBudget): StepUsage;
+  /** True while onStep has work. */
+  hasStepWork?(): boolean;
 }

@@ -15,7 +15,9 @@ export type {
   Outbox,
   ReplayedInputEvent,
   ServicePorts,
+  StepBudget,
+  StepUsage,
 } from "./api.ts";
 export { type AttachOptions, attachServices } from "./attach.ts";
 export * from "./caching/index.ts";
-export { type OutboxStats, ServiceHost } from "./service-host.ts";
+export { defaultStepBudget, type OutboxStats, ServiceHost, type StepStats } from "./service-host.ts";

@@ -29,9 +29,6 @@ interface ScanOpts {
   cacheDir?: string;
 }
 
-const skippedShownMax = 20;
-const progressFilesMin = 200;
-
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -40,7 +37,7 @@ function progressBar(): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let bar: SingleBar | undefined;
   return (done, total) => {
-    if (total < progressFilesMin) return;
+    if (total < limits.scanProgressFilesMin) return;
     if (bar === undefined) {
       bar = new SingleBar({ stream: process.stderr, format: "scanning [{bar}] {value}/{total} files" });
       bar.start(total, 0);
@@ -72,12 +69,12 @@ async function scanWithClamd(socket: string, paths: string[]): Promise<FileVerdi
 }
 
 function reportSkipped(database: LoadedDatabase): void {
-  for (const s of database.skipped.slice(0, skippedShownMax)) {
+  for (const s of database.skipped.slice(0, limits.scanSkippedLinesShownMax)) {
     process.stderr.write(`mirrorcell: skipped ${s.file}:${s.line}: ${s.reason}\n`);
   }
-  if (database.skipped.length > skippedShownMax) {
+  if (database.skipped.length > limits.scanSkippedLinesShownMax) {
     process.stderr.write(
-      `mirrorcell: skipped ${database.skipped.length - skippedShownMax} more lines (see --json)\n`,
+      `mirrorcell: skipped ${database.skipped.length - limits.scanSkippedLinesShownMax} more lines (see --json)\n`,
     );
   }
 }

@@ -8,7 +8,6 @@ import { limits } from "../../core/limits.ts";
 
 export type ClamdAnswer = { infected: false } | { infected: true; name: string };
 
-const replyBytesMax = 4096;
 const unofficialSuffix = /\.UNOFFICIAL$/;
 
 /** Parses `stream: NAME FOUND` / `stream: OK` (NUL-terminated with the z prefix). */
@@ -44,7 +43,7 @@ export function clamdScanBytes(
     });
     socket.on("data", (data: Buffer) => {
       length += data.length;
-      if (length > replyBytesMax) socket.destroy(new Error("reply too long"));
+      if (length > limits.clamdReplyBytesMax) socket.destroy(new Error("reply too long"));
       else chunks.push(data);
     });
     socket.on("error", (error) =>

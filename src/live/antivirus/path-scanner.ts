@@ -2,6 +2,7 @@
 // `mirrorcell scan`, paper §5.2): in this thread for small jobs, in a worker
 // pool for big ones. Verdicts come back in walk order whatever the pool does.
 import { assert } from "../../core/assert.ts";
+import { limits } from "../../core/limits.ts";
 import type { LoadedDatabase } from "./database-loader.ts";
 import { walkPaths } from "./file-walker.ts";
 import { type FileVerdict, scanFile } from "./scan-file.ts";
@@ -21,9 +22,6 @@ export interface PathScanReport {
   workers: number;
 }
 
-/** Below this many bytes the pool's start-up costs more than it saves. */
-const poolBytesMin = 16 * 1024 * 1024;
-
 export async function scanPaths(
   database: LoadedDatabase,
   paths: readonly string[],
@@ -33,7 +31,8 @@ export async function scanPaths(
   const totalBytes = walked.files.reduce((sum, f) => sum + f.size, 0);
   const allMatch = options.allMatch === true;
   const wanted =
-    options.workers ?? (totalBytes >= poolBytesMin && walked.files.length > 1 ? defaultWorkerCount() : 0);
+    options.workers ??
+    (totalBytes >= limits.scanPoolBytesMin && walked.files.length > 1 ? defaultWorkerCount() : 0);
   const verdicts: FileVerdict[] = new Array(walked.files.length);
   let done = 0;
   const record = (index: number, verdict: FileVerdict): void => {

@@ -6,6 +6,8 @@
 // interleave it with other work, and it keeps the engine it started with.
 import { assert } from "../../core/assert.ts";
 import { toHex } from "../../core/bytes.ts";
+import { limits } from "../../core/limits.ts";
+import type { StepBudget, StepUsage } from "../api.ts";
 import type { DatabaseHolder } from "./database-holder.ts";
 import type { HashFactory } from "./hash-ports.ts";
 import type { ScanEngine } from "./scan-engine.ts";
@@ -39,11 +41,16 @@ function inScope(path: string, scope: string): boolean {
   return path === scope || path.startsWith(prefix);
 }
 
-/** A scan of one storage, advanced by step(); it keeps the engine it began with. */
+/** A scan of one storage, advanced by step() or advance(); it keeps the engine it began with. */
 export class StorageScanJob {
   private readonly files: Iterator<{ path: string; sha256: Uint8Array; size: number }>;
   private finished = false;
+  /** A file the last step reached but left for the next one (it would have overrun the byte budget). */
+  private held: { path: string; sha256: Uint8Array; size: number } | undefined;
   readonly report: StorageScanReport;
+  /** Steps taken and bytes read from storage (cache misses only). */
+  steps = 0;
+  bytesRead = 0;
 
   constructor(
     private readonly service: AntivirusService,
@@ -61,26 +68,59 @@ export class StorageScanJob {
 
   /** Scans up to filesMax more files; returns true when the job is complete. */
   step(filesMax: number): boolean {
-    assert(filesMax >= 1, "a step scans at least one file");
-    for (let n = 0; n < filesMax && !this.finished; ) {
-      const next = this.files.next();
-      if (next.done === true) {
-        this.finished = true;
+    this.advance({ filesMax, bytesMax: Number.POSITIVE_INFINITY });
+    return this.finished;
+  }
+
+  /**
+   * One bounded step: scans files until the budget is spent. Cache hits cost
+   * a file but no bytes; the first file of a step is always scanned (unless
+   * another job of the same step already scanned one: firstFileFree false),
+   * so a step reads at most max(bytesMax, one file). Out-of-scope entries
+   * cost a visit (limits.serviceStepEntriesMax).
+   */
+  advance(budget: StepBudget, firstFileFree = true): StepUsage {
+    assert(budget.filesMax >= 1 && budget.bytesMax >= 1, "a step scans at least one file");
+    const used: StepUsage = { files: 0, bytes: 0 };
+    for (let visits = 0; used.files < budget.filesMax && !this.finished; visits++) {
+      if (visits >= limits.serviceStepEntriesMax) break;
+      const file = this.held ?? this.nextFile();
+      this.held = undefined;
+      if (file === undefined) break;
+      if (!inScope(file.path, this.scope)) continue;
+      const key = toHex(file.sha256);
+      const cached = this.service.hasVerdict(key, this.engine.version);
+      const free = firstFileFree && used.files === 0;
+      if (!cached && !free && used.bytes + file.size > budget.bytesMax) {
+        this.held = file;
         break;
       }
-      const file = next.value;
-      if (!inScope(file.path, this.scope)) continue;
-      n++;
-      this.report.filesScanned++;
-      const { verdict, cached } = this.service.verdictWith(this.engine, file.sha256, () =>
-        this.storage.blob(file.sha256),
-      );
-      if (cached) this.report.cacheHits++;
-      else this.report.blobsScanned++;
-      for (const d of verdict.detections)
-        this.report.detections.push({ path: file.path, name: d.name, inside: d.inside });
+      used.files++;
+      if (!cached) used.bytes += file.size;
+      this.scanOne(file);
     }
-    return this.finished;
+    this.steps++;
+    this.bytesRead += used.bytes;
+    assert(used.files <= budget.filesMax, "a step stays within its file budget");
+    return used;
+  }
+
+  private nextFile(): { path: string; sha256: Uint8Array; size: number } | undefined {
+    const next = this.files.next();
+    if (next.done !== true) return next.value;
+    this.finished = true;
+    return undefined;
+  }
+
+  private scanOne(file: { path: string; sha256: Uint8Array }): void {
+    this.report.filesScanned++;
+    const { verdict, cached } = this.service.verdictWith(this.engine, file.sha256, () =>
+      this.storage.blob(file.sha256),
+    );
+    if (cached) this.report.cacheHits++;
+    else this.report.blobsScanned++;
+    for (const d of verdict.detections)
+      this.report.detections.push({ path: file.path, name: d.name, inside: d.inside });
   }
 }
 
@@ -96,6 +136,11 @@ export class AntivirusService {
     this.database = options.database;
     this.hash = options.hash;
     this.cache = options.cache ?? new VerdictCache();
+  }
+
+  /** Whether a verdict for this blob (SHA-256 hex) and engine version is cached. */
+  hasVerdict(sha256Hex: string, version: string): boolean {
+    return this.cache.get(sha256Hex, version) !== undefined;
   }
 
   /** The verdict for one blob with a given engine: cached, or scanned once. */

@@ -4,6 +4,7 @@
 // reported as unsupported (the caller skips the line and says so) and
 // anything ClamAV itself refuses is malformed.
 import { assert } from "../../core/assert.ts";
+import { limits } from "../../core/limits.ts";
 import type { BodyPattern, PartAlternative, SignatureGap, SignaturePart } from "./signature.ts";
 
 export type HexParse =
@@ -102,13 +103,10 @@ function validate(pattern: BodyPattern): HexParse {
   return { kind: "ok", pattern };
 }
 
-/** Fixed gaps up to this many bytes stay inline as wildcards; longer ones split parts (bounded memory). */
-const inlineGapBytesMax = 128;
-
 type Step = { next: number } | { error: HexParse };
 
 function pushWildcards(part: PartBuilder, count: number): void {
-  assert(count >= 0 && count <= inlineGapBytesMax * 2, "inline wildcard run is bounded");
+  assert(count >= 0 && count <= limits.signatureInlineGapBytesMax * 2, "inline wildcard run is bounded");
   for (let k = 0; k < count; k++) {
     part.values.push(0);
     part.masks.push(0);
@@ -131,7 +129,7 @@ function readGap(
       return { error: { kind: "malformed", reason: `bad gap '${hex.slice(i, close + 1)}'` } };
     next = close + 1;
   }
-  if (gap.min === gap.max && gap.min <= inlineGapBytesMax) {
+  if (gap.min === gap.max && gap.min <= limits.signatureInlineGapBytesMax) {
     pushWildcards(state.current, gap.min);
   } else {
     state.parts.push(finishPart(state.current));

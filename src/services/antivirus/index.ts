@@ -31,6 +31,7 @@ export {
   type ScanOptions,
   type ScanResult,
 } from "./scan-engine.ts";
+export { type FinishedScan, ScanQueue, type ScanTask } from "./scan-queue.ts";
 export {
   formatScanResult,
   parseScanRequest,
@@ -38,7 +39,9 @@ export {
   requestIdOf,
   type ScanRequest,
   type StorageDetection,
+  scanResultError,
 } from "./scan-request.ts";
 export type { BodySignature, HashSignature, SkippedLine } from "./signature.ts";
 export { type BlobVerdict, VerdictCache } from "./verdict-cache.ts";
+export { type WrittenFile, WrittenFiles } from "./written-files.ts";
 export { looksLikeZip, readZipEntries, type ZipEntry } from "./zip-reader.ts";

@@ -10,8 +10,8 @@ import type { HashFactory } from "./hash-ports.ts";
 import type { HashTable } from "./hash-table.ts";
 import { looksLikeZip, readZipEntries } from "./zip-reader.ts";
 
-/** clamscan does not scan objects of 5 bytes or less (found by the differential tests). */
-export const objectBytesMin = 6;
+/** clamscan does not scan objects of 5 bytes or less (limits.scanObjectBytesMin; kept for importers). */
+export const objectBytesMin = limits.scanObjectBytesMin;
 
 export interface Detection {
   name: string;
@@ -67,7 +67,7 @@ export class ScanEngine {
     out: ScanResult,
   ): void {
     assert(inside.length <= limits.archiveDepthMax, "archive depth bound");
-    if (data.length < objectBytesMin) return;
+    if (data.length < limits.scanObjectBytesMin) return;
     out.objectsScanned++;
     out.bytesScanned += data.length;
     if (inside.length < limits.archiveDepthMax && looksLikeZip(data)) {

@@ -38,13 +38,23 @@ export function formatScanResult(report: {
   version: string;
   filesScanned: number;
   detections: readonly StorageDetection[];
+  /** Why the scan did not run (e.g. "E_QUEUE_FULL: ..."): one "ERROR: " line. */
+  error?: string;
 }): Uint8Array {
   assert(report.filesScanned >= 0, "file count is non-negative");
+  assert(report.error === undefined || report.detections.length === 0, "a refused scan found nothing");
   const lines = report.detections.map((d) => `${d.path}: ${d.name} FOUND`);
+  if (report.error !== undefined) lines.push(`ERROR: ${report.error.replaceAll("\n", " ")}`);
   lines.push(
     `scanned ${report.filesScanned} files, ${report.detections.length} infected, database ${report.version}`,
   );
   return utf8(`${lines.join("\n")}\n`);
+}
+
+/** The error line of a refused scan's result, or undefined. */
+export function scanResultError(bytes: Uint8Array): string | undefined {
+  const line = (fromUtf8(bytes) ?? "").split("\n").find((l) => l.startsWith("ERROR: "));
+  return line?.slice("ERROR: ".length);
 }
 
 /** Parses a result payload back into (path, name) pairs. */
