@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mirrorcell/v1/sync.proto.
  */
 export const file_mirrorcell_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("ChhtaXJyb3JjZWxsL3YxL3N5bmMucHJvdG8SDW1pcnJvcmNlbGwudjEikAIKCVN5bmNCYXRjaBIRCglkZXZpY2VfaWQYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEEhcKD3dpbmRvd19zdGFydF9tcxgEIAEoBBIVCg13aW5kb3dfZW5kX21zGAUgASgEEigKBmV2ZW50cxgGIAMoCzIYLm1pcnJvcmNlbGwudjEuVXNlcklucHV0EigKBWNvZGVjGAcgASgOMhkubWlycm9yY2VsbC52MS5FdmVudENvZGVjEhUKDWV2ZW50c19wYWNrZWQYCCABKAwSGAoQbmV0d29ya19jb25zdW1lZBgJIAEoBBIWCg5zdG9yYWdlX2RpZ2VzdBgKIAEoDCIrCgNBY2sSEQoJZGV2aWNlX2lkGAEgASgJEhEKCWFja2VkX3NlcRgCIAEoBCJgCgpGaWxlQ2FjaGVkEhAKCGNhY2hlX2lkGAEgASgJEgsKA3VybBgCIAEoCRIOCgZzaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoBBIVCg1leHBpcmVzX2F0X21zGAUgASgEIjAKDVNjYW5EZXRlY3Rpb24SDAoEcGF0aBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAkigwEKClNjYW5SZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoCRIYChBkYXRhYmFzZV92ZXJzaW9uGAIgASgJEhUKDWZpbGVzX3NjYW5uZWQYAyABKAQSMAoKZGV0ZWN0aW9ucxgEIAMoCzIcLm1pcnJvcmNlbGwudjEuU2NhbkRldGVjdGlvbiKXAQoGTm90aWNlEhEKCW5vdGljZV9pZBgBIAEoBBIwCgtmaWxlX2NhY2hlZBgCIAEoCzIZLm1pcnJvcmNlbGwudjEuRmlsZUNhY2hlZEgAEjAKC3NjYW5fcmVzdWx0GAMgASgLMhkubWlycm9yY2VsbC52MS5TY2FuUmVzdWx0SAASDgoEdGV4dBgEIAEoCUgAQgYKBGtpbmQiOgoFSGVsbG8SEQoJZGV2aWNlX2lkGAEgASgJEg0KBW1vZGVsGAIgASgJEg8KB2Jvb3RfaWQYAyABKAQiGgoJQ2hhbGxlbmdlEg0KBW5vbmNlGAEgASgMIhgKCUF1dGhQcm9vZhILCgNtYWMYASABKAwiNgoHV2VsY29tZRIRCglhY2tlZF9zZXEYASABKAQSGAoQc3luY19pbnRlcnZhbF9tcxgCIAEoBCIxCg1SZXBhaXJSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVwYXRocxgCIAMoCSI9CgtSZXBhaXJFbnRyeRIMCgRwYXRoGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSDwoHY29udGVudBgDIAEoDCJoCg5SZXBhaXJSZXNwb25zZRIRCglhZnRlcl9zZXEYASABKAQSKwoHZW50cmllcxgCIAMoCzIaLm1pcnJvcmNlbGwudjEuUmVwYWlyRW50cnkSFgoOc3RvcmFnZV9kaWdlc3QYAyABKAwiHwoJTm90aWNlQWNrEhIKCm5vdGljZV9pZHMYASADKAQiHAoIUG93ZXJPZmYSEAoIbGFzdF9zZXEYASABKAQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIr8ECgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEiUKBWhlbGxvGAIgASgLMhQubWlycm9yY2VsbC52MS5IZWxsb0gAEi0KCWNoYWxsZW5nZRgDIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2hhbGxlbmdlSAASLgoKYXV0aF9wcm9vZhgEIAEoCzIYLm1pcnJvcmNlbGwudjEuQXV0aFByb29mSAASKQoHd2VsY29tZRgFIAEoCzIWLm1pcnJvcmNlbGwudjEuV2VsY29tZUgAEikKBWJhdGNoGAYgASgLMhgubWlycm9yY2VsbC52MS5TeW5jQmF0Y2hIABIhCgNhY2sYByABKAsyEi5taXJyb3JjZWxsLnYxLkFja0gAEicKBm5vdGljZRgIIAEoCzIVLm1pcnJvcmNlbGwudjEuTm90aWNlSAASNgoOcmVwYWlyX3JlcXVlc3QYCSABKAsyHC5taXJyb3JjZWxsLnYxLlJlcGFpclJlcXVlc3RIABI4Cg9yZXBhaXJfcmVzcG9uc2UYCiABKAsyHS5taXJyb3JjZWxsLnYxLlJlcGFpclJlc3BvbnNlSAASLAoJcG93ZXJfb2ZmGAsgASgLMhcubWlycm9yY2VsbC52MS5Qb3dlck9mZkgAEiUKBWVycm9yGAwgASgLMhQubWlycm9yY2VsbC52MS5FcnJvckgAEi4KCm5vdGljZV9hY2sYDSABKAsyGC5taXJyb3JjZWxsLnYxLk5vdGljZUFja0gAQgYKBGJvZHkqYwoKRXZlbnRDb2RlYxIbChdFVkVOVF9DT0RFQ19VTlNQRUNJRklFRBAAEhcKE0VWRU5UX0NPREVDX0NPTVBBQ1QQARIfChtFVkVOVF9DT0RFQ19DT01QQUNUX0RFRkxBVEUQAmIGcHJvdG8z", [file_mirrorcell_v1_input]);
+  fileDesc("ChhtaXJyb3JjZWxsL3YxL3N5bmMucHJvdG8SDW1pcnJvcmNlbGwudjEikAIKCVN5bmNCYXRjaBIRCglkZXZpY2VfaWQYASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEEhcKD3dpbmRvd19zdGFydF9tcxgEIAEoBBIVCg13aW5kb3dfZW5kX21zGAUgASgEEigKBmV2ZW50cxgGIAMoCzIYLm1pcnJvcmNlbGwudjEuVXNlcklucHV0EigKBWNvZGVjGAcgASgOMhkubWlycm9yY2VsbC52MS5FdmVudENvZGVjEhUKDWV2ZW50c19wYWNrZWQYCCABKAwSGAoQbmV0d29ya19jb25zdW1lZBgJIAEoBBIWCg5zdG9yYWdlX2RpZ2VzdBgKIAEoDCIrCgNBY2sSEQoJZGV2aWNlX2lkGAEgASgJEhEKCWFja2VkX3NlcRgCIAEoBCJgCgpGaWxlQ2FjaGVkEhAKCGNhY2hlX2lkGAEgASgJEgsKA3VybBgCIAEoCRIOCgZzaGEyNTYYAyABKAwSDAoEc2l6ZRgEIAEoBBIVCg1leHBpcmVzX2F0X21zGAUgASgEIjAKDVNjYW5EZXRlY3Rpb24SDAoEcGF0aBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAkigwEKClNjYW5SZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoCRIYChBkYXRhYmFzZV92ZXJzaW9uGAIgASgJEhUKDWZpbGVzX3NjYW5uZWQYAyABKAQSMAoKZGV0ZWN0aW9ucxgEIAMoCzIcLm1pcnJvcmNlbGwudjEuU2NhbkRldGVjdGlvbiKXAQoGTm90aWNlEhEKCW5vdGljZV9pZBgBIAEoBBIwCgtmaWxlX2NhY2hlZBgCIAEoCzIZLm1pcnJvcmNlbGwudjEuRmlsZUNhY2hlZEgAEjAKC3NjYW5fcmVzdWx0GAMgASgLMhkubWlycm9yY2VsbC52MS5TY2FuUmVzdWx0SAASDgoEdGV4dBgEIAEoCUgAQgYKBGtpbmQixgEKBUhlbGxvEhEKCWRldmljZV9pZBgBIAEoCRINCgVtb2RlbBgCIAEoCRIPCgdib290X2lkGAMgASgEEh0KEHN5bmNfaW50ZXJ2YWxfbXMYBCABKARIAIgBARIaCg1sYXN0X2JhdGNoX25vGAUgASgESAGIAQESGAoLZnJlc2hfc3RhdGUYBiABKAhIAogBAUITChFfc3luY19pbnRlcnZhbF9tc0IQCg5fbGFzdF9iYXRjaF9ub0IOCgxfZnJlc2hfc3RhdGUiGgoJQ2hhbGxlbmdlEg0KBW5vbmNlGAEgASgMIhgKCUF1dGhQcm9vZhILCgNtYWMYASABKAwiygEKB1dlbGNvbWUSEQoJYWNrZWRfc2VxGAEgASgEEhgKEHN5bmNfaW50ZXJ2YWxfbXMYAiABKAQSGwoOY2xvbmVfcmVxdWlyZWQYAyABKAhIAIgBARIbCg5hY2tlZF9sYXN0X3NlcRgEIAEoBEgBiAEBEh0KEG5ldHdvcmtfcmVjb3JkZWQYBSABKARIAogBAUIRCg9fY2xvbmVfcmVxdWlyZWRCEQoPX2Fja2VkX2xhc3Rfc2VxQhMKEV9uZXR3b3JrX3JlY29yZGVkIjcKCUNsb25lRmlsZRIMCgRwYXRoGAEgASgJEg4KBnNoYTI1NhgCIAEoDBIMCgRzaXplGAMgASgEIs4BCgpDbG9uZU9mZmVyEhAKCGJhdGNoX25vGAEgASgEEhAKCGxhc3Rfc2VxGAIgASgEEhgKEG5ldHdvcmtfY29uc3VtZWQYAyABKAQSFQoNd2luZG93X2VuZF9tcxgEIAEoBBIWCg5zdG9yYWdlX2RpZ2VzdBgFIAEoDBInCgVmaWxlcxgGIAMoCzIYLm1pcnJvcmNlbGwudjEuQ2xvbmVGaWxlEhIKCmVtcHR5X2RpcnMYByADKAkSFgoOdm9sYXRpbGVfc3RhdGUYCCABKAwiHAoJQ2xvbmVOZWVkEg8KB21pc3NpbmcYASADKAwiOQoJQ2xvbmVCbG9iEg4KBnNoYTI1NhgBIAEoDBIOCgZvZmZzZXQYAiABKAQSDAoEZGF0YRgDIAEoDCJSCglDbG9uZURvbmUSEAoIYmF0Y2hfbm8YASABKAQSFgoOYmxvYnNfcmVjZWl2ZWQYAiABKAQSGwoTYmxvYl9ieXRlc19yZWNlaXZlZBgDIAEoBCIxCg1SZXBhaXJSZXF1ZXN0EhEKCWFmdGVyX3NlcRgBIAEoBBINCgVwYXRocxgCIAMoCSI9CgtSZXBhaXJFbnRyeRIMCgRwYXRoGAEgASgJEg8KB3ByZXNlbnQYAiABKAgSDwoHY29udGVudBgDIAEoDCJoCg5SZXBhaXJSZXNwb25zZRIRCglhZnRlcl9zZXEYASABKAQSKwoHZW50cmllcxgCIAMoCzIaLm1pcnJvcmNlbGwudjEuUmVwYWlyRW50cnkSFgoOc3RvcmFnZV9kaWdlc3QYAyABKAwiHwoJTm90aWNlQWNrEhIKCm5vdGljZV9pZHMYASADKAQiHAoIUG93ZXJPZmYSEAoIbGFzdF9zZXEYASABKAQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIoEGCgVGcmFtZRIPCgd2ZXJzaW9uGAEgASgNEiUKBWhlbGxvGAIgASgLMhQubWlycm9yY2VsbC52MS5IZWxsb0gAEi0KCWNoYWxsZW5nZRgDIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2hhbGxlbmdlSAASLgoKYXV0aF9wcm9vZhgEIAEoCzIYLm1pcnJvcmNlbGwudjEuQXV0aFByb29mSAASKQoHd2VsY29tZRgFIAEoCzIWLm1pcnJvcmNlbGwudjEuV2VsY29tZUgAEikKBWJhdGNoGAYgASgLMhgubWlycm9yY2VsbC52MS5TeW5jQmF0Y2hIABIhCgNhY2sYByABKAsyEi5taXJyb3JjZWxsLnYxLkFja0gAEicKBm5vdGljZRgIIAEoCzIVLm1pcnJvcmNlbGwudjEuTm90aWNlSAASNgoOcmVwYWlyX3JlcXVlc3QYCSABKAsyHC5taXJyb3JjZWxsLnYxLlJlcGFpclJlcXVlc3RIABI4Cg9yZXBhaXJfcmVzcG9uc2UYCiABKAsyHS5taXJyb3JjZWxsLnYxLlJlcGFpclJlc3BvbnNlSAASLAoJcG93ZXJfb2ZmGAsgASgLMhcubWlycm9yY2VsbC52MS5Qb3dlck9mZkgAEiUKBWVycm9yGAwgASgLMhQubWlycm9yY2VsbC52MS5FcnJvckgAEi4KCm5vdGljZV9hY2sYDSABKAsyGC5taXJyb3JjZWxsLnYxLk5vdGljZUFja0gAEjAKC2Nsb25lX29mZmVyGA4gASgLMhkubWlycm9yY2VsbC52MS5DbG9uZU9mZmVySAASLgoKY2xvbmVfbmVlZBgPIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2xvbmVOZWVkSAASLgoKY2xvbmVfYmxvYhgQIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2xvbmVCbG9iSAASLgoKY2xvbmVfZG9uZRgRIAEoCzIYLm1pcnJvcmNlbGwudjEuQ2xvbmVEb25lSABCBgoEYm9keSpjCgpFdmVudENvZGVjEhsKF0VWRU5UX0NPREVDX1VOU1BFQ0lGSUVEEAASFwoTRVZFTlRfQ09ERUNfQ09NUEFDVBABEh8KG0VWRU5UX0NPREVDX0NPTVBBQ1RfREVGTEFURRACYgZwcm90bzM", [file_mirrorcell_v1_input]);
 
 /**
  * The inputs of one interval [window_start_ms, window_end_ms).
@@ -265,6 +265,30 @@ export type Hello = Message<"mirrorcell.v1.Hello"> & {
    * @generated from field: uint64 boot_id = 3;
    */
   bootId: bigint;
+
+  /**
+   * t_syn_int the user chose at boot (paper §3.3.2); absent = the server's
+   * stored or default interval. The server replays at t_k + t_syn_int + t_max.
+   *
+   * @generated from field: optional uint64 sync_interval_ms = 4;
+   */
+  syncIntervalMs?: bigint | undefined;
+
+  /**
+   * The phone's last closed (durable) batch number.
+   *
+   * @generated from field: optional uint64 last_batch_no = 5;
+   */
+  lastBatchNo?: bigint | undefined;
+
+  /**
+   * The phone's state has never been synced with this mirror (a first boot
+   * without saved state, or lost data): a used mirror is re-cloned from it.
+   * Optional fields: older phones and tests send Hello without them.
+   *
+   * @generated from field: optional bool fresh_state = 6;
+   */
+  freshState?: boolean | undefined;
 };
 
 /**
@@ -321,6 +345,25 @@ export type Welcome = Message<"mirrorcell.v1.Welcome"> & {
    * @generated from field: uint64 sync_interval_ms = 2;
    */
   syncIntervalMs: bigint;
+
+  /**
+   * Set when the mirror must be cloned from the phone (paper §3.2): the
+   * phone continues the mirror's numbering (acked_seq as its last batch,
+   * acked_last_seq, network_recorded) and sends a CloneOffer.
+   *
+   * @generated from field: optional bool clone_required = 3;
+   */
+  cloneRequired?: boolean | undefined;
+
+  /**
+   * @generated from field: optional uint64 acked_last_seq = 4;
+   */
+  ackedLastSeq?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint64 network_recorded = 5;
+   */
+  networkRecorded?: bigint | undefined;
 };
 
 /**
@@ -329,6 +372,166 @@ export type Welcome = Message<"mirrorcell.v1.Welcome"> & {
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
   messageDesc(file_mirrorcell_v1_sync, 9);
+
+/**
+ * @generated from message mirrorcell.v1.CloneFile
+ */
+export type CloneFile = Message<"mirrorcell.v1.CloneFile"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bytes sha256 = 2;
+   */
+  sha256: Uint8Array;
+
+  /**
+   * @generated from field: uint64 size = 3;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message mirrorcell.v1.CloneFile.
+ * Use `create(CloneFileSchema)` to create a new message.
+ */
+export const CloneFileSchema: GenMessage<CloneFile> = /*@__PURE__*/
+  messageDesc(file_mirrorcell_v1_sync, 10);
+
+/**
+ * Clone step 1 (phone frozen): its storage manifest at the mirror's position.
+ *
+ * @generated from message mirrorcell.v1.CloneOffer
+ */
+export type CloneOffer = Message<"mirrorcell.v1.CloneOffer"> & {
+  /**
+   * @generated from field: uint64 batch_no = 1;
+   */
+  batchNo: bigint;
+
+  /**
+   * @generated from field: uint64 last_seq = 2;
+   */
+  lastSeq: bigint;
+
+  /**
+   * @generated from field: uint64 network_consumed = 3;
+   */
+  networkConsumed: bigint;
+
+  /**
+   * @generated from field: uint64 window_end_ms = 4;
+   */
+  windowEndMs: bigint;
+
+  /**
+   * @generated from field: bytes storage_digest = 5;
+   */
+  storageDigest: Uint8Array;
+
+  /**
+   * @generated from field: repeated mirrorcell.v1.CloneFile files = 6;
+   */
+  files: CloneFile[];
+
+  /**
+   * @generated from field: repeated string empty_dirs = 7;
+   */
+  emptyDirs: string[];
+
+  /**
+   * @generated from field: bytes volatile_state = 8;
+   */
+  volatileState: Uint8Array;
+};
+
+/**
+ * Describes the message mirrorcell.v1.CloneOffer.
+ * Use `create(CloneOfferSchema)` to create a new message.
+ */
+export const CloneOfferSchema: GenMessage<CloneOffer> = /*@__PURE__*/
+  messageDesc(file_mirrorcell_v1_sync, 11);
+
+/**
+ * Clone step 2: the blobs the server lacks (dedupe against templates and
+ * every other mirror).
+ *
+ * @generated from message mirrorcell.v1.CloneNeed
+ */
+export type CloneNeed = Message<"mirrorcell.v1.CloneNeed"> & {
+  /**
+   * @generated from field: repeated bytes missing = 1;
+   */
+  missing: Uint8Array[];
+};
+
+/**
+ * Describes the message mirrorcell.v1.CloneNeed.
+ * Use `create(CloneNeedSchema)` to create a new message.
+ */
+export const CloneNeedSchema: GenMessage<CloneNeed> = /*@__PURE__*/
+  messageDesc(file_mirrorcell_v1_sync, 12);
+
+/**
+ * Clone step 3: one chunk of a missing blob (blobs larger than a frame
+ * travel in several chunks, in offset order).
+ *
+ * @generated from message mirrorcell.v1.CloneBlob
+ */
+export type CloneBlob = Message<"mirrorcell.v1.CloneBlob"> & {
+  /**
+   * @generated from field: bytes sha256 = 1;
+   */
+  sha256: Uint8Array;
+
+  /**
+   * @generated from field: uint64 offset = 2;
+   */
+  offset: bigint;
+
+  /**
+   * @generated from field: bytes data = 3;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message mirrorcell.v1.CloneBlob.
+ * Use `create(CloneBlobSchema)` to create a new message.
+ */
+export const CloneBlobSchema: GenMessage<CloneBlob> = /*@__PURE__*/
+  messageDesc(file_mirrorcell_v1_sync, 13);
+
+/**
+ * Clone step 4: the mirror was built, checked against the digest and saved.
+ *
+ * @generated from message mirrorcell.v1.CloneDone
+ */
+export type CloneDone = Message<"mirrorcell.v1.CloneDone"> & {
+  /**
+   * @generated from field: uint64 batch_no = 1;
+   */
+  batchNo: bigint;
+
+  /**
+   * @generated from field: uint64 blobs_received = 2;
+   */
+  blobsReceived: bigint;
+
+  /**
+   * @generated from field: uint64 blob_bytes_received = 3;
+   */
+  blobBytesReceived: bigint;
+};
+
+/**
+ * Describes the message mirrorcell.v1.CloneDone.
+ * Use `create(CloneDoneSchema)` to create a new message.
+ */
+export const CloneDoneSchema: GenMessage<CloneDone> = /*@__PURE__*/
+  messageDesc(file_mirrorcell_v1_sync, 14);
 
 /**
  * Divergence repair (DESIGN.md): the server asks for the blobs at the paths
@@ -353,7 +556,7 @@ export type RepairRequest = Message<"mirrorcell.v1.RepairRequest"> & {
  * Use `create(RepairRequestSchema)` to create a new message.
  */
 export const RepairRequestSchema: GenMessage<RepairRequest> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 10);
+  messageDesc(file_mirrorcell_v1_sync, 15);
 
 /**
  * @generated from message mirrorcell.v1.RepairEntry
@@ -382,7 +585,7 @@ export type RepairEntry = Message<"mirrorcell.v1.RepairEntry"> & {
  * Use `create(RepairEntrySchema)` to create a new message.
  */
 export const RepairEntrySchema: GenMessage<RepairEntry> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 11);
+  messageDesc(file_mirrorcell_v1_sync, 16);
 
 /**
  * @generated from message mirrorcell.v1.RepairResponse
@@ -409,7 +612,7 @@ export type RepairResponse = Message<"mirrorcell.v1.RepairResponse"> & {
  * Use `create(RepairResponseSchema)` to create a new message.
  */
 export const RepairResponseSchema: GenMessage<RepairResponse> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 12);
+  messageDesc(file_mirrorcell_v1_sync, 17);
 
 /**
  * The phone received these notices (it dedupes by id); the server stops
@@ -429,7 +632,7 @@ export type NoticeAck = Message<"mirrorcell.v1.NoticeAck"> & {
  * Use `create(NoticeAckSchema)` to create a new message.
  */
 export const NoticeAckSchema: GenMessage<NoticeAck> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 13);
+  messageDesc(file_mirrorcell_v1_sync, 18);
 
 /**
  * @generated from message mirrorcell.v1.PowerOff
@@ -446,7 +649,7 @@ export type PowerOff = Message<"mirrorcell.v1.PowerOff"> & {
  * Use `create(PowerOffSchema)` to create a new message.
  */
 export const PowerOffSchema: GenMessage<PowerOff> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 14);
+  messageDesc(file_mirrorcell_v1_sync, 19);
 
 /**
  * @generated from message mirrorcell.v1.Error
@@ -468,7 +671,7 @@ export type Error = Message<"mirrorcell.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 15);
+  messageDesc(file_mirrorcell_v1_sync, 20);
 
 /**
  * Every frame on the wire. A receiver rejects frames whose version it does
@@ -557,6 +760,30 @@ export type Frame = Message<"mirrorcell.v1.Frame"> & {
      */
     value: NoticeAck;
     case: "noticeAck";
+  } | {
+    /**
+     * @generated from field: mirrorcell.v1.CloneOffer clone_offer = 14;
+     */
+    value: CloneOffer;
+    case: "cloneOffer";
+  } | {
+    /**
+     * @generated from field: mirrorcell.v1.CloneNeed clone_need = 15;
+     */
+    value: CloneNeed;
+    case: "cloneNeed";
+  } | {
+    /**
+     * @generated from field: mirrorcell.v1.CloneBlob clone_blob = 16;
+     */
+    value: CloneBlob;
+    case: "cloneBlob";
+  } | {
+    /**
+     * @generated from field: mirrorcell.v1.CloneDone clone_done = 17;
+     */
+    value: CloneDone;
+    case: "cloneDone";
   } | { case: undefined; value?: undefined };
 };
 
@@ -565,7 +792,7 @@ export type Frame = Message<"mirrorcell.v1.Frame"> & {
  * Use `create(FrameSchema)` to create a new message.
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
-  messageDesc(file_mirrorcell_v1_sync, 16);
+  messageDesc(file_mirrorcell_v1_sync, 21);
 
 /**
  * @generated from enum mirrorcell.v1.EventCodec
