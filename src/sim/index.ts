@@ -8,6 +8,7 @@ export { type NetworkKind, networkProfiles, type RateSource } from "./network-pr
 export {
   defaultFaultRates,
   defaultOptions,
+  defaultWorkers,
   type FaultKind,
   type FaultRates,
   faultKinds,
@@ -21,6 +22,8 @@ export {
   validateOptions,
 } from "./options.ts";
 export { deterministicPart, formatReport, type SimulationReport } from "./report.ts";
+export { planShards, type ShardSpec, shardSeed } from "./shard-plan.ts";
+export { type FleetHooks, runFleet } from "./sharded.ts";
 export { type ServiceCounters, type ServicesMode, SimServices, servicesModes } from "./sim-services.ts";
-export { effectiveOptions, type RunHooks, runSimulation } from "./simulation.ts";
+export { effectiveOptions, type RunHooks, runShard, runSimulation, type ShardResult } from "./simulation.ts";
 export type { SimPhone, SimServer, SimStackFactory } from "./stack.ts";

@@ -26,3 +26,28 @@ test("sim: lag histogram: quantiles are exact below 2 s and within 0.2 % above",
 test("sim: lag histogram: empty histogram reports zero", () => {
   assert.equal(new LagHistogram().quantile(0.99), 0);
 });
+
+test("sim: lag histogram: merging split samples gives the same quantiles as one histogram", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 2 ** 30 }), { minLength: 1, maxLength: 200 }),
+      fc.nat(),
+      (values, cut) => {
+        const whole = new LagHistogram();
+        const left = new LagHistogram();
+        const right = new LagHistogram();
+        const at = cut % (values.length + 1);
+        values.forEach((v, i) => {
+          whole.record(v);
+          (i < at ? left : right).record(v);
+        });
+        const merged = new LagHistogram();
+        merged.merge(left.toSparse());
+        merged.merge(right.toSparse());
+        assert.equal(merged.count, whole.count);
+        assert.equal(merged.max, whole.max);
+        for (const q of [0, 0.5, 0.9, 0.99, 1]) assert.equal(merged.quantile(q), whole.quantile(q), `q=${q}`);
+      },
+    ),
+  );
+});

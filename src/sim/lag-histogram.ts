@@ -8,6 +8,11 @@ const mantissaBits = 10;
 const exponentsMax = 42;
 const bucketCount = exactBelowMs + exponentsMax * (1 << mantissaBits);
 
+export interface SparseLagHistogram {
+  buckets: [number, number][];
+  maxMs: number;
+}
+
 export class LagHistogram {
   private readonly counts = new Float64Array(bucketCount);
   private total = 0;
@@ -27,6 +32,27 @@ export class LagHistogram {
     this.counts[bucketOf(v)]! += 1;
     this.total++;
     if (lagMs > this.maxMs) this.maxMs = lagMs;
+  }
+
+  /** Non-empty buckets as [bucket, count] pairs plus the max: a shard's histogram crossing a thread. */
+  toSparse(): SparseLagHistogram {
+    const buckets: [number, number][] = [];
+    for (let bucket = 0; bucket < bucketCount; bucket++) {
+      const n = this.counts[bucket]!;
+      if (n > 0) buckets.push([bucket, n]);
+    }
+    return { buckets, maxMs: this.maxMs };
+  }
+
+  /** Adds another histogram's samples: merged quantiles are exact, not averaged. */
+  merge(other: SparseLagHistogram): void {
+    for (const [bucket, n] of other.buckets) {
+      assert(Number.isSafeInteger(bucket) && bucket >= 0 && bucket < bucketCount, `bad lag bucket ${bucket}`);
+      assert(n > 0, "a sparse bucket holds samples");
+      this.counts[bucket]! += n;
+      this.total += n;
+    }
+    if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
   }
 
   /** The q-quantile (0..1) as a bucket's lower bound; 0 for no samples. */

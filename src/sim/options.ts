@@ -50,6 +50,12 @@ export interface SimulationOptions {
   bug?: InjectedBug;
   /** Services on the mirror server and their workload; absent or "none": the run is as without them. */
   services?: ServicesMode;
+  /**
+   * Shards, each an independent fleet with its own mirror server on its own
+   * worker thread (1 or absent: one fleet, in-process). Part of the run's
+   * identity: the seed and the shard count together fix every shard's seed.
+   */
+  workers?: number;
 }
 
 export const simulationBounds = {
@@ -60,6 +66,9 @@ export const simulationBounds = {
   /** The convergence phase ends within this many sync intervals plus the slack, or the run fails. */
   convergenceIntervalsMax: 20,
   convergenceSlackMs: 10 * 60_000,
+  workersMax: 64,
+  /** Default shard size: fewer phones than this per worker costs more in start-up than it saves. */
+  phonesPerWorkerMin: 250,
 } as const;
 
 export const defaultFaultRates: FaultRates = {
@@ -141,7 +150,25 @@ export function validateOptions(o: SimulationOptions): Result<SimulationOptions>
   if (o.services !== undefined && !servicesModes.includes(o.services)) {
     return bad(`--services must be one of ${servicesModes.join(", ")}, got ${o.services}`);
   }
+  const workers = o.workers ?? 1;
+  if (
+    !Number.isSafeInteger(workers) ||
+    workers < 1 ||
+    workers > Math.min(o.phones, simulationBounds.workersMax)
+  ) {
+    return bad(
+      `--workers must be an integer in [1, ${Math.min(o.phones, simulationBounds.workersMax)}] (at most one per phone), got ${workers}`,
+    );
+  }
   return ok(o);
+}
+
+/** The default shard count: one per core, but no shard smaller than phonesPerWorkerMin. */
+export function defaultWorkers(phones: number, cores: number): number {
+  assert(Number.isSafeInteger(phones) && phones >= 1, "phones must be positive");
+  assert(Number.isSafeInteger(cores) && cores >= 1, "cores must be positive");
+  const bySize = Math.floor(phones / simulationBounds.phonesPerWorkerMin);
+  return Math.max(1, Math.min(cores, bySize, simulationBounds.workersMax));
 }
 
 /**
@@ -187,6 +214,7 @@ export function reproduceCommand(o: SimulationOptions): string {
     `--phones ${o.phones}`,
     `--hours ${o.hours}`,
     `--faults ${o.faults.length === 0 ? "none" : o.faults.join(",")}`,
+    `--workers ${o.workers ?? 1}`,
   ];
   if (o.swarm) parts.push("--swarm");
   else {

@@ -9,6 +9,7 @@ import { SeededRng } from "../core/rng.ts";
 import { InvariantChecker } from "./checker.ts";
 import { coreStack } from "./core-stack.ts";
 import { Fleet } from "./fleet.ts";
+import type { SparseLagHistogram } from "./lag-histogram.ts";
 import {
   reproduceCommand,
   type SimulationOptions,
@@ -35,8 +36,30 @@ export function effectiveOptions(requested: SimulationOptions): SimulationOption
   return requested.swarm ? swarmOptions(requested) : requested;
 }
 
+/** One fleet in this thread (`--workers 1`); `runFleet` in sharded.ts runs any shard count. */
 export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}): SimulationReport {
-  const options = effectiveOptions(requested);
+  assert((requested.workers ?? 1) === 1, "runSimulation runs one fleet; runFleet shards across workers");
+  return runShard(effectiveOptions(requested), requested, 0, hooks).report;
+}
+
+/** A shard's report plus its exact lag histogram, so shards merge without averaging percentiles. */
+export interface ShardResult {
+  report: SimulationReport;
+  lag: SparseLagHistogram;
+}
+
+/**
+ * Runs one fleet: `options` already resolved (swarm applied), its phones
+ * numbered from `phoneBase` so device ids stay unique across shards.
+ */
+export function runShard(
+  options: SimulationOptions,
+  requested: SimulationOptions,
+  phoneBase: number,
+  hooks: RunHooks,
+): ShardResult {
+  assert(Number.isSafeInteger(phoneBase) && phoneBase >= 0, "phone base must be a non-negative integer");
+  assert(validateOptions(options).ok, "a shard runs valid, resolved options");
   const stack = hooks.stack ?? coreStack();
   const wallStartMs = performance.now();
   const rng = new SeededRng(options.seed);
@@ -79,14 +102,14 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
     // Phones boot at different moments, so their sync windows do not align.
     const startMs = phoneRng.int(0, options.syncIntervalMs - 1);
     const phoneOptions = { ...stackOptions, rng: phoneRng.fork("stack"), onBatchCut, startMs };
-    fleet.addPhone(stack.createPhone(i, phoneOptions), phoneRng, startMs);
+    fleet.addPhone(stack.createPhone(phoneBase + i, phoneOptions), phoneRng, startMs);
   }
   if (server.services !== undefined) fleet.serviceWorkload = new ServiceWorkload(fleet);
   scheduleStart(fleet, horizonMs);
   runPhases(fleet, horizonMs, hooks);
   finalChecks(fleet);
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
-  return buildReport(requested, fleet, horizonMs, wallSeconds);
+  return { report: buildReport(requested, fleet, horizonMs, wallSeconds), lag: checker.lag.toSparse() };
 }
 
 function scheduleStart(fleet: Fleet, horizonMs: number): void {

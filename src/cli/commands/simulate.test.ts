@@ -71,7 +71,7 @@ test("cli: simulate --json prints exactly one JSON object with the issue's metri
     assert.equal(typeof report[key], "number", key);
   }
   assert.deepEqual(Object.keys(report.lagMs), ["p50", "p99", "max"]);
-  assert.match(run.stderr, /^SEED=3$/m);
+  assert.match(run.stderr, /^SEED=3 workers=1$/m);
 });
 
 test("cli: simulate exits 1 and prints the reproduce command on a violation", () => {
@@ -92,7 +92,7 @@ test("cli: simulate exits 1 and prints the reproduce command on a violation", ()
     encoding: "utf8",
   });
   assert.equal(run.status, 1, run.stderr);
-  assert.match(run.stdout, /^SEED=41$/m);
+  assert.match(run.stdout, /^SEED=41 workers=1$/m);
   assert.match(run.stdout, /VIOLATION invariant 2/);
   assert.match(run.stdout, /reproduce: npx mirrorcell simulate --seed 41 .*--inject-bug drop-replayed-input/);
 });

@@ -3,18 +3,21 @@
 // a TTY, then the report; on an invariant violation prints it with the
 // command that reproduces the run and exits 1.
 import { randomInt } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
 import {
   defaultOptions,
+  defaultWorkers,
   effectiveOptions,
   formatReport,
   injectedBugs,
   parseFaults,
-  runSimulation,
+  runFleet,
   type SimulationOptions,
   type SimulationReport,
+  simulationBounds,
 } from "../../sim/index.ts";
 import { exitWithError } from "../fail.ts";
 
@@ -31,6 +34,7 @@ interface SimulateOpts {
   payloadScale: string;
   injectBug?: string;
   services?: string;
+  workers?: string;
   json?: boolean;
 }
 
@@ -49,10 +53,15 @@ export function simulationOptionsFrom(opts: SimulateOpts): SimulationOptions {
   if (opts.injectBug !== undefined && !(injectedBugs as readonly string[]).includes(opts.injectBug)) {
     throw new MirrorcellError(ErrorCodes.USAGE, `--inject-bug must be one of ${injectedBugs.join(", ")}`);
   }
+  const phones = numberOption("phones", opts.phones);
   const options: SimulationOptions = {
     ...defaultOptions,
     seed: opts.seed === undefined ? randomInt(0, 2 ** 47) : numberOption("seed", opts.seed),
-    phones: numberOption("phones", opts.phones),
+    phones,
+    workers:
+      opts.workers === undefined
+        ? defaultWorkers(Number.isSafeInteger(phones) && phones >= 1 ? phones : 1, availableParallelism())
+        : numberOption("workers", opts.workers),
     hours: numberOption("hours", opts.hours),
     network: opts.network as SimulationOptions["network"],
     rates: opts.rates as SimulationOptions["rates"],
@@ -73,7 +82,7 @@ export function simulationOptionsFrom(opts: SimulateOpts): SimulationOptions {
 function describeOptions(o: SimulationOptions): string {
   const e = effectiveOptions(o);
   const lines = [
-    `SEED=${o.seed}`,
+    `SEED=${o.seed} workers=${e.workers ?? 1}`,
     `phones=${e.phones} hours=${e.hours} network=${e.network} rates=${e.rates} sync-interval=${e.syncIntervalMs / 1000}s`,
     `events-per-sec=${e.eventsPerSec} faults=${e.faults.length === 0 ? "none" : e.faults.join(",")} swarm=${e.swarm} payload-scale=${e.payloadScale} t_max=${e.latencyMsMax}ms`,
   ];
@@ -84,7 +93,7 @@ function describeOptions(o: SimulationOptions): string {
   return lines.join("\n");
 }
 
-export function runSimulate(opts: SimulateOpts): SimulationReport {
+export async function runSimulate(opts: SimulateOpts): Promise<SimulationReport> {
   const options = simulationOptionsFrom(opts);
   const out = opts.json ? process.stderr : process.stdout;
   out.write(`${describeOptions(options)}\n`);
@@ -93,7 +102,7 @@ export function runSimulate(opts: SimulateOpts): SimulationReport {
       ? new SingleBar({ format: "simulating [{bar}] {percentage}%", hideCursor: true })
       : undefined;
   bar?.start(100, 0);
-  const report = runSimulation(options, { onProgress: (f) => bar?.update(Math.round(f * 100)) });
+  const report = await runFleet(options, { onProgress: (f) => bar?.update(Math.round(f * 100)) });
   bar?.stop();
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stdout.write(`${formatReport(report)}\n`);
@@ -147,10 +156,14 @@ export function registerSimulate(program: Command): void {
       "services on the mirror server and their workload (share, download, scan): none, caching, antivirus or all",
       "none",
     )
+    .option(
+      "--workers <n>",
+      `shards, one worker thread each, every shard its own fleet and mirror server; seed + workers reproduce a run (default: one per core, at least ${simulationBounds.phonesPerWorkerMin} phones each; 1 = in-process)`,
+    )
     .option("--json", "print one JSON object with the metrics")
-    .action((opts: SimulateOpts) => {
+    .action(async (opts: SimulateOpts) => {
       try {
-        const report = runSimulate(opts);
+        const report = await runSimulate(opts);
         if (report.invariantViolations > 0) process.exitCode = 1;
       } catch (error) {
         exitWithError(error);
