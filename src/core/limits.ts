@@ -122,6 +122,24 @@ export const limits = {
   scanPoolBytesMin: 16 * 1024 * 1024,
   scanSkippedLinesShownMax: 20,
   scanProgressFilesMin: 200,
+  // live phone process (src/live/phone-*): one step's work, its timers and retries
+  livePhoneStepEventsMax: 10_000,
+  livePhoneStepMsDefault: 50,
+  livePhoneCameraBytesRealistic: 1_500_000,
+  livePhoneErrorsKeptMax: 100,
+  livePhoneFetchAttemptsMax: 50,
+  livePhoneFetchRetryMs: 100,
+  livePhonePowerOffPollMs: 20,
+  livePhonesPerLoadMax: 10_000,
+  // reconnect backoff of a phone's sync socket; after an admin stop it waits the longest
+  reconnectBackoffMsMin: 50,
+  reconnectBackoffMsMax: 2_000,
+  // re-clone of a used mirror from a phone (blobs travel in chunks; the server holds one clone's blobs)
+  cloneChunkBytes: 1024 * 1024,
+  cloneBlobBytesMax: 256 * 1024 * 1024,
+  cloneManifestFilesMax: 100_000,
+  // live HTTP admin API request bodies
+  httpBodyBytesMax: 64 * 1024,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
@@ -150,3 +168,6 @@ assert(limits.cacheRetentionMsDefault <= limits.cacheRetentionMsMax, "default re
 assert(limits.serviceStepFilesMax <= limits.serviceStepEntriesMax, "a step visits every file it scans");
 assert(limits.serviceStepBytesMax <= limits.fileBytesMax, "a step's byte budget is at most one file");
 assert(limits.scanJobsActiveMax >= 1 && limits.scanRequestsQueuedMax >= 1, "scan jobs need room");
+assert(limits.reconnectBackoffMsMin <= limits.reconnectBackoffMsMax, "reconnect backoff bounds reversed");
+assert(limits.cloneChunkBytes < limits.frameBytesMax / 2, "a clone chunk must fit a frame");
+assert(limits.fileBytesMax <= limits.cloneBlobBytesMax, "one file must fit a clone");
