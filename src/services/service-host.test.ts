@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ok } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import { nodeSha256 } from "../node/sha256.ts";
-import type { MirrorService, OutboundMessage, ServicePorts } from "./api.ts";
-import { ServiceHost } from "./service-host.ts";
+import type { MirrorService, OutboundMessage, ServicePorts, StepBudget, StepUsage } from "./api.ts";
+import { defaultStepBudget, ServiceHost } from "./service-host.ts";
 
 function ports(sent: OutboundMessage[]): ServicePorts {
   return {
@@ -69,4 +70,40 @@ test("services: host: a runtime reporting a result from inside send is a bug", (
   });
   const a = host.register((scoped) => new Echo("a", scoped));
   assert.throws(() => a.sendOne("a:1"), /from inside Outbox.send/);
+});
+
+/** A service with `units` of long work; each step does at most budget.filesMax of it. */
+class Worker implements MirrorService {
+  readonly name = "worker";
+  stepsAt: number[] = [];
+  constructor(public units: number) {}
+  hasStepWork(): boolean {
+    return this.units > 0;
+  }
+  onStep(nowMs: number, budget: StepBudget): StepUsage {
+    const files = Math.min(this.units, budget.filesMax);
+    this.units -= files;
+    this.stepsAt.push(nowMs);
+    return { files, bytes: files * 10 };
+  }
+}
+
+test("services: host: long work advances one bounded step per call and per due tick", () => {
+  const host = new ServiceHost(ports([]));
+  const worker = host.register(() => new Worker(10));
+  assert.equal(host.hasStepWork(), true);
+  assert.equal(host.step(100, { filesMax: 4, bytesMax: 1_000 }), true, "work remains after one step");
+  assert.equal(worker.units, 6);
+  assert.equal(host.nextDueMs(), 100 + limits.serviceStepIntervalMs, "the next step waits one interval");
+  host.tick(100);
+  assert.equal(worker.stepsAt.length, 1, "a tick before the step is due runs none");
+  host.tick(100 + limits.serviceStepIntervalMs);
+  assert.equal(worker.stepsAt.length, 2, "a due tick runs exactly one step");
+  for (let guard = 0; guard < 100 && host.hasStepWork(); guard++) host.tick(host.nextDueMs()!);
+  assert.equal(worker.units, 0);
+  assert.equal(host.nextDueMs(), undefined, "no work, no due time");
+  assert.equal(host.step(200), false, "a step without work does nothing");
+  const stats = host.stepStats();
+  assert.equal(stats.steps, worker.stepsAt.length);
+  assert.ok(stats.stepFilesMax <= defaultStepBudget.filesMax && stats.stepFilesMax >= 1);
 });

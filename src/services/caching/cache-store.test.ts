@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { utf8 } from "../../core/bytes.ts";
 import { limits } from "../../core/limits.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
-import { CacheStore } from "./cache-store.ts";
+import { type CacheEntry, CacheStore, type Tombstone } from "./cache-store.ts";
 
 const hourMs = 3_600_000;
 
@@ -51,4 +51,40 @@ test("caching: store: entry count per device is bounded", () => {
   const full = store.put("p", { url: "http://h/f", name: "f", payload: utf8("one more") }, 0, hourMs);
   assert.equal(full.ok ? "" : full.error.code, "E_STORAGE_FULL");
   assert.ok(store.put("q", { url: "http://h/f", name: "f", payload: utf8("other device") }, 0, hourMs).ok);
+});
+
+test("caching: store: a journal sees every put and expiry, and a restored store answers as the old one did", () => {
+  const journal = {
+    entries: new Map<string, { entry: CacheEntry; payload: Uint8Array }>(),
+    tombstones: [] as Tombstone[],
+    cached(entry: CacheEntry, payload: Uint8Array) {
+      this.entries.set(entry.cacheId, { entry, payload });
+    },
+    expired(entry: CacheEntry) {
+      this.entries.delete(entry.cacheId);
+      this.tombstones.push({
+        deviceId: entry.deviceId,
+        cacheId: entry.cacheId,
+        expiresAtMs: entry.expiresAtMs,
+      });
+    },
+  };
+  const store = new CacheStore(nodeSha256, journal);
+  const a = store.put("p", { url: "http://h/a", name: "a", payload: utf8("aaa") }, 0, hourMs);
+  const b = store.put("p", { url: "http://h/b", name: "b", payload: utf8("bbbb") }, 10, 2 * hourMs);
+  assert.ok(a.ok && b.ok);
+  assert.equal(store.expire(hourMs), 1);
+  assert.deepEqual([...journal.entries.keys()], [b.value.cacheId]);
+  const restarted = new CacheStore(nodeSha256, journal);
+  restarted.restore({ entries: [...journal.entries.values()], tombstones: journal.tombstones });
+  const gone = restarted.get("p", a.value.cacheId, hourMs);
+  assert.equal(gone.ok ? "" : gone.error.code, "E_CACHE_EXPIRED");
+  const kept = restarted.get("p", b.value.cacheId, hourMs);
+  assert.ok(kept.ok && kept.value.payload.length === 4);
+  // A shorter retention after the restart still expires entries in time order.
+  const c = restarted.put("p", { url: "http://h/c", name: "c", payload: utf8("c") }, hourMs, 1);
+  assert.ok(c.ok && c.value.cacheId !== b.value.cacheId);
+  assert.equal(restarted.nextExpiryMs(), hourMs + 1);
+  assert.equal(restarted.expire(2 * hourMs + 10), 2);
+  assert.equal(journal.entries.size, 0);
 });

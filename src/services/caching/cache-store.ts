@@ -3,6 +3,8 @@
 // are content-addressed and shared (the same file cached for 1000 phones is
 // stored once); each device has an entry and byte quota. Expired entries leave
 // a bounded tombstone so the phone gets CACHE_EXPIRED, not CACHE_UNKNOWN.
+// A CacheJournal (the live server's SQLite tables + blob files) sees every
+// put and expiry, so a restarted server restores the cache (restore()).
 import { assert } from "../../core/assert.ts";
 import { toHex } from "../../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
@@ -38,6 +40,28 @@ export interface CacheStoreStats {
   blobBytes: number;
 }
 
+/**
+ * Durable record of the cache. cached() runs inside put(), before the service
+ * tells the phone, so a notice never names a file a crash could lose.
+ */
+export interface CacheJournal {
+  cached(entry: CacheEntry, payload: Uint8Array): void;
+  /** The entry expired: keep a tombstone, free its bytes. */
+  expired(entry: CacheEntry): void;
+}
+
+export interface Tombstone {
+  deviceId: string;
+  cacheId: string;
+  expiresAtMs: number;
+}
+
+/** What a journal held at start: live entries with their bytes, and tombstones. */
+export interface RestoredCache {
+  entries: { entry: CacheEntry; payload: Uint8Array }[];
+  tombstones: Tombstone[];
+}
+
 export class CacheStore {
   private readonly devices = new Map<string, DeviceCache>();
   private readonly blobs = new Map<string, Blob>();
@@ -45,7 +69,21 @@ export class CacheStore {
   private readonly expiryQueue: CacheEntry[] = [];
   private expiryHead = 0;
 
-  constructor(private readonly sha256: Sha256) {}
+  constructor(
+    private readonly sha256: Sha256,
+    private readonly journal?: CacheJournal,
+  ) {}
+
+  /** Loads a journal's state into an empty store (server start). */
+  restore(state: RestoredCache): void {
+    assert(this.devices.size === 0 && this.expiryQueue.length === 0, "restore into a used cache store");
+    for (const t of state.tombstones) this.tombstone(this.device(t.deviceId), t.cacheId, t.expiresAtMs);
+    for (const { entry, payload } of state.entries) {
+      assert(payload.length === entry.size, `restored ${entry.cacheId} has ${payload.length} bytes`);
+      this.add(this.device(entry.deviceId), entry, payload);
+    }
+    for (const device of this.devices.values()) device.nextId = device.entries.size + device.tombstones.size;
+  }
 
   put(
     deviceId: string,
@@ -75,9 +113,6 @@ export class CacheStore {
     }
     const sha256 = this.sha256(file.payload);
     const key = toHex(sha256);
-    const blob = this.blobs.get(key) ?? { payload: file.payload, refs: 0 };
-    blob.refs++;
-    this.blobs.set(key, blob);
     device.nextId++;
     const entry: CacheEntry = {
       // Time and content in the id keep it unique across server restarts (the
@@ -91,12 +126,23 @@ export class CacheStore {
       cachedAtMs: nowMs,
       expiresAtMs: nowMs + retentionMs,
     };
-    const last = this.expiryQueue[this.expiryQueue.length - 1];
-    assert(last === undefined || last.expiresAtMs <= entry.expiresAtMs, "cache expiry must not go backwards");
+    this.journal?.cached(entry, file.payload);
+    this.add(device, entry, file.payload);
+    return ok(entry);
+  }
+
+  private add(device: DeviceCache, entry: CacheEntry, payload: Uint8Array): void {
+    const key = toHex(entry.sha256);
+    const blob = this.blobs.get(key) ?? { payload, refs: 0 };
+    blob.refs++;
+    this.blobs.set(key, blob);
+    assert(!device.entries.has(entry.cacheId), `cache id ${entry.cacheId} used twice`);
     device.entries.set(entry.cacheId, entry);
     device.bytes += entry.size;
-    this.expiryQueue.push(entry);
-    return ok(entry);
+    // Sorted by expiry; usually appended (a retention change across restarts inserts).
+    let at = this.expiryQueue.length;
+    while (at > this.expiryHead && this.expiryQueue[at - 1]!.expiresAtMs > entry.expiresAtMs) at--;
+    this.expiryQueue.splice(at, 0, entry);
   }
 
   /** The cached file, if the device owns it and it has not expired at nowMs. */
@@ -155,11 +201,8 @@ export class CacheStore {
     if (device?.entries.get(entry.cacheId) !== entry) return false;
     device.entries.delete(entry.cacheId);
     device.bytes -= entry.size;
-    device.tombstones.set(entry.cacheId, entry.expiresAtMs);
-    if (device.tombstones.size > limits.cacheTombstonesPerDeviceMax) {
-      const oldest = device.tombstones.keys().next().value as string;
-      device.tombstones.delete(oldest);
-    }
+    this.tombstone(device, entry.cacheId, entry.expiresAtMs);
+    this.journal?.expired(entry);
     const key = toHex(entry.sha256);
     const blob = this.blobs.get(key);
     assert(blob !== undefined && blob.refs > 0, `refcount of ${key} broken`);
@@ -167,6 +210,14 @@ export class CacheStore {
     if (blob.refs === 0) this.blobs.delete(key);
     assert(device.bytes >= 0, "device cache bytes went negative");
     return true;
+  }
+
+  private tombstone(device: DeviceCache, cacheId: string, expiresAtMs: number): void {
+    device.tombstones.set(cacheId, expiresAtMs);
+    if (device.tombstones.size > limits.cacheTombstonesPerDeviceMax) {
+      const oldest = device.tombstones.keys().next().value as string;
+      device.tombstones.delete(oldest);
+    }
   }
 
   private device(deviceId: string): DeviceCache {

@@ -11,7 +11,13 @@ import type { DeliveryResult, FetchResult, MirrorService, ReplayedInputEvent, Se
 import { BulkDownloads } from "./bulk-download.ts";
 import { BulkUploads, type UploadJob } from "./bulk-upload.ts";
 import { parseDownloadAction, parseUploadAction } from "./cache-actions.ts";
-import { type CacheEntry, CacheStore, type CacheStoreStats } from "./cache-store.ts";
+import {
+  type CacheEntry,
+  type CacheJournal,
+  CacheStore,
+  type CacheStoreStats,
+  type RestoredCache,
+} from "./cache-store.ts";
 import { NoticeOutlet, textNotice } from "./notices.ts";
 import { type CachingPolicy, defaultCachingPolicy, validateCachingPolicy } from "./settings.ts";
 
@@ -37,11 +43,12 @@ export class CachingService implements MirrorService {
   constructor(
     ports: ServicePorts,
     readonly policy: CachingPolicy = defaultCachingPolicy,
+    options: { journal?: CacheJournal } = {},
   ) {
     // a policy is configuration chosen by the runtime, so a bad one is a bug here
     const checked = validateCachingPolicy(policy);
     assert(checked.ok, checked.ok ? "" : checked.error.message);
-    this.store = new CacheStore(ports.sha256);
+    this.store = new CacheStore(ports.sha256, options.journal);
     this.notices = new NoticeOutlet(ports.notices);
     this.downloads = new BulkDownloads(this.name, ports, this.store, policy, this.notices);
     this.uploads = new BulkUploads(this.name, ports, policy, this.notices);
@@ -99,6 +106,12 @@ export class CachingService implements MirrorService {
   /** The phone fetches a cached file: returns the recorded network input to deliver to it. */
   fetchCached(deviceId: string, cacheId: string, nowMs: number): Result<NetworkInput> {
     return this.downloads.fetchCached(deviceId, cacheId, nowMs);
+  }
+
+  /** A restarted server: the cache as its journal kept it (before any other call). */
+  restoreCache(state: RestoredCache): void {
+    assert(this.downloads.inFlight() === 0, "restore after downloads started");
+    this.store.restore(state);
   }
 
   cachedFiles(deviceId: string): CacheEntry[] {

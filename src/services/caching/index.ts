@@ -16,7 +16,14 @@ export {
   uploadActionBody,
   uploadActionName,
 } from "./cache-actions.ts";
-export { type CacheEntry, CacheStore, type CacheStoreStats } from "./cache-store.ts";
+export {
+  type CacheEntry,
+  type CacheJournal,
+  CacheStore,
+  type CacheStoreStats,
+  type RestoredCache,
+  type Tombstone,
+} from "./cache-store.ts";
 export { CachingService, type CachingStats } from "./caching-service.ts";
 export { MemoryWorld, type ReceivedFile } from "./memory-world.ts";
 export { fileCachedNotice, textNotice } from "./notices.ts";
