@@ -365,7 +365,7 @@ interface SteppedRun {
 
 /** The request through a ServiceHost: the replay hook queues it, host.step advances it. */
 function steppedRun(storage: Storage, engine: ScanEngine): SteppedRun {
-  let delivered = new Uint8Array();
+  let delivered: Uint8Array = new Uint8Array();
   const host = new ServiceHost({
     sha256: nodeSha256,
     outbox: { send: () => undefined },
