@@ -44,3 +44,116 @@ test("bits: an unaligned byte run that runs past the end is a truncation, not ga
   r.readBits(3);
   assert.throws(() => r.readBytes(3), /truncated/);
 });
+
+/** The wire format's definition, one bit at a time: what the word-wise writer must match. */
+class ReferenceBits {
+  readonly bits: number[] = [];
+  push(value: number, count: number): void {
+    for (let i = count - 1; i >= 0; i--) this.bits.push(Math.floor(value / 2 ** i) % 2);
+  }
+  expGolomb(value: number, k: number): void {
+    const shifted = value + 2 ** k;
+    const width = shifted.toString(2).length;
+    this.push(0, width - k - 1);
+    this.push(shifted, width);
+  }
+  truncated(value: number, range: number): void {
+    if (range === 1) return;
+    const k = (range - 1).toString(2).length;
+    const short = 2 ** k - range;
+    if (value < short) this.push(value, k - 1);
+    else this.push(value + short, k);
+  }
+  bytes(): Uint8Array {
+    const out = new Uint8Array(Math.ceil(this.bits.length / 8));
+    for (const [i, bit] of this.bits.entries()) if (bit) out[i >> 3]! |= 0x80 >> (i & 7);
+    return out;
+  }
+}
+
+type Field =
+  | { kind: "bits"; value: number; count: number }
+  | { kind: "ones"; count: number }
+  | { kind: "expGolomb"; value: number; k: number }
+  | { kind: "truncated"; value: number; range: number }
+  | { kind: "bytes"; data: Uint8Array };
+
+const field: fc.Arbitrary<Field> = fc.oneof(
+  op,
+  fc.record({ kind: fc.constant("ones" as const), count: fc.nat({ max: 40 }) }),
+  fc.record({
+    kind: fc.constant("expGolomb" as const),
+    value: fc.oneof(fc.nat({ max: 300 }), fc.nat({ max: 2 ** 45 })),
+    k: fc.nat({ max: 20 }),
+  }),
+  fc
+    .tuple(fc.nat({ max: 2 ** 40 }), fc.integer({ min: 1, max: 2 ** 33 }))
+    .map(([value, range]) => ({ kind: "truncated" as const, value: value % range, range })),
+);
+
+function readField(r: BitReader, f: Field): unknown {
+  if (f.kind === "bits") return r.readBits(f.count);
+  if (f.kind === "bytes") return r.readBytes(f.data.length);
+  if (f.kind === "expGolomb") return r.readExpGolomb(f.k);
+  if (f.kind === "truncated") return r.readTruncated(f.range);
+  let ones = 0;
+  while (ones < f.count) ones += r.readOnes(Math.min(31, f.count - ones));
+  return ones;
+}
+
+test("bits: the word-wise writer emits exactly the bit-by-bit wire format, and reads it back", () => {
+  fc.assert(
+    fc.property(fc.array(field, { maxLength: 40 }), (fields) => {
+      const w = new BitWriter(1);
+      const reference = new ReferenceBits();
+      for (const f of fields) {
+        if (f.kind === "bits") {
+          w.writeBits(f.value, f.count);
+          reference.push(f.value, f.count);
+        } else if (f.kind === "ones") {
+          w.writeOnes(f.count);
+          reference.push(2 ** f.count - 1, f.count);
+        } else if (f.kind === "expGolomb") {
+          w.writeExpGolomb(f.value, f.k);
+          reference.expGolomb(f.value, f.k);
+        } else if (f.kind === "truncated") {
+          w.writeTruncated(f.value, f.range);
+          reference.truncated(f.value, f.range);
+        } else {
+          w.writeBytes(f.data);
+          for (const b of f.data) reference.push(b, 8);
+        }
+      }
+      const bytes = w.finish();
+      assert.deepEqual(bytes, reference.bytes());
+      const r = new BitReader(bytes);
+      for (const f of fields) {
+        const expected =
+          f.kind === "bytes" ? f.data : f.kind === "ones" ? f.count : f.kind === "bits" ? f.value : f.value;
+        assert.deepEqual(readField(r, f), expected);
+      }
+      assert.ok(r.atPaddedEnd());
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test("bits: a run of ones stops at its limit, and a run cut by the end is a truncation", () => {
+  const w = new BitWriter();
+  w.writeOnes(20);
+  w.writeBit(false);
+  w.writeOnes(3);
+  const r = new BitReader(w.finish()); // exactly 24 bits: no padding after the last ones
+  assert.equal(r.readOnes(16), 16);
+  assert.equal(r.readOnes(16), 4);
+  assert.throws(() => r.readOnes(16), /truncated/);
+  const padded = new BitReader(Uint8Array.of(0xe0)); // three ones, then padding zeros
+  assert.equal(padded.readOnes(16), 3);
+  assert.ok(padded.atPaddedEnd());
+});
+
+test("bits: an Exp-Golomb prefix longer than a safe integer is garbage, not a huge number", () => {
+  assert.throws(() => new BitReader(new Uint8Array(8)).readExpGolomb(0), /prefix too long/);
+  // 32 zeros and the marker bit, but the 32 value bits after it are missing.
+  assert.throws(() => new BitReader(Uint8Array.of(0, 0, 0, 0, 0x80)).readExpGolomb(0), /truncated/);
+});

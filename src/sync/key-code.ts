@@ -4,7 +4,7 @@
 // character instead of ~7 for a flat code. Fixed, so it costs no header.
 // Changing the table changes the wire format (bump PROTOCOL_VERSION).
 import { assert } from "../core/assert.ts";
-import { type BitReader, BitsExhausted, type BitWriter } from "./bits.ts";
+import type { BitReader, BitWriter } from "./bits.ts";
 
 /** Relative frequencies (per mille of letters; space and backspace estimated for chat typing). */
 const weights: readonly [number, number][] = [
@@ -83,27 +83,38 @@ function canonical(lengths: readonly number[]): Code[] {
 
 const symbolCodes = canonical(codeLengths([...weights.map(([, w]) => w), escapeWeight]));
 const escapeSymbol = weights.length;
-const symbolOfKey = new Map(weights.map(([key], i) => [key, i]));
-// Keyed by a leading 1 bit then the code bits, so codes of different lengths never collide.
-const decodeTable = new Map<number, number>(symbolCodes.map((c, symbol) => [2 ** c.length + c.bits, symbol]));
 const codeLengthMax = Math.max(...symbolCodes.map((c) => c.length));
-assert(codeLengthMax <= 24, "key code table too deep");
+// The decoder looks the next codeLengthMax bits up in one table, so keep it small.
+assert(codeLengthMax <= 16, "key code table too deep");
+const keyCodeEnd = Math.max(...weights.map(([key]) => key)) + 1;
+/** Symbol per key code below keyCodeEnd (escape for the rest). */
+const symbolOfKey = new Int32Array(keyCodeEnd).fill(escapeSymbol);
+for (const [i, [key]] of weights.entries()) symbolOfKey[key] = i;
+/**
+ * Every codeLengthMax-bit window starts with exactly one code (Huffman codes
+ * are complete): entry = symbol * 32 + code length.
+ */
+const decodeTable = new Int32Array(2 ** codeLengthMax);
+for (const [symbol, { bits, length }] of symbolCodes.entries()) {
+  const spread = 2 ** (codeLengthMax - length);
+  decodeTable.fill(symbol * 32 + length, bits * spread, (bits + 1) * spread);
+}
+assert(
+  decodeTable.every((entry) => entry > 0),
+  "key code is complete",
+);
 
 export function writeKey(w: BitWriter, code: number, keyRange: number): void {
-  const symbol = symbolOfKey.get(code) ?? escapeSymbol;
+  const symbol = code < keyCodeEnd ? symbolOfKey[code]! : escapeSymbol;
   const { bits, length } = symbolCodes[symbol]!;
   w.writeBits(bits, length);
   if (symbol === escapeSymbol) w.writeTruncated(code, keyRange);
 }
 
 export function readKey(r: BitReader, keyRange: number): number {
-  let bits = 0;
-  for (let length = 1; length <= codeLengthMax; length++) {
-    bits = bits * 2 + (r.readBit() ? 1 : 0);
-    const symbol = decodeTable.get(2 ** length + bits);
-    if (symbol === undefined) continue;
-    if (symbol !== escapeSymbol) return weights[symbol]![0];
-    return r.readTruncated(keyRange);
-  }
-  throw new BitsExhausted("invalid key code");
+  const entry = decodeTable[r.peek32() >>> (32 - codeLengthMax)]!;
+  const symbol = entry >>> 5;
+  r.skip(entry & 31);
+  if (symbol !== escapeSymbol) return weights[symbol]![0];
+  return r.readTruncated(keyRange);
 }

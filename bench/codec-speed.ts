@@ -1,0 +1,139 @@
+// CPU cost of the sync codec per user event (issue 4: simulator throughput;
+// issue 5: live ingest). Captures the real batches of the seeded workload
+// (paper §3.3.2: 0.5 events/s, t_syn_int = 60 s, so ~30 events per batch),
+// then times the phone's encode (encodeBatch + encodeFrame) and the server's
+// decode (decodeFrame + decodeBatch) in CPU microseconds per event, against
+// protobuf-es toBinary/fromBinary of the same inputs in the verbose form
+// (repeated UserInput), measured in the same run.
+// Run: node --import tsx bench/codec-speed.ts   (PHONES=N HOURS=H ROUNDS=R)
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { App, NondetKind } from "../src/gen/mirrorcell/v1/input_pb.ts";
+import { FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import { appNames, type UserInput } from "../src/platform/inputs.ts";
+import { type BatchData, decodeBatch, encodeBatch } from "../src/sync/batch.ts";
+import { batchFrame, decodeFrame, encodeFrame } from "../src/sync/frame.ts";
+import { SyncRig } from "../test/support/sync-rig.ts";
+
+const phones = Number(process.env.PHONES ?? 8);
+const hours = Number(process.env.HOURS ?? 1);
+const rounds = Number(process.env.ROUNDS ?? 40);
+// The simulator's default payload scale (0.01) makes a photo 15 kB.
+const cameraBytes = 15_000;
+
+function captureBatches(): BatchData[] {
+  const batches: BatchData[] = [];
+  for (let i = 0; i < phones; i++) {
+    const rig = new SyncRig(3000 + i, { syncIntervalMs: 60_000, cameraBytes });
+    const toServer = rig.toServer.bind(rig);
+    rig.toServer = (wire) => {
+      const frame = decodeFrame(wire.bytes);
+      if (frame.ok && frame.value.body.case === "batch") {
+        const batch = decodeBatch(frame.value.body.value);
+        if (!batch.ok) throw new Error(batch.error.message);
+        batches.push({ ...batch.value, deviceId: wire.deviceId });
+      }
+      toServer(wire);
+    };
+    rig.addPhone("phone-000001");
+    for (let minute = 1; minute <= hours * 60; minute++) rig.runWorkload("phone-000001", minute * 60_000);
+    rig.settle("phone-000001");
+  }
+  return batches;
+}
+
+function cpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+/** CPU µs per event of `body` over all batches, best of three to damp noise from other processes. */
+function measure<T>(items: readonly T[], events: number, body: (item: T) => unknown): number {
+  let best = Number.POSITIVE_INFINITY;
+  let sink = 0;
+  for (let trial = 0; trial < 3; trial++) {
+    const start = cpuMicros();
+    for (let round = 0; round < rounds; round++) {
+      for (const item of items) sink += body(item) === undefined ? 0 : 1;
+    }
+    best = Math.min(best, (cpuMicros() - start) / (rounds * events));
+  }
+  if (sink < 0) console.log("unreachable");
+  return best;
+}
+
+const appOf = new Map(appNames.map((name, i) => [name, (i + 1) as App]));
+const nondetOf = {
+  clock: NondetKind.CLOCK,
+  random: NondetKind.RANDOM,
+  sensor: NondetKind.SENSOR,
+  camera: NondetKind.CAMERA,
+};
+
+function verboseEvent(input: UserInput) {
+  const body = input.body;
+  return {
+    seq: BigInt(input.seq),
+    timeMs: BigInt(input.timeMs),
+    networkConsumed: BigInt(input.networkConsumed),
+    app: appOf.get(input.app) ?? App.UNSPECIFIED,
+    kind:
+      body.kind === "tap"
+        ? { case: "tap" as const, value: { x: body.x, y: body.y } }
+        : body.kind === "key"
+          ? { case: "key" as const, value: { code: body.code } }
+          : { case: "action" as const, value: { name: body.name, args: [...body.args] } },
+    nondet: input.nondet.map((r) => ({ kind: nondetOf[r.kind], value: r.value })),
+  };
+}
+
+/** The same batch as protobuf-es would carry it without our codec (the baseline). */
+function verboseFrame(batch: BatchData) {
+  const message = create(SyncBatchSchema, {
+    deviceId: batch.deviceId,
+    firstSeq: BigInt(batch.firstSeq),
+    windowStartMs: BigInt(batch.windowStartMs),
+    windowEndMs: BigInt(batch.windowEndMs),
+    events: batch.inputs.map(verboseEvent),
+    networkConsumed: BigInt(batch.networkConsumed),
+    storageDigest: batch.storageDigest,
+  });
+  return create(FrameSchema, { version: 1, body: { case: "batch", value: message } });
+}
+
+const batches = captureBatches();
+const events = batches.reduce((sum, b) => sum + b.inputs.length, 0);
+const photoEvents = batches.reduce(
+  (sum, b) => sum + b.inputs.filter((e) => e.nondet.some((r) => r.kind === "camera")).length,
+  0,
+);
+const wires = batches.map((b) => encodeFrame(batchFrame(encodeBatch(b))));
+const wireBytes = wires.reduce((sum, w) => sum + w.length, 0);
+for (const [i, wire] of wires.entries()) {
+  const frame = decodeFrame(wire);
+  if (!frame.ok || frame.value.body.case !== "batch") throw new Error(`batch ${i} does not decode`);
+  if (!decodeBatch(frame.value.body.value).ok) throw new Error(`batch ${i} does not decode`);
+}
+const verbose = batches.map(verboseFrame);
+const verboseWires = verbose.map((f) => toBinary(FrameSchema, f));
+const verboseBytes = verboseWires.reduce((sum, w) => sum + w.length, 0);
+
+const encodeUs = measure(batches, events, (b) => encodeFrame(batchFrame(encodeBatch(b))));
+const decodeUs = measure(wires, events, (w) => {
+  const frame = decodeFrame(w);
+  return frame.ok && frame.value.body.case === "batch" ? decodeBatch(frame.value.body.value) : undefined;
+});
+const baseEncodeUs = measure(verbose, events, (f) => toBinary(FrameSchema, f));
+const baseDecodeUs = measure(verboseWires, events, (w) => fromBinary(FrameSchema, w));
+
+console.log(
+  `codec.workload: ${events} events in ${batches.length} batches (${(events / batches.length).toFixed(1)} events/batch, ${photoEvents} with a ${cameraBytes} B photo; ${phones} phones x ${hours} h)`,
+);
+console.log(
+  `codec.wireBytes: ${(wireBytes / events).toFixed(2)} B/event incl. photos (ratio ${(wireBytes / verboseBytes).toFixed(3)} vs protobuf verbose ${(verboseBytes / events).toFixed(2)} B/event)`,
+);
+console.log(
+  `codec.encodeCpuMicrosPerEvent: ${encodeUs.toFixed(3)} us/event (ratio ${(encodeUs / baseEncodeUs).toFixed(2)} vs protobuf-es toBinary verbose ${baseEncodeUs.toFixed(3)} us; target <= 1)`,
+);
+console.log(
+  `codec.decodeCpuMicrosPerEvent: ${decodeUs.toFixed(3)} us/event (ratio ${(decodeUs / baseDecodeUs).toFixed(2)} vs protobuf-es fromBinary verbose ${baseDecodeUs.toFixed(3)} us; target <= 0.5)`,
+);

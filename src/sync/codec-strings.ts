@@ -1,0 +1,104 @@
+// Strings in the compact event codec (action names outside the dictionary,
+// action arguments; DESIGN.md "Sync protocol"): a repeat of one of the last
+// few strings costs a short index, anything else its UTF-8 bytes. Arguments
+// are nearly always short ASCII ("peer=a", paths), so both directions take a
+// path that skips TextEncoder/TextDecoder and their buffer per string.
+import { fromUtf8, utf8 } from "../core/bytes.ts";
+import type { BitReader, BitWriter } from "./bits.ts";
+
+/** Thrown only inside the decoder; codec-events turns it into a typed error. */
+export class CodecError extends Error {
+  override name = "CodecError";
+}
+
+const recentStringsMax = 16;
+const asciiFastBytesMax = 64;
+const stringLengthOrder = 3;
+
+/** A recent-strings table shared by encoder and decoder (move to front). */
+export class RecentStrings {
+  private readonly items: string[] = [];
+  indexOf(text: string): number {
+    return this.items.indexOf(text);
+  }
+  get size(): number {
+    return this.items.length;
+  }
+  at(index: number): string {
+    const item = this.items[index];
+    if (item === undefined) throw new CodecError(`recent string ${index} out of range`);
+    return item;
+  }
+  use(text: string, index: number): void {
+    if (index === 0) return;
+    if (index > 0) this.items.splice(index, 1);
+    this.items.unshift(text);
+    if (this.items.length > recentStringsMax) this.items.pop();
+  }
+}
+
+function isShortAscii(text: string): boolean {
+  if (text.length > asciiFastBytesMax) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** Writes `text`; returns how many literal bytes that took (0 for a recent string). */
+export function writeString(w: BitWriter, recent: RecentStrings, text: string): number {
+  const index = recent.indexOf(text);
+  w.writeBit(index >= 0);
+  let literalBytes = 0;
+  if (index >= 0) {
+    w.writeTruncated(index, recent.size);
+  } else if (isShortAscii(text)) {
+    // One UTF-8 byte per character: the same bits TextEncoder would produce.
+    w.writeExpGolomb(text.length, stringLengthOrder);
+    for (let i = 0; i < text.length; i++) w.writeBits(text.charCodeAt(i), 8);
+    literalBytes = text.length;
+  } else {
+    const bytes = utf8(text);
+    w.writeExpGolomb(bytes.length, stringLengthOrder);
+    w.writeBytes(bytes);
+    literalBytes = bytes.length;
+  }
+  recent.use(text, index);
+  return literalBytes;
+}
+
+export function readString(r: BitReader, recent: RecentStrings, bytesMax: number): string {
+  let text: string;
+  let index = -1;
+  if (r.readBit()) {
+    if (recent.size === 0) throw new CodecError("recent-string reference with an empty table");
+    index = r.readTruncated(recent.size);
+    text = recent.at(index);
+  } else {
+    const length = r.readExpGolomb(stringLengthOrder);
+    if (length > bytesMax) throw new CodecError(`string of ${length} bytes exceeds ${bytesMax}`);
+    text = length <= asciiFastBytesMax ? readShort(r, length) : readUtf8(r, length);
+  }
+  recent.use(text, index);
+  return text;
+}
+
+function readUtf8(r: BitReader, length: number): string {
+  const decoded = fromUtf8(r.readBytes(length));
+  if (decoded === undefined) throw new CodecError("string is not valid UTF-8");
+  return decoded;
+}
+
+/** ASCII read straight off the bit stream; anything else goes through the UTF-8 decoder. */
+function readShort(r: BitReader, length: number): string {
+  if (length * 8 > r.remainingBits) return readUtf8(r, length); // throws the truncation
+  const start = r.mark();
+  let text = "";
+  for (let i = 0; i < length; i++) {
+    const code = r.readBits(8);
+    if (code >= 0x80) {
+      r.rewind(start);
+      return readUtf8(r, length);
+    }
+    text += String.fromCharCode(code);
+  }
+  return text;
+}

@@ -1,0 +1,68 @@
+// Time deltas of the compact event codec (paper §3.3.2: inputs carry their
+// phone time; DESIGN.md "Sync protocol": delta times). Deltas are
+// near-exponential (Poisson arrivals), for which a Rice code (unary quotient
+// + k low bits) is within a few percent of the entropy; long pauses escape to
+// Exp-Golomb after riceQuotientMax. The encoder picks the cheapest k per batch.
+import { assert } from "../core/assert.ts";
+import { type BitReader, type BitWriter, expGolombBits } from "./bits.ts";
+
+export const timeOrderMax = 24;
+const riceQuotientMax = 16;
+const pow2 = Array.from({ length: timeOrderMax + 1 }, (_, k) => 2 ** k);
+
+export function writeRice(w: BitWriter, value: number, k: number): void {
+  const unit = pow2[k]!;
+  const q = Math.floor(value / unit);
+  if (q < riceQuotientMax) {
+    // q ones and the terminating zero in one field.
+    w.writeBits(pow2[q + 1]! - 2, q + 1);
+    w.writeBits(value - q * unit, k);
+    return;
+  }
+  w.writeOnes(riceQuotientMax);
+  w.writeExpGolomb(value - riceQuotientMax * unit, k);
+}
+
+export function readRice(r: BitReader, k: number): number {
+  const q = r.readOnes(riceQuotientMax);
+  const unit = pow2[k]!;
+  if (q === riceQuotientMax) return r.readExpGolomb(k) + riceQuotientMax * unit;
+  return q * unit + r.readBits(k);
+}
+
+function escapeBits(value: number, k: number): number {
+  const shifted = value - (riceQuotientMax - 1) * pow2[k]!;
+  // expGolombBits without its checks: this runs for most deltas at small k.
+  if (shifted < 2 ** 32) return riceQuotientMax + 2 * (32 - Math.clz32(shifted)) - k - 1;
+  return riceQuotientMax + expGolombBits(value - riceQuotientMax * pow2[k]!, k);
+}
+
+/**
+ * The k in [0, timeOrderMax] that codes `deltas` in the fewest bits (the
+ * smallest such k on a tie). Once 2^k exceeds every delta, each larger k
+ * only adds one bit per delta, so the search stops there.
+ */
+export function chooseTimeOrder(deltas: Float64Array): number {
+  let deltaMax = 0;
+  for (let i = 0; i < deltas.length; i++) {
+    assert(deltas[i]! >= 0, "time deltas are non-negative");
+    if (deltas[i]! > deltaMax) deltaMax = deltas[i]!;
+  }
+  let best = 0;
+  let bestBits = Number.POSITIVE_INFINITY;
+  for (let k = 0; k <= timeOrderMax; k++) {
+    const unit = pow2[k]!;
+    let bits = deltas.length * (k + 1);
+    for (let i = 0; i < deltas.length; i++) {
+      const q = Math.floor(deltas[i]! / unit);
+      bits += q < riceQuotientMax ? q : escapeBits(deltas[i]!, k) - (k + 1);
+    }
+    if (bits < bestBits) {
+      best = k;
+      bestBits = bits;
+    }
+    if (unit > deltaMax) break;
+  }
+  assert(best <= timeOrderMax && bestBits < Number.POSITIVE_INFINITY, "a time order was chosen");
+  return best;
+}
