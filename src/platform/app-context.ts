@@ -10,7 +10,7 @@ import type { ActionArgs } from "./args.ts";
 import type { AppName, NetworkInput } from "./inputs.ts";
 import type { NondetPort } from "./nondet.ts";
 import type { Storage } from "./storage.ts";
-import { type AppUi, blankAppUi, type UiState } from "./ui-state.ts";
+import { type AppUi, appUiWith, blankAppUi, type UiState } from "./ui-state.ts";
 
 export function must<T>(result: Result<T>): T {
   if (!result.ok) throw result.error;
@@ -26,8 +26,9 @@ export class AppContext {
     readonly sha256: Sha256,
   ) {}
 
+  /** Bytes are kept as they are (inputs are immutable, see inputs.ts): apps must not change them later. */
   write(path: string, content: Uint8Array | string): void {
-    must(this.storage.writeFile(path, typeof content === "string" ? utf8(content) : content));
+    must(this.storage.writeFileNoCopy(path, typeof content === "string" ? utf8(content) : content));
   }
 
   read(path: string): Uint8Array {
@@ -47,8 +48,7 @@ export class AppContext {
 
   /** Child names, or none when the directory does not exist yet. */
   list(dir: string): string[] {
-    const listed = this.storage.list(dir);
-    return listed.ok ? listed.value : [];
+    return this.storage.listIfDir(dir) ?? [];
   }
 
   remove(path: string): void {
@@ -72,7 +72,7 @@ export class AppContext {
   }
 
   setAppUi(patch: Partial<AppUi>): void {
-    this.ui.apps[this.app] = { ...this.appUi, ...patch };
+    this.ui.apps[this.app] = appUiWith(this.appUi, patch);
   }
 
   setField(key: string, value: string | undefined): void {

@@ -34,7 +34,17 @@ const tagTreeNode = 4;
 
 export function binaryFromBytes(bytes: Uint8Array): string {
   assert(bytes.length <= 64, "binaryFromBytes: only for digests");
+  if (bytes.length === 32) return binaryFrom32(bytes);
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+/** The common case, a SHA-256: explicit arguments cost a third of apply() over a typed array. */
+// biome-ignore format: 32 arguments read better as two rows
+function binaryFrom32(b: Uint8Array): string {
+  return String.fromCharCode(
+    b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, b[8]!, b[9]!, b[10]!, b[11]!, b[12]!, b[13]!, b[14]!, b[15]!,
+    b[16]!, b[17]!, b[18]!, b[19]!, b[20]!, b[21]!, b[22]!, b[23]!, b[24]!, b[25]!, b[26]!, b[27]!, b[28]!, b[29]!, b[30]!, b[31]!,
+  );
 }
 
 export function bytesFromBinary(text: string): Uint8Array {
@@ -72,9 +82,10 @@ export function nodeHash(node: FsNode, sha256: Sha256): string {
  */
 export function treeNodeHash(n: MstNode<FsNode>, sha256: Sha256): string {
   if (n.hash !== undefined) return n.hash;
-  const gaps = n.children.map((c) => (c === undefined ? undefined : treeNodeHash(c, sha256)));
-  const children = n.values.map((v) => nodeHash(v, sha256));
-  const hash = binaryFromBytes(sha256(encodeTreeNode(n, gaps, children)));
+  // hash (and memoize) everything below first: encoding reuses one buffer
+  for (const child of n.children) if (child !== undefined) treeNodeHash(child, sha256);
+  for (const value of n.values) if (value instanceof DirNode) nodeHash(value, sha256);
+  const hash = binaryFromBytes(sha256(encodeTreeNode(n, sha256)));
   assert(hash.length === 32, "sha256 port must return 32 bytes");
   n.hash = hash;
   return hash;
@@ -82,8 +93,8 @@ export function treeNodeHash(n: MstNode<FsNode>, sha256: Sha256): string {
 
 let scratch = new Uint8Array(4096);
 
-/** The bytes hashed for one tree node, in a reused buffer (valid until the next call). */
-function encodeTreeNode(n: MstNode<FsNode>, gaps: (string | undefined)[], children: string[]): Uint8Array {
+/** The bytes hashed for one tree node, in a reused buffer (valid until the next call); children are hashed. */
+function encodeTreeNode(n: MstNode<FsNode>, sha256: Sha256): Uint8Array {
   let bytesMax = 6 + 33;
   for (const key of n.keys) bytesMax += 68 + key.length * 3;
   if (bytesMax > scratch.length) scratch = new Uint8Array(Math.max(bytesMax, scratch.length * 2));
@@ -98,12 +109,13 @@ function encodeTreeNode(n: MstNode<FsNode>, gaps: (string | undefined)[], childr
   let end = 6;
   for (let i = 0; i <= count; i++) {
     // a gap is one byte when empty (all of a bottom node's), else 1 and its hash
-    const gap = gaps[i];
+    const gap = n.children[i];
     buffer[end++] = gap === undefined ? 0 : 1;
-    if (gap !== undefined) end = putBinary(buffer, end, gap);
+    if (gap !== undefined) end = putBinary(buffer, end, gap.hash!);
     if (i === count) break;
-    buffer[end++] = n.values[i] instanceof FileNode ? tagFile : tagDir;
-    end = putBinary(buffer, end, children[i]!);
+    const value = n.values[i]!;
+    buffer[end++] = value instanceof FileNode ? tagFile : tagDir;
+    end = putBinary(buffer, end, nodeHash(value, sha256));
     end = putName(buffer, end, n.keys[i]!);
   }
   assert(end <= bytesMax, "encodeTreeNode: wrote past its estimate");

@@ -2,6 +2,11 @@
 // This file is the contract between the platform (which applies inputs) and
 // the sync engine (which captures, ships and replays them): keep its names
 // stable; extend it, do not rename.
+//
+// Inputs are immutable once applied: the platform keeps their byte arrays
+// (payloads, nondet values) in storage without copying them, exactly as the
+// Syn-Client and the Traffic Monitor keep them for replay. Changing those
+// bytes afterwards would change the phone's files and break replay alike.
 
 export const appNames = [
   "system",

@@ -11,7 +11,7 @@ import type { Clock, Rng } from "../core/ports.ts";
 import type { NondetKind, NondetRecord } from "./inputs.ts";
 import { randomBytes } from "./random-bytes.ts";
 
-/** The phone's real sources of nondeterminism (phone mode only). */
+/** The phone's real sources of nondeterminism (phone mode only); each call returns a fresh array the platform keeps. */
 export interface NondetSources {
   clockMs(): number;
   random(bytes: number): Uint8Array;
@@ -19,7 +19,11 @@ export interface NondetSources {
   camera(): Uint8Array;
 }
 
-/** What app code sees: the same calls in both modes. */
+/**
+ * What app code sees: the same calls in both modes. The arrays returned are
+ * the recorded values themselves (no copy per call): read-only for apps, like
+ * every input (inputs.ts).
+ */
 export interface NondetPort {
   clockMs(): number;
   random(bytes: number): Uint8Array;
@@ -62,15 +66,15 @@ export class NondetRecorder implements NondetPort {
   random(bytes: number): Uint8Array {
     const value = this.sources.random(bytes);
     assert(value.length === bytes, "random source returned the wrong length");
-    return this.record("random", value).slice();
+    return this.record("random", value);
   }
 
   sensor(name: string): Uint8Array {
-    return this.record("sensor", this.sources.sensor(name)).slice();
+    return this.record("sensor", this.sources.sensor(name));
   }
 
   camera(): Uint8Array {
-    return this.record("camera", this.sources.camera()).slice();
+    return this.record("camera", this.sources.camera());
   }
 }
 
@@ -113,15 +117,15 @@ export class NondetReplayer implements NondetPort {
         `Recorded random value has ${value.length} bytes, replay asked for ${bytes}`,
       );
     }
-    return value.slice();
+    return value;
   }
 
   sensor(_name: string): Uint8Array {
-    return this.next("sensor").slice();
+    return this.next("sensor");
   }
 
   camera(): Uint8Array {
-    return this.next("camera").slice();
+    return this.next("camera");
   }
 
   /** Throws when the phone recorded calls that replay did not make. */

@@ -165,7 +165,16 @@ export class Storage {
   }
 
   exists(path: string): boolean {
-    return this.lookup(path).ok;
+    return this.find(path) !== undefined;
+  }
+
+  /** Sorted child names of a directory; undefined when there is none (no error built: apps ask often). */
+  listIfDir(dir: string): string[] | undefined {
+    const found = this.find(dir);
+    if (!(found instanceof DirNode)) return undefined;
+    const names: string[] = [];
+    for (const [name] of mstEntries(found.entries)) names.push(name);
+    return names;
   }
 
   /** A copy of the file's content. */
@@ -176,18 +185,18 @@ export class Storage {
     return ok(found.value.bytes.slice());
   }
 
-  /** Writes (creates or replaces) a file, creating missing parent directories. */
+  /** Writes (creates or replaces) a file, creating missing parent directories. Copies the bytes. */
   writeFile(path: string, bytes: Uint8Array): Result<void> {
-    const segments = parsePath(path);
-    if (!segments.ok) return segments;
-    if (bytes.length > limits.fileBytesMax) {
-      return fail(
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-        `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
-      );
-    }
-    const sha = binaryFromBytes(this.sha256(bytes));
-    return this.putFile(segments.value, path, sha, bytes);
+    return this.write(path, bytes, true);
+  }
+
+  /**
+   * writeFile without the defensive copy, for bytes nobody changes afterwards
+   * (the platform's own strings, immutable inputs). A view into a larger
+   * buffer is still copied, so a small file never pins a whole frame.
+   */
+  writeFileNoCopy(path: string, bytes: Uint8Array): Result<void> {
+    return this.write(path, bytes, bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength);
   }
 
   /** Copies a file without rehashing or duplicating its content. */
@@ -197,7 +206,7 @@ export class Storage {
     if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${from}`);
     const segments = parsePath(to);
     if (!segments.ok) return segments;
-    return this.putFile(segments.value, to, found.value.sha, found.value.bytes);
+    return this.putFile(segments.value, to, found.value.sha, found.value.bytes, false);
   }
 
   deleteFile(path: string): Result<void> {
@@ -217,9 +226,9 @@ export class Storage {
   mkdir(path: string): Result<void> {
     const segments = parsePath(path);
     if (!segments.ok) return segments;
-    const existing = this.lookup(path);
-    if (existing.ok) {
-      return existing.value instanceof DirNode
+    const existing = this.find(path);
+    if (existing !== undefined) {
+      return existing instanceof DirNode
         ? ok(undefined)
         : fail(ErrorCodes.PATH_EXISTS, `Exists as a file: ${path}`);
     }
@@ -244,7 +253,7 @@ export class Storage {
     }
     const found = this.lookup(from);
     if (!found.ok) return found;
-    if (this.lookup(to).ok) return fail(ErrorCodes.PATH_EXISTS, `Target exists: ${to}`);
+    if (this.find(to) !== undefined) return fail(ErrorCodes.PATH_EXISTS, `Target exists: ${to}`);
     const saved = this.snapshot();
     const removed = this.detach(fromSegments.value, from);
     if (!removed.ok) return removed;
@@ -287,7 +296,34 @@ export class Storage {
     return diffDirs(this.root, other.root, this.sha256);
   }
 
+  /**
+   * The node at a path, or undefined for a missing or malformed one. Walks
+   * the string without validating it: a name no write could create (empty,
+   * ".", "..") is simply not found. The hot path of exists() and lookup().
+   */
+  private find(path: string): FsNode | undefined {
+    if (typeof path !== "string" || path.charCodeAt(0) !== 47 || path.length > limits.pathBytesMax) {
+      return undefined;
+    }
+    if (path.length === 1) return this.root;
+    let node: FsNode = this.root;
+    let start = 1;
+    // every stored path passed parsePath, so the tree is at most pathDepthMax deep
+    for (let depth = 1; depth <= limits.pathDepthMax; depth++) {
+      if (!(node instanceof DirNode)) return undefined;
+      const slash = path.indexOf("/", start);
+      const next = dirGet(node, slash < 0 ? path.slice(start) : path.slice(start, slash));
+      if (next === undefined || slash < 0) return next;
+      node = next;
+      start = slash + 1;
+    }
+    return undefined;
+  }
+
+  /** find() with the reason when there is nothing: typed errors only on the failing path. */
   private lookup(path: string): Result<FsNode> {
+    const found = this.find(path);
+    if (found !== undefined) return ok(found);
     const segments = parsePath(path);
     if (!segments.ok) return segments;
     let node: FsNode = this.root;
@@ -333,7 +369,27 @@ export class Storage {
     return child;
   }
 
-  private putFile(segments: readonly string[], path: string, sha: string, bytes: Uint8Array): Result<void> {
+  private write(path: string, bytes: Uint8Array, copy: boolean): Result<void> {
+    const segments = parsePath(path);
+    if (!segments.ok) return segments;
+    if (bytes.length > limits.fileBytesMax) {
+      return fail(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
+      );
+    }
+    const sha = binaryFromBytes(this.sha256(bytes));
+    return this.putFile(segments.value, path, sha, bytes, copy);
+  }
+
+  /** `copy`: whether a new blob must be copied (false when the bytes are already immutable). */
+  private putFile(
+    segments: readonly string[],
+    path: string,
+    sha: string,
+    bytes: Uint8Array,
+    copy: boolean,
+  ): Result<void> {
     if (segments.length === 0) return fail(ErrorCodes.NOT_A_FILE, "The root is a directory");
     const descent = this.descend(segments, segments.length - 1, true);
     if (!descent.ok) return descent;
@@ -347,7 +403,7 @@ export class Storage {
     }
     if (existing?.sha === sha) return ok(undefined);
     const held = treapGet(this.blobs, sha);
-    const content = held?.bytes ?? bytes.slice();
+    const content = held?.bytes ?? (copy ? bytes.slice() : bytes);
     this.blobs = treapSet(this.blobs, sha, new BlobEntry(content, (held?.refs ?? 0) + 1));
     if (existing !== undefined) this.release(existing.sha);
     const file = new FileNode(sha, content);

@@ -3,7 +3,7 @@
 // hashing; they cannot fail once the envelope is checked.
 import { limits } from "../core/limits.ts";
 import type { AppName } from "./inputs.ts";
-import { type AppUi, blankAppUi, type UiState } from "./ui-state.ts";
+import { type AppUi, appUiWith, blankAppUi, type UiState } from "./ui-state.ts";
 
 const statusBarHeight = 80;
 const navBarTop = 1800;
@@ -11,7 +11,7 @@ const rowHeight = 160;
 const scrollYMax = 1_000_000;
 
 function update(ui: UiState, app: AppName, patch: Partial<AppUi>): void {
-  ui.apps[app] = { ...(ui.apps[app] ?? blankAppUi), ...patch };
+  ui.apps[app] = appUiWith(ui.apps[app] ?? blankAppUi, patch);
 }
 
 export function applyTap(ui: UiState, app: AppName, x: number, y: number): void {

@@ -31,6 +31,21 @@ export const blankAppUi: AppUi = Object.freeze({
   fields: Object.freeze({}),
 });
 
+/**
+ * A copy of an app's UI with some fields replaced. Built as one literal of a
+ * fixed shape, not by spreading: every key press makes one, and V8 keeps
+ * same-shaped objects cheap.
+ */
+export function appUiWith(base: AppUi, patch: Partial<AppUi>): AppUi {
+  return {
+    screen: patch.screen ?? base.screen,
+    draft: patch.draft ?? base.draft,
+    scrollY: patch.scrollY ?? base.scrollY,
+    selected: patch.selected ?? base.selected,
+    fields: patch.fields ?? base.fields,
+  };
+}
+
 export function bootUi(): UiState {
   return { foreground: "system", locked: false, shadeOpen: false, apps: {} };
 }
