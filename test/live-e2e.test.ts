@@ -8,8 +8,7 @@ import {
   tempDataDir,
   waitFor,
 } from "../src/live/live-harness.ts";
-import type { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
-import { loadPhoneState, savePhoneState } from "../src/live/phone-state.ts";
+import { PhoneStore } from "../src/live/phone-state.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 
 const seed = Number(process.env.SEED ?? 42);
@@ -66,25 +65,17 @@ test(`live: e2e: a server and three phones over loopback; every mirror equals it
   }
 });
 
-test(`live: e2e: a phone powered off, saved and restarted continues; its mirror equals it (seed=${seed})`, async () => {
+test(`live: e2e: a phone powered off and restarted from its data dir continues; its mirror equals it (seed=${seed})`, async () => {
   const data = tempDataDir("restart");
   const phoneDir = tempDataDir("phone");
   const server = await startTestServer(data.dir);
   const keys = enrollDevices(data.dir, ["phone-r"]);
-  const options = {
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
-    ...fastWorkload,
-  };
+  const options = { syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, ...fastWorkload };
   try {
     for (let boot = 1; boot <= 2; boot++) {
-      const state = loadPhoneState(phoneDir.dir, nodeSha256);
-      assert.equal(state === undefined, boot === 1, "state exists from the second boot on");
-      const { phones, origin } = await startPhones({
-        ...options,
-        saved: new Map(state ? [["phone-r", state]] : []),
-      });
+      const store = PhoneStore.open(phoneDir.dir, nodeSha256);
+      assert.equal(store.load() === undefined, boot === 1, "state exists from the second boot on");
+      const { phones, origin } = await startPhones({ ...options, stores: new Map([["phone-r", store]]) });
       const phone = phones[0]!;
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       assert.ok(await phone.powerOff(10_000));
@@ -93,14 +84,53 @@ test(`live: e2e: a phone powered off, saved and restarted continues; its mirror 
       );
       assert.deepEqual(compareWithMirror(phone, server.core), [], `boot ${boot}, seed=${seed}`);
       assert.deepEqual(phone.errors, []);
-      const saved = (phone.core as LivePhoneCore).exportState();
-      savePhoneState(phoneDir.dir, nodeSha256, saved, saved.blobOf);
+      assert.equal(phone.core.clones, 0, "a phone with its data never re-clones");
+      assert.ok(store.commits >= 2, "every batch was committed");
       await phone.close();
       await origin.close();
+      store.close();
     }
   } finally {
     await server.close();
     data.remove();
     phoneDir.remove();
+  }
+});
+
+test(`live: e2e: a phone restarted without its data joins its used mirror by re-cloning it; the mirror equals the phone (seed=${seed})`, async () => {
+  const data = tempDataDir("reclone");
+  const server = await startTestServer(data.dir);
+  const keys = enrollDevices(data.dir, ["phone-n"]);
+  const options = { syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, ...fastWorkload };
+  const logs: string[] = [];
+  try {
+    let firstLife = 0;
+    for (let boot = 1; boot <= 2; boot++) {
+      // No stores: every boot starts from the factory state (a phone without --data).
+      const { phones, origin } = await startPhones({ ...options, onLog: (_id, line) => logs.push(line) });
+      const phone = phones[0]!;
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      assert.ok(await phone.powerOff(10_000), `boot ${boot}: power-off acked`);
+      assert.ok(
+        await waitFor(() => server.core.mirror("phone-n")?.state === "stopped", 10_000),
+        `boot ${boot}: mirror stopped`,
+      );
+      assert.deepEqual(compareWithMirror(phone, server.core), [], `boot ${boot}, seed=${seed}`);
+      assert.deepEqual(phone.errors, [], `boot ${boot}`);
+      assert.equal(phone.core.clones, boot === 1 ? 0 : 1, "only the phone that lost its state re-clones");
+      if (boot === 1) firstLife = phone.core.batchesMade;
+      else assert.ok(phone.core.batchesMade > firstLife, "the phone continued the mirror's batch numbering");
+      await phone.close();
+      await origin.close();
+    }
+    assert.ok(
+      logs.some((line) => line.includes("re-cloning")) && logs.some((line) => line.includes("re-cloned")),
+      `clear log lines: ${JSON.stringify(logs)}`,
+    );
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
+  } finally {
+    await server.close();
+    data.remove();
   }
 });

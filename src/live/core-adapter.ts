@@ -6,7 +6,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { bytesEqual, toHex } from "../core/bytes.ts";
 import { type ErrorCode, fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
-import { type Frame, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { type Frame, type Hello, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
@@ -14,8 +14,9 @@ import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
 import { encodeFrame, errorFrame } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
 import { TrafficMonitor } from "../sync/traffic-monitor.ts";
+import { CloneIntake } from "./clone-intake.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
-import type { CoreReply, LiveCore } from "./live-core.ts";
+import type { CoreReply, LiveCore, WelcomeValues } from "./live-core.ts";
 import type { CoreFactoryDeps } from "./live-server.ts";
 import { SqliteMirrorStore } from "./sqlite-store.ts";
 
@@ -69,6 +70,7 @@ class CoreAdapter implements LiveCore {
   private readonly connected = new Set<string>();
   private readonly stoppedViews = new Map<string, { key: string; view: TreeView }>();
   private networkRecorded = 0;
+  private readonly clones: CloneIntake;
   readonly counters;
 
   constructor(
@@ -100,20 +102,35 @@ class CoreAdapter implements LiveCore {
       },
       drainLagsMs: () => this.lags.splice(0),
     };
+    this.clones = new CloneIntake(mirrorServer, server);
   }
 
-  connect(
-    deviceId: string,
-    model: string,
-    _nowMs: number,
-  ): Result<{ ackedSeq: number; syncIntervalMs: number }> {
+  connect(deviceId: string, model: string, _nowMs: number, hello?: Hello): Result<WelcomeValues> {
+    // The phone's t_syn_int (chosen at boot, paper §3.3.2), bounds checked by the session.
+    const intervalMs = hello?.syncIntervalMs === undefined ? undefined : Number(hello.syncIntervalMs);
     if (this.store.getDevice(deviceId) === undefined) {
-      const registered = this.mirrorServer.register(deviceId, model === "" ? "generic" : model);
+      const registered = this.mirrorServer.register(deviceId, model === "" ? "generic" : model, {
+        syncIntervalMs: intervalMs,
+      });
       if (!registered.ok) return registered;
     }
-    const device = this.store.getDevice(deviceId);
+    let device = this.store.getDevice(deviceId);
     assert(device !== undefined, "device registered but not stored");
+    if (intervalMs !== undefined && intervalMs !== device.syncIntervalMs) {
+      device = { ...device, syncIntervalMs: intervalMs };
+      this.store.putDevice(device);
+    }
     this.connected.add(deviceId);
+    if (this.clones.required(deviceId, hello)) {
+      const head = this.clones.head(deviceId);
+      return ok({
+        ackedSeq: head.ackedBatchNo,
+        syncIntervalMs: device.syncIntervalMs,
+        cloneRequired: true,
+        ackedLastSeq: head.ackedLastSeq,
+        networkRecorded: head.networkRecorded,
+      });
+    }
     return ok({ ackedSeq: this.server.acked(deviceId), syncIntervalMs: device.syncIntervalMs });
   }
 
@@ -122,7 +139,14 @@ class CoreAdapter implements LiveCore {
   }
 
   receive(deviceId: string, frame: Frame, nowMs: number): CoreReply {
-    const handled = this.server.receiveFrame(deviceId, frame, nowMs);
+    const body = frame.body;
+    const model = this.store.getDevice(deviceId)?.model ?? "generic";
+    const handled =
+      body.case === "cloneOffer"
+        ? this.clones.offer(deviceId, model, body.value)
+        : body.case === "cloneBlob"
+          ? this.clones.blob(deviceId, body.value)
+          : this.server.receiveFrame(deviceId, frame, nowMs);
     if (handled.ok) return { replies: handled.value.map(encodeFrame), close: false };
     const { code, message } = handled.error;
     return {

@@ -3,7 +3,7 @@
 // core-adapter.ts implements it with the core's SyncServer, TrafficMonitor and
 // MirrorServer over the SQLite MirrorStore; nothing here re-implements them.
 import type { MirrorcellError, Result } from "../core/errors.ts";
-import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { Frame, Hello } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
 
@@ -12,6 +12,14 @@ export type FrameBody = Frame["body"];
 export interface Outbound {
   deviceId: string;
   bytes: Uint8Array;
+}
+
+export interface WelcomeValues {
+  ackedSeq: number;
+  syncIntervalMs: number;
+  cloneRequired?: boolean;
+  ackedLastSeq?: number;
+  networkRecorded?: number;
 }
 
 export interface CoreReply {
@@ -33,12 +41,12 @@ export interface CoreCounters {
 }
 
 export interface LiveCore {
-  /** An authenticated phone connected: its Welcome values. */
-  connect(
-    deviceId: string,
-    model: string,
-    nowMs: number,
-  ): Result<{ ackedSeq: number; syncIntervalMs: number }>;
+  /**
+   * An authenticated phone connected: its Welcome values. The Hello (when
+   * given) sets the device's t_syn_int and decides whether the mirror must be
+   * re-cloned from the phone (clone-intake.ts).
+   */
+  connect(deviceId: string, model: string, nowMs: number, hello?: Hello): Result<WelcomeValues>;
   disconnect(deviceId: string): void;
   /**
    * A frame from an authenticated phone (batch, repair response, power-off).

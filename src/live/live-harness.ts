@@ -17,7 +17,7 @@ import type { LiveCore } from "./live-core.ts";
 import { type LiveServer, type LiveServerOptions, startLiveServer } from "./live-server.ts";
 import { LivePhoneCore, type LivePhoneOptions } from "./phone-core-adapter.ts";
 import { PhoneRuntime } from "./phone-runtime.ts";
-import type { SavedPhone } from "./phone-state.ts";
+import type { PhoneStore } from "./phone-state.ts";
 import { enrollDevice, openDatabase } from "./sqlite-db.ts";
 
 export const testAdminToken = "test-admin-token-0123456789abcdef";
@@ -64,14 +64,15 @@ export function enrollDevices(dataDir: string, deviceIds: readonly string[]): Ma
 }
 
 export interface PhoneFleetOptions
-  extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved"> {
+  extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved" | "commit"> {
   syncUrl: string;
   proxyUrl: string;
   keys: Map<string, Uint8Array>;
   seed: number;
   stepMs?: number;
-  /** State saved at a previous power-off, per device (phone restart). */
-  saved?: Map<string, SavedPhone>;
+  /** Each phone's durable store (its state is loaded at start, committed at every batch). */
+  stores?: Map<string, PhoneStore>;
+  onLog?(deviceId: string, line: string): void;
 }
 
 export async function startPhones(
@@ -81,13 +82,15 @@ export async function startPhones(
   await origin.start();
   const phones: PhoneRuntime[] = [];
   for (const [deviceId, key] of options.keys) {
+    const store = options.stores?.get(deviceId);
     const core = new LivePhoneCore({
       ...options,
       deviceId,
       sha256: nodeSha256,
       clock: systemClock,
       seed: deviceSeed(options.seed, deviceId),
-      saved: options.saved?.get(deviceId),
+      saved: store?.load(),
+      commit: store === undefined ? undefined : (state, blobOf) => store.commit(state, blobOf),
     });
     const phone = new PhoneRuntime({
       core,
@@ -98,6 +101,7 @@ export async function startPhones(
       codec: liveFrameCodec,
       origin,
       stepMs: options.stepMs,
+      onLog: (line) => options.onLog?.(deviceId, line),
     });
     phone.start();
     phones.push(phone);

@@ -7,8 +7,7 @@ import { nodeSha256 } from "../node/sha256.ts";
 import { systemClock } from "../node/system-clock.ts";
 import { defaultCachingSettings } from "../services/caching/index.ts";
 import { startPhones } from "./live-harness.ts";
-import type { LivePhoneCore } from "./phone-core-adapter.ts";
-import { loadPhoneState, type SavedPhone, savePhoneState } from "./phone-state.ts";
+import { PhoneStore } from "./phone-state.ts";
 
 export interface WorkloadProfile {
   eventsPerSecond: number;
@@ -32,7 +31,7 @@ export interface LoadOptions {
   durationMs: number;
   seed: number;
   model: string;
-  /** One phone's own data dir: state loaded at start, saved at power-off. */
+  /** One phone's own data dir: state loaded at start, committed at every batch (survives kill -9). */
   phoneDataDir?: string;
   /** Every everyMs, each phone shares its largest file with the recipients (paper §5.1.2). */
   share?: { everyMs: number; recipients: readonly string[] };
@@ -75,20 +74,29 @@ export function proxyUrlOf(serverUrl: string): string {
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   assert(options.keys.size > 0, "load needs at least one phone");
   const startedMs = systemClock.nowMs();
-  const saved = new Map<string, SavedPhone>();
+  const stores = new Map<string, PhoneStore>();
   if (options.phoneDataDir !== undefined) {
     assert(options.keys.size === 1, "a phone data dir holds one phone");
-    const state = loadPhoneState(options.phoneDataDir, nodeSha256);
-    if (state !== undefined && !options.keys.has(state.deviceId)) {
+    const store = PhoneStore.open(options.phoneDataDir, nodeSha256);
+    const state = store.load();
+    const deviceId = [...options.keys.keys()][0]!;
+    if (state !== undefined && state.deviceId !== deviceId) {
+      store.close();
       throw new MirrorcellError(
         "E_USAGE",
         `${options.phoneDataDir} holds phone ${state.deviceId}, not this device`,
       );
     }
-    if (state !== undefined) saved.set(state.deviceId, state);
+    options.onProgress?.(
+      state === undefined
+        ? `no saved state in ${options.phoneDataDir}: first boot`
+        : `restored from ${options.phoneDataDir}: batch ${state.resume.lastBatchNo}, ${state.files.length} files`,
+    );
+    stores.set(deviceId, store);
   }
   const { phones, origin } = await startPhones({
-    saved,
+    stores,
+    onLog: (deviceId, line) => options.onProgress?.(`${deviceId}: ${line}`),
     syncUrl: syncUrlOf(options.serverUrl),
     proxyUrl: options.proxyUrl,
     keys: options.keys,
@@ -126,10 +134,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     phones.map((p) => p.powerOff(Math.max(10_000, options.syncIntervalMs * 3))),
   );
   await origin.close();
-  if (options.phoneDataDir !== undefined && acked[0] === true) {
-    const state = (phones[0]!.core as LivePhoneCore).exportState();
-    savePhoneState(options.phoneDataDir, nodeSha256, state, state.blobOf);
-  }
+  for (const store of stores.values()) store.close();
   const durationMs = systemClock.nowMs() - startedMs;
   const userInputs = phones.reduce((sum, p) => sum + p.core.userInputs, 0);
   return {

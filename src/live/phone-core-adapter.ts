@@ -2,17 +2,29 @@
 // platform and SyncClient as the simulator): a phone-mode Platform fed by the
 // seeded workload generator, its SyncClient, and nondeterministic sources
 // (clock = wall time). Glue only: apply, record, batch, ack are the core's.
+// Commit points: every closed batch is handed to `commit` (the phone's durable
+// store) together with the storage it describes before its frame is returned
+// for sending. A re-clone (paper §3.2) rebases the phone onto the mirror's
+// numbering and freezes the SyncClient while the blobs travel.
 import { assert } from "../core/assert.ts";
 import { fail, type MirrorcellError, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import type { Clock, Sha256 } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
-import { Platform, type PlatformSnapshot, Storage, seededNondet } from "../platform/index.ts";
+import type { CloneOffer } from "../mirror/mirror-server.ts";
+import {
+  type NondetSources,
+  Platform,
+  type PlatformSnapshot,
+  Storage,
+  seededNondet,
+} from "../platform/index.ts";
 import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
 import { bootUi } from "../platform/ui-state.ts";
 import { Workload, type WorkloadEvent } from "../platform/workload.ts";
-import { SyncClient } from "../sync/sync-client.ts";
+import { type ClientResume, SyncClient } from "../sync/sync-client.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
-import type { SavedPhone } from "./phone-state.ts";
+import type { PhoneCommit, SavedPhone } from "./phone-state.ts";
 
 export interface LivePhoneOptions {
   deviceId: string;
@@ -26,34 +38,55 @@ export interface LivePhoneOptions {
   syncIntervalMs: number;
   /** Payload and photo size scale (1 = realistic). */
   sizeScale?: number;
-  /** State saved at the last power-off (phone restart). */
+  /** State of the last commit point (phone restart, also after kill -9). */
   saved?: SavedPhone;
+  /** The durable store: called at every commit point, before the batch's frame is sent. */
+  commit?(state: PhoneCommit, blobOf: (sha: Uint8Array) => Uint8Array | undefined): void;
 }
 
-/** Workload events handled per runWorkload call (bounds one step's work). */
-export const workloadStepEventsMax = 10_000;
-const cameraBytesRealistic = 1_500_000;
+/** The mirror's position a re-clone continues from (its Welcome). */
+export interface ClonePosition {
+  batchNo: number;
+  lastSeq: number;
+  networkConsumed: number;
+}
 
 export class LivePhoneCore implements PhoneCore {
   readonly deviceId: string;
   readonly model: string;
-  private readonly platform: Platform;
-  private readonly client: SyncClient;
+  private readonly options: LivePhoneOptions;
+  private platform: Platform;
+  private client: SyncClient;
   private readonly workload: Workload;
+  private readonly nondet: NondetSources;
   private nextEvent: WorkloadEvent;
   private lastTimeMs: number;
   private readonly boots: number;
-  private readonly resumedBatchNo: number;
+  private resumedBatchNo: number;
+  /** Client batches already handed to the store (a commit point closes one more). */
+  private batchesCommitted = 0;
+  /** Batches and inputs of clients replaced by a rebase (metrics stay cumulative). */
+  private userInputsBefore = 0;
+  /** A mirror follows this state; false for a fresh state until the server accepted it or a clone finished. */
+  bound: boolean;
   userInputsRejected = 0;
+  clones = 0;
 
   constructor(options: LivePhoneOptions) {
+    this.options = options;
     this.deviceId = options.deviceId;
     this.model = options.model;
+    this.bound = options.saved?.bound ?? false;
     const startMs = options.clock.nowMs();
     const rng = new SeededRng(options.seed);
     const sizeScale = options.sizeScale ?? 1;
     const saved = options.saved;
     this.boots = (saved?.boots ?? 0) + 1;
+    this.nondet = seededNondet({
+      rng: rng.fork("nondet"),
+      clock: options.clock,
+      cameraBytes: Math.max(1, Math.round(limits.livePhoneCameraBytesRealistic * sizeScale)),
+    });
     this.resumedBatchNo = saved?.resume.lastBatchNo ?? 0;
     this.platform = Platform.create({
       mode: "phone",
@@ -61,21 +94,9 @@ export class LivePhoneCore implements PhoneCore {
       model: options.model,
       sha256: options.sha256,
       from: saved === undefined ? undefined : restoredSnapshot(saved, options.sha256),
-      nondet: seededNondet({
-        rng: rng.fork("nondet"),
-        clock: options.clock,
-        cameraBytes: Math.max(1, Math.round(cameraBytesRealistic * sizeScale)),
-      }),
+      nondet: this.nondet,
     });
-    this.client = new SyncClient({
-      deviceId: options.deviceId,
-      platform: this.platform,
-      snapshot: () => Storage.fromSnapshot(this.platform.storage.snapshot(), options.sha256),
-      sha256: options.sha256,
-      syncIntervalMs: options.syncIntervalMs,
-      startMs,
-      resume: saved?.resume,
-    });
+    this.client = this.newClient(startMs, saved?.resume);
     this.workload = new Workload({
       rng: rng.fork(`workload-${this.boots}`),
       eventsPerSecond: options.eventsPerSecond,
@@ -96,27 +117,101 @@ export class LivePhoneCore implements PhoneCore {
   }
 
   get userInputs(): number {
-    return this.client.metrics.userInputs;
+    return this.userInputsBefore + this.client.metrics.userInputs;
   }
 
-  /** The phone's last batch number (batches closed so far, across restarts). */
+  /** The phone's last batch number (batches closed so far, across restarts and clones). */
   get batchesMade(): number {
     return this.resumedBatchNo + this.client.metrics.batches;
   }
 
-  /** After powerOff(): what a restart needs (platform storage + sync resume point). */
-  exportState(): Omit<SavedPhone, "blobs"> & { blobOf(sha: Uint8Array): Uint8Array | undefined } {
+  get syncIntervalMs(): number {
+    return this.client.syncIntervalMs;
+  }
+
+  /** The SyncClient is frozen for a clone. */
+  get cloning(): boolean {
+    return this.client.isFrozen;
+  }
+
+  /** At a commit point (the open window is empty): what a restart needs. */
+  exportState(): PhoneCommit & { blobOf(sha: Uint8Array): Uint8Array | undefined } {
     const storage = this.platform.storage;
     return {
       deviceId: this.deviceId,
       model: this.model,
       networkConsumed: this.platform.networkConsumed,
       boots: this.boots,
+      bound: this.bound,
       files: [...storage.walk()],
       emptyDirs: storage.emptyDirs(),
       resume: this.client.exportResume(),
       blobOf: (sha) => storage.blob(sha),
     };
+  }
+
+  /** Writes the current commit point now (after power-off once everything is acked). */
+  persist(): void {
+    if (this.options.commit === undefined) return;
+    const state = this.exportState();
+    this.options.commit(state, state.blobOf);
+    this.batchesCommitted = this.client.metrics.batches;
+  }
+
+  /**
+   * Re-clone step 1 (paper §3.2): the mirror's history is not this state's.
+   * The phone reboots its volatile state (the mirror's clone starts without
+   * one), continues the mirror's numbering and freezes; returns its offer.
+   */
+  beginClone(at: ClonePosition, nowMs: number): CloneOffer {
+    assert(at.batchNo >= 0 && at.lastSeq >= 0 && at.networkConsumed >= 0, "clone position");
+    const timeMs = Math.max(this.lastTimeMs, nowMs);
+    this.lastTimeMs = timeMs;
+    this.userInputsBefore += this.client.metrics.userInputs;
+    this.platform = Platform.create({
+      mode: "phone",
+      deviceId: this.deviceId,
+      model: this.model,
+      sha256: this.options.sha256,
+      from: {
+        model: this.model,
+        storage: this.platform.storage.snapshot(),
+        ui: bootUi(),
+        networkConsumed: at.networkConsumed,
+        poweredOn: true,
+      },
+      nondet: this.nondet,
+    });
+    this.client = this.newClient(timeMs, {
+      lastBatchNo: at.batchNo,
+      lastSeq: at.lastSeq,
+      networkConsumed: at.networkConsumed,
+      unacked: [],
+    });
+    this.resumedBatchNo = at.batchNo;
+    this.batchesCommitted = 0;
+    this.bound = false;
+    this.clones += 1;
+    const offer = this.client.beginClone(timeMs);
+    assert(offer.position.batchNo === at.batchNo, "the offer continues the mirror's numbering");
+    this.client.onConnect(timeMs);
+    return offer;
+  }
+
+  cloneBlobs(missing: readonly Uint8Array[]): Uint8Array[] {
+    return this.client.cloneBlobs(missing);
+  }
+
+  /** Re-clone done: the mirror follows this state; batches held during the freeze go out. */
+  endClone(nowMs: number): Uint8Array[] {
+    this.bound = true;
+    const { frames } = this.client.endClone(Math.max(this.lastTimeMs, nowMs));
+    return frames;
+  }
+
+  /** The server accepted this state without a clone (fresh mirror, or the one it follows). */
+  markBound(): void {
+    this.bound = true;
   }
 
   get unackedBatches(): number {
@@ -126,7 +221,7 @@ export class LivePhoneCore implements PhoneCore {
   runWorkload(nowMs: number): { frames: Uint8Array[]; wants: NetworkWant[] } {
     const frames: Uint8Array[] = [];
     const wants: NetworkWant[] = [];
-    for (let i = 0; i < workloadStepEventsMax && this.nextEvent.atMs <= nowMs; i++) {
+    for (let i = 0; i < limits.livePhoneStepEventsMax && this.nextEvent.atMs <= nowMs; i++) {
       const event = this.nextEvent;
       if (event.kind === "network") {
         wants.push({
@@ -158,7 +253,7 @@ export class LivePhoneCore implements PhoneCore {
   } {
     const timeMs = Math.max(this.lastTimeMs, event.atMs);
     this.lastTimeMs = timeMs;
-    const frames = this.client.tick(timeMs);
+    const frames = this.committed(this.client.tick(timeMs));
     const applied = this.platform.applyUser({
       seq: this.client.nextSeq,
       timeMs,
@@ -181,7 +276,7 @@ export class LivePhoneCore implements PhoneCore {
 
   tick(nowMs: number): Uint8Array[] {
     this.lastTimeMs = Math.max(this.lastTimeMs, nowMs);
-    return this.client.tick(this.lastTimeMs);
+    return this.committed(this.client.tick(this.lastTimeMs));
   }
 
   onConnect(nowMs: number): Uint8Array[] {
@@ -198,9 +293,34 @@ export class LivePhoneCore implements PhoneCore {
 
   powerOff(nowMs: number): Uint8Array[] {
     this.lastTimeMs = Math.max(this.lastTimeMs, nowMs);
-    const frames = this.client.powerOff(this.lastTimeMs);
+    const frames = this.committed(this.client.powerOff(this.lastTimeMs));
     this.platform.powerOff();
     return frames;
+  }
+
+  /**
+   * A commit point: when the client just closed a batch, the storage it
+   * describes and the batch itself are made durable before the frames are
+   * returned for sending (nothing leaves the phone that a crash could lose).
+   */
+  private committed(frames: Uint8Array[]): Uint8Array[] {
+    if (this.client.metrics.batches === this.batchesCommitted) return frames;
+    assert(this.client.metrics.batches === this.batchesCommitted + 1, "one batch closes per call");
+    this.persist();
+    this.batchesCommitted = this.client.metrics.batches;
+    return frames;
+  }
+
+  private newClient(startMs: number, resume: ClientResume | undefined): SyncClient {
+    return new SyncClient({
+      deviceId: this.deviceId,
+      platform: this.platform,
+      snapshot: () => Storage.fromSnapshot(this.platform.storage.snapshot(), this.options.sha256),
+      sha256: this.options.sha256,
+      syncIntervalMs: this.options.syncIntervalMs,
+      startMs,
+      resume,
+    });
   }
 
   digest(): Uint8Array {
@@ -216,14 +336,9 @@ export class LivePhoneCore implements PhoneCore {
   }
 }
 
-/** The platform as saved at power-off: storage from blob files (each verified), fresh volatile state. */
+/** The platform as committed: storage from the stored blobs (each verified), fresh volatile state. */
 function restoredSnapshot(saved: SavedPhone, sha256: Sha256): PlatformSnapshot {
-  const blobOf = (sha: Uint8Array) => {
-    const got = saved.blobs.get(sha);
-    if (!got.ok) throw got.error;
-    return got.value;
-  };
-  const storage = Storage.fromManifest(saved.files, blobOf, sha256, saved.emptyDirs);
+  const storage = Storage.fromManifest(saved.files, saved.blobOf, sha256, saved.emptyDirs);
   if (!storage.ok) throw storage.error;
   return {
     model: saved.model,

@@ -3,6 +3,7 @@
 // behind one narrow surface the phone runtime drives with wall time, a real
 // socket and the Traffic Monitor proxy. phone-core-adapter.ts implements it.
 import type { Result } from "../core/errors.ts";
+import type { CloneOffer } from "../mirror/mirror-server.ts";
 import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
 
 /** A network delivery the workload wants: fetched through the proxy. */
@@ -18,6 +19,13 @@ export interface PhoneCore {
   readonly deviceId: string;
   readonly model: string;
   readonly networkConsumed: number;
+  /** t_syn_int chosen at boot (sent in every Hello). */
+  readonly syncIntervalMs: number;
+  /** A mirror follows this state (false: fresh, a used mirror gets re-cloned from it). */
+  readonly bound: boolean;
+  /** Frozen for a clone. */
+  readonly cloning: boolean;
+  readonly clones: number;
   /** Applies the workload's user inputs due by `nowMs` (wall ms); returns frames to send and network wants. */
   runWorkload(nowMs: number): { frames: Uint8Array[]; wants: NetworkWant[] };
   applyNetwork(input: NetworkInput): Result<void>;
@@ -41,4 +49,13 @@ export interface PhoneCore {
   /** Every file of the phone, sorted by path (end-to-end comparison). */
   files(): Array<{ path: string; sha256: Uint8Array; size: number }>;
   readFile(path: string): Result<Uint8Array>;
+  /** The server accepted this state without a clone. */
+  markBound(): void;
+  /** Re-clone: rebase onto the mirror's numbering, freeze, return the offer. */
+  beginClone(at: { batchNo: number; lastSeq: number; networkConsumed: number }, nowMs: number): CloneOffer;
+  cloneBlobs(missing: readonly Uint8Array[]): Uint8Array[];
+  /** Re-clone done: frames held during the freeze. */
+  endClone(nowMs: number): Uint8Array[];
+  /** Writes the current commit point to the durable store (no-op without one). */
+  persist(): void;
 }

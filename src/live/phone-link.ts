@@ -1,12 +1,30 @@
 // The phone's authenticated sync link: a ReconnectingSocket plus the client
 // half of the handshake (Hello -> Challenge -> AuthProof -> Welcome). Every
 // frame after the challenge goes to the phone core as bytes; after each
-// Welcome the runtime retransmits what the server has not acked.
+// Welcome the runtime retransmits what the server has not acked (or, when the
+// Welcome asks for it, re-clones the mirror first). Hello tells the server
+// the phone's t_syn_int and where its durable state stands.
 import { create } from "@bufbuild/protobuf";
-import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
+import {
+  type CloneDone,
+  type CloneNeed,
+  type Frame,
+  FrameSchema,
+  HelloSchema,
+  type Welcome,
+} from "../gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof } from "./auth.ts";
 import { ReconnectingSocket } from "./reconnecting-socket.ts";
-import type { FrameCodec } from "./sync-session.ts";
+import { closeMirrorStopped, type FrameCodec } from "./sync-session.ts";
+
+/** What the phone tells the server in every Hello. */
+export interface HelloState {
+  syncIntervalMs: number;
+  lastBatchNo: number;
+  freshState: boolean;
+}
 
 export interface PhoneLinkOptions {
   url: string;
@@ -15,10 +33,13 @@ export interface PhoneLinkOptions {
   key: Uint8Array;
   bootId: bigint;
   codec: FrameCodec;
-  /** The Welcome frame (bytes: the core reads its acked batch). */
-  onWelcome(bytes: Uint8Array): void;
+  hello(): HelloState;
+  /** The Welcome frame (bytes: the core reads its acked batch; decoded: clone or not). */
+  onWelcome(bytes: Uint8Array, welcome: Welcome): void;
   onFrame(bytes: Uint8Array): void;
-  onDisconnect(): void;
+  onCloneNeed(need: CloneNeed): void;
+  onCloneDone(done: CloneDone): void;
+  onDisconnect(reason: string): void;
   onServerError?(code: string, message: string): void;
 }
 
@@ -34,10 +55,12 @@ export class PhoneLink {
       url: options.url,
       onOpen: () => this.hello(),
       onFrame: (bytes) => this.receive(bytes),
-      onClose: () => {
+      onClose: (reason) => {
         this.ready = false;
-        options.onDisconnect();
+        options.onDisconnect(reason);
       },
+      // The server stopped this phone's mirror (admin): come back later, not at once.
+      slowRetryCodes: [closeMirrorStopped],
     });
   }
 
@@ -66,6 +89,11 @@ export class PhoneLink {
     return this.socket.send(bytes);
   }
 
+  /** Encodes and sends a frame the SyncClient does not make (clone steps). */
+  sendFrame(body: Frame["body"]): boolean {
+    return this.send(this.encode(body));
+  }
+
   private encode(body: Frame["body"]): Uint8Array {
     return this.options.codec.encode(create(FrameSchema, { version: this.options.codec.version, body }));
   }
@@ -73,9 +101,21 @@ export class PhoneLink {
   private hello(): void {
     this.ready = false;
     const { deviceId, model, bootId } = this.options;
-    this.socket.send(
-      this.encode({ case: "hello", value: { $typeName: "mirrorcell.v1.Hello", deviceId, model, bootId } }),
+    const state = this.options.hello();
+    assert(
+      state.syncIntervalMs >= limits.syncIntervalMsMin && state.syncIntervalMs <= limits.syncIntervalMsMax,
+      "the phone's sync interval is within bounds",
     );
+    assert(Number.isSafeInteger(state.lastBatchNo) && state.lastBatchNo >= 0, "last batch number");
+    const hello = create(HelloSchema, {
+      deviceId,
+      model,
+      bootId,
+      syncIntervalMs: BigInt(state.syncIntervalMs),
+      lastBatchNo: BigInt(state.lastBatchNo),
+      freshState: state.freshState,
+    });
+    this.socket.send(this.encode({ case: "hello", value: hello }));
   }
 
   private receive(bytes: Uint8Array): void {
@@ -96,7 +136,15 @@ export class PhoneLink {
     if (body.case === "welcome") {
       this.ready = true;
       this.welcomes += 1;
-      this.options.onWelcome(bytes);
+      this.options.onWelcome(bytes, body.value);
+      return;
+    }
+    if (body.case === "cloneNeed") {
+      this.options.onCloneNeed(body.value);
+      return;
+    }
+    if (body.case === "cloneDone") {
+      this.options.onCloneDone(body.value);
       return;
     }
     if (body.case === "error") {

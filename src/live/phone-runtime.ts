@@ -3,17 +3,29 @@
 // authenticated reconnecting link, fetches network deliveries through the
 // server's Traffic Monitor proxy (so the mirror sees the same network inputs,
 // in the same order), and on power-off sends the final batch and waits until
-// it is acked.
+// it is acked. When the server's Welcome says the mirror does not follow this
+// phone's state (a phone that lost its data), it re-clones the mirror from the
+// phone (paper §3.2): offer, missing blobs in chunks, done.
+import { create } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
 import { ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
+import {
+  CloneBlobSchema,
+  type CloneDone,
+  CloneFileSchema,
+  type CloneNeed,
+  CloneOfferSchema,
+  type Welcome,
+} from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type CachingSettings, planUpload, type UploadPlan } from "../services/caching/index.ts";
 import type { ContentOrigin } from "./content-origin.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
 import { PhoneLink } from "./phone-link.ts";
 import { fetchThroughProxy, redeliverThroughProxy } from "./proxy-client.ts";
-import type { FrameCodec } from "./sync-session.ts";
+import { closeMirrorStopped, type FrameCodec } from "./sync-session.ts";
 
 export interface PhoneRuntimeOptions {
   core: PhoneCore;
@@ -26,12 +38,12 @@ export interface PhoneRuntimeOptions {
   /** Wall ms between runtime steps (workload, sync tick). */
   stepMs?: number;
   onServerError?(text: string): void;
+  /** Lifecycle lines worth a log (re-clone begun/done, disconnected by the server). */
+  onLog?(line: string): void;
 }
 
-/** Attempts to fetch one network input before the phone gives up on it for now. */
-const fetchAttemptsMax = 50;
-const fetchRetryMs = 100;
-const errorsKeptMax = 100;
+const fetchAttemptsMax = limits.livePhoneFetchAttemptsMax;
+const fetchRetryMs = limits.livePhoneFetchRetryMs;
 
 export class PhoneRuntime {
   private readonly options: PhoneRuntimeOptions;
@@ -60,14 +72,81 @@ export class PhoneRuntime {
       key: options.key,
       bootId: BigInt(this.startMs),
       codec: options.codec,
-      onWelcome: (bytes) => {
-        this.receive(bytes);
-        this.sendAll(core.onConnect(this.nowMs()));
-      },
+      hello: () => ({
+        syncIntervalMs: core.syncIntervalMs,
+        lastBatchNo: core.batchesMade,
+        freshState: !core.bound,
+      }),
+      onWelcome: (bytes, welcome) => this.welcomed(bytes, welcome),
       onFrame: (bytes) => this.receive(bytes),
-      onDisconnect: () => core.onDisconnect(),
+      onCloneNeed: (need) => this.sendCloneBlobs(need),
+      onCloneDone: (done) => this.cloneDone(done),
+      onDisconnect: (reason) => {
+        core.onDisconnect();
+        if (reason.startsWith(`${closeMirrorStopped} `)) this.options.onLog?.(`disconnected: ${reason}`);
+      },
       onServerError: (code, message) => this.noteError(`server: ${code}: ${message}`),
     });
+  }
+
+  private welcomed(bytes: Uint8Array, welcome: Welcome): void {
+    const core = this.options.core;
+    if (welcome.cloneRequired !== true) {
+      core.markBound();
+      this.receive(bytes);
+      this.sendAll(core.onConnect(this.nowMs()));
+      return;
+    }
+    const at = {
+      batchNo: Number(welcome.ackedSeq),
+      lastSeq: Number(welcome.ackedLastSeq ?? 0n),
+      // A delivery consumed since the server wrote its Welcome stays consumed.
+      networkConsumed: Math.max(Number(welcome.networkRecorded ?? 0n), core.networkConsumed),
+    };
+    this.options.onLog?.(
+      `the mirror does not follow this phone's state: re-cloning it from the phone at batch ${at.batchNo}`,
+    );
+    const offer = core.beginClone(at, this.nowMs());
+    const sent = this.link.sendFrame({
+      case: "cloneOffer",
+      value: create(CloneOfferSchema, {
+        batchNo: BigInt(offer.position.batchNo),
+        lastSeq: BigInt(offer.position.lastSeq),
+        networkConsumed: BigInt(offer.position.networkConsumed),
+        windowEndMs: BigInt(offer.position.windowEndMs),
+        storageDigest: offer.digest,
+        files: offer.files.map((f) =>
+          create(CloneFileSchema, { path: f.path, sha256: f.sha256, size: BigInt(f.size) }),
+        ),
+        emptyDirs: [...offer.emptyDirs],
+        volatileState: offer.volatileState ?? new Uint8Array(0),
+      }),
+    });
+    if (!sent) this.noteError("clone offer not sent: the link dropped (the clone restarts on reconnect)");
+  }
+
+  /** Clone step 3: the blobs the server lacks, in chunks of at most limits.cloneChunkBytes. */
+  private sendCloneBlobs(need: CloneNeed): void {
+    const blobs = this.options.core.cloneBlobs(need.missing);
+    assert(blobs.length <= need.missing.length, "more clone blobs than asked for");
+    if (blobs.length < need.missing.length)
+      this.noteError("clone: the phone lacks a blob the server asked for");
+    for (const [i, blob] of blobs.entries()) {
+      const sha256 = need.missing[i]!;
+      for (let offset = 0; offset === 0 || offset < blob.length; offset += limits.cloneChunkBytes) {
+        const data = blob.subarray(offset, offset + limits.cloneChunkBytes);
+        const value = create(CloneBlobSchema, { sha256, offset: BigInt(offset), data });
+        if (!this.link.sendFrame({ case: "cloneBlob", value })) return;
+        this.uplinkBytes += data.length;
+      }
+    }
+  }
+
+  private cloneDone(done: CloneDone): void {
+    this.options.onLog?.(
+      `mirror re-cloned at batch ${done.batchNo}: ${done.blobsReceived} blobs (${done.blobBytesReceived} bytes) sent`,
+    );
+    this.sendAll(this.options.core.endClone(this.nowMs()));
   }
 
   get core(): PhoneCore {
@@ -141,9 +220,11 @@ export class PhoneRuntime {
     this.sendAll(this.options.core.powerOff(this.nowMs()));
     const deadline = this.options.clock.nowMs() + timeoutMs;
     while (!this.options.core.allAcked && this.options.clock.nowMs() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, limits.livePhonePowerOffPollMs));
     }
     await this.link.close();
+    // The acked state is the one a restart resumes from (nothing left to resend).
+    if (this.options.core.allAcked) this.options.core.persist();
     return this.options.core.allAcked;
   }
 
@@ -160,7 +241,7 @@ export class PhoneRuntime {
   }
 
   private schedule(): void {
-    const stepMs = this.options.stepMs ?? 50;
+    const stepMs = this.options.stepMs ?? limits.livePhoneStepMsDefault;
     this.timer = setTimeout(() => {
       this.step();
       if (!this.poweredOff) this.schedule();
@@ -182,7 +263,7 @@ export class PhoneRuntime {
   }
 
   private noteError(text: string): void {
-    if (this.errors.length < errorsKeptMax) this.errors.push(text);
+    if (this.errors.length < limits.livePhoneErrorsKeptMax) this.errors.push(text);
     this.options.onServerError?.(text);
   }
 

@@ -13,10 +13,9 @@ export interface ReconnectingSocketOptions {
   onClose?(reason: string): void;
   backoffMsMin?: number;
   backoffMsMax?: number;
+  /** Close codes after which the next attempt waits the longest backoff (the server asked us to go away). */
+  slowRetryCodes?: readonly number[];
 }
-
-export const backoffMsMinDefault = 50;
-export const backoffMsMaxDefault = 2_000;
 
 export class ReconnectingSocket {
   private readonly options: ReconnectingSocketOptions;
@@ -28,8 +27,13 @@ export class ReconnectingSocket {
 
   constructor(options: ReconnectingSocketOptions) {
     this.options = options;
-    this.backoffMs = options.backoffMsMin ?? backoffMsMinDefault;
+    this.backoffMs = options.backoffMsMin ?? limits.reconnectBackoffMsMin;
     assert(this.backoffMs > 0, "backoff must be positive");
+    assert(this.backoffMs <= this.backoffMsMax, "backoff bounds reversed");
+  }
+
+  private get backoffMsMax(): number {
+    return this.options.backoffMsMax ?? limits.reconnectBackoffMsMax;
   }
 
   get isOpen(): boolean {
@@ -79,7 +83,7 @@ export class ReconnectingSocket {
     socket.binaryType = "nodebuffer";
     socket.on("open", () => {
       this.connects += 1;
-      this.backoffMs = this.options.backoffMsMin ?? backoffMsMinDefault;
+      this.backoffMs = this.options.backoffMsMin ?? limits.reconnectBackoffMsMin;
       this.options.onOpen();
     });
     socket.on("message", (data: Buffer) => {
@@ -91,15 +95,15 @@ export class ReconnectingSocket {
     socket.on("close", (code, reason) => {
       if (this.socket === socket) this.socket = undefined;
       this.options.onClose?.(`${code} ${reason.toString()}`);
+      if (this.options.slowRetryCodes?.includes(code)) this.backoffMs = this.backoffMsMax;
       this.scheduleReconnect();
     });
   }
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    const max = this.options.backoffMsMax ?? backoffMsMaxDefault;
     const delayMs = this.backoffMs * (0.5 + Math.random() * 0.5);
-    this.backoffMs = Math.min(max, this.backoffMs * 2);
+    this.backoffMs = Math.min(this.backoffMsMax, this.backoffMs * 2);
     this.timer = setTimeout(() => this.connect(), delayMs);
   }
 }

@@ -13,7 +13,13 @@ import type { Clock } from "../core/ports.ts";
 import { newNonce } from "./auth.ts";
 import type { GroupCommitter } from "./group-commit.ts";
 import type { CoreReply, LiveCore } from "./live-core.ts";
-import { closePolicy, closeProtocol, type FrameCodec, SyncSession } from "./sync-session.ts";
+import {
+  closeMirrorStopped,
+  closePolicy,
+  closeProtocol,
+  type FrameCodec,
+  SyncSession,
+} from "./sync-session.ts";
 
 export const syncPath = "/sync";
 /** Socket send buffer above which we stop reading that phone. */
@@ -76,6 +82,20 @@ export class SyncEndpoint {
     this.byDevice.get(deviceId)?.session.sendBytes(bytes);
   }
 
+  /**
+   * Disconnects a device now (admin stop of its mirror): the phone gets a
+   * close code that makes it retry later, and the core forgets the connection
+   * at once so the mirror can be stopped in the same turn.
+   */
+  disconnect(deviceId: string, reason: string): boolean {
+    const conn = this.byDevice.get(deviceId);
+    if (conn === undefined) return false;
+    this.byDevice.delete(deviceId);
+    this.deps.core.disconnect(deviceId);
+    conn.session.closeWith(closeMirrorStopped, reason.slice(0, 120));
+    return true;
+  }
+
   close(): void {
     clearInterval(this.resumeTimer);
     for (const conn of this.all) conn.ws.terminate();
@@ -88,7 +108,7 @@ export class SyncEndpoint {
       codec: this.deps.codec,
       deviceKey: (id) => this.deps.deviceKey(id),
       newNonce,
-      authenticated: (session, model) => this.onAuthenticated(conn, session.deviceId, model),
+      authenticated: (session, model) => this.onAuthenticated(conn, session, model),
       frame: (session, frame) => this.onFrame(conn, session.deviceId, frame),
       send: (bytes) => this.sendBytes(conn, bytes),
       close: (code, reason) => ws.close(code, reason),
@@ -110,7 +130,8 @@ export class SyncEndpoint {
     });
   }
 
-  private onAuthenticated(conn: Connection, deviceId: string, model: string) {
+  private onAuthenticated(conn: Connection, session: SyncSession, model: string) {
+    const deviceId = session.deviceId;
     const previous = this.byDevice.get(deviceId);
     if (previous !== undefined && previous !== conn) {
       // The newest connection of a device wins (a phone that reconnected
@@ -118,14 +139,22 @@ export class SyncEndpoint {
       this.byDevice.delete(deviceId);
       previous.session.closeWith(closePolicy, "replaced by a newer connection");
     }
-    const welcome = this.deps.core.connect(deviceId, model, this.deps.clock.nowMs());
+    const welcome = this.deps.core.connect(deviceId, model, this.deps.clock.nowMs(), session.hello);
     if (!welcome.ok) return welcome;
     this.byDevice.set(deviceId, conn);
+    const w = welcome.value;
     return {
       ok: true as const,
       value: {
-        ackedSeq: BigInt(welcome.value.ackedSeq),
-        syncIntervalMs: BigInt(welcome.value.syncIntervalMs),
+        ackedSeq: BigInt(w.ackedSeq),
+        syncIntervalMs: BigInt(w.syncIntervalMs),
+        ...(w.cloneRequired === true
+          ? {
+              cloneRequired: true,
+              ackedLastSeq: BigInt(w.ackedLastSeq ?? 0),
+              networkRecorded: BigInt(w.networkRecorded ?? 0),
+            }
+          : {}),
       },
     };
   }

@@ -6,7 +6,8 @@
 import { create } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import type { ErrorCode, Result } from "../core/errors.ts";
-import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { limits } from "../core/limits.ts";
+import { type Frame, FrameSchema, type Hello } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { nonceBytes, proofMatches } from "./auth.ts";
 
 export type SessionState = "awaiting-hello" | "awaiting-proof" | "ready" | "closed";
@@ -22,7 +23,16 @@ export interface SessionDeps {
   deviceKey(deviceId: string): Uint8Array | undefined;
   newNonce(): Uint8Array;
   /** The device proved its key: returns the Welcome (acked seq, interval) or refuses. */
-  authenticated(session: SyncSession, model: string): Result<{ ackedSeq: bigint; syncIntervalMs: bigint }>;
+  authenticated(
+    session: SyncSession,
+    model: string,
+  ): Result<{
+    ackedSeq: bigint;
+    syncIntervalMs: bigint;
+    cloneRequired?: boolean;
+    ackedLastSeq?: bigint;
+    networkRecorded?: bigint;
+  }>;
   /** A frame from an authenticated device (batch, repair response, power-off). */
   frame(session: SyncSession, frame: Frame): void;
   send(bytes: Uint8Array): void;
@@ -33,10 +43,14 @@ export interface SessionDeps {
 /** WebSocket close codes: 1008 policy violation (auth), 1002 protocol error. */
 export const closePolicy = 1008;
 export const closeProtocol = 1002;
+/** Application close code: an admin stopped this device's mirror; the phone retries later. */
+export const closeMirrorStopped = 4001;
 
 export class SyncSession {
   state: SessionState = "awaiting-hello";
   deviceId = "";
+  /** The device's Hello (t_syn_int, durable position, fresh state), kept for the Welcome decision. */
+  hello: Hello | undefined;
   private nonce: Uint8Array | undefined;
   private readonly deps: SessionDeps;
 
@@ -91,6 +105,16 @@ export class SyncSession {
       this.refuse("E_AUTH_FAILED", `Device "${deviceId.slice(0, 64)}" is not enrolled`, closePolicy);
       return;
     }
+    const intervalMs = frame.body.value.syncIntervalMs;
+    if (
+      intervalMs !== undefined &&
+      (intervalMs < BigInt(limits.syncIntervalMsMin) || intervalMs > BigInt(limits.syncIntervalMsMax))
+    ) {
+      const bounds = `${limits.syncIntervalMsMin}..${limits.syncIntervalMsMax}`;
+      this.refuse("E_CONFIG_INVALID", `Sync interval ${intervalMs} ms outside ${bounds} ms`, closePolicy);
+      return;
+    }
+    this.hello = frame.body.value;
     this.deviceId = deviceId;
     this.nonce = this.deps.newNonce();
     assert(this.nonce.length === nonceBytes, "nonce length");
@@ -134,7 +158,7 @@ export class SyncSession {
       this.refuse("E_DEVICE_MISMATCH", message, closePolicy);
       return;
     }
-    const phoneSends = ["batch", "repairResponse", "powerOff", "noticeAck"];
+    const phoneSends = ["batch", "repairResponse", "powerOff", "noticeAck", "cloneOffer", "cloneBlob"];
     if (body.case === undefined || !phoneSends.includes(body.case)) {
       this.refuse("E_FRAME_MALFORMED", `A phone does not send ${body.case ?? "empty"} frames`, closeProtocol);
       return;

@@ -7,7 +7,7 @@ import type { Clock, Sha256 } from "../core/ports.ts";
 import { Platform, Storage, seededNondet } from "../platform/index.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "../platform/inputs.ts";
 import { Workload } from "../platform/workload.ts";
-import { SyncClient } from "../sync/index.ts";
+import { type ClientResume, SyncClient } from "../sync/index.ts";
 import type { PhoneOptions, SimPhone, WorkloadStep } from "./stack.ts";
 
 /** A camera photo at full size (paper-era phones: ~1.5 MB); scaled for fleets. */
@@ -33,11 +33,13 @@ interface UserIntent {
 
 export class CorePhone implements SimPhone {
   readonly platform: Platform;
-  readonly client: SyncClient;
+  client: SyncClient;
   receiveErrors = 0;
   private readonly clock = new VirtualClock();
   private readonly workload: Workload;
   private batchesSeen = 0;
+  /** Batches cut by clients before the current one (a restart starts a new client). */
+  private batchesBefore = 0;
   private cutSeq = 0;
   private cutNetwork = 0;
 
@@ -45,26 +47,36 @@ export class CorePhone implements SimPhone {
     readonly deviceId: string,
     model: string,
     private readonly o: PhoneOptions,
-    sha256: Sha256,
+    private readonly sha256: Sha256,
   ) {
     const cameraBytes = Math.max(1, Math.round(cameraBytesFull * o.payloadScale));
     const nondet = seededNondet({ rng: o.rng.fork("nondet"), clock: this.clock, cameraBytes });
     const platform = Platform.create({ mode: "phone", deviceId, model, sha256, nondet });
     this.platform = platform;
-    this.client = new SyncClient({
-      deviceId,
-      platform,
-      snapshot: () => Storage.fromSnapshot(platform.storage.snapshot(), sha256),
-      sha256,
-      syncIntervalMs: o.syncIntervalMs,
-      startMs: o.startMs,
-    });
+    this.client = this.newClient(o.startMs, undefined);
     this.client.onConnect(o.startMs);
     this.workload = new Workload({
       rng: o.rng.fork("workload"),
       eventsPerSecond: o.eventsPerSec,
       sizeScale: o.payloadScale,
       startMs: o.startMs,
+    });
+  }
+
+  /**
+   * A restart loses the client's RAM — its repair snapshots and notice ids —
+   * and resumes from what it persisted at power-off, like a real phone.
+   */
+  private newClient(startMs: number, resume: ClientResume | undefined): SyncClient {
+    const { platform, sha256 } = this;
+    return new SyncClient({
+      deviceId: this.deviceId,
+      platform,
+      snapshot: () => Storage.fromSnapshot(platform.storage.snapshot(), sha256),
+      sha256,
+      syncIntervalMs: this.o.syncIntervalMs,
+      startMs,
+      ...(resume === undefined ? {} : { resume }),
     });
   }
 
@@ -113,7 +125,7 @@ export class CorePhone implements SimPhone {
 
   /** Tells the checker about a batch the client just cut, with the phone's state at that moment. */
   private noteCut(): void {
-    const batches = this.client.metrics.batches;
+    const batches = this.batchesBefore + this.client.metrics.batches;
     if (batches === this.batchesSeen) return;
     assert(batches === this.batchesSeen + 1, "one tick cuts at most one batch");
     this.batchesSeen = batches;
@@ -171,6 +183,7 @@ export class CorePhone implements SimPhone {
   boot(nowMs: number): void {
     this.clock.set(nowMs);
     this.platform.boot();
-    this.client.boot(nowMs);
+    this.batchesBefore += this.client.metrics.batches;
+    this.client = this.newClient(nowMs, this.client.exportResume());
   }
 }

@@ -393,8 +393,29 @@ export class SyncClient {
     return bytes;
   }
 
+  /**
+   * The storage at batch `batchNo`: its snapshot, or — when a restart (or the
+   * snapshot bound) dropped it — the storage now, if nothing changed since
+   * that batch was cut. An idle phone can then repair its mirror without
+   * waiting for a batch it may never send.
+   */
+  private viewAt(batchNo: number): TreeView | undefined {
+    const kept = this.snapshots.get(batchNo);
+    if (kept !== undefined) return kept;
+    const unchanged =
+      batchNo === this.lastBatchNo &&
+      this.open.length === 0 &&
+      this.lastSeqRecorded === this.lastSeqBatched &&
+      this.platform.networkConsumed === this.lastConsumedBatched;
+    if (!unchanged || this.frozen !== undefined) return undefined;
+    const view = this.snapshot();
+    this.snapshots.set(batchNo, view);
+    assert(this.snapshots.size <= this.snapshotsMax + 1, "repair snapshots stay bounded");
+    return view;
+  }
+
   private answerRepair(batchNo: number, paths: readonly string[], _nowMs: number): Uint8Array {
-    const view = this.snapshots.get(batchNo);
+    const view = this.viewAt(batchNo);
     const response = create(RepairResponseSchema, { afterSeq: BigInt(batchNo) });
     if (view !== undefined) {
       response.entries = answerRepair(view, paths, this.sha256).map((e) => create(RepairEntrySchema, e));
