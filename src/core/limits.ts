@@ -101,8 +101,30 @@ export const limits = {
   noticeResendsMax: 6,
   // default periodic checkpoint: bounds a mirror's input log between power-offs
   checkpointEveryBatchesDefault: 256,
+  // live server intake (src/live, sync-server): backpressure, group commit, replay steps
+  // a phone's socket send buffer above which the server stops reading it and holds its ack
+  socketSendBufferBytesHigh: 1024 * 1024,
+  socketResumeCheckMs: 20,
+  // frames per SQLite transaction: amortizes the commit, keeps acks prompt
+  groupCommitWorkMax: 4096,
+  // accepted, not yet replayed batch bytes: per device, and all devices (beyond it a device
+  // with a backlog gets QUEUE_FULL; one with none may still add a batch)
+  replayBacklogBytesPerDeviceMax: 64 * 1024 * 1024,
+  replayBacklogBytesMax: 512 * 1024 * 1024,
+  // out-of-order batches held per device until their predecessors arrive
+  earlyBatchBytesPerDeviceMax: 32 * 1024 * 1024,
+  // batches one live replay step applies before intake gets the thread back
+  replayBatchesPerStepMax: 32,
+  // longest sleep of the live replay timer (bounds a missed wake-up)
+  replayTimerMsMax: 250,
+  // stopped mirrors whose rebuilt storage the admin API keeps
+  stoppedMirrorViewsMax: 64,
+  // replay lags kept between two /metrics scrapes
+  lagSamplesMax: 100_000,
   // services in bounded steps (antivirus scan jobs): one step never holds replay longer than this much work
   serviceStepFilesMax: 256,
+  // the sync codec's reusable bit-writer buffer: kept between batches up to this size (a photo batch grows it)
+  codecScratchBytesMax: 256 * 1024,
   serviceStepBytesMax: 4 * 1024 * 1024,
   // tree entries one step may walk past (out-of-scope files cost a visit, not a scan)
   serviceStepEntriesMax: 4096,
@@ -165,6 +187,13 @@ assert(limits.scanChunkBytes <= limits.archiveEntryBytesMax, "scan chunk larger 
 assert(limits.fileBytesMax <= limits.cacheBytesPerDeviceMax, "a cached file must fit the cache quota");
 assert(limits.uploadRetryDelayMsBase <= limits.uploadRetryDelayMsMax, "retry delay base above its cap");
 assert(limits.cacheRetentionMsDefault <= limits.cacheRetentionMsMax, "default retention above its cap");
+assert(limits.earlyBatchBytesPerDeviceMax >= limits.batchBytesMax, "one early batch must fit");
+assert(limits.replayBacklogBytesPerDeviceMax >= limits.batchBytesMax, "one queued batch must fit");
+assert(
+  limits.replayBacklogBytesPerDeviceMax <= limits.replayBacklogBytesMax,
+  "device backlog above the total",
+);
+assert(limits.groupCommitWorkMax >= 1 && limits.replayBatchesPerStepMax >= 1, "intake steps need room");
 assert(limits.serviceStepFilesMax <= limits.serviceStepEntriesMax, "a step visits every file it scans");
 assert(limits.serviceStepBytesMax <= limits.fileBytesMax, "a step's byte budget is at most one file");
 assert(limits.scanJobsActiveMax >= 1 && limits.scanRequestsQueuedMax >= 1, "scan jobs need room");

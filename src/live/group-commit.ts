@@ -4,6 +4,7 @@
 // released only after that transaction committed, so an ack always means
 // durable, and one fsync covers many phones.
 import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
 import type { Db } from "./sqlite-db.ts";
 
 export interface CommitWork {
@@ -12,9 +13,6 @@ export interface CommitWork {
   /** Runs after the commit (send acks). */
   committed(): void;
 }
-
-/** Frames per transaction: large enough to amortize the fsync, small enough to keep acks prompt. */
-export const groupCommitWorkMax = 4096;
 
 export class GroupCommitter {
   private readonly db: Db;
@@ -35,7 +33,7 @@ export class GroupCommitter {
 
   enqueue(work: CommitWork): void {
     this.queue.push(work);
-    if (this.queue.length >= groupCommitWorkMax) {
+    if (this.queue.length >= limits.groupCommitWorkMax) {
       this.flush();
       return;
     }
@@ -55,7 +53,7 @@ export class GroupCommitter {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    assert(batch.length <= groupCommitWorkMax, "group commit overflow");
+    assert(batch.length <= limits.groupCommitWorkMax, "group commit overflow");
     try {
       this.db.transaction(() => {
         for (const work of batch) work.apply();

@@ -77,10 +77,10 @@ export class SqliteMirrorStore implements MirrorStore {
   }
 
   appendBatch(deviceId: string, batch: StoredBatch): void {
-    const last = this.lastBatchNo(deviceId);
-    assert(batch.batchNo === last + 1, `batch ${batch.batchNo} appended after ${last}`);
+    // The contiguity check rides on the UPDATE (no read per batch: this is the ingest hot path).
+    const advanced = this.st.advanceLastBatch.run(batch.batchNo, deviceId, batch.batchNo - 1).changes;
+    assert(advanced === 1, `batch ${batch.batchNo} of ${deviceId} appended out of order`);
     this.st.insertBatch.run(deviceId, batch.batchNo, batch.lastSeq, batch.windowEndMs, batch.bytes);
-    this.st.setLastBatch.run(batch.batchNo, deviceId);
   }
 
   getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {

@@ -54,6 +54,9 @@ export function prepareStore(db: Db) {
     getDevice: p("SELECT * FROM mirror_devices WHERE device_id = ?"),
     listDevices: p("SELECT * FROM mirror_devices ORDER BY device_id"),
     setLastBatch: p("UPDATE mirror_devices SET last_batch_no = ? WHERE device_id = ?"),
+    advanceLastBatch: p(
+      "UPDATE mirror_devices SET last_batch_no = ? WHERE device_id = ? AND last_batch_no = ?",
+    ),
     setNetworkCount: p("UPDATE mirror_devices SET network_count = ? WHERE device_id = ?"),
     insertBatch: p(
       "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",

@@ -78,6 +78,14 @@ export interface DeviceSyncMetrics {
 
 export type ReplayHook = (deviceId: string, event: ReplayedEvent, replayMs: number) => void;
 
+/** Every replayed batch (also re-replay after restore), with the mirror digest the check compared. */
+export type BatchReplayedHook = (
+  deviceId: string,
+  batchNo: number,
+  mirrorDigest: Uint8Array,
+  replayMs: number,
+) => void;
+
 interface Position {
   batchNo: number;
   lastSeq: number;
@@ -85,9 +93,19 @@ interface Position {
   windowEndMs: number;
 }
 
+/**
+ * A durable batch waiting for replay. Only its wire bytes are held (decoded
+ * again at replay): a backlog of decoded inputs would cost several times the
+ * memory and keep the garbage collector busy promoting them.
+ */
 interface QueuedBatch {
-  batch: BatchData;
+  bytes: Uint8Array;
+  batchNo: number;
   dueMs: number;
+}
+
+interface ReplayBudget {
+  batchesLeft: number;
 }
 
 interface DeviceState {
@@ -96,7 +114,11 @@ interface DeviceState {
   accepted: Position;
   /** Out-of-order batches waiting for their predecessors (not durable, not acked). */
   early: Map<number, { batch: BatchData; bytes: Uint8Array }>;
+  /** Bytes held in `early`. */
+  earlyBytes: number;
   queue: QueuedBatch[];
+  /** Wire bytes in `queue`. */
+  queueBytes: number;
   applied: Position;
   platform: SyncedPlatform | undefined;
   loggedRepairs: Map<number, RepairRecord>;
@@ -149,6 +171,9 @@ export class SyncServer {
   private readonly devices = new Map<string, DeviceState>();
   private readonly due = new MinHeap<{ dueMs: number; deviceId: string }>((a, b) => a.dueMs - b.dueMs);
   private readonly hooks: ReplayHook[] = [];
+  private readonly batchHooks: BatchReplayedHook[] = [];
+  /** Wire bytes of every batch waiting for replay, all devices (the runtime's intake backpressure). */
+  private backlogBytes = 0;
   private nextNoticeId = 1;
 
   constructor(options: SyncServerOptions) {
@@ -167,6 +192,16 @@ export class SyncServer {
   /** Service hook: every input replayed on a mirror, with its replay time. */
   onReplayedInput(hook: ReplayHook): void {
     this.hooks.push(hook);
+  }
+
+  /** Service and simulator hook: every replayed batch with the mirror's digest after it. */
+  onBatchReplayed(hook: BatchReplayedHook): void {
+    this.batchHooks.push(hook);
+  }
+
+  /** Bytes of accepted batches not yet replayed, over all devices. */
+  replayBacklogBytes(): number {
+    return this.backlogBytes;
   }
 
   /** After a restart: load every device from the store and schedule its unreplayed batches. */
@@ -198,7 +233,11 @@ export class SyncServer {
 
   /** Drops a device's volatile state (after a clone replaced its mirror). */
   forget(deviceId: string): void {
+    const state = this.devices.get(deviceId);
+    if (state === undefined) return;
+    this.backlogBytes -= state.queueBytes;
     this.devices.delete(deviceId);
+    assert(this.backlogBytes >= 0, "replay backlog below zero");
   }
 
   queueNotice(
@@ -279,11 +318,15 @@ export class SyncServer {
     return ok(handled.value.map(encodeFrame));
   }
 
-  receiveFrame(deviceId: string, frame: Frame, nowMs: number): Result<Frame[]> {
+  /**
+   * `batchBytes`: the batch message's bytes as received (a runtime that sliced
+   * them from the frame); stored as they are instead of re-encoding.
+   */
+  receiveFrame(deviceId: string, frame: Frame, nowMs: number, batchBytes?: Uint8Array): Result<Frame[]> {
     this.lastNowMs = Math.max(this.lastNowMs, nowMs);
     switch (frame.body.case) {
       case "batch":
-        return this.receiveBatch(deviceId, frame.body.value, nowMs);
+        return this.receiveBatch(deviceId, frame.body.value, nowMs, batchBytes);
       case "repairResponse":
         return this.receiveRepair(deviceId, frame.body.value, nowMs);
       case "powerOff":
@@ -304,7 +347,12 @@ export class SyncServer {
     return this.devices.has(deviceId) ? this.replies(deviceId, true).map(encodeFrame) : [];
   }
 
-  receiveBatch(deviceId: string, message: SyncBatch, nowMs: number): Result<Frame[]> {
+  receiveBatch(
+    deviceId: string,
+    message: SyncBatch,
+    _nowMs: number,
+    batchBytes?: Uint8Array,
+  ): Result<Frame[]> {
     if (message.deviceId !== "" && message.deviceId !== deviceId) {
       return fail(ErrorCodes.DEVICE_MISMATCH, `Batch for ${message.deviceId} on ${deviceId}'s connection`);
     }
@@ -314,28 +362,63 @@ export class SyncServer {
     const stateResult = this.stateOf(deviceId);
     if (!stateResult.ok) return stateResult;
     const state = stateResult.value;
-    const bytes = toBinary(SyncBatchSchema, message);
+    const bytes = batchBytes ?? toBinary(SyncBatchSchema, message);
     if (batch.batchNo <= state.accepted.batchNo) return this.duplicate(state, batch.batchNo, bytes);
-    if (batch.batchNo > state.accepted.batchNo + 1) {
-      if (state.early.size >= limits.unackedBatchesMax && !state.early.has(batch.batchNo)) {
-        return fail(ErrorCodes.QUEUE_FULL, `Too many out-of-order batches for ${deviceId}`);
-      }
-      state.early.set(batch.batchNo, { batch, bytes });
-      return ok(this.replies(deviceId));
-    }
-    const accepted = this.accept(state, batch, bytes, nowMs);
+    const full = this.replayQueueFull(state);
+    if (full !== undefined)
+      return fail(ErrorCodes.QUEUE_FULL, `Replay queue of ${deviceId} is full: ${full}`);
+    if (batch.batchNo > state.accepted.batchNo + 1) return this.early(state, batch, bytes);
+    const accepted = this.accept(state, batch, bytes);
     if (!accepted.ok) return accepted;
     for (
       let next = state.early.get(state.accepted.batchNo + 1);
       next;
       next = state.early.get(state.accepted.batchNo + 1)
     ) {
-      state.early.delete(next.batch.batchNo);
-      if (!this.accept(state, next.batch, next.bytes, nowMs).ok) break;
+      this.dropEarly(state, next.batch.batchNo);
+      if (!this.accept(state, next.batch, next.bytes).ok) break;
     }
     for (const batchNo of state.early.keys())
-      if (batchNo <= state.accepted.batchNo) state.early.delete(batchNo);
+      if (batchNo <= state.accepted.batchNo) this.dropEarly(state, batchNo);
     return ok(this.replies(deviceId));
+  }
+
+  /**
+   * Replay is behind (or the phone's windows lie in the future): refuse
+   * rather than hold an unbounded backlog; the phone retransmits later. Over
+   * the server-wide bound only devices with an empty queue may add a batch,
+   * so one flooding phone cannot lock out the others.
+   */
+  private replayQueueFull(state: DeviceState): string | undefined {
+    const queued = state.queue.length + state.early.size;
+    if (queued >= limits.replayQueueBatchesMax) return `${queued} batches`;
+    if (state.queueBytes >= limits.replayBacklogBytesPerDeviceMax) return `${state.queueBytes} bytes`;
+    if (this.backlogBytes >= limits.replayBacklogBytesMax && state.queue.length > 0)
+      return `server backlog of ${this.backlogBytes} bytes`;
+    return undefined;
+  }
+
+  private early(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<Frame[]> {
+    const previous = state.early.get(batch.batchNo);
+    const earlyBytes = state.earlyBytes - (previous?.bytes.length ?? 0) + bytes.length;
+    if (
+      (previous === undefined && state.early.size >= limits.unackedBatchesMax) ||
+      earlyBytes > limits.earlyBatchBytesPerDeviceMax
+    ) {
+      return fail(ErrorCodes.QUEUE_FULL, `Too many out-of-order batches for ${state.deviceId}`);
+    }
+    state.early.set(batch.batchNo, { batch, bytes });
+    state.earlyBytes = earlyBytes;
+    assert(state.early.size <= limits.unackedBatchesMax, "early batches unbounded");
+    return ok(this.replies(state.deviceId));
+  }
+
+  private dropEarly(state: DeviceState, batchNo: number): void {
+    const entry = state.early.get(batchNo);
+    if (entry === undefined) return;
+    state.early.delete(batchNo);
+    state.earlyBytes -= entry.bytes.length;
+    assert(state.earlyBytes >= 0, "early bytes below zero");
   }
 
   private duplicate(state: DeviceState, batchNo: number, bytes: Uint8Array): Result<Frame[]> {
@@ -374,6 +457,9 @@ export class SyncServer {
     if (batch.windowStartMs < expected.windowEndMs) {
       return fail(ErrorCodes.BATCH_MALFORMED, `Batch ${batch.batchNo} window overlaps the previous one`);
     }
+    // Recorded inputs never decrease: a batch that consumes no more than its
+    // predecessor needs no look-up (the common case; saves two reads per batch).
+    if (batch.networkConsumed <= expected.networkConsumed) return ok(undefined);
     const recorded = Math.max(
       this.mirrors.store.networkCount(state.deviceId),
       this.mirrors.networkBase(state.deviceId),
@@ -387,7 +473,7 @@ export class SyncServer {
     return ok(undefined);
   }
 
-  private accept(state: DeviceState, batch: BatchData, bytes: Uint8Array, nowMs: number): Result<void> {
+  private accept(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
     const valid = this.validate(state, batch);
     if (!valid.ok) return valid;
     this.mirrors.store.appendBatch(state.deviceId, {
@@ -398,18 +484,37 @@ export class SyncServer {
     });
     state.accepted = positionOf(batch);
     state.metrics.batches++;
-    this.enqueue(state, batch, nowMs);
+    this.enqueue(state, batch, bytes);
     return ok(undefined);
   }
 
-  private enqueue(state: DeviceState, batch: BatchData, _nowMs: number): void {
+  private enqueue(state: DeviceState, batch: BatchData, bytes: Uint8Array): void {
     const dueMs = batch.windowEndMs + this.tMaxMs;
-    state.queue.push({ batch, dueMs });
+    state.queue.push({ bytes, batchNo: batch.batchNo, dueMs });
+    state.queueBytes += bytes.length;
+    this.backlogBytes += bytes.length;
     this.due.push({ dueMs, deviceId: state.deviceId });
     assert(
       state.queue.length <= limits.replayQueueBatchesMax + limits.unackedBatchesMax,
       "replay queue unbounded",
     );
+  }
+
+  /** The queue's head, decoded again (it was validated at intake; the bytes are the stored ones). */
+  private headBatch(state: DeviceState): BatchData {
+    const head = state.queue[0];
+    assert(head !== undefined, "replay from an empty queue");
+    const decoded = decodeBatch(fromBinary(SyncBatchSchema, head.bytes));
+    assert(decoded.ok && decoded.value.batchNo === head.batchNo, "an accepted batch decodes again");
+    return { ...decoded.value, deviceId: state.deviceId };
+  }
+
+  private dequeue(state: DeviceState): void {
+    const head = state.queue.shift();
+    assert(head !== undefined, "dequeue from an empty queue");
+    state.queueBytes -= head.bytes.length;
+    this.backlogBytes -= head.bytes.length;
+    assert(state.queueBytes >= 0 && this.backlogBytes >= 0, "replay backlog below zero");
   }
 
   private replies(deviceId: string, durable = !this.deferAcks): Frame[] {
@@ -427,8 +532,13 @@ export class SyncServer {
     return this.due.peek()?.dueMs;
   }
 
-  /** Replays every batch due by nowMs; returns frames for the phones (repair requests). */
-  tick(nowMs: number): Outbound[] {
+  /**
+   * Replays the batches due by nowMs, at most `batchesMax` of them (a runtime
+   * that shares its thread with intake bounds each step; what is left stays
+   * due, so nextDueMs() <= nowMs); returns frames for the phones.
+   */
+  tick(nowMs: number, batchesMax = Number.POSITIVE_INFINITY): Outbound[] {
+    assert(batchesMax >= 1, "a replay step must allow one batch");
     this.lastNowMs = Math.max(this.lastNowMs, nowMs);
     const out: PendingFrame[] = [];
     const touched = new Set<string>();
@@ -436,12 +546,18 @@ export class SyncServer {
       this.due.pop();
       touched.add(top.deviceId);
     }
+    const budget: ReplayBudget = { batchesLeft: batchesMax };
     for (const deviceId of touched) {
       const state = this.devices.get(deviceId);
       if (state === undefined) continue;
-      this.replayDue(state, nowMs, out);
+      if (budget.batchesLeft <= 0) {
+        this.due.push({ dueMs: nowMs, deviceId });
+        continue;
+      }
+      this.replayDue(state, nowMs, out, budget);
       this.noticesDue(state, nowMs, out);
     }
+    assert(budget.batchesLeft >= 0, "replay step over its budget");
     return out.map(({ deviceId, frame }) => ({ deviceId, bytes: encodeFrame(frame) }));
   }
 
@@ -455,19 +571,23 @@ export class SyncServer {
     if (nextMs !== undefined) this.due.push({ dueMs: Math.max(nextMs, nowMs + 1), deviceId: state.deviceId });
   }
 
-  private replayDue(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
+  private replayDue(state: DeviceState, nowMs: number, out: PendingFrame[], budget: ReplayBudget): void {
     if (state.repair !== undefined) {
       this.retryRepair(state, nowMs, out);
       return;
     }
     while (state.queue.length > 0 && state.queue[0]!.dueMs <= nowMs && state.repair === undefined) {
-      const { batch } = state.queue[0]!;
+      if (budget.batchesLeft <= 0) {
+        this.due.push({ dueMs: nowMs, deviceId: state.deviceId }); // the rest in a later tick
+        return;
+      }
       const platform = this.platformOf(state);
       if (platform === undefined) {
         state.metrics.stalls++;
         this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
         return;
       }
+      const batch = this.headBatch(state);
       const available = networkInputsAvailable(
         platform,
         batch,
@@ -478,7 +598,8 @@ export class SyncServer {
         this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
         return;
       }
-      state.queue.shift();
+      this.dequeue(state);
+      budget.batchesLeft--;
       this.replayOne(state, platform, batch, nowMs, out);
     }
   }
@@ -513,7 +634,9 @@ export class SyncServer {
     state.applied = positionOf(batch);
     const logged = state.loggedRepairs.get(batch.batchNo);
     if (logged !== undefined) this.applyLoggedRepair(platform, logged);
-    if (bytesEqual(platform.digest(), batch.storageDigest)) {
+    const digest = platform.digest();
+    for (const hook of this.batchHooks) hook(state.deviceId, batch.batchNo, digest, nowMs);
+    if (bytesEqual(digest, batch.storageDigest)) {
       this.finishBatch(state, batch);
       return;
     }
@@ -645,7 +768,7 @@ export class SyncServer {
     else state.metrics.repairsFailed++;
     this.finishBatch(state, repair.batch);
     this.due.push({ dueMs: nowMs, deviceId: state.deviceId });
-    this.replayDue(state, nowMs, out);
+    this.replayDue(state, nowMs, out, { batchesLeft: Number.POSITIVE_INFINITY });
   }
 
   private stateOf(deviceId: string): Result<DeviceState> {
@@ -664,7 +787,9 @@ export class SyncServer {
       deviceId,
       accepted: base,
       early: new Map(),
+      earlyBytes: 0,
       queue: [],
+      queueBytes: 0,
       applied: base,
       platform: this.mirrors.running(deviceId),
       loggedRepairs: new Map(
@@ -687,7 +812,7 @@ export class SyncServer {
           `Stored batch ${stored.batchNo} of ${deviceId}: ${decoded.error.message}`,
         );
       state.accepted = positionOf(decoded.value);
-      this.enqueue(state, { ...decoded.value, deviceId }, 0);
+      this.enqueue(state, decoded.value, stored.bytes);
     }
     this.devices.set(deviceId, state);
     return ok(state);
