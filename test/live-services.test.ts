@@ -1,13 +1,15 @@
 // Bulk upload through a live mirror server (paper §5.1.2, issue 7): a phone
 // shares its largest file; its uplink carries only the small upload input and
 // the server's mirror, replaying it, sends the file to each recipient as if
-// from the phone.
+// from the phone. With the service off, or below the threshold, the phone
+// really uploads the file to the recipient itself and the server sends nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bytesEqual, toHex } from "../src/core/bytes.ts";
 import {
   attachCaching,
   type LiveCachingRuntime,
+  PhoneCaching,
   recipientUrlsUnder,
   startTestRecipient,
 } from "../src/live/caching/index.ts";
@@ -27,7 +29,7 @@ const seed = Number(process.env.SEED ?? 7);
 const recipients = ["+18145550101", "+18145550102", "+18145550103"];
 const sizeBytesMin = 500 * 1024;
 
-test(`live services: a phone shares a >= 500 KB file with 3 recipients; the server sends it, the phone's uplink does not (seed=${seed})`, async () => {
+test(`live services: a >= 500 KB share to 3 recipients is sent by the server, not the phone's uplink; service off or under the threshold the phone uploads itself (seed=${seed})`, async () => {
   const recipient = await startTestRecipient();
   const runtimes: LiveCachingRuntime[] = [];
   const data = tempDataDir("services");
@@ -50,6 +52,12 @@ test(`live services: a phone shares a >= 500 KB file with 3 recipients; the serv
     stepMs: 20,
   });
   const phone = phones[0]!;
+  const caching = new PhoneCaching(phone, {
+    settings: defaultCachingSettings,
+    fetchCached: "on-notice",
+    sha256: nodeSha256,
+    recipientUrlOf: (address) => recipient.urlOf(address),
+  });
   try {
     assert.equal(runtimes.length, 1, "services attached once to the built core");
     const big = () => phone.core.files().some((f) => f.size >= sizeBytesMin);
@@ -59,7 +67,7 @@ test(`live services: a phone shares a >= 500 KB file with 3 recipients; the serv
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.ok(await waitFor(() => phone.core.allAcked, 10_000), "earlier batches acked");
     const uplinkBefore = phone.uplinkBytes;
-    const plan = phone.shareLargest(recipients, defaultCachingSettings);
+    const plan = await caching.shareLargest(recipients);
     assert.ok(plan.ok && plan.value !== undefined, `share applied: ${JSON.stringify(plan)}`);
     assert.equal(plan.value.decision, "via-mirror");
     const largest = [...phone.core.files()].sort((a, b) => b.size - a.size)[0]!;
@@ -78,7 +86,31 @@ test(`live services: a phone shares a >= 500 KB file with 3 recipients; the serv
       uplinkShareBytes < file.value.length / 10,
       `the share cost ${uplinkShareBytes} uplink bytes for a ${file.value.length}-byte file`,
     );
-    assert.equal(phone.directShareBytes, 0, "no direct sends");
+    assert.equal(caching.stats.directUploadBytes, 0, "no direct sends");
+    const serverSends = runtimes[0]!.host.outboxStats().messages;
+    // The user turns the service off: the same file goes up the phone's own radio.
+    caching.settings = { ...defaultCachingSettings, enabled: false };
+    const off = await caching.shareLargest(["+18145550104"]);
+    assert.ok(off.ok && off.value?.decision === "direct", `service off: ${JSON.stringify(off)}`);
+    const [direct] = recipient.inbox("+18145550104");
+    assert.ok(direct !== undefined && bytesEqual(direct.payload, file.value), "service off: the phone's bytes");
+    assert.equal(direct.from, "phone-s", "service off: sent by the phone");
+    // Service on, a file under the threshold: also direct.
+    caching.settings = { ...defaultCachingSettings };
+    const small = [...phone.core.files()].find((f) => f.size > 0 && f.size < sizeBytesMin)!;
+    const under = await caching.share(small.path, ["+18145550105"]);
+    assert.ok(under.ok && under.value.decision === "direct", `under the threshold: ${JSON.stringify(under)}`);
+    assert.equal(recipient.inbox("+18145550105")[0]?.payload.length, small.size);
+    assert.equal(caching.stats.directUploadBytes, file.value.length + small.size);
+    assert.equal(caching.stats.uploadsDirect, 2);
+    const batchesAtShare = phone.core.batchesMade;
+    const replayed = () => {
+      const view = server.core.mirror("phone-s");
+      const closed = phone.core.batchesMade > batchesAtShare && phone.core.allAcked;
+      return closed && view !== undefined && view.appliedBatchNo === view.ackedBatchNo;
+    };
+    assert.ok(await waitFor(replayed, 10_000), "the mirror replayed both direct shares");
+    assert.equal(runtimes[0]!.host.outboxStats().messages, serverSends, "the server sent no direct share");
     assert.ok(await phone.powerOff(10_000), "power-off acked");
     assert.ok(await waitFor(() => server.core.mirror("phone-s")?.state === "stopped", 10_000));
     assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);

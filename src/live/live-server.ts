@@ -22,7 +22,7 @@ import { LagHistogram, type LiveMetricsSnapshot } from "./metrics.ts";
 import { type Db, deviceKey, openDatabase } from "./sqlite-db.ts";
 import { SyncEndpoint, syncPath } from "./sync-endpoint.ts";
 import type { FrameCodec } from "./sync-session.ts";
-import { createTrafficProxy } from "./traffic-proxy.ts";
+import { type CacheRoutes, createTrafficProxy } from "./traffic-proxy.ts";
 
 /**
  * What a mirror service (paper §5) gets from the core: the replay hook, the
@@ -34,6 +34,11 @@ export interface ServiceHooks {
   queueNotice: SyncServer["queueNotice"];
   view(deviceId: string): TreeView | undefined;
   recordNetwork(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
+  // --- caching service (issue 7): set by startLiveServer around the core's hooks ---
+  /** The server's database and data dir, for a service's own durable tables and blob files. */
+  durable?: { db: Db; dataDir: string; fsync: boolean };
+  /** Serves the phone-facing caching routes on the Traffic Monitor proxy's own host. */
+  servePhoneCache?(routes: CacheRoutes): void;
 }
 
 export interface CoreFactoryDeps {
@@ -85,9 +90,17 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   const synchronousFull = options.synchronousFull ?? true;
   const blobs = new BlobFiles(`${options.dataDir}/blobs`, options.sha256, { fsync: synchronousFull });
   const admin = loadOrCreateAdminToken(options.dataDir, options.adminToken);
+  let cacheRoutes: CacheRoutes | undefined;
   let core: LiveCore;
   try {
-    core = options.makeCore({ db, blobs, sha256: options.sha256, clock, log, services: options.services });
+    const services = withServerHooks(
+      options.services,
+      { db, dataDir: options.dataDir, fsync: synchronousFull },
+      (routes) => {
+        cacheRoutes = routes;
+      },
+    );
+    core = options.makeCore({ db, blobs, sha256: options.sha256, clock, log, services });
   } catch (error) {
     db.close();
     throw error;
@@ -142,7 +155,8 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   app.server.on("upgrade", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
   const replay = startReplayTimer(core, committer, endpoint, clock);
   const httpUrl = await app.listen({ host: options.host, port: options.port });
-  const proxy = options.proxyPort === undefined ? undefined : await startProxy(options, db, core, log);
+  const proxy =
+    options.proxyPort === undefined ? undefined : await startProxy(options, db, core, log, cacheRoutes);
   log.info({ httpUrl, proxy: proxy?.url, mirrors: core.mirrors().length }, "mirror server listening");
   const close = makeClose({ app, proxy: proxy?.server, endpoint, committer, replay, db, log });
   return {
@@ -190,7 +204,23 @@ function startReplayTimer(core: LiveCore, committer: GroupCommitter, endpoint: S
   };
 }
 
-async function startProxy(options: LiveServerOptions, db: Db, core: LiveCore, log: Logger) {
+/** Caching service (issue 7): the services callback also gets the durable store and the phone routes. */
+function withServerHooks(
+  services: CoreFactoryDeps["services"],
+  durable: NonNullable<ServiceHooks["durable"]>,
+  servePhoneCache: NonNullable<ServiceHooks["servePhoneCache"]>,
+): CoreFactoryDeps["services"] {
+  if (services === undefined) return undefined;
+  return (hooks) => services({ ...hooks, durable, servePhoneCache });
+}
+
+async function startProxy(
+  options: LiveServerOptions,
+  db: Db,
+  core: LiveCore,
+  log: Logger,
+  cache: CacheRoutes | undefined,
+) {
   assert(options.proxyPort !== undefined, "proxy port");
   const server = createTrafficProxy({
     clock: options.clock,
@@ -205,6 +235,13 @@ async function startProxy(options: LiveServerOptions, db: Db, core: LiveCore, lo
     },
     record: (deviceId, input) => db.transaction(() => core.recordNetwork(deviceId, input))(),
     recorded: (deviceId, index) => core.recordedNetwork(deviceId, index),
+    cache:
+      cache === undefined
+        ? undefined
+        : {
+            request: (deviceId, url) => db.transaction(() => cache.request(deviceId, url))(),
+            fetch: (deviceId, cacheId) => db.transaction(() => cache.fetch(deviceId, cacheId))(),
+          },
     onError: (error) => log.error({ err: error }, "proxy failure"),
   });
   await new Promise<void>((resolve, reject) => {

@@ -52,11 +52,28 @@ export function redeliverThroughProxy(
   return proxyGet(opts, `http://${proxySelfHost}/network/${index}`, {});
 }
 
-function proxyGet(
+async function proxyGet(
   opts: ProxyClientOptions,
   url: string,
   headers: Record<string, string>,
 ): Promise<Result<NetworkInput>> {
+  const answer = await proxyAnswer(opts, url, headers);
+  if (!answer.ok) return answer;
+  return toNetworkInput(answer.value.status, answer.value.headers, answer.value.body);
+}
+
+export interface ProxyAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A GET through the proxy, answered with any status (the caching routes answer 202 too). */
+export function proxyAnswer(
+  opts: ProxyClientOptions,
+  url: string,
+  headers: Record<string, string>,
+): Promise<Result<ProxyAnswer>> {
   const proxy = new URL(opts.proxyUrl);
   return new Promise((resolve) => {
     const req = request(
@@ -80,7 +97,9 @@ function proxyGet(
           if (size > limits.networkPayloadBytesMax) res.destroy(new Error("payload too large"));
           else chunks.push(chunk);
         });
-        res.on("end", () => resolve(toNetworkInput(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+        res.on("end", () =>
+          resolve(ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })),
+        );
         res.on("error", (error) => resolve(fail("E_UNAVAILABLE", `Proxy response failed: ${error.message}`)));
       },
     );
@@ -90,7 +109,8 @@ function proxyGet(
   });
 }
 
-function toNetworkInput(
+/** A proxy delivery (status, network-input headers, body) as the input it carries. */
+export function toNetworkInput(
   status: number,
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,

@@ -5,7 +5,7 @@
 // mirror consume the same inputs in the same order. Loopback targets only.
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import { assert } from "../core/assert.ts";
-import type { Result } from "../core/errors.ts";
+import { httpStatusOf, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
@@ -29,7 +29,20 @@ export interface TrafficProxyDeps {
   record(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
   /** A network input recorded earlier (redelivery after a lost response). */
   recorded(deviceId: string, index: number): NetworkInput | undefined;
+  /** The caching service's phone routes (issue 7), when it runs. */
+  cache?: CacheRoutes;
   onError?(error: unknown): void;
+}
+
+/**
+ * Phone-facing caching routes (paper §5.1.1) on the proxy's own host:
+ * `/cache/request?url=U` asks the server to download U for the phone (202,
+ * the fetch id); `/cache/file/<cacheId>` hands a cached file over as a
+ * recorded network input, delivered like any other.
+ */
+export interface CacheRoutes {
+  request(deviceId: string, url: string): Result<string>;
+  fetch(deviceId: string, cacheId: string): Result<NetworkInput>;
 }
 
 const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
@@ -70,7 +83,8 @@ async function handle(deps: TrafficProxyDeps, req: IncomingMessage, res: ServerR
     return;
   }
   if (target.hostname === proxySelfHost) {
-    redeliver(deps, auth.deviceId, target, res);
+    if (target.pathname.startsWith("/cache/")) serveCache(deps.cache, auth.deviceId, target, res);
+    else redeliver(deps, auth.deviceId, target, res);
     return;
   }
   const app = req.headers[headerApp];
@@ -131,6 +145,25 @@ function redeliver(deps: TrafficProxyDeps, deviceId: string, target: URL, res: S
   }
   assert(input.index === index, "redelivered the wrong network input");
   deliver(res, input);
+}
+
+function serveCache(
+  routes: CacheRoutes | undefined,
+  deviceId: string,
+  target: URL,
+  res: ServerResponse,
+): void {
+  const file = /^\/cache\/file\/([A-Za-z0-9._-]{1,128})$/.exec(target.pathname);
+  const url = target.pathname === "/cache/request" ? target.searchParams.get("url") : null;
+  if (routes === undefined || (file === null && url === null)) {
+    reply(res, 404, `E_ROUTE_UNKNOWN: no caching route ${target.pathname}`);
+    return;
+  }
+  const answer = file !== null ? routes.fetch(deviceId, file[1]!) : routes.request(deviceId, url!);
+  if (!answer.ok)
+    reply(res, httpStatusOf(answer.error.code), `${answer.error.code}: ${answer.error.message}`);
+  else if (typeof answer.value === "string") reply(res, 202, answer.value);
+  else deliver(res, answer.value);
 }
 
 type Upstream = { ok: true; body: Uint8Array } | { ok: false; message: string };

@@ -1,10 +1,15 @@
 // The options `mirrorcell phone` and `mirrorcell load` share: how a live
 // phone's workload, sync interval and run length are chosen, and their
-// parsing into runLoad's options. Issue 5.
+// parsing into runLoad's options (issue 5); and the phone's caching options
+// (issue 7, paper §5.1): service on/off, bulk-upload threshold, when to fetch
+// cached files, URLs to download through the server.
 import type { Command } from "commander";
 import { MirrorcellError } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
+import { recipientUrlsUnder } from "../../live/caching/attach-caching.ts";
+import { type FetchCachedPolicy, fetchCachedPolicies } from "../../live/caching/phone-caching.ts";
 import { type LoadOptions, workloadProfiles } from "../../live/load-run.ts";
+import { validateCachingSettings } from "../../services/caching/settings.ts";
 
 export interface LivePhoneCliOptions {
   server: string;
@@ -82,4 +87,58 @@ export function interruption(): Promise<void> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
+}
+
+export interface CachingPhoneCliOptions {
+  /** false with --no-bulk-upload. */
+  bulkUpload: boolean;
+  bulkUploadThreshold: string;
+  fetchCached: string;
+  download?: string[];
+  recipientUrl?: string;
+}
+
+/** Adds the phone's caching options (paper §5.1: the user's switch and threshold). */
+export function addCachingPhoneOptions(command: Command): Command {
+  return command
+    .option(
+      "--bulk-upload-threshold <bytes>",
+      "shares of at least this many bytes go through the mirror (0 bytes on the radio)",
+      String(limits.bulkUploadThresholdBytesDefault),
+    )
+    .option("--no-bulk-upload", "turn the caching service off: the phone uploads every share itself")
+    .option(
+      "--fetch-cached <policy>",
+      `when to fetch a file the server cached: ${fetchCachedPolicies.join(" or ")}`,
+      "on-notice",
+    )
+    .option(
+      "--download <url>",
+      "ask the server to download this URL for the phone (repeatable); fetched per --fetch-cached",
+      (url: string, previous: string[] = []) => [...previous, url],
+    )
+    .option("--recipient-url <url>", "inbox base URL for shares the phone sends itself: <url>/<address>");
+}
+
+/** Parses the caching options into runLoad's `caching`. */
+export function cachingPhoneRunOptions(opts: CachingPhoneCliOptions): NonNullable<LoadOptions["caching"]> {
+  const threshold = Number(opts.bulkUploadThreshold);
+  const settings = validateCachingSettings({ enabled: opts.bulkUpload, bulkUploadThresholdBytes: threshold });
+  if (!settings.ok)
+    throw new MirrorcellError("E_USAGE", `--bulk-upload-threshold: ${settings.error.message}`);
+  if (!(fetchCachedPolicies as readonly string[]).includes(opts.fetchCached)) {
+    throw new MirrorcellError(
+      "E_USAGE",
+      `Unknown --fetch-cached "${opts.fetchCached}": expected ${fetchCachedPolicies.join(" or ")}`,
+    );
+  }
+  const downloads = opts.download ?? [];
+  const bad = downloads.find((url) => !/^https?:\/\/\S+$/.test(url));
+  if (bad !== undefined) throw new MirrorcellError("E_USAGE", `Cannot download "${bad}": not an http(s) URL`);
+  return {
+    settings: settings.value,
+    fetchCached: opts.fetchCached as FetchCachedPolicy,
+    downloads,
+    recipientUrlOf: opts.recipientUrl === undefined ? undefined : recipientUrlsUnder(opts.recipientUrl),
+  };
 }

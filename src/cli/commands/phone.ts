@@ -8,14 +8,17 @@ import { parseDeviceKey } from "../../live/auth.ts";
 import { proxyUrlOf, runLoad } from "../../live/load-run.ts";
 import { exitWithError } from "../fail.ts";
 import {
+  addCachingPhoneOptions,
   addLivePhoneOptions,
+  type CachingPhoneCliOptions,
+  cachingPhoneRunOptions,
   interruption,
   type LivePhoneCliOptions,
   livePhoneRunOptions,
   positiveNumber,
 } from "./live-phone-options.ts";
 
-interface PhoneOptions extends LivePhoneCliOptions {
+interface PhoneOptions extends LivePhoneCliOptions, CachingPhoneCliOptions {
   device: string;
   key: string;
   data?: string;
@@ -44,6 +47,7 @@ export function registerPhone(program: Command): void {
     .option("--proxy <url>", "Traffic Monitor proxy URL (default: server port + 1)")
     .requiredOption("--device <id>", "device id (enrolled with `mirrorcell enroll`)")
     .requiredOption("--key <hex>", "device key printed by `mirrorcell enroll`");
+  addCachingPhoneOptions(command);
   addLivePhoneOptions(command, {
     workloadHelp: "workload: paper (0.5 events/s, realistic sizes), light, busy",
     workload: "paper",
@@ -63,6 +67,7 @@ export function registerPhone(program: Command): void {
           ...livePhoneRunOptions(opts),
           phoneDataDir: opts.data,
           share: shareOf(opts),
+          caching: cachingPhoneRunOptions(opts),
           interrupted: interruption(),
           onProgress: (line) => process.stderr.write(`phone ${opts.device}: ${line}\n`),
         });

@@ -2,6 +2,9 @@
 // ServiceHooks handed out by createLiveCore drive a LiveCachingRuntime, so a
 // replayed bulk upload is sent by the server to each recipient as if from the
 // phone. Recorded network inputs reach the phone through the proxy only.
+// The phone asks for bulk downloads and fetches cached files on the proxy's
+// caching routes; the cache and its notices live in the server's database
+// (hooks.durable) so they survive a crash.
 import { assert } from "../../core/assert.ts";
 import type { Clock, Sha256 } from "../../core/ports.ts";
 import type { CachingPolicy } from "../../services/caching/settings.ts";
@@ -24,6 +27,11 @@ export function attachCaching(hooks: ServiceHooks, options: CachingAttachOptions
     network: { deliver: hooks.recordNetwork },
     recipientUrlOf: options.recipientUrlOf,
     policy: options.policy,
+    durable: hooks.durable,
+  });
+  hooks.servePhoneCache?.({
+    request: (deviceId, url) => runtime.requestDownload(deviceId, url),
+    fetch: (deviceId, cacheId) => runtime.fetchCached(deviceId, cacheId),
   });
   hooks.onReplayedInput((deviceId, event) => {
     if (event.kind !== "user") return;

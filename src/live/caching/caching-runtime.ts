@@ -3,15 +3,30 @@
 // retries and expiry. The server wires three things in: its Syn-Server's
 // notice queue (NoticeSink), its Traffic Monitor (NetworkDelivery), and its
 // replay hook, which calls replayedInput after the mirror applied an input.
-import type { Result } from "../../core/errors.ts";
+// With `durable` (the server's database and data dir) cached files and
+// notices survive a kill -9: the cache is restored and its notices queued
+// again at start, and every step that writes runs in one transaction.
+import { ErrorCodes, fail, type Result } from "../../core/errors.ts";
 import type { Clock, Sha256 } from "../../core/ports.ts";
 import type { NetworkInput, UserInput } from "../../platform/inputs.ts";
 import type { MirrorStorageView, NetworkDelivery, NoticeSink } from "../../services/api.ts";
+import type { CacheEntry } from "../../services/caching/cache-store.ts";
 import { CachingService } from "../../services/caching/caching-service.ts";
 import { type CachingPolicy, defaultCachingPolicy } from "../../services/caching/settings.ts";
 import { ServiceHost } from "../../services/service-host.ts";
+import type { Db } from "../sqlite-db.ts";
+import { SqliteCacheJournal } from "./cache-journal.ts";
 import { HttpFetcher } from "./http-fetcher.ts";
 import { HttpOutbox } from "./http-outbox.ts";
+import { NoticeJournal } from "./notice-journal.ts";
+
+/** Where the runtime keeps its durable state: the live server's database and data dir. */
+export interface CachingDurability {
+  db: Db;
+  dataDir: string;
+  /** fsync blob files (the database's synchronous=FULL). */
+  fsync: boolean;
+}
 
 export interface LiveCachingOptions {
   clock: Clock;
@@ -22,9 +37,14 @@ export interface LiveCachingOptions {
   recipientUrlOf(address: string): string | undefined;
   policy?: CachingPolicy;
   httpTimeoutMs?: number;
+  durable?: CachingDurability;
 }
 
 const timerMsMax = 2_147_483_647;
+
+function stopped<T>(): Result<T> {
+  return fail(ErrorCodes.UNAVAILABLE, "The caching service is stopping");
+}
 
 export class LiveCachingRuntime {
   readonly host: ServiceHost;
@@ -33,9 +53,14 @@ export class LiveCachingRuntime {
   private readonly fetcher: HttpFetcher;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly journal: SqliteCacheJournal | undefined;
+  private readonly noticeJournal: NoticeJournal | undefined;
+  /** Notices queued again and files restored at start (durable runtimes). */
+  readonly restored = { cachedFiles: 0, notices: 0 };
 
   constructor(private readonly options: LiveCachingOptions) {
     const now = () => options.clock.nowMs();
+    const durable = options.durable;
     this.outbox = new HttpOutbox({
       urlOf: options.recipientUrlOf,
       report: (id, result) => this.after(() => this.host.deliveryResult(id, result, now())),
@@ -45,16 +70,28 @@ export class LiveCachingRuntime {
       report: (id, result) => this.after(() => this.host.fetchResult(id, result, now())),
       timeoutMs: options.httpTimeoutMs,
     });
+    if (durable !== undefined) {
+      this.journal = new SqliteCacheJournal(durable.db, durable.dataDir, options.sha256, durable);
+      this.noticeJournal = new NoticeJournal(durable.db, options.notices);
+    }
+    const journal = this.journal && this.expiryForgetsNotices(this.journal);
     this.host = new ServiceHost({
       sha256: options.sha256,
       outbox: this.outbox,
       fetcher: this.fetcher,
-      notices: options.notices,
+      notices: this.noticeJournal ?? options.notices,
       network: options.network,
     });
     this.caching = this.host.register(
-      (ports) => new CachingService(ports, options.policy ?? defaultCachingPolicy),
+      (ports) => new CachingService(ports, options.policy ?? defaultCachingPolicy, { journal }),
     );
+    if (this.journal !== undefined) {
+      const state = this.journal.load();
+      this.caching.restoreCache(state);
+      this.restored.cachedFiles = state.entries.length;
+      this.restored.notices = this.noticeJournal!.requeueAll();
+      this.after(() => undefined); // arm the expiry timer for restored files
+    }
   }
 
   /** The mirror replayed a user input (call after the platform applied it). */
@@ -69,12 +106,17 @@ export class LiveCachingRuntime {
     this.after(() => {
       result = this.caching.requestDownload(deviceId, url, this.options.clock.nowMs());
     });
-    return result!;
+    return result ?? stopped();
   }
 
   /** The phone fetches a cached file: the recorded network input to deliver to it. */
   fetchCached(deviceId: string, cacheId: string): Result<NetworkInput> {
-    return this.caching.fetchCached(deviceId, cacheId, this.options.clock.nowMs());
+    let result: Result<NetworkInput> | undefined;
+    this.after(() => {
+      result = this.caching.fetchCached(deviceId, cacheId, this.options.clock.nowMs());
+      if (result.ok) this.noticeJournal?.forgetCache(deviceId, cacheId);
+    });
+    return result ?? stopped();
   }
 
   /** Resolves when no HTTP send or fetch is in flight. */
@@ -88,10 +130,13 @@ export class LiveCachingRuntime {
     this.timer = undefined;
   }
 
-  /** Runs a core step, then re-arms the timer for the next retry or expiry. */
+  /** Runs a core step (in one transaction when durable), then re-arms the timer for the next retry or expiry. */
   private after(step: () => void): void {
     if (this.closed) return;
-    step();
+    const db = this.options.durable?.db;
+    if (db === undefined || db.inTransaction) step();
+    else db.transaction(step)();
+    if (db !== undefined && !db.inTransaction) this.journal?.collect();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const due = this.host.nextDueMs();
@@ -99,5 +144,15 @@ export class LiveCachingRuntime {
     const delayMs = Math.min(Math.max(0, due - this.options.clock.nowMs()), timerMsMax);
     this.timer = setTimeout(() => this.after(() => this.host.tick(this.options.clock.nowMs())), delayMs);
     this.timer.unref();
+  }
+
+  private expiryForgetsNotices(journal: SqliteCacheJournal) {
+    return {
+      cached: (entry: CacheEntry, payload: Uint8Array) => journal.cached(entry, payload),
+      expired: (entry: CacheEntry) => {
+        journal.expired(entry);
+        this.noticeJournal?.forgetCache(entry.deviceId, entry.cacheId);
+      },
+    };
   }
 }

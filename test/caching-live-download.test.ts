@@ -1,0 +1,134 @@
+// Bulk download through a live mirror server (paper §5.1.1, issue 7): the
+// phone asks the server to download a URL from a loopback web server; the
+// "file-cached" notice arrives in a sync message; the phone fetches the file
+// from the server (a recorded network input), so phone and mirror both hold
+// it and the phone's uplink carried none of it. An expired file is a clear
+// E_CACHE_EXPIRED at the phone.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { bytesEqual } from "../src/core/bytes.ts";
+import { SeededRng } from "../src/core/rng.ts";
+import {
+  attachCaching,
+  type LiveCachingRuntime,
+  PhoneCaching,
+  type PhoneCachingOptions,
+  startTestWebServer,
+} from "../src/live/caching/index.ts";
+import {
+  compareWithMirror,
+  enrollDevices,
+  startPhones,
+  startTestServer,
+  tempDataDir,
+  waitFor,
+} from "../src/live/live-harness.ts";
+import { nodeSha256 } from "../src/node/sha256.ts";
+import { systemClock } from "../src/node/system-clock.ts";
+import { type CachingPolicy, defaultCachingPolicy, defaultCachingSettings } from "../src/services/index.ts";
+
+const seed = Number(process.env.SEED ?? 11);
+
+async function rig(label: string, policy: CachingPolicy, phoneOptions: Partial<PhoneCachingOptions>) {
+  const web = await startTestWebServer();
+  const runtimes: LiveCachingRuntime[] = [];
+  const data = tempDataDir(label);
+  const server = await startTestServer(data.dir, {
+    services: (hooks) => {
+      runtimes.push(
+        attachCaching(hooks, {
+          clock: systemClock,
+          sha256: nodeSha256,
+          recipientUrlOf: () => undefined,
+          policy,
+        }),
+      );
+    },
+  });
+  const deviceId = `phone-${label}`;
+  const keys = enrollDevices(data.dir, [deviceId]);
+  const { phones, origin } = await startPhones({
+    syncUrl: server.syncUrl,
+    proxyUrl: server.proxyUrl!,
+    keys,
+    seed,
+    model: "pixel",
+    eventsPerSecond: 20,
+    networkPerSecond: 1,
+    syncIntervalMs: 200,
+    sizeScale: 0.01,
+    stepMs: 20,
+  });
+  const phone = phones[0]!;
+  const caching = new PhoneCaching(phone, {
+    settings: defaultCachingSettings,
+    fetchCached: "on-notice",
+    sha256: nodeSha256,
+    ...phoneOptions,
+  });
+  const close = async () => {
+    for (const r of runtimes) r.close();
+    await phone.close();
+    await origin.close();
+    await server.close();
+    await web.close();
+    data.remove();
+  };
+  return { web, server, phone, caching, deviceId, runtimes, close };
+}
+
+test(`caching live download: phone asks, server caches, notice, phone fetches; phone == mirror, bytes == web server's, uplink carried none (seed=${seed})`, async () => {
+  const r = await rig("download", defaultCachingPolicy, {});
+  try {
+    assert.ok(await waitFor(() => r.phone.connected, 10_000), "phone connected");
+    const movie = new SeededRng(seed).bytes(2 * 1024 * 1024);
+    const url = r.web.publish("movie.bin", movie);
+    const uplinkBefore = r.phone.uplinkBytes;
+    const requested = await r.caching.requestDownload(url);
+    assert.ok(requested.ok, `request accepted: ${JSON.stringify(requested)}`);
+    assert.ok(await waitFor(() => r.caching.stats.cachedFetched === 1, 20_000), "fetched after the notice");
+    const uplinkBytes = r.phone.uplinkBytes - uplinkBefore;
+    const onPhone = r.phone.core.readFile("/sdcard/Download/movie.bin");
+    assert.ok(onPhone.ok && bytesEqual(onPhone.value, movie), "the phone holds the web server's bytes");
+    assert.equal(r.web.requests(), 1, "the server downloaded once");
+    assert.equal(r.caching.stats.noticesFileCached, 1);
+    assert.ok(
+      uplinkBytes < movie.length / 100,
+      `uplink ${uplinkBytes} B while a ${movie.length} B file came down`,
+    );
+    r.phone.stopWorkload();
+    assert.ok(await r.phone.powerOff(10_000), "power-off acked");
+    assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
+    const onMirror = r.server.core.readFile(r.deviceId, "/sdcard/Download/movie.bin");
+    assert.ok(onMirror.ok && bytesEqual(onMirror.value, movie), "the mirror holds it too");
+    assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
+    assert.deepEqual(r.caching.errors, []);
+  } finally {
+    await r.close();
+  }
+});
+
+test(`caching live download: a cached file fetched after its retention is E_CACHE_EXPIRED at the phone; phone == mirror (seed=${seed})`, async () => {
+  const policy = { ...defaultCachingPolicy, retentionMs: 300 };
+  const r = await rig("expired", policy, { fetchCached: "never" });
+  try {
+    assert.ok(await waitFor(() => r.phone.connected, 10_000), "phone connected");
+    const url = r.web.publish("song.bin", new SeededRng(seed + 1).bytes(64 * 1024));
+    assert.ok((await r.caching.requestDownload(url)).ok);
+    assert.ok(await waitFor(() => r.caching.waiting.size === 1, 20_000), "file-cached notice");
+    assert.equal(r.caching.stats.cachedFetched, 0, "policy never: not fetched on the notice");
+    const [cacheId] = [...r.caching.waiting.keys()];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const late = await r.caching.fetchCached(cacheId!);
+    assert.equal(late.ok ? "fetched" : late.error.code, "E_CACHE_EXPIRED");
+    assert.match(late.ok ? "" : late.error.message, /expired at \d+ ms; ask for it again/);
+    const unknown = await r.caching.fetchCached("c0-00000000-9");
+    assert.equal(unknown.ok ? "fetched" : unknown.error.code, "E_CACHE_UNKNOWN");
+    r.phone.stopWorkload();
+    assert.ok(await r.phone.powerOff(10_000), "power-off acked");
+    assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
+    assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
+  } finally {
+    await r.close();
+  }
+});
