@@ -93,7 +93,10 @@ test(`live services: a >= 500 KB share to 3 recipients is sent by the server, no
     const off = await caching.shareLargest(["+18145550104"]);
     assert.ok(off.ok && off.value?.decision === "direct", `service off: ${JSON.stringify(off)}`);
     const [direct] = recipient.inbox("+18145550104");
-    assert.ok(direct !== undefined && bytesEqual(direct.payload, file.value), "service off: the phone's bytes");
+    assert.ok(
+      direct !== undefined && bytesEqual(direct.payload, file.value),
+      "service off: the phone's bytes",
+    );
     assert.equal(direct.from, "phone-s", "service off: sent by the phone");
     // Service on, a file under the threshold: also direct.
     caching.settings = { ...defaultCachingSettings };
