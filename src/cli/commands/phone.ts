@@ -54,7 +54,10 @@ export function registerPhone(program: Command): void {
     durationHelp: "run this long, then power off",
     duration: "3600",
   })
-    .option("--data <dir>", "the phone's own data dir: state saved at power-off, restored at start")
+    .option(
+      "--data <dir>",
+      "the phone's own data dir: state committed at every batch (survives kill -9), restored at start",
+    )
     .option("--share-every <s>", "share the phone's largest file every s seconds (needs --share-to)")
     .option("--share-to <list>", "comma-separated recipient addresses for --share-every")
     .option("--json", "print the report as JSON")
