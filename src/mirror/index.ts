@@ -2,7 +2,7 @@
 // mirrors from templates or clones, lifecycle and checkpoints, the durable
 // MirrorStore port with its in-memory implementation, the blob store.
 export { BlobStore } from "./blob-store.ts";
-export { MemoryMirrorStore } from "./memory-store.ts";
+export { MemoryMirrorStore, type MemoryStoreOptions } from "./memory-store.ts";
 export {
   type CloneOffer,
   type CloneReport,

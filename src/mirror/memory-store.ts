@@ -1,6 +1,8 @@
 // In-memory MirrorStore (store.ts). The simulator treats it as the durable
 // part of a server that survives a simulated crash; tests use it directly.
-// Blobs are keyed by hex SHA-256 with reference counts.
+// Blobs are keyed by hex SHA-256 with reference counts. With `groupCommit`
+// batch appends become durable only at commit() — the live runtime's group
+// commit — and a crash (loseUncommitted) drops the ones not yet committed.
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
 import type {
@@ -22,10 +24,63 @@ interface DeviceLog {
   checkpoint: Checkpoint | undefined;
 }
 
+export interface MemoryStoreOptions {
+  /** Batch appends are durable only once commit() ran (default: durable when appendBatch returns). */
+  groupCommit?: boolean;
+}
+
 export class MemoryMirrorStore implements MirrorStore {
   private readonly devices = new Map<string, DeviceLog>();
   private readonly blobs = new Map<string, { bytes: Uint8Array; refs: number }>();
   private blobBytes = 0;
+  private readonly groupCommit: boolean;
+  /** Per device, the first batch appended since the last commit (group-commit mode). */
+  private readonly uncommitted = new Map<string, number>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.groupCommit = options.groupCommit ?? false;
+  }
+
+  /** Makes every append so far durable; returns the devices whose batches just became durable. */
+  commit(): string[] {
+    const devices = [...this.uncommitted.keys()];
+    this.uncommitted.clear();
+    return devices;
+  }
+
+  /** Devices with appended batches a crash would lose. */
+  get uncommittedDevices(): number {
+    return this.uncommitted.size;
+  }
+
+  /** Highest batch of the device that survives a crash now. */
+  durableBatchNo(deviceId: string): number {
+    const first = this.uncommitted.get(deviceId);
+    const last = this.lastBatchNo(deviceId);
+    return first === undefined ? last : Math.max(first - 1, this.getCheckpoint(deviceId)?.batchNo ?? 0);
+  }
+
+  /**
+   * A crash: batch appends since the last commit are gone, and so are repairs
+   * logged after them (one log, so they were later in it). A checkpoint
+   * already covering a lost batch keeps it: the mirror state is durable.
+   * Returns the number of batches lost.
+   */
+  loseUncommitted(): number {
+    let lost = 0;
+    for (const [deviceId, first] of this.uncommitted) {
+      const log = this.log(deviceId);
+      const keepTo = this.durableBatchNo(deviceId);
+      const before = log.batches.length;
+      log.batches = log.batches.filter((b) => b.batchNo <= keepTo);
+      log.repairs = log.repairs.filter((r) => r.afterBatchNo < first);
+      lost += before - log.batches.length;
+      log.lastBatchNo = keepTo;
+      assert(keepTo >= (log.checkpoint?.batchNo ?? 0), "a crash never loses a checkpointed batch");
+    }
+    this.uncommitted.clear();
+    return lost;
+  }
 
   transaction<T>(fn: () => T): T {
     return fn();
@@ -62,6 +117,7 @@ export class MemoryMirrorStore implements MirrorStore {
     assert(batch.batchNo === log.lastBatchNo + 1, `batch ${batch.batchNo} appended after ${log.lastBatchNo}`);
     log.batches.push({ ...batch, bytes: batch.bytes.slice() });
     log.lastBatchNo = batch.batchNo;
+    if (this.groupCommit && !this.uncommitted.has(deviceId)) this.uncommitted.set(deviceId, batch.batchNo);
   }
 
   getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {

@@ -25,14 +25,45 @@ interface Volatile {
   sync: SyncServer;
 }
 
+/**
+ * A durable write costs a group commit (fsync of many appends at once); the
+ * live runtime commits about this often. Acks wait for it (SyncServer
+ * `deferAcks` + `markDurable`), and a crash in between loses the appends.
+ */
+const groupCommitMs = 50;
+
+type BatchReplayedHook = (
+  deviceId: string,
+  batchNo: number,
+  mirrorDigest: Uint8Array,
+  replayMs: number,
+) => void;
+
+/** SyncServer's per-batch hook when it has one (see notes-S3-to-I.md); else undefined. */
+function batchHookOf(sync: SyncServer): ((hook: BatchReplayedHook) => void) | undefined {
+  const candidate = (sync as unknown as { onBatchReplayed?: (hook: BatchReplayedHook) => void })
+    .onBatchReplayed;
+  return typeof candidate === "function" ? candidate.bind(sync) : undefined;
+}
+
 export class CoreServer implements SimServer {
-  readonly store = new MemoryMirrorStore();
+  readonly store = new MemoryMirrorStore({ groupCommit: true });
+  /** When the pending appends get committed (Infinity: nothing pending). */
+  private commitAtMs = Number.POSITIVE_INFINITY;
+  /** True when SyncServer reports every replayed batch (invariant 1 per batch). */
+  private perBatchCheck = false;
   private live: Volatile | undefined;
   private readonly devices = new Map<string, string>();
   private readonly touched = new Set<string>();
   private readonly lastChecked = new Map<string, number>();
   private readonly carried = { divergences: 0, repairs: 0 };
-  private readonly counters = { framesRejected: 0, leakedOutputs: 0, firstRejection: "" };
+  private readonly counters = {
+    framesRejected: 0,
+    leakedOutputs: 0,
+    firstRejection: "",
+    batchesLostOnCrash: 0,
+    acksBeforeDurable: 0,
+  };
   private bugInjected = false;
   private readonly stoppedDigests = new Map<string, { checkpoint: unknown; digest: Uint8Array }>();
   /** The mirror server's services (--services); undefined when off. */
@@ -55,7 +86,18 @@ export class CoreServer implements SimServer {
       sha256: this.sha256,
     });
     const monitor = new TrafficMonitor(mirrors, this.sha256);
-    const sync = new SyncServer({ mirrors, monitor, sha256: this.sha256, tMaxMs: this.o.latencyMsMax });
+    const sync = new SyncServer({
+      mirrors,
+      monitor,
+      sha256: this.sha256,
+      tMaxMs: this.o.latencyMsMax,
+      deferAcks: true,
+    });
+    const onBatch = batchHookOf(sync);
+    this.perBatchCheck = onBatch !== undefined;
+    onBatch?.((deviceId, batchNo, digest, replayMs) =>
+      this.observer.batchDone(deviceId, batchNo, digest, replayMs),
+    );
     sync.onReplayedInput((deviceId, event, replayMs) => {
       this.touched.add(deviceId);
       if (event.kind === "user") this.observer.user(deviceId, event.input, replayMs);
@@ -105,14 +147,33 @@ export class CoreServer implements SimServer {
     }
     this.checkBatches(nowMs);
     this.services?.pump(nowMs);
-    return this.outbound(replies.value.map((b) => ({ deviceId, bytes: b })));
+    const out = replies.value.map((b) => ({ deviceId, bytes: b }));
+    if (this.store.durableBatchNo(deviceId) === this.store.lastBatchNo(deviceId)) {
+      // Nothing of this device awaits the commit (a duplicate, a repair answer): ack now.
+      for (const bytes of this.up.sync.markDurable(deviceId)) out.push({ deviceId, bytes });
+    } else if (this.commitAtMs === Number.POSITIVE_INFINITY) {
+      this.commitAtMs = nowMs + groupCommitMs;
+    }
+    return this.outbound(out);
   }
 
   tick(nowMs: number): ServerFrame[] {
+    const acks = nowMs >= this.commitAtMs ? this.commit() : [];
     const out = this.up.sync.tick(nowMs);
     this.checkBatches(nowMs);
     this.services?.pump(nowMs);
-    return this.outbound(out);
+    return this.outbound([...acks, ...out]);
+  }
+
+  /** The group commit: every pending append becomes durable, and only now is it acked. */
+  private commit(): ServerFrame[] {
+    this.commitAtMs = Number.POSITIVE_INFINITY;
+    const out: ServerFrame[] = [];
+    for (const deviceId of this.store.commit()) {
+      for (const bytes of this.up.sync.markDurable(deviceId)) out.push({ deviceId, bytes });
+    }
+    assert(this.store.uncommittedDevices === 0, "a commit leaves nothing pending");
+    return out;
   }
 
   /** Reports each touched mirror's digest at the batch it has replayed up to. */
@@ -122,7 +183,8 @@ export class CoreServer implements SimServer {
       const applied = sync.applied(deviceId);
       if (applied > (this.lastChecked.get(deviceId) ?? 0)) {
         this.lastChecked.set(deviceId, applied);
-        this.observer.batchDone(deviceId, applied, this.mirrorDigest(deviceId), nowMs);
+        if (!this.perBatchCheck)
+          this.observer.batchDone(deviceId, applied, this.mirrorDigest(deviceId), nowMs);
         if (this.o.bug === "corrupt-mirror-file" && !this.bugInjected) this.corruptMirror(deviceId);
       }
     }
@@ -151,23 +213,36 @@ export class CoreServer implements SimServer {
       if (!this.devices.has(f.deviceId) || kind === undefined || !syncReplies.has(kind)) {
         this.counters.leakedOutputs++;
       }
+      if (decoded.ok && decoded.value.body.case === "ack") {
+        const acked = Number(decoded.value.body.value.ackedSeq);
+        if (acked > this.store.durableBatchNo(f.deviceId)) this.counters.acksBeforeDurable++;
+      }
     }
     return frames;
   }
 
   /** When replay next has work, services' timers aside (convergence waits for this only). */
   syncDueMs(): number | undefined {
-    return this.live?.sync.nextDueMs();
+    return this.syncOrCommitDueMs();
+  }
+
+  private syncOrCommitDueMs(): number | undefined {
+    if (this.live === undefined) return undefined;
+    const sync = this.live.sync.nextDueMs();
+    if (this.commitAtMs === Number.POSITIVE_INFINITY) return sync;
+    return sync === undefined ? this.commitAtMs : Math.min(sync, this.commitAtMs);
   }
 
   nextDueMs(): number | undefined {
-    const sync = this.live?.sync.nextDueMs();
+    const sync = this.syncOrCommitDueMs();
     const services = this.live === undefined ? undefined : this.services?.nextDueMs();
     if (sync === undefined || services === undefined) return sync ?? services;
     return Math.min(sync, services);
   }
 
   crash(): void {
+    this.counters.batchesLostOnCrash += this.store.loseUncommitted();
+    this.commitAtMs = Number.POSITIVE_INFINITY;
     const totals = this.up.sync.totals();
     this.carried.divergences += totals.divergences;
     this.carried.repairs += totals.repairs;

@@ -41,6 +41,8 @@ export interface SimulationReport {
   /** Frames the server refused with a typed error, and the first such error. */
   framesRejected: number;
   firstRejection: string;
+  /** Accepted but not yet committed batches a server crash lost (resent by their phones). */
+  batchesLostOnCrash: number;
   simEvents: number;
   options: Omit<SimulationOptions, "faultRates"> & { faultRates?: SimulationOptions["faultRates"] };
   reproduce: string;
@@ -64,7 +66,7 @@ export function formatReport(r: SimulationReport): string {
     `inputs: ${r.userEvents} user, ${r.networkInputs} network, ${r.batches} batches`,
     `uplink: ${r.uplinkBytes} B (${r.uplinkBytesPerUserEvent.toFixed(2)} B per user event; ${r.uplinkBytesPerUserEventWithoutPhotos.toFixed(2)} B without the ${r.photoBytes} B of photos), downlink ${r.downlinkBytes} B`,
     `lag: p50 ${r.lagMs.p50} ms, p99 ${r.lagMs.p99} ms, max ${r.lagMs.max} ms`,
-    `faults: ${r.faults.enabled.length === 0 ? "none" : r.faults.enabled.join(",")} — lost ${r.faults.messagesLost}, duplicated ${r.faults.messagesDuplicated}, reordered ${r.faults.messagesReordered}, partitions ${r.faults.partitions}, crashes ${r.faults.crashes}, power-offs ${r.faults.powerOffs}`,
+    `faults: ${r.faults.enabled.length === 0 ? "none" : r.faults.enabled.join(",")} — lost ${r.faults.messagesLost}, duplicated ${r.faults.messagesDuplicated}, reordered ${r.faults.messagesReordered}, partitions ${r.faults.partitions}, crashes ${r.faults.crashes} (${r.batchesLostOnCrash} uncommitted batches lost), power-offs ${r.faults.powerOffs}`,
     `divergences: ${r.divergences}, repairs: ${r.repairs}, converged: ${r.converged ? "yes" : "NO"}`,
     `invariant violations: ${r.invariantViolations}`,
   ];

@@ -75,3 +75,22 @@ test("sim: a corrupted mirror file is detected as a divergence and repaired from
     r.violations.length > 0 && r.violations.every((v) => v.invariant === 1 && /after batch/.test(v.message)),
   );
 });
+
+test("sim: server crash before the group commit loses un-acked batches; phones resend them, none lost or doubled (seed=7)", () => {
+  const r = runSimulation({
+    ...small,
+    seed: 7,
+    phones: 6,
+    hours: 0.1,
+    syncIntervalMs: 5_000,
+    eventsPerSec: 0.5,
+    faults: ["crash"],
+    faultRates: { ...defaultOptions.faultRates, crashIntervalMsMean: 20_000, restartDelayMsMax: 2_000 },
+  });
+  assert.ok(
+    r.faults.crashes > 0 && r.batchesLostOnCrash > 0,
+    `crashes ${r.faults.crashes}, lost ${r.batchesLostOnCrash}`,
+  );
+  assert.equal(r.invariantViolations, 0, `${JSON.stringify(r.violations)}\nreproduce: ${r.reproduce}`);
+  assert.ok(r.converged);
+});

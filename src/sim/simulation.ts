@@ -305,6 +305,9 @@ function finalChecks(fleet: Fleet): void {
       `${stats.leakedOutputs} server outputs were not sync replies to their phone`,
     );
   }
+  if ((stats.acksBeforeDurable ?? 0) > 0) {
+    checker.violate(2, "*", fleet.nowMs, `${stats.acksBeforeDurable} acks for batches not yet durable`);
+  }
   if (fleet.counters.networkRefused > 0) {
     checker.violate(
       2,
@@ -369,6 +372,7 @@ function buildReport(
     },
     userInputsRefused: counters.userRefused,
     framesRejected: stats.framesRejected,
+    batchesLostOnCrash: stats.batchesLostOnCrash ?? 0,
     firstRejection: stats.firstRejection,
     simEvents: counters.simEvents,
     options: options.faults.length > 0 ? { ...shown, faultRates } : shown,

@@ -71,6 +71,10 @@ export interface ServerStats {
   /** Frames the server emitted that are not sync replies to the owning phone (invariant 5). */
   leakedOutputs: number;
   firstRejection: string;
+  /** Accepted batches a crash lost before their group commit (the phone resends them: never acked). */
+  batchesLostOnCrash?: number;
+  /** Acks for batches not yet durable (invariant 2: an acked batch must survive a crash). */
+  acksBeforeDurable?: number;
 }
 
 export interface SimServer {
