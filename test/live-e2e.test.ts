@@ -134,3 +134,52 @@ test(`live: e2e: a phone restarted without its data joins its used mirror by re-
     data.remove();
   }
 });
+
+test(`live: e2e: admin stop of a connected phone's mirror disconnects the phone with a clear reason; it retries later and the mirror restarts and equals it (seed=${seed})`, async () => {
+  const data = tempDataDir("admin-stop");
+  const server = await startTestServer(data.dir);
+  const keys = enrollDevices(data.dir, ["phone-s"]);
+  const logs: string[] = [];
+  const { phones, origin } = await startPhones({
+    syncUrl: server.syncUrl,
+    proxyUrl: server.proxyUrl!,
+    keys,
+    ...fastWorkload,
+    onLog: (_id, line) => logs.push(line),
+  });
+  const phone = phones[0]!;
+  const admin = { authorization: `Bearer ${server.adminToken}` };
+  try {
+    assert.ok(await waitFor(() => server.core.mirror("phone-s")?.state === "running", 10_000));
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const stop = await fetch(`${server.httpUrl}/api/mirrors/phone-s/stop`, {
+      method: "POST",
+      headers: admin,
+    });
+    const stopped = (await stop.json()) as { state: string; connected: boolean; phoneDisconnected: boolean };
+    assert.equal(stop.status, 200, JSON.stringify(stopped));
+    assert.deepEqual([stopped.state, stopped.connected, stopped.phoneDisconnected], ["stopped", false, true]);
+    assert.ok(await waitFor(() => !phone.connected, 2_000), "the phone saw the close");
+    assert.ok(
+      await waitFor(() => logs.some((line) => line.includes("mirror stopped by admin")), 2_000),
+      `the phone logs the close reason: ${JSON.stringify(logs)}`,
+    );
+    const welcomes = phone.welcomes;
+    assert.ok(await waitFor(() => phone.welcomes > welcomes, 10_000), "the phone retried and reconnected");
+    assert.ok(
+      await waitFor(() => server.core.mirror("phone-s")?.state === "running", 10_000),
+      "its next batch restarted the mirror",
+    );
+    assert.ok(await phone.powerOff(10_000));
+    assert.ok(await waitFor(() => server.core.mirror("phone-s")?.state === "stopped", 10_000));
+    assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);
+    assert.deepEqual(phone.errors, []);
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
+  } finally {
+    await phone.close();
+    await origin.close();
+    await server.close();
+    data.remove();
+  }
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fail, ok } from "../core/errors.ts";
-import { type AppDeps, buildApp, type MirrorView } from "./http-app.ts";
+import { type AppDeps, adminStopReason, buildApp, type MirrorView } from "./http-app.ts";
 import { LagHistogram } from "./metrics.ts";
 
 const token = "test-admin-token-0123456789";
@@ -79,5 +79,40 @@ test("live: http: mirrors list, file tree, download, unknown mirror 404, stop", 
   assert.equal((await app.inject({ url: "/api/mirrors/ghost", headers })).statusCode, 404);
   const stop = await app.inject({ method: "POST", url: "/api/mirrors/phone-1/stop", headers });
   assert.equal(stop.json().state, "stopped");
+  await app.close();
+});
+
+test("live: http: admin stop of a mirror whose phone is connected disconnects the phone first, then saves and stops the mirror", async () => {
+  const calls: string[] = [];
+  let connected = true;
+  const app = buildApp({
+    ...deps(),
+    disconnectPhone: (id, reason) => {
+      calls.push(`disconnect ${id}: ${reason}`);
+      const was = connected;
+      connected = false;
+      return was;
+    },
+    // Like the live core: stopping refuses while the phone is still connected.
+    control: (id, action) => {
+      calls.push(`${action} ${id}`);
+      if (action === "stop" && connected) return fail("E_MIRROR_FROZEN", "phone connected");
+      return ok({ ...view, deviceId: id, state: action === "stop" ? "stopped" : "running", connected });
+    },
+  });
+  const headers = { authorization: `Bearer ${token}` };
+  const stop = await app.inject({ method: "POST", url: "/api/mirrors/phone-1/stop", headers });
+  assert.equal(stop.statusCode, 200, stop.body);
+  assert.equal(stop.json().state, "stopped");
+  assert.equal(stop.json().connected, false);
+  assert.equal(stop.json().phoneDisconnected, true);
+  assert.deepEqual(calls, [`disconnect phone-1: ${adminStopReason}`, "stop phone-1"]);
+  const again = await app.inject({ method: "POST", url: "/api/mirrors/phone-1/stop", headers });
+  assert.equal(again.json().phoneDisconnected, false, "an idle mirror stops without a disconnect");
+  const ghost = await app.inject({ method: "POST", url: "/api/mirrors/ghost/stop", headers });
+  assert.equal(calls.filter((c) => c.includes("ghost")).length, 1, "an unknown mirror disconnects nothing");
+  assert.notEqual(ghost.statusCode, 500);
+  const save = await app.inject({ method: "POST", url: "/api/mirrors/phone-1/save", headers });
+  assert.equal(save.json().phoneDisconnected, undefined, "save never disconnects");
   await app.close();
 });

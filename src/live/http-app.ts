@@ -2,10 +2,15 @@
 // admin API over mirrors (list with state/lag/last digest match, one mirror's
 // file tree and file download, start/stop/save). buildApp returns an app that
 // is not listening: tests call app.inject(), only the server's main listens.
+// Admin stop of a mirror whose phone is connected (paper §3.3.2: a mirror runs
+// while its phone does): the phone is disconnected first with a clear close
+// reason, the mirror is saved and stopped; the phone retries later and its
+// next batch restarts the mirror from that save.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
 import { httpStatusOf, type MirrorcellError, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import { tokenMatches } from "./auth.ts";
 import { type LiveMetricsSnapshot, renderMetrics } from "./metrics.ts";
 
@@ -41,6 +46,8 @@ export interface AppDeps {
   files(deviceId: string): Result<MirrorFile[]>;
   readFile(deviceId: string, path: string): Result<Uint8Array>;
   control(deviceId: string, action: "start" | "stop" | "save"): Result<MirrorView>;
+  /** Closes the device's sync connection (close code 4001, `reason`); false when it is not connected. */
+  disconnectPhone?(deviceId: string, reason: string): boolean;
   metrics(): LiveMetricsSnapshot;
   health(): { ok: boolean; mirrors: number; phonesConnected: number; uptimeMs: number };
   logger?: boolean;
@@ -50,9 +57,13 @@ function sendError(reply: FastifyReply, error: MirrorcellError): FastifyReply {
   return reply.code(httpStatusOf(error.code)).send({ error: { code: error.code, message: error.message } });
 }
 
+/** The close reason a phone sees when an admin stops its mirror. */
+export const adminStopReason = "mirror stopped by admin; retry later";
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   assert(deps.adminToken.length >= 16, "admin token too short");
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 64 * 1024 });
+  assert(limits.httpBodyBytesMax > 0, "body limit");
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: limits.httpBodyBytesMax });
   app.get("/health", async () => deps.health());
   app.get("/metrics", async (_req, reply) =>
     reply.type("text/plain; version=0.0.4; charset=utf-8").send(renderMetrics(deps.metrics())),
@@ -93,9 +104,15 @@ function registerMirrorRoutes(admin: FastifyInstance, deps: AppDeps): void {
   });
   for (const action of ["start", "stop", "save"] as const) {
     admin.post<{ Params: { id: string } }>(`/api/mirrors/:id/${action}`, async (req, reply) => {
-      const result = deps.control(req.params.id, action);
+      const id = req.params.id;
+      // A known mirror only: an unknown id must not disconnect anything.
+      const disconnected =
+        action === "stop" && deps.mirror(id) !== undefined
+          ? (deps.disconnectPhone?.(id, adminStopReason) ?? false)
+          : false;
+      const result = deps.control(id, action);
       if (!result.ok) return sendError(reply, result.error);
-      return result.value;
+      return action === "stop" ? { ...result.value, phoneDisconnected: disconnected } : result.value;
     });
   }
 }

@@ -144,6 +144,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     files: (id) => core.files(id),
     readFile: (id, path) => core.readFile(id, path),
     control: (id, action) => db.transaction(() => core.control(id, action, clock.nowMs()))(),
+    disconnectPhone: (id, reason) => endpoint.disconnect(id, reason),
     metrics,
     health: () => ({
       ok: true,

@@ -18,6 +18,8 @@ export interface ServerProcessOptions {
   adminToken: string;
   syncNormal?: boolean;
   logLevel?: string;
+  /** More `serve` options (e.g. `--services caching --recipient-url U`). */
+  serveArgs?: readonly string[];
 }
 
 export interface ServerProcess {
@@ -64,6 +66,7 @@ export async function prepareServer(
     opts.logLevel ?? "warn",
   );
   if (opts.syncNormal) args.push("--sync-normal");
+  args.push(...(opts.serveArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
   // A standby killed before start() must not crash the parent with EPIPE.
   child.stdin!.on("error", () => undefined);
