@@ -6,6 +6,7 @@ import { MirrorcellError } from "../core/errors.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { systemClock } from "../node/system-clock.ts";
 import { defaultCachingSettings } from "../services/caching/index.ts";
+import { PhoneCaching, type PhoneCachingOptions, type PhoneCachingStats } from "./caching/phone-caching.ts";
 import { startPhones } from "./live-harness.ts";
 import { PhoneStore } from "./phone-state.ts";
 
@@ -35,6 +36,8 @@ export interface LoadOptions {
   phoneDataDir?: string;
   /** Every everyMs, each phone shares its largest file with the recipients (paper §5.1.2). */
   share?: { everyMs: number; recipients: readonly string[] };
+  /** The phone's caching options (issue 7) and URLs each phone asks the server to download at start. */
+  caching?: Omit<PhoneCachingOptions, "sha256"> & { downloads: readonly string[] };
   /** Resolves early (SIGINT): power off now. */
   interrupted?: Promise<void>;
   onProgress?(line: string): void;
@@ -54,6 +57,8 @@ export interface LoadReport {
   /** Shares sent by the mirror (fake uploads) and by the phone itself. */
   sharesViaMirror: number;
   sharesDirect: number;
+  /** Caching service counters summed over the phones (issue 7). */
+  caching: PhoneCachingStats;
 }
 
 /** The WebSocket sync URL of a server's HTTP URL. */
@@ -113,15 +118,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     options.onProgress?.(`${connected}/${phones.length} connected, ${inputs} user inputs`);
   }, 5_000);
   const shares = { viaMirror: 0, direct: 0 };
+  const cachingOptions = options.caching ?? {
+    settings: defaultCachingSettings,
+    fetchCached: "on-notice",
+    downloads: [],
+  };
+  const caching = phones.map((phone) => new PhoneCaching(phone, { ...cachingOptions, sha256: nodeSha256 }));
+  for (const c of caching) {
+    for (const url of cachingOptions.downloads) {
+      void c.requestDownload(url).then((r) => {
+        if (!r.ok) options.onProgress?.(`download of ${url} refused: ${r.error.code}: ${r.error.message}`);
+      });
+    }
+  }
   const sharing =
     options.share === undefined
       ? undefined
       : setInterval(() => {
-          for (const phone of phones) {
-            const plan = phone.shareLargest(options.share!.recipients, defaultCachingSettings);
-            if (!plan.ok) options.onProgress?.(`share failed: ${plan.error.message}`);
-            else if (plan.value?.decision === "via-mirror") shares.viaMirror += 1;
-            else if (plan.value !== undefined) shares.direct += 1;
+          for (const c of caching) {
+            void c.shareLargest(options.share!.recipients).then((plan) => {
+              if (!plan.ok) options.onProgress?.(`share failed: ${plan.error.message}`);
+              else if (plan.value?.decision === "via-mirror") shares.viaMirror += 1;
+              else if (plan.value !== undefined) shares.direct += 1;
+            });
           }
         }, options.share.everyMs);
   await Promise.race([
@@ -150,5 +169,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     digests: Object.fromEntries(phones.map((p) => [p.core.deviceId, toHex(p.core.digest())])),
     sharesViaMirror: shares.viaMirror,
     sharesDirect: shares.direct,
+    caching: sumStats(caching.map((c) => c.stats)),
   };
+}
+
+function sumStats(all: readonly PhoneCachingStats[]): PhoneCachingStats {
+  const total = { ...all[0]! };
+  for (const stats of all.slice(1)) {
+    for (const key of Object.keys(total) as (keyof PhoneCachingStats)[]) total[key] += stats[key];
+  }
+  return total;
 }

@@ -291,6 +291,10 @@ export class LivePhoneCore implements PhoneCore {
     return this.client.receive(bytes, nowMs);
   }
 
+  takeNotices() {
+    return this.client.takeNotices();
+  }
+
   powerOff(nowMs: number): Uint8Array[] {
     this.lastTimeMs = Math.max(this.lastTimeMs, nowMs);
     const frames = this.committed(this.client.powerOff(this.lastTimeMs));

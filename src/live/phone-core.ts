@@ -3,6 +3,7 @@
 // behind one narrow surface the phone runtime drives with wall time, a real
 // socket and the Traffic Monitor proxy. phone-core-adapter.ts implements it.
 import type { Result } from "../core/errors.ts";
+import type { Notice } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { CloneOffer } from "../mirror/mirror-server.ts";
 import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
 
@@ -38,6 +39,8 @@ export interface PhoneCore {
   onDisconnect(): void;
   /** A frame from the server (welcome, ack, repair request, notice, error): replies. */
   receive(bytes: Uint8Array, nowMs: number): Result<Uint8Array[]>;
+  /** Notices received since the last call (file cached, scan result), oldest first. */
+  takeNotices(): Notice[];
   /** Power-off: the final batch, flagged so the server saves and stops the mirror. */
   powerOff(nowMs: number): Uint8Array[];
   /** Nothing sent is waiting for an ack. */

@@ -18,13 +18,14 @@ import {
   CloneFileSchema,
   type CloneNeed,
   CloneOfferSchema,
+  type Notice,
   type Welcome,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { type CachingSettings, planUpload, type UploadPlan } from "../services/caching/index.ts";
+import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
 import type { ContentOrigin } from "./content-origin.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
 import { PhoneLink } from "./phone-link.ts";
-import { fetchThroughProxy, redeliverThroughProxy } from "./proxy-client.ts";
+import { fetchThroughProxy, type ProxyClientOptions, redeliverThroughProxy } from "./proxy-client.ts";
 import { closeMirrorStopped, type FrameCodec } from "./sync-session.ts";
 
 export interface PhoneRuntimeOptions {
@@ -58,8 +59,8 @@ export class PhoneRuntime {
   networkFetches = 0;
   /** Bytes of every frame handed to the link (the phone's sync uplink). */
   uplinkBytes = 0;
-  /** File bytes direct shares would send over the radio (counted; the runtime has no radio to send them). */
-  directShareBytes = 0;
+  /** Caching service (issue 7, src/live/caching/phone-caching.ts): notices from the server, as they arrive. */
+  onNotices: ((notices: Notice[]) => void) | undefined;
 
   constructor(options: PhoneRuntimeOptions) {
     this.options = options;
@@ -183,26 +184,40 @@ export class PhoneRuntime {
     this.sendAll(this.options.core.tick(now));
   }
 
-  /**
-   * The user shares the phone's largest file (paper §5.1.2): planUpload decides
-   * whether the mirror sends it (fake upload) or the phone sends each copy.
-   */
-  shareLargest(recipients: readonly string[], settings: CachingSettings): Result<UploadPlan | undefined> {
-    assert(!this.poweredOff, "share on a powered-off phone");
-    const files = this.core.files();
-    assert(files.length <= Number.MAX_SAFE_INTEGER, "file count");
-    const largest = files.reduce<(typeof files)[number] | undefined>(
-      (best, f) => (best === undefined || f.size > best.size ? f : best),
-      undefined,
-    );
-    if (largest === undefined || largest.size === 0) return ok(undefined);
-    const plan = planUpload({ path: largest.path, sizeBytes: largest.size, recipients }, settings);
-    if (!plan.ok) return plan;
-    const frames = this.core.applyUserInput(plan.value.input, this.nowMs());
+  // --- caching service hooks (issue 7): a user action from outside the workload, and a network input fetched on request ---
+
+  /** Applies a user action now (a share, a download request) and sends its frames. */
+  applyUserAction(input: { app: AppName; body: UserInputBody }): Result<void> {
+    assert(!this.poweredOff, "a user action on a powered-off phone");
+    const frames = this.core.applyUserInput(input, this.nowMs());
     if (!frames.ok) return frames;
     this.sendAll(frames.value);
-    this.directShareBytes += plan.value.radioPayloadBytes;
-    return ok(plan.value);
+    return ok(undefined);
+  }
+
+  /** The proxy address and credentials of this phone. */
+  proxyClient(): ProxyClientOptions {
+    return { proxyUrl: this.options.proxyUrl, deviceId: this.core.deviceId, keyHex: toHex(this.options.key) };
+  }
+
+  /**
+   * Fetches one recorded network input (e.g. a cached file) in turn with the
+   * phone's other network fetches, consumes every earlier recorded input
+   * first, then applies it: phone and mirror apply them in one order.
+   */
+  fetchNetwork(get: () => Promise<Result<NetworkInput>>): Promise<Result<NetworkInput>> {
+    const fetched = this.network.then(async () => {
+      const got = await get();
+      if (!got.ok || this.poweredOff) return got;
+      await this.consumeUpTo(this.proxyClient(), got.value.index - 1);
+      this.applyNetwork(got.value);
+      return got;
+    });
+    this.network = fetched.then(
+      () => undefined,
+      (error: unknown) => this.noteError(`network: ${String(error)}`),
+    );
+    return fetched;
   }
 
   /** Stops the workload (the phone idles, still syncing and answering repairs). */
@@ -260,6 +275,10 @@ export class PhoneRuntime {
     const replies = this.options.core.receive(bytes, this.nowMs());
     if (replies.ok) this.sendAll(replies.value);
     else this.noteError(`${replies.error.code}: ${replies.error.message}`);
+    if (this.onNotices !== undefined) {
+      const notices = this.options.core.takeNotices();
+      if (notices.length > 0) this.onNotices(notices);
+    }
   }
 
   private noteError(text: string): void {
@@ -281,11 +300,7 @@ export class PhoneRuntime {
     assert(want !== undefined, "network queue underflow");
     // Powering off: deliveries not yet fetched simply never reach this phone.
     if (!this.generating) return;
-    const proxy = {
-      proxyUrl: this.options.proxyUrl,
-      deviceId: this.core.deviceId,
-      keyHex: toHex(this.options.key),
-    };
+    const proxy = this.proxyClient();
     for (let attempt = 0; attempt < fetchAttemptsMax && this.generating; attempt++) {
       const url = this.options.origin.park(want.payload);
       const got = await fetchThroughProxy(proxy, url, want);
