@@ -1,6 +1,13 @@
 // Public surface of the antivirus runtime (paper §5.2): database loading with
-// a compiled cache, file scanning in a worker pool, the clamd client.
+// a compiled cache, file scanning in a worker pool, the clamd client, and the
+// mirror service hooked to a live server (scan jobs in event-loop steps).
 
+export {
+  type AntivirusAttachOptions,
+  attachAntivirus,
+  type LiveAntivirusOptions,
+  LiveAntivirusRuntime,
+} from "./antivirus-runtime.ts";
 export { type ClamdAnswer, clamdScanBytes, parseClamdReply } from "./clamd-client.ts";
 export { defaultCacheDir, type LoadedDatabase, type LoadOptions, loadDatabases } from "./database-loader.ts";
 export { type ReloadOutcome, reloadDatabases } from "./database-reload.ts";
