@@ -8,7 +8,6 @@
 // later rehashes about log16(n) nodes: four or five for a million names.
 // Old roots stay valid (path copying): snapshots are O(1) and shared.
 import { assert } from "../core/assert.ts";
-import { keyPriority } from "./treap.ts";
 
 export class MstNode<V> {
   /** Merkle hash as a 32-char binary string, memoized on first use (see fs-node.ts). */
@@ -27,9 +26,27 @@ export type Mst<V> = MstNode<V> | undefined;
 
 const levelMax = 7;
 
+/**
+ * A 30-bit hash of a key (two FNV-style lanes, mixed). Part of the digest
+ * definition: it fixes every key's level and so the tree's shape; never change it.
+ */
+function keyHash(key: string): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x2545f491;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 0x27d4eb2d);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+  return (h1 ^ (h1 >>> 13)) & 0x3fffffff;
+}
+
 /** Number of leading zero hex digits of a 28-bit hash of the key: about 1 key in 16 rises a level. */
 export function keyLevel(key: string): number {
-  const h = keyPriority(key) & 0x0fffffff;
+  const h = keyHash(key) & 0x0fffffff;
   let level = 0;
   while (level < levelMax && ((h >>> (24 - 4 * level)) & 15) === 0) level++;
   return level;
@@ -91,7 +108,17 @@ export function mstSplit<V>(t: Mst<V>, key: string): [Mst<V>, V | undefined, Mst
 
 /** Inserts or replaces key; returns the new root. */
 export function mstSet<V>(t: Mst<V>, key: string, value: V): MstNode<V> {
-  const level = keyLevel(key);
+  return setAtLevel(t, key, keyLevel(key), value);
+}
+
+/** A copy with one more element at index `at` (copy + splice: no spread temporaries on the write path). */
+function withInserted<T>(items: readonly T[], at: number, item: T): T[] {
+  const out = items.slice();
+  out.splice(at, 0, item);
+  return out;
+}
+
+function setAtLevel<V>(t: Mst<V>, key: string, level: number, value: V): MstNode<V> {
   if (t === undefined) return new MstNode(level, [key], [value], [undefined, undefined]);
   if (level > t.level) {
     const [below, found, above] = mstSplit(t, key);
@@ -101,7 +128,7 @@ export function mstSet<V>(t: Mst<V>, key: string, value: V): MstNode<V> {
   const i = lowerBound(t.keys, key);
   if (level < t.level) {
     const children = t.children.slice();
-    children[i] = mstSet(t.children[i], key, value);
+    children[i] = setAtLevel(t.children[i], key, level, value);
     return new MstNode(t.level, t.keys, t.values, children);
   }
   if (t.keys[i] === key) {
@@ -111,10 +138,9 @@ export function mstSet<V>(t: Mst<V>, key: string, value: V): MstNode<V> {
   }
   const [below, found, above] = mstSplit(t.children[i], key);
   assert(found === undefined, "mst: a key of this level cannot be in a lower gap");
-  const keys = [...t.keys.slice(0, i), key, ...t.keys.slice(i)];
-  const values = [...t.values.slice(0, i), value, ...t.values.slice(i)];
-  const children = [...t.children.slice(0, i), below, above, ...t.children.slice(i + 1)];
-  return new MstNode(t.level, keys, values, children);
+  const children = t.children.slice();
+  children.splice(i, 1, below, above);
+  return new MstNode(t.level, withInserted(t.keys, i, key), withInserted(t.values, i, value), children);
 }
 
 /** Joins two trees where every key of a is below every key of b. */

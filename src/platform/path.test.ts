@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { limits } from "../core/limits.ts";
 import { parsePath, utf8Length } from "./path.ts";
 
@@ -34,4 +35,21 @@ test("path: UTF-8 lengths count multi-byte characters; lone surrogates are rejec
   assert.equal(utf8Length("\ud800"), -1);
   assert.equal(parsePath("/caf\u00e9/\ud83d\ude00").ok, true);
   assert.equal(parsePath("/bad\udc00").ok, false);
+});
+
+test("path: the ASCII fast path and the full checks agree on every short path over a tricky alphabet (fast-check)", () => {
+  const alphabet = ["/", "a", ".", "\0", "é", "\ud800", "x"];
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }), (chars) => {
+      const path = `/${chars.join("")}`;
+      const parsed = parsePath(path);
+      const segments = path.slice(1).split("/");
+      const valid =
+        path === "/" ||
+        segments.every((s) => s !== "" && s !== "." && s !== ".." && !s.includes("\0") && utf8Length(s) > 0);
+      assert.equal(parsed.ok, valid, JSON.stringify(path));
+      if (parsed.ok) assert.deepEqual(parsed.value, path === "/" ? [] : segments);
+    }),
+    { numRuns: 500 },
+  );
 });

@@ -5,11 +5,11 @@
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
+import { BlobEntry, blobIndexOf } from "./blob-index.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
 import { mstFromSorted } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
-import { BlobEntry, StorageSnapshot } from "./storage-snapshot.ts";
-import { treapFromSorted } from "./treap.ts";
+import { StorageSnapshot } from "./storage-snapshot.ts";
 
 export interface TreeFile {
   path: string;
@@ -96,12 +96,10 @@ export function buildTree(files: readonly TreeFile[], emptyDirs: readonly string
   if (!parts.ok) return parts;
   let bytesTotal = 0;
   for (const file of files) bytesTotal += file.bytes.length;
-  const shas = [...parts.value.blobs.keys()].sort();
-  const blobs: [string, BlobEntry][] = [];
-  for (const sha of shas) {
-    const held = parts.value.blobs.get(sha)!;
+  const blobs: BlobEntry[] = [];
+  for (const [sha, held] of parts.value.blobs) {
     assert(held.refs >= 1, "buildTree: blob without a reference");
-    blobs.push([sha, new BlobEntry(held.bytes, held.refs)]);
+    blobs.push(new BlobEntry(sha, held.bytes, held.refs));
   }
-  return ok(new StorageSnapshot(parts.value.root, treapFromSorted(blobs), files.length, bytesTotal));
+  return ok(new StorageSnapshot(parts.value.root, blobIndexOf(blobs), files.length, bytesTotal));
 }

@@ -5,12 +5,13 @@
 // directory size)), a snapshot is a pointer, and
 // storages made from one snapshot share every node they have not changed, so
 // a mirror cloned from a factory template costs metadata only. Blobs live in
-// a reference-counted index (a persistent treap keyed by hash), so
+// a reference-counted index (a persistent trie keyed by hash), so
 // identical contents are stored once and a deleted file frees its blob.
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
+import { BlobEntry, type BlobIndex, blobDelete, blobEntries, blobGet, blobSet } from "./blob-index.ts";
 import {
   binaryFromBytes,
   bytesFromBinary,
@@ -26,8 +27,7 @@ import { mstDelete, mstEntries } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
 import { diffDirs, type PathChange } from "./storage-diff.ts";
-import { BlobEntry, StorageSnapshot } from "./storage-snapshot.ts";
-import { type Treap, treapDelete, treapEntries, treapGet, treapSet } from "./treap.ts";
+import { StorageSnapshot } from "./storage-snapshot.ts";
 
 export type { PathChange } from "./storage-diff.ts";
 export { StorageSnapshot } from "./storage-snapshot.ts";
@@ -51,7 +51,7 @@ type Descent = { dirs: DirNode[]; fresh: boolean[] };
 
 export class Storage {
   private root: DirNode;
-  private blobs: Treap<BlobEntry>;
+  private blobs: BlobIndex;
   private files: number;
   private bytes: number;
 
@@ -281,13 +281,13 @@ export class Storage {
   /** A copy of the blob with this hash, if any file holds it. */
   blob(sha256: Uint8Array): Uint8Array | undefined {
     if (sha256.length !== limits.digestBytes) return undefined;
-    return treapGet(this.blobs, binaryFromBytes(sha256))?.bytes.slice();
+    return blobGet(this.blobs, binaryFromBytes(sha256))?.bytes.slice();
   }
 
   /** Number of distinct blobs held. */
   get blobCount(): number {
     let count = 0;
-    for (const _ of treapEntries(this.blobs)) count++;
+    for (const _ of blobEntries(this.blobs)) count++;
     return count;
   }
 
@@ -402,9 +402,9 @@ export class Storage {
       return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
     }
     if (existing?.sha === sha) return ok(undefined);
-    const held = treapGet(this.blobs, sha);
+    const held = blobGet(this.blobs, sha);
     const content = held?.bytes ?? (copy ? bytes.slice() : bytes);
-    this.blobs = treapSet(this.blobs, sha, new BlobEntry(content, (held?.refs ?? 0) + 1));
+    this.blobs = blobSet(this.blobs, new BlobEntry(sha, content, (held?.refs ?? 0) + 1));
     if (existing !== undefined) this.release(existing.sha);
     const file = new FileNode(sha, content);
     this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, file, existing === undefined));
@@ -461,12 +461,12 @@ export class Storage {
   }
 
   private release(sha: string): void {
-    const held = treapGet(this.blobs, sha);
+    const held = blobGet(this.blobs, sha);
     assert(held !== undefined && held.refs >= 1, "release: blob not held");
     this.blobs =
       held.refs === 1
-        ? treapDelete(this.blobs, sha)
-        : treapSet(this.blobs, sha, new BlobEntry(held.bytes, held.refs - 1));
+        ? blobDelete(this.blobs, sha)
+        : blobSet(this.blobs, new BlobEntry(sha, held.bytes, held.refs - 1));
   }
 }
 
