@@ -17,7 +17,6 @@ const expGolombOrderMax = 30;
 /** A safe integer has at most 53 bits, so a longer Exp-Golomb prefix is garbage. */
 const safeBitsMax = 53;
 const twoTo32 = 2 ** 32;
-const finishedCapacityBytes = 16;
 const pow2 = Array.from({ length: safeBitsMax + 1 }, (_, i) => 2 ** i);
 
 export class BitWriter {
@@ -114,24 +113,29 @@ export class BitWriter {
   }
 
   /**
-   * The bits written, zero-padded to whole bytes. Hands the buffer over
-   * without a copy (a photo can be megabytes), so the writer starts over empty.
+   * The bits written, zero-padded to whole bytes, in an array of their own.
+   * The writer then starts over empty, keeping its buffer for the next user.
    */
   finish(): Uint8Array {
     const tailBytes = (this.accBits + 7) >> 3;
-    this.reserve(tailBytes);
+    const out = new Uint8Array(this.byteLength + tailBytes);
+    out.set(this.bytes.subarray(0, this.byteLength));
     // The pending bits, left-aligned and zero-padded to whole bytes.
     const padded = this.accBits === 0 ? 0 : (this.acc * pow2[tailBytes * 8 - this.accBits]!) >>> 0;
     for (let i = 0; i < tailBytes; i++) {
-      this.bytes[this.byteLength + i] = (padded >>> (8 * (tailBytes - 1 - i))) & 0xff;
+      out[this.byteLength + i] = (padded >>> (8 * (tailBytes - 1 - i))) & 0xff;
     }
-    const out = this.bytes.subarray(0, this.byteLength + tailBytes);
-    assert(out.length * 8 >= this.lengthBits, "every bit is in the output");
-    this.bytes = new Uint8Array(finishedCapacityBytes);
+    assert(out.length * 8 >= this.lengthBits && out.length * 8 < this.lengthBits + 8, "padded to one byte");
+    this.reset();
+    return out;
+  }
+
+  /** Drops what was written; a buffer grown past `retainBytesMax` is let go. */
+  reset(retainBytesMax = Number.POSITIVE_INFINITY): void {
+    if (this.bytes.length > retainBytesMax) this.bytes = new Uint8Array(retainBytesMax);
     this.byteLength = 0;
     this.acc = 0;
     this.accBits = 0;
-    return out;
   }
 
   /** Unchecked core of writeBits: count <= 32, value < 2^count. */

@@ -37,12 +37,25 @@ function escapeBits(value: number, k: number): number {
   return riceQuotientMax + expGolombBits(value - riceQuotientMax * pow2[k]!, k);
 }
 
+function riceCostBits(deltas: Float64Array, k: number): number {
+  const unit = pow2[k]!;
+  let bits = deltas.length * (k + 1);
+  for (let i = 0; i < deltas.length; i++) {
+    const q = Math.floor(deltas[i]! / unit);
+    bits += q < riceQuotientMax ? q : escapeBits(deltas[i]!, k) - (k + 1);
+  }
+  return bits;
+}
+
 /**
  * The k in [0, timeOrderMax] that codes `deltas` in the fewest bits (the
- * smallest such k on a tie). Once 2^k exceeds every delta, each larger k
- * only adds one bit per delta, so the search stops there.
+ * smallest such k on a tie). Searched exhaustively: a walk from an estimate
+ * loses ~14 bits on batches mixing long pauses with quick typing. Once 2^k
+ * exceeds every delta, each larger k only adds one bit per delta, so the
+ * search stops there.
  */
 export function chooseTimeOrder(deltas: Float64Array): number {
+  assert(deltas.length > 0, "time deltas to code");
   let deltaMax = 0;
   for (let i = 0; i < deltas.length; i++) {
     assert(deltas[i]! >= 0, "time deltas are non-negative");
@@ -51,18 +64,13 @@ export function chooseTimeOrder(deltas: Float64Array): number {
   let best = 0;
   let bestBits = Number.POSITIVE_INFINITY;
   for (let k = 0; k <= timeOrderMax; k++) {
-    const unit = pow2[k]!;
-    let bits = deltas.length * (k + 1);
-    for (let i = 0; i < deltas.length; i++) {
-      const q = Math.floor(deltas[i]! / unit);
-      bits += q < riceQuotientMax ? q : escapeBits(deltas[i]!, k) - (k + 1);
-    }
+    const bits = riceCostBits(deltas, k);
     if (bits < bestBits) {
       best = k;
       bestBits = bits;
     }
-    if (unit > deltaMax) break;
+    if (pow2[k]! > deltaMax) break;
   }
-  assert(best <= timeOrderMax && bestBits < Number.POSITIVE_INFINITY, "a time order was chosen");
+  assert(best >= 0 && best <= timeOrderMax, "a time order was chosen");
   return best;
 }

@@ -1,6 +1,7 @@
 // The sync wire frame (proto `Frame`): versioned, size-capped, decoded into a
 // typed Result so a bad frame from a peer never throws (DESIGN.md invariant 6;
-// STYLE.md: h11-style sans-IO parsing).
+// STYLE.md: h11-style sans-IO parsing). Batch frames, one per phone per
+// t_syn_int, take a hand-written path (frame-batch-wire.ts); the rest protobuf-es.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { type ErrorCode, ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
@@ -17,6 +18,7 @@ import {
   type RepairResponse,
   type SyncBatch,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { decodeBatchFrame, encodeBatchFrame } from "./frame-batch-wire.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -29,7 +31,7 @@ export function frameOf(body: FrameBody): Frame {
 export function encodeFrame(frame: Frame): Uint8Array {
   assert(frame.version === PROTOCOL_VERSION, "we only send frames of our version");
   assert(frame.body.case !== undefined, "a frame must carry a body");
-  const bytes = toBinary(FrameSchema, frame);
+  const bytes = encodeBatchFrame(frame) ?? toBinary(FrameSchema, frame);
   assert(bytes.length <= limits.frameBytesMax, `frame of ${bytes.length} bytes exceeds the cap`);
   return bytes;
 }
@@ -43,7 +45,7 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame> {
   }
   let frame: Frame;
   try {
-    frame = fromBinary(FrameSchema, bytes);
+    frame = decodeBatchFrame(bytes) ?? fromBinary(FrameSchema, bytes);
   } catch (error) {
     return fail(ErrorCodes.FRAME_MALFORMED, `Cannot parse frame: ${(error as Error).message}`);
   }
@@ -58,7 +60,12 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame> {
 }
 
 export function batchFrame(batch: SyncBatch): Frame {
-  return frameOf({ case: "batch", value: batch });
+  // A literal message: create() walks the schema by reflection, once per batch.
+  return {
+    $typeName: "mirrorcell.v1.Frame",
+    version: PROTOCOL_VERSION,
+    body: { case: "batch", value: batch },
+  };
 }
 
 /** `ackedBatchNo`: highest contiguous batch number held durably (proto field acked_seq). */

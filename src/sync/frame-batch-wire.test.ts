@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import fc from "fast-check";
+import { FrameSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { decodeBatchFrame, encodeBatchFrame } from "./frame-batch-wire.ts";
+
+const isAscii = (text: string) => [...text].every((c) => c.charCodeAt(0) < 0x80);
+
+const u64 = fc.oneof(
+  fc.constant(0n),
+  fc.bigInt({ min: 0n, max: 2n ** 20n }),
+  fc.bigInt({ min: 0n, max: 2n ** 53n }),
+  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+);
+
+const batchArb = fc.record({
+  deviceId: fc.oneof(
+    fc.constant(""),
+    fc.string({ maxLength: 20 }),
+    fc.string({ unit: "binary", maxLength: 8 }),
+  ),
+  firstSeq: u64,
+  lastSeq: u64,
+  windowStartMs: u64,
+  windowEndMs: u64,
+  codec: fc.oneof(fc.constantFrom(0, 1, 2), fc.nat({ max: 2 ** 31 - 1 })),
+  eventsPacked: fc.uint8Array({ maxLength: 300 }),
+  networkConsumed: u64,
+  storageDigest: fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 32, maxLength: 32 })),
+  verbose: fc.boolean(),
+});
+
+const frameArb = fc
+  .record({ version: fc.oneof(fc.constant(1), fc.nat()), batch: batchArb })
+  .map(({ version, batch }) => {
+    const { verbose, ...fields } = batch;
+    const value = create(SyncBatchSchema, {
+      ...fields,
+      events: verbose ? [{ seq: 1n, app: 2, kind: { case: "key", value: { code: 65 } } }] : [],
+    });
+    return create(FrameSchema, { version, body: { case: "batch", value } });
+  });
+
+test("frame wire: the hand-written batch frame encoder writes exactly protobuf-es toBinary's bytes", () => {
+  fc.assert(
+    fc.property(frameArb, (frame) => {
+      const fast = encodeBatchFrame(frame);
+      const reference = toBinary(FrameSchema, frame);
+      if (fast !== undefined) assert.deepEqual(fast, reference);
+      const body = frame.body.case === "batch" ? frame.body.value : undefined;
+      // The frames a phone sends (ASCII id, no verbose events) always take the fast path.
+      if (body !== undefined && body.events.length === 0 && isAscii(body.deviceId)) {
+        assert.ok(fast !== undefined);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test("frame wire: the hand-written decoder yields exactly fromBinary's frame, or leaves it to protobuf-es", () => {
+  fc.assert(
+    fc.property(frameArb, (frame) => {
+      const bytes = toBinary(FrameSchema, frame);
+      const fast = decodeBatchFrame(bytes);
+      if (fast !== undefined) assert.deepEqual(fast, fromBinary(FrameSchema, bytes));
+      const b = frame.body.case === "batch" ? frame.body.value : undefined;
+      const small = b && [b.firstSeq, b.lastSeq, b.windowStartMs, b.windowEndMs, b.networkConsumed];
+      if (b && b.events.length === 0 && isAscii(b.deviceId) && small!.every((v) => v < 2n ** 49n)) {
+        assert.ok(fast !== undefined, "a canonical batch frame takes the fast path");
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+function referenceOrError(bytes: Uint8Array) {
+  try {
+    return fromBinary(FrameSchema, bytes);
+  } catch {
+    return "error";
+  }
+}
+
+test("frame wire: mutated, truncated and random bytes decode as protobuf-es decodes them, or fall back", () => {
+  const mutated = fc
+    .tuple(frameArb, fc.nat(), fc.nat({ max: 255 }), fc.nat())
+    .map(([frame, at, byte, cut]) => {
+      const bytes = toBinary(FrameSchema, frame).slice();
+      if (bytes.length > 0) bytes[at % bytes.length] = byte;
+      return bytes.subarray(0, bytes.length - (cut % 3));
+    });
+  fc.assert(
+    fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 80 })), (bytes) => {
+      const fast = decodeBatchFrame(bytes);
+      if (fast !== undefined) assert.deepEqual(fast, referenceOrError(bytes));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test("frame wire: a typical batch frame takes the fast path both ways", () => {
+  const frame = create(FrameSchema, {
+    version: 1,
+    body: {
+      case: "batch",
+      value: create(SyncBatchSchema, {
+        firstSeq: 31n,
+        windowStartMs: 60_000n,
+        codec: 1,
+        eventsPacked: Uint8Array.of(1, 2, 3),
+        networkConsumed: 2n,
+        storageDigest: new Uint8Array(32).fill(7),
+      }),
+    },
+  });
+  const bytes = encodeBatchFrame(frame);
+  assert.ok(bytes !== undefined);
+  assert.deepEqual(decodeBatchFrame(bytes), fromBinary(FrameSchema, bytes));
+  assert.equal(encodeBatchFrame(create(FrameSchema, { version: 1 })), undefined);
+});

@@ -1,0 +1,237 @@
+// The protobuf wire form of the one frame a phone sends every t_syn_int,
+// Frame{version, batch: SyncBatch} (paper §3.3.2; proto/mirrorcell/v1/sync.proto),
+// written and read by hand. protobuf-es walks the schema by reflection on every
+// message, which cost as much per batch as the events inside it. The encoder
+// writes exactly the bytes toBinary writes; the decoder accepts only the
+// canonical form (fields once, in number order, no unknown fields, ASCII device
+// id, numbers below 2^49) and yields exactly what fromBinary yields. Anything
+// else returns undefined and frame.ts falls back to protobuf-es.
+import { assert } from "../core/assert.ts";
+import type { Frame, SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
+
+const frameVersionTag = 0x08;
+const frameBatchTag = 0x32;
+// SyncBatch fields as (number << 3 | wire type); events (6) is never taken here.
+const deviceIdTag = 0x0a;
+const firstSeqTag = 0x10;
+const lastSeqTag = 0x18;
+const windowStartMsTag = 0x20;
+const windowEndMsTag = 0x28;
+const codecTag = 0x38;
+const eventsPackedTag = 0x42;
+const networkConsumedTag = 0x48;
+const storageDigestTag = 0x52;
+const u64Max = 2n ** 64n - 1n;
+/** Varints of up to 7 bytes (values below 2^49) decode exactly in a double. */
+const fastVarintBytesMax = 7;
+const uint32Max = 0xffffffff;
+const int32Max = 0x7fffffff;
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size++;
+  return size;
+}
+
+function u64Size(value: bigint): number {
+  if (value <= BigInt(Number.MAX_SAFE_INTEGER)) return varintSize(Number(value));
+  let size = 1;
+  for (let rest = value; rest >= 0x80n; rest >>= 7n) size++;
+  return size;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function hasUnknown(message: object): boolean {
+  const unknown = (message as { $unknown?: unknown[] }).$unknown;
+  return unknown !== undefined && unknown.length > 0;
+}
+
+class Sink {
+  readonly bytes: Uint8Array;
+  at = 0;
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+  varint(value: number): void {
+    let rest = value;
+    while (rest >= 0x80) {
+      this.bytes[this.at++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.bytes[this.at++] = rest;
+  }
+  u64(tag: number, value: bigint): void {
+    if (value === 0n) return;
+    this.bytes[this.at++] = tag;
+    if (value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.varint(Number(value));
+      return;
+    }
+    let rest = value;
+    for (; rest >= 0x80n; rest >>= 7n) this.bytes[this.at++] = Number(rest & 0x7fn) | 0x80;
+    this.bytes[this.at++] = Number(rest);
+  }
+  lengthDelimited(tag: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.bytes[this.at++] = tag;
+    this.varint(data.length);
+    this.bytes.set(data, this.at);
+    this.at += data.length;
+  }
+  ascii(tag: number, text: string): void {
+    if (text.length === 0) return;
+    this.bytes[this.at++] = tag;
+    this.varint(text.length);
+    for (let i = 0; i < text.length; i++) this.bytes[this.at++] = text.charCodeAt(i);
+  }
+}
+
+const u64Fields = ["firstSeq", "lastSeq", "windowStartMs", "windowEndMs", "networkConsumed"] as const;
+
+function batchSize(b: SyncBatch): number {
+  let size = 0;
+  if (b.deviceId.length > 0) size += 1 + varintSize(b.deviceId.length) + b.deviceId.length;
+  for (const field of u64Fields) if (b[field] !== 0n) size += 1 + u64Size(b[field]);
+  if (b.codec !== 0) size += 1 + varintSize(b.codec);
+  if (b.eventsPacked.length > 0) size += 1 + varintSize(b.eventsPacked.length) + b.eventsPacked.length;
+  if (b.storageDigest.length > 0) size += 1 + varintSize(b.storageDigest.length) + b.storageDigest.length;
+  return size;
+}
+
+/** toBinary(FrameSchema, frame) for a batch frame, or undefined when the frame is not one this covers. */
+export function encodeBatchFrame(frame: Frame): Uint8Array | undefined {
+  if (frame.body.case !== "batch") return undefined;
+  const b = frame.body.value;
+  if (b.events.length > 0 || hasUnknown(frame) || hasUnknown(b) || !isAscii(b.deviceId)) return undefined;
+  for (const field of u64Fields) if (b[field] < 0n || b[field] > u64Max) return undefined;
+  if (!Number.isInteger(b.codec) || b.codec < 0 || b.codec > int32Max) return undefined;
+  if (!Number.isInteger(frame.version) || frame.version < 0 || frame.version > uint32Max) return undefined;
+  const inner = batchSize(b);
+  const versionSize = frame.version === 0 ? 0 : 1 + varintSize(frame.version);
+  const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
+  if (frame.version !== 0) {
+    sink.bytes[sink.at++] = frameVersionTag;
+    sink.varint(frame.version);
+  }
+  sink.bytes[sink.at++] = frameBatchTag;
+  sink.varint(inner);
+  sink.ascii(deviceIdTag, b.deviceId);
+  sink.u64(firstSeqTag, b.firstSeq);
+  sink.u64(lastSeqTag, b.lastSeq);
+  sink.u64(windowStartMsTag, b.windowStartMs);
+  sink.u64(windowEndMsTag, b.windowEndMs);
+  if (b.codec !== 0) {
+    sink.bytes[sink.at++] = codecTag;
+    sink.varint(b.codec);
+  }
+  sink.lengthDelimited(eventsPackedTag, b.eventsPacked);
+  sink.u64(networkConsumedTag, b.networkConsumed);
+  sink.lengthDelimited(storageDigestTag, b.storageDigest);
+  assert(sink.at === sink.bytes.length, "batch frame size computed exactly");
+  return sink.bytes;
+}
+
+/** Reads within [at, end); -1 marks anything outside the canonical form (the caller falls back). */
+class Source {
+  constructor(
+    readonly bytes: Uint8Array,
+    public at: number,
+    readonly end: number,
+  ) {}
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < fastVarintBytesMax && this.at < this.end; i++) {
+      const b = this.bytes[this.at++]!;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 0x80;
+    }
+    return -1;
+  }
+  /** A length-delimited field's bytes (a view, as protobuf-es gives), or undefined. */
+  view(): Uint8Array | undefined {
+    const length = this.varint();
+    if (length < 0 || length > this.end - this.at) return undefined;
+    this.at += length;
+    return this.bytes.subarray(this.at - length, this.at);
+  }
+}
+
+function emptyBatch(): SyncBatch {
+  return {
+    $typeName: "mirrorcell.v1.SyncBatch",
+    deviceId: "",
+    firstSeq: 0n,
+    lastSeq: 0n,
+    windowStartMs: 0n,
+    windowEndMs: 0n,
+    events: [],
+    codec: 0,
+    eventsPacked: new Uint8Array(0),
+    networkConsumed: 0n,
+    storageDigest: new Uint8Array(0),
+  };
+}
+
+/** One SyncBatch field into `b`; false when it is not in the canonical form. */
+function readBatchField(src: Source, tag: number, b: SyncBatch): boolean {
+  if (tag === deviceIdTag) {
+    const view = src.view();
+    if (view === undefined) return false;
+    let text = "";
+    for (let i = 0; i < view.length; i++) {
+      if (view[i]! >= 0x80) return false;
+      text += String.fromCharCode(view[i]!);
+    }
+    b.deviceId = text;
+    return true;
+  }
+  if (tag === eventsPackedTag || tag === storageDigestTag) {
+    const view = src.view();
+    if (view === undefined) return false;
+    if (tag === eventsPackedTag) b.eventsPacked = view;
+    else b.storageDigest = view;
+    return true;
+  }
+  const value = src.varint();
+  if (value < 0) return false;
+  if (tag === firstSeqTag) b.firstSeq = BigInt(value);
+  else if (tag === lastSeqTag) b.lastSeq = BigInt(value);
+  else if (tag === windowStartMsTag) b.windowStartMs = BigInt(value);
+  else if (tag === windowEndMsTag) b.windowEndMs = BigInt(value);
+  else if (tag === networkConsumedTag) b.networkConsumed = BigInt(value);
+  else if (tag === codecTag && value <= int32Max) b.codec = value;
+  else return false;
+  return true;
+}
+
+/** fromBinary(FrameSchema, bytes) for a canonical batch frame, or undefined for anything else. */
+export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
+  const src = new Source(bytes, 0, bytes.length);
+  let version = 0;
+  if (bytes[0] === frameVersionTag) {
+    src.at = 1;
+    version = src.varint();
+    if (version < 0 || version > uint32Max) return undefined;
+  }
+  if (src.at >= bytes.length || bytes[src.at] !== frameBatchTag) return undefined;
+  src.at++;
+  const inner = src.varint();
+  if (inner < 0 || src.at + inner !== bytes.length) return undefined;
+  const batch = emptyBatch();
+  let previousTag = 0;
+  while (src.at < bytes.length) {
+    const tag = bytes[src.at++]!;
+    // One-byte tags in increasing order: every field at most once, none unknown.
+    if (tag <= previousTag || tag >= 0x80) return undefined;
+    previousTag = tag;
+    if (!readBatchField(src, tag, batch)) return undefined;
+  }
+  assert(src.at === bytes.length, "a batch frame read to its end");
+  return { $typeName: "mirrorcell.v1.Frame", version, body: { case: "batch", value: batch } };
+}
