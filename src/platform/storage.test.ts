@@ -180,6 +180,43 @@ test("storage: manifest + blobs rebuild the same tree; missing or corrupt blobs 
   assert.equal(!corrupt.ok && corrupt.error.code, "E_BLOB_CORRUPT");
 });
 
+test("storage: a restore fetches and hashes only the blobs a known snapshot lacks, once per content", () => {
+  const template = Storage.empty(nodeSha256);
+  template.writeFile("/system/app.bin", utf8("template content"));
+  template.writeFile("/system/lib.bin", utf8("library"));
+  const used = Storage.fromSnapshot(template.snapshot(), nodeSha256);
+  used.writeFile("/data/a.txt", utf8("user"));
+  used.writeFile("/data/b.txt", utf8("user"));
+  used.copyFile("/system/lib.bin", "/data/lib-copy.bin");
+  let hashed = 0;
+  const counting = (bytes: Uint8Array) => {
+    hashed++;
+    return nodeSha256(bytes);
+  };
+  const fetched: string[] = [];
+  const blobOf = (h: Uint8Array) => {
+    fetched.push(toHex(h));
+    return used.blob(h);
+  };
+  const restored = Storage.fromManifest(used.manifest(), blobOf, counting, [], template.snapshot());
+  assert.ok(restored.ok);
+  assert.deepEqual(
+    fetched,
+    [toHex(nodeSha256(utf8("user")))],
+    "one fetch for the one content the template lacks",
+  );
+  assert.equal(hashed, 1, "only the fetched blob is hashed before the digest");
+  assert.equal(toHex(restored.value.digest()), toHex(used.digest()));
+  const forged = Storage.fromManifest(
+    used.manifest(),
+    () => utf8("evil"),
+    nodeSha256,
+    [],
+    template.snapshot(),
+  );
+  assert.equal(!forged.ok && forged.error.code, "E_BLOB_CORRUPT");
+});
+
 test("storage: bad paths and oversized files are typed errors and change nothing", () => {
   const s = Storage.empty(nodeSha256);
   s.writeFile("/file", utf8("f"));

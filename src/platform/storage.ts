@@ -97,24 +97,38 @@ export class Storage {
 
   /**
    * Rebuilds a storage from a manifest and a blob source (durable restore,
-   * clone from a phone). Every blob is checked against its hash.
+   * clone from a phone). Every blob fetched is checked against its hash, once
+   * per distinct content. Blobs that `known` (e.g. the model's factory
+   * template, already verified) holds are taken from it: no fetch, no hash,
+   * no copy — most of a restored mirror's bytes are its template's.
    */
   static fromManifest(
     files: readonly FileEntry[],
     blobOf: (sha256: Uint8Array) => Uint8Array | undefined,
     sha256: Sha256,
     emptyDirs: readonly string[] = [],
+    known?: StorageSnapshot,
   ): Result<Storage> {
     const prepared: TreeFile[] = [];
+    const verified = new Map<string, Uint8Array>();
     for (const entry of files) {
-      const bytes = blobOf(entry.sha256);
-      if (bytes === undefined) return fail(ErrorCodes.BLOB_MISSING, `Blob for ${entry.path} is missing`);
-      const sha = binaryFromBytes(sha256(bytes));
-      if (sha !== binaryFromBytes(entry.sha256) || bytes.length !== entry.size) {
-        return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its hash or size`);
+      const sha = entry.sha256.length === limits.digestBytes ? binaryFromBytes(entry.sha256) : "";
+      let bytes = verified.get(sha) ?? (known === undefined ? undefined : blobGet(known.blobs, sha)?.bytes);
+      if (bytes === undefined) {
+        const fetched = blobOf(entry.sha256);
+        if (fetched === undefined) return fail(ErrorCodes.BLOB_MISSING, `Blob for ${entry.path} is missing`);
+        if (binaryFromBytes(sha256(fetched)) !== sha) {
+          return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its hash`);
+        }
+        bytes = fetched.slice();
       }
-      prepared.push({ path: entry.path, sha, bytes: bytes.slice() });
+      if (bytes.length !== entry.size) {
+        return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its size`);
+      }
+      verified.set(sha, bytes);
+      prepared.push({ path: entry.path, sha, bytes });
     }
+    assert(verified.size <= prepared.length, "fromManifest: more blobs than files");
     const built = buildTree(prepared, emptyDirs);
     if (!built.ok) return built;
     return ok(new Storage(sha256, built.value));
