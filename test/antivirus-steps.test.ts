@@ -7,11 +7,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { ok } from "../src/core/errors.ts";
 import { limits } from "../src/core/limits.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { Storage } from "../src/platform/index.ts";
 import {
+  AntivirusMirrorService,
   AntivirusService,
   DatabaseHolder,
   ScanQueue,
@@ -169,4 +171,50 @@ test("antivirus steps: a request beyond the waiting-scan bound is answered with 
   assert.equal(notices.filter((n) => n.kind.case === "text").length, 1, "the refusal is a notice too");
   assert.ok(rig.mirrorDigestEquals("p1"));
   assert.deepEqual(rig.errors, []);
+});
+
+test("antivirus steps: on the fly, writes merge into one waiting job and are scanned as written, even once deleted", () => {
+  const built = Storage.fromFiles(
+    [["/system/clean.txt", new TextEncoder().encode("a clean system file")]],
+    nodeSha256,
+  );
+  assert.ok(built.ok);
+  const storage = built.value;
+  const delivered: string[] = [];
+  const av = new AntivirusMirrorService(
+    {
+      sha256: nodeSha256,
+      outbox: { send: () => assert.fail("nothing leaves the server") },
+      fetcher: { fetch: () => assert.fail("nothing is fetched") },
+      notices: { queueNotice: () => ok(undefined) },
+      network: {
+        deliver: (_id, input) => {
+          delivered.push(`${input.args[0]}\n${new TextDecoder().decode(input.payload)}`);
+          return ok({ ...input, index: delivered.length });
+        },
+      },
+    },
+    {
+      service: new AntivirusService({ database: new DatabaseHolder(engine()), hash }),
+      storageOf: () => storage,
+      onTheFly: true,
+    },
+  );
+  av.replayed("d", 0);
+  assert.equal(av.scansPending, 1, "the first look queues a scan of every file");
+  assert.ok(storage.writeFile("/apps/game/classes.dex", evilDex).ok);
+  av.replayed("d", 1);
+  assert.ok(storage.writeFile("/apps/tool/bad.bin", knownBad).ok);
+  av.replayed("d", 2);
+  assert.equal(av.scansPending, 2, "the second write joined the waiting on-the-fly job");
+  assert.ok(storage.deleteFile("/apps/game/classes.dex").ok);
+  av.replayed("d", 3);
+  assert.equal(av.scansPending, 2, "a deletion writes nothing to scan");
+  for (let guard = 0; guard < 100 && av.hasStepWork(); guard++) av.onStep(4, tiny);
+  assert.equal(av.hasStepWork(), false);
+  assert.equal(av.onTheFlyAlerts, 1, "one alert for the merged job; the clean first look sends none");
+  assert.equal(delivered.length, 1);
+  assert.match(delivered[0]!, /^id=onthefly-1\n/);
+  assert.match(delivered[0]!, /\/apps\/game\/classes\.dex: Android\.Evil\.Body FOUND/);
+  assert.match(delivered[0]!, /\/apps\/tool\/bad\.bin: Android\.Evil\.Hash FOUND/);
 });

@@ -27,6 +27,8 @@ interface Running {
 export class ScanQueue {
   private readonly waiting: ScanTask[] = [];
   private readonly running: Running[] = [];
+  /** Waiting on-the-fly tasks that still take files, by device (O(1) lookup per written file). */
+  private readonly open = new Map<string, WrittenFiles>();
   private requestsWaiting = 0;
   private turn = 0;
 
@@ -43,16 +45,19 @@ export class ScanQueue {
       if (this.requestsWaiting >= limits.scanRequestsQueuedMax) return false;
       this.requestsWaiting++;
     }
+    if (task.kind === "onthefly" && task.written !== undefined) {
+      assert(!this.open.has(task.deviceId), "one open on-the-fly task per device");
+      this.open.set(task.deviceId, task.written);
+    }
     this.waiting.push(task);
     return true;
   }
 
   /** The device's waiting on-the-fly task that still takes files (at most one per device). */
   openOnTheFly(deviceId: string): WrittenFiles | undefined {
-    for (const task of this.waiting) {
-      if (task.kind === "onthefly" && task.deviceId === deviceId && task.written !== undefined)
-        return task.written.full ? undefined : task.written;
-    }
+    const written = this.open.get(deviceId);
+    if (written === undefined || !written.full) return written;
+    this.open.delete(deviceId);
     return undefined;
   }
 
@@ -61,6 +66,8 @@ export class ScanQueue {
     while (this.running.length < limits.scanJobsActiveMax && this.waiting.length > 0) {
       const task = this.waiting.shift()!;
       if (task.kind === "request") this.requestsWaiting--;
+      if (task.kind === "onthefly" && this.open.get(task.deviceId) === task.written)
+        this.open.delete(task.deviceId);
       this.running.push({ task, job: this.begin(task) });
     }
     assert(this.requestsWaiting >= 0 && this.requestsWaiting <= this.waiting.length, "request count");
