@@ -1,20 +1,20 @@
-// A hand-stepped end-to-end stack for the caching service (paper §5.1): a
-// phone-mode Platform + SyncClient, a mirror server (MirrorServer, Traffic
-// Monitor, SyncServer) with the caching service on its ServiceHost, the
-// in-memory outside world (recipients, web), and the phone's radio modelled
-// by the simulator's Table 1 links, which count every byte the phone sends or
-// receives and its serialization time. Frames are delivered at once (the
-// latency does not matter to what is measured here). Used by the caching
-// end-to-end tests and by bench/caching.ts.
+// A hand-stepped end-to-end stack for the caching service (paper §5.1): the
+// sync rig's phone (phone-mode Platform + SyncClient) and mirror server
+// (MirrorServer, Traffic Monitor, SyncServer over one store) with the caching
+// service on its ServiceHost, the in-memory outside world (recipients, web),
+// and the phone's radio modelled by the simulator's Table 1 links, which count
+// every byte the phone sends or receives and its serialization time. Frames
+// are delivered at once (the latency does not matter to what is measured
+// here). Used by the caching end-to-end tests and by bench/caching.ts.
 import { assert } from "../src/core/assert.ts";
 import { bytesEqual } from "../src/core/bytes.ts";
 import { ok, type Result } from "../src/core/errors.ts";
 import type { Clock } from "../src/core/ports.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
+import type { MirrorServer } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { Platform, Storage, seededNondet } from "../src/platform/index.ts";
+import type { Platform } from "../src/platform/index.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "../src/platform/inputs.ts";
 import {
   attachServices,
@@ -31,7 +31,8 @@ import {
 } from "../src/services/index.ts";
 import { Link } from "../src/sim/link.ts";
 import { linkRatesFor, type NetworkKind } from "../src/sim/network-profiles.ts";
-import { SyncClient, SyncServer, TrafficMonitor } from "../src/sync/index.ts";
+import type { SyncClient, SyncServer } from "../src/sync/index.ts";
+import { SyncRig } from "./support/sync-rig.ts";
 
 export interface ScenarioOptions {
   seed: number;
@@ -66,18 +67,15 @@ const model = "g1";
 const stepsMax = 1_000_000;
 
 export class CachingScenario {
-  nowMs = 0;
+  /** The phone, the mirror server and the frame queues between them. */
+  readonly rig: SyncRig;
   readonly phone: Platform;
-  mirrors!: MirrorServer;
-  server!: SyncServer;
   readonly client: SyncClient;
   host!: ServiceHost;
   caching!: CachingService;
   readonly world = new MemoryWorld();
   readonly phoneNotices: Notice[] = [];
   readonly deviceId = deviceId;
-  private monitor!: TrafficMonitor;
-  private readonly store = new MemoryMirrorStore();
   private readonly uplink: Link;
   private readonly downlink: Link;
   private readonly radio: RadioTotals = {
@@ -90,49 +88,44 @@ export class CachingScenario {
 
   constructor(readonly options: ScenarioOptions) {
     const rng = new SeededRng(options.seed);
-    this.startServer();
-    assert(this.mirrors.register(deviceId, model).ok, "register the mirror");
-    const clock = { nowMs: () => this.nowMs };
-    this.phone = Platform.create({
-      mode: "phone",
-      deviceId,
-      model,
-      sha256: nodeSha256,
-      nondet: seededNondet({ rng: rng.fork("nondet"), clock }),
-    });
-    this.client = new SyncClient({
-      deviceId,
-      platform: this.phone,
-      snapshot: () => Storage.fromSnapshot(this.phone.storage.snapshot(), nodeSha256),
-      sha256: nodeSha256,
+    this.rig = new SyncRig(options.seed, {
       syncIntervalMs: options.syncIntervalMs ?? 60_000,
-      startMs: 0,
+      // Each new server (start, crash + restart) gets fresh services before it restores.
+      onServer: (rig) => this.attachServices(rig),
     });
+    const phone = this.rig.addPhone(deviceId, { model });
+    this.phone = phone.platform;
+    this.client = phone.client;
     const rates = linkRatesFor(options.network, "tested", rng.fork("rates"));
     this.uplink = new Link(rates.uplinkKbps, 100, rng.fork("up"));
     this.downlink = new Link(rates.downlinkKbps, 100, rng.fork("down"));
-    this.send(this.client.onConnect(0));
+    this.deliverFrames();
   }
 
-  /**
-   * Starts (or, after a crash, restarts) the mirror server: everything
-   * volatile is new — Syn-Server, Traffic Monitor, mirrors in memory, the
-   * ServiceHost and the caching service — and only the store survives.
-   */
-  startServer(): void {
-    this.mirrors = new MirrorServer({
-      store: this.store,
-      platforms: platformFactory(nodeSha256),
-      sha256: nodeSha256,
-    });
-    this.monitor = new TrafficMonitor(this.mirrors, nodeSha256);
-    this.server = new SyncServer({ mirrors: this.mirrors, monitor: this.monitor, sha256: nodeSha256 });
+  get nowMs(): number {
+    return this.rig.nowMs;
+  }
+
+  set nowMs(value: number) {
+    this.rig.nowMs = value;
+  }
+
+  get mirrors(): MirrorServer {
+    return this.rig.mirrors;
+  }
+
+  get server(): SyncServer {
+    return this.rig.server;
+  }
+
+  /** The ServiceHost and caching service of a new server: only the store survives a crash. */
+  private attachServices(rig: SyncRig): void {
     if (this.options.services === undefined) {
       // The wiring a runtime does: attachServices over the core's own objects.
       this.host = attachServices({
-        sync: this.server,
-        mirrors: this.mirrors,
-        monitor: this.monitor,
+        sync: rig.server,
+        mirrors: rig.mirrors,
+        monitor: rig.monitor,
         forwardToPhone: (_id, input) => this.applyOnPhone(input),
         sha256: nodeSha256,
         outbox: this.world,
@@ -143,15 +136,15 @@ export class CachingScenario {
       return;
     }
     const services = this.options.services({
-      clock: { nowMs: () => this.nowMs },
-      notices: { queueNotice: (id, notice) => this.server.queueNotice(id, notice) },
+      clock: rig.clock,
+      notices: { queueNotice: (id, notice) => rig.server.queueNotice(id, notice) },
       network: { deliver: (id, input) => this.networkToPhone(id, input) },
     });
     this.host = services.host;
     this.caching = services.caching;
-    this.server.onReplayedInput((id, event, replayMs) => {
+    rig.server.onReplayedInput((id, event, replayMs) => {
       if (event.kind !== "user") return;
-      const storage = this.mirrors.view(id);
+      const storage = rig.mirrors.view(id);
       assert(storage !== undefined, "a replaying mirror has storage");
       this.host.replayedInput({ deviceId: id, input: event.input, storage, nowMs: replayMs });
     });
@@ -159,16 +152,15 @@ export class CachingScenario {
 
   /** A server crash and restart; the phone reconnects and retransmits what is unacked. */
   crashServer(): void {
-    this.startServer();
-    const restored = this.server.restore();
-    assert(restored.ok, "the server restores from its store");
-    this.client.onDisconnect();
-    this.send(this.client.onConnect(this.nowMs));
+    this.rig.startServer();
+    this.rig.disconnect(deviceId);
+    this.rig.connect(deviceId);
+    this.deliverFrames();
   }
 
   /** The network delivers something to the phone through the Traffic Monitor. */
   networkToPhone(id: string, input: Omit<NetworkInput, "index">): Result<NetworkInput> {
-    const recorded = this.monitor.deliver(id, input);
+    const recorded = this.rig.monitor.deliver(id, input);
     if (recorded.ok) this.applyOnPhone(recorded.value);
     return recorded;
   }
@@ -182,11 +174,8 @@ export class CachingScenario {
 
   /** The user does something on the phone; the Syn-Client records it. */
   user(app: AppName, body: UserInputBody): Result<UserInput> {
-    this.send(this.client.tick(this.nowMs));
-    const applied = this.phone.applyUser({ seq: this.client.nextSeq, timeMs: this.nowMs, app, body });
-    if (!applied.ok) return applied;
-    const recorded = this.client.record(applied.value);
-    assert(recorded.ok, "the client records an applied input");
+    const applied = this.rig.user(deviceId, app, body);
+    this.deliverFrames();
     return applied;
   }
 
@@ -256,7 +245,7 @@ export class CachingScenario {
 
   /** Mirror digest and file tree equal the phone's. */
   mirrorEqualsPhone(): boolean {
-    const mirror = this.mirrors.view(deviceId);
+    const mirror = this.rig.mirrors.view(deviceId);
     assert(mirror !== undefined, "mirror exists");
     if (!bytesEqual(mirror.digest(), this.phone.digest())) return false;
     const phoneFiles = [...this.phone.storage.walk()].map((f) => `${f.path}:${f.size}`);
@@ -269,27 +258,30 @@ export class CachingScenario {
   }
 
   private pump(): void {
-    this.send(this.client.tick(this.nowMs));
-    for (const out of this.server.tick(this.nowMs)) this.toPhone(out.bytes);
+    this.rig.tickPhone(this.rig.phone(deviceId));
+    for (const out of this.rig.server.tick(this.nowMs)) this.rig.downlink.push(out);
     this.host.tick(this.nowMs);
     this.world.flush(this.host, this.nowMs);
+    this.deliverFrames();
   }
 
-  private send(frames: Uint8Array[]): void {
-    for (const frame of frames) {
-      this.radioUp(frame.length);
-      const replies = this.server.receive(deviceId, frame, this.nowMs);
-      assert(replies.ok, `server refused a frame: ${replies.ok ? "" : replies.error.message}`);
-      for (const reply of replies.value) this.toPhone(reply);
+  /** Every queued frame crosses the radio (counted) at once, both ways, until none is left. */
+  private deliverFrames(): void {
+    for (let guard = 0; guard < 10_000; guard++) {
+      const up = this.rig.uplink.splice(0);
+      const down = this.rig.downlink.splice(0);
+      if (up.length === 0 && down.length === 0) break;
+      for (const wire of up) {
+        this.radioUp(wire.bytes.length);
+        this.rig.toServer(wire);
+      }
+      for (const wire of down) {
+        this.radioDown(wire.bytes.length);
+        this.rig.toPhone(wire);
+        this.phoneNotices.push(...this.client.takeNotices());
+      }
     }
-  }
-
-  private toPhone(frame: Uint8Array): void {
-    this.radioDown(frame.length);
-    const replies = this.client.receive(frame, this.nowMs);
-    assert(replies.ok, `phone refused a frame: ${replies.ok ? "" : replies.error.message}`);
-    this.phoneNotices.push(...this.client.takeNotices());
-    this.send(replies.value);
+    assert(this.rig.errors.length === 0, `server refused a frame: ${this.rig.errors.join(", ")}`);
   }
 
   private radioUp(bytes: number): void {

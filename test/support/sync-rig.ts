@@ -4,11 +4,18 @@
 // drop, duplicate, reorder or hold. No simulator, no timers: time moves only
 // when the test calls advance().
 import assert from "node:assert/strict";
+import type { Result } from "../../src/core/errors.ts";
 import type { Clock } from "../../src/core/ports.ts";
 import { SeededRng } from "../../src/core/rng.ts";
 import { exportUiState, MemoryMirrorStore, MirrorServer, platformFactory } from "../../src/mirror/index.ts";
 import { nodeSha256 } from "../../src/node/index.ts";
-import { type AppName, Platform, seededNondet, type UserInputBody } from "../../src/platform/index.ts";
+import {
+  type AppName,
+  Platform,
+  seededNondet,
+  type UserInput,
+  type UserInputBody,
+} from "../../src/platform/index.ts";
 import { Storage } from "../../src/platform/storage.ts";
 import { Workload, type WorkloadEvent } from "../../src/platform/workload.ts";
 import { SyncClient, SyncServer, TrafficMonitor } from "../../src/sync/index.ts";
@@ -53,6 +60,8 @@ export class SyncRig {
       sizeScale?: number;
       cameraBytes?: number;
       appWeights?: Partial<Record<AppName, number>>;
+      /** Called with each new server, before it restores (services attach their replay hooks here). */
+      onServer?: (rig: SyncRig) => void;
     } = {},
   ) {
     this.rng = new SeededRng(seed);
@@ -76,6 +85,7 @@ export class SyncRig {
         ? {}
         : { checkpointEveryBatches: this.options.checkpointEveryBatches }),
     });
+    this.options.onServer?.(this);
     const restored = this.server.restore();
     assert.ok(restored.ok);
   }
@@ -141,15 +151,16 @@ export class SyncRig {
     return phone;
   }
 
-  /** The user does something on the phone now. */
-  user(id: string, app: AppName, body: UserInputBody): void {
+  /** The user does something on the phone now; the applied input, or why the phone refused it. */
+  user(id: string, app: AppName, body: UserInputBody): Result<UserInput> {
     const phone = this.phone(id);
     this.tickPhone(phone);
     const applied = phone.platform.applyUser({ seq: phone.client.nextSeq, timeMs: this.nowMs, app, body });
-    if (!applied.ok) return; // the phone refused it: nothing to sync
+    if (!applied.ok) return applied; // the phone refused it: nothing to sync
     const recorded = phone.client.record(applied.value);
     assert.ok(recorded.ok, recorded.ok ? "" : recorded.error.message);
     phone.recorded++;
+    return applied;
   }
 
   /** The network delivers something to the phone now, through the Traffic Monitor. */
