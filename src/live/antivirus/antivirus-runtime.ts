@@ -84,6 +84,7 @@ export class LiveAntivirusRuntime {
       this.scheduled = undefined;
       if (this.closed) return;
       this.host.step(this.options.clock.nowMs(), this.budget);
+      assert(this.scheduled === undefined, "one step per event-loop turn");
       this.schedule();
     });
   }

@@ -107,6 +107,7 @@ export class AntivirusMirrorService implements MirrorService {
   private queueScans(deviceId: string, state: DeviceState, storage: Storage, nowMs: number): void {
     const snapshot = storage.snapshot();
     const frozen = Storage.fromSnapshot(snapshot, this.ports.sha256);
+    assert(toHex(frozen.digest()) === state.digestHex, "the snapshot is the storage at this replay point");
     const listed = frozen.list(requestsDir);
     for (const name of listed.ok ? listed.value : []) {
       const path = `${requestsDir}/${name}`;
@@ -128,7 +129,6 @@ export class AntivirusMirrorService implements MirrorService {
       return;
     }
     const written = this.writtenSince(before, frozen);
-    assert(written.length <= frozen.fileCount, "written files are a subset of the tree");
     for (const file of written) {
       let open = this.queue.openOnTheFly(deviceId);
       if (open === undefined) {
@@ -149,6 +149,7 @@ export class AntivirusMirrorService implements MirrorService {
         out.push({ path: change.path, sha256: stat.value.sha256, size: stat.value.size });
       }
     }
+    assert(out.length <= now.fileCount, "written files are a subset of the tree");
     return out;
   }
 
@@ -172,6 +173,7 @@ export class AntivirusMirrorService implements MirrorService {
       const task: ScanTask = { kind: "request", deviceId, requestId: id, source: storage, scope };
       this.finish({ task, report: this.options.service.scanStorage(storage, scope) }, nowMs);
     }
+    assert(seen.size >= written.length, "written files are a subset of the tree");
     state.files = seen;
     if (!this.options.onTheFly || written.length === 0) return;
     const detections = this.options.service.scanWritten(storage, written);
@@ -180,6 +182,8 @@ export class AntivirusMirrorService implements MirrorService {
   }
 
   private finish({ task, report }: FinishedScan, nowMs: number): void {
+    // Without allMatch the engine reports one detection per file at most.
+    assert(report.detections.length <= report.filesScanned, "detections name scanned files");
     if (task.kind === "request") {
       this.requestsAnswered++;
       this.alert(
@@ -205,6 +209,7 @@ export class AntivirusMirrorService implements MirrorService {
   }
 
   private refuse(deviceId: string, id: string, nowMs: number): void {
+    assert(this.queue.size >= limits.scanRequestsQueuedMax, "refused only with a full queue");
     this.requestsRefused++;
     const error = `${ErrorCodes.QUEUE_FULL}: ${limits.scanRequestsQueuedMax} scan requests are already waiting`;
     const version = this.options.service.database.version;
