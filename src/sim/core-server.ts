@@ -32,26 +32,10 @@ interface Volatile {
  */
 const groupCommitMs = 50;
 
-type BatchReplayedHook = (
-  deviceId: string,
-  batchNo: number,
-  mirrorDigest: Uint8Array,
-  replayMs: number,
-) => void;
-
-/** SyncServer's per-batch hook when it has one (see notes-S3-to-I.md); else undefined. */
-function batchHookOf(sync: SyncServer): ((hook: BatchReplayedHook) => void) | undefined {
-  const candidate = (sync as unknown as { onBatchReplayed?: (hook: BatchReplayedHook) => void })
-    .onBatchReplayed;
-  return typeof candidate === "function" ? candidate.bind(sync) : undefined;
-}
-
 export class CoreServer implements SimServer {
   readonly store = new MemoryMirrorStore({ groupCommit: true });
   /** When the pending appends get committed (Infinity: nothing pending). */
   private commitAtMs = Number.POSITIVE_INFINITY;
-  /** True when SyncServer reports every replayed batch (invariant 1 per batch). */
-  private perBatchCheck = false;
   private live: Volatile | undefined;
   private readonly devices = new Map<string, string>();
   private readonly touched = new Set<string>();
@@ -93,9 +77,8 @@ export class CoreServer implements SimServer {
       tMaxMs: this.o.latencyMsMax,
       deferAcks: true,
     });
-    const onBatch = batchHookOf(sync);
-    this.perBatchCheck = onBatch !== undefined;
-    onBatch?.((deviceId, batchNo, digest, replayMs) =>
+    // Invariant 1 on every replayed batch, catch-up after a restart included.
+    sync.onBatchReplayed((deviceId, batchNo, digest, replayMs) =>
       this.observer.batchDone(deviceId, batchNo, digest, replayMs),
     );
     sync.onReplayedInput((deviceId, event, replayMs) => {
@@ -142,10 +125,10 @@ export class CoreServer implements SimServer {
       if (this.counters.firstRejection === "") {
         this.counters.firstRejection = `${deviceId} at ${nowMs} ms: ${replies.error.code} ${replies.error.message}`;
       }
-      this.checkBatches(nowMs);
+      this.checkBatches();
       return [];
     }
-    this.checkBatches(nowMs);
+    this.checkBatches();
     this.services?.pump(nowMs);
     const out = replies.value.map((b) => ({ deviceId, bytes: b }));
     if (this.store.durableBatchNo(deviceId) === this.store.lastBatchNo(deviceId)) {
@@ -160,7 +143,7 @@ export class CoreServer implements SimServer {
   tick(nowMs: number): ServerFrame[] {
     const acks = nowMs >= this.commitAtMs ? this.commit() : [];
     const out = this.up.sync.tick(nowMs);
-    this.checkBatches(nowMs);
+    this.checkBatches();
     this.services?.pump(nowMs);
     return this.outbound([...acks, ...out]);
   }
@@ -176,16 +159,15 @@ export class CoreServer implements SimServer {
     return out;
   }
 
-  /** Reports each touched mirror's digest at the batch it has replayed up to. */
-  private checkBatches(nowMs: number): void {
-    const sync = this.up.sync;
-    for (const deviceId of this.touched) {
-      const applied = sync.applied(deviceId);
-      if (applied > (this.lastChecked.get(deviceId) ?? 0)) {
+  /** Test-only bug injection once a mirror advanced (digest checks run per batch, see build()). */
+  private checkBatches(): void {
+    if (this.o.bug === "corrupt-mirror-file" && !this.bugInjected) {
+      const sync = this.up.sync;
+      for (const deviceId of this.touched) {
+        const applied = sync.applied(deviceId);
+        if (applied <= (this.lastChecked.get(deviceId) ?? 0)) continue;
         this.lastChecked.set(deviceId, applied);
-        if (!this.perBatchCheck)
-          this.observer.batchDone(deviceId, applied, this.mirrorDigest(deviceId), nowMs);
-        if (this.o.bug === "corrupt-mirror-file" && !this.bugInjected) this.corruptMirror(deviceId);
+        if (!this.bugInjected) this.corruptMirror(deviceId);
       }
     }
     this.touched.clear();

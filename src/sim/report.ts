@@ -21,6 +21,8 @@ export interface SimulationReport {
   lagMs: { p50: number; p99: number; max: number };
   divergences: number;
   repairs: number;
+  /** Batches whose mirror digest the checker compared with the phone's (invariant 1): every batch cut. */
+  batchesDigestChecked: number;
   invariantViolations: number;
   violations: Violation[];
   converged: boolean;
@@ -67,7 +69,7 @@ export function formatReport(r: SimulationReport): string {
     `uplink: ${r.uplinkBytes} B (${r.uplinkBytesPerUserEvent.toFixed(2)} B per user event; ${r.uplinkBytesPerUserEventWithoutPhotos.toFixed(2)} B without the ${r.photoBytes} B of photos), downlink ${r.downlinkBytes} B`,
     `lag: p50 ${r.lagMs.p50} ms, p99 ${r.lagMs.p99} ms, max ${r.lagMs.max} ms`,
     `faults: ${r.faults.enabled.length === 0 ? "none" : r.faults.enabled.join(",")} — lost ${r.faults.messagesLost}, duplicated ${r.faults.messagesDuplicated}, reordered ${r.faults.messagesReordered}, partitions ${r.faults.partitions}, crashes ${r.faults.crashes} (${r.batchesLostOnCrash} uncommitted batches lost), power-offs ${r.faults.powerOffs}`,
-    `divergences: ${r.divergences}, repairs: ${r.repairs}, converged: ${r.converged ? "yes" : "NO"}`,
+    `divergences: ${r.divergences}, repairs: ${r.repairs}, batches digest-checked: ${r.batchesDigestChecked} of ${r.batches}, converged: ${r.converged ? "yes" : "NO"}`,
     `invariant violations: ${r.invariantViolations}`,
   ];
   if (r.services !== undefined) {

@@ -355,6 +355,7 @@ function buildReport(
     lagMs: { p50: checker.lag.quantile(0.5), p99: checker.lag.quantile(0.99), max: checker.lag.max },
     divergences: Math.max(stats.divergences, checker.divergencesObserved),
     repairs: stats.repairs,
+    batchesDigestChecked: checker.batchesChecked,
     invariantViolations: checker.violationsTotal,
     violations: checker.violations,
     converged: fleet.convergedAtMs !== undefined,
