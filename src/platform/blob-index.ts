@@ -28,7 +28,8 @@ export type BlobIndex = BlobSlot;
 const fanout = 16;
 const depthMax = 64; // nibbles in a SHA-256
 
-const emptySlots: readonly BlobSlot[] = Object.freeze(new Array<BlobSlot>(fanout).fill(undefined));
+// packed, not frozen: V8 copies frozen or holey arrays on a slow path, and every node starts as a copy of this one
+const emptySlots: readonly BlobSlot[] = Array.from({ length: fanout }, () => undefined);
 
 function nibble(sha: string, depth: number): number {
   const byte = sha.charCodeAt(depth >>> 1);
