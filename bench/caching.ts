@@ -6,10 +6,28 @@
 //    caching; radio time from those bytes at the link rate; battery from the
 //    calibrated energy model (src/model) applied to the measured bytes.
 // 2. The model sweep over file sizes (Fig 11: transfer time on EDGE and 3G).
-// 3. A fleet run of the simulator with and without caching (at the end).
+// 3. A fleet run of the simulator with and without caching.
+// 4. Live (loopback): a `serve` core with the caching service, one live phone,
+//    a test web server and recipient; the phone's real sync uplink bytes for a
+//    bulk download and a bulk upload to 5 recipients, service on and off.
 // One line per figure: `name: value unit (ratio vs baseline)`.
 import { bytesEqual } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
+import {
+  attachCaching,
+  type LiveCachingRuntime,
+  PhoneCaching,
+  recipientUrlsUnder,
+  startTestRecipient,
+  startTestWebServer,
+} from "../src/live/caching/index.ts";
+import {
+  enrollDevices,
+  startPhones,
+  startTestServer,
+  tempDataDir,
+  waitFor,
+} from "../src/live/live-harness.ts";
 import {
   bulkTransferBattery,
   calibrateBatteryModel,
@@ -18,6 +36,8 @@ import {
   syncBattery,
   transferTime,
 } from "../src/model/index.ts";
+import { nodeSha256 } from "../src/node/sha256.ts";
+import { systemClock } from "../src/node/system-clock.ts";
 import { defaultCachingSettings, paperSweepSizesBytes, savingsSweep } from "../src/services/index.ts";
 import { defaultOptions, runSimulation } from "../src/sim/index.ts";
 import { CachingScenario, fileNamed, okOrThrow } from "../test/caching-scenario.ts";
@@ -230,3 +250,67 @@ line(
   "caching off",
 );
 line(`${tagFleet}.wall`, fleetOn.wallSeconds, "s", fleetOff.wallSeconds, "caching off");
+
+// 4. Live figures: real sockets and processes' code paths, one phone, loopback.
+async function liveFigures(): Promise<void> {
+  const web = await startTestWebServer();
+  const recipient = await startTestRecipient();
+  const data = tempDataDir("bench-caching");
+  const runtimes: LiveCachingRuntime[] = [];
+  const server = await startTestServer(data.dir, {
+    services: (hooks) => {
+      const recipientUrlOf = recipientUrlsUnder(`${recipient.baseUrl}/inbox`);
+      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf }));
+    },
+  });
+  const keys = enrollDevices(data.dir, ["bench-phone"]);
+  const { phones, origin } = await startPhones({
+    ...{ syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, seed: 7, model: "pixel" },
+    ...{ eventsPerSecond: 0.5, networkPerSecond: 0, syncIntervalMs: 1_000, sizeScale: 0.01, stepMs: 20 },
+  });
+  const phone = phones[0]!;
+  const caching = new PhoneCaching(phone, {
+    settings: defaultCachingSettings,
+    fetchCached: "on-notice",
+    sha256: nodeSha256,
+    recipientUrlOf: (a) => recipient.urlOf(a),
+  });
+  try {
+    if (!(await waitFor(() => phone.connected, 20_000))) throw new Error("live phone did not connect");
+    const size = 2_000_000;
+    const movie = new SeededRng(71).bytes(size);
+    let up = phone.uplinkBytes;
+    if (!(await caching.requestDownload(web.publish("movie.bin", movie))).ok) throw new Error("refused");
+    if (!(await waitFor(() => caching.stats.cachedFetched === 1, 30_000))) throw new Error("not fetched");
+    line("live.download.2MB.syncUplinkBytes", phone.uplinkBytes - up, "B", size, "file size");
+    line("live.download.2MB.fetchedBytes", caching.stats.cachedFetchedBytes, "B", size, "file size");
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 2_500)); // two sync windows
+    up = phone.uplinkBytes;
+    await caching.share("/sdcard/Download/movie.bin", recipients);
+    await settle();
+    const viaMirror = phone.uplinkBytes - up + caching.stats.directUploadBytes;
+    caching.settings = { ...defaultCachingSettings, enabled: false };
+    up = phone.uplinkBytes;
+    await caching.share("/sdcard/Download/movie.bin", recipients);
+    await settle();
+    const direct = phone.uplinkBytes - up + caching.stats.directUploadBytes;
+    line("live.upload.2MB.x5.phoneUplinkBytes", viaMirror, "B", direct, "caching off");
+    const delivered = recipients.every((r) => recipient.inbox(r).length === 2);
+    line(
+      "live.upload.2MB.x5.serverSends",
+      runtimes[0]!.host.outboxStats().messages,
+      "sends",
+      delivered ? 5 : 0,
+      "recipients",
+    );
+  } finally {
+    for (const r of runtimes) r.close();
+    await phone.close();
+    await origin.close();
+    await server.close();
+    await web.close();
+    await recipient.close();
+    data.remove();
+  }
+}
+await liveFigures();
