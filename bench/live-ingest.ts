@@ -3,6 +3,13 @@
 // of the same rows in the same run; replay lag p50/p99 for paced phones; and
 // memory per connected idle phone. The server runs as a child process (one
 // core), the phones' clients in this process (the other core).
+// Two figures per fleet size, because intake and replay share the server's
+// thread: "intake" streams batches whose windows lie a day ahead of the server
+// clock, so nothing is due for replay during the run (durable intake alone,
+// what the raw append is compared with); "intake+replay" streams batches that
+// are all due at once and counts the server's CPU until every input has been
+// replayed (the whole cost of an event). Streams are long enough that the
+// server's JIT is warm for most of the run.
 //   node --import tsx bench/live-ingest.ts [--quick]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,9 +28,9 @@ const quick = process.argv.includes("--quick");
 const eventsPerBatch = 30; // the paper's 0.5 events/s × 60 s
 const unackedWindow = 8;
 
-/** One realistic batch stream (real platform + SyncClient, virtual clock), shared by every phone. */
-function recordStream(batches: number): { frames: Uint8Array[]; events: number } {
-  let t = 1_000_000;
+/** One realistic batch stream (real platform + SyncClient, virtual clock from startMs), shared by every phone. */
+function recordStream(batches: number, startMs: number): { frames: Uint8Array[]; events: number } {
+  let t = startMs;
   const clock = { nowMs: () => t };
   const core = new LivePhoneCore({
     deviceId: "bench",
@@ -110,6 +117,7 @@ async function ingest(
   keys: Map<string, Uint8Array>,
   frames: Uint8Array[],
   events: number,
+  waitForReplay = false,
 ) {
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
   await Promise.all(clients.map((c) => c.authed));
@@ -117,10 +125,29 @@ async function ingest(
   const cpuStarted = cpuSeconds(server.child.pid!);
   for (const c of clients) c.start();
   await Promise.all(clients.map((c) => c.done));
+  if (waitForReplay) await replayed(server.httpUrl, events * clients.length);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
   for (const c of clients) c.close();
   return { perSecond: (events * clients.length) / seconds, perCpuSecond: (events * clients.length) / cpu };
+}
+
+/** Waits until the server has replayed `events` user inputs (or replay stops progressing for 10 s). */
+async function replayed(httpUrl: string, events: number): Promise<void> {
+  let last = -1;
+  let stalledSince = performance.now();
+  for (;;) {
+    const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+    const done = Number(/^mirrorcell_events_replayed_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    if (done >= events) return;
+    if (done !== last) {
+      last = done;
+      stalledSince = performance.now();
+    } else if (performance.now() - stalledSince > 10_000) {
+      throw new Error(`replay stalled at ${done} of ${events} inputs`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The same rows appended with better-sqlite3 directly, transactions of `group` batches. */
@@ -206,23 +233,38 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
+const dayMs = 86_400_000;
+
 async function main(): Promise<void> {
   const fleet = quick ? [1, 100] : [1, 100, 1000];
-  const streamBatches = (phones: number) => (phones === 1 ? 400 : phones === 100 ? 40 : 8);
+  // ~60k events per run at 1 phone, ~300k at 100 and ~600k at 1000 (a tenth with --quick).
+  const streamBatches = (phones: number) =>
+    Math.ceil((phones === 1 ? 2000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1));
   for (const phones of fleet) {
-    const { frames, events } = recordStream(streamBatches(phones));
+    const ahead = recordStream(streamBatches(phones), Date.now() + dayMs);
+    const perCpu: Record<string, number> = {};
     for (const syncNormal of [false, true]) {
       const mode = syncNormal ? "normal" : "full";
       const live = await withServer(`${phones}-${mode}`, phones, syncNormal, (server, keys) =>
-        ingest(server, keys, frames, events),
+        ingest(server, keys, ahead.frames, ahead.events),
       );
-      const raw = rawAppend(tempDataDir("raw").dir, phones, frames, events, !syncNormal);
+      perCpu[mode] = live.perCpuSecond;
+      const raw = rawAppend(tempDataDir("raw").dir, phones, ahead.frames, ahead.events, !syncNormal);
       console.log(
         `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live.perSecond)} events/s, ${fmt(live.perCpuSecond)} per server CPU-s ` +
-          `(${(live.perSecond / raw.perSecond).toFixed(2)}x wall, ${(live.perCpuSecond / raw.perCpuSecond).toFixed(2)}x CPU of raw better-sqlite3 append: ` +
+          `(intake only; ${(live.perSecond / raw.perSecond).toFixed(2)}x wall, ${(live.perCpuSecond / raw.perCpuSecond).toFixed(2)}x CPU of raw better-sqlite3 append: ` +
           `${fmt(raw.perSecond)} events/s, ${fmt(raw.perCpuSecond)} per CPU-s)`,
       );
     }
+    const due = recordStream(streamBatches(phones), 1_000_000);
+    const both = await withServer(`${phones}-replay`, phones, false, (server, keys) =>
+      ingest(server, keys, due.frames, due.events, true),
+    );
+    const replayCpuPerEvent = 1 / both.perCpuSecond - 1 / perCpu.full!;
+    console.log(
+      `live_ingest_replay_${phones}_phones_sync_full: ${fmt(both.perSecond)} events/s, ${fmt(both.perCpuSecond)} per server CPU-s ` +
+        `(intake + replay of every input, all due at once; replay alone ~${fmt(1 / replayCpuPerEvent)} per CPU-s)`,
+    );
   }
   await lagAndMemory(quick ? 20 : 100);
 }

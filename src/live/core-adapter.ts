@@ -6,6 +6,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { bytesEqual, toHex } from "../core/bytes.ts";
 import { type ErrorCode, fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import { type Frame, type Hello, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
@@ -32,12 +33,6 @@ const closingCodes = new Set<ErrorCode>([
   "E_SEQ_GAP",
 ]);
 
-/** Stopped mirrors whose rebuilt storage is kept for the admin API. */
-const stoppedViewsMax = 64;
-
-/** Lags kept between two metrics scrapes (bounded). */
-const lagSamplesMax = 100_000;
-
 export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
   const store = new SqliteMirrorStore(deps.db, deps.blobs);
   const blobCheck = store.verifyBlobs();
@@ -47,7 +42,8 @@ export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
     sha256: deps.sha256,
   });
   const monitor = new TrafficMonitor(mirrors, deps.sha256);
-  const server = new SyncServer({ mirrors, monitor, sha256: deps.sha256 });
+  // Acks wait for the group commit (markDurable), one per phone per commit.
+  const server = new SyncServer({ mirrors, monitor, sha256: deps.sha256, deferAcks: true });
   const restored = server.restore();
   if (!restored.ok)
     throw new MirrorcellError(restored.error.code, `Cannot restore mirrors: ${restored.error.message}`);
@@ -80,7 +76,7 @@ class CoreAdapter implements LiveCore {
     private readonly server: SyncServer,
   ) {
     server.onReplayedInput((_id, event, replayMs) => {
-      if (event.kind === "user" && this.lags.length < lagSamplesMax)
+      if (event.kind === "user" && this.lags.length < limits.lagSamplesMax)
         this.lags.push(replayMs - event.input.timeMs);
     });
     const adapter = this;
@@ -138,15 +134,14 @@ class CoreAdapter implements LiveCore {
     this.connected.delete(deviceId);
   }
 
-  receive(deviceId: string, frame: Frame, nowMs: number): CoreReply {
+  receive(deviceId: string, frame: Frame, nowMs: number, batchBytes?: Uint8Array): CoreReply {
     const body = frame.body;
-    const model = this.store.getDevice(deviceId)?.model ?? "generic";
     const handled =
       body.case === "cloneOffer"
-        ? this.clones.offer(deviceId, model, body.value)
+        ? this.clones.offer(deviceId, this.store.getDevice(deviceId)?.model ?? "generic", body.value)
         : body.case === "cloneBlob"
           ? this.clones.blob(deviceId, body.value)
-          : this.server.receiveFrame(deviceId, frame, nowMs);
+          : this.server.receiveFrame(deviceId, frame, nowMs, batchBytes);
     if (handled.ok) return { replies: handled.value.map(encodeFrame), close: false };
     const { code, message } = handled.error;
     return {
@@ -156,8 +151,16 @@ class CoreAdapter implements LiveCore {
     };
   }
 
-  tick(nowMs: number) {
-    return this.server.tick(nowMs);
+  markDurable(deviceId: string): Uint8Array[] {
+    return this.server.markDurable(deviceId);
+  }
+
+  tick(nowMs: number, batchesMax?: number) {
+    return this.server.tick(nowMs, batchesMax);
+  }
+
+  replayBacklogBytes(): number {
+    return this.server.replayBacklogBytes();
   }
 
   nextDueMs(): number | undefined {
@@ -204,7 +207,7 @@ class CoreAdapter implements LiveCore {
     if (cached !== undefined && cached.key === key) return cached.view;
     const view = this.mirrorServer.view(deviceId);
     if (view === undefined) return undefined;
-    if (this.stoppedViews.size >= stoppedViewsMax) this.stoppedViews.clear();
+    if (this.stoppedViews.size >= limits.stoppedMirrorViewsMax) this.stoppedViews.clear();
     this.stoppedViews.set(deviceId, { key, view });
     return view;
   }

@@ -14,9 +14,14 @@ export interface CommitWork {
   committed(): void;
 }
 
+/** One endpoint and a few services listen; more is a leak. */
+const flushListenersMax = 16;
+
 export class GroupCommitter {
   private readonly db: Db;
   private queue: CommitWork[] = [];
+  /** Run after every flush's replies (coalesced replies: one ack per phone per commit). */
+  private readonly flushed: (() => void)[] = [];
   private scheduled = false;
   private readonly onError: (error: unknown) => void;
   transactions = 0;
@@ -43,6 +48,12 @@ export class GroupCommitter {
     }
   }
 
+  /** Runs `fn` after each commit, once its works released their replies. */
+  onFlushed(fn: () => void): void {
+    this.flushed.push(fn);
+    assert(this.flushed.length <= flushListenersMax, "flush listeners leak");
+  }
+
   /**
    * Applies every queued work in one transaction, then releases replies. A
    * failed commit is fatal: in-memory core state would be ahead of the disk,
@@ -65,6 +76,7 @@ export class GroupCommitter {
     this.transactions += 1;
     this.works += batch.length;
     for (const work of batch) work.committed();
+    for (const fn of this.flushed) fn();
     assert(this.works >= batch.length, "work counter overflow");
   }
 }

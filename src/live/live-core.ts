@@ -51,12 +51,20 @@ export interface LiveCore {
   /**
    * A frame from an authenticated phone (batch, repair response, power-off).
    * Runs inside a store transaction; returns the encoded frames for the phone
-   * (ack, notices, repair request, error), sent only after the commit, and
-   * whether the connection must close (the peer broke the protocol).
+   * (notices, repair request, error — acks come from markDurable), sent only
+   * after the commit, and whether the connection must close (the peer broke
+   * the protocol). `batchBytes`: a batch frame's SyncBatch bytes as received.
    */
-  receive(deviceId: string, frame: Frame, nowMs: number): CoreReply;
-  /** Replays what is due; runs inside a store transaction. */
-  tick(nowMs: number): Outbound[];
+  receive(deviceId: string, frame: Frame, nowMs: number, batchBytes?: Uint8Array): CoreReply;
+  /**
+   * After the commit that covered the device's frames: its one cumulative
+   * ack (and any due notices), encoded. Acks are coalesced per commit.
+   */
+  markDurable(deviceId: string): Uint8Array[];
+  /** Replays what is due, at most `batchesMax` batches; runs inside a store transaction. */
+  tick(nowMs: number, batchesMax?: number): Outbound[];
+  /** Wire bytes of accepted batches waiting for replay (all devices). */
+  replayBacklogBytes(): number;
   /** When tick() next has work, or undefined. */
   nextDueMs(): number | undefined;
   /** Traffic Monitor: record a network input (inside a transaction). */

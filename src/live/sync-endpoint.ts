@@ -1,8 +1,9 @@
 // The WebSocket sync endpoint of the live server (issue 5): protobuf Frames
 // over ws, a frame size limit, authentication per connection (sync-session),
-// group-committed ingest (an ack leaves only after its inputs are durable),
-// and backpressure: a socket stops being read while the commit queue or its
-// own send buffer is full.
+// group-committed ingest (an ack leaves only after its inputs are durable; one
+// cumulative ack per phone per commit), and backpressure: a phone whose send
+// buffer is over its bound is not read and its ack is held (acks are
+// cumulative, so a held ack is simply sent later, never queued twice).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
@@ -11,6 +12,7 @@ import type { ErrorCode } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
 import { newNonce } from "./auth.ts";
+import { batchBytesOf } from "./frame-codec.ts";
 import type { GroupCommitter } from "./group-commit.ts";
 import type { CoreReply, LiveCore } from "./live-core.ts";
 import {
@@ -22,10 +24,6 @@ import {
 } from "./sync-session.ts";
 
 export const syncPath = "/sync";
-/** Socket send buffer above which we stop reading that phone. */
-export const socketBufferBytesHigh = 4 * 1024 * 1024;
-/** How often paused sockets are re-checked. */
-const resumeCheckMs = 20;
 
 export interface SyncEndpointDeps {
   core: LiveCore;
@@ -46,6 +44,8 @@ export class SyncEndpoint {
   private readonly wss: WebSocketServer;
   private readonly byDevice = new Map<string, Connection>();
   private readonly all = new Set<Connection>();
+  /** Connections whose committed frames are not acked yet (held while their send buffer is full). */
+  private readonly ackOwed = new Set<Connection>();
   private readonly resumeTimer: NodeJS.Timeout;
 
   constructor(deps: SyncEndpointDeps) {
@@ -57,7 +57,8 @@ export class SyncEndpoint {
       maxPayload: limits.frameBytesMax * 2,
       perMessageDeflate: false,
     });
-    this.resumeTimer = setInterval(() => this.resumeIdle(), resumeCheckMs);
+    this.resumeTimer = setInterval(() => this.resumeIdle(), limits.socketResumeCheckMs);
+    deps.committer.onFlushed(() => this.sendOwedAcks());
     this.resumeTimer.unref();
   }
 
@@ -109,7 +110,7 @@ export class SyncEndpoint {
       deviceKey: (id) => this.deps.deviceKey(id),
       newNonce,
       authenticated: (session, model) => this.onAuthenticated(conn, session, model),
-      frame: (session, frame) => this.onFrame(conn, session.deviceId, frame),
+      frame: (session, frame, bytes) => this.onFrame(conn, session.deviceId, frame, bytes),
       send: (bytes) => this.sendBytes(conn, bytes),
       close: (code, reason) => ws.close(code, reason),
       rejected: (code, message) => this.deps.onRejected(code, message),
@@ -122,6 +123,7 @@ export class SyncEndpoint {
     ws.on("error", () => ws.terminate());
     ws.on("close", () => {
       this.all.delete(conn);
+      this.ackOwed.delete(conn);
       conn.session.state = "closed";
       if (this.byDevice.get(conn.session.deviceId) === conn) {
         this.byDevice.delete(conn.session.deviceId);
@@ -159,11 +161,19 @@ export class SyncEndpoint {
     };
   }
 
-  private onFrame(conn: Connection, deviceId: string, frame: Parameters<LiveCore["receive"]>[1]): void {
+  private onFrame(
+    conn: Connection,
+    deviceId: string,
+    frame: Parameters<LiveCore["receive"]>[1],
+    bytes: Uint8Array,
+  ): void {
     let result: CoreReply = { replies: [], close: false };
+    // The SyncBatch bytes as received: stored as they are (no re-encode).
+    const batchBytes = frame.body.case === "batch" ? batchBytesOf(bytes) : undefined;
+    this.ackOwed.add(conn);
     this.deps.committer.enqueue({
       apply: () => {
-        result = this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs());
+        result = this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs(), batchBytes);
       },
       committed: () => {
         for (const bytes of result.replies) conn.session.sendBytes(bytes);
@@ -178,18 +188,36 @@ export class SyncEndpoint {
     conn.ws.send(bytes);
   }
 
+  /** After a commit: one cumulative ack per phone whose frames it covered, unless its buffer is full. */
+  private sendOwedAcks(): void {
+    // markDurable acks everything the core accepted, and the core accepts
+    // only inside a flush: with nothing pending, all of it is committed. (A
+    // frame still queued would lose its ack if we acked its phone now.)
+    if (this.deps.committer.pending > 0) return;
+    for (const conn of this.ackOwed) {
+      const deviceId = conn.session.deviceId;
+      if (conn.session.state !== "ready" || this.byDevice.get(deviceId) !== conn) {
+        this.ackOwed.delete(conn);
+        continue;
+      }
+      if (conn.ws.bufferedAmount >= limits.socketSendBufferBytesHigh) continue; // held: resumeIdle retries
+      this.ackOwed.delete(conn);
+      for (const reply of this.deps.core.markDurable(deviceId)) conn.session.sendBytes(reply);
+    }
+    assert(this.ackOwed.size <= this.all.size, "acks owed to closed connections");
+  }
+
   private applyBackpressure(conn: Connection): void {
-    const full =
-      this.deps.committer.pending >= limits.replayQueueBatchesMax ||
-      conn.ws.bufferedAmount >= socketBufferBytesHigh;
-    if (full && !conn.ws.isPaused) conn.ws.pause();
+    // The commit queue needs no check: it flushes every turn (and at
+    // groupCommitWorkMax), so it holds at most one turn of socket reads.
+    if (conn.ws.bufferedAmount >= limits.socketSendBufferBytesHigh && !conn.ws.isPaused) conn.ws.pause();
   }
 
   private resumeIdle(): void {
-    if (this.deps.committer.pending >= limits.replayQueueBatchesMax) return;
     for (const conn of this.all) {
-      if (conn.ws.isPaused && conn.ws.bufferedAmount < socketBufferBytesHigh / 2) conn.ws.resume();
+      if (conn.ws.isPaused && conn.ws.bufferedAmount < limits.socketSendBufferBytesHigh / 2) conn.ws.resume();
     }
+    if (this.ackOwed.size > 0) this.sendOwedAcks();
     assert(this.byDevice.size <= this.all.size, "more devices than connections");
   }
 }

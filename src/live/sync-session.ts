@@ -34,7 +34,7 @@ export interface SessionDeps {
     networkRecorded?: bigint;
   }>;
   /** A frame from an authenticated device (batch, repair response, power-off). */
-  frame(session: SyncSession, frame: Frame): void;
+  frame(session: SyncSession, frame: Frame, bytes: Uint8Array): void;
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   rejected?(code: ErrorCode, message: string): void;
@@ -68,7 +68,7 @@ export class SyncSession {
     const frame = decoded.value;
     if (this.state === "awaiting-hello") this.onHello(frame);
     else if (this.state === "awaiting-proof") this.onProof(frame);
-    else this.onReady(frame);
+    else this.onReady(frame, bytes);
   }
 
   sendFrame(body: Frame["body"]): void {
@@ -146,7 +146,7 @@ export class SyncSession {
     this.sendFrame({ case: "welcome", value: { $typeName: "mirrorcell.v1.Welcome", ...welcome.value } });
   }
 
-  private onReady(frame: Frame): void {
+  private onReady(frame: Frame, bytes: Uint8Array): void {
     const body = frame.body;
     if (body.case === "hello" || body.case === "authProof") {
       this.refuse("E_FRAME_MALFORMED", "Already authenticated", closeProtocol);
@@ -163,6 +163,6 @@ export class SyncSession {
       this.refuse("E_FRAME_MALFORMED", `A phone does not send ${body.case ?? "empty"} frames`, closeProtocol);
       return;
     }
-    this.deps.frame(this, frame);
+    this.deps.frame(this, frame, bytes);
   }
 }
