@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import WebSocket from "ws";
+import { limits } from "../src/core/limits.ts";
+import { AuthProofSchema, type Frame, FrameSchema, HelloSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import { deviceProof } from "../src/live/auth.ts";
 import {
   compareWithMirror,
   enrollDevices,
@@ -10,6 +15,7 @@ import {
 } from "../src/live/live-harness.ts";
 import { PhoneStore } from "../src/live/phone-state.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
+import { decodeFrame, encodeFrame, PROTOCOL_VERSION } from "../src/sync/frame.ts";
 
 const seed = Number(process.env.SEED ?? 42);
 // A fast, small workload: many batches in a couple of seconds.
@@ -179,6 +185,70 @@ test(`live: e2e: admin stop of a connected phone's mirror disconnects the phone 
   } finally {
     await phone.close();
     await origin.close();
+    await server.close();
+    data.remove();
+  }
+});
+
+/** A raw sync connection: Hello (with the given interval), proof, and the first frame that answers it. */
+async function helloOnce(
+  syncUrl: string,
+  deviceId: string,
+  key: Uint8Array,
+  syncIntervalMs: bigint,
+): Promise<{ frames: Frame[]; closeCode: number }> {
+  const ws = new WebSocket(syncUrl);
+  const frames: Frame[] = [];
+  const send = (body: Frame["body"]) =>
+    ws.send(encodeFrame(create(FrameSchema, { version: PROTOCOL_VERSION, body })));
+  return new Promise((resolve, reject) => {
+    ws.on("open", () =>
+      send({ case: "hello", value: create(HelloSchema, { deviceId, model: "pixel", syncIntervalMs }) }),
+    );
+    ws.on("message", (data: Buffer) => {
+      const frame = decodeFrame(new Uint8Array(data));
+      if (!frame.ok) return reject(frame.error);
+      frames.push(frame.value);
+      const body = frame.value.body;
+      if (body.case === "challenge")
+        send({
+          case: "authProof",
+          value: create(AuthProofSchema, { mac: deviceProof(key, body.value.nonce, deviceId) }),
+        });
+      if (body.case === "welcome") ws.close();
+    });
+    ws.on("close", (code) => resolve({ frames, closeCode: code }));
+    ws.on("error", reject);
+  });
+}
+
+test("live: e2e: Hello carries the phone's t_syn_int: the server stores it per device and echoes it in the Welcome; one outside the bounds is refused", async () => {
+  const data = tempDataDir("hello-interval");
+  const server = await startTestServer(data.dir);
+  const key = enrollDevices(data.dir, ["phone-i"]).get("phone-i")!;
+  const stored = () =>
+    (
+      server.db
+        .prepare("SELECT sync_interval_ms AS ms FROM mirror_devices WHERE device_id = ?")
+        .get("phone-i") as { ms: number } | undefined
+    )?.ms;
+  try {
+    for (const intervalMs of [400n, 90_000n]) {
+      const { frames } = await helloOnce(server.syncUrl, "phone-i", key, intervalMs);
+      const welcome = frames.find((f) => f.body.case === "welcome");
+      assert.ok(welcome?.body.case === "welcome", JSON.stringify(frames.map((f) => f.body.case)));
+      assert.equal(welcome.body.value.syncIntervalMs, intervalMs, "the Welcome echoes the phone's interval");
+      assert.equal(stored(), Number(intervalMs), "the device record holds the phone's interval");
+    }
+    const tooShort = BigInt(limits.syncIntervalMsMin - 1);
+    const refused = await helloOnce(server.syncUrl, "phone-i", key, tooShort);
+    const error = refused.frames.find((f) => f.body.case === "error");
+    assert.ok(error?.body.case === "error");
+    assert.equal(error.body.value.code, "E_CONFIG_INVALID");
+    assert.match(error.body.value.message, /Sync interval 99 ms outside 100\.\.3600000 ms/);
+    assert.equal(refused.closeCode, 1008);
+    assert.equal(stored(), 90_000, "a refused Hello changes nothing");
+  } finally {
     await server.close();
     data.remove();
   }

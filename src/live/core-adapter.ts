@@ -247,8 +247,12 @@ class CoreAdapter implements LiveCore {
           `Mirror ${deviceId} replays a connected phone: it stops when the phone powers off`,
         );
       }
-      const saved = this.mirrorServer.saveAndStop(deviceId, position.value);
+      // An admin stop: the phone did not power off, so the save keeps the
+      // mirror's volatile state (a power-off save would drop it and the next
+      // batch would diverge); the next batch loads the mirror from this save.
+      const saved = this.mirrorServer.save(deviceId, position.value);
       if (!saved.ok) return saved;
+      this.mirrorServer.unload(deviceId);
       this.server.forget(deviceId);
     }
     return ok(this.viewOf(deviceId));
