@@ -156,6 +156,8 @@ export const limits = {
   // reconnect backoff of a phone's sync socket; after an admin stop it waits the longest
   reconnectBackoffMsMin: 50,
   reconnectBackoffMsMax: 2_000,
+  // a closing socket that does not finish its close handshake in this time is dropped
+  socketCloseWaitMs: 1_000,
   // re-clone of a used mirror from a phone (blobs travel in chunks; the server holds one clone's blobs)
   cloneChunkBytes: 1024 * 1024,
   cloneBlobBytesMax: 256 * 1024 * 1024,

@@ -69,7 +69,7 @@ export class ReconnectingSocket {
     return new Promise((resolve) => {
       socket.once("close", () => resolve());
       socket.close();
-      setTimeout(() => socket.terminate(), 1_000).unref();
+      setTimeout(() => socket.terminate(), limits.socketCloseWaitMs).unref();
     });
   }
 

@@ -3,6 +3,7 @@
 // in the server's data dir on first use. Issue 5.
 import type { Command } from "commander";
 import { MirrorcellError } from "../../core/errors.ts";
+import { limits } from "../../core/limits.ts";
 import { proxyUrlOf, runLoad } from "../../live/load-run.ts";
 import { deviceKey, enrollDevice, openDatabase } from "../../live/sqlite-db.ts";
 import { exitWithError } from "../fail.ts";
@@ -15,9 +16,6 @@ import {
   positiveNumber,
 } from "./live-phone-options.ts";
 import { servePortDefault } from "./serve.ts";
-
-/** Phones one load process runs (each holds a platform and a socket). */
-export const loadPhonesMax = 10_000;
 
 interface LoadCliOptions extends LivePhoneCliOptions {
   phones: string;
@@ -59,8 +57,11 @@ export function registerLoad(program: Command): void {
     .action(async (opts: LoadCliOptions) => {
       try {
         const phones = positiveNumber(opts.phones, "--phones");
-        if (!Number.isInteger(phones) || phones > loadPhonesMax) {
-          throw new MirrorcellError("E_USAGE", `--phones must be an integer 1-${loadPhonesMax}`);
+        if (!Number.isInteger(phones) || phones > limits.livePhonesPerLoadMax) {
+          throw new MirrorcellError(
+            "E_USAGE",
+            `--phones must be an integer 1-${limits.livePhonesPerLoadMax}`,
+          );
         }
         const report = await runLoad({
           serverUrl: opts.server,
