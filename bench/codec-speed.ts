@@ -5,7 +5,7 @@
 // decode (decodeFrame + decodeBatch) in CPU microseconds per event, against
 // protobuf-es toBinary/fromBinary of the same inputs in the verbose form
 // (repeated UserInput), measured in the same run.
-// Run: node --import tsx bench/codec-speed.ts   (PHONES=N HOURS=H ROUNDS=R)
+// Run: node --import tsx bench/codec-speed.ts   (PHONES=N HOURS=H ROUNDS=R TRIALS=T)
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { App, NondetKind } from "../src/gen/mirrorcell/v1/input_pb.ts";
 import { FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
@@ -16,7 +16,8 @@ import { SyncRig } from "../test/support/sync-rig.ts";
 
 const phones = Number(process.env.PHONES ?? 8);
 const hours = Number(process.env.HOURS ?? 1);
-const rounds = Number(process.env.ROUNDS ?? 40);
+const rounds = Number(process.env.ROUNDS ?? 20);
+const trials = Number(process.env.TRIALS ?? 5);
 // The simulator's default payload scale (0.01) makes a photo 15 kB.
 const cameraBytes = 15_000;
 
@@ -46,19 +47,34 @@ function cpuMicros(): number {
   return usage.user + usage.system;
 }
 
-/** CPU µs per event of `body` over all batches, best of three to damp noise from other processes. */
-function measure<T>(items: readonly T[], events: number, body: (item: T) => unknown): number {
-  let best = Number.POSITIVE_INFINITY;
+interface Timed<T> {
+  items: readonly T[];
+  body: (item: T) => unknown;
+}
+
+/**
+ * CPU µs per event of each body over its items, trials interleaved so that
+ * the codec and its baseline see the same noise from other processes; the
+ * best trial of each counts.
+ */
+function measure(events: number, ...timed: Timed<never>[]): number[] {
+  const best = timed.map(() => Number.POSITIVE_INFINITY);
   let sink = 0;
-  for (let trial = 0; trial < 3; trial++) {
-    const start = cpuMicros();
-    for (let round = 0; round < rounds; round++) {
-      for (const item of items) sink += body(item) === undefined ? 0 : 1;
+  for (let trial = 0; trial < trials; trial++) {
+    for (const [i, { items, body }] of timed.entries()) {
+      const start = cpuMicros();
+      for (let round = 0; round < rounds; round++) {
+        for (const item of items) sink += body(item) === undefined ? 0 : 1;
+      }
+      best[i] = Math.min(best[i]!, (cpuMicros() - start) / (rounds * events));
     }
-    best = Math.min(best, (cpuMicros() - start) / (rounds * events));
   }
   if (sink < 0) console.log("unreachable");
   return best;
+}
+
+function timed<T>(items: readonly T[], body: (item: T) => unknown): Timed<never> {
+  return { items, body } as unknown as Timed<never>;
 }
 
 const appOf = new Map(appNames.map((name, i) => [name, (i + 1) as App]));
@@ -117,13 +133,33 @@ const verbose = batches.map(verboseFrame);
 const verboseWires = verbose.map((f) => toBinary(FrameSchema, f));
 const verboseBytes = verboseWires.reduce((sum, w) => sum + w.length, 0);
 
-const encodeUs = measure(batches, events, (b) => encodeFrame(batchFrame(encodeBatch(b))));
-const decodeUs = measure(wires, events, (w) => {
+const encode = (b: BatchData) => encodeFrame(batchFrame(encodeBatch(b)));
+const decode = (w: Uint8Array) => {
   const frame = decodeFrame(w);
   return frame.ok && frame.value.body.case === "batch" ? decodeBatch(frame.value.body.value) : undefined;
-});
-const baseEncodeUs = measure(verbose, events, (f) => toBinary(FrameSchema, f));
-const baseDecodeUs = measure(verboseWires, events, (w) => fromBinary(FrameSchema, w));
+};
+const [encodeUs, baseEncodeUs, decodeUs, baseDecodeUs] = measure(
+  events,
+  timed(batches, encode),
+  timed(verbose, (f) => toBinary(FrameSchema, f)),
+  timed(wires, decode),
+  timed(verboseWires, (w) => fromBinary(FrameSchema, w)),
+) as [number, number, number, number];
+const plain = batches.flatMap((b, i) =>
+  b.inputs.some((e) => e.nondet.some((r) => r.kind === "camera")) ? [] : [i],
+);
+const plainEvents = plain.reduce((sum, i) => sum + batches[i]!.inputs.length, 0);
+const [plainEncodeUs, plainDecodeUs] = measure(
+  plainEvents,
+  timed(
+    plain.map((i) => batches[i]!),
+    encode,
+  ),
+  timed(
+    plain.map((i) => wires[i]!),
+    decode,
+  ),
+) as [number, number];
 
 console.log(
   `codec.workload: ${events} events in ${batches.length} batches (${(events / batches.length).toFixed(1)} events/batch, ${photoEvents} with a ${cameraBytes} B photo; ${phones} phones x ${hours} h)`,
@@ -136,4 +172,7 @@ console.log(
 );
 console.log(
   `codec.decodeCpuMicrosPerEvent: ${decodeUs.toFixed(3)} us/event (ratio ${(decodeUs / baseDecodeUs).toFixed(2)} vs protobuf-es fromBinary verbose ${baseDecodeUs.toFixed(3)} us; target <= 0.5)`,
+);
+console.log(
+  `codec.withoutPhotos: encode ${plainEncodeUs.toFixed(3)} us/event, decode ${plainDecodeUs.toFixed(3)} us/event (${plain.length} batches without a photo)`,
 );

@@ -11,6 +11,7 @@ import { EventCodec, type SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { BitReader, BitsExhausted, BitWriter } from "./bits.ts";
 import { readEvents, writeEvents } from "./codec-events.ts";
+import { worthDeflating } from "./deflate-gate.ts";
 
 export interface BatchData {
   /** Empty on the wire means "the authenticated device" (saves ~16 bytes). */
@@ -34,13 +35,6 @@ export function lastSeqOf(batch: BatchData): number {
   return batch.firstSeq + batch.inputs.length - 1;
 }
 
-// DEFLATE only ever wins on the literal text inside a batch (bit-packed
-// symbols and recorded random/photo bytes do not compress), and one try
-// costs ~50 us (its tables), the encoding of ~100 events. On the paper
-// workload it saved 10 bytes in 14,000 events, so it is tried only on
-// batches that are mostly text, and a lot of it.
-const deflateTextBytesMin = 256;
-const deflateTextShareMin = 1 / 2;
 const inflateChunkBytes = 1024;
 /** One writer for every batch: the core runs to completion, so encodes never overlap. */
 const scratch = new BitWriter(4096);
@@ -62,8 +56,7 @@ export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boole
   let packed = scratch.finish();
   scratch.reset(limits.codecScratchBytesMax);
   let codec = EventCodec.COMPACT;
-  assert(textBytes <= packed.length, "text is part of the packed events");
-  if (textBytes >= deflateTextBytesMin && textBytes >= packed.length * deflateTextShareMin) {
+  if (worthDeflating(packed, textBytes)) {
     const deflated = deflateSync(packed, { level: 9 });
     if (deflated.length < packed.length) {
       packed = deflated;

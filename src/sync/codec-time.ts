@@ -47,6 +47,20 @@ function riceCostBits(deltas: Float64Array, k: number): number {
   return bits;
 }
 
+/** riceCostBits when every delta is below 2^31 (nearly always): shifts instead of divisions. */
+function riceCostBitsSmall(deltas: Float64Array, k: number): number {
+  let bits = deltas.length * (k + 1);
+  const escapeBase = riceQuotientMax - 2 * k - 2;
+  for (let i = 0; i < deltas.length; i++) {
+    const value = deltas[i]! | 0;
+    const q = value >>> k;
+    // An escape is riceQuotientMax ones and Exp-Golomb(k) of value - 16 * 2^k (see escapeBits).
+    bits +=
+      q < riceQuotientMax ? q : escapeBase + 2 * (32 - Math.clz32(value - (riceQuotientMax - 1) * (1 << k)));
+  }
+  return bits;
+}
+
 /**
  * The k in [0, timeOrderMax] that codes `deltas` in the fewest bits (the
  * smallest such k on a tie). Searched exhaustively: a walk from an estimate
@@ -61,10 +75,11 @@ export function chooseTimeOrder(deltas: Float64Array): number {
     assert(deltas[i]! >= 0, "time deltas are non-negative");
     if (deltas[i]! > deltaMax) deltaMax = deltas[i]!;
   }
+  const small = deltaMax < 2 ** 31;
   let best = 0;
   let bestBits = Number.POSITIVE_INFINITY;
   for (let k = 0; k <= timeOrderMax; k++) {
-    const bits = riceCostBits(deltas, k);
+    const bits = small ? riceCostBitsSmall(deltas, k) : riceCostBits(deltas, k);
     if (bits < bestBits) {
       best = k;
       bestBits = bits;
