@@ -121,6 +121,7 @@ async function ingest(
 ) {
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
   await Promise.all(clients.map((c) => c.authed));
+  const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
   const started = performance.now();
   const cpuStarted = cpuSeconds(server.child.pid!);
   for (const c of clients) c.start();
@@ -128,8 +129,21 @@ async function ingest(
   if (waitForReplay) await replayed(server.httpUrl, events * clients.length);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
+  const replayCpu = (await replayCpuSeconds(server.httpUrl)) - replayCpuStarted;
   for (const c of clients) c.close();
-  return { perSecond: (events * clients.length) / seconds, perCpuSecond: (events * clients.length) / cpu };
+  const total = events * clients.length;
+  return {
+    perSecond: total / seconds,
+    perCpuSecond: total / cpu,
+    replayPerCpuSecond: total / replayCpu,
+    total,
+  };
+}
+
+/** The server's own count of CPU seconds spent in replay steps (/metrics). */
+async function replayCpuSeconds(httpUrl: string): Promise<number> {
+  const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+  return Number(/^mirrorcell_replay_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
 }
 
 /** Waits until the server has replayed `events` user inputs (or replay stops progressing for 10 s). */
@@ -260,10 +274,11 @@ async function main(): Promise<void> {
     const both = await withServer(`${phones}-replay`, phones, false, (server, keys) =>
       ingest(server, keys, due.frames, due.events, true),
     );
-    const replayCpuPerEvent = 1 / both.perCpuSecond - 1 / perCpu.full!;
+    const intakeCpuPerEvent = 1 / both.perCpuSecond - 1 / both.replayPerCpuSecond;
     console.log(
       `live_ingest_replay_${phones}_phones_sync_full: ${fmt(both.perSecond)} events/s, ${fmt(both.perCpuSecond)} per server CPU-s ` +
-        `(intake + replay of every input, all due at once; replay alone ~${fmt(1 / replayCpuPerEvent)} per CPU-s)`,
+        `(intake + replay of all ${fmt(both.total)} inputs, all due at once; server-measured split: replay ${fmt(both.replayPerCpuSecond)} per CPU-s, ` +
+        `the rest ${fmt(1 / intakeCpuPerEvent)} per CPU-s; intake-only run above: ${fmt(perCpu.full!)} per CPU-s)`,
     );
   }
   await lagAndMemory(quick ? 20 : 100);

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { assert } from "../core/assert.ts";
 import { toHex } from "../core/bytes.ts";
 import type { Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import type { Clock, Sha256 } from "../core/ports.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
@@ -80,9 +81,6 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-/** Longest sleep of the replay timer, so a missed wake-up is bounded. */
-const replayTimerMsMax = 250;
-
 export async function startLiveServer(options: LiveServerOptions): Promise<LiveServer> {
   const { log, clock } = options;
   const db = openDatabase(options.dataDir, { synchronousFull: options.synchronousFull ?? true });
@@ -124,6 +122,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       log.warn({ code }, message);
     },
   });
+  const replay = startReplayTimer(core, committer, endpoint, clock);
   const metrics = (): LiveMetricsSnapshot => {
     for (const ms of core.counters.drainLagsMs()) lag.observe(ms);
     const views = core.mirrors();
@@ -135,6 +134,10 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       mirrorsTotal: views.length,
       mirrorsRunning: views.filter((v) => v.state === "running").length,
       lag,
+      replayCpuSecondsTotal: replay.cpuSeconds(),
+      replayBacklogBytes: core.replayBacklogBytes(),
+      commitsTotal: committer.transactions,
+      committedFramesTotal: committer.works,
     };
   };
   const app = buildApp({
@@ -154,7 +157,6 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     }),
   });
   app.server.on("upgrade", (req, socket, head) => endpoint.handleUpgrade(req, socket, head));
-  const replay = startReplayTimer(core, committer, endpoint, clock);
   const httpUrl = await app.listen({ host: options.host, port: options.port });
   const proxy =
     options.proxyPort === undefined ? undefined : await startProxy(options, db, core, log, cacheRoutes);
@@ -174,8 +176,14 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   };
 }
 
+/**
+ * Replay shares the thread with intake: each step replays at most
+ * replayBatchesPerStepMax batches, then yields (a 1 ms timer) so sockets are
+ * read and acks leave between steps. Its CPU time is counted apart, so intake
+ * and replay costs can be told apart (/metrics, bench/live-ingest).
+ */
 function startReplayTimer(core: LiveCore, committer: GroupCommitter, endpoint: SyncEndpoint, clock: Clock) {
-  const state = { timer: undefined as NodeJS.Timeout | undefined, stopped: false };
+  const state = { timer: undefined as NodeJS.Timeout | undefined, stopped: false, cpuMicros: 0 };
   const run = () => {
     if (state.stopped) return;
     const nowMs = clock.nowMs();
@@ -184,7 +192,10 @@ function startReplayTimer(core: LiveCore, committer: GroupCommitter, endpoint: S
       let out: ReturnType<LiveCore["tick"]> = [];
       committer.enqueue({
         apply: () => {
-          out = core.tick(nowMs);
+          const started = process.cpuUsage();
+          out = core.tick(nowMs, limits.replayBatchesPerStepMax);
+          const spent = process.cpuUsage(started);
+          state.cpuMicros += spent.user + spent.system;
         },
         committed: () => {
           for (const o of out) endpoint.sendTo(o.deviceId, o.bytes);
@@ -193,11 +204,14 @@ function startReplayTimer(core: LiveCore, committer: GroupCommitter, endpoint: S
     }
     const next = core.nextDueMs();
     const waitMs =
-      next === undefined ? replayTimerMsMax : Math.min(replayTimerMsMax, Math.max(1, next - nowMs));
+      next === undefined
+        ? limits.replayTimerMsMax
+        : Math.min(limits.replayTimerMsMax, Math.max(1, next - nowMs));
     state.timer = setTimeout(run, waitMs);
   };
   state.timer = setTimeout(run, 1);
   return {
+    cpuSeconds: () => state.cpuMicros / 1e6,
     stop() {
       state.stopped = true;
       if (state.timer !== undefined) clearTimeout(state.timer);

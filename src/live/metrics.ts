@@ -53,6 +53,11 @@ export interface LiveMetricsSnapshot {
   mirrorsTotal: number;
   mirrorsRunning: number;
   lag: LagHistogram;
+  /** CPU time spent replaying (intake is the rest of the process's CPU). */
+  replayCpuSecondsTotal?: number;
+  replayBacklogBytes?: number;
+  commitsTotal?: number;
+  committedFramesTotal?: number;
 }
 
 function line(name: string, value: number, labels = ""): string {
@@ -115,5 +120,21 @@ export function renderMetrics(m: LiveMetricsSnapshot): string {
     gauge("mirrorcell_mirrors", "Mirrors known to this server.", m.mirrorsTotal),
     gauge("mirrorcell_mirrors_running", "Mirrors booted and replaying.", m.mirrorsRunning),
     histogram("mirrorcell_replay_lag_seconds", "Replay time minus phone input time.", m.lag),
+    counter(
+      "mirrorcell_replay_cpu_seconds_total",
+      "CPU time spent replaying batches on mirrors (the rest of the process CPU is intake, API and proxy).",
+      m.replayCpuSecondsTotal ?? 0,
+    ),
+    gauge(
+      "mirrorcell_replay_backlog_bytes",
+      "Wire bytes of durable batches waiting for replay.",
+      m.replayBacklogBytes ?? 0,
+    ),
+    counter("mirrorcell_commits_total", "SQLite group commits.", m.commitsTotal ?? 0),
+    counter(
+      "mirrorcell_committed_frames_total",
+      "Frames and replay steps applied in group commits.",
+      m.committedFramesTotal ?? 0,
+    ),
   ].join("");
 }
