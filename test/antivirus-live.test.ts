@@ -86,6 +86,11 @@ test(`antivirus live: on the fly, a live server finds a marked template file in 
     assert.ok(found, `every mirror's first look found the marked file (${runtime.antivirus.onTheFlyAlerts})`);
     for (const phone of phones)
       assert.ok(await phone.powerOff(10_000), `${phone.core.deviceId}: power-off acked`);
+    const stopped = await waitFor(
+      () => ids.every((id) => server.core.mirror(id)?.state === "stopped"),
+      10_000,
+    );
+    assert.ok(stopped, "mirrors replayed the last batches, saved and stopped");
     await runtime.idle();
     const stats = runtime.host.stepStats();
     assert.ok(stats.steps > ids.length, `the scans took several steps (${stats.steps})`);
