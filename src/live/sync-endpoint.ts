@@ -75,7 +75,7 @@ export class SyncEndpoint {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws));
   }
 
   /** Sends an encoded frame to a device if it is connected (replies from replay). */
@@ -103,7 +103,8 @@ export class SyncEndpoint {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket): void {
+  /** Serves one upgraded socket (handleUpgrade's; tests hand in a socket they control). */
+  acceptSocket(ws: WebSocket): void {
     const conn: Connection = { ws, session: undefined as unknown as SyncSession };
     conn.session = new SyncSession({
       codec: this.deps.codec,
