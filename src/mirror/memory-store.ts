@@ -115,7 +115,8 @@ export class MemoryMirrorStore implements MirrorStore {
   appendBatch(deviceId: string, batch: StoredBatch): void {
     const log = this.log(deviceId);
     assert(batch.batchNo === log.lastBatchNo + 1, `batch ${batch.batchNo} appended after ${log.lastBatchNo}`);
-    log.batches.push({ ...batch, bytes: batch.bytes.slice() });
+    // Bytes are immutable by contract (store.ts): kept, not copied — a fleet-hour holds millions.
+    log.batches.push({ ...batch });
     log.lastBatchNo = batch.batchNo;
     if (this.groupCommit && !this.uncommitted.has(deviceId)) this.uncommitted.set(deviceId, batch.batchNo);
   }
@@ -176,7 +177,9 @@ export class MemoryMirrorStore implements MirrorStore {
   putBlob(sha256: Uint8Array, bytes: Uint8Array): void {
     const key = toHex(sha256);
     if (this.blobs.has(key)) return;
-    this.blobs.set(key, { bytes: bytes.slice(), refs: 0 });
+    // A subarray would pin its whole parent buffer (a decoded frame): copy only then.
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    this.blobs.set(key, { bytes: owned ? bytes : bytes.slice(), refs: 0 });
     this.blobBytes += bytes.length;
   }
 

@@ -5,6 +5,8 @@
 // Durability contract: when a mutating call returns, its effect survives a
 // crash — unless the runtime defers acks (SyncServer option `deferAcks`) and
 // calls `SyncServer.markDurable` after its group commit.
+// Bytes handed in or out are immutable: the store may keep the caller's array
+// (the in-memory store does) and callers never write into what it returns.
 // Atomicity: each call is atomic on its own; `transaction(fn)` groups the
 // calls inside fn (the live store wraps them in one SQL transaction). The sync
 // core uses a transaction for: append network input + retain its blob;

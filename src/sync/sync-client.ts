@@ -150,7 +150,9 @@ export class SyncClient {
 
   /** Records a user input the platform has just applied. Call tick(nowMs) before applying it. */
   record(input: UserInput): Result<void> {
-    assert(input.seq === this.lastSeqRecorded + 1, `seq ${input.seq} recorded after ${this.lastSeqRecorded}`);
+    // The message is built only on failure: record() runs once per user input.
+    if (input.seq !== this.lastSeqRecorded + 1)
+      assert(false, `seq ${input.seq} recorded after ${this.lastSeqRecorded}`);
     const previous = this.open[this.open.length - 1];
     if (input.timeMs < this.windowStartMs || (previous && input.timeMs < previous.timeMs)) {
       return fail(ErrorCodes.INPUT_MALFORMED, `Input time ${input.timeMs} runs backwards`);
@@ -159,8 +161,13 @@ export class SyncClient {
       return fail(ErrorCodes.INPUT_MALFORMED, "networkConsumed runs backwards");
     }
     const body = input.body;
-    const coordinates = body.kind === "tap" ? [body.x, body.y] : body.kind === "key" ? [body.code] : [];
-    if (coordinates.some((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 32)) {
+    const badCoordinates =
+      body.kind === "tap"
+        ? !isU32(body.x) || !isU32(body.y)
+        : body.kind === "key"
+          ? !isU32(body.code)
+          : false;
+    if (badCoordinates) {
       return fail(ErrorCodes.INPUT_MALFORMED, "Tap coordinates and key codes are 32-bit unsigned integers");
     }
     if (body.kind !== "action" && input.nondet.length > 0) {
@@ -427,6 +434,10 @@ export class SyncClient {
     this.metrics.repairBytesSent += bytes.length;
     return bytes;
   }
+}
+
+function isU32(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v < 2 ** 32;
 }
 
 function estimateBytes(input: UserInput): number {
