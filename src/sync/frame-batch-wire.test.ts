@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { FrameSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { decodeBatchFrame, encodeBatchFrame } from "./frame-batch-wire.ts";
+import { syncBatchFromBinary, syncBatchToBinary } from "./frame.ts";
+import { decodeBatchFrame, decodeSyncBatch, encodeBatchFrame, encodeSyncBatch } from "./frame-batch-wire.ts";
 
 const isAscii = (text: string) => [...text].every((c) => c.charCodeAt(0) < 0x80);
 
@@ -118,4 +119,30 @@ test("frame wire: a typical batch frame takes the fast path both ways", () => {
   assert.ok(bytes !== undefined);
   assert.deepEqual(decodeBatchFrame(bytes), fromBinary(FrameSchema, bytes));
   assert.equal(encodeBatchFrame(create(FrameSchema, { version: 1 })), undefined);
+});
+
+test("frame wire: stored batch bytes (SyncBatch alone) match protobuf-es both ways, with a fallback", () => {
+  fc.assert(
+    fc.property(frameArb, fc.nat(), fc.nat({ max: 255 }), (frame, at, byte) => {
+      assert.ok(frame.body.case === "batch");
+      const batch = frame.body.value;
+      const reference = toBinary(SyncBatchSchema, batch);
+      const fast = encodeSyncBatch(batch);
+      if (fast !== undefined) assert.deepEqual(fast, reference);
+      assert.deepEqual(syncBatchToBinary(batch), reference);
+      assert.deepEqual(syncBatchFromBinary(reference), fromBinary(SyncBatchSchema, reference));
+      const decoded = decodeSyncBatch(reference);
+      if (batch.events.length === 0 && isAscii(batch.deviceId) && batch.firstSeq < 2n ** 49n) {
+        assert.ok(fast !== undefined, "a phone's batch takes the fast encoder");
+      }
+      if (decoded !== undefined) assert.deepEqual(decoded, fromBinary(SyncBatchSchema, reference));
+      const mutated = reference.slice();
+      if (mutated.length > 0) mutated[at % mutated.length] = byte;
+      const fastMutated = decodeSyncBatch(mutated);
+      if (fastMutated !== undefined) {
+        assert.deepEqual(fastMutated, fromBinary(SyncBatchSchema, mutated));
+      }
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -102,23 +102,13 @@ function batchSize(b: SyncBatch): number {
   return size;
 }
 
-/** toBinary(FrameSchema, frame) for a batch frame, or undefined when the frame is not one this covers. */
-export function encodeBatchFrame(frame: Frame): Uint8Array | undefined {
-  if (frame.body.case !== "batch") return undefined;
-  const b = frame.body.value;
-  if (b.events.length > 0 || hasUnknown(frame) || hasUnknown(b) || !isAscii(b.deviceId)) return undefined;
-  for (const field of u64Fields) if (b[field] < 0n || b[field] > u64Max) return undefined;
-  if (!Number.isInteger(b.codec) || b.codec < 0 || b.codec > int32Max) return undefined;
-  if (!Number.isInteger(frame.version) || frame.version < 0 || frame.version > uint32Max) return undefined;
-  const inner = batchSize(b);
-  const versionSize = frame.version === 0 ? 0 : 1 + varintSize(frame.version);
-  const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
-  if (frame.version !== 0) {
-    sink.bytes[sink.at++] = frameVersionTag;
-    sink.varint(frame.version);
-  }
-  sink.bytes[sink.at++] = frameBatchTag;
-  sink.varint(inner);
+function encodable(b: SyncBatch): boolean {
+  if (b.events.length > 0 || hasUnknown(b) || !isAscii(b.deviceId)) return false;
+  for (const field of u64Fields) if (b[field] < 0n || b[field] > u64Max) return false;
+  return Number.isInteger(b.codec) && b.codec >= 0 && b.codec <= int32Max;
+}
+
+function writeBatchFields(sink: Sink, b: SyncBatch): void {
   sink.ascii(deviceIdTag, b.deviceId);
   sink.u64(firstSeqTag, b.firstSeq);
   sink.u64(lastSeqTag, b.lastSeq);
@@ -131,7 +121,32 @@ export function encodeBatchFrame(frame: Frame): Uint8Array | undefined {
   sink.lengthDelimited(eventsPackedTag, b.eventsPacked);
   sink.u64(networkConsumedTag, b.networkConsumed);
   sink.lengthDelimited(storageDigestTag, b.storageDigest);
+}
+
+/** toBinary(FrameSchema, frame) for a batch frame, or undefined when the frame is not one this covers. */
+export function encodeBatchFrame(frame: Frame): Uint8Array | undefined {
+  if (frame.body.case !== "batch" || hasUnknown(frame) || !encodable(frame.body.value)) return undefined;
+  if (!Number.isInteger(frame.version) || frame.version < 0 || frame.version > uint32Max) return undefined;
+  const inner = batchSize(frame.body.value);
+  const versionSize = frame.version === 0 ? 0 : 1 + varintSize(frame.version);
+  const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
+  if (frame.version !== 0) {
+    sink.bytes[sink.at++] = frameVersionTag;
+    sink.varint(frame.version);
+  }
+  sink.bytes[sink.at++] = frameBatchTag;
+  sink.varint(inner);
+  writeBatchFields(sink, frame.body.value);
   assert(sink.at === sink.bytes.length, "batch frame size computed exactly");
+  return sink.bytes;
+}
+
+/** toBinary(SyncBatchSchema, batch) (the bytes a server stores), or undefined when not covered. */
+export function encodeSyncBatch(batch: SyncBatch): Uint8Array | undefined {
+  if (!encodable(batch)) return undefined;
+  const sink = new Sink(batchSize(batch));
+  writeBatchFields(sink, batch);
+  assert(sink.at === sink.bytes.length, "batch size computed exactly");
   return sink.bytes;
 }
 
@@ -210,6 +225,21 @@ function readBatchField(src: Source, tag: number, b: SyncBatch): boolean {
   return true;
 }
 
+/** The SyncBatch fields in [src.at, src.end), or undefined outside the canonical form. */
+function readBatch(src: Source): SyncBatch | undefined {
+  const batch = emptyBatch();
+  let previousTag = 0;
+  while (src.at < src.end) {
+    const tag = src.bytes[src.at++]!;
+    // One-byte tags in increasing order: every field at most once, none unknown.
+    if (tag <= previousTag || tag >= 0x80) return undefined;
+    previousTag = tag;
+    if (!readBatchField(src, tag, batch)) return undefined;
+  }
+  assert(src.at === src.end, "a batch read to its end");
+  return batch;
+}
+
 /** fromBinary(FrameSchema, bytes) for a canonical batch frame, or undefined for anything else. */
 export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
   const src = new Source(bytes, 0, bytes.length);
@@ -223,15 +253,12 @@ export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
   src.at++;
   const inner = src.varint();
   if (inner < 0 || src.at + inner !== bytes.length) return undefined;
-  const batch = emptyBatch();
-  let previousTag = 0;
-  while (src.at < bytes.length) {
-    const tag = bytes[src.at++]!;
-    // One-byte tags in increasing order: every field at most once, none unknown.
-    if (tag <= previousTag || tag >= 0x80) return undefined;
-    previousTag = tag;
-    if (!readBatchField(src, tag, batch)) return undefined;
-  }
-  assert(src.at === bytes.length, "a batch frame read to its end");
+  const batch = readBatch(src);
+  if (batch === undefined) return undefined;
   return { $typeName: "mirrorcell.v1.Frame", version, body: { case: "batch", value: batch } };
+}
+
+/** fromBinary(SyncBatchSchema, bytes) for a canonical batch, or undefined for anything else. */
+export function decodeSyncBatch(bytes: Uint8Array): SyncBatch | undefined {
+  return readBatch(new Source(bytes, 0, bytes.length));
 }

@@ -17,8 +17,9 @@ import {
   RepairRequestSchema,
   type RepairResponse,
   type SyncBatch,
+  SyncBatchSchema,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { decodeBatchFrame, encodeBatchFrame } from "./frame-batch-wire.ts";
+import { decodeBatchFrame, decodeSyncBatch, encodeBatchFrame, encodeSyncBatch } from "./frame-batch-wire.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -57,6 +58,16 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame> {
   }
   if (frame.body.case === undefined) return fail(ErrorCodes.FRAME_MALFORMED, "Cannot accept frame: no body");
   return ok(frame);
+}
+
+/** toBinary(SyncBatchSchema, batch), by hand for the batches phones send (stored batch bytes). */
+export function syncBatchToBinary(batch: SyncBatch): Uint8Array {
+  return encodeSyncBatch(batch) ?? toBinary(SyncBatchSchema, batch);
+}
+
+/** fromBinary(SyncBatchSchema, bytes), by hand for canonical batches; throws as fromBinary does. */
+export function syncBatchFromBinary(bytes: Uint8Array): SyncBatch {
+  return decodeSyncBatch(bytes) ?? fromBinary(SyncBatchSchema, bytes);
 }
 
 export function batchFrame(batch: SyncBatch): Frame {
