@@ -342,12 +342,17 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 }
 
 /** A stepsMb mirror (bench corpus under /data/media plus one scan request) and the bench database. */
-function steppedMirror(): { storage: Storage; engine: ScanEngine } {
+function steppedMirror(smallFiles: boolean): { storage: Storage; engine: ScanEngine } {
   const sigs = Array.from({ length: 5000 }, (_, i) => generateSignature(rng, i + Math.floor(i / 7)));
   const hashLines: string[] = [];
-  const files = [...corpusFiles(arg("steps-mb", 50), sigs, hashLines)].map(
-    ([name, data]) => [`/data/media/${name}`, data] as const,
-  );
+  const mb = arg("steps-mb", 50);
+  // Small files: 2.5 KB each (thumbnails, app data), so the file budget binds, not the byte budget.
+  const files = smallFiles
+    ? Array.from(
+        { length: Math.round((mb * 1_000_000) / 2_500) },
+        (_, i) => [`/data/small/d${i % 64}/s${i}.bin`, noise(2_500, i + 7)] as const,
+      )
+    : [...corpusFiles(mb, sigs, hashLines)].map(([name, data]) => [`/data/media/${name}`, data] as const);
   const request = [["/data/antivirus/requests/bench.req", new TextEncoder().encode("path=/\n")] as const];
   const built = Storage.fromFiles([...files, ...request], nodeSha256);
   if (!built.ok) throw new Error(built.error.message);
@@ -410,13 +415,13 @@ function steppedRun(storage: Storage, engine: ScanEngine): SteppedRun {
 }
 
 /** A scan request on a --steps-mb mirror: one-shot (as replay used to run it) vs ServiceHost steps. */
-function steppedScan(): void {
-  const { storage, engine } = steppedMirror();
+function steppedScan(smallFiles = false): void {
+  const { storage, engine } = steppedMirror(smallFiles);
   // Warm-up (JIT, first digest) on a throwaway service, so neither side pays it.
   storage.digest();
   new AntivirusService({ database: new DatabaseHolder(engine), hash: nodeHashFactory }).scanStorage(
     storage,
-    "/data/media/f1.bin",
+    smallFiles ? "/data/small/d1" : "/data/media/f1.bin",
   );
   let oneShotMs = Number.POSITIVE_INFINITY;
   let oneShotCpuMs = Number.POSITIVE_INFINITY;
@@ -440,7 +445,7 @@ function steppedScan(): void {
   const x = (v: number, base: number, digits = 3) => `${(v / base).toFixed(digits)}x`;
   const budget = `${defaultStepBudget.filesMax} files / ${defaultStepBudget.bytesMax / 1024 / 1024} MiB per step`;
   console.log(
-    `stepped scan mirror: ${(storage.bytesTotal / 1e6).toFixed(1)} MB in ${storage.fileCount} files, ${budget}, best of ${Math.max(2, runs)}`,
+    `stepped scan mirror${smallFiles ? " (small files)" : ""}: ${(storage.bytesTotal / 1e6).toFixed(1)} MB in ${storage.fileCount} files, ${budget}, best of ${Math.max(2, runs)}`,
   );
   console.log(
     `stepped scan one-shot (baseline: what replay used to wait for): ${oneShotMs.toFixed(0)} ms wall, ${oneShotCpuMs.toFixed(0)} CPU-ms`,
@@ -462,11 +467,16 @@ function steppedScan(): void {
 }
 
 try {
-  if (process.argv.includes("--steps-only")) steppedScan();
-  else {
+  if (process.argv.includes("--steps-only")) {
+    steppedScan();
+    steppedScan(true);
+  } else {
     if (!process.argv.includes("--load-only")) throughput();
     databaseLoad();
-    if (!process.argv.includes("--load-only")) steppedScan();
+    if (!process.argv.includes("--load-only")) {
+      steppedScan();
+      steppedScan(true);
+    }
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
