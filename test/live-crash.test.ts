@@ -19,14 +19,26 @@ import {
 } from "../src/live/server-process.ts";
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-const kills = Number(process.env.LIVE_CRASH_KILLS ?? 20);
+// Per durability mode; the issue asks for at least 20 kills in CI in all.
+const kills = Number(process.env.LIVE_CRASH_KILLS ?? 10);
 
-test(`live: crash: kill -9 the server ${kills} times under load; no acked input lost or applied twice (seed=${seed})`, async () => {
+// kill -9 is a process crash: both modes must survive it. NORMAL leaves the
+// WAL and blob files unsynced (the OS still has them); FULL fsyncs every
+// commit and blob file, the path a power loss would need (and the default).
+test(`live: crash: synchronous=NORMAL: kill -9 the server ${kills} times under load; no acked input lost or applied twice (seed=${seed})`, async () => {
+  await crashUnderLoad("normal", seed);
+});
+
+test(`live: crash: synchronous=FULL: kill -9 the server ${kills} times under load; no acked input lost or applied twice (seed=${seed})`, async () => {
+  await crashUnderLoad("full", seed);
+});
+
+async function crashUnderLoad(mode: "normal" | "full", seed: number): Promise<void> {
   console.log(
-    `live crash test: SEED=${seed} kills=${kills} (reproduce: SEED=${seed} node scripts/run-tests.js live-crash)`,
+    `live crash test (${mode}): SEED=${seed} kills=${kills} (reproduce: SEED=${seed} node scripts/run-tests.js live-crash)`,
   );
   const rng = new SeededRng(seed);
-  const data = tempDataDir("crash");
+  const data = tempDataDir(`crash-${mode}`);
   const ids = ["crash-1", "crash-2", "crash-3", "crash-4"];
   const keys = enrollDevices(data.dir, ids);
   const serverOptions = {
@@ -34,8 +46,7 @@ test(`live: crash: kill -9 the server ${kills} times under load; no acked input 
     port: await freePort(),
     proxyPort: await freePort(),
     adminToken: testAdminToken,
-    // kill -9 is a process crash: synchronous=NORMAL (and unsynced blob files) survive it.
-    syncNormal: true,
+    syncNormal: mode === "normal",
   };
   let server: ServerProcess = await spawnServer(serverOptions);
   const { phones, origin } = await startPhones({
@@ -120,4 +131,4 @@ test(`live: crash: kill -9 the server ${kills} times under load; no acked input 
     await server.stop();
     data.remove();
   }
-});
+}
