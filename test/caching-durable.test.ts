@@ -2,7 +2,8 @@
 // tombstones and the notice outbox live in the server's SQLite database and
 // <data>/cache-blobs, so a runtime rebuilt on the same data dir (a restarted
 // server) hands over what the old one cached, queues its notices again under
-// the same ids, and still answers E_CACHE_EXPIRED for what expired.
+// the same ids, asks again for downloads it had not finished, and still
+// answers E_CACHE_EXPIRED for what expired.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -77,7 +78,7 @@ test("caching durable: a restarted runtime hands over the cached file and queues
     first.crash();
 
     const second = runtimeOn(data.dir, defaultCachingPolicy);
-    assert.deepEqual(second.runtime.restored, { cachedFiles: 1, notices: 1 });
+    assert.deepEqual(second.runtime.restored, { cachedFiles: 1, notices: 1, downloads: 0 });
     assert.equal(second.fileCached()[0]?.noticeId, notice.noticeId, "same id: the phone dedupes it");
     const cacheId = notice.kind.case === "fileCached" ? notice.kind.value.cacheId : "";
     const fetched = second.runtime.fetchCached(device, cacheId);
@@ -90,7 +91,7 @@ test("caching durable: a restarted runtime hands over the cached file and queues
     const third = runtimeOn(data.dir, defaultCachingPolicy);
     assert.deepEqual(
       third.runtime.restored,
-      { cachedFiles: 1, notices: 0 },
+      { cachedFiles: 1, notices: 0, downloads: 0 },
       "a fetched file's notice is moot",
     );
     assert.ok(third.runtime.fetchCached(device, cacheId).ok, "kept for the retention time: fetched again");
@@ -120,10 +121,40 @@ test("caching durable: an expired file's blob is deleted and a restarted runtime
     first.crash();
 
     const second = runtimeOn(data.dir, policy);
-    assert.deepEqual(second.runtime.restored, { cachedFiles: 0, notices: 0 });
+    assert.deepEqual(second.runtime.restored, { cachedFiles: 0, notices: 0, downloads: 0 });
     const late = second.runtime.fetchCached(device, cacheId);
     assert.equal(late.ok ? "fetched" : late.error.code, "E_CACHE_EXPIRED");
     second.crash();
+  } finally {
+    await web.close();
+    data.remove();
+  }
+});
+
+test("caching durable: a download not yet cached when the server crashed is asked for again after the restart", async () => {
+  const web = await startTestWebServer();
+  const data = tempDataDir("cache-pending");
+  try {
+    const first = runtimeOn(data.dir, defaultCachingPolicy);
+    const url = `${web.baseUrl}/late.bin`; // not published yet: the first attempt gets a 404
+    assert.ok(first.runtime.requestDownload(device, url).ok);
+    assert.ok(await waitFor(() => web.requests() === 1, 10_000), "first attempt made");
+    first.crash(); // before the retry (1 s later)
+
+    const late = new SeededRng(5).bytes(10_000);
+    assert.equal(web.publish("late.bin", late), url);
+    const second = runtimeOn(data.dir, defaultCachingPolicy);
+    assert.equal(second.runtime.restored.downloads, 1, "the unsettled download is asked again");
+    assert.ok(await waitFor(() => second.fileCached().length === 1, 10_000), "cached after the restart");
+    const notice = second.fileCached()[0]!;
+    const cacheId = notice.kind.case === "fileCached" ? notice.kind.value.cacheId : "";
+    const fetched = second.runtime.fetchCached(device, cacheId);
+    assert.ok(fetched.ok && bytesEqual(fetched.value.payload, late));
+    second.crash();
+
+    const third = runtimeOn(data.dir, defaultCachingPolicy);
+    assert.equal(third.runtime.restored.downloads, 0, "settled: not asked a third time");
+    third.crash();
   } finally {
     await web.close();
     data.remove();

@@ -4,6 +4,7 @@
 // or tombstone in the server's database, the bytes as content-addressed blob
 // files in <data>/cache-blobs. A separate blob directory because the mirror
 // store's start-up sweep deletes every blob file its own tables do not name.
+// Downloads asked for but not yet cached are rows too, asked again at start.
 // Writes run inside the caller's transaction; a blob file is written before
 // the row that names it, and deleted only after the row is gone for good.
 import { readdirSync, rmSync } from "node:fs";
@@ -13,7 +14,12 @@ import { toHex } from "../../core/bytes.ts";
 import { MirrorcellError } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
 import type { Sha256 } from "../../core/ports.ts";
-import type { CacheEntry, CacheJournal, RestoredCache } from "../../services/caching/cache-store.ts";
+import type {
+  CacheEntry,
+  CacheJournal,
+  PendingDownload,
+  RestoredCache,
+} from "../../services/caching/cache-store.ts";
 import { BlobFiles } from "../blob-files.ts";
 import type { Db } from "../sqlite-db.ts";
 
@@ -23,6 +29,8 @@ CREATE TABLE IF NOT EXISTS caching_entries (
   sha256 BLOB NOT NULL, size INTEGER NOT NULL, cached_at_ms INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL,
   expired INTEGER NOT NULL, PRIMARY KEY (device_id, cache_id)) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS caching_entries_sha ON caching_entries (sha256) WHERE expired = 0;
+CREATE TABLE IF NOT EXISTS caching_downloads (
+  device_id TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (device_id, url)) STRICT, WITHOUT ROWID;
 `;
 
 interface EntryRow {
@@ -52,6 +60,9 @@ function prepare(db: Db) {
     ),
     liveOfSha: p("SELECT count(*) AS n FROM caching_entries WHERE sha256 = ? AND expired = 0"),
     all: p("SELECT * FROM caching_entries ORDER BY expires_at_ms, cached_at_ms"),
+    requested: p("INSERT OR IGNORE INTO caching_downloads (device_id, url) VALUES (?, ?)"),
+    settled: p("DELETE FROM caching_downloads WHERE device_id = ? AND url = ?"),
+    pending: p("SELECT device_id, url FROM caching_downloads ORDER BY device_id, url"),
   };
 }
 
@@ -88,6 +99,14 @@ export class SqliteCacheJournal implements CacheJournal {
     this.unreferenced.set(toHex(entry.sha256), entry.sha256);
   }
 
+  requested(download: PendingDownload): void {
+    this.st.requested.run(download.deviceId, download.url);
+  }
+
+  settled(download: PendingDownload): void {
+    this.st.settled.run(download.deviceId, download.url);
+  }
+
   /** Deletes blob files no live entry names; call outside any transaction (after the commit). */
   collect(): number {
     assert(!this.db.inTransaction, "journal: collecting blobs before the expiry committed");
@@ -109,7 +128,9 @@ export class SqliteCacheJournal implements CacheJournal {
    * files no live entry names, and temp files, are swept.
    */
   load(): RestoredCache {
-    const state: RestoredCache = { entries: [], tombstones: [] };
+    const pendingRows = this.st.pending.all() as { device_id: string; url: string }[];
+    const pending = pendingRows.map((row) => ({ deviceId: row.device_id, url: row.url }));
+    const state: RestoredCache = { entries: [], tombstones: [], pending };
     const live = new Set<string>();
     for (const row of this.st.all.iterate() as Iterable<EntryRow>) {
       const sha256 = new Uint8Array(row.sha256);

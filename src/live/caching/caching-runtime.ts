@@ -10,7 +10,7 @@ import { ErrorCodes, fail, type Result } from "../../core/errors.ts";
 import type { Clock, Sha256 } from "../../core/ports.ts";
 import type { NetworkInput, UserInput } from "../../platform/inputs.ts";
 import type { MirrorStorageView, NetworkDelivery, NoticeSink } from "../../services/api.ts";
-import type { CacheEntry } from "../../services/caching/cache-store.ts";
+import type { CacheEntry, PendingDownload } from "../../services/caching/cache-store.ts";
 import { CachingService } from "../../services/caching/caching-service.ts";
 import { type CachingPolicy, defaultCachingPolicy } from "../../services/caching/settings.ts";
 import { ServiceHost } from "../../services/service-host.ts";
@@ -55,8 +55,8 @@ export class LiveCachingRuntime {
   private closed = false;
   private readonly journal: SqliteCacheJournal | undefined;
   private readonly noticeJournal: NoticeJournal | undefined;
-  /** Notices queued again and files restored at start (durable runtimes). */
-  readonly restored = { cachedFiles: 0, notices: 0 };
+  /** Files restored, notices queued again and downloads asked again at start (durable runtimes). */
+  readonly restored = { cachedFiles: 0, notices: 0, downloads: 0 };
 
   constructor(private readonly options: LiveCachingOptions) {
     const now = () => options.clock.nowMs();
@@ -87,10 +87,13 @@ export class LiveCachingRuntime {
     );
     if (this.journal !== undefined) {
       const state = this.journal.load();
-      this.caching.restoreCache(state);
+      // One transaction; it also arms the timer for restored expiries and retries.
+      this.after(() => {
+        this.caching.restoreCache(state, now());
+        this.restored.notices = this.noticeJournal!.requeueAll();
+      });
       this.restored.cachedFiles = state.entries.length;
-      this.restored.notices = this.noticeJournal!.requeueAll();
-      this.after(() => undefined); // arm the expiry timer for restored files
+      this.restored.downloads = state.pending?.length ?? 0;
     }
   }
 
@@ -148,6 +151,8 @@ export class LiveCachingRuntime {
 
   private expiryForgetsNotices(journal: SqliteCacheJournal) {
     return {
+      requested: (download: PendingDownload) => journal.requested(download),
+      settled: (download: PendingDownload) => journal.settled(download),
       cached: (entry: CacheEntry, payload: Uint8Array) => journal.cached(entry, payload),
       expired: (entry: CacheEntry) => {
         journal.expired(entry);

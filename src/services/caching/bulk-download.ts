@@ -10,7 +10,7 @@ import { limits } from "../../core/limits.ts";
 import type { NetworkInput } from "../../platform/inputs.ts";
 import type { FetchResult, ServicePorts } from "../api.ts";
 import { cachedFileInput, fileCachedInput, fileNameOfUrl } from "./cache-actions.ts";
-import type { CacheEntry, CacheStore } from "./cache-store.ts";
+import type { CacheEntry, CacheJournal, CacheStore } from "./cache-store.ts";
 import { fileCachedNotice, type NoticeOutlet, textNotice } from "./notices.ts";
 import { type CachingPolicy, retryDelayMs } from "./settings.ts";
 
@@ -35,6 +35,7 @@ export class BulkDownloads {
     private readonly store: CacheStore,
     private readonly policy: CachingPolicy,
     private readonly notices: NoticeOutlet,
+    private readonly journal?: CacheJournal,
   ) {}
 
   /** The phone asked for a URL: fetch it on the server. Returns the fetch id. */
@@ -50,6 +51,7 @@ export class BulkDownloads {
     const fetchId = `${this.serviceName}:d${this.nextFetch}`;
     const fetch: PendingFetch = { fetchId, deviceId, url, attempts: 0, retryAtMs: undefined };
     this.pending.set(fetchId, fetch);
+    this.journal?.requested?.({ deviceId, url });
     this.send(fetch);
     return ok(fetchId);
   }
@@ -69,6 +71,7 @@ export class BulkDownloads {
     );
     if (result.ok) {
       this.pending.delete(fetchId);
+      this.journal?.settled?.({ deviceId: fetch.deviceId, url: fetch.url });
       const name = fileNameOfUrl(fetch.url, `download-${fetchId.slice(fetchId.indexOf(":") + 1)}`);
       const cached = this.cache(fetch.deviceId, fetch.url, name, result.value.payload, nowMs);
       if (!cached.ok)
@@ -83,6 +86,7 @@ export class BulkDownloads {
       return;
     }
     this.pending.delete(fetchId);
+    this.journal?.settled?.({ deviceId: fetch.deviceId, url: fetch.url });
     this.notify(
       fetch.deviceId,
       `download of ${fetch.url} failed after ${fetch.attempts} attempts: ${result.error.code}: ${result.error.message}`,

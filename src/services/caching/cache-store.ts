@@ -48,6 +48,15 @@ export interface CacheJournal {
   cached(entry: CacheEntry, payload: Uint8Array): void;
   /** The entry expired: keep a tombstone, free its bytes. */
   expired(entry: CacheEntry): void;
+  /** A download was asked for: a restarted server asks again until it settles. */
+  requested?(download: PendingDownload): void;
+  /** The download was cached or given up. */
+  settled?(download: PendingDownload): void;
+}
+
+export interface PendingDownload {
+  deviceId: string;
+  url: string;
 }
 
 export interface Tombstone {
@@ -56,10 +65,11 @@ export interface Tombstone {
   expiresAtMs: number;
 }
 
-/** What a journal held at start: live entries with their bytes, and tombstones. */
+/** What a journal held at start: live entries with their bytes, tombstones, unsettled downloads. */
 export interface RestoredCache {
   entries: { entry: CacheEntry; payload: Uint8Array }[];
   tombstones: Tombstone[];
+  pending?: PendingDownload[];
 }
 
 export class CacheStore {

@@ -50,7 +50,7 @@ export class CachingService implements MirrorService {
     assert(checked.ok, checked.ok ? "" : checked.error.message);
     this.store = new CacheStore(ports.sha256, options.journal);
     this.notices = new NoticeOutlet(ports.notices);
-    this.downloads = new BulkDownloads(this.name, ports, this.store, policy, this.notices);
+    this.downloads = new BulkDownloads(this.name, ports, this.store, policy, this.notices, options.journal);
     this.uploads = new BulkUploads(this.name, ports, policy, this.notices);
   }
 
@@ -108,10 +108,14 @@ export class CachingService implements MirrorService {
     return this.downloads.fetchCached(deviceId, cacheId, nowMs);
   }
 
-  /** A restarted server: the cache as its journal kept it (before any other call). */
-  restoreCache(state: RestoredCache): void {
+  /** A restarted server: the cache as its journal kept it, and the downloads it had not settled, asked again. */
+  restoreCache(state: RestoredCache, nowMs: number): void {
     assert(this.downloads.inFlight() === 0, "restore after downloads started");
     this.store.restore(state);
+    for (const download of state.pending ?? []) {
+      const again = this.downloads.request(download.deviceId, download.url, nowMs);
+      if (!again.ok) this.reject(download.deviceId, `download of ${download.url} after a restart`, again);
+    }
   }
 
   cachedFiles(deviceId: string): CacheEntry[] {

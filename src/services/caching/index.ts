@@ -21,6 +21,7 @@ export {
   type CacheJournal,
   CacheStore,
   type CacheStoreStats,
+  type PendingDownload,
   type RestoredCache,
   type Tombstone,
 } from "./cache-store.ts";
