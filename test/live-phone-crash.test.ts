@@ -60,7 +60,7 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
     for (let k = 0; k < kills; k++) {
       const phone = startPhoneProcess(args);
       // Let it connect and send some batches, then kill it at a random moment.
-      const connected = await waitFor(() => server.core.mirror(deviceId)?.connected === true, 20_000);
+      const connected = await waitFor(() => server.core.mirror(deviceId)?.connected === true, 60_000);
       assert.ok(connected, `kill ${k}: phone connected; stderr: ${phone.stderr.join("")}`);
       await new Promise((resolve) => setTimeout(resolve, 300 + rng.int(0, 1_500)));
       phone.child.kill("SIGKILL");
@@ -68,7 +68,7 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
       batchesAtKill.push(server.core.mirror(deviceId)?.ackedBatchNo ?? 0);
     }
     const last = startPhoneProcess(args);
-    assert.ok(await waitFor(() => server.core.mirror(deviceId)?.connected === true, 20_000));
+    assert.ok(await waitFor(() => server.core.mirror(deviceId)?.connected === true, 60_000));
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     last.child.kill("SIGINT");
     const code = await last.exited;
@@ -77,7 +77,7 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
     assert.match(stderr, /restored from .*: batch \d+/, "the phone restarted from its committed state");
     const report = JSON.parse(last.stdout.join("")) as { digests: Record<string, string>; errors: string[] };
     assert.ok(
-      await waitFor(() => server.core.mirror(deviceId)?.state === "stopped", 10_000),
+      await waitFor(() => server.core.mirror(deviceId)?.state === "stopped", 30_000),
       "mirror stopped",
     );
     const mirror = server.core.mirror(deviceId)!;
