@@ -16,7 +16,12 @@ export interface ShardTask {
 const port = parentPort;
 assert(port !== null, "shard-worker runs in a worker thread");
 const task = workerData as ShardTask;
+let heapPeakBytes = 0;
 const result = runShard(shardOptions(task.resolved, task.shard), task.requested, task.shard.phoneBase, {
-  onProgress: (fraction) => port.postMessage({ kind: "progress", fraction }),
+  onProgress: (fraction) => {
+    // This isolate's heap: what one shard of phones and mirrors costs.
+    heapPeakBytes = Math.max(heapPeakBytes, process.memoryUsage().heapUsed);
+    port.postMessage({ kind: "progress", fraction });
+  },
 });
-port.postMessage({ kind: "done", result });
+port.postMessage({ kind: "done", result: { ...result, heapPeakBytes } });

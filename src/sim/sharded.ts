@@ -2,6 +2,7 @@
 // cores). One shard runs in this thread (the `--workers 1` path, exactly
 // runSimulation); more start one worker thread per shard, each an independent
 // fleet with its own mirror server, and merge their reports exactly.
+import { totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { assert } from "../core/assert.ts";
@@ -15,8 +16,10 @@ import { effectiveOptions, type RunHooks, runSimulation, type ShardResult } from
 export interface FleetHooks {
   /** Fraction (0..1) of the whole run's safety phase done: the mean over shards. */
   onProgress?: (fraction: number) => void;
-  /** Heap ceiling of each worker thread, in MB (V8's default is ~2–4 GB). */
+  /** Heap ceiling of each worker thread, in MB (default: 3/4 of the machine's memory, shared by the workers). */
   workerHeapMbMax?: number;
+  /** Each shard's result as it arrives (benchmarks read the shards' heap peaks). */
+  onShard?: (shard: ShardSpec, result: ShardResult) => void;
 }
 
 type WorkerMessage = { kind: "progress"; fraction: number } | { kind: "done"; result: ShardResult };
@@ -34,13 +37,17 @@ export async function runFleet(
   const wallStartMs = performance.now();
   const fractions = shards.map(() => 0);
   const report = () => hooks.onProgress?.(fractions.reduce((a, b) => a + b, 0) / fractions.length);
+  // V8's default old-space ceiling (~2–4 GB) is below what a 5,000-phone shard needs.
+  const heapMb = hooks.workerHeapMbMax ?? Math.floor(((totalmem() / 2 ** 20) * 0.75) / shards.length);
   const results = await Promise.all(
-    shards.map((shard) =>
-      runWorker({ resolved, requested, shard }, hooks.workerHeapMbMax, (f) => {
+    shards.map(async (shard) => {
+      const result = await runWorker({ resolved, requested, shard }, heapMb, (f) => {
         fractions[shard.index] = f;
         report();
-      }),
-    ),
+      });
+      hooks.onShard?.(shard, result);
+      return result;
+    }),
   );
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
   return mergeShardReports(results, { resolved, reproduce: reproduceCommand(requested), wallSeconds });
@@ -58,7 +65,7 @@ function bootstrap(): string {
 
 function runWorker(
   task: ShardTask,
-  heapMbMax: number | undefined,
+  heapMbMax: number,
   onProgress: (fraction: number) => void,
 ): Promise<ShardResult> {
   const shard: ShardSpec = task.shard;
@@ -68,7 +75,7 @@ function runWorker(
       eval: true,
       execArgv: [],
       workerData: task,
-      ...(heapMbMax === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMbMax } }),
+      resourceLimits: { maxOldGenerationSizeMb: heapMbMax },
     });
     let result: ShardResult | undefined;
     worker.on("message", (message: WorkerMessage) => {

@@ -46,6 +46,8 @@ export function runSimulation(requested: SimulationOptions, hooks: RunHooks = {}
 export interface ShardResult {
   report: SimulationReport;
   lag: SparseLagHistogram;
+  /** Peak heap of the shard's worker thread (sampled at progress reports), when it ran in one. */
+  heapPeakBytes?: number;
 }
 
 /**

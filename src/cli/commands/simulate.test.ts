@@ -23,6 +23,8 @@ test("cli: simulate: bad options are usage errors naming the option", () => {
     [{ faults: "meteor" }, "meteor"],
     [{ network: "5g" }, "--network"],
     [{ injectBug: "nope" }, "--inject-bug"],
+    [{ workers: "3" }, "--workers"],
+    [{ workers: "0" }, "--workers"],
   ] as const) {
     assert.throws(
       () => simulationOptionsFrom({ ...base, ...patch }),
@@ -31,6 +33,9 @@ test("cli: simulate: bad options are usage errors naming the option", () => {
   }
   const o = simulationOptionsFrom({ ...base, faults: "loss,crash", swarm: true });
   assert.deepEqual([o.seed, o.syncIntervalMs, o.faults, o.swarm], [5, 10_000, ["loss", "crash"], true]);
+  assert.equal(o.workers, 1, "two phones: one in-process shard by default");
+  assert.equal(simulationOptionsFrom({ ...base, workers: "2" }).workers, 2);
+  assert.equal(simulationOptionsFrom({ ...base, phones: "5000" }).workers! >= 1, true);
 });
 
 test("cli: simulate --json prints exactly one JSON object with the issue's metrics", () => {
