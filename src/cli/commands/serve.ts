@@ -11,6 +11,11 @@ import { liveFrameCodec } from "../../live/frame-codec.ts";
 import { type ServiceHooks, startLiveServer } from "../../live/live-server.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
 import { systemClock } from "../../node/system-clock.ts";
+import {
+  type CachingPolicy,
+  defaultCachingPolicy,
+  validateCachingPolicy,
+} from "../../services/caching/settings.ts";
 import { exitWithError } from "../fail.ts";
 import { dataDirDefault } from "./enroll.ts";
 
@@ -28,6 +33,7 @@ interface ServeOptions {
   services?: string;
   recipientUrl?: string;
   recipientsFile?: string;
+  cacheRetention?: string;
 }
 
 function parsePort(text: string, what: string): number {
@@ -51,9 +57,13 @@ export function registerServe(program: Command): void {
     .option("--admin-token <token>", "admin API token (default: generated once, stored in the data dir)")
     .option("--sync-normal", "SQLite synchronous=NORMAL: survives process crashes, not power loss")
     .option("--log-level <level>", "pino log level", "info")
-    .option("--services <list>", "mirror services to run: caching (bulk uploads sent by the server)")
+    .option(
+      "--services <list>",
+      "mirror services to run: caching (bulk uploads sent by the server, bulk downloads cached for the phone)",
+    )
     .option("--recipient-url <url>", "caching: inbox base URL; a recipient's inbox is <url>/<address>")
     .option("--recipients-file <file>", 'caching: JSON {"<address>": "<inbox url>", ...}')
+    .option("--cache-retention <s>", "caching: how long a downloaded file waits for the phone (seconds)")
     .action(async (opts: ServeOptions) => {
       try {
         await serve(opts);
@@ -74,15 +84,27 @@ function servicesOf(opts: ServeOptions): {
     throw new MirrorcellError("E_USAGE", `Unknown service "${unknown}": expected caching`);
   if (!names.includes("caching")) return { attach: undefined, close: () => undefined };
   const recipientUrlOf = recipientUrlOfOptions(opts);
+  const policy = cachingPolicyOf(opts.cacheRetention);
   const runtimes: LiveCachingRuntime[] = [];
   return {
     attach: (hooks) => {
-      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf }));
+      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf, policy }));
     },
     close: () => {
       for (const runtime of runtimes) runtime.close();
     },
   };
+}
+
+/** --cache-retention: the operator's retention time (paper §5.1.1 "depending on the TSP policy"). */
+function cachingPolicyOf(retentionS: string | undefined): CachingPolicy {
+  if (retentionS === undefined) return defaultCachingPolicy;
+  const policy = validateCachingPolicy({
+    ...defaultCachingPolicy,
+    retentionMs: Math.round(Number(retentionS) * 1000),
+  });
+  if (!policy.ok) throw new MirrorcellError("E_USAGE", `--cache-retention: ${policy.error.message}`);
+  return policy.value;
 }
 
 function recipientUrlOfOptions(opts: ServeOptions): (address: string) => string | undefined {
