@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import WebSocket from "ws";
@@ -251,5 +252,42 @@ test("live: e2e: Hello carries the phone's t_syn_int: the server stores it per d
   } finally {
     await server.close();
     data.remove();
+  }
+});
+
+test(`live: e2e: a phone restarted from an older copy of its data (its last batches lost) re-clones its mirror instead of failing on seq (seed=${seed})`, async () => {
+  const data = tempDataDir("backup");
+  const phoneDir = tempDataDir("phone-live");
+  const backupDir = tempDataDir("phone-backup");
+  const server = await startTestServer(data.dir);
+  const keys = enrollDevices(data.dir, ["phone-b"]);
+  const options = { syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, ...fastWorkload };
+  const run = async (dir: string) => {
+    const store = PhoneStore.open(dir, nodeSha256);
+    const { phones, origin } = await startPhones({ ...options, stores: new Map([["phone-b", store]]) });
+    const phone = phones[0]!;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.ok(await phone.powerOff(10_000));
+    assert.ok(await waitFor(() => server.core.mirror("phone-b")?.state === "stopped", 10_000));
+    await phone.close();
+    await origin.close();
+    store.close();
+    return phone;
+  };
+  try {
+    await run(phoneDir.dir);
+    cpSync(phoneDir.dir, backupDir.dir, { recursive: true });
+    const second = await run(phoneDir.dir);
+    assert.equal(second.core.clones, 0);
+    const restored = await run(backupDir.dir);
+    assert.equal(restored.core.clones, 1, "the older state re-cloned the mirror");
+    assert.ok(restored.core.batchesMade > second.core.batchesMade, "and continued the mirror's numbering");
+    assert.deepEqual(compareWithMirror(restored, server.core), [], `seed=${seed}`);
+    assert.deepEqual(restored.errors, []);
+  } finally {
+    await server.close();
+    data.remove();
+    phoneDir.remove();
+    backupDir.remove();
   }
 });
