@@ -140,6 +140,7 @@ export const limits = {
   // fixed gaps up to this many bytes stay inline as wildcards; longer ones split parts (bounded memory)
   signatureInlineGapBytesMax: 128,
   clamdReplyBytesMax: 4096,
+  clamdTimeoutMsDefault: 60_000,
   // below this many bytes a worker pool's start-up costs more than it saves
   scanPoolBytesMin: 16 * 1024 * 1024,
   scanSkippedLinesShownMax: 20,

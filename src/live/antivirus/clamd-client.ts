@@ -22,7 +22,7 @@ export function parseClamdReply(reply: string): ClamdAnswer {
 export function clamdScanBytes(
   socketPath: string,
   bytes: Uint8Array,
-  timeoutMs = 60_000,
+  timeoutMs: number = limits.clamdTimeoutMsDefault,
 ): Promise<ClamdAnswer> {
   assert(timeoutMs > 0, "a timeout is required");
   return new Promise((resolve, reject) => {

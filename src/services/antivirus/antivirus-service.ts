@@ -173,7 +173,7 @@ export class AntivirusService {
   scanStorage(storage: ScannableStorage, scope = "/"): StorageScanReport {
     const job = this.beginScan(storage, scope);
     let steps = 0;
-    while (!job.step(1024)) steps++;
+    while (!job.step(limits.serviceStepFilesMax)) steps++;
     assert(steps >= 0 && job.done, "scan finished");
     return job.report;
   }
