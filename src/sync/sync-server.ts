@@ -4,7 +4,7 @@
 // after every batch and Merkle repair on divergence. Volatile state only: a
 // crashed server is rebuilt from the MirrorStore by constructing a new one
 // (restore() re-replays the durable log from each mirror's checkpoint).
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
@@ -15,13 +15,21 @@ import {
   NoticeSchema,
   type RepairResponse,
   type SyncBatch,
-  SyncBatchSchema,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { MirrorServer } from "../mirror/mirror-server.ts";
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
 import type { RepairRecord } from "../mirror/store.ts";
 import { type BatchData, decodeBatch, lastSeqOf } from "./batch.ts";
-import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, repairRequestFrame } from "./frame.ts";
+import {
+  ackFrame,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  noticeFrame,
+  repairRequestFrame,
+  syncBatchFromBinary,
+  syncBatchToBinary,
+} from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
 import { RepairSession } from "./repair-session.ts";
@@ -362,7 +370,7 @@ export class SyncServer {
     const stateResult = this.stateOf(deviceId);
     if (!stateResult.ok) return stateResult;
     const state = stateResult.value;
-    const bytes = batchBytes ?? toBinary(SyncBatchSchema, message);
+    const bytes = batchBytes ?? syncBatchToBinary(message);
     if (batch.batchNo <= state.accepted.batchNo) return this.duplicate(state, batch.batchNo, bytes);
     const full = this.replayQueueFull(state);
     if (full !== undefined)
@@ -504,7 +512,7 @@ export class SyncServer {
   private headBatch(state: DeviceState): BatchData {
     const head = state.queue[0];
     assert(head !== undefined, "replay from an empty queue");
-    const decoded = decodeBatch(fromBinary(SyncBatchSchema, head.bytes));
+    const decoded = decodeBatch(syncBatchFromBinary(head.bytes));
     assert(decoded.ok && decoded.value.batchNo === head.batchNo, "an accepted batch decodes again");
     return { ...decoded.value, deviceId: state.deviceId };
   }
@@ -805,7 +813,7 @@ export class SyncServer {
       state.platform = undefined;
     }
     for (const stored of store.batchesAfter(deviceId, checkpoint.batchNo)) {
-      const decoded = decodeBatch(fromBinary(SyncBatchSchema, stored.bytes));
+      const decoded = decodeBatch(syncBatchFromBinary(stored.bytes));
       if (!decoded.ok)
         return fail(
           ErrorCodes.FILE_CORRUPT,
