@@ -75,7 +75,11 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
     const stderr = last.stderr.join("");
     assert.equal(code, 0, `power-off acked; stderr: ${stderr}`);
     assert.match(stderr, /restored from .*: batch \d+/, "the phone restarted from its committed state");
-    const report = JSON.parse(last.stdout.join("")) as { digests: Record<string, string>; errors: string[] };
+    const report = JSON.parse(last.stdout.join("")) as {
+      digests: Record<string, string>;
+      errors: string[];
+      reClones: number;
+    };
     assert.ok(
       await waitFor(() => server.core.mirror(deviceId)?.state === "stopped", 30_000),
       "mirror stopped",
@@ -96,6 +100,7 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
     assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
     assert.doesNotMatch(stderr, /re-clon/, "a phone with its data never re-clones");
+    assert.equal(report.reClones, 0);
   } finally {
     await server.close();
     data.remove();

@@ -52,6 +52,8 @@ export interface LoadReport {
   networkInputs: number;
   poweredOffAcked: number;
   reconnects: number;
+  /** Mirrors re-cloned from their phone (a phone whose state the mirror did not follow). */
+  reClones: number;
   errors: string[];
   digests: Record<string, string>;
   /** Shares sent by the mirror (fake uploads) and by the phone itself. */
@@ -165,6 +167,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     networkInputs: phones.reduce((sum, p) => sum + p.networkFetches, 0),
     poweredOffAcked: acked.filter(Boolean).length,
     reconnects: phones.reduce((sum, p) => sum + Math.max(0, p.welcomes - 1), 0),
+    reClones: phones.reduce((sum, p) => sum + p.core.clones, 0),
     errors: phones.flatMap((p) => p.errors.map((e) => `${p.core.deviceId}: ${e}`)).slice(0, 50),
     digests: Object.fromEntries(phones.map((p) => [p.core.deviceId, toHex(p.core.digest())])),
     sharesViaMirror: shares.viaMirror,

@@ -78,7 +78,8 @@ export function registerPhone(program: Command): void {
         else {
           process.stdout.write(
             `phone ${opts.device}: ${report.userInputs} user inputs, ${report.networkInputs} network inputs, ` +
-              `powered off ${report.poweredOffAcked === 1 ? "and acked" : "WITHOUT ack"}; digest ${report.digests[opts.device]}\n`,
+              `powered off ${report.poweredOffAcked === 1 ? "and acked" : "WITHOUT ack"}` +
+              `${report.reClones > 0 ? `, mirror re-cloned ${report.reClones}x` : ""}; digest ${report.digests[opts.device]}\n`,
           );
         }
         process.exit(report.poweredOffAcked === 1 ? 0 : 2);
