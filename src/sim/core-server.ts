@@ -82,7 +82,7 @@ export class CoreServer implements SimServer {
       this.observer.batchDone(deviceId, batchNo, digest, replayMs),
     );
     sync.onReplayedInput((deviceId, event, replayMs) => {
-      this.touched.add(deviceId);
+      if (this.o.bug === "corrupt-mirror-file") this.touched.add(deviceId);
       if (event.kind === "user") this.observer.user(deviceId, event.input, replayMs);
       else this.observer.network(deviceId, event.input, replayMs);
     });
