@@ -93,6 +93,7 @@ export class SqliteCacheJournal implements CacheJournal {
   }
 
   expired(entry: CacheEntry): void {
+    assert(entry.expiresAtMs >= entry.cachedAtMs, "journal: an entry expiring before it was cached");
     const changed = this.st.expire.run(entry.deviceId, entry.cacheId).changes;
     assert(changed === 1, `journal: expiring unknown entry ${entry.cacheId}`);
     this.st.pruneTombstones.run(entry.deviceId, entry.deviceId, limits.cacheTombstonesPerDeviceMax);
@@ -119,6 +120,7 @@ export class SqliteCacheJournal implements CacheJournal {
       }
       this.unreferenced.delete(hex);
     }
+    assert(this.unreferenced.size === 0, "journal: blobs left to collect");
     return removed;
   }
 

@@ -48,6 +48,7 @@ export class NoticeJournal implements NoticeSink {
 
   /** Stores the notice under a stable id, then queues it (call inside a transaction). */
   queueNotice(deviceId: string, notice: Notice): Result<void> {
+    assert(notice.kind.case !== undefined, "an empty notice");
     const cacheId = notice.kind.case === "fileCached" ? notice.kind.value.cacheId : null;
     const body = toBinary(NoticeSchema, create(NoticeSchema, { kind: notice.kind }));
     const seq = BigInt(this.st.insert.run(deviceId, cacheId, body).lastInsertRowid);

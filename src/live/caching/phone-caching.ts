@@ -120,10 +120,15 @@ export class PhoneCaching {
     if (!plan.ok) return plan;
     const applied = this.phone.applyUserAction(plan.value.input);
     if (!applied.ok) return applied;
+    assert(
+      plan.value.decision === "direct" || plan.value.directSends.length === 0,
+      "a mirror upload sends nothing",
+    );
     if (plan.value.decision === "via-mirror") {
       this.stats.uploadsViaMirror++;
       return plan;
     }
+    assert(plan.value.directSends.length === recipients.length, "a direct upload goes to every recipient");
     this.stats.uploadsDirect++;
     const name = path.slice(path.lastIndexOf("/") + 1);
     const sent = await Promise.all(
@@ -161,6 +166,7 @@ export class PhoneCaching {
         size: Number(cached.size),
         expiresAtMs: Number(cached.expiresAtMs),
       });
+      assert(this.waiting.size <= limits.cacheEntriesPerDeviceMax, "waiting notices over their bound");
       if (this.options.fetchCached === "on-notice") void this.fetchCached(cached.cacheId);
     }
   }
