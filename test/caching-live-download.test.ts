@@ -122,6 +122,8 @@ test(`caching live download: a cached file fetched after its retention is E_CACH
     const late = await r.caching.fetchCached(cacheId!);
     assert.equal(late.ok ? "fetched" : late.error.code, "E_CACHE_EXPIRED");
     assert.match(late.ok ? "" : late.error.message, /expired at \d+ ms; ask for it again/);
+    const remote = await r.caching.requestDownload("http://example.com/movie.mp4");
+    assert.equal(remote.ok ? "accepted" : remote.error.code, "E_ROUTE_UNKNOWN", "loopback targets only");
     const unknown = await r.caching.fetchCached("c0-00000000-9");
     assert.equal(unknown.ok ? "fetched" : unknown.error.code, "E_CACHE_UNKNOWN");
     r.phone.stopWorkload();

@@ -159,11 +159,25 @@ function serveCache(
     reply(res, 404, `E_ROUTE_UNKNOWN: no caching route ${target.pathname}`);
     return;
   }
+  if (url !== null && !isLoopbackHttp(url)) {
+    // A deferred proxied download: the same rule as the forward path.
+    reply(res, 403, "E_ROUTE_UNKNOWN: the caching service downloads loopback http URLs only");
+    return;
+  }
   const answer = file !== null ? routes.fetch(deviceId, file[1]!) : routes.request(deviceId, url!);
   if (!answer.ok)
     reply(res, httpStatusOf(answer.error.code), `${answer.error.code}: ${answer.error.message}`);
   else if (typeof answer.value === "string") reply(res, 202, answer.value);
   else deliver(res, answer.value);
+}
+
+function isLoopbackHttp(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" && loopbackHosts.has(url.hostname);
+  } catch {
+    return false;
+  }
 }
 
 type Upstream = { ok: true; body: Uint8Array } | { ok: false; message: string };
