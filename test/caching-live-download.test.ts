@@ -6,7 +6,8 @@
 // E_CACHE_EXPIRED at the phone.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bytesEqual } from "../src/core/bytes.ts";
+import { cachingPhoneRunOptions } from "../src/cli/commands/live-phone-options.ts";
+import { bytesEqual, toHex } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import {
   attachCaching,
@@ -23,6 +24,7 @@ import {
   tempDataDir,
   waitFor,
 } from "../src/live/live-harness.ts";
+import { runLoad, workloadProfiles } from "../src/live/load-run.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { systemClock } from "../src/node/system-clock.ts";
 import { type CachingPolicy, defaultCachingPolicy, defaultCachingSettings } from "../src/services/index.ts";
@@ -132,5 +134,51 @@ test(`caching live download: a cached file fetched after its retention is E_CACH
     assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
   } finally {
     await r.close();
+  }
+});
+
+test(`caching live download: \`mirrorcell phone --download URL\` (runLoad with the caching options) fetches the file on the notice; phone == mirror (seed=${seed})`, async () => {
+  const web = await startTestWebServer();
+  const data = tempDataDir("download-cli");
+  const runtimes: LiveCachingRuntime[] = [];
+  const server = await startTestServer(data.dir, {
+    services: (hooks) => {
+      runtimes.push(
+        attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf: () => undefined }),
+      );
+    },
+  });
+  try {
+    const keys = enrollDevices(data.dir, ["phone-cli"]);
+    const clip = new SeededRng(seed + 2).bytes(256 * 1024);
+    const report = await runLoad({
+      serverUrl: server.httpUrl,
+      proxyUrl: server.proxyUrl!,
+      keys,
+      profile: workloadProfiles.light!,
+      syncIntervalMs: 200,
+      durationMs: 5_000,
+      seed,
+      model: "pixel",
+      caching: cachingPhoneRunOptions({
+        bulkUpload: true,
+        bulkUploadThreshold: "512000",
+        fetchCached: "on-notice",
+        download: [web.publish("clip.bin", clip)],
+      }),
+    });
+    assert.equal(report.poweredOffAcked, 1, JSON.stringify(report.errors));
+    assert.equal(report.caching.downloadsRequested, 1);
+    assert.equal(report.caching.cachedFetched, 1, JSON.stringify(report));
+    assert.equal(report.caching.cachedFetchedBytes, clip.length);
+    assert.ok(await waitFor(() => server.core.mirror("phone-cli")?.state === "stopped", 10_000));
+    const onMirror = server.core.readFile("phone-cli", "/sdcard/Download/clip.bin");
+    assert.ok(onMirror.ok && bytesEqual(onMirror.value, clip), "the mirror holds the file");
+    assert.equal(toHex(server.core.digest("phone-cli")!), report.digests["phone-cli"], `seed=${seed}`);
+  } finally {
+    for (const r of runtimes) r.close();
+    await server.close();
+    await web.close();
+    data.remove();
   }
 });

@@ -7,7 +7,7 @@ import { nodeSha256 } from "../node/sha256.ts";
 import { systemClock } from "../node/system-clock.ts";
 import { defaultCachingSettings } from "../services/caching/index.ts";
 import { PhoneCaching, type PhoneCachingOptions, type PhoneCachingStats } from "./caching/phone-caching.ts";
-import { startPhones } from "./live-harness.ts";
+import { startPhones, waitFor } from "./live-harness.ts";
 import { PhoneStore } from "./phone-state.ts";
 
 export interface WorkloadProfile {
@@ -126,12 +126,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     downloads: [],
   };
   const caching = phones.map((phone) => new PhoneCaching(phone, { ...cachingOptions, sha256: nodeSha256 }));
-  for (const c of caching) {
-    for (const url of cachingOptions.downloads) {
-      void c.requestDownload(url).then((r) => {
-        if (!r.ok) options.onProgress?.(`download of ${url} refused: ${r.error.code}: ${r.error.message}`);
-      });
-    }
+  // Downloads are asked once the phone is connected (its mirror exists, so the notice has a queue).
+  for (const [i, c] of caching.entries()) {
+    void waitFor(() => phones[i]!.connected, options.durationMs).then(async () => {
+      for (const url of cachingOptions.downloads) {
+        const asked = await c.requestDownload(url);
+        if (!asked.ok)
+          options.onProgress?.(`download of ${url} refused: ${asked.error.code}: ${asked.error.message}`);
+      }
+    });
   }
   const sharing =
     options.share === undefined
