@@ -22,6 +22,9 @@ import { bootUi, copyUi, type UiState } from "./ui-state.ts";
 
 export type PlatformMode = "phone" | "mirror";
 
+/** The nondet list of taps, keys and calls without nondeterminism: one shared, frozen empty list. */
+const noRecords: readonly NondetRecord[] = Object.freeze([]);
+
 /** Everything replay depends on: storage, volatile UI state, the network count. O(1) to take. */
 export interface PlatformSnapshot {
   readonly model: string;
@@ -107,9 +110,9 @@ export class Platform {
     if (!time.ok) return time;
     const consumed = this.checkConsumed(input.networkConsumed);
     if (!consumed.ok) return consumed;
-    let records: readonly NondetRecord[] = [];
+    let records = noRecords;
     if (this.mode === "mirror") {
-      const checked = checkNondet(input.nondet ?? []);
+      const checked = checkNondet(input.nondet ?? noRecords);
       if (!checked.ok) return checked;
       records = checked.value;
     } else {
