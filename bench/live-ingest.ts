@@ -23,6 +23,7 @@ import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { decodeBatch } from "../src/sync/batch.ts";
+import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
 
 const quick = process.argv.includes("--quick");
 const eventsPerBatch = 30; // the paper's 0.5 events/s × 60 s
@@ -52,6 +53,8 @@ function recordStream(batches: number, startMs: number): { frames: Uint8Array[];
     if (batch?.ok && batch.value.batchNo === frames.length + 1 && frames.length < batches) {
       frames.push(bytes);
       events += batch.value.inputs.length;
+      // Ack it, as a server would: the client's window of unacked batches stays open.
+      core.receive(encodeFrame(ackFrame("bench", frames.length)), t);
     }
   };
   core.onConnect(t).forEach(keep);
