@@ -227,3 +227,46 @@ import { FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 function batchFrameSchema() {
   return FrameSchema;
 }
+
+test("codec: an encode that fails an assertion leaves no bits behind for the next batch", () => {
+  const batch: BatchData = {
+    deviceId: "phone-1",
+    batchNo: 3,
+    firstSeq: 10,
+    windowStartMs: 1000,
+    windowEndMs: 5000,
+    inputs: [
+      {
+        seq: 10,
+        timeMs: 1200,
+        networkConsumed: 0,
+        app: "system",
+        body: { kind: "tap", x: 5, y: 6 },
+        nondet: [],
+      },
+      {
+        seq: 11,
+        timeMs: 1300,
+        networkConsumed: 0,
+        app: "system",
+        body: { kind: "key", code: 97 },
+        nondet: [],
+      },
+    ],
+    networkConsumed: 0,
+    storageDigest: new Uint8Array(32),
+    powerOff: false,
+  };
+  const clean = encodeBatch(batch).eventsPacked;
+  // Out of time order: the encoder asserts after it has written the header.
+  const [first, second] = batch.inputs as [UserInput, UserInput];
+  const swapped = [
+    { ...second, seq: 10 },
+    { ...first, seq: 11 },
+  ];
+  assert.throws(() => encodeBatch({ ...batch, inputs: swapped }), /time-ordered/);
+  assert.deepEqual(encodeBatch(batch).eventsPacked, clean);
+  const decoded = decodeWire(wireBytes(batch));
+  assert.ok(decoded.ok);
+  assert.deepEqual(decoded.value, batch);
+});
