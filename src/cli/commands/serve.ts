@@ -5,12 +5,14 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { MirrorcellError } from "../../core/errors.ts";
+import { attachAntivirus, loadDatabases, nodeHashFactory } from "../../live/antivirus/index.ts";
 import { attachCaching, type LiveCachingRuntime, recipientUrlsUnder } from "../../live/caching/index.ts";
 import { createLiveCore } from "../../live/core-adapter.ts";
 import { liveFrameCodec } from "../../live/frame-codec.ts";
 import { type ServiceHooks, startLiveServer } from "../../live/live-server.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
 import { systemClock } from "../../node/system-clock.ts";
+import { AntivirusService, DatabaseHolder } from "../../services/antivirus/index.ts";
 import {
   type CachingPolicy,
   defaultCachingPolicy,
@@ -34,6 +36,8 @@ interface ServeOptions {
   recipientUrl?: string;
   recipientsFile?: string;
   cacheRetention?: string;
+  scanDb?: string[];
+  scanOnTheFly?: boolean;
 }
 
 function parsePort(text: string, what: string): number {
@@ -59,11 +63,16 @@ export function registerServe(program: Command): void {
     .option("--log-level <level>", "pino log level", "info")
     .option(
       "--services <list>",
-      "mirror services to run: caching (bulk uploads sent by the server, bulk downloads cached for the phone)",
+      "mirror services to run, comma-separated: caching (bulk uploads sent by the server, bulk downloads cached for the phone), antivirus (scans of the mirror on the phone's request)",
     )
     .option("--recipient-url <url>", "caching: inbox base URL; a recipient's inbox is <url>/<address>")
     .option("--recipients-file <file>", 'caching: JSON {"<address>": "<inbox url>", ...}')
     .option("--cache-retention <s>", "caching: how long a downloaded file waits for the phone (seconds)")
+    .option(
+      "--scan-db <files...>",
+      "antivirus: ClamAV signature files or directories (.hdb .hsb .ndb .cvd …)",
+    )
+    .option("--scan-on-the-fly", "antivirus: also scan every file replay writes, not only on request")
     .action(async (opts: ServeOptions) => {
       try {
         await serve(opts);
@@ -79,20 +88,54 @@ function servicesOf(opts: ServeOptions): {
   close(): void;
 } {
   const names = (opts.services ?? "").split(",").filter((n) => n !== "");
-  const unknown = names.find((n) => n !== "caching");
+  const unknown = names.find((n) => n !== "caching" && n !== "antivirus");
   if (unknown !== undefined)
-    throw new MirrorcellError("E_USAGE", `Unknown service "${unknown}": expected caching`);
-  if (!names.includes("caching")) return { attach: undefined, close: () => undefined };
-  const recipientUrlOf = recipientUrlOfOptions(opts);
-  const policy = cachingPolicyOf(opts.cacheRetention);
-  const runtimes: LiveCachingRuntime[] = [];
+    throw new MirrorcellError("E_USAGE", `Unknown service "${unknown}": expected caching or antivirus`);
+  const attachers = [
+    ...(names.includes("caching") ? [cachingAttacher(opts)] : []),
+    ...(names.includes("antivirus") ? [antivirusAttacher(opts)] : []),
+  ];
+  if (attachers.length === 0) return { attach: undefined, close: () => undefined };
+  const closers: (() => void)[] = [];
   return {
     attach: (hooks) => {
-      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf, policy }));
+      for (const attach of attachers) closers.push(attach(hooks));
     },
     close: () => {
-      for (const runtime of runtimes) runtime.close();
+      for (const close of closers) close();
     },
+  };
+}
+
+type Attacher = (hooks: ServiceHooks) => () => void;
+
+function cachingAttacher(opts: ServeOptions): Attacher {
+  const recipientUrlOf = recipientUrlOfOptions(opts);
+  const policy = cachingPolicyOf(opts.cacheRetention);
+  return (hooks) => {
+    const runtime: LiveCachingRuntime = attachCaching(hooks, {
+      clock: systemClock,
+      sha256: nodeSha256,
+      recipientUrlOf,
+      policy,
+    });
+    return () => runtime.close();
+  };
+}
+
+/** The signature database is loaded once, before the server listens: a bad file stops start-up. */
+function antivirusAttacher(opts: ServeOptions): Attacher {
+  if (opts.scanDb === undefined || opts.scanDb.length === 0)
+    throw new MirrorcellError("E_USAGE", "--services antivirus needs --scan-db FILE...");
+  const loaded = loadDatabases(opts.scanDb);
+  const service = new AntivirusService({
+    database: new DatabaseHolder(loaded.engine),
+    hash: nodeHashFactory,
+  });
+  const onTheFly = opts.scanOnTheFly === true;
+  return (hooks) => {
+    const runtime = attachAntivirus(hooks, { clock: systemClock, sha256: nodeSha256, service, onTheFly });
+    return () => runtime.close();
   };
 }
 

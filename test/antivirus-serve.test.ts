@@ -1,0 +1,114 @@
+// `mirrorcell serve --services antivirus` as an operator runs it: the
+// signature database is loaded before the server listens (a missing or empty
+// one stops start-up with a clear error), and with --scan-on-the-fly a phone
+// syncing to the served process receives the scan result for a file of its
+// factory template that a hash signature names.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import {
+  enrollDevices,
+  startPhones,
+  tempDataDir,
+  testAdminToken,
+  waitFor,
+} from "../src/live/live-harness.ts";
+import { freePort, spawnServer } from "../src/live/server-process.ts";
+import { nodeSha256 } from "../src/node/sha256.ts";
+import { factoryTemplate, Storage } from "../src/platform/index.ts";
+
+const seed = Number(process.env.SEED ?? 7);
+const model = "pixel";
+
+function serve(args: string[]): { status: number | null; stderr: string } {
+  const main = new URL("../src/cli/main.ts", import.meta.url).pathname;
+  return spawnSync(process.execPath, ["--import", "tsx", main, "serve", "--port", "0", ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+}
+
+/** A .hdb line naming one file of the model's factory template (MD5:size:name, ClamAV's format). */
+function templateSignature(): { line: string; path: string } {
+  const template = Storage.fromSnapshot(factoryTemplate(model, nodeSha256).storage, nodeSha256);
+  const file = [...template.walk()].find((f) => f.size >= 64);
+  assert.ok(file !== undefined, "the template has files");
+  const bytes = template.readFile(file.path);
+  assert.ok(bytes.ok);
+  const md5 = createHash("md5").update(bytes.value).digest("hex");
+  return { line: `${md5}:${file.size}:Serve.Template.Marked\n`, path: file.path };
+}
+
+test("serve: --services antivirus without --scan-db refuses to start and says what is missing", () => {
+  const data = tempDataDir("av-serve-usage");
+  try {
+    const run = serve(["--data", data.dir, "--services", "antivirus"]);
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /--scan-db/);
+  } finally {
+    data.remove();
+  }
+});
+
+test("serve: --scan-db naming a directory without signature files refuses to start", () => {
+  const data = tempDataDir("av-serve-empty");
+  try {
+    const empty = join(data.dir, "no-signatures");
+    mkdirSync(empty);
+    const run = serve(["--data", data.dir, "--services", "antivirus", "--scan-db", empty]);
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /no database files/);
+  } finally {
+    data.remove();
+  }
+});
+
+test(`serve: --services antivirus --scan-on-the-fly sends the phone a scan result naming the marked template file (seed=${seed})`, async () => {
+  const data = tempDataDir("av-serve");
+  const { line, path } = templateSignature();
+  const db = join(data.dir, "marked.hdb");
+  writeFileSync(db, line);
+  const keys = enrollDevices(data.dir, ["phone-av"]);
+  const server = await spawnServer({
+    dataDir: data.dir,
+    port: await freePort(),
+    proxyPort: await freePort(),
+    adminToken: testAdminToken,
+    syncNormal: true,
+    serveArgs: ["--services", "antivirus", "--scan-db", db, "--scan-on-the-fly"],
+  });
+  const { phones, origin } = await startPhones({
+    syncUrl: server.syncUrl,
+    proxyUrl: server.proxyUrl,
+    keys,
+    seed,
+    model,
+    eventsPerSecond: 10,
+    networkPerSecond: 0,
+    syncIntervalMs: 200,
+    sizeScale: 0.01,
+    stepMs: 20,
+  });
+  const detected: string[] = [];
+  const phone = phones[0]!;
+  phone.onNotices = (notices: Notice[]) => {
+    for (const n of notices)
+      if (n.kind.case === "scanResult")
+        for (const d of n.kind.value.detections) detected.push(`${d.path}: ${d.signature}`);
+  };
+  try {
+    const found = await waitFor(() => detected.length > 0, 45_000);
+    assert.ok(found, `a scan result reached the phone (stderr: ${server.stderr().slice(-400)})`);
+    assert.ok(detected.includes(`${path}: Serve.Template.Marked`), JSON.stringify(detected.slice(0, 5)));
+    assert.deepEqual(phone.errors, [], `seed=${seed}`);
+  } finally {
+    await phone.close();
+    await origin.close();
+    assert.equal(await server.stop(), 0, "SIGTERM stops the server cleanly");
+    data.remove();
+  }
+});
