@@ -32,21 +32,23 @@ export class SeededRng implements Rng {
     assert(Number.isSafeInteger(seed) && seed >= 0, `seed must be a non-negative safe integer, got ${seed}`);
     const high = Math.floor(seed / 0x1_0000_0000) >>> 0;
     const mix = splitmix32((seed >>> 0) ^ Math.imul(high, 0x9e3779b1));
-    this.a = mix();
-    this.b = mix();
-    this.c = mix();
+    this.a = mix() | 0;
+    this.b = mix() | 0;
+    this.c = mix() | 0;
     this.d = 1;
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 
+  /** sfc32 step. State stays int32 (`| 0`) so V8 keeps it in registers; `>>> 0` only on return. */
   nextU32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
+    const b = this.b;
+    const c = this.c;
+    const t = (((this.a + b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = b ^ (b >>> 9);
+    this.b = (c + (c << 3)) | 0;
+    this.c = (((c << 21) | (c >>> 11)) + t) | 0;
+    return t >>> 0;
   }
 
   float(): number {
@@ -66,12 +68,17 @@ export class SeededRng implements Rng {
   bytes(length: number): Uint8Array {
     assert(Number.isSafeInteger(length) && length >= 0, `bad length ${length}`);
     const out = new Uint8Array(length);
-    for (let i = 0; i < length; i += 4) {
+    const whole = length - (length % 4);
+    for (let i = 0; i < whole; i += 4) {
+      const word = this.nextU32();
+      out[i] = word;
+      out[i + 1] = word >>> 8;
+      out[i + 2] = word >>> 16;
+      out[i + 3] = word >>> 24;
+    }
+    if (whole < length) {
       let word = this.nextU32();
-      for (let j = i; j < Math.min(i + 4, length); j++) {
-        out[j] = word & 0xff;
-        word >>>= 8;
-      }
+      for (let j = whole; j < length; j++, word >>>= 8) out[j] = word;
     }
     return out;
   }
