@@ -181,6 +181,13 @@ class CoreAdapter implements LiveCore {
     return this.store.listDevices().map((d) => this.viewOf(d.deviceId));
   }
 
+  mirrorCounts(): { total: number; running: number } {
+    const devices = this.store.listDevices();
+    const running = devices.filter((d) => this.mirrorServer.status(d.deviceId) === "running").length;
+    assert(running <= devices.length, "more running mirrors than devices");
+    return { total: devices.length, running };
+  }
+
   mirror(deviceId: string): MirrorView | undefined {
     if (this.store.getDevice(deviceId) === undefined) return undefined;
     const view = this.viewOf(deviceId);

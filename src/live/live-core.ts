@@ -71,6 +71,8 @@ export interface LiveCore {
   recordNetwork(deviceId: string, input: Omit<NetworkInput, "index">): Result<NetworkInput>;
   recordedNetwork(deviceId: string, index: number): NetworkInput | undefined;
   mirrors(): MirrorView[];
+  /** Mirrors known and running: cheap, for /metrics (no per-mirror views). */
+  mirrorCounts(): { total: number; running: number };
   mirror(deviceId: string): MirrorView | undefined;
   /** The mirror's storage digest (running, else from its checkpoint). */
   digest(deviceId: string): Uint8Array | undefined;

@@ -125,14 +125,15 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   const replay = startReplayTimer(core, committer, endpoint, clock);
   const metrics = (): LiveMetricsSnapshot => {
     for (const ms of core.counters.drainLagsMs()) lag.observe(ms);
-    const views = core.mirrors();
+    // Scraped often: counts only, never a view of every mirror.
+    const counts = core.mirrorCounts();
     return {
       ...core.counters,
       framesRejectedTotal: stats.framesRejected,
       authFailuresTotal: stats.authFailures,
       phonesConnected: endpoint.connectedPhones,
-      mirrorsTotal: views.length,
-      mirrorsRunning: views.filter((v) => v.state === "running").length,
+      mirrorsTotal: counts.total,
+      mirrorsRunning: counts.running,
       lag,
       replayCpuSecondsTotal: replay.cpuSeconds(),
       replayBacklogBytes: core.replayBacklogBytes(),
@@ -151,7 +152,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     metrics,
     health: () => ({
       ok: true,
-      mirrors: core.mirrors().length,
+      mirrors: core.mirrorCounts().total,
       phonesConnected: endpoint.connectedPhones,
       uptimeMs: clock.nowMs() - stats.startedMs,
     }),
@@ -160,7 +161,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   const httpUrl = await app.listen({ host: options.host, port: options.port });
   const proxy =
     options.proxyPort === undefined ? undefined : await startProxy(options, db, core, log, cacheRoutes);
-  log.info({ httpUrl, proxy: proxy?.url, mirrors: core.mirrors().length }, "mirror server listening");
+  log.info({ httpUrl, proxy: proxy?.url, mirrors: core.mirrorCounts().total }, "mirror server listening");
   const close = makeClose({ app, proxy: proxy?.server, endpoint, committer, replay, db, log });
   return {
     httpUrl,
