@@ -49,7 +49,8 @@ export function platformFactory(sha256: Sha256): PlatformFactory {
     ): Result<SyncedPlatform> {
       const base = template(model);
       if (!base.ok) return base;
-      const storage = Storage.fromManifest(files, blobOf, sha256, emptyDirs);
+      // The template's blobs are already verified in memory: a restore fetches and hashes only the rest.
+      const storage = Storage.fromManifest(files, blobOf, sha256, emptyDirs, base.value.storage);
       if (!storage.ok) return storage;
       const ui = volatileState === undefined ? base.value.ui : parseUiState(volatileState);
       if (ui === undefined)
