@@ -4,12 +4,12 @@
 // (in event-loop steps, never inside the replay hook) and finds a template
 // file a hash signature names; phones and mirrors stay equal.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { attachAntivirus, type LiveAntivirusRuntime, nodeHashFactory } from "../src/live/antivirus/index.ts";
 import {
   compareWithMirror,
   enrollDevices,
+  quickTestWorkload,
   startPhones,
   startTestServer,
   tempDataDir,
@@ -18,7 +18,6 @@ import {
 import type { ServiceHooks } from "../src/live/live-server.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { systemClock } from "../src/node/system-clock.ts";
-import { factoryTemplate, Storage } from "../src/platform/index.ts";
 import {
   AntivirusService,
   compileDatabase,
@@ -26,27 +25,23 @@ import {
   emptyParsedDatabase,
   parseDatabaseText,
 } from "../src/services/antivirus/index.ts";
+import { markedTemplateFile } from "./support/marked-template-file.ts";
 
 const seed = Number(process.env.SEED ?? 42);
 const model = "pixel";
 
 /** A database whose one hash signature names a file of the model's factory template. */
 function templateSignature(): { service: AntivirusService; path: string } {
-  const template = Storage.fromSnapshot(factoryTemplate(model, nodeSha256).storage, nodeSha256);
-  const file = [...template.walk()].find((f) => f.size >= 64);
-  assert.ok(file !== undefined, "the template has files");
-  const bytes = template.readFile(file.path);
-  assert.ok(bytes.ok);
-  const md5 = createHash("md5").update(bytes.value).digest("hex");
+  const { path, hdbLine } = markedTemplateFile(model, "Live.Template.Marked");
   const parsed = emptyParsedDatabase();
-  assert.ok(parseDatabaseText("live.hdb", `${md5}:${file.size}:Live.Template.Marked\n`, parsed).ok);
+  assert.ok(parseDatabaseText("live.hdb", hdbLine, parsed).ok);
   const compiled = compileDatabase(parsed, "live-db-1");
   assert.ok(compiled.ok);
   const service = new AntivirusService({
     database: new DatabaseHolder(compiled.value),
     hash: nodeHashFactory,
   });
-  return { service, path: file.path };
+  return { service, path };
 }
 
 test(`antivirus live: on the fly, a live server finds a marked template file in steps while phones sync; mirrors equal phones (seed=${seed})`, async () => {
@@ -72,12 +67,9 @@ test(`antivirus live: on the fly, a live server finds a marked template file in 
     proxyUrl: server.proxyUrl!,
     keys,
     seed,
+    ...quickTestWorkload,
     model,
-    eventsPerSecond: 20,
     networkPerSecond: 2,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
   });
   try {
     assert.equal(runtimes.length, 1, "one core, one antivirus runtime");

@@ -5,21 +5,20 @@
 // factory template that a hash signature names.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import {
   enrollDevices,
+  quickTestWorkload,
   startPhones,
   tempDataDir,
   testAdminToken,
   waitFor,
 } from "../src/live/live-harness.ts";
 import { freePort, spawnServer } from "../src/live/server-process.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
-import { factoryTemplate, Storage } from "../src/platform/index.ts";
+import { markedTemplateFile } from "./support/marked-template-file.ts";
 
 const seed = Number(process.env.SEED ?? 7);
 const model = "pixel";
@@ -30,17 +29,6 @@ function serve(args: string[]): { status: number | null; stderr: string } {
     encoding: "utf8",
     timeout: 60_000,
   });
-}
-
-/** A .hdb line naming one file of the model's factory template (MD5:size:name, ClamAV's format). */
-function templateSignature(): { line: string; path: string } {
-  const template = Storage.fromSnapshot(factoryTemplate(model, nodeSha256).storage, nodeSha256);
-  const file = [...template.walk()].find((f) => f.size >= 64);
-  assert.ok(file !== undefined, "the template has files");
-  const bytes = template.readFile(file.path);
-  assert.ok(bytes.ok);
-  const md5 = createHash("md5").update(bytes.value).digest("hex");
-  return { line: `${md5}:${file.size}:Serve.Template.Marked\n`, path: file.path };
 }
 
 test("serve: --services antivirus without --scan-db refuses to start and says what is missing", () => {
@@ -69,7 +57,7 @@ test("serve: --scan-db naming a directory without signature files refuses to sta
 
 test(`serve: --services antivirus --scan-on-the-fly sends the phone a scan result naming the marked template file (seed=${seed})`, async () => {
   const data = tempDataDir("av-serve");
-  const { line, path } = templateSignature();
+  const { hdbLine: line, path } = markedTemplateFile(model, "Serve.Template.Marked");
   const db = join(data.dir, "marked.hdb");
   writeFileSync(db, line);
   const keys = enrollDevices(data.dir, ["phone-av"]);
@@ -86,12 +74,9 @@ test(`serve: --services antivirus --scan-on-the-fly sends the phone a scan resul
     proxyUrl: server.proxyUrl,
     keys,
     seed,
+    ...quickTestWorkload,
     model,
-    eventsPerSecond: 10,
     networkPerSecond: 0,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
   });
   const detected: string[] = [];
   const phone = phones[0]!;

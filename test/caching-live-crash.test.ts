@@ -13,6 +13,7 @@ import { PhoneCaching, startTestWebServer } from "../src/live/caching/index.ts";
 import type { MirrorView } from "../src/live/http-app.ts";
 import {
   enrollDevices,
+  quickTestWorkload,
   startPhones,
   tempDataDir,
   testAdminToken,
@@ -43,12 +44,7 @@ test(`caching live: kill -9 the server between "cached" and "fetched"; the resta
     proxyUrl: server.proxyUrl,
     keys,
     seed,
-    model: "pixel",
-    eventsPerSecond: 20,
-    networkPerSecond: 1,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
+    ...quickTestWorkload,
   });
   const phone = phones[0]!;
   const caching = new PhoneCaching(phone, {

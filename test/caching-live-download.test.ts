@@ -19,6 +19,7 @@ import {
 import {
   compareWithMirror,
   enrollDevices,
+  quickTestWorkload,
   startPhones,
   startTestServer,
   tempDataDir,
@@ -54,12 +55,7 @@ async function rig(label: string, policy: CachingPolicy, phoneOptions: Partial<P
     proxyUrl: server.proxyUrl!,
     keys,
     seed,
-    model: "pixel",
-    eventsPerSecond: 20,
-    networkPerSecond: 1,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
+    ...quickTestWorkload,
   });
   const phone = phones[0]!;
   const caching = new PhoneCaching(phone, {

@@ -75,6 +75,16 @@ export interface PhoneFleetOptions
   onLog?(deviceId: string, line: string): void;
 }
 
+/** Loopback tests' phones: a busy user, small files, 200 ms sync windows, so a run takes seconds. */
+export const quickTestWorkload = {
+  model: "pixel",
+  eventsPerSecond: 20,
+  networkPerSecond: 1,
+  syncIntervalMs: 200,
+  sizeScale: 0.01,
+  stepMs: 20,
+} as const;
+
 export async function startPhones(
   options: PhoneFleetOptions,
 ): Promise<{ phones: PhoneRuntime[]; origin: ContentOrigin }> {
