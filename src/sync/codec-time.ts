@@ -24,6 +24,13 @@ export function writeRice(w: BitWriter, value: number, k: number): void {
 }
 
 export function readRice(r: BitReader, k: number): number {
+  // Fast path: quotient, its zero and the k low bits all in one 32-bit window.
+  const word = r.peek32();
+  const ones = Math.clz32(~word);
+  if (ones < riceQuotientMax && ones + 1 + k <= 32) {
+    r.skip(ones + 1 + k);
+    return ones * pow2[k]! + (k === 0 ? 0 : (word << (ones + 1)) >>> (32 - k));
+  }
   const q = r.readOnes(riceQuotientMax);
   const unit = pow2[k]!;
   if (q === riceQuotientMax) return r.readExpGolomb(k) + riceQuotientMax * unit;
