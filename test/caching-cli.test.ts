@@ -46,6 +46,8 @@ test("caching cli: phone options: threshold, service off, fetch policy, download
   const defaults = phoneCachingOf([]);
   assert.deepEqual(defaults.settings, { enabled: true, bulkUploadThresholdBytes: 500 * 1024 });
   assert.equal(defaults.fetchCached, "on-notice");
+  assert.equal(defaults.fetchLaterMs, 300_000, "later: five minutes after the notice by default");
+  assert.equal(phoneCachingOf(["--fetch-cached", "later", "--fetch-later", "2.5"]).fetchLaterMs, 2_500);
   assert.deepEqual(defaults.downloads, []);
   const set = phoneCachingOf([
     "--bulk-upload-threshold",
@@ -78,5 +80,7 @@ test("caching cli: phone options: a bad threshold, policy or URL is E_USAGE", ()
   assert.equal(code(["--bulk-upload-threshold", "-1"]), "E_USAGE");
   assert.equal(code(["--bulk-upload-threshold", "lots"]), "E_USAGE");
   assert.equal(code(["--fetch-cached", "sometimes"]), "E_USAGE");
+  assert.equal(code(["--fetch-cached", "later", "--fetch-later", "soon"]), "E_USAGE");
+  assert.equal(code(["--fetch-later", "-3"]), "E_USAGE");
   assert.equal(code(["--download", "ftp://x/y"]), "E_USAGE");
 });

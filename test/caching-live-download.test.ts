@@ -106,6 +106,29 @@ test(`caching live download: phone asks, server caches, notice, phone fetches; p
   }
 });
 
+test(`caching live download: policy later fetches the file a set time after the notice, not on it; phone == mirror (seed=${seed})`, async () => {
+  const r = await rig("later", defaultCachingPolicy, { fetchCached: "later", fetchLaterMs: 1_500 });
+  try {
+    assert.ok(await waitFor(() => r.phone.connected, 10_000), "phone connected");
+    const photo = new SeededRng(seed + 2).bytes(256 * 1024);
+    assert.ok((await r.caching.requestDownload(r.web.publish("photo.bin", photo))).ok);
+    assert.ok(await waitFor(() => r.caching.waiting.size === 1, 20_000), "file-cached notice");
+    assert.equal(r.caching.stats.cachedFetched, 0, "policy later: the notice alone fetches nothing");
+    assert.ok(await waitFor(() => r.caching.stats.cachedFetched === 1, 20_000), "fetched once its time came");
+    assert.equal(r.caching.waiting.size, 0);
+    const onPhone = r.phone.core.readFile("/sdcard/Download/photo.bin");
+    assert.ok(onPhone.ok && bytesEqual(onPhone.value, photo), "the phone holds the web server's bytes");
+    r.phone.stopWorkload();
+    assert.ok(await r.phone.powerOff(10_000), "power-off acked");
+    assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
+    assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
+    assert.deepEqual(r.caching.errors, []);
+  } finally {
+    r.caching.close();
+    await r.close();
+  }
+});
+
 test(`caching live download: a cached file fetched after its retention is E_CACHE_EXPIRED at the phone; phone == mirror (seed=${seed})`, async () => {
   const policy = { ...defaultCachingPolicy, retentionMs: 300 };
   const r = await rig("expired", policy, { fetchCached: "never" });

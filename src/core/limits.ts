@@ -46,6 +46,8 @@ export const limits = {
   uploadJobsPerDeviceMax: 256,
   downloadRetriesMax: 4,
   cacheEntriesPerDeviceMax: 1024,
+  /** `--fetch-cached later`: the phone waits this long after the notice (better signal, charging). */
+  cacheFetchLaterMsDefault: 5 * 60_000,
   cacheBytesPerDeviceMax: 1024 * 1024 * 1024,
   cacheTombstonesPerDeviceMax: 1024,
   cacheRetentionMsMax: 365 * 24 * 3_600_000,

@@ -154,6 +154,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   ]);
   clearInterval(progress);
   if (sharing !== undefined) clearInterval(sharing);
+  for (const c of caching) c.close();
   const acked = await Promise.all(
     phones.map((p) => p.powerOff(Math.max(10_000, options.syncIntervalMs * 3))),
   );

@@ -94,6 +94,8 @@ export interface CachingPhoneCliOptions {
   bulkUpload: boolean;
   bulkUploadThreshold: string;
   fetchCached: string;
+  /** Seconds; commander fills in the default. */
+  fetchLater?: string;
   download?: string[];
   recipientUrl?: string;
 }
@@ -111,6 +113,11 @@ export function addCachingPhoneOptions(command: Command): Command {
       "--fetch-cached <policy>",
       `when to fetch a file the server cached: ${fetchCachedPolicies.join(" or ")}`,
       "on-notice",
+    )
+    .option(
+      "--fetch-later <s>",
+      "with --fetch-cached later: seconds after the notice (waiting for better signal or the charger)",
+      String(limits.cacheFetchLaterMsDefault / 1000),
     )
     .option(
       "--download <url>",
@@ -132,12 +139,21 @@ export function cachingPhoneRunOptions(opts: CachingPhoneCliOptions): NonNullabl
       `Unknown --fetch-cached "${opts.fetchCached}": expected ${fetchCachedPolicies.join(" or ")}`,
     );
   }
+  const fetchLaterMs =
+    opts.fetchLater === undefined
+      ? limits.cacheFetchLaterMsDefault
+      : Math.round(Number(opts.fetchLater) * 1000);
+  if (
+    !(Number.isSafeInteger(fetchLaterMs) && fetchLaterMs >= 0 && fetchLaterMs <= limits.cacheRetentionMsMax)
+  )
+    throw new MirrorcellError("E_USAGE", `--fetch-later "${opts.fetchLater}": expected seconds >= 0`);
   const downloads = opts.download ?? [];
   const bad = downloads.find((url) => !/^https?:\/\/\S+$/.test(url));
   if (bad !== undefined) throw new MirrorcellError("E_USAGE", `Cannot download "${bad}": not an http(s) URL`);
   return {
     settings: settings.value,
     fetchCached: opts.fetchCached as FetchCachedPolicy,
+    fetchLaterMs,
     downloads,
     recipientUrlOf: opts.recipientUrl === undefined ? undefined : recipientUrlsUnder(opts.recipientUrl),
   };

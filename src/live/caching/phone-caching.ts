@@ -2,8 +2,9 @@
 // (service on/off, bulk-upload threshold) and when to fetch cached files.
 // - Bulk download: the phone asks the server (proxy route) to download a URL;
 //   the "file-cached" notice arrives in a sync message; with the policy
-//   "on-notice" the phone fetches the file at once, with "never" only when
-//   asked (fetchCached: the user chose, e.g. on better signal or charging).
+//   "on-notice" the phone fetches the file at once, with "later" a set time
+//   after the notice (the user waits for better signal or the charger), with
+//   "never" only when asked (fetchCached: the user chose).
 //   The file arrives as a recorded network input, so the mirror gets it too.
 // - Bulk upload: planUpload decides. Via the mirror, the phone applies the
 //   fake completed upload and sends no file bytes; direct, it applies the
@@ -21,12 +22,14 @@ import { fetchCachedThroughProxy, requestCacheThroughProxy } from "./phone-cache
 
 const errorsKeptMax = 100;
 
-export const fetchCachedPolicies = ["on-notice", "never"] as const;
+export const fetchCachedPolicies = ["on-notice", "later", "never"] as const;
 export type FetchCachedPolicy = (typeof fetchCachedPolicies)[number];
 
 export interface PhoneCachingOptions {
   settings: CachingSettings;
   fetchCached: FetchCachedPolicy;
+  /** Policy "later": how long after the notice (default limits.cacheFetchLaterMsDefault). */
+  fetchLaterMs?: number;
   /** Inbox URL of a recipient, for uploads the phone sends itself; none = such uploads fail. */
   recipientUrlOf?(address: string): string | undefined;
   sha256: Sha256;
@@ -73,6 +76,7 @@ export class PhoneCaching {
   /** Cache ids fetched already: a notice the server re-sent after a restart is not fetched twice. */
   private readonly fetched = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
+  private readonly laterTimers = new Set<NodeJS.Timeout>();
   /** The user's switch and threshold; the user may change them at any time. */
   settings: CachingSettings;
 
@@ -81,6 +85,11 @@ export class PhoneCaching {
     private readonly options: PhoneCachingOptions,
   ) {
     assert(fetchCachedPolicies.includes(options.fetchCached), `bad fetch policy ${options.fetchCached}`);
+    assert(
+      options.fetchLaterMs === undefined ||
+        (Number.isSafeInteger(options.fetchLaterMs) && options.fetchLaterMs >= 0),
+      `bad fetchLaterMs ${options.fetchLaterMs}`,
+    );
     assert(phone.onNotices === undefined, "a phone has one notice listener");
     phone.onNotices = (notices) => this.onNotices(notices);
     this.settings = { ...options.settings };
@@ -168,7 +177,27 @@ export class PhoneCaching {
       });
       assert(this.waiting.size <= limits.cacheEntriesPerDeviceMax, "waiting notices over their bound");
       if (this.options.fetchCached === "on-notice") void this.fetchCached(cached.cacheId);
+      if (this.options.fetchCached === "later") this.fetchLater(cached.cacheId);
     }
+  }
+
+  /** Stops fetches still waiting for their time (the phone powers off). */
+  close(): void {
+    for (const timer of this.laterTimers) clearTimeout(timer);
+    this.laterTimers.clear();
+  }
+
+  private fetchLater(cacheId: string): void {
+    if (this.laterTimers.size >= limits.cacheEntriesPerDeviceMax) {
+      this.note(`cached ${cacheId}: too many fetches waiting; it stays waiting until asked`);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.laterTimers.delete(timer);
+      if (this.waiting.has(cacheId)) void this.fetchCached(cacheId);
+    }, this.options.fetchLaterMs ?? limits.cacheFetchLaterMsDefault);
+    timer.unref();
+    this.laterTimers.add(timer);
   }
 
   private remember(cacheId: string): void {
