@@ -57,12 +57,19 @@ interface Ranges {
   keyRange: number;
 }
 
+/** Reused by every encode (the core runs to completion); larger batches get their own. */
+const deltaScratch = new Float64Array(1024);
+
 /** One pass over the inputs: checks their order, collects time deltas and coordinate ranges. */
 function scanInputs(
   inputs: readonly UserInput[],
   ctx: EventContext,
 ): { deltas: Float64Array; ranges: Ranges } {
-  const deltas = new Float64Array(inputs.length);
+  // A fresh Float64Array per batch is an off-heap allocation, more than the scan itself.
+  const deltas =
+    inputs.length <= deltaScratch.length
+      ? deltaScratch.subarray(0, inputs.length)
+      : new Float64Array(inputs.length);
   const ranges = { xRange: 0, yRange: 0, keyRange: 0 };
   let previousTimeMs = ctx.windowStartMs;
   for (let i = 0; i < inputs.length; i++) {
