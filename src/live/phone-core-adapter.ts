@@ -26,6 +26,9 @@ import { type ClientResume, SyncClient } from "../sync/sync-client.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
 import type { PhoneCommit, SavedPhone } from "./phone-state.ts";
 
+/** The system app's "boot" action: the restart marker the mirror replays (src/platform/apps/system.ts). */
+const restartInput = { app: "system", body: { kind: "action", name: "boot", args: [] } } as const;
+
 export interface LivePhoneOptions {
   deviceId: string;
   model: string;
@@ -69,6 +72,12 @@ export class LivePhoneCore implements PhoneCore {
   private userInputsBefore = 0;
   /** A mirror follows this state; false for a fresh state until the server accepted it or a clone finished. */
   bound: boolean;
+  /**
+   * Restored from the store: the phone's RAM (drafts, screens) is gone while
+   * its mirror kept the state from before the crash. The first input of this
+   * boot says so, so the mirror drops it at the same point of the order.
+   */
+  private restartPending = false;
   userInputsRejected = 0;
   clones = 0;
 
@@ -106,6 +115,13 @@ export class LivePhoneCore implements PhoneCore {
     });
     this.nextEvent = this.workload.next();
     this.lastTimeMs = startMs;
+    // A full unacked queue cannot take an input now: the marker then goes first with the next one.
+    this.restartPending = saved !== undefined && !this.client.canRecord();
+    if (saved !== undefined && !this.restartPending) {
+      const booted = this.applyOne({ atMs: startMs, ...restartInput });
+      assert(booted.error === undefined, `the boot input applies: ${booted.error?.message}`);
+      assert(booted.frames.length === 0, "a fresh client closes no window at its first input");
+    }
   }
 
   get networkConsumed(): number {
@@ -248,6 +264,18 @@ export class LivePhoneCore implements PhoneCore {
   }
 
   private applyUser(event: { atMs: number; app: AppName; body: UserInputBody }): {
+    frames: Uint8Array[];
+    error?: MirrorcellError;
+  } {
+    if (!this.restartPending) return this.applyOne(event);
+    this.restartPending = false;
+    const booted = this.applyOne({ atMs: event.atMs, ...restartInput });
+    assert(booted.error === undefined, `the boot input applies: ${booted.error?.message}`);
+    const applied = this.applyOne(event);
+    return { ...applied, frames: [...booted.frames, ...applied.frames] };
+  }
+
+  private applyOne(event: { atMs: number; app: AppName; body: UserInputBody }): {
     frames: Uint8Array[];
     error?: MirrorcellError;
   } {

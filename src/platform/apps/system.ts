@@ -1,8 +1,12 @@
 // The "system" app: launcher, lock screen and settings. Its taps and keys
-// change only volatile UI state; "set" writes a settings file.
+// change only volatile UI state; "set" writes a settings file; "boot" is the
+// phone restarting after a crash (kill -9, battery pulled): it drops the
+// volatile state at that point of the input order, on the mirror too, so a
+// draft typed before the crash is not sent by the mirror after it.
 import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
 import type { App } from "../app-context.ts";
 import { type AppName, appNames } from "../inputs.ts";
+import { bootUi } from "../ui-state.ts";
 
 function isAppName(value: string): value is AppName {
   return (appNames as readonly string[]).includes(value);
@@ -27,6 +31,13 @@ export const systemApp: App = {
     },
     unlock: (ctx) => {
       ctx.ui.locked = false;
+    },
+    boot: (ctx) => {
+      const fresh = bootUi();
+      ctx.ui.foreground = fresh.foreground;
+      ctx.ui.locked = fresh.locked;
+      ctx.ui.shadeOpen = fresh.shadeOpen;
+      ctx.ui.apps = fresh.apps;
     },
     set: (ctx, args) => {
       ctx.write(`/data/system/settings/${args.name("name")}`, args.required("value"));
