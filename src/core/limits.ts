@@ -96,6 +96,8 @@ export const limits = {
   retransmitMsDefault: 5_000,
   repairRetryMsDefault: 5_000,
   repairRetriesMax: 8,
+  // a repair whose retries all ran out is asked again on the phone's next frames, this many times
+  repairReasksMax: 4,
   repairSnapshotsMaxDefault: 16,
   volatileStateBytesMax: 1024 * 1024,
   // unacked notices: timer re-sends to an idle phone (then only beside replies to its frames)

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SyncRig } from "../../test/support/sync-rig.ts";
+import { limits } from "../core/limits.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { Storage } from "../platform/index.ts";
-import { decodeFrame, encodeFrame, repairRequestFrame } from "./frame.ts";
+import { decodeFrame, encodeFrame, noticeAckFrame, repairRequestFrame } from "./frame.ts";
 import { SyncClient } from "./sync-client.ts";
 
 /** A phone restart: the client's RAM (repair snapshots) is gone; it resumes from what it persisted. */
@@ -43,7 +44,6 @@ test("sync: phone restart: an idle phone answers a repair of its last batch and 
   assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
   assert.equal(metrics.repairsFailed, 0, JSON.stringify(metrics));
   assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
-  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
 });
 
 test("sync: phone restart: a repair of a batch the restarted phone can no longer show is answered as unavailable (seed=23)", () => {
@@ -73,4 +73,79 @@ test("sync: phone restart: a repair of a batch the restarted phone can no longer
   const stale = ask(lastBatch);
   assert.equal(stale.entries.length, 0, "the phone changed since: it cannot answer for that batch");
   assert.equal(stale.storageDigest.length, 0);
+});
+
+/** Power-off batch with a corrupted mirror while the phone stays off through every repair retry. */
+function divergeWhileOff(rig: SyncRig): void {
+  const phone = rig.phone("p1");
+  rig.runWorkload("p1", 3 * 60_000 + 10_000);
+  const mirror = rig.mirrors.running("p1")!;
+  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
+  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
+  for (const bytes of phone.client.powerOff(rig.nowMs)) rig.uplink.push({ deviceId: "p1", bytes });
+  phone.platform.powerOff();
+  rig.pump();
+  rig.disconnect("p1");
+  rig.advance(10 * 60_000); // far beyond repairRetriesMax retries
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(metrics.divergences, 1, JSON.stringify(metrics));
+  assert.equal(metrics.repairsFailed, 1, "every retry went unanswered");
+  assert.equal(rig.mirrors.status("p1"), "stopped");
+  assert.ok(!rig.mirrorDigestEquals("p1"), "the mirror is left diverged");
+}
+
+test("sync: repair re-ask: phone off during all retries, back on and reconnected without a new batch: mirror converges (seed=29)", () => {
+  const rig = new SyncRig(29);
+  const phone = rig.addPhone("p1");
+  divergeWhileOff(rig);
+  restartClient(rig, "p1");
+  rig.connect("p1");
+  // The reconnect (a runtime's pendingFrames after the welcome) carries the request again.
+  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
+  rig.advance(20_000);
+  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
+  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
+  assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
+  assert.equal(rig.mirrors.status("p1"), "stopped", "the repaired mirror is saved and stopped again");
+  rig.startServer(); // the repair is in the durable checkpoint, not only in this process
+  assert.ok(rig.mirrorDigestEquals("p1"), "mirror still equals the phone after a server restart");
+});
+
+test("sync: repair re-ask: an idle phone's notice ack carries the re-sent repair request and its mirror converges (seed=31)", () => {
+  const rig = new SyncRig(31);
+  const phone = rig.addPhone("p1");
+  divergeWhileOff(rig);
+  restartClient(rig, "p1");
+  rig.connect("p1"); // nothing to send: all its batches are acked
+  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "file cached" } }).ok);
+  rig.advance(20_000); // notice out, ack in, the request rides on the ack's reply
+  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(rig.server.unackedNotices("p1"), 0);
+  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
+  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
+  assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
+});
+
+test("sync: repair re-ask: a phone that never answers is asked again at most repairReasksMax times (seed=37)", () => {
+  const rig = new SyncRig(37);
+  rig.addPhone("p1");
+  divergeWhileOff(rig);
+  const requests: number[] = [];
+  for (let i = 0; i < limits.repairReasksMax + 2; i++) {
+    // A frame from the phone (say a late notice ack) that it then cannot follow up.
+    const replies = rig.server.receive("p1", encodeFrame(noticeAckFrame([1n])), rig.nowMs);
+    assert.ok(replies.ok);
+    const asks = replies.value.map(decodeFrame).filter((f) => f.ok && f.value.body.case === "repairRequest");
+    requests.push(asks.length);
+    rig.advance(10 * 60_000); // every retry of this ask runs out too
+  }
+  const expected = [...Array(limits.repairReasksMax).fill(1), 0, 0];
+  assert.deepEqual(requests, expected);
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(metrics.repairReasks, limits.repairReasksMax, JSON.stringify(metrics));
+  assert.equal(metrics.repairsFailed, 1 + limits.repairReasksMax, JSON.stringify(metrics));
+  assert.equal(rig.mirrors.status("p1"), "stopped", "each failed re-ask leaves the mirror saved and stopped");
 });

@@ -75,6 +75,8 @@ export interface DeviceSyncMetrics {
   divergences: number;
   repairs: number;
   repairsFailed: number;
+  /** RepairRequests sent again, on a later frame of the phone, after a repair's retries ran out. */
+  repairReasks: number;
   repairBytes: number;
   rejectedInputs: number;
   /** Network inputs the mirror refused and skipped after repair (see skipRefusedNetwork). */
@@ -130,7 +132,14 @@ interface DeviceState {
   applied: Position;
   platform: SyncedPlatform | undefined;
   loggedRepairs: Map<number, RepairRecord>;
-  repair: { session: RepairSession; sentMs: number; retries: number; batch: BatchData } | undefined;
+  repair:
+    | { session: RepairSession; sentMs: number; retries: number; batch: BatchData; reask: boolean }
+    | undefined;
+  /**
+   * The mirror is still diverged at its last replayed batch: a repair's
+   * retries ran out while the phone was away. Asked again when it is back.
+   */
+  reask: { batch: BatchData; asks: number } | undefined;
   notices: NoticeOutbox;
   metrics: DeviceSyncMetrics;
 }
@@ -145,6 +154,7 @@ function emptyMetrics(): DeviceSyncMetrics {
     divergences: 0,
     repairs: 0,
     repairsFailed: 0,
+    repairReasks: 0,
     repairBytes: 0,
     rejectedInputs: 0,
     networkSkipped: 0,
@@ -283,7 +293,8 @@ export class SyncServer {
     const state = this.devices.get(deviceId);
     if (state === undefined) return [];
     this.lastNowMs = Math.max(this.lastNowMs, nowMs);
-    return state.notices.all(nowMs).map((n) => encodeFrame(noticeFrame(n)));
+    const frames = [...this.reaskRepair(state, nowMs), ...state.notices.all(nowMs).map(noticeFrame)];
+    return frames.map(encodeFrame);
   }
 
   /** Highest contiguous batch number acknowledged for the device. */
@@ -332,6 +343,19 @@ export class SyncServer {
    */
   receiveFrame(deviceId: string, frame: Frame, nowMs: number, batchBytes?: Uint8Array): Result<Frame[]> {
     this.lastNowMs = Math.max(this.lastNowMs, nowMs);
+    const handled = this.handleFrame(deviceId, frame, nowMs, batchBytes);
+    if (!handled.ok || frame.body.case === "repairResponse") return handled;
+    // The phone is back: a repair that ran out of retries while it was away is asked again.
+    const state = this.devices.get(deviceId);
+    return state?.reask === undefined ? handled : ok([...handled.value, ...this.reaskRepair(state, nowMs)]);
+  }
+
+  private handleFrame(
+    deviceId: string,
+    frame: Frame,
+    nowMs: number,
+    batchBytes?: Uint8Array,
+  ): Result<Frame[]> {
     switch (frame.body.case) {
       case "batch":
         return this.receiveBatch(deviceId, frame.body.value, nowMs, batchBytes);
@@ -640,6 +664,7 @@ export class SyncServer {
     );
     state.metrics.rejectedInputs += outcome.rejected;
     state.applied = positionOf(batch);
+    state.reask = undefined; // this batch's own digest check covers any earlier divergence
     const logged = state.loggedRepairs.get(batch.batchNo);
     if (logged !== undefined) this.applyLoggedRepair(platform, logged);
     const digest = platform.digest();
@@ -650,7 +675,7 @@ export class SyncServer {
     }
     state.metrics.divergences++;
     const session = new RepairSession(batch.batchNo, batch.storageDigest, platform.storage, this.sha256);
-    state.repair = { session, sentMs: nowMs, retries: 0, batch };
+    state.repair = { session, sentMs: nowMs, retries: 0, batch, reask: false };
     out.push({ deviceId: state.deviceId, frame: repairRequestFrame(batch.batchNo, session.pending) });
     this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
   }
@@ -726,7 +751,7 @@ export class SyncServer {
       return;
     }
     if (repair.retries >= limits.repairRetriesMax) {
-      this.endRepair(state, nowMs, false, out);
+      this.endRepair(state, nowMs, "timeout", out);
       return;
     }
     repair.retries++;
@@ -762,21 +787,77 @@ export class SyncServer {
         }
         this.mirrors.store.appendRepair(deviceId, { afterBatchNo: repair.session.batchNo, ops });
       });
-      this.endRepair(state, nowMs, true, out);
+      this.endRepair(state, nowMs, "repaired", out);
     } else {
-      this.endRepair(state, nowMs, false, out);
+      this.endRepair(state, nowMs, "refused", out);
     }
     return ok(out.map((o) => o.frame));
   }
 
-  private endRepair(state: DeviceState, nowMs: number, repaired: boolean, out: PendingFrame[]): void {
+  private endRepair(
+    state: DeviceState,
+    nowMs: number,
+    outcome: "repaired" | "refused" | "timeout",
+    out: PendingFrame[],
+  ): void {
     const repair = state.repair!;
     state.repair = undefined;
-    if (repaired) state.metrics.repairs++;
+    if (outcome === "repaired") state.metrics.repairs++;
     else state.metrics.repairsFailed++;
+    // Only silence is worth asking again: a phone that answered has said all it can.
+    if (outcome !== "timeout") state.reask = undefined;
+    else if (state.reask === undefined && state.queue.length === 0)
+      state.reask = { batch: repair.batch, asks: 0 };
     this.finishBatch(state, repair.batch);
+    // A late repair of a running mirror: save it, or a restart from an older
+    // checkpoint would lose it (the log replays repairs only after later batches).
+    if (outcome === "repaired" && repair.reask && !repair.batch.powerOff) this.checkpoint(state.deviceId);
     this.due.push({ dueMs: nowMs, deviceId: state.deviceId });
     this.replayDue(state, nowMs, out, { batchesLeft: Number.POSITIVE_INFINITY });
+  }
+
+  /**
+   * Asks the phone again for a repair that ran out of retries (issue 4):
+   * bounded by limits.repairReasksMax, only while nothing newer was replayed.
+   */
+  private reaskRepair(state: DeviceState, nowMs: number): Frame[] {
+    const reask = state.reask;
+    if (reask === undefined || state.repair !== undefined || state.queue.length > 0) return [];
+    if (reask.asks >= limits.repairReasksMax || state.applied.batchNo !== reask.batch.batchNo) {
+      state.reask = undefined;
+      return [];
+    }
+    const platform = this.repairPlatformOf(state);
+    if (platform === undefined) return [];
+    const batch = reask.batch;
+    if (bytesEqual(platform.digest(), batch.storageDigest)) {
+      state.reask = undefined;
+      return [];
+    }
+    reask.asks++;
+    state.metrics.repairReasks++;
+    const session = new RepairSession(batch.batchNo, batch.storageDigest, platform.storage, this.sha256);
+    state.repair = { session, sentMs: nowMs, retries: 0, batch, reask: true };
+    this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
+    assert(state.repair.session.batchNo === state.applied.batchNo, "re-ask targets the replayed batch");
+    return [repairRequestFrame(batch.batchNo, session.pending)];
+  }
+
+  /**
+   * The mirror at its last replayed batch, loaded if stopped. Not booted: a
+   * stopped mirror was stopped by a power-off batch, and the repair's end
+   * finishes that batch again (save and stop).
+   */
+  private repairPlatformOf(state: DeviceState): SyncedPlatform | undefined {
+    if (state.platform !== undefined) return state.platform;
+    const loaded = this.mirrors.load(state.deviceId);
+    if (!loaded.ok) return undefined;
+    assert(
+      loaded.value.checkpoint.batchNo === state.applied.batchNo,
+      "mirror checkpoint and replay position disagree",
+    );
+    state.platform = loaded.value.platform;
+    return state.platform;
   }
 
   private stateOf(deviceId: string): Result<DeviceState> {
@@ -804,6 +885,7 @@ export class SyncServer {
         store.repairsAfter(deviceId, checkpoint.batchNo).map((r) => [r.afterBatchNo, r]),
       ),
       repair: undefined,
+      reask: undefined,
       notices: new NoticeOutbox(),
       metrics: emptyMetrics(),
     };
