@@ -11,7 +11,7 @@ import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { RepairResponse } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { TreeStorage, TreeView } from "../mirror/platform-port.ts";
-import type { RepairOp } from "../mirror/store.ts";
+import type { RepairOp, RepairRecord } from "../mirror/store.ts";
 import { childOf, decodeListing, encodeListing, type ListingEntry, listingOf } from "./tree-listing.ts";
 
 export type RepairStep =
@@ -130,6 +130,23 @@ export class RepairSession {
       if (!removed.ok) return removed;
     }
     return ok(undefined);
+  }
+}
+
+/** Re-applies a durable repair after re-replaying its batch (restore from an older checkpoint). */
+export function applyRepairRecord(
+  storage: TreeStorage,
+  record: RepairRecord,
+  blobOf: (sha256: Uint8Array) => Uint8Array | undefined,
+): void {
+  for (const op of record.ops) {
+    if (op.kind === "absent") storage.removeTree(op.path);
+    else if (op.kind === "dir") storage.mkdir(op.path);
+    else {
+      const bytes = blobOf(op.sha256!);
+      assert(bytes !== undefined, "a logged repair's blob is retained");
+      storage.writeFile(op.path, bytes);
+    }
   }
 }
 

@@ -18,8 +18,8 @@ import {
 } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { MirrorServer } from "../mirror/mirror-server.ts";
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
-import type { RepairRecord } from "../mirror/store.ts";
 import { type BatchData, decodeBatch, lastSeqOf } from "./batch.ts";
+import { dropEarly, holdEarly, replayQueueFull, validateBatch } from "./batch-intake.ts";
 import {
   ackFrame,
   decodeFrame,
@@ -32,9 +32,23 @@ import {
 } from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
-import { RepairSession } from "./repair-session.ts";
+import { applyRepairRecord, RepairSession } from "./repair-session.ts";
 import { networkInputsAvailable, type ReplayedEvent, replayBatch } from "./replay.ts";
+import {
+  type BatchReplayedHook,
+  type DeviceState,
+  type DeviceSyncMetrics,
+  emptyMetrics,
+  type Outbound,
+  type PendingFrame,
+  type Position,
+  positionOf,
+  type ReplayBudget,
+  type ReplayHook,
+} from "./sync-device-state.ts";
 import type { TrafficMonitor } from "./traffic-monitor.ts";
+
+export type { BatchReplayedHook, DeviceSyncMetrics, Outbound, ReplayHook } from "./sync-device-state.ts";
 
 export interface SyncServerOptions {
   mirrors: MirrorServer;
@@ -53,124 +67,6 @@ export interface SyncServerOptions {
   checkpointEveryBatches?: number;
   /** Re-send an unacknowledged notice after this long (default limits.noticeRetryMsDefault). */
   noticeRetryMs?: number;
-}
-
-/** An encoded frame for one phone. */
-export interface Outbound {
-  deviceId: string;
-  bytes: Uint8Array;
-}
-
-interface PendingFrame {
-  deviceId: string;
-  frame: Frame;
-}
-
-export interface DeviceSyncMetrics {
-  batches: number;
-  duplicates: number;
-  uplinkBytes: number;
-  userInputs: number;
-  networkInputs: number;
-  divergences: number;
-  repairs: number;
-  repairsFailed: number;
-  /** RepairRequests sent again, on a later frame of the phone, after a repair's retries ran out. */
-  repairReasks: number;
-  repairBytes: number;
-  rejectedInputs: number;
-  /** Network inputs the mirror refused and skipped after repair (see skipRefusedNetwork). */
-  networkSkipped: number;
-  stalls: number;
-  lagMsMax: number;
-  lagMsSum: number;
-}
-
-export type ReplayHook = (deviceId: string, event: ReplayedEvent, replayMs: number) => void;
-
-/** Every replayed batch (also re-replay after restore), with the mirror digest the check compared. */
-export type BatchReplayedHook = (
-  deviceId: string,
-  batchNo: number,
-  mirrorDigest: Uint8Array,
-  replayMs: number,
-) => void;
-
-interface Position {
-  batchNo: number;
-  lastSeq: number;
-  networkConsumed: number;
-  windowEndMs: number;
-}
-
-/**
- * A durable batch waiting for replay. Only its wire bytes are held (decoded
- * again at replay): a backlog of decoded inputs would cost several times the
- * memory and keep the garbage collector busy promoting them.
- */
-interface QueuedBatch {
-  bytes: Uint8Array;
-  batchNo: number;
-  dueMs: number;
-}
-
-interface ReplayBudget {
-  batchesLeft: number;
-}
-
-interface DeviceState {
-  deviceId: string;
-  /** Highest contiguous batch accepted (durable once the store returned). */
-  accepted: Position;
-  /** Out-of-order batches waiting for their predecessors (not durable, not acked). */
-  early: Map<number, { batch: BatchData; bytes: Uint8Array }>;
-  /** Bytes held in `early`. */
-  earlyBytes: number;
-  queue: QueuedBatch[];
-  /** Wire bytes in `queue`. */
-  queueBytes: number;
-  applied: Position;
-  platform: SyncedPlatform | undefined;
-  loggedRepairs: Map<number, RepairRecord>;
-  repair:
-    | { session: RepairSession; sentMs: number; retries: number; batch: BatchData; reask: boolean }
-    | undefined;
-  /**
-   * The mirror is still diverged at its last replayed batch: a repair's
-   * retries ran out while the phone was away. Asked again when it is back.
-   */
-  reask: { batch: BatchData; asks: number } | undefined;
-  notices: NoticeOutbox;
-  metrics: DeviceSyncMetrics;
-}
-
-function emptyMetrics(): DeviceSyncMetrics {
-  return {
-    batches: 0,
-    duplicates: 0,
-    uplinkBytes: 0,
-    userInputs: 0,
-    networkInputs: 0,
-    divergences: 0,
-    repairs: 0,
-    repairsFailed: 0,
-    repairReasks: 0,
-    repairBytes: 0,
-    rejectedInputs: 0,
-    networkSkipped: 0,
-    stalls: 0,
-    lagMsMax: 0,
-    lagMsSum: 0,
-  };
-}
-
-function positionOf(batch: BatchData): Position {
-  return {
-    batchNo: batch.batchNo,
-    lastSeq: lastSeqOf(batch),
-    networkConsumed: batch.networkConsumed,
-    windowEndMs: batch.windowEndMs,
-  };
 }
 
 const noticeIdsPerMs = 1024;
@@ -396,10 +292,13 @@ export class SyncServer {
     const state = stateResult.value;
     const bytes = batchBytes ?? syncBatchToBinary(message);
     if (batch.batchNo <= state.accepted.batchNo) return this.duplicate(state, batch.batchNo, bytes);
-    const full = this.replayQueueFull(state);
+    const full = replayQueueFull(state, this.backlogBytes);
     if (full !== undefined)
       return fail(ErrorCodes.QUEUE_FULL, `Replay queue of ${deviceId} is full: ${full}`);
-    if (batch.batchNo > state.accepted.batchNo + 1) return this.early(state, batch, bytes);
+    if (batch.batchNo > state.accepted.batchNo + 1) {
+      const held = holdEarly(state, batch, bytes);
+      return held.ok ? ok(this.replies(deviceId)) : held;
+    }
     const accepted = this.accept(state, batch, bytes);
     if (!accepted.ok) return accepted;
     for (
@@ -407,50 +306,12 @@ export class SyncServer {
       next;
       next = state.early.get(state.accepted.batchNo + 1)
     ) {
-      this.dropEarly(state, next.batch.batchNo);
+      dropEarly(state, next.batch.batchNo);
       if (!this.accept(state, next.batch, next.bytes).ok) break;
     }
     for (const batchNo of state.early.keys())
-      if (batchNo <= state.accepted.batchNo) this.dropEarly(state, batchNo);
+      if (batchNo <= state.accepted.batchNo) dropEarly(state, batchNo);
     return ok(this.replies(deviceId));
-  }
-
-  /**
-   * Replay is behind (or the phone's windows lie in the future): refuse
-   * rather than hold an unbounded backlog; the phone retransmits later. Over
-   * the server-wide bound only devices with an empty queue may add a batch,
-   * so one flooding phone cannot lock out the others.
-   */
-  private replayQueueFull(state: DeviceState): string | undefined {
-    const queued = state.queue.length + state.early.size;
-    if (queued >= limits.replayQueueBatchesMax) return `${queued} batches`;
-    if (state.queueBytes >= limits.replayBacklogBytesPerDeviceMax) return `${state.queueBytes} bytes`;
-    if (this.backlogBytes >= limits.replayBacklogBytesMax && state.queue.length > 0)
-      return `server backlog of ${this.backlogBytes} bytes`;
-    return undefined;
-  }
-
-  private early(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<Frame[]> {
-    const previous = state.early.get(batch.batchNo);
-    const earlyBytes = state.earlyBytes - (previous?.bytes.length ?? 0) + bytes.length;
-    if (
-      (previous === undefined && state.early.size >= limits.unackedBatchesMax) ||
-      earlyBytes > limits.earlyBatchBytesPerDeviceMax
-    ) {
-      return fail(ErrorCodes.QUEUE_FULL, `Too many out-of-order batches for ${state.deviceId}`);
-    }
-    state.early.set(batch.batchNo, { batch, bytes });
-    state.earlyBytes = earlyBytes;
-    assert(state.early.size <= limits.unackedBatchesMax, "early batches unbounded");
-    return ok(this.replies(state.deviceId));
-  }
-
-  private dropEarly(state: DeviceState, batchNo: number): void {
-    const entry = state.early.get(batchNo);
-    if (entry === undefined) return;
-    state.early.delete(batchNo);
-    state.earlyBytes -= entry.bytes.length;
-    assert(state.earlyBytes >= 0, "early bytes below zero");
   }
 
   private duplicate(state: DeviceState, batchNo: number, bytes: Uint8Array): Result<Frame[]> {
@@ -465,48 +326,10 @@ export class SyncServer {
     return ok(this.replies(state.deviceId));
   }
 
-  private validate(state: DeviceState, batch: BatchData): Result<void> {
-    const expected = state.accepted;
-    if (batch.firstSeq > expected.lastSeq + 1) {
-      return fail(
-        ErrorCodes.SEQ_GAP,
-        `Batch ${batch.batchNo} starts at seq ${batch.firstSeq}, expected ${expected.lastSeq + 1}`,
-      );
-    }
-    if (batch.firstSeq < expected.lastSeq + 1) {
-      return fail(ErrorCodes.SEQ_CONFLICT, `Batch ${batch.batchNo} repeats seqs from ${batch.firstSeq}`);
-    }
-    const first = batch.inputs[0];
-    if (
-      batch.networkConsumed < expected.networkConsumed ||
-      (first && first.networkConsumed < expected.networkConsumed)
-    ) {
-      return fail(
-        ErrorCodes.BATCH_MALFORMED,
-        `Batch ${batch.batchNo} consumed fewer network inputs than its predecessor`,
-      );
-    }
-    if (batch.windowStartMs < expected.windowEndMs) {
-      return fail(ErrorCodes.BATCH_MALFORMED, `Batch ${batch.batchNo} window overlaps the previous one`);
-    }
-    // Recorded inputs never decrease: a batch that consumes no more than its
-    // predecessor needs no look-up (the common case; saves two reads per batch).
-    if (batch.networkConsumed <= expected.networkConsumed) return ok(undefined);
-    const recorded = Math.max(
-      this.mirrors.store.networkCount(state.deviceId),
-      this.mirrors.networkBase(state.deviceId),
-    );
-    if (batch.networkConsumed > recorded) {
-      return fail(
-        ErrorCodes.NETWORK_INPUT_MISSING,
-        `Batch ${batch.batchNo} consumed ${batch.networkConsumed} network inputs, ${recorded} recorded`,
-      );
-    }
-    return ok(undefined);
-  }
-
   private accept(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
-    const valid = this.validate(state, batch);
+    const valid = validateBatch(state, batch, () =>
+      Math.max(this.mirrors.store.networkCount(state.deviceId), this.mirrors.networkBase(state.deviceId)),
+    );
     if (!valid.ok) return valid;
     this.mirrors.store.appendBatch(state.deviceId, {
       batchNo: batch.batchNo,
@@ -666,7 +489,8 @@ export class SyncServer {
     state.applied = positionOf(batch);
     state.reask = undefined; // this batch's own digest check covers any earlier divergence
     const logged = state.loggedRepairs.get(batch.batchNo);
-    if (logged !== undefined) this.applyLoggedRepair(platform, logged);
+    if (logged !== undefined)
+      applyRepairRecord(platform.storage, logged, (sha256) => this.mirrors.store.getBlob(sha256));
     const digest = platform.digest();
     for (const hook of this.batchHooks) hook(state.deviceId, batch.batchNo, digest, nowMs);
     if (bytesEqual(digest, batch.storageDigest)) {
@@ -730,18 +554,6 @@ export class SyncServer {
     this.mirrors.unload(state.deviceId);
     state.platform = undefined;
     state.loggedRepairs.clear();
-  }
-
-  private applyLoggedRepair(platform: SyncedPlatform, record: RepairRecord): void {
-    for (const op of record.ops) {
-      if (op.kind === "absent") platform.storage.removeTree(op.path);
-      else if (op.kind === "dir") platform.storage.mkdir(op.path);
-      else {
-        const bytes = this.mirrors.store.getBlob(op.sha256!);
-        assert(bytes !== undefined, "a logged repair's blob is retained");
-        platform.storage.writeFile(op.path, bytes);
-      }
-    }
   }
 
   private retryRepair(state: DeviceState, nowMs: number, out: PendingFrame[]): void {

@@ -1,0 +1,90 @@
+// Batch intake checks of the Syn-Server (DESIGN.md "Sync protocol",
+// invariants 2 and 4): a batch continues its predecessor exactly (seqs,
+// network inputs consumed, windows), out-of-order batches wait bounded, and
+// the replay backlog is bounded per device and server-wide.
+import { assert } from "../core/assert.ts";
+import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { BatchData } from "./batch.ts";
+import type { DeviceState } from "./sync-device-state.ts";
+
+/**
+ * Replay is behind (or the phone's windows lie in the future): refuse
+ * rather than hold an unbounded backlog; the phone retransmits later. Over
+ * the server-wide bound only devices with an empty queue may add a batch,
+ * so one flooding phone cannot lock out the others.
+ */
+export function replayQueueFull(state: DeviceState, backlogBytes: number): string | undefined {
+  const queued = state.queue.length + state.early.size;
+  if (queued >= limits.replayQueueBatchesMax) return `${queued} batches`;
+  if (state.queueBytes >= limits.replayBacklogBytesPerDeviceMax) return `${state.queueBytes} bytes`;
+  if (backlogBytes >= limits.replayBacklogBytesMax && state.queue.length > 0)
+    return `server backlog of ${backlogBytes} bytes`;
+  return undefined;
+}
+
+/** Holds an out-of-order batch until its predecessors arrive (not durable, not acked). */
+export function holdEarly(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
+  const previous = state.early.get(batch.batchNo);
+  const earlyBytes = state.earlyBytes - (previous?.bytes.length ?? 0) + bytes.length;
+  if (
+    (previous === undefined && state.early.size >= limits.unackedBatchesMax) ||
+    earlyBytes > limits.earlyBatchBytesPerDeviceMax
+  ) {
+    return fail(ErrorCodes.QUEUE_FULL, `Too many out-of-order batches for ${state.deviceId}`);
+  }
+  state.early.set(batch.batchNo, { batch, bytes });
+  state.earlyBytes = earlyBytes;
+  assert(state.early.size <= limits.unackedBatchesMax, "early batches unbounded");
+  return ok(undefined);
+}
+
+export function dropEarly(state: DeviceState, batchNo: number): void {
+  const entry = state.early.get(batchNo);
+  if (entry === undefined) return;
+  state.early.delete(batchNo);
+  state.earlyBytes -= entry.bytes.length;
+  assert(state.earlyBytes >= 0, "early bytes below zero");
+}
+
+/** The batch continues the accepted one; `recordedNetwork` counts the inputs the server recorded. */
+export function validateBatch(
+  state: DeviceState,
+  batch: BatchData,
+  recordedNetwork: () => number,
+): Result<void> {
+  const expected = state.accepted;
+  if (batch.firstSeq > expected.lastSeq + 1) {
+    return fail(
+      ErrorCodes.SEQ_GAP,
+      `Batch ${batch.batchNo} starts at seq ${batch.firstSeq}, expected ${expected.lastSeq + 1}`,
+    );
+  }
+  if (batch.firstSeq < expected.lastSeq + 1) {
+    return fail(ErrorCodes.SEQ_CONFLICT, `Batch ${batch.batchNo} repeats seqs from ${batch.firstSeq}`);
+  }
+  const first = batch.inputs[0];
+  if (
+    batch.networkConsumed < expected.networkConsumed ||
+    (first && first.networkConsumed < expected.networkConsumed)
+  ) {
+    return fail(
+      ErrorCodes.BATCH_MALFORMED,
+      `Batch ${batch.batchNo} consumed fewer network inputs than its predecessor`,
+    );
+  }
+  if (batch.windowStartMs < expected.windowEndMs) {
+    return fail(ErrorCodes.BATCH_MALFORMED, `Batch ${batch.batchNo} window overlaps the previous one`);
+  }
+  // Recorded inputs never decrease: a batch that consumes no more than its
+  // predecessor needs no look-up (the common case; saves two reads per batch).
+  if (batch.networkConsumed <= expected.networkConsumed) return ok(undefined);
+  const recorded = recordedNetwork();
+  if (batch.networkConsumed > recorded) {
+    return fail(
+      ErrorCodes.NETWORK_INPUT_MISSING,
+      `Batch ${batch.batchNo} consumed ${batch.networkConsumed} network inputs, ${recorded} recorded`,
+    );
+  }
+  return ok(undefined);
+}
