@@ -4,6 +4,8 @@
 // after every batch and Merkle repair on divergence. Volatile state only: a
 // crashed server is rebuilt from the MirrorStore by constructing a new one
 // (restore() re-replays the durable log from each mirror's checkpoint).
+// This class schedules; per-device state is in sync-device-state.ts, intake
+// checks in batch-intake.ts, repair bookkeeping in repair-bookkeeping.ts.
 import { create } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
@@ -32,7 +34,15 @@ import {
 } from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
-import { applyRepairRecord, RepairSession } from "./repair-session.ts";
+import {
+  closeRepair,
+  logRepair,
+  type RepairOutcome,
+  retryStep,
+  startRepair,
+  takeReask,
+} from "./repair-bookkeeping.ts";
+import { applyRepairRecord } from "./repair-session.ts";
 import { networkInputsAvailable, type ReplayedEvent, replayBatch } from "./replay.ts";
 import {
   type BatchReplayedHook,
@@ -498,9 +508,8 @@ export class SyncServer {
       return;
     }
     state.metrics.divergences++;
-    const session = new RepairSession(batch.batchNo, batch.storageDigest, platform.storage, this.sha256);
-    state.repair = { session, sentMs: nowMs, retries: 0, batch, reask: false };
-    out.push({ deviceId: state.deviceId, frame: repairRequestFrame(batch.batchNo, session.pending) });
+    const frame = startRepair(state, platform, batch, { sha256: this.sha256, nowMs, reask: false });
+    out.push({ deviceId: state.deviceId, frame });
     this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
   }
 
@@ -557,22 +566,13 @@ export class SyncServer {
   }
 
   private retryRepair(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
-    const repair = state.repair!;
-    if (nowMs < repair.sentMs + this.repairRetryMs) {
-      this.due.push({ dueMs: repair.sentMs + this.repairRetryMs, deviceId: state.deviceId });
-      return;
-    }
-    if (repair.retries >= limits.repairRetriesMax) {
+    const step = retryStep(state.repair!, nowMs, this.repairRetryMs);
+    if (step.kind === "give-up") {
       this.endRepair(state, nowMs, "timeout", out);
       return;
     }
-    repair.retries++;
-    repair.sentMs = nowMs;
-    out.push({
-      deviceId: state.deviceId,
-      frame: repairRequestFrame(repair.session.batchNo, repair.session.pending),
-    });
-    this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
+    if (step.kind === "resend") out.push({ deviceId: state.deviceId, frame: step.frame });
+    this.due.push({ dueMs: step.dueMs, deviceId: state.deviceId });
   }
 
   private receiveRepair(deviceId: string, response: RepairResponse, nowMs: number): Result<Frame[]> {
@@ -590,15 +590,8 @@ export class SyncServer {
       return ok([repairRequestFrame(repair.session.batchNo, step.value.paths)]);
     }
     if (step.value.kind === "done") {
-      const { ops, blobs, bytesReceived } = step.value;
-      state.metrics.repairBytes += bytesReceived;
-      this.mirrors.store.transaction(() => {
-        for (const [i, op] of ops.filter((o) => o.kind === "file").entries()) {
-          this.mirrors.store.putBlob(op.sha256!, blobs[i]!);
-          this.mirrors.store.retainBlob(op.sha256!);
-        }
-        this.mirrors.store.appendRepair(deviceId, { afterBatchNo: repair.session.batchNo, ops });
-      });
+      state.metrics.repairBytes += step.value.bytesReceived;
+      logRepair(this.mirrors.store, deviceId, repair.session.batchNo, step.value);
       this.endRepair(state, nowMs, "repaired", out);
     } else {
       this.endRepair(state, nowMs, "refused", out);
@@ -606,20 +599,8 @@ export class SyncServer {
     return ok(out.map((o) => o.frame));
   }
 
-  private endRepair(
-    state: DeviceState,
-    nowMs: number,
-    outcome: "repaired" | "refused" | "timeout",
-    out: PendingFrame[],
-  ): void {
-    const repair = state.repair!;
-    state.repair = undefined;
-    if (outcome === "repaired") state.metrics.repairs++;
-    else state.metrics.repairsFailed++;
-    // Only silence is worth asking again: a phone that answered has said all it can.
-    if (outcome !== "timeout") state.reask = undefined;
-    else if (state.reask === undefined && state.queue.length === 0)
-      state.reask = { batch: repair.batch, asks: 0 };
+  private endRepair(state: DeviceState, nowMs: number, outcome: RepairOutcome, out: PendingFrame[]): void {
+    const repair = closeRepair(state, outcome);
     this.finishBatch(state, repair.batch);
     // A late repair of a running mirror: save it, or a restart from an older
     // checkpoint would lose it (the log replays repairs only after later batches).
@@ -628,31 +609,18 @@ export class SyncServer {
     this.replayDue(state, nowMs, out, { batchesLeft: Number.POSITIVE_INFINITY });
   }
 
-  /**
-   * Asks the phone again for a repair that ran out of retries (issue 4):
-   * bounded by limits.repairReasksMax, only while nothing newer was replayed.
-   */
+  /** Asks the phone again for a repair that ran out of retries while it was away (bounded). */
   private reaskRepair(state: DeviceState, nowMs: number): Frame[] {
-    const reask = state.reask;
-    if (reask === undefined || state.repair !== undefined || state.queue.length > 0) return [];
-    if (reask.asks >= limits.repairReasksMax || state.applied.batchNo !== reask.batch.batchNo) {
-      state.reask = undefined;
-      return [];
-    }
+    const batch = takeReask(state);
+    if (batch === undefined) return [];
     const platform = this.repairPlatformOf(state);
-    if (platform === undefined) return [];
-    const batch = reask.batch;
+    if (platform === undefined) return []; // asked on a later frame
     if (bytesEqual(platform.digest(), batch.storageDigest)) {
       state.reask = undefined;
       return [];
     }
-    reask.asks++;
-    state.metrics.repairReasks++;
-    const session = new RepairSession(batch.batchNo, batch.storageDigest, platform.storage, this.sha256);
-    state.repair = { session, sentMs: nowMs, retries: 0, batch, reask: true };
     this.due.push({ dueMs: nowMs + this.repairRetryMs, deviceId: state.deviceId });
-    assert(state.repair.session.batchNo === state.applied.batchNo, "re-ask targets the replayed batch");
-    return [repairRequestFrame(batch.batchNo, session.pending)];
+    return [startRepair(state, platform, batch, { sha256: this.sha256, nowMs, reask: true })];
   }
 
   /**
