@@ -155,6 +155,10 @@ class CoreAdapter implements LiveCore {
     return this.server.markDurable(deviceId);
   }
 
+  pendingFrames(deviceId: string, nowMs: number): Uint8Array[] {
+    return this.server.pendingFrames(deviceId, nowMs);
+  }
+
   tick(nowMs: number, batchesMax?: number) {
     return this.server.tick(nowMs, batchesMax);
   }

@@ -61,6 +61,8 @@ export interface LiveCore {
    * ack (and any due notices), encoded. Acks are coalesced per commit.
    */
   markDurable(deviceId: string): Uint8Array[];
+  /** Frames owed to a phone that just connected: unacked notices and a repair asked again. */
+  pendingFrames(deviceId: string, nowMs: number): Uint8Array[];
   /** Replays what is due, at most `batchesMax` batches; runs inside a store transaction. */
   tick(nowMs: number, batchesMax?: number): Outbound[];
   /** Wire bytes of accepted batches waiting for replay (all devices). */

@@ -111,6 +111,11 @@ export class SyncEndpoint {
       deviceKey: (id) => this.deps.deviceKey(id),
       newNonce,
       authenticated: (session, model) => this.onAuthenticated(conn, session, model),
+      // A phone back from a gap gets its unacked notices and a repair asked again now, not at its next batch.
+      welcomed: (session) => {
+        for (const bytes of this.deps.core.pendingFrames(session.deviceId, this.deps.clock.nowMs()))
+          this.sendBytes(conn, bytes);
+      },
       frame: (session, frame, bytes) => this.onFrame(conn, session.deviceId, frame, bytes),
       send: (bytes) => this.sendBytes(conn, bytes),
       close: (code, reason) => ws.close(code, reason),

@@ -19,23 +19,27 @@ const codec: FrameCodec = {
   encode: (frame) => toBinary(FrameSchema, frame),
 };
 
-function harness() {
+function harness(cloneRequired = false) {
   const key = newDeviceKey();
   const sent: Frame[] = [];
+  /** sent.length at each welcomed() call: the hook must run after the Welcome went out. */
+  const welcomedAt: number[] = [];
   const passed: Frame[] = [];
   const closes: number[] = [];
   const session = new SyncSession({
     codec,
     deviceKey: (id) => (id === "phone-1" ? key : undefined),
     newNonce,
-    authenticated: () => ok({ ackedSeq: 7n, syncIntervalMs: 60_000n }),
+    authenticated: () =>
+      ok({ ackedSeq: 7n, syncIntervalMs: 60_000n, ...(cloneRequired ? { cloneRequired } : {}) }),
+    welcomed: () => welcomedAt.push(sent.length),
     frame: (_s, f) => passed.push(f),
     send: (bytes) => sent.push(fromBinary(FrameSchema, bytes)),
     close: (code) => closes.push(code),
   });
   const feed = (body: Frame["body"]) =>
     session.receive(toBinary(FrameSchema, create(FrameSchema, { version: 1, body })));
-  return { key, sent, passed, closes, session, feed };
+  return { key, sent, passed, closes, session, feed, welcomedAt };
 }
 
 test("live: session: the right key is welcomed with the acked seq; frames then reach the core", () => {
@@ -82,4 +86,28 @@ test("live: session: a wrong key, an unknown device, or a batch before auth is r
   assert.equal(early.passed.length, 0);
   const error = early.sent.at(-1)!;
   assert.equal(error.body.case === "error" && error.body.value.code, "E_AUTH_REQUIRED");
+});
+
+function authenticate(h: ReturnType<typeof harness>): void {
+  h.feed({
+    case: "hello",
+    value: { $typeName: "mirrorcell.v1.Hello", deviceId: "phone-1", model: "m", bootId: 2n },
+  });
+  const challenge = h.sent.at(-1)!;
+  const nonce = challenge.body.case === "challenge" ? challenge.body.value.nonce : new Uint8Array();
+  h.feed({
+    case: "authProof",
+    value: { $typeName: "mirrorcell.v1.AuthProof", mac: deviceProof(h.key, nonce, "phone-1") },
+  });
+}
+
+test("live: session: right after the Welcome the phone is sent what it is owed (notices, a repair asked again); not when the Welcome asks for a clone", () => {
+  const h = harness();
+  authenticate(h);
+  assert.equal(h.sent.at(-1)!.body.case, "welcome");
+  assert.deepEqual(h.welcomedAt, [h.sent.length], "once, after the Welcome was sent");
+  const cloning = harness(true);
+  authenticate(cloning);
+  assert.equal(cloning.sent.at(-1)!.body.case, "welcome");
+  assert.deepEqual(cloning.welcomedAt, [], "a re-clone comes first");
 });

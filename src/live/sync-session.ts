@@ -33,6 +33,8 @@ export interface SessionDeps {
     ackedLastSeq?: bigint;
     networkRecorded?: bigint;
   }>;
+  /** After the Welcome went out (a clone-required Welcome excluded): frames the phone is owed. */
+  welcomed?(session: SyncSession): void;
   /** A frame from an authenticated device (batch, repair response, power-off). */
   frame(session: SyncSession, frame: Frame, bytes: Uint8Array): void;
   send(bytes: Uint8Array): void;
@@ -144,6 +146,7 @@ export class SyncSession {
       return;
     }
     this.sendFrame({ case: "welcome", value: { $typeName: "mirrorcell.v1.Welcome", ...welcome.value } });
+    if (welcome.value.cloneRequired !== true) this.deps.welcomed?.(this);
   }
 
   private onReady(frame: Frame, bytes: Uint8Array): void {
