@@ -115,13 +115,9 @@ export class LivePhoneCore implements PhoneCore {
     });
     this.nextEvent = this.workload.next();
     this.lastTimeMs = startMs;
-    // A full unacked queue cannot take an input now: the marker then goes first with the next one.
-    this.restartPending = saved !== undefined && !this.client.canRecord();
-    if (saved !== undefined && !this.restartPending) {
-      const booted = this.applyOne({ atMs: startMs, ...restartInput });
-      assert(booted.error === undefined, `the boot input applies: ${booted.error?.message}`);
-      assert(booted.frames.length === 0, "a fresh client closes no window at its first input");
-    }
+    this.restartPending = saved !== undefined;
+    const booted = this.recordRestart(startMs);
+    assert(booted.length === 0, "a fresh client closes no window at its first input");
   }
 
   get networkConsumed(): number {
@@ -267,12 +263,18 @@ export class LivePhoneCore implements PhoneCore {
     frames: Uint8Array[];
     error?: MirrorcellError;
   } {
-    if (!this.restartPending) return this.applyOne(event);
-    this.restartPending = false;
-    const booted = this.applyOne({ atMs: event.atMs, ...restartInput });
-    assert(booted.error === undefined, `the boot input applies: ${booted.error?.message}`);
+    const booted = this.recordRestart(event.atMs);
     const applied = this.applyOne(event);
-    return { ...applied, frames: [...booted.frames, ...applied.frames] };
+    return booted.length === 0 ? applied : { ...applied, frames: [...booted, ...applied.frames] };
+  }
+
+  /** The restart marker goes first, once the client can take an input (not while its unacked queue is full). */
+  private recordRestart(atMs: number): Uint8Array[] {
+    if (!this.restartPending || !this.client.canRecord()) return [];
+    this.restartPending = false;
+    const booted = this.applyOne({ atMs, ...restartInput });
+    assert(booted.error === undefined, `the boot input applies: ${booted.error?.message}`);
+    return booted.frames;
   }
 
   private applyOne(event: { atMs: number; app: AppName; body: UserInputBody }): {
