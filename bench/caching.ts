@@ -13,21 +13,8 @@
 // One line per figure: `name: value unit (ratio vs baseline)`.
 import { bytesEqual } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
-import {
-  attachCaching,
-  type LiveCachingRuntime,
-  PhoneCaching,
-  recipientUrlsUnder,
-  startTestRecipient,
-  startTestWebServer,
-} from "../src/live/caching/index.ts";
-import {
-  enrollDevices,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
+import { startTestWebServer } from "../src/live/caching/index.ts";
+import { waitFor } from "../src/live/live-harness.ts";
 import {
   bulkTransferBattery,
   calibrateBatteryModel,
@@ -36,11 +23,10 @@ import {
   syncBattery,
   transferTime,
 } from "../src/model/index.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
-import { systemClock } from "../src/node/system-clock.ts";
 import { defaultCachingSettings, paperSweepSizesBytes, savingsSweep } from "../src/services/index.ts";
 import { defaultOptions, runSimulation } from "../src/sim/index.ts";
 import { CachingScenario, fileNamed, okOrThrow } from "../test/caching-scenario.ts";
+import { startLiveCachingRig } from "../test/support/live-caching-rig.ts";
 
 const model = calibrateBatteryModel();
 const minuteMs = 60_000;
@@ -254,27 +240,11 @@ line(`${tagFleet}.wall`, fleetOn.wallSeconds, "s", fleetOff.wallSeconds, "cachin
 // 4. Live figures: real sockets and processes' code paths, one phone, loopback.
 async function liveFigures(): Promise<void> {
   const web = await startTestWebServer();
-  const recipient = await startTestRecipient();
-  const data = tempDataDir("bench-caching");
-  const runtimes: LiveCachingRuntime[] = [];
-  const server = await startTestServer(data.dir, {
-    services: (hooks) => {
-      const recipientUrlOf = recipientUrlsUnder(`${recipient.baseUrl}/inbox`);
-      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf }));
-    },
+  const rig = await startLiveCachingRig("bench-caching", "bench-phone", {
+    ...{ seed: 7, model: "pixel", eventsPerSecond: 0.5, networkPerSecond: 0 },
+    ...{ syncIntervalMs: 1_000, sizeScale: 0.01, stepMs: 20 },
   });
-  const keys = enrollDevices(data.dir, ["bench-phone"]);
-  const { phones, origin } = await startPhones({
-    ...{ syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, seed: 7, model: "pixel" },
-    ...{ eventsPerSecond: 0.5, networkPerSecond: 0, syncIntervalMs: 1_000, sizeScale: 0.01, stepMs: 20 },
-  });
-  const phone = phones[0]!;
-  const caching = new PhoneCaching(phone, {
-    settings: defaultCachingSettings,
-    fetchCached: "on-notice",
-    sha256: nodeSha256,
-    recipientUrlOf: (a) => recipient.urlOf(a),
-  });
+  const { recipient, runtimes, phone, caching } = rig;
   try {
     if (!(await waitFor(() => phone.connected, 20_000))) throw new Error("live phone did not connect");
     const size = 2_000_000;
@@ -304,13 +274,8 @@ async function liveFigures(): Promise<void> {
       "recipients",
     );
   } finally {
-    for (const r of runtimes) r.close();
-    await phone.close();
-    await origin.close();
-    await server.close();
+    await rig.close();
     await web.close();
-    await recipient.close();
-    data.remove();
   }
 }
 await liveFigures();

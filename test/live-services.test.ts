@@ -6,44 +6,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bytesEqual, toHex } from "../src/core/bytes.ts";
-import {
-  attachCaching,
-  type LiveCachingRuntime,
-  PhoneCaching,
-  recipientUrlsUnder,
-  startTestRecipient,
-} from "../src/live/caching/index.ts";
-import {
-  compareWithMirror,
-  enrollDevices,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
+import { compareWithMirror, waitFor } from "../src/live/live-harness.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { systemClock } from "../src/node/system-clock.ts";
 import { defaultCachingSettings } from "../src/services/index.ts";
+import { startLiveCachingRig } from "./support/live-caching-rig.ts";
 
 const seed = Number(process.env.SEED ?? 7);
 const recipients = ["+18145550101", "+18145550102", "+18145550103"];
 const sizeBytesMin = 500 * 1024;
 
 test(`live services: a >= 500 KB share to 3 recipients is sent by the server, not the phone's uplink; service off or under the threshold the phone uploads itself (seed=${seed})`, async () => {
-  const recipient = await startTestRecipient();
-  const runtimes: LiveCachingRuntime[] = [];
-  const data = tempDataDir("services");
-  const server = await startTestServer(data.dir, {
-    services: (hooks) => {
-      const recipientUrlOf = recipientUrlsUnder(`${recipient.baseUrl}/inbox`);
-      runtimes.push(attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf }));
-    },
-  });
-  const keys = enrollDevices(data.dir, ["phone-s"]);
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
+  const rig = await startLiveCachingRig("services", "phone-s", {
     seed,
     model: "pixel",
     eventsPerSecond: 100,
@@ -51,13 +24,7 @@ test(`live services: a >= 500 KB share to 3 recipients is sent by the server, no
     sizeScale: 1,
     stepMs: 20,
   });
-  const phone = phones[0]!;
-  const caching = new PhoneCaching(phone, {
-    settings: defaultCachingSettings,
-    fetchCached: "on-notice",
-    sha256: nodeSha256,
-    recipientUrlOf: (address) => recipient.urlOf(address),
-  });
+  const { recipient, runtimes, server, phone, caching } = rig;
   try {
     assert.equal(runtimes.length, 1, "services attached once to the built core");
     const big = () => phone.core.files().some((f) => f.size >= sizeBytesMin);
@@ -120,11 +87,6 @@ test(`live services: a >= 500 KB share to 3 recipients is sent by the server, no
     assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);
     assert.deepEqual(phone.errors, []);
   } finally {
-    for (const r of runtimes) r.close();
-    await phone.close();
-    await origin.close();
-    await server.close();
-    await recipient.close();
-    data.remove();
+    await rig.close();
   }
 });
