@@ -76,8 +76,12 @@ function offerOf(
   });
 }
 
-const hello = (fields: { freshState?: boolean; lastBatchNo?: bigint }) =>
-  create(HelloSchema, { deviceId: "d1", model, ...fields });
+const hello = (fields: {
+  freshState?: boolean;
+  lastBatchNo?: bigint;
+  ackedBatchNo?: bigint;
+  networkConsumed?: bigint;
+}) => create(HelloSchema, { deviceId: "d1", model, ...fields });
 
 test("live: clone intake: a fresh phone state over a used mirror must re-clone it; an unused mirror or the state it follows need not", () => {
   const { monitor, intake } = usedMirror();
@@ -171,4 +175,34 @@ test("live: clone intake: offer, missing blobs in chunks, done: the mirror equal
   assert.equal(intake.required("d1", hello({ freshState: false, lastBatchNo: 0n })), false);
   const late = chunk(missing[0]!, 0, first);
   assert.ok(!late.ok && late.error.code === "E_MIRROR_UNKNOWN", "no clone in progress any more");
+});
+
+test("live: clone intake: a phone that holds acked batches or consumed network inputs the server lacks (server wiped or rolled back) must re-clone, even an unused mirror", () => {
+  const { monitor, intake } = usedMirror();
+  const follows = { freshState: false, lastBatchNo: 3n, ackedBatchNo: 0n, networkConsumed: 0n };
+  assert.equal(intake.required("d1", hello(follows)), false, "unacked batches beyond the server's: resent");
+  assert.equal(intake.historyLost("d1", hello(follows)), false);
+  const acked = { ...follows, ackedBatchNo: 2n };
+  assert.equal(intake.historyLost("d1", hello(acked)), true, "the server acked batch 2 once and lost it");
+  assert.equal(intake.required("d1", hello(acked)), true, "an unused (wiped) mirror is re-cloned too");
+  const consumed = { ...follows, networkConsumed: 1n };
+  assert.equal(intake.required("d1", hello(consumed)), true, "a network input the server never recorded");
+  const sms = {
+    timeMs: 5,
+    app: "messaging" as const,
+    kind: "sms",
+    args: ["+1555", "hi"],
+    payload: new Uint8Array(3),
+  };
+  assert.ok(monitor.deliver("d1", sms).ok);
+  assert.equal(
+    intake.required("d1", hello(consumed)),
+    false,
+    "recorded now: the mirror can follow by replay",
+  );
+  assert.equal(
+    intake.historyLost("d1", hello({ freshState: false })),
+    false,
+    "older phones send neither field",
+  );
 });

@@ -62,29 +62,52 @@ export class CloneIntake {
         ? checkpoint.lastSeq
         : store.getBatch(deviceId, ackedBatchNo)?.lastSeq;
     assert(lastSeq !== undefined, `the acked batch ${ackedBatchNo} of ${deviceId} is stored or checkpointed`);
-    const networkRecorded = Math.max(store.networkCount(deviceId), this.mirrors.networkBase(deviceId));
-    return { ackedBatchNo, ackedLastSeq: lastSeq, networkRecorded };
+    return { ackedBatchNo, ackedLastSeq: lastSeq, networkRecorded: this.networkRecorded(deviceId) };
   }
 
   /**
    * A used mirror and a phone state it does not follow: the phone says its
    * state is fresh (never synced: first boot without saved data, or lost
-   * data), or it stands before what the server already acked. A clone that
-   * was interrupted is always started again.
+   * data), or it stands before what the server already acked, or the server
+   * lost history the phone holds (see `historyLost`). A clone that was
+   * interrupted is always started again.
    */
   required(deviceId: string, hello: Hello | undefined): boolean {
     if (this.mirrors.status(deviceId) === "cloning") return true;
-    if (hello === undefined || (hello.freshState === undefined && hello.lastBatchNo === undefined))
-      return false;
+    if (hello === undefined) return false;
+    if (this.historyLost(deviceId, hello)) return true;
+    if (hello.freshState === undefined && hello.lastBatchNo === undefined) return false;
     const store = this.mirrors.store;
     const acked = this.server.acked(deviceId);
     const checkpoint = store.getCheckpoint(deviceId);
     const used =
       acked > 0 ||
       store.networkCount(deviceId) > 0 ||
+      store.getDevice(deviceId)?.origin === "clone" ||
       (checkpoint !== undefined && (checkpoint.batchNo > 0 || checkpoint.base.kind === "manifest"));
     if (!used) return false;
     return hello.freshState === true || Number(hello.lastBatchNo ?? BigInt(acked)) < acked;
+  }
+
+  /**
+   * The phone holds as acked a batch, or has consumed a network input, that
+   * the server does not have: its data dir was wiped or restored from an
+   * older backup while the phone was away. Acks follow durability and a
+   * network input is recorded before the phone gets it, so this never
+   * happens otherwise; replay cannot bridge the hole (the phone dropped the
+   * acked batches), so the mirror is re-cloned from the phone.
+   */
+  historyLost(deviceId: string, hello: Hello): boolean {
+    const phoneAcked = hello.ackedBatchNo;
+    if (phoneAcked !== undefined && phoneAcked > BigInt(this.server.acked(deviceId))) return true;
+    const consumed = hello.networkConsumed;
+    return consumed !== undefined && consumed > BigInt(this.networkRecorded(deviceId));
+  }
+
+  private networkRecorded(deviceId: string): number {
+    const recorded = Math.max(this.mirrors.store.networkCount(deviceId), this.mirrors.networkBase(deviceId));
+    assert(Number.isSafeInteger(recorded) && recorded >= 0, "network count");
+    return recorded;
   }
 
   /** Clone step 1: the phone's manifest; answers the blobs the server lacks (or done when none). */

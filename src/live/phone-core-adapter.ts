@@ -137,6 +137,13 @@ export class LivePhoneCore implements PhoneCore {
     return this.resumedBatchNo + this.client.metrics.batches;
   }
 
+  /** Batches are acked in order: every batch before the first unacked one. */
+  get ackedBatchNo(): number {
+    const acked = this.batchesMade - this.client.unackedCount;
+    assert(acked >= 0, "more unacked batches than batches made");
+    return acked;
+  }
+
   get syncIntervalMs(): number {
     return this.client.syncIntervalMs;
   }

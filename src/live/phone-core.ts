@@ -47,6 +47,8 @@ export interface PhoneCore {
   readonly allAcked: boolean;
   readonly userInputs: number;
   readonly batchesMade: number;
+  /** The last batch the server acked (batchesMade minus the unacked ones). */
+  readonly ackedBatchNo: number;
   readonly userInputsRejected: number;
   digest(): Uint8Array;
   /** Every file of the phone, sorted by path (end-to-end comparison). */

@@ -24,6 +24,9 @@ export interface HelloState {
   syncIntervalMs: number;
   lastBatchNo: number;
   freshState: boolean;
+  /** The last batch the server acked (the phone dropped every batch up to it). */
+  ackedBatchNo: number;
+  networkConsumed: number;
 }
 
 export interface PhoneLinkOptions {
@@ -48,6 +51,8 @@ export class PhoneLink {
   private readonly socket: ReconnectingSocket;
   ready = false;
   welcomes = 0;
+  /** What this connection's Hello said (the Welcome is the answer to it). */
+  lastHello: HelloState | undefined;
 
   constructor(options: PhoneLinkOptions) {
     this.options = options;
@@ -107,6 +112,11 @@ export class PhoneLink {
       "the phone's sync interval is within bounds",
     );
     assert(Number.isSafeInteger(state.lastBatchNo) && state.lastBatchNo >= 0, "last batch number");
+    assert(
+      Number.isSafeInteger(state.ackedBatchNo) && state.ackedBatchNo <= state.lastBatchNo,
+      "the acked batch is one the phone made",
+    );
+    this.lastHello = state;
     const hello = create(HelloSchema, {
       deviceId,
       model,
@@ -114,6 +124,8 @@ export class PhoneLink {
       syncIntervalMs: BigInt(state.syncIntervalMs),
       lastBatchNo: BigInt(state.lastBatchNo),
       freshState: state.freshState,
+      ackedBatchNo: BigInt(state.ackedBatchNo),
+      networkConsumed: BigInt(state.networkConsumed),
     });
     this.socket.send(this.encode({ case: "hello", value: hello }));
   }

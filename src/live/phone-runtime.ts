@@ -77,6 +77,8 @@ export class PhoneRuntime {
         syncIntervalMs: core.syncIntervalMs,
         lastBatchNo: core.batchesMade,
         freshState: !core.bound,
+        ackedBatchNo: core.ackedBatchNo,
+        networkConsumed: core.networkConsumed,
       }),
       onWelcome: (bytes, welcome) => this.welcomed(bytes, welcome),
       onFrame: (bytes) => this.receive(bytes),
@@ -98,15 +100,20 @@ export class PhoneRuntime {
       this.sendAll(core.onConnect(this.nowMs()));
       return;
     }
+    const recorded = Number(welcome.networkRecorded ?? 0n);
+    const lost = this.serverLostHistory(welcome);
     const at = {
       batchNo: Number(welcome.ackedSeq),
       lastSeq: Number(welcome.ackedLastSeq ?? 0n),
-      // A delivery consumed since the server wrote its Welcome stays consumed.
-      networkConsumed: Math.max(Number(welcome.networkRecorded ?? 0n), core.networkConsumed),
+      // A delivery consumed since the server wrote its Welcome stays consumed;
+      // after a server's loss the phone continues the server's numbering
+      // (what it consumed beyond it is in the cloned storage already).
+      networkConsumed: lost ? recorded : Math.max(recorded, core.networkConsumed),
     };
-    this.options.onLog?.(
-      `the mirror does not follow this phone's state: re-cloning it from the phone at batch ${at.batchNo}`,
-    );
+    const why = lost
+      ? "the server lost this phone's history"
+      : "the mirror does not follow this phone's state";
+    this.options.onLog?.(`${why}: re-cloning it from the phone at batch ${at.batchNo}`);
     const offer = core.beginClone(at, this.nowMs());
     const sent = this.link.sendFrame({
       case: "cloneOffer",
@@ -124,6 +131,20 @@ export class PhoneRuntime {
       }),
     });
     if (!sent) this.noteError("clone offer not sent: the link dropped (the clone restarts on reconnect)");
+  }
+
+  /**
+   * The server holds less than this connection's Hello said the phone had
+   * acked or consumed (its data dir wiped or restored from a backup): what
+   * the server answered, not what the phone did since, decides.
+   */
+  private serverLostHistory(welcome: Welcome): boolean {
+    const hello = this.link.lastHello;
+    assert(hello !== undefined, "a Welcome answers a Hello");
+    return (
+      hello.ackedBatchNo > Number(welcome.ackedSeq) ||
+      hello.networkConsumed > Number(welcome.networkRecorded ?? 0n)
+    );
   }
 
   /** Clone step 3: the blobs the server lacks, in chunks of at most limits.cloneChunkBytes. */

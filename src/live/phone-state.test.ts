@@ -102,3 +102,27 @@ test("live: phone store: a tampered blob is never returned (checked against its 
     tmp.remove();
   }
 });
+
+test("live: phone store: a re-clone renumbers batches: an unacked batch with a number stored before holds the new bytes, also after reopening", () => {
+  const tmp = tempDir();
+  try {
+    const store = PhoneStore.open(tmp.dir, nodeSha256);
+    const before = commitOf({ "/a.txt": "alpha" }, [4, 5], 5);
+    store.commit(before.state, before.blobOf);
+    const rebased = commitOf({ "/a.txt": "alpha" }, [5], 5);
+    const fresh = { batchNo: 5, bytes: utf8("batch 5 after the clone") };
+    store.commit({ ...rebased.state, resume: { ...rebased.state.resume, unacked: [fresh] } }, rebased.blobOf);
+    assert.deepEqual(store.load()?.resume.unacked, [fresh], "the new batch 5, not the old one");
+    store.close();
+    const reopened = PhoneStore.open(tmp.dir, nodeSha256);
+    const again = { batchNo: 5, bytes: utf8("batch 5, third numbering") };
+    reopened.commit(
+      { ...rebased.state, resume: { ...rebased.state.resume, unacked: [again] } },
+      rebased.blobOf,
+    );
+    assert.deepEqual(reopened.load()?.resume.unacked, [again]);
+    reopened.close();
+  } finally {
+    tmp.remove();
+  }
+});

@@ -61,7 +61,8 @@ export class PhoneStore {
   private readonly sha256: Sha256;
   /** What the database holds now (path -> sha hex, batch numbers): commits write only the difference. */
   private readonly committedFiles = new Map<string, string>();
-  private readonly committedBatches = new Set<number>();
+  /** Batch number -> frame bytes as stored: a re-clone renumbers, so a number alone does not identify a batch. */
+  private readonly committedBatches = new Map<number, Uint8Array>();
   private readonly blobsKnown = new Set<string>();
   commits = 0;
 
@@ -187,16 +188,18 @@ export class PhoneStore {
     const put = this.db.prepare("INSERT OR REPLACE INTO unacked (batch_no, bytes) VALUES (?, ?)");
     const drop = this.db.prepare("DELETE FROM unacked WHERE batch_no = ?");
     const keep = new Set(unacked.map((u) => u.batchNo));
-    for (const batchNo of [...this.committedBatches]) {
+    for (const batchNo of [...this.committedBatches.keys()]) {
       if (keep.has(batchNo)) continue;
       drop.run(batchNo);
       this.committedBatches.delete(batchNo);
     }
     for (const u of unacked) {
-      if (this.committedBatches.has(u.batchNo)) continue;
+      const stored = this.committedBatches.get(u.batchNo);
+      if (stored !== undefined && (stored === u.bytes || bytesEqual(stored, u.bytes))) continue;
       put.run(u.batchNo, u.bytes);
-      this.committedBatches.add(u.batchNo);
+      this.committedBatches.set(u.batchNo, u.bytes);
     }
+    assert(this.committedBatches.size === unacked.length, "stored unacked batches are the client's");
   }
 
   private writeMeta(meta: Meta): void {
@@ -220,8 +223,8 @@ export class PhoneStore {
   private indexCommitted(): void {
     for (const row of this.db.prepare("SELECT path, sha FROM files").all() as FileRow[])
       this.committedFiles.set(row.path, toHex(new Uint8Array(row.sha)));
-    for (const row of this.db.prepare("SELECT batch_no FROM unacked").all() as BatchRow[])
-      this.committedBatches.add(row.batch_no);
+    for (const row of this.db.prepare("SELECT batch_no, bytes FROM unacked").all() as BatchRow[])
+      this.committedBatches.set(row.batch_no, new Uint8Array(row.bytes));
     for (const row of this.db.prepare("SELECT sha FROM blobs").all() as { sha: Buffer }[])
       this.blobsKnown.add(toHex(new Uint8Array(row.sha)));
   }
