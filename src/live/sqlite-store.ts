@@ -257,7 +257,8 @@ function encodeCheckpoint(c: Checkpoint): string {
   // Bytes go to JSON as hex; the core may add an opaque volatile state.
   const extra = c as Checkpoint & { volatileState?: Uint8Array };
   const volatileState = extra.volatileState === undefined ? undefined : toHex(extra.volatileState);
-  return JSON.stringify({ ...c, base, volatileState });
+  const unrepairedDigest = c.unrepairedDigest === undefined ? undefined : toHex(c.unrepairedDigest);
+  return JSON.stringify({ ...c, base, volatileState, unrepairedDigest });
 }
 
 interface RawCheckpoint extends Omit<Checkpoint, "base"> {
@@ -267,9 +268,10 @@ interface RawCheckpoint extends Omit<Checkpoint, "base"> {
 }
 
 function decodeCheckpoint(text: string): Checkpoint {
-  const parsed = JSON.parse(text) as RawCheckpoint & { volatileState?: string };
-  const { volatileState, ...raw } = parsed;
+  const parsed = JSON.parse(text) as RawCheckpoint & { volatileState?: string; unrepairedDigest?: string };
+  const { volatileState, unrepairedDigest, ...raw } = parsed;
   if (volatileState !== undefined) Object.assign(raw, { volatileState: hexBytes(volatileState) });
+  if (unrepairedDigest !== undefined) Object.assign(raw, { unrepairedDigest: hexBytes(unrepairedDigest) });
   if (raw.base.kind === "template") return { ...raw, base: { kind: "template" } };
   const files = raw.base.files.map((f) => ({ path: f.path, size: f.size, sha256: hexBytes(f.sha256) }));
   return { ...raw, base: { kind: "manifest", files, emptyDirs: raw.base.emptyDirs } };
