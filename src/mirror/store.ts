@@ -71,6 +71,13 @@ export interface Checkpoint {
   base: CheckpointBase;
   /** The platform's volatile state at a clone point (opaque bytes); absent after power-off. */
   volatileState?: Uint8Array;
+  /**
+   * The phone's storage digest at `batchNo`, present when the mirror is known
+   * to differ from it (a repair's retries ran out while the phone was away):
+   * a restarted server asks the phone again instead of waiting for its next
+   * batch. Absent: in sync as far as the server knows.
+   */
+  unrepairedDigest?: Uint8Array;
 }
 
 export interface MirrorStore {

@@ -2,12 +2,13 @@
 // "Sync protocol", invariant 1; issue 4): starting a repair on a diverged
 // mirror, timed re-sends, logging a finished repair durably, counting its
 // end, and the bounded re-ask of a repair whose retries ran out while the
-// phone was away. State changes only; the SyncServer schedules and replays.
+// phone was away, kept durable in the checkpoint so a restarted server still
+// asks. State changes only; the SyncServer schedules and replays.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
-import type { MirrorStore, RepairOp } from "../mirror/store.ts";
+import type { Checkpoint, MirrorStore, RepairOp } from "../mirror/store.ts";
 import type { BatchData } from "./batch.ts";
 import { type Frame, repairRequestFrame } from "./frame.ts";
 import { RepairSession } from "./repair-session.ts";
@@ -100,4 +101,44 @@ export function takeReask(state: DeviceState): BatchData | undefined {
     return undefined;
   }
   return reask.batch;
+}
+
+/**
+ * Right after a save: if the mirror was saved at the batch it is known to
+ * differ from the phone at (a re-ask is owed), the checkpoint says so, or a
+ * restart would forget it and leave the mirror diverged until the phone's
+ * next batch. Any later save without a re-ask owed drops the mark.
+ */
+export function markUnrepaired(store: MirrorStore, state: DeviceState): void {
+  const reask = state.reask;
+  if (reask === undefined) return;
+  const checkpoint = store.getCheckpoint(state.deviceId);
+  assert(checkpoint !== undefined, "a saved mirror has a checkpoint");
+  if (checkpoint.batchNo !== reask.batch.batchNo) return;
+  assert(reask.batch.storageDigest.length === limits.digestBytes, "a re-ask carries the phone's digest");
+  store.putCheckpoint(state.deviceId, { ...checkpoint, unrepairedDigest: reask.batch.storageDigest });
+}
+
+/**
+ * The re-ask a restarted server owes, from a checkpoint marked unrepaired: the
+ * checkpoint's batch as one without inputs at the same position (the repair
+ * needs only its number, digest and position; its inputs are replayed already).
+ */
+export function reaskFromCheckpoint(deviceId: string, checkpoint: Checkpoint): DeviceState["reask"] {
+  const storageDigest = checkpoint.unrepairedDigest;
+  if (storageDigest === undefined) return undefined;
+  assert(storageDigest.length === limits.digestBytes, "an unrepaired mark holds a digest");
+  assert(checkpoint.batchNo >= 1, "a template checkpoint is never unrepaired");
+  const batch: BatchData = {
+    deviceId,
+    batchNo: checkpoint.batchNo,
+    firstSeq: checkpoint.lastSeq + 1,
+    windowStartMs: checkpoint.windowEndMs,
+    windowEndMs: checkpoint.windowEndMs,
+    inputs: [],
+    networkConsumed: checkpoint.networkConsumed,
+    storageDigest,
+    powerOff: checkpoint.poweredOff,
+  };
+  return { batch, asks: 0 };
 }

@@ -149,3 +149,57 @@ test("sync: repair re-ask: a phone that never answers is asked again at most rep
   assert.equal(metrics.repairsFailed, 1 + limits.repairReasksMax, JSON.stringify(metrics));
   assert.equal(rig.mirrors.status("p1"), "stopped", "each failed re-ask leaves the mirror saved and stopped");
 });
+
+test("sync: repair re-ask: repair timed out while the phone was off, server crashed and restarted, idle phone reconnects: mirror converges (seed=41)", () => {
+  const rig = new SyncRig(41);
+  const phone = rig.addPhone("p1");
+  divergeWhileOff(rig);
+  rig.startServer(); // crash + restart: only the store survives
+  assert.ok(!rig.mirrorDigestEquals("p1"), "the restarted server's mirror is still diverged");
+  restartClient(rig, "p1");
+  rig.connect("p1");
+  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
+  rig.advance(20_000);
+  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
+  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
+  assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
+  rig.startServer(); // the repaired checkpoint no longer owes a re-ask
+  assert.deepEqual(rig.server.pendingFrames("p1", rig.nowMs), []);
+  assert.ok(rig.mirrorDigestEquals("p1"));
+});
+
+test("sync: repair re-ask: a running mirror checkpointed at its diverged batch while the phone was away is asked again after a server restart (seed=43)", () => {
+  const rig = new SyncRig(43, { checkpointEveryBatches: 1 });
+  rig.addPhone("p1");
+  rig.runWorkload("p1", 3 * 60_000 + 10_000);
+  const mirror = rig.mirrors.running("p1")!;
+  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
+  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
+  // One more input; its batch reaches the server, then the phone drops out of coverage (it stays on).
+  assert.ok(
+    rig.user("p1", "messaging", { kind: "action", name: "open-thread", args: ["peer=+15550101"] }).ok,
+  );
+  rig.advance(60_000, false);
+  rig.pump({ downlink: () => false });
+  rig.disconnect("p1");
+  rig.advance(10 * 60_000); // every repair retry goes unanswered; the mirror is checkpointed there
+  const before = rig.server.metrics("p1")!;
+  assert.equal(before.divergences, 1, JSON.stringify(before));
+  assert.equal(before.repairsFailed, 1, JSON.stringify(before));
+  assert.equal(
+    rig.store.getCheckpoint("p1")!.batchNo,
+    rig.server.applied("p1"),
+    "checkpoint at the diverged batch",
+  );
+  rig.startServer();
+  rig.connect("p1"); // back in coverage, nothing new typed
+  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
+  rig.advance(20_000);
+  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the phone");
+  const metrics = rig.server.metrics("p1")!;
+  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
+  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
+  assert.equal(metrics.batches, 0, "no new batch was needed");
+});

@@ -37,7 +37,9 @@ import { NoticeOutbox } from "./notice-outbox.ts";
 import {
   closeRepair,
   logRepair,
+  markUnrepaired,
   type RepairOutcome,
+  reaskFromCheckpoint,
   retryStep,
   startRepair,
   takeReask,
@@ -150,7 +152,7 @@ export class SyncServer {
     if (state.repair !== undefined)
       return fail(ErrorCodes.MIRROR_FROZEN, `Mirror ${deviceId} is being repaired`);
     if (state.platform === undefined) return ok(undefined); // stopped: its checkpoint is current
-    const saved = this.mirrors.save(deviceId, state.applied);
+    const saved = this.saveMirror(state, state.applied, false);
     if (saved.ok) state.loggedRepairs.clear();
     return saved;
   }
@@ -539,10 +541,23 @@ export class SyncServer {
       if (every > 0 && batch.batchNo % every === 0) this.checkpoint(state.deviceId);
       return;
     }
-    const saved = this.mirrors.saveAndStop(state.deviceId, positionOf(batch));
+    const saved = this.saveMirror(state, positionOf(batch), true);
     assert(saved.ok, "a replaying mirror must be running");
     state.platform = undefined;
     state.loggedRepairs.clear();
+  }
+
+  /** Saves (and at power-off stops) the mirror; a divergence known there goes into the checkpoint. */
+  private saveMirror(state: DeviceState, position: Position, stop: boolean): Result<void> {
+    const store = this.mirrors.store;
+    return store.transaction(() => {
+      const { deviceId } = state;
+      const saved = stop
+        ? this.mirrors.saveAndStop(deviceId, position)
+        : this.mirrors.save(deviceId, position);
+      if (saved.ok) markUnrepaired(store, state);
+      return saved;
+    });
   }
 
   /**
@@ -558,7 +573,7 @@ export class SyncServer {
       "skip on a running, unrepaired mirror",
     );
     state.metrics.networkSkipped += batch.networkConsumed - state.platform.networkConsumed;
-    const saved = this.mirrors.save(state.deviceId, positionOf(batch));
+    const saved = this.saveMirror(state, positionOf(batch), false);
     assert(saved.ok, "a replaying mirror must be running");
     this.mirrors.unload(state.deviceId);
     state.platform = undefined;
@@ -665,7 +680,7 @@ export class SyncServer {
         store.repairsAfter(deviceId, checkpoint.batchNo).map((r) => [r.afterBatchNo, r]),
       ),
       repair: undefined,
-      reask: undefined,
+      reask: reaskFromCheckpoint(deviceId, checkpoint),
       notices: new NoticeOutbox(),
       metrics: emptyMetrics(),
     };
