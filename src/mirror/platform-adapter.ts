@@ -1,6 +1,8 @@
 // The real phone platform (src/platform) behind the PlatformFactory port:
 // mirrors start from the model's shared factory template (copy-on-write) or
 // from a manifest plus blobs (restore, clone) with fresh volatile state.
+// Either way the mirror's directory trees are built under its device's level
+// key (src/platform/key-level.ts), the same key the phone uses.
 
 import { assert } from "../core/assert.ts";
 import { fromUtf8, utf8 } from "../core/bytes.ts";
@@ -11,13 +13,29 @@ import {
   type AppName,
   appNames,
   factoryTemplate,
+  type LevelKey,
   Platform,
   Storage,
   type UiState,
 } from "../platform/index.ts";
 import type { PlatformFactory, SyncedPlatform, TreeFileEntry, TreeView } from "./platform-port.ts";
 
-export function platformFactory(sha256: Sha256): PlatformFactory {
+export interface PlatformFactoryOptions {
+  /**
+   * The device's directory level key (live: from its enrolled key; sim: its
+   * seeded secret); undefined = not known, the mirror is refused. Without
+   * this option every mirror keeps the public key (tests, tools).
+   */
+  levelKeyOf?(deviceId: string): LevelKey | undefined;
+}
+
+export function platformFactory(sha256: Sha256, options: PlatformFactoryOptions = {}): PlatformFactory {
+  const levelKeyOf = (deviceId: string): Result<LevelKey | undefined> => {
+    if (options.levelKeyOf === undefined) return ok(undefined);
+    const key = options.levelKeyOf(deviceId);
+    if (key === undefined) return fail(ErrorCodes.DEVICE_UNKNOWN, `No level key for device ${deviceId}`);
+    return ok(key);
+  };
   const template = (model: string): Result<ReturnType<typeof factoryTemplate>> => {
     if (model.length === 0 || model.length > 255)
       return fail(ErrorCodes.TEMPLATE_UNKNOWN, `Bad model ${model}`);
@@ -27,7 +45,18 @@ export function platformFactory(sha256: Sha256): PlatformFactory {
     fromTemplate(deviceId: string, model: string): Result<SyncedPlatform> {
       const from = template(model);
       if (!from.ok) return from;
-      return ok(Platform.create({ mode: "mirror", deviceId, model, sha256, from: from.value }));
+      const levelKey = levelKeyOf(deviceId);
+      if (!levelKey.ok) return levelKey;
+      return ok(
+        Platform.create({
+          mode: "mirror",
+          deviceId,
+          model,
+          sha256,
+          from: from.value,
+          levelKey: levelKey.value,
+        }),
+      );
     },
     exportVolatile(platform: SyncedPlatform): Uint8Array {
       assert(platform instanceof Platform, "exportVolatile needs a platform this factory made");
@@ -49,8 +78,17 @@ export function platformFactory(sha256: Sha256): PlatformFactory {
     ): Result<SyncedPlatform> {
       const base = template(model);
       if (!base.ok) return base;
+      const levelKey = levelKeyOf(deviceId);
+      if (!levelKey.ok) return levelKey;
       // The template's blobs are already verified in memory: a restore fetches and hashes only the rest.
-      const storage = Storage.fromManifest(files, blobOf, sha256, emptyDirs, base.value.storage);
+      const storage = Storage.fromManifest(
+        files,
+        blobOf,
+        sha256,
+        emptyDirs,
+        base.value.storage,
+        levelKey.value ?? base.value.storage.levels,
+      );
       if (!storage.ok) return storage;
       const ui = volatileState === undefined ? base.value.ui : parseUiState(volatileState);
       if (ui === undefined)

@@ -1,8 +1,11 @@
 // The storage digest is a stored contract: mirrors saved on disk, templates
 // and the phone's batch digests are compared across versions, so how the
 // Merkle root is computed may change but its value must not. These tests pin
-// digests taken at commit 10c9834 (before the per-input cost work) and check
-// that asking for the digest rarely or often gives the same roots.
+// digests and check that asking for the digest rarely or often gives the
+// same roots. Re-pinned once in session 3, when directory levels became a
+// keyed PRF of the name (key-level.ts): the tree shapes, so every root,
+// changed; the node encoding did not. Pinned under the public level key
+// (tests, tools, shared templates) and under one device's key.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
@@ -11,6 +14,7 @@ import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { drivePhone, ManualClock, replayLog } from "./drive.ts";
 import { factoryTemplate } from "./factory-template.ts";
+import { LevelKey, levelKeyFromDeviceKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import { Storage } from "./storage.ts";
@@ -25,8 +29,11 @@ function chain(digests: readonly Uint8Array[]): string {
   return toHex(nodeSha256(all));
 }
 
+/** A device's level key, as a live phone enrolled with key 0x42... would derive it. */
+const deviceLevels = levelKeyFromDeviceKey(new Uint8Array(32).fill(0x42), nodeSha256);
+
 /** A phone on the paper workload; the digest after every `every` events. */
-function workloadDigests(seed: number, events: number, every: number) {
+function workloadDigests(seed: number, events: number, every: number, levelKey?: LevelKey) {
   const clock = new ManualClock();
   const rng = new SeededRng(seed);
   const phone = Platform.create({
@@ -35,6 +42,7 @@ function workloadDigests(seed: number, events: number, every: number) {
     model: "mc-one",
     sha256: nodeSha256,
     nondet: seededNondet({ rng: rng.fork("nondet"), clock, cameraBytes: 300 }),
+    ...(levelKey === undefined ? {} : { levelKey }),
   });
   const stream = new Workload({ rng: rng.fork("workload"), sizeScale: 0.002 }).take(events);
   const digests: Uint8Array[] = [];
@@ -49,17 +57,56 @@ function workloadDigests(seed: number, events: number, every: number) {
 test("digest: the factory template's root is the pinned value", () => {
   const template = factoryTemplate("mc-one", nodeSha256);
   const storage = Storage.fromSnapshot(template.storage, nodeSha256);
-  assert.equal(toHex(storage.digest()), "24ec52089a1bf75ce156fd60fa2dda1da4891be4295f424e32019c14a29a1ac9");
+  assert.equal(toHex(storage.digest()), "afb43542e126d10da48e3f375b80a8a2e54a181d22eec0216ab00d7245233066");
+});
+
+test("digest: a device's factory template has its own pinned root: same files, its own tree shape", () => {
+  const template = factoryTemplate("mc-one", nodeSha256);
+  const phone = Platform.create({
+    mode: "mirror",
+    deviceId: "golden",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: deviceLevels,
+  });
+  assert.equal(toHex(phone.digest()), "55f1aab57f5ab983a8c7c5135d4977a4ef522adb3f4b70eb42668575f789bd10");
+  assert.notEqual(toHex(phone.digest()), toHex(Storage.fromSnapshot(template.storage, nodeSha256).digest()));
+  assert.deepEqual(phone.storage.manifest(), Storage.fromSnapshot(template.storage, nodeSha256).manifest());
+  const other = LevelKey.fromSecret(new Uint8Array(16).fill(1));
+  const stranger = Platform.create({
+    mode: "mirror",
+    deviceId: "other",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: other,
+  });
+  assert.notEqual(toHex(stranger.digest()), toHex(phone.digest()));
 });
 
 test("digest: a phone on the paper workload has the pinned root after every 30-input batch (seed=42)", () => {
   const { digests } = workloadDigests(42, 3_000, 30);
   assert.equal(digests.length, 100);
-  assert.equal(chain(digests), "9604ff5d592047a0aa1eebfb76a6e8e1bb0f96cf6d3b8457bf08e1cafc877ef0");
+  assert.equal(chain(digests), "634c36688fbe5de933ded2e60f440502419482d9934e86a2a43ad72c93b4627a");
   assert.equal(
     toHex(digests[digests.length - 1]!),
-    "a99a541f980224c94ad18e689715f3c68a015310369263faf20b89609ac0eabb",
+    "84a924e3fb860faeb9e79334ca15d5ec8ab06161259d1466fd5d29c80e01c429",
   );
+});
+
+test("digest: a phone with a device level key has the pinned roots, and its mirror with the same key follows (seed=42)", () => {
+  const { digests, log, phone } = workloadDigests(42, 3_000, 30, deviceLevels);
+  assert.equal(chain(digests), "7a5bb9d02b02748e40296e2470287d9907bd8bc6d186df6894b9011dde8be096");
+  const mirror = Platform.create({
+    mode: "mirror",
+    deviceId: "golden",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: deviceLevels,
+  });
+  const replayed = replayLog(mirror, log);
+  assert.ok(replayed.ok, replayed.ok ? "" : replayed.error.message);
+  assert.equal(toHex(mirror.digest()), toHex(phone.digest()));
+  assert.deepEqual(mirror.storage.manifest(), phone.storage.manifest());
 });
 
 test("digest: asking after every input or once per batch gives the same roots, phone and mirror (seed=7)", () => {

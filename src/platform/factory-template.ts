@@ -2,12 +2,16 @@
 // template of the phone's model). Deterministic from the model name: system
 // files, libraries, fonts, preinstalled packages and the empty app
 // directories — about 300 files and a few MB. Built once per model and
-// shared: every platform made from it shares its nodes and blobs.
+// shared under the public level key: every platform made from it shares its
+// file nodes and blobs. A device keeps its own level key (key-level.ts), so
+// Platform.create rebuilds the ~60 directory trees under it (rekeySnapshot):
+// the tree shape, and so the digest, of a device's template is its own.
 import { assert } from "../core/assert.ts";
 import { utf8 } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
+import { publicLevelKey } from "./key-level.ts";
 import type { PlatformSnapshot } from "./platform.ts";
 import { Storage } from "./storage.ts";
 import { bootUi } from "./ui-state.ts";
@@ -89,14 +93,14 @@ function packageFiles(rng: SeededRng): [string, Uint8Array][] {
 const cache = new Map<string, { sha256: Sha256; snapshot: PlatformSnapshot }>();
 const cachedModelsMax = 64;
 
-/** The factory image of a phone model; the same model gives the same digest everywhere. */
+/** The factory image of a phone model under the public level key; the same model gives the same digest everywhere. */
 export function factoryTemplate(model: string, sha256: Sha256): PlatformSnapshot {
   assert(model.length > 0 && model.length <= limits.nameBytesMax, "bad model name");
   const cached = cache.get(model);
   if (cached !== undefined && cached.sha256 === sha256) return cached.snapshot;
   const rng = new SeededRng(modelSeed(model));
   const files = [...systemFiles(model, rng), ...packageFiles(rng)];
-  const built = Storage.fromFiles(files, sha256, appDataDirs);
+  const built = Storage.fromFiles(files, sha256, appDataDirs, publicLevelKey);
   assert(built.ok, `factory template for ${model} failed to build`);
   const snapshot: PlatformSnapshot = Object.freeze({
     model,

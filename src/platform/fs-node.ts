@@ -6,7 +6,7 @@
 // then only the nodes the write copied are hashed.
 import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
-import { type Mst, type MstNode, mstGet, mstSet } from "./merkle-search-tree.ts";
+import { type KeyLevel, type Mst, type MstNode, mstGet, mstSet } from "./merkle-search-tree.ts";
 
 export class FileNode {
   constructor(
@@ -144,6 +144,6 @@ export function dirGet(dir: DirNode, name: string): FsNode | undefined {
 }
 
 /** A copy of dir with name bound to child; the caller has checked the entry bound. */
-export function dirSet(dir: DirNode, name: string, child: FsNode, isNew: boolean): DirNode {
-  return new DirNode(mstSet(dir.entries, name, child), dir.count + (isNew ? 1 : 0));
+export function dirSet(dir: DirNode, name: string, child: FsNode, isNew: boolean, levels: KeyLevel): DirNode {
+  return new DirNode(mstSet(dir.entries, name, child, levels), dir.count + (isNew ? 1 : 0));
 }

@@ -20,6 +20,7 @@ export {
   type UserInput,
   type UserInputBody,
 } from "./inputs.ts";
+export { LevelKey, levelKeyFromDeviceKey, levelSecretBytes, publicLevelKey } from "./key-level.ts";
 export { type NondetSources, type SeededNondetOptions, seededNondet } from "./nondet.ts";
 export { childPath, parsePath } from "./path.ts";
 export { type PhoneRun, runPhoneWorkload, treeDifference } from "./phone-run.ts";

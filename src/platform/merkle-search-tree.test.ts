@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { LevelKey, publicLevelKey } from "./key-level.ts";
 import {
   type Mst,
   mstDelete,
@@ -10,6 +11,8 @@ import {
   mstSet,
   mstSplit,
 } from "./merkle-search-tree.ts";
+
+const levels = publicLevelKey;
 
 function shape<V>(t: Mst<V>): unknown {
   return t === undefined ? null : [t.level, t.keys, t.values, t.children.map(shape)];
@@ -42,7 +45,7 @@ test("mst: the tree depends only on the final key set, not on the history", () =
       const model = new Map<string, string>();
       for (const [insert, key] of sequence) {
         if (insert) {
-          t = mstSet(t, key, `v${key}`);
+          t = mstSet(t, key, `v${key}`, levels);
           model.set(key, `v${key}`);
         } else {
           t = mstDelete(t, key);
@@ -51,7 +54,7 @@ test("mst: the tree depends only on the final key set, not on the history", () =
       }
       checkInvariants(t);
       const sorted = [...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      assert.deepEqual(shape(t), shape(mstFromSorted(sorted)));
+      assert.deepEqual(shape(t), shape(mstFromSorted(sorted, levels)));
       assert.deepEqual([...mstEntries(t)], sorted);
       for (const [key, value] of model) assert.equal(mstGet(t, key), value);
     }),
@@ -64,7 +67,7 @@ test("mst: nodes hold about 16 keys, so 100k keys sit about 4 levels deep", () =
     { length: 100_000 },
     (_, i) => [`file-${String(i).padStart(6, "0")}`, i] as const,
   );
-  const t = mstFromSorted(entries);
+  const t = mstFromSorted(entries, levels);
   let depth = 0;
   for (let n: Mst<number> = t; n !== undefined; n = n.children[0]) depth++;
   assert.ok(depth >= 3 && depth <= 7, `depth ${depth}`);
@@ -73,10 +76,10 @@ test("mst: nodes hold about 16 keys, so 100k keys sit about 4 levels deep", () =
 
 test("mst: updates leave the old version intact; split separates below and above", () => {
   let t: Mst<number>;
-  for (let i = 0; i < 500; i++) t = mstSet(t, `k${String(i).padStart(3, "0")}`, i);
+  for (let i = 0; i < 500; i++) t = mstSet(t, `k${String(i).padStart(3, "0")}`, i, levels);
   const old = t;
   const before = shape(old);
-  t = mstSet(t, "k005", 500);
+  t = mstSet(t, "k005", 500, levels);
   t = mstDelete(t, "k007");
   assert.deepEqual(shape(old), before);
   assert.equal(mstGet(old, "k005"), 5);
@@ -89,4 +92,32 @@ test("mst: updates leave the old version intact; split separates below and above
     Array.from({ length: 200 }, (_, i) => i),
   );
   assert.equal([...mstEntries(above)].length, 299);
+});
+
+test("mst: under any level key the tree is canonical; two keys shape the same entries differently (seeded)", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), ops, (secret, sequence) => {
+      const key = LevelKey.fromSecret(secret);
+      let t: Mst<string>;
+      const model = new Map<string, string>();
+      for (const [insert, name] of sequence) {
+        if (insert) {
+          t = mstSet(t, name, name, key);
+          model.set(name, name);
+        } else {
+          t = mstDelete(t, name);
+          model.delete(name);
+        }
+      }
+      checkInvariants(t);
+      const sorted = [...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      assert.deepEqual(shape(t), shape(mstFromSorted(sorted, key)));
+    }),
+    { numRuns: 100 },
+  );
+  const entries = Array.from({ length: 2_000 }, (_, i) => [`n${String(i).padStart(4, "0")}`, i] as const);
+  const a = mstFromSorted(entries, publicLevelKey);
+  const b = mstFromSorted(entries, LevelKey.fromSecret(new Uint8Array(16).fill(7)));
+  assert.deepEqual([...mstEntries(a)], [...mstEntries(b)]);
+  assert.notDeepEqual(shape(a), shape(b));
 });

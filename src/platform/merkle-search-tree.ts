@@ -1,7 +1,7 @@
 // A persistent Merkle search tree (Auvolat & Taïani, "Merkle Search Trees",
 // 2019) keyed by string: the structure behind every directory of Storage.
-// Each key has a level drawn from a hash of the key (level ≥ l with
-// probability 16^-l); a node holds the keys of the highest level in its range
+// Each key has a level drawn from a keyed hash of the key (level ≥ l with
+// probability 16^-l; KeyLevel below); a node holds the keys of the highest level in its range
 // and, between them, the subtrees of the gaps. So a set of keys has exactly
 // one tree whatever the order of inserts and deletes — the digest depends
 // only on the content — and nodes have about 16 keys, so a write copies and
@@ -24,32 +24,14 @@ export class MstNode<V> {
 
 export type Mst<V> = MstNode<V> | undefined;
 
-const levelMax = 7;
-
 /**
- * A 30-bit hash of a key (two FNV-style lanes, mixed). Part of the digest
- * definition: it fixes every key's level and so the tree's shape; never change it.
+ * Where a key sits: level l with probability 16^-l, from a keyed hash of the
+ * key (key-level.ts: a per-device secret, so names cannot be ground offline
+ * into one node). Part of the digest definition: it fixes the tree's shape.
+ * One tree must be built and updated with one KeyLevel throughout.
  */
-function keyHash(key: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x2545f491;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 0x27d4eb2d);
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-  return (h1 ^ (h1 >>> 13)) & 0x3fffffff;
-}
-
-/** Number of leading zero hex digits of a 28-bit hash of the key: about 1 key in 16 rises a level. */
-export function keyLevel(key: string): number {
-  const h = keyHash(key) & 0x0fffffff;
-  let level = 0;
-  while (level < levelMax && ((h >>> (24 - 4 * level)) & 15) === 0) level++;
-  return level;
+export interface KeyLevel {
+  level(key: string): number;
 }
 
 /** First index whose key is ≥ key. */
@@ -106,9 +88,32 @@ export function mstSplit<V>(t: Mst<V>, key: string): [Mst<V>, V | undefined, Mst
   ];
 }
 
-/** Inserts or replaces key; returns the new root. */
-export function mstSet<V>(t: Mst<V>, key: string, value: V): MstNode<V> {
-  return setAtLevel(t, key, keyLevel(key), value);
+/**
+ * Inserts or replaces key; returns the new root. A key already in the tree
+ * keeps its node, so only a new key pays for its (keyed) level.
+ */
+export function mstSet<V>(t: Mst<V>, key: string, value: V, levels: KeyLevel): MstNode<V> {
+  const replaced = mstReplace(t, key, value);
+  if (replaced !== undefined) return replaced;
+  const level = levels.level(key);
+  assert(level >= 0 && level <= 8, "mst: a key level is 0..8");
+  return setAtLevel(t, key, level, value);
+}
+
+/** The tree with key's value replaced (path-copied); undefined when key is absent. */
+function mstReplace<V>(t: Mst<V>, key: string, value: V): MstNode<V> | undefined {
+  if (t === undefined) return undefined;
+  const i = lowerBound(t.keys, key);
+  if (t.keys[i] === key) {
+    const values = t.values.slice();
+    values[i] = value;
+    return new MstNode(t.level, t.keys, values, t.children);
+  }
+  const child = mstReplace(t.children[i], key, value);
+  if (child === undefined) return undefined;
+  const children = t.children.slice();
+  children[i] = child;
+  return new MstNode(t.level, t.keys, t.values, children);
 }
 
 /** A copy with one more element at index `at` (copy + splice: no spread temporaries on the write path). */
@@ -185,10 +190,10 @@ export function mstDelete<V>(t: Mst<V>, key: string): Mst<V> {
 }
 
 /** The canonical tree of entries sorted by strictly ascending key, in O(n · levels). */
-export function mstFromSorted<V>(entries: readonly (readonly [string, V])[]): Mst<V> {
+export function mstFromSorted<V>(entries: readonly (readonly [string, V])[], keyLevels: KeyLevel): Mst<V> {
   const levels = entries.map(([key], i) => {
     assert(i === 0 || entries[i - 1]![0] < key, "mstFromSorted: keys not strictly ascending");
-    return keyLevel(key);
+    return keyLevels.level(key);
   });
   const build = (lo: number, hi: number): Mst<V> => {
     if (lo >= hi) return undefined;

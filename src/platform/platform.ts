@@ -15,8 +15,10 @@ import { ActionArgs } from "./args.ts";
 import { factoryTemplate } from "./factory-template.ts";
 import { checkApp, checkBody, checkNameAndArgs, checkNondet, checkTime } from "./input-check.ts";
 import type { AppName, NetworkInput, NondetRecord, UserInput, UserInputBody } from "./inputs.ts";
+import type { LevelKey } from "./key-level.ts";
 import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, noNondet } from "./nondet.ts";
 import { Storage, type StorageSnapshot } from "./storage.ts";
+import { rekeySnapshot } from "./storage-build.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
 import { bootUi, copyUi, type UiState } from "./ui-state.ts";
 
@@ -43,6 +45,12 @@ export interface PlatformOptions {
   nondet?: NondetSources;
   /** Start from this state; default: the model's factory template. */
   from?: PlatformSnapshot;
+  /**
+   * The device's directory level key (key-level.ts); the storage is rebuilt
+   * under it when `from` has another. Default: `from`'s key — the PUBLIC key
+   * for a factory template, which only tests and tools may keep.
+   */
+  levelKey?: LevelKey;
 }
 
 /** A user input as the caller has it: the platform fills nondet and networkConsumed on the phone. */
@@ -74,7 +82,9 @@ export class Platform {
     assert(mode === "phone" || mode === "mirror", `unknown platform mode ${String(mode)}`);
     assert(mode === "mirror" || options.nondet !== undefined, "phone mode needs nondet sources");
     assert(deviceId.length > 0 && deviceId.length <= limits.deviceIdBytesMax, "bad device id");
-    const from = options.from ?? factoryTemplate(model, sha256);
+    const base = options.from ?? factoryTemplate(model, sha256);
+    const { levelKey } = options;
+    const from = levelKey === undefined ? base : { ...base, storage: rekeySnapshot(base.storage, levelKey) };
     assert(from.model === model, `snapshot of model ${from.model} used for a ${model}`);
     return new Platform(mode, deviceId, model, sha256, mode === "phone" ? options.nondet : undefined, from);
   }

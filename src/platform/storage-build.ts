@@ -1,13 +1,17 @@
 // Bulk construction of a storage tree from a list of files: one pass into a
 // mutable draft, then each directory becomes a canonical tree in O(n). Used
 // for factory templates, durable restore (manifest + blobs) and benchmarks,
-// where n single writes would path-copy n times.
+// where n single writes would path-copy n times. Also rebuilds a snapshot's
+// directories under another device's level key (rekeySnapshot): a mirror
+// made from a shared factory template gets its own tree shape in O(n) while
+// sharing every file node and blob with the template.
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { BlobEntry, blobIndexOf } from "./blob-index.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
-import { mstFromSorted } from "./merkle-search-tree.ts";
+import type { LevelKey } from "./key-level.ts";
+import { mstEntries, mstFromSorted } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
 
@@ -48,7 +52,7 @@ function place(root: Draft, path: string, leaf: FileNode | undefined): Result<vo
   return ok(undefined);
 }
 
-function freeze(draft: Draft): Result<DirNode> {
+function freeze(draft: Draft, levels: LevelKey): Result<DirNode> {
   if (draft.size > limits.filesPerDirectoryMax) {
     return fail(
       ErrorCodes.STORAGE_FULL,
@@ -63,14 +67,18 @@ function freeze(draft: Draft): Result<DirNode> {
       entries.push([name, child]);
       continue;
     }
-    const frozen = freeze(child);
+    const frozen = freeze(child, levels);
     if (!frozen.ok) return frozen;
     entries.push([name, frozen.value]);
   }
-  return ok(new DirNode(mstFromSorted(entries), entries.length));
+  return ok(new DirNode(mstFromSorted(entries, levels), entries.length));
 }
 
-function buildParts(files: readonly TreeFile[], emptyDirs: readonly string[]): Result<BuildParts> {
+function buildParts(
+  files: readonly TreeFile[],
+  emptyDirs: readonly string[],
+  levels: LevelKey,
+): Result<BuildParts> {
   const root: Draft = new Map();
   const blobs = new Map<string, { bytes: Uint8Array; refs: number }>();
   for (const file of files) {
@@ -85,14 +93,18 @@ function buildParts(files: readonly TreeFile[], emptyDirs: readonly string[]): R
     const placed = place(root, dir, undefined);
     if (!placed.ok) return placed;
   }
-  const frozen = freeze(root);
+  const frozen = freeze(root, levels);
   if (!frozen.ok) return frozen;
   return ok({ root: frozen.value, blobs });
 }
 
-/** The snapshot holding exactly these files and (possibly empty) directories. */
-export function buildTree(files: readonly TreeFile[], emptyDirs: readonly string[]): Result<StorageSnapshot> {
-  const parts = buildParts(files, emptyDirs);
+/** The snapshot holding exactly these files and (possibly empty) directories, shaped by `levels`. */
+export function buildTree(
+  files: readonly TreeFile[],
+  emptyDirs: readonly string[],
+  levels: LevelKey,
+): Result<StorageSnapshot> {
+  const parts = buildParts(files, emptyDirs, levels);
   if (!parts.ok) return parts;
   let bytesTotal = 0;
   for (const file of files) bytesTotal += file.bytes.length;
@@ -101,5 +113,27 @@ export function buildTree(files: readonly TreeFile[], emptyDirs: readonly string
     assert(held.refs >= 1, "buildTree: blob without a reference");
     blobs.push(new BlobEntry(sha, held.bytes, held.refs));
   }
-  return ok(new StorageSnapshot(parts.value.root, blobIndexOf(blobs), files.length, bytesTotal));
+  return ok(new StorageSnapshot(parts.value.root, blobIndexOf(blobs), files.length, bytesTotal, levels));
+}
+
+/**
+ * The same files and directories with every directory tree rebuilt under
+ * `levels` (a device's key over a shared template). File nodes and the blob
+ * index are shared, not copied; the snapshot itself when the key is its own.
+ */
+export function rekeySnapshot(snapshot: StorageSnapshot, levels: LevelKey): StorageSnapshot {
+  if (snapshot.levels === levels) return snapshot;
+  const root = rekeyDir(snapshot.root, levels, 0);
+  assert(root.count === snapshot.root.count, "rekeySnapshot: the root lost entries");
+  return new StorageSnapshot(root, snapshot.blobs, snapshot.fileCount, snapshot.bytesTotal, levels);
+}
+
+function rekeyDir(dir: DirNode, levels: LevelKey, depth: number): DirNode {
+  assert(depth <= limits.pathDepthMax, "rekeyDir: deeper than any path");
+  if (dir.entries === undefined) return dir;
+  const entries: [string, FsNode][] = [];
+  for (const [name, child] of mstEntries(dir.entries))
+    entries.push([name, child instanceof DirNode ? rekeyDir(child, levels, depth + 1) : child]);
+  assert(entries.length === dir.count, "rekeyDir: entry count out of step");
+  return new DirNode(mstFromSorted(entries, levels), entries.length);
 }

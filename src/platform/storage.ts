@@ -23,6 +23,7 @@ import {
   type FsNode,
   nodeHash,
 } from "./fs-node.ts";
+import { type LevelKey, publicLevelKey } from "./key-level.ts";
 import { mstDelete, mstEntries } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
@@ -54,6 +55,8 @@ export class Storage {
   private blobs: BlobIndex;
   private files: number;
   private bytes: number;
+  /** The device's directory level key; follows the snapshot (constructor, restore). */
+  private levels: LevelKey;
 
   private constructor(
     private readonly sha256: Sha256,
@@ -63,10 +66,12 @@ export class Storage {
     this.blobs = from.blobs;
     this.files = from.fileCount;
     this.bytes = from.bytesTotal;
+    this.levels = from.levels;
   }
 
-  static empty(sha256: Sha256): Storage {
-    return new Storage(sha256, new StorageSnapshot(emptyDir, undefined, 0, 0));
+  /** `levels`: the device's directory level key (key-level.ts); the public one only for tests and tools. */
+  static empty(sha256: Sha256, levels: LevelKey = publicLevelKey): Storage {
+    return new Storage(sha256, new StorageSnapshot(emptyDir, undefined, 0, 0, levels));
   }
 
   /** O(1): the new storage shares every node with the snapshot until it writes. */
@@ -79,6 +84,7 @@ export class Storage {
     files: Iterable<readonly [string, Uint8Array]>,
     sha256: Sha256,
     emptyDirs: readonly string[] = [],
+    levels: LevelKey = publicLevelKey,
   ): Result<Storage> {
     const prepared: TreeFile[] = [];
     for (const [path, bytes] of files) {
@@ -90,7 +96,7 @@ export class Storage {
       }
       prepared.push({ path, sha: binaryFromBytes(sha256(bytes)), bytes: bytes.slice() });
     }
-    const built = buildTree(prepared, emptyDirs);
+    const built = buildTree(prepared, emptyDirs, levels);
     if (!built.ok) return built;
     return ok(new Storage(sha256, built.value));
   }
@@ -108,6 +114,7 @@ export class Storage {
     sha256: Sha256,
     emptyDirs: readonly string[] = [],
     known?: StorageSnapshot,
+    levels: LevelKey = publicLevelKey,
   ): Result<Storage> {
     const prepared: TreeFile[] = [];
     const verified = new Map<string, Uint8Array>();
@@ -129,7 +136,7 @@ export class Storage {
       prepared.push({ path: entry.path, sha, bytes });
     }
     assert(verified.size <= prepared.length, "fromManifest: more blobs than files");
-    const built = buildTree(prepared, emptyDirs);
+    const built = buildTree(prepared, emptyDirs, levels);
     if (!built.ok) return built;
     return ok(new Storage(sha256, built.value));
   }
@@ -149,7 +156,7 @@ export class Storage {
   }
 
   snapshot(): StorageSnapshot {
-    return new StorageSnapshot(this.root, this.blobs, this.files, this.bytes);
+    return new StorageSnapshot(this.root, this.blobs, this.files, this.bytes, this.levels);
   }
 
   /** Puts the storage back to a snapshot (rollback, repair). O(1). */
@@ -158,6 +165,7 @@ export class Storage {
     this.blobs = snapshot.blobs;
     this.files = snapshot.fileCount;
     this.bytes = snapshot.bytesTotal;
+    this.levels = snapshot.levels;
   }
 
   /** Sorted child names of a directory. */
@@ -379,7 +387,7 @@ export class Storage {
     assert(dirs.length === fresh.length && dirs.length >= 1, "rebuild: malformed descent");
     let child = deepest;
     for (let i = dirs.length - 1; i >= 1; i--)
-      child = dirSet(dirs[i - 1]!, segments[i - 1]!, child, fresh[i]!);
+      child = dirSet(dirs[i - 1]!, segments[i - 1]!, child, fresh[i]!, this.levels);
     return child;
   }
 
@@ -421,7 +429,12 @@ export class Storage {
     this.blobs = blobSet(this.blobs, new BlobEntry(sha, content, (held?.refs ?? 0) + 1));
     if (existing !== undefined) this.release(existing.sha);
     const file = new FileNode(sha, content);
-    this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, file, existing === undefined));
+    this.root = this.rebuild(
+      dirs,
+      fresh,
+      segments,
+      dirSet(parent, name, file, existing === undefined, this.levels),
+    );
     this.files += existing === undefined ? 1 : 0;
     this.bytes += content.length - (existing?.bytes.length ?? 0);
     assert(content.length === bytes.length, "putFile: a blob with this hash has another length");
@@ -470,7 +483,7 @@ export class Storage {
     if (parent.count >= limits.filesPerDirectoryMax) {
       return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
     }
-    this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, node, true));
+    this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, node, true, this.levels));
     return ok(undefined);
   }
 
