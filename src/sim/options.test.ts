@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defaultOptions, parseFaults, reproduceCommand, swarmOptions, validateOptions } from "./options.ts";
+import {
+  defaultOptions,
+  defaultWorkers,
+  parseFaults,
+  reproduceCommand,
+  simulationBounds,
+  swarmOptions,
+  validateOptions,
+} from "./options.ts";
 
 test("sim: options: --faults accepts none, all and lists, rejects unknown names", () => {
   assert.deepEqual(parseFaults("none"), { ok: true, value: [] });
@@ -53,5 +61,22 @@ test("sim: options: the reproduce command names every option", () => {
     "--events-per-sec 0.5",
   ]) {
     assert.ok(cmd.includes(part), `${part} missing from ${cmd}`);
+  }
+});
+
+test("sim: options: default shards are one per core, none below the minimum or above the ceiling", () => {
+  const { phonesPerWorkerMin: min, phonesPerWorkerMax: max } = simulationBounds;
+  assert.equal(defaultWorkers(min - 1, 2), 1);
+  assert.equal(defaultWorkers(2 * min, 2), 2);
+  assert.equal(defaultWorkers(2 * max, 8), 8);
+  assert.equal(defaultWorkers(10_000, 2), Math.ceil(10_000 / max));
+  for (const phones of [1, 300, 999, 2_001, 10_000, 99_999]) {
+    const shards = defaultWorkers(phones, 2);
+    const size = Math.ceil(phones / shards);
+    assert.ok(shards === 1 || size >= min, `${phones} phones: shards of ${size}`);
+    assert.ok(
+      size <= max || shards === simulationBounds.workersMax || (shards === 1 && phones < 2 * min),
+      `${phones}: ${size}`,
+    );
   }
 });

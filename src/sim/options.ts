@@ -69,6 +69,12 @@ export const simulationBounds = {
   workersMax: 64,
   /** Default shard size: fewer phones than this per worker costs more in start-up than it saves. */
   phonesPerWorkerMin: 250,
+  /**
+   * Default shard size ceiling: a shard's cost per phone grows with its heap
+   * (GC marks it all, caches miss more), so a big fleet runs as more shards,
+   * at most one per core at a time (sharded.ts), not as a few huge ones.
+   */
+  phonesPerWorkerMax: 1_000,
 } as const;
 
 export const defaultFaultRates: FaultRates = {
@@ -163,12 +169,16 @@ export function validateOptions(o: SimulationOptions): Result<SimulationOptions>
   return ok(o);
 }
 
-/** The default shard count: one per core, but no shard smaller than phonesPerWorkerMin. */
+/**
+ * The default shard count: one per core, but no shard smaller than
+ * phonesPerWorkerMin, and enough shards that none exceeds phonesPerWorkerMax.
+ */
 export function defaultWorkers(phones: number, cores: number): number {
   assert(Number.isSafeInteger(phones) && phones >= 1, "phones must be positive");
   assert(Number.isSafeInteger(cores) && cores >= 1, "cores must be positive");
   const bySize = Math.floor(phones / simulationBounds.phonesPerWorkerMin);
-  return Math.max(1, Math.min(cores, bySize, simulationBounds.workersMax));
+  const byCeiling = Math.ceil(phones / simulationBounds.phonesPerWorkerMax);
+  return Math.max(1, Math.min(Math.max(cores, byCeiling), bySize, simulationBounds.workersMax));
 }
 
 /**

@@ -61,6 +61,17 @@ test("sim: shards: same seed and workers give an identical report on the core (s
   assert.notEqual(JSON.stringify(deterministicPart(one)), JSON.stringify(deterministicPart(a)));
 });
 
+test("sim: shards: more shards than threads run in turn and give the same report (seed=11, workers=3)", async () => {
+  const options = { ...small, phones: 6, workers: 3 };
+  const seen: number[] = [];
+  const pooled = await runFleet(options, { threadsMax: 1, onShard: (shard) => seen.push(shard.index) });
+  const parallel = await runFleet(options, { threadsMax: 3 });
+  assert.equal(pooled.invariantViolations, 0, `reproduce: ${pooled.reproduce}`);
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.equal(pooled.phones, 6);
+  assert.equal(JSON.stringify(deterministicPart(pooled)), JSON.stringify(deterministicPart(parallel)));
+});
+
 test("sim: shards: a violation in a worker shard is reported with the seed and worker count (seed=41)", async () => {
   const r = await runFleet({ ...small, seed: 41, faults: [], bug: "drop-replayed-input", workers: 2 });
   assert.ok(r.violations.some((v) => v.invariant === 2));

@@ -2,7 +2,7 @@
 // cores). One shard runs in this thread (the `--workers 1` path, exactly
 // runSimulation); more start one worker thread per shard, each an independent
 // fleet with its own mirror server, and merge their reports exactly.
-import { totalmem } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { assert } from "../core/assert.ts";
@@ -16,13 +16,24 @@ import { effectiveOptions, type RunHooks, runSimulation, type ShardResult } from
 export interface FleetHooks {
   /** Fraction (0..1) of the whole run's safety phase done: the mean over shards. */
   onProgress?: (fraction: number) => void;
-  /** Heap ceiling of each worker thread, in MB (default: 3/4 of the machine's memory, shared by the workers). */
+  /** Heap ceiling of each worker thread, in MB (default: 3/4 of the machine's memory, shared by the threads). */
   workerHeapMbMax?: number;
+  /** Worker threads running at once (default: one per core); shards beyond that wait for a free thread. */
+  threadsMax?: number;
   /** Each shard's result as it arrives (benchmarks read the shards' heap peaks). */
   onShard?: (shard: ShardSpec, result: ShardResult) => void;
 }
 
-type WorkerMessage = { kind: "progress"; fraction: number } | { kind: "done"; result: ShardResult };
+/** Parent → worker: run this shard, or exit. Worker → parent: progress, or the shard's result. */
+export type ToWorker = { kind: "run"; task: ShardTask } | { kind: "exit" };
+export type FromWorker = { kind: "progress"; fraction: number } | { kind: "done"; result: ShardResult };
+
+/**
+ * Young generation of a worker (MB). The fleet keeps many medium-lived
+ * objects (open batch windows, session plans, fresh tree nodes): a bigger
+ * nursery lets more of them die before a scavenge copies them.
+ */
+const workerYoungGenerationMb = 96;
 
 export async function runFleet(
   requested: SimulationOptions,
@@ -37,17 +48,30 @@ export async function runFleet(
   const wallStartMs = performance.now();
   const fractions = shards.map(() => 0);
   const report = () => hooks.onProgress?.(fractions.reduce((a, b) => a + b, 0) / fractions.length);
+  const threads = Math.min(shards.length, hooks.threadsMax ?? availableParallelism());
+  assert(threads >= 1, "a sharded run needs a thread");
   // V8's default old-space ceiling (~2–4 GB) is below what a 5,000-phone shard needs.
-  const heapMb = hooks.workerHeapMbMax ?? Math.floor(((totalmem() / 2 ** 20) * 0.75) / shards.length);
-  const results = await Promise.all(
-    shards.map(async (shard) => {
-      const result = await runWorker({ resolved, requested, shard }, heapMb, (f) => {
-        fractions[shard.index] = f;
+  const heapMb = hooks.workerHeapMbMax ?? Math.floor(((totalmem() / 2 ** 20) * 0.75) / threads);
+  const results: ShardResult[] = new Array(shards.length);
+  const queue = shards.map((shard) => ({ resolved, requested, shard }));
+  // Each thread takes the next shard until none is left; a thread's JIT-warm
+  // code serves all its shards, and at most `threads` fleets are in memory.
+  await Promise.all(
+    Array.from({ length: threads }, () =>
+      runThread(queue, heapMb, (shard, fraction) => {
+        fractions[shard.index] = fraction;
         report();
-      });
-      hooks.onShard?.(shard, result);
-      return result;
-    }),
+      }).then((done) => {
+        for (const [shard, result] of done) {
+          results[shard.index] = result;
+          hooks.onShard?.(shard, result);
+        }
+      }),
+    ),
+  );
+  assert(
+    results.every((r) => r !== undefined),
+    "every shard reported",
   );
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
   return mergeShardReports(results, { resolved, reproduce: reproduceCommand(requested), wallSeconds });
@@ -63,29 +87,44 @@ function bootstrap(): string {
   return `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(body)}); });`;
 }
 
-function runWorker(
-  task: ShardTask,
+/** One worker thread running shards from the shared queue, one at a time, until it is empty. */
+function runThread(
+  queue: ShardTask[],
   heapMbMax: number,
-  onProgress: (fraction: number) => void,
-): Promise<ShardResult> {
-  const shard: ShardSpec = task.shard;
-  assert(shard.count > 1, "one shard runs in-process");
+  onProgress: (shard: ShardSpec, fraction: number) => void,
+): Promise<[ShardSpec, ShardResult][]> {
+  const done: [ShardSpec, ShardResult][] = [];
   return new Promise((resolve, reject) => {
     const worker = new Worker(bootstrap(), {
       eval: true,
       execArgv: [],
-      workerData: task,
-      resourceLimits: { maxOldGenerationSizeMb: heapMbMax },
+      resourceLimits: {
+        maxOldGenerationSizeMb: heapMbMax,
+        maxYoungGenerationSizeMb: workerYoungGenerationMb,
+      },
     });
-    let result: ShardResult | undefined;
-    worker.on("message", (message: WorkerMessage) => {
-      if (message.kind === "progress") onProgress(message.fraction);
-      else result = message.result;
+    let current: ShardTask | undefined;
+    const next = () => {
+      current = queue.shift();
+      const message: ToWorker = current === undefined ? { kind: "exit" } : { kind: "run", task: current };
+      worker.postMessage(message);
+    };
+    const where = () =>
+      current === undefined ? "a worker" : `shard ${current.shard.index}/${current.shard.count}`;
+    worker.on("message", (message: FromWorker) => {
+      assert(current !== undefined, "a worker reports only while it runs a shard");
+      if (message.kind === "progress") {
+        onProgress(current.shard, message.fraction);
+        return;
+      }
+      done.push([current.shard, message.result]);
+      next();
     });
-    worker.on("error", (error) => reject(new Error(`shard ${shard.index}/${shard.count}: ${error.message}`)));
+    worker.on("error", (error) => reject(new Error(`${where()}: ${error.message}`)));
     worker.on("exit", (code) => {
-      if (result !== undefined && code === 0) resolve(result);
-      else reject(new Error(`shard ${shard.index}/${shard.count} exited with code ${code} and no report`));
+      if (current === undefined && code === 0) resolve(done);
+      else reject(new Error(`${where()} exited with code ${code} and no report`));
     });
+    next();
   });
 }
