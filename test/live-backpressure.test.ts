@@ -1,0 +1,207 @@
+// Issue 5 gaps 3 and 4, over real WebSocket connections on loopback (the
+// endpoint's unit test drives a fake socket): a phone that stops reading is
+// not read any more once the server's send buffer to it passes its bound and
+// gets no ack written into that full buffer; and a phone that floods batches
+// grows the server's live memory by no more than the replay backlog bound
+// limits.ts configures, measured (heap + array buffers after GC; rss shown).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import WebSocket from "ws";
+import { limits } from "../src/core/limits.ts";
+import { type Frame, FrameSchema, type Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import { deviceProof } from "../src/live/auth.ts";
+import { enrollDevices, startTestServer, tempDataDir, waitFor } from "../src/live/live-harness.ts";
+import type { ServiceHooks } from "../src/live/live-server.ts";
+import { encodeBatch } from "../src/sync/batch.ts";
+import { batchFrame, encodeFrame } from "../src/sync/frame.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const encode = (body: Frame["body"]) => toBinary(FrameSchema, create(FrameSchema, { version: 1, body }));
+
+/**
+ * Batch `batchNo` of a fresh device: one camera input (`photoBytes` of
+ * recorded camera data), windows a day ahead so replay never runs and the
+ * batch stays in the replay queue.
+ */
+function futureBatch(batchNo: number, photoBytes: number): Uint8Array {
+  const startMs = Date.now() + 86_400_000 + batchNo * 10;
+  const photo = new Uint8Array(photoBytes).fill(batchNo & 0xff);
+  const inputs =
+    photoBytes === 0
+      ? []
+      : [
+          {
+            seq: batchNo,
+            timeMs: startMs,
+            networkConsumed: 0,
+            app: "camera" as const,
+            body: { kind: "action" as const, name: "shoot", args: [] },
+            nondet: [{ kind: "camera" as const, value: photo }],
+          },
+        ];
+  const batch = {
+    deviceId: "",
+    batchNo,
+    firstSeq: photoBytes === 0 ? 1 : batchNo,
+    windowStartMs: startMs,
+    windowEndMs: startMs + 10,
+    inputs,
+    networkConsumed: 0,
+    storageDigest: new Uint8Array(32),
+    powerOff: false,
+  };
+  return encodeFrame(batchFrame(encodeBatch(batch, { includeDeviceId: false })));
+}
+
+/** A real ws client that authenticates as `deviceId`; every frame it reads is kept. */
+async function connectPhone(url: string, deviceId: string, key: Uint8Array) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const frames: Frame[] = [];
+  ws.on("message", (data: Buffer) => {
+    const frame = fromBinary(FrameSchema, new Uint8Array(data));
+    frames.push(frame);
+    if (frame.body.case === "challenge") {
+      const mac = deviceProof(key, frame.body.value.nonce, deviceId);
+      ws.send(encode({ case: "authProof", value: { $typeName: "mirrorcell.v1.AuthProof", mac } }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  ws.send(
+    encode({
+      case: "hello",
+      value: { $typeName: "mirrorcell.v1.Hello", deviceId, model: "pixel", bootId: 1n },
+    }),
+  );
+  assert.ok(await waitFor(() => frames.some((f) => f.body.case === "welcome"), 10_000), "welcome");
+  const acks = () => frames.flatMap((f) => (f.body.case === "ack" ? [f.body.value.ackedSeq] : []));
+  const errors = () => frames.flatMap((f) => (f.body.case === "error" ? [f.body.value.code] : []));
+  return { ws, frames, acks, errors };
+}
+
+test("live: backpressure over a real socket: a phone that stops reading is not read once the server's send buffer to it passes its bound, and no ack is written into the full buffer; when it reads again one ack covers all it sent", async () => {
+  const data = tempDataDir("backpressure-real");
+  const keys = enrollDevices(data.dir, ["slow-r"]);
+  let hooks: ServiceHooks | undefined;
+  const server = await startTestServer(data.dir, { services: (h) => (hooks = h) });
+  // The server's end of the phone's socket: every frame written, with the buffer it was written into.
+  const written: { kind: string | undefined; bufferedBytes: number }[] = [];
+  let serverSide: WebSocket | undefined;
+  const accept = server.endpoint.acceptSocket.bind(server.endpoint);
+  server.endpoint.acceptSocket = (ws) => {
+    serverSide = ws;
+    const send = ws.send.bind(ws);
+    ws.send = ((bytes: Uint8Array) => {
+      written.push({ kind: fromBinary(FrameSchema, bytes).body.case, bufferedBytes: ws.bufferedAmount });
+      send(bytes);
+    }) as typeof ws.send;
+    accept(ws);
+  };
+  const high = limits.socketSendBufferBytesHigh;
+  try {
+    const phone = await connectPhone(server.syncUrl, "slow-r", keys.get("slow-r")!);
+    phone.ws.send(futureBatch(1, 0));
+    assert.ok(await waitFor(() => phone.acks().includes(1n), 5_000), "a reading phone is acked");
+    phone.ws.pause(); // the phone stops reading its socket
+
+    // The server has much to say (notices, e.g. cached files): more than the kernel buffers hold.
+    const text = "n".repeat(48 * 1024);
+    for (let i = 0; i < 200; i++) {
+      const notice: Omit<Notice, "noticeId" | "$typeName"> = { kind: { case: "text", value: text } };
+      assert.ok(hooks!.queueNotice("slow-r", notice).ok);
+    }
+    assert.ok(
+      await waitFor(() => (serverSide?.bufferedAmount ?? 0) >= high, 10_000),
+      "the server's send buffer to the phone passed its bound",
+    );
+    const writtenBefore = written.length;
+    phone.ws.send(futureBatch(2, 0)); // read: the server learns its buffer is full only now
+    assert.ok(
+      await waitFor(() => server.core.mirror("slow-r")?.ackedBatchNo === 2, 5_000),
+      "batch 2 durable",
+    );
+    phone.ws.send(futureBatch(3, 0)); // not read: the server stopped reading this phone
+    await sleep(limits.socketResumeCheckMs * 10);
+    assert.equal(server.core.mirror("slow-r")?.ackedBatchNo, 2, "a phone over its send bound is not read");
+    assert.ok(serverSide!.bufferedAmount >= high, "still full: the phone reads nothing");
+    const heldAcks = written.slice(writtenBefore).filter((w) => w.kind === "ack");
+    assert.deepEqual(heldAcks, [], "the durable batch's ack is held, not queued behind a full buffer");
+
+    phone.ws.resume(); // the phone reads again
+    assert.ok(await waitFor(() => phone.acks().at(-1) === 3n, 15_000), `acks ${phone.acks()}`);
+    assert.equal(server.core.mirror("slow-r")?.ackedBatchNo, 3, "reading resumed: batch 3 durable");
+    const acksWritten = written.filter((w) => w.kind === "ack");
+    assert.ok(
+      acksWritten.every((w) => w.bufferedBytes < high),
+      `every ack was written into a buffer below its bound: ${JSON.stringify(acksWritten)}`,
+    );
+    assert.deepEqual(phone.errors(), []);
+    phone.ws.terminate();
+  } finally {
+    await server.close();
+    data.remove();
+  }
+});
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+/** Live JS heap plus ArrayBuffer bytes (batch bytes are Buffers), after full collections. */
+function liveBytes(): { live: number; rss: number } {
+  gc();
+  gc();
+  const usage = process.memoryUsage();
+  return { live: usage.heapUsed + usage.arrayBuffers, rss: usage.rss };
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+test("live: flood memory: a phone flooding twice its replay backlog bound in large batches grows the server's live memory by at most that bound plus one batch; the excess is refused with QUEUE_FULL", async () => {
+  const data = tempDataDir("flood-memory");
+  const keys = enrollDevices(data.dir, ["flood-m"]);
+  const server = await startTestServer(data.dir);
+  const photoBytes = 1024 * 1024;
+  const backlogMax = limits.replayBacklogBytesPerDeviceMax;
+  // The server queues a batch while its queue holds less than the bound: at most one batch beyond it.
+  const boundBytes = backlogMax + limits.batchBytesMax;
+  const batches = Math.ceil((2 * backlogMax) / photoBytes);
+  try {
+    const phone = await connectPhone(server.syncUrl, "flood-m", keys.get("flood-m")!);
+    const before = liveBytes();
+    const samples: number[] = [];
+    for (let batchNo = 1; batchNo <= batches; batchNo++) {
+      phone.ws.send(futureBatch(batchNo, photoBytes));
+      // The phone's own send buffer is not the server's memory: keep it small.
+      while (phone.ws.bufferedAmount > 4 * photoBytes) await sleep(1);
+      if (batchNo % 16 === 0) samples.push(liveBytes().live - before.live);
+    }
+    // Every batch is answered: acked (cumulative acks) or refused.
+    const answered = () => Number(phone.acks().at(-1) ?? 0n) + phone.errors().length;
+    assert.ok(await waitFor(() => answered() === batches, 30_000), `answered ${answered()} of ${batches}`);
+    const after = liveBytes();
+    samples.push(after.live - before.live);
+    const accepted = server.core.mirror("flood-m")!.ackedBatchNo;
+    assert.equal(BigInt(accepted), phone.acks().at(-1), "acks cover exactly the queued batches");
+    const report =
+      `sent ${batches} x ${mb(photoBytes)}, queued ${accepted}; live memory growth ` +
+      `max ${mb(Math.max(...samples))} (bound ${mb(boundBytes)}), rss growth ${mb(after.rss - before.rss)}`;
+    console.log(report);
+    assert.ok(accepted * photoBytes <= boundBytes, `the queue kept its byte bound: ${report}`);
+    assert.ok(accepted < batches, "the flood went past the bound");
+    assert.ok(
+      phone.errors().every((code) => code === "E_QUEUE_FULL"),
+      `${phone.errors()}`,
+    );
+    assert.ok(server.core.replayBacklogBytes() <= boundBytes, "accounted backlog within its bound");
+    assert.ok(Math.max(...samples) <= boundBytes, `server memory within the configured bound: ${report}`);
+    phone.ws.terminate();
+  } finally {
+    await server.close();
+    data.remove();
+  }
+});
