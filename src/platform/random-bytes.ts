@@ -5,7 +5,7 @@ import type { Rng } from "../core/ports.ts";
 
 /** Random bytes a 32-bit word at a time (little-endian, so the same on every machine). */
 export function randomBytes(rng: Rng, size: number): Uint8Array {
-  assert(Number.isSafeInteger(size) && size >= 0, `randomBytes: bad size ${size}`);
+  if (!(Number.isSafeInteger(size) && size >= 0)) assert(false, `randomBytes: bad size ${size}`);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   const whole = size - (size % 4);

@@ -70,15 +70,17 @@ export class InvariantChecker {
 
   phoneAppliedUser(deviceId: string, seq: number, networkConsumed: number): void {
     const t = this.truth(deviceId);
-    assert(seq === t.phoneSeq + 1, `${deviceId}: phone seq ${seq} after ${t.phoneSeq}`);
-    assert(networkConsumed === t.phoneNetworkConsumed, `${deviceId}: phone networkConsumed drifted`);
+    // Messages are built only on failure: this runs once per user input.
+    if (seq !== t.phoneSeq + 1) assert(false, `${deviceId}: phone seq ${seq} after ${t.phoneSeq}`);
+    if (networkConsumed !== t.phoneNetworkConsumed)
+      assert(false, `${deviceId}: phone networkConsumed drifted`);
     t.phoneSeq = seq;
     t.pendingNetworkConsumed.push(networkConsumed);
   }
 
   phoneAppliedNetwork(deviceId: string, index: number): void {
     const t = this.truth(deviceId);
-    assert(index === t.phoneNetworkConsumed + 1, `${deviceId}: phone network index ${index}`);
+    if (index !== t.phoneNetworkConsumed + 1) assert(false, `${deviceId}: phone network index ${index}`);
     t.phoneNetworkConsumed = index;
   }
 
@@ -95,7 +97,8 @@ export class InvariantChecker {
       lastSeq === t.phoneSeq && networkConsumed === t.phoneNetworkConsumed,
       "batch cut off the phone's state",
     );
-    assert(t.batchDigests.size < batchDigestsPerDeviceMax, `${deviceId}: too many unreplayed batches`);
+    if (t.batchDigests.size >= batchDigestsPerDeviceMax)
+      assert(false, `${deviceId}: too many unreplayed batches`);
     t.batchDigests.set(batchNo, toHex(digest));
   }
 

@@ -4,7 +4,7 @@
 // nondeterminism a forked Rng — recorded by the platform, like a real phone's.
 import { assert } from "../core/assert.ts";
 import type { Clock, Sha256 } from "../core/ports.ts";
-import { Platform, Storage, seededNondet } from "../platform/index.ts";
+import { LevelKey, levelSecretBytes, Platform, Storage, seededNondet } from "../platform/index.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "../platform/inputs.ts";
 import { Workload } from "../platform/workload.ts";
 import { type ClientResume, SyncClient } from "../sync/index.ts";
@@ -33,6 +33,8 @@ interface UserIntent {
 
 export class CorePhone implements SimPhone {
   readonly platform: Platform;
+  /** The phone's secret directory level key; its mirror is registered with the same one. */
+  readonly levelKey: LevelKey;
   client: SyncClient;
   receiveErrors = 0;
   private readonly clock = new VirtualClock();
@@ -51,12 +53,22 @@ export class CorePhone implements SimPhone {
   ) {
     const cameraBytes = Math.max(1, Math.round(cameraBytesFull * o.payloadScale));
     const nondet = seededNondet({ rng: o.rng.fork("nondet"), clock: this.clock, cameraBytes });
-    const platform = Platform.create({ mode: "phone", deviceId, model, sha256, nondet });
+    const workloadRng = o.rng.fork("workload");
+    // forked after the older streams, so a seed's workload and nondet stay what they were
+    this.levelKey = LevelKey.fromSecret(o.rng.fork("mst-level").bytes(levelSecretBytes));
+    const platform = Platform.create({
+      mode: "phone",
+      deviceId,
+      model,
+      sha256,
+      nondet,
+      levelKey: this.levelKey,
+    });
     this.platform = platform;
     this.client = this.newClient(o.startMs, undefined);
     this.client.onConnect(o.startMs);
     this.workload = new Workload({
-      rng: o.rng.fork("workload"),
+      rng: workloadRng,
       eventsPerSecond: o.eventsPerSec,
       sizeScale: o.payloadScale,
       startMs: o.startMs,

@@ -9,6 +9,7 @@ import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import { MemoryMirrorStore, MirrorServer } from "../mirror/index.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
+import type { LevelKey } from "../platform/index.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import { decodeFrame, SyncServer, TrafficMonitor } from "../sync/index.ts";
 import type { CorePhone } from "./core-phone.ts";
@@ -38,6 +39,8 @@ export class CoreServer implements SimServer {
   private commitAtMs = Number.POSITIVE_INFINITY;
   private live: Volatile | undefined;
   private readonly devices = new Map<string, string>();
+  /** Each phone's directory level key: like an enrolled key, it outlives a server crash. */
+  private readonly levelKeys = new Map<string, LevelKey>();
   private readonly touched = new Set<string>();
   private readonly lastChecked = new Map<string, number>();
   private readonly carried = { divergences: 0, repairs: 0 };
@@ -66,7 +69,7 @@ export class CoreServer implements SimServer {
   private build(): Volatile {
     const mirrors = new MirrorServer({
       store: this.store,
-      platforms: platformFactory(this.sha256),
+      platforms: platformFactory(this.sha256, { levelKeyOf: (id) => this.levelKeys.get(id) }),
       sha256: this.sha256,
     });
     const monitor = new TrafficMonitor(mirrors, this.sha256);
@@ -96,7 +99,8 @@ export class CoreServer implements SimServer {
   }
 
   /** First boot of a phone: its mirror from the model's template. */
-  register(deviceId: string, model: string): void {
+  register(deviceId: string, model: string, levelKey: LevelKey): void {
+    this.levelKeys.set(deviceId, levelKey);
     const registered = this.up.mirrors.register(deviceId, model, { syncIntervalMs: this.o.syncIntervalMs });
     assert(registered.ok, `register ${deviceId}: ${registered.ok ? "" : registered.error.message}`);
     this.devices.set(deviceId, model);

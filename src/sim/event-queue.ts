@@ -27,8 +27,10 @@ export class EventQueue<E extends Scheduled> {
   }
 
   push(atMs: number, event: E): void {
-    assert(Number.isFinite(atMs) && atMs >= 0, `event time must be finite and non-negative, got ${atMs}`);
-    assert(this.heap.length < this.capacityMax, `event queue full (${this.capacityMax})`);
+    // Messages are built only on failure: push runs once per simulated event.
+    if (!(atMs >= 0 && atMs < Number.POSITIVE_INFINITY))
+      assert(false, `event time must be finite and non-negative, got ${atMs}`);
+    if (this.heap.length >= this.capacityMax) assert(false, `event queue full (${this.capacityMax})`);
     event.atMs = atMs;
     event.order = this.pushes++;
     const heap = this.heap;

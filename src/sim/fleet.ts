@@ -129,7 +129,7 @@ export class Fleet {
 
   uplinkOf(deviceId: string): Link {
     const phone = this.phoneIndex.get(deviceId);
-    assert(phone !== undefined, `unknown device ${deviceId}`);
+    if (phone === undefined) assert(false, `unknown device ${deviceId}`);
     return this.phones[phone]!.uplink;
   }
 
@@ -196,7 +196,7 @@ export class Fleet {
   sendDown(frames: readonly ServerFrame[]): void {
     for (const frame of frames) {
       const phone = this.phoneIndex.get(frame.deviceId);
-      assert(phone !== undefined, `server sent to unknown device ${frame.deviceId}`);
+      if (phone === undefined) assert(false, `server sent to unknown device ${frame.deviceId}`);
       const node = this.phones[phone]!;
       this.counters.downlinkBytes += frame.bytes.length;
       const copies = node.downlink.send(this.nowMs, frame.bytes.length);
@@ -264,7 +264,7 @@ export class Fleet {
     if (services === undefined) return;
     for (const { deviceId, input } of services.takeNetwork()) {
       const phone = this.phoneIndex.get(deviceId);
-      assert(phone !== undefined, `a service delivered to unknown device ${deviceId}`);
+      if (phone === undefined) assert(false, `a service delivered to unknown device ${deviceId}`);
       this.counters.networkInputs++;
       this.transmitNetwork(phone, input, 0);
     }
@@ -360,7 +360,7 @@ export class Fleet {
 
   /** Bytes the phone sends outside sync (a direct upload to a recipient): they occupy its uplink. */
   chargeUplink(phone: number, bytes: number): void {
-    assert(Number.isSafeInteger(bytes) && bytes >= 0, `bad uplink charge ${bytes}`);
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) assert(false, `bad uplink charge ${bytes}`);
     this.counters.uplinkBytes += bytes;
     this.phones[phone]!.uplink.send(this.nowMs, bytes);
   }

@@ -81,7 +81,7 @@ export class Link {
    * returns how many. Integer ms keep every timestamp the core sees integral.
    */
   send(nowMs: number, sizeBytes: number): number {
-    assert(sizeBytes >= 0 && Number.isSafeInteger(sizeBytes), `bad message size ${sizeBytes}`);
+    if (!(sizeBytes >= 0 && Number.isSafeInteger(sizeBytes))) assert(false, `bad message size ${sizeBytes}`);
     const out = this.arrivalsMs;
     out.length = 0;
     this.stats.messages++;
