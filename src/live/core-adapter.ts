@@ -16,6 +16,7 @@ import { encodeFrame, errorFrame } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
 import { TrafficMonitor } from "../sync/traffic-monitor.ts";
 import { CloneIntake } from "./clone-intake.ts";
+import { encodeAckFrame } from "./frame-codec.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
 import type { CoreReply, LiveCore, WelcomeValues } from "./live-core.ts";
 import type { CoreFactoryDeps } from "./live-server.ts";
@@ -152,6 +153,10 @@ class CoreAdapter implements LiveCore {
   }
 
   markDurable(deviceId: string): Uint8Array[] {
+    // No notice can ride along: the reply is the ack alone, encoded without
+    // protobuf-es (byte-identical; the core's markDurable on every other path).
+    if (this.server.unackedNotices(deviceId) === 0 && this.server.metrics(deviceId) !== undefined)
+      return [encodeAckFrame(deviceId, this.server.acked(deviceId))];
     return this.server.markDurable(deviceId);
   }
 

@@ -4,7 +4,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { FrameSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { ackFrame, decodeFrame, encodeFrame } from "../sync/frame.ts";
-import { batchBytesOf } from "./frame-codec.ts";
+import { batchBytesOf, encodeAckFrame } from "./frame-codec.ts";
 
 const batchArb = fc.record({
   deviceId: fc.string({ maxLength: 20 }),
@@ -59,4 +59,22 @@ test("live: frame codec: non-batch frames, two batch fields and truncated frames
   assert.equal(batchBytesOf(twice), undefined);
   assert.equal(batchBytesOf(batch.subarray(0, batch.length - 1)), undefined);
   assert.equal(batchBytesOf(new Uint8Array(0)), undefined);
+});
+
+test("live: frame codec: a hand-written Ack frame is byte-identical to the core's encodeFrame(ackFrame) (fast-check)", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.constant("")),
+      fc.oneof(fc.nat(300), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constant(0)),
+      (deviceId, ackedBatchNo) => {
+        const bytes = encodeAckFrame(deviceId, ackedBatchNo);
+        assert.deepEqual(bytes, encodeFrame(ackFrame(deviceId, ackedBatchNo)));
+        const decoded = decodeFrame(bytes);
+        assert.ok(decoded.ok && decoded.value.body.case === "ack");
+        assert.equal(decoded.value.body.value.deviceId, deviceId);
+        assert.equal(decoded.value.body.value.ackedSeq, BigInt(ackedBatchNo));
+      },
+    ),
+    { numRuns: 1000 },
+  );
 });

@@ -1,7 +1,10 @@
 // The core's frame codec (src/sync/frame.ts) in the shape the live sockets
-// use, plus the one shortcut the ingest path takes (issue 5, bench
+// use, plus the two shortcuts the ingest path takes (issue 5, bench
 // live-ingest): the bytes of a batch frame's SyncBatch as they arrived, so the
-// server stores what it received instead of re-encoding every batch.
+// server stores what it received instead of re-encoding every batch; and the
+// Ack frame written by hand (byte-identical to encodeFrame(ackFrame(..)), one
+// per phone per group commit, where protobuf-es' reflective create/toBinary
+// cost more than the rest of the ack).
 import { assert } from "../core/assert.ts";
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION } from "../sync/frame.ts";
 import type { FrameCodec } from "./sync-session.ts";
@@ -16,6 +19,59 @@ export const liveFrameCodec: FrameCodec = {
 const versionTag = (1 << 3) | 0;
 const batchTag = (6 << 3) | 2;
 const varintBytesMax = 10;
+/** proto: Frame.ack = 7 (length-delimited); Ack.device_id = 1 (string), Ack.acked_seq = 2 (varint). */
+const ackTag = (7 << 3) | 2;
+const ackDeviceIdTag = (1 << 3) | 2;
+const ackSeqTag = (2 << 3) | 0;
+const utf8 = new TextEncoder();
+assert(PROTOCOL_VERSION > 0 && PROTOCOL_VERSION < 0x80, "the version fits one varint byte");
+
+/**
+ * encodeFrame(ackFrame(deviceId, ackedBatchNo)) without protobuf-es: fields
+ * in number order, proto3 zero values omitted (an empty device id, seq 0).
+ */
+export function encodeAckFrame(deviceId: string, ackedBatchNo: number): Uint8Array {
+  assert(Number.isSafeInteger(ackedBatchNo) && ackedBatchNo >= 0, "acked batch number");
+  const id = deviceId === "" ? undefined : utf8.encode(deviceId);
+  const idLength = id === undefined ? 0 : 1 + varintLength(id.length) + id.length;
+  const seqLength = ackedBatchNo === 0 ? 0 : 1 + varintLength(ackedBatchNo);
+  const ackLength = idLength + seqLength;
+  const out = new Uint8Array(2 + 1 + varintLength(ackLength) + ackLength);
+  out[0] = versionTag;
+  out[1] = PROTOCOL_VERSION;
+  out[2] = ackTag;
+  let at = writeVarint(out, 3, ackLength);
+  if (id !== undefined) {
+    out[at] = ackDeviceIdTag;
+    at = writeVarint(out, at + 1, id.length);
+    out.set(id, at);
+    at += id.length;
+  }
+  if (ackedBatchNo !== 0) {
+    out[at] = ackSeqTag;
+    at = writeVarint(out, at + 1, ackedBatchNo);
+  }
+  assert(at === out.length, "ack frame length");
+  return out;
+}
+
+function varintLength(value: number): number {
+  let length = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 128)) length++;
+  return length;
+}
+
+/** Writes a non-negative safe integer as a varint at `at`; returns the offset after it. */
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  let v = value;
+  let i = at;
+  while (v >= 0x80) {
+    out[i++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  out[i++] = v;
+  return i;
+}
 
 /**
  * The SyncBatch bytes inside an encoded batch Frame, or undefined when the

@@ -18,7 +18,8 @@ export interface CommitWork {
 const flushListenersMax = 16;
 
 export class GroupCommitter {
-  private readonly db: Db;
+  /** One transaction function for every flush (better-sqlite3 builds a wrapper per call of db.transaction). */
+  private readonly applyAll: (works: readonly CommitWork[]) => void;
   private queue: CommitWork[] = [];
   /** Run after every flush's replies (coalesced replies: one ack per phone per commit). */
   private readonly flushed: (() => void)[] = [];
@@ -26,9 +27,12 @@ export class GroupCommitter {
   private readonly onError: (error: unknown) => void;
   transactions = 0;
   works = 0;
+  private readonly flushNow = () => this.flush();
 
   constructor(db: Db, onError: (error: unknown) => void) {
-    this.db = db;
+    this.applyAll = db.transaction((works: readonly CommitWork[]) => {
+      for (const work of works) work.apply();
+    });
     this.onError = onError;
   }
 
@@ -44,7 +48,7 @@ export class GroupCommitter {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flushNow);
     }
   }
 
@@ -66,9 +70,7 @@ export class GroupCommitter {
     this.queue = [];
     assert(batch.length <= limits.groupCommitWorkMax, "group commit overflow");
     try {
-      this.db.transaction(() => {
-        for (const work of batch) work.apply();
-      })();
+      this.applyAll(batch);
     } catch (error) {
       this.onError(error);
       return;

@@ -11,6 +11,7 @@ import { assert } from "../core/assert.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
+import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { newNonce } from "./auth.ts";
 import { batchBytesOf } from "./frame-codec.ts";
 import type { GroupCommitter } from "./group-commit.ts";
@@ -37,6 +38,29 @@ export interface SyncEndpointDeps {
 interface Connection {
   ws: WebSocket;
   session: SyncSession;
+}
+
+const noReply: CoreReply = { replies: [], close: false };
+
+/** One received frame in the group commit: a class, not two closures per frame (the ingest hot path). */
+class FrameWork {
+  private result = noReply;
+
+  constructor(
+    private readonly endpoint: SyncEndpoint,
+    private readonly conn: Connection,
+    private readonly deviceId: string,
+    private readonly frame: Frame,
+    private readonly batchBytes: Uint8Array | undefined,
+  ) {}
+
+  apply(): void {
+    this.result = this.endpoint.applyFrame(this.deviceId, this.frame, this.batchBytes);
+  }
+
+  committed(): void {
+    if (this.result !== noReply) this.endpoint.frameCommitted(this.conn, this.result);
+  }
 }
 
 export class SyncEndpoint {
@@ -167,26 +191,23 @@ export class SyncEndpoint {
     };
   }
 
-  private onFrame(
-    conn: Connection,
-    deviceId: string,
-    frame: Parameters<LiveCore["receive"]>[1],
-    bytes: Uint8Array,
-  ): void {
-    let result: CoreReply = { replies: [], close: false };
+  private onFrame(conn: Connection, deviceId: string, frame: Frame, bytes: Uint8Array): void {
     // The SyncBatch bytes as received: stored as they are (no re-encode).
     const batchBytes = frame.body.case === "batch" ? batchBytesOf(bytes) : undefined;
     this.ackOwed.add(conn);
-    this.deps.committer.enqueue({
-      apply: () => {
-        result = this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs(), batchBytes);
-      },
-      committed: () => {
-        for (const bytes of result.replies) conn.session.sendBytes(bytes);
-        if (result.error !== undefined) this.deps.onRejected(result.error.code, result.error.message);
-        if (result.close) conn.session.closeWith(closeProtocol, "protocol error");
-      },
-    });
+    this.deps.committer.enqueue(new FrameWork(this, conn, deviceId, frame, batchBytes));
+  }
+
+  /** Inside the group commit: the core takes the frame (FrameWork.apply). */
+  applyFrame(deviceId: string, frame: Frame, batchBytes: Uint8Array | undefined): CoreReply {
+    return this.deps.core.receive(deviceId, frame, this.deps.clock.nowMs(), batchBytes);
+  }
+
+  /** After the commit: the core's replies for one frame (acks leave apart, once per phone). */
+  frameCommitted(conn: Connection, result: CoreReply): void {
+    for (const bytes of result.replies) conn.session.sendBytes(bytes);
+    if (result.error !== undefined) this.deps.onRejected(result.error.code, result.error.message);
+    if (result.close) conn.session.closeWith(closeProtocol, "protocol error");
   }
 
   private sendBytes(conn: Connection, bytes: Uint8Array): void {

@@ -48,6 +48,16 @@ export const closeProtocol = 1002;
 /** Application close code: an admin stopped this device's mirror; the phone retries later. */
 export const closeMirrorStopped = 4001;
 
+/** Frames a phone may send once authenticated. */
+const phoneSends = new Set<string>([
+  "batch",
+  "repairResponse",
+  "powerOff",
+  "noticeAck",
+  "cloneOffer",
+  "cloneBlob",
+]);
+
 export class SyncSession {
   state: SessionState = "awaiting-hello";
   deviceId = "";
@@ -161,8 +171,7 @@ export class SyncSession {
       this.refuse("E_DEVICE_MISMATCH", message, closePolicy);
       return;
     }
-    const phoneSends = ["batch", "repairResponse", "powerOff", "noticeAck", "cloneOffer", "cloneBlob"];
-    if (body.case === undefined || !phoneSends.includes(body.case)) {
+    if (body.case === undefined || !phoneSends.has(body.case)) {
       this.refuse("E_FRAME_MALFORMED", `A phone does not send ${body.case ?? "empty"} frames`, closeProtocol);
       return;
     }
