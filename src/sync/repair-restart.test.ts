@@ -202,4 +202,11 @@ test("sync: repair re-ask: a running mirror checkpointed at its diverged batch w
   assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
   assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
   assert.equal(metrics.batches, 0, "no new batch was needed");
+  assert.equal(
+    rig.store.getCheckpoint("p1")!.unrepairedDigest,
+    undefined,
+    "the repaired checkpoint drops the mark",
+  );
+  rig.startServer();
+  assert.deepEqual(rig.server.pendingFrames("p1", rig.nowMs), [], "nothing owed after another restart");
 });

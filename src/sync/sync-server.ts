@@ -666,7 +666,9 @@ export class SyncServer {
     const checkpoint = store.getCheckpoint(deviceId);
     if (checkpoint === undefined)
       return fail(ErrorCodes.MIRROR_UNKNOWN, `Mirror ${deviceId} has no state yet`);
-    const base: Position = { ...checkpoint };
+    // Only the position: a spread checkpoint would carry its manifest and marks into later saves.
+    const { batchNo, lastSeq, networkConsumed, windowEndMs } = checkpoint;
+    const base: Position = { batchNo, lastSeq, networkConsumed, windowEndMs };
     const state: DeviceState = {
       deviceId,
       accepted: base,
