@@ -7,6 +7,8 @@
 // a mirror cloned from a factory template costs metadata only. Blobs live in
 // a reference-counted index (a persistent trie keyed by hash), so
 // identical contents are stored once and a deleted file frees its blob.
+// New contents go through the process's shared-content table, so a phone and
+// its mirror in one simulator thread hold one copy of each file's bytes.
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
@@ -26,6 +28,7 @@ import {
 import { type LevelKey, publicLevelKey } from "./key-level.ts";
 import { mstDelete, mstEntries } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
+import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
 import { diffDirs, type PathChange } from "./storage-diff.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
@@ -94,7 +97,8 @@ export class Storage {
           `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
         );
       }
-      prepared.push({ path, sha: binaryFromBytes(sha256(bytes)), bytes: bytes.slice() });
+      const sha = binaryFromBytes(sha256(bytes));
+      prepared.push({ path, sha, bytes: sharedContent.take(sha, bytes, true) });
     }
     const built = buildTree(prepared, emptyDirs, levels);
     if (!built.ok) return built;
@@ -127,7 +131,7 @@ export class Storage {
         if (binaryFromBytes(sha256(fetched)) !== sha) {
           return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its hash`);
         }
-        bytes = fetched.slice();
+        bytes = sharedContent.take(sha, fetched, true);
       }
       if (bytes.length !== entry.size) {
         return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its size`);
@@ -425,7 +429,7 @@ export class Storage {
     }
     if (existing?.sha === sha) return ok(undefined);
     const held = blobGet(this.blobs, sha);
-    const content = held?.bytes ?? (copy ? bytes.slice() : bytes);
+    const content = held?.bytes ?? sharedContent.take(sha, bytes, copy);
     this.blobs = blobSet(this.blobs, new BlobEntry(sha, content, (held?.refs ?? 0) + 1));
     if (existing !== undefined) this.release(existing.sha);
     const file = new FileNode(sha, content);

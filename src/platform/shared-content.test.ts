@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { bytesEqual, utf8 } from "../core/bytes.ts";
+import { nodeSha256 } from "../node/sha256.ts";
+import { binaryFromBytes } from "./fs-node.ts";
+import { SharedContent, sharedContent } from "./shared-content.ts";
+import { Storage } from "./storage.ts";
+
+const shaOf = (bytes: Uint8Array): string => binaryFromBytes(nodeSha256(bytes));
+
+test("shared content: the second store of a content takes the first one's bytes", () => {
+  const table = new SharedContent(1024, 10);
+  const first = utf8("hello mirror");
+  const second = utf8("hello mirror");
+  const a = table.take(shaOf(first), first, false);
+  const b = table.take(shaOf(second), second, false);
+  assert.equal(a, first);
+  assert.equal(b, first, "the second storage holds the first one's array");
+  assert.equal(table.hits, 1);
+  assert.equal(table.size, 1);
+  assert.equal(table.bytes, first.length);
+});
+
+test("shared content: a copied store keeps nothing the caller can change", () => {
+  const table = new SharedContent(1024, 10);
+  const caller = utf8("scratch buffer");
+  const sha = shaOf(caller);
+  const held = table.take(sha, caller, true);
+  assert.notEqual(held, caller);
+  caller.fill(0);
+  assert.ok(bytesEqual(table.take(sha, utf8("scratch buffer"), true), utf8("scratch buffer")));
+});
+
+test("shared content: bounded by bytes and entries, the least recently used forgotten first", () => {
+  const table = new SharedContent(10, 3);
+  const contents = ["aaaa", "bbbb", "cc"].map(utf8);
+  for (const c of contents) table.take(shaOf(c), c, false);
+  assert.equal(table.size, 3);
+  table.take(shaOf(contents[0]!), utf8("aaaa"), false); // "aaaa" is now the most recent
+  const d = utf8("dd");
+  table.take(shaOf(d), d, false); // four entries: the oldest ("bbbb") goes
+  assert.equal(table.size, 3);
+  assert.equal(table.bytes, 8);
+  const hits = table.hits;
+  table.take(shaOf(contents[0]!), utf8("aaaa"), false);
+  assert.equal(table.hits, hits + 1, "the recently used entry stayed");
+  const fresh = utf8("bbbb");
+  assert.equal(table.take(shaOf(fresh), fresh, false), fresh, "the forgotten entry is stored anew");
+  assert.ok(table.bytes <= 10 && table.size <= 3);
+});
+
+test("shared content: a content larger than the byte budget is stored but not held", () => {
+  const table = new SharedContent(4, 10);
+  const big = utf8("too big to hold");
+  assert.equal(table.take(shaOf(big), big, false), big);
+  assert.equal(table.size, 0);
+  assert.equal(table.bytes, 0);
+});
+
+test("shared content: storages that share bytes read, list and digest exactly as alone (property)", () => {
+  const files = fc.array(
+    fc.record({ name: fc.constantFrom("a", "b", "c", "d"), bytes: fc.uint8Array({ maxLength: 16 }) }),
+    { minLength: 1, maxLength: 12 },
+  );
+  fc.assert(
+    fc.property(files, files, (one, two) => {
+      const phone = Storage.empty(nodeSha256);
+      const mirror = Storage.empty(nodeSha256);
+      const hits = sharedContent.hits;
+      for (const f of one) assert.ok(phone.writeFile(`/d/${f.name}`, f.bytes).ok);
+      for (const f of one) assert.ok(mirror.writeFile(`/d/${f.name}`, f.bytes).ok);
+      assert.ok(sharedContent.hits > hits, "the mirror took shared bytes");
+      assert.deepEqual(mirror.digest(), phone.digest());
+      // the phone moves on; the mirror's files must not follow it
+      const before = mirror.manifest().map((e) => [e.path, mirror.readFile(e.path)] as const);
+      for (const f of two) assert.ok(phone.writeFile(`/d/${f.name}`, f.bytes).ok);
+      for (const [path, bytes] of before) {
+        const read = mirror.readFile(path);
+        assert.ok(read.ok && bytes.ok && bytesEqual(read.value, bytes.value), path);
+      }
+      const alone = Storage.fromFiles(
+        before.map(([path, bytes]) => [path, bytes.ok ? bytes.value : new Uint8Array()] as const),
+        nodeSha256,
+      );
+      assert.ok(alone.ok);
+      assert.deepEqual(mirror.digest(), alone.value.digest());
+    }),
+    { seed: 42, numRuns: 100 },
+  );
+});

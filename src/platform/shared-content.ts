@@ -1,0 +1,91 @@
+// File contents shared between storages of one process (issue 4, memory per
+// phone: the simulator holds each phone and its mirror in one thread, and
+// both end up with byte-identical files — the mirror replays the phone's
+// writes about a sync interval later). A storage that stores a new blob
+// offers it here under its SHA-256; a storage that later stores a blob with
+// the same SHA-256 takes the held bytes instead of keeping its own copy.
+// Exact: the key is the full SHA-256 the storage has just computed from its
+// own bytes, and blobs are immutable (storage.ts never changes stored bytes),
+// so a hit changes memory only, never a digest or a file read. Each storage
+// still does all its own work: hashing, tree updates, reference counts.
+//
+// Held strongly, not through WeakRef: WeakRef targets stay alive until the
+// current job ends (ECMA-262 KeepDuringJob), and the simulator runs a whole
+// fleet in one synchronous job, so weak holding would keep everything
+// anyway. Instead the table is bounded by bytes and entries and forgets the
+// least recently offered or taken first; forgetting only ends sharing.
+import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
+
+export class SharedContent {
+  /** SHA-256 (32-char binary string) → bytes; Map order is recency, oldest first. */
+  private readonly held = new Map<string, Uint8Array>();
+  private bytesHeld = 0;
+  private hitCount = 0;
+
+  constructor(
+    private readonly bytesMax: number,
+    private readonly entriesMax: number,
+  ) {
+    assert(bytesMax >= 0 && entriesMax >= 0, "SharedContent: negative bounds");
+  }
+
+  /**
+   * The bytes to store for content `sha` (the SHA-256 of `bytes`): held bytes
+   * of another storage when there are some, else `bytes` — copied first when
+   * `copy`, because the caller may change them — which are then held for the
+   * next storage.
+   */
+  take(sha: string, bytes: Uint8Array, copy: boolean): Uint8Array {
+    const found = this.held.get(sha);
+    if (found !== undefined) {
+      assert(found.length === bytes.length, "SharedContent: one SHA-256 with two lengths");
+      this.held.delete(sha);
+      this.held.set(sha, found);
+      this.hitCount++;
+      return found;
+    }
+    const own = copy ? bytes.slice() : bytes;
+    if (own.length > this.bytesMax) return own;
+    this.held.set(sha, own);
+    this.bytesHeld += own.length;
+    this.evict();
+    return own;
+  }
+
+  /** Distinct contents held now. */
+  get size(): number {
+    return this.held.size;
+  }
+
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  /** Stores that took held bytes instead of keeping their own copy, since creation or clear(). */
+  get hits(): number {
+    return this.hitCount;
+  }
+
+  clear(): void {
+    this.held.clear();
+    this.bytesHeld = 0;
+    this.hitCount = 0;
+  }
+
+  private evict(): void {
+    // each pass removes one entry, so this ends within size passes
+    for (const [sha, bytes] of this.held) {
+      if (this.bytesHeld <= this.bytesMax && this.held.size <= this.entriesMax) break;
+      this.held.delete(sha);
+      this.bytesHeld -= bytes.length;
+    }
+    assert(this.bytesHeld >= 0 && this.bytesHeld <= this.bytesMax, "SharedContent: byte count out of step");
+  }
+}
+
+/**
+ * The process's table, used by every Storage: sharing needs no wiring
+ * between the phone and mirror platforms a runtime creates.
+ */
+export const sharedContent = new SharedContent(limits.sharedContentBytesMax, limits.sharedContentEntriesMax);
