@@ -9,17 +9,21 @@ import { Storage } from "./storage.ts";
 
 const shaOf = (bytes: Uint8Array): string => binaryFromBytes(nodeSha256(bytes));
 
-test("shared content: the second store of a content takes the first one's bytes", () => {
+test("shared content: the second store of a content takes the first one's bytes, then the table forgets them", () => {
   const table = new SharedContent(1024, 10);
   const first = utf8("hello mirror");
   const second = utf8("hello mirror");
   const a = table.take(shaOf(first), first, false);
+  assert.equal(table.size, 1);
+  assert.equal(table.bytes, first.length);
   const b = table.take(shaOf(second), second, false);
   assert.equal(a, first);
   assert.equal(b, first, "the second storage holds the first one's array");
   assert.equal(table.hits, 1);
-  assert.equal(table.size, 1);
-  assert.equal(table.bytes, first.length);
+  assert.equal(table.size, 0, "a pair is complete: nothing stays pinned");
+  assert.equal(table.bytes, 0);
+  const third = utf8("hello mirror");
+  assert.equal(table.take(shaOf(third), third, false), third, "a third store starts a new pair");
 });
 
 test("shared content: a copied store keeps nothing the caller can change", () => {
@@ -32,22 +36,22 @@ test("shared content: a copied store keeps nothing the caller can change", () =>
   assert.ok(bytesEqual(table.take(sha, utf8("scratch buffer"), true), utf8("scratch buffer")));
 });
 
-test("shared content: bounded by bytes and entries, the least recently used forgotten first", () => {
+test("shared content: bounded by bytes and entries, the oldest offer forgotten first", () => {
   const table = new SharedContent(10, 3);
-  const contents = ["aaaa", "bbbb", "cc"].map(utf8);
-  for (const c of contents) table.take(shaOf(c), c, false);
+  const contents = ["aaaa", "bbbb", "cc", "dd"].map(utf8);
+  for (const c of contents.slice(0, 3)) table.take(shaOf(c), c, false);
   assert.equal(table.size, 3);
-  table.take(shaOf(contents[0]!), utf8("aaaa"), false); // "aaaa" is now the most recent
-  const d = utf8("dd");
-  table.take(shaOf(d), d, false); // four entries: the oldest ("bbbb") goes
+  table.take(shaOf(contents[3]!), contents[3]!, false); // four entries: the oldest ("aaaa") goes
   assert.equal(table.size, 3);
   assert.equal(table.bytes, 8);
-  const hits = table.hits;
-  table.take(shaOf(contents[0]!), utf8("aaaa"), false);
-  assert.equal(table.hits, hits + 1, "the recently used entry stayed");
-  const fresh = utf8("bbbb");
-  assert.equal(table.take(shaOf(fresh), fresh, false), fresh, "the forgotten entry is stored anew");
+  const again = utf8("aaaa");
+  assert.equal(table.take(shaOf(again), again, false), again, "the forgotten entry is stored anew");
+  assert.equal(table.hits, 0);
   assert.ok(table.bytes <= 10 && table.size <= 3);
+  const hits = table.hits;
+  const dd = utf8("dd");
+  assert.equal(table.take(shaOf(dd), dd, false), contents[3], "a recent entry is still shared");
+  assert.equal(table.hits, hits + 1);
 });
 
 test("shared content: a content larger than the byte budget is stored but not held", () => {

@@ -12,13 +12,15 @@
 // Held strongly, not through WeakRef: WeakRef targets stay alive until the
 // current job ends (ECMA-262 KeepDuringJob), and the simulator runs a whole
 // fleet in one synchronous job, so weak holding would keep everything
-// anyway. Instead the table is bounded by bytes and entries and forgets the
-// least recently offered or taken first; forgetting only ends sharing.
+// anyway. Instead an entry is forgotten once another storage took it (the
+// usual pair, phone then mirror, is then complete), and the table is bounded
+// by bytes and entries, oldest offer forgotten first; forgetting only ends
+// sharing, never changes what a storage holds.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 
 export class SharedContent {
-  /** SHA-256 (32-char binary string) → bytes; Map order is recency, oldest first. */
+  /** SHA-256 (32-char binary string) → bytes; Map order is age, oldest first. */
   private readonly held = new Map<string, Uint8Array>();
   private bytesHeld = 0;
   private hitCount = 0;
@@ -32,7 +34,7 @@ export class SharedContent {
 
   /**
    * The bytes to store for content `sha` (the SHA-256 of `bytes`): held bytes
-   * of another storage when there are some, else `bytes` — copied first when
+   * of another storage when there are some (then no longer held), else `bytes` — copied first when
    * `copy`, because the caller may change them — which are then held for the
    * next storage.
    */
@@ -40,8 +42,9 @@ export class SharedContent {
     const found = this.held.get(sha);
     if (found !== undefined) {
       assert(found.length === bytes.length, "SharedContent: one SHA-256 with two lengths");
+      // most contents are stored twice, by a phone and a sync interval later by its mirror: once taken, forget
       this.held.delete(sha);
-      this.held.set(sha, found);
+      this.bytesHeld -= found.length;
       this.hitCount++;
       return found;
     }
