@@ -1,12 +1,76 @@
-// Batch intake checks of the Syn-Server (DESIGN.md "Sync protocol",
-// invariants 2 and 4): a batch continues its predecessor exactly (seqs,
-// network inputs consumed, windows), out-of-order batches wait bounded, and
-// the replay backlog is bounded per device and server-wide.
+// Batch intake of the Syn-Server (DESIGN.md "Sync protocol", invariants 2
+// and 4): idempotent (a duplicate is recognised, a conflicting one refused),
+// a batch continues its predecessor exactly (seqs, network inputs consumed,
+// windows) before it is stored and queued, out-of-order batches wait bounded,
+// and the replay backlog is bounded per device and server-wide.
 import { assert } from "../core/assert.ts";
+import { bytesEqual } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import type { BatchData } from "./batch.ts";
-import type { DeviceState } from "./sync-device-state.ts";
+import { type BatchData, lastSeqOf } from "./batch.ts";
+import type { SyncContext } from "./sync-context.ts";
+import { type DeviceState, positionOf } from "./sync-device-state.ts";
+
+/**
+ * Takes one decoded batch of the device: a duplicate is counted, the next
+ * one is stored and queued (with any held successors), a later one is held.
+ * On error nothing changed.
+ */
+export function intakeBatch(
+  ctx: SyncContext,
+  state: DeviceState,
+  batch: BatchData,
+  bytes: Uint8Array,
+): Result<void> {
+  if (batch.batchNo <= state.accepted.batchNo) return duplicate(ctx, state, batch.batchNo, bytes);
+  const full = replayQueueFull(state, ctx.schedule.backlogBytes);
+  if (full !== undefined)
+    return fail(ErrorCodes.QUEUE_FULL, `Replay queue of ${state.deviceId} is full: ${full}`);
+  if (batch.batchNo > state.accepted.batchNo + 1) return holdEarly(state, batch, bytes);
+  const accepted = accept(ctx, state, batch, bytes);
+  if (!accepted.ok) return accepted;
+  for (
+    let next = state.early.get(state.accepted.batchNo + 1);
+    next;
+    next = state.early.get(state.accepted.batchNo + 1)
+  ) {
+    dropEarly(state, next.batch.batchNo);
+    if (!accept(ctx, state, next.batch, next.bytes).ok) break;
+  }
+  for (const batchNo of state.early.keys()) if (batchNo <= state.accepted.batchNo) dropEarly(state, batchNo);
+  return ok(undefined);
+}
+
+function duplicate(ctx: SyncContext, state: DeviceState, batchNo: number, bytes: Uint8Array): Result<void> {
+  const stored = ctx.mirrors.store.getBatch(state.deviceId, batchNo);
+  if (stored !== undefined && !bytesEqual(stored.bytes, bytes)) {
+    return fail(
+      ErrorCodes.SEQ_CONFLICT,
+      `Batch ${batchNo} of ${state.deviceId} differs from the one already accepted`,
+    );
+  }
+  state.metrics.duplicates++;
+  return ok(undefined);
+}
+
+/** Validates, stores durably (the store's contract) and queues the device's next batch. */
+function accept(ctx: SyncContext, state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
+  assert(batch.batchNo === state.accepted.batchNo + 1, "accept only the next batch");
+  const valid = validateBatch(state, batch, () =>
+    Math.max(ctx.mirrors.store.networkCount(state.deviceId), ctx.mirrors.networkBase(state.deviceId)),
+  );
+  if (!valid.ok) return valid;
+  ctx.mirrors.store.appendBatch(state.deviceId, {
+    batchNo: batch.batchNo,
+    lastSeq: lastSeqOf(batch),
+    windowEndMs: batch.windowEndMs,
+    bytes,
+  });
+  state.accepted = positionOf(batch);
+  state.metrics.batches++;
+  ctx.schedule.enqueue(state, batch, bytes, ctx.tMaxMs);
+  return ok(undefined);
+}
 
 /**
  * Replay is behind (or the phone's windows lie in the future): refuse
@@ -14,7 +78,7 @@ import type { DeviceState } from "./sync-device-state.ts";
  * the server-wide bound only devices with an empty queue may add a batch,
  * so one flooding phone cannot lock out the others.
  */
-export function replayQueueFull(state: DeviceState, backlogBytes: number): string | undefined {
+function replayQueueFull(state: DeviceState, backlogBytes: number): string | undefined {
   const queued = state.queue.length + state.early.size;
   if (queued >= limits.replayQueueBatchesMax) return `${queued} batches`;
   if (state.queueBytes >= limits.replayBacklogBytesPerDeviceMax) return `${state.queueBytes} bytes`;
@@ -24,7 +88,7 @@ export function replayQueueFull(state: DeviceState, backlogBytes: number): strin
 }
 
 /** Holds an out-of-order batch until its predecessors arrive (not durable, not acked). */
-export function holdEarly(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
+function holdEarly(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
   const previous = state.early.get(batch.batchNo);
   const earlyBytes = state.earlyBytes - (previous?.bytes.length ?? 0) + bytes.length;
   if (
@@ -39,7 +103,7 @@ export function holdEarly(state: DeviceState, batch: BatchData, bytes: Uint8Arra
   return ok(undefined);
 }
 
-export function dropEarly(state: DeviceState, batchNo: number): void {
+function dropEarly(state: DeviceState, batchNo: number): void {
   const entry = state.early.get(batchNo);
   if (entry === undefined) return;
   state.early.delete(batchNo);
@@ -48,7 +112,7 @@ export function dropEarly(state: DeviceState, batchNo: number): void {
 }
 
 /** The batch continues the accepted one; `recordedNetwork` counts the inputs the server recorded. */
-export function validateBatch(
+function validateBatch(
   state: DeviceState,
   batch: BatchData,
   recordedNetwork: () => number,

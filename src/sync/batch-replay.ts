@@ -1,0 +1,111 @@
+// Replay of a device's due batches on its mirror (paper §3.3.2 Fig 4;
+// DESIGN.md invariants 1, 3, 4): in the phone's interleaving of user and
+// network inputs, within a step's budget, waiting (a stall) while a network
+// input is not recorded yet, then the digest check after each batch — equal:
+// the batch is settled; different: a divergence and a repair is opened.
+import { assert } from "../core/assert.ts";
+import { bytesEqual } from "../core/bytes.ts";
+import type { SyncedPlatform } from "../mirror/platform-port.ts";
+import type { BatchData } from "./batch.ts";
+import { finishBatch } from "./mirror-checkpoints.ts";
+import { startRepair } from "./repair-bookkeeping.ts";
+import { applyRepairRecord } from "./repair-session.ts";
+import { networkInputsAvailable, type ReplayedEvent, replayBatch } from "./replay.ts";
+import type { SyncContext } from "./sync-context.ts";
+import { type DeviceState, type PendingFrame, positionOf, type ReplayBudget } from "./sync-device-state.ts";
+
+/** Replays the device's batches due by nowMs (no repair may be open); repair requests go to `out`. */
+export function replayDue(
+  ctx: SyncContext,
+  state: DeviceState,
+  nowMs: number,
+  out: PendingFrame[],
+  budget: ReplayBudget,
+): void {
+  assert(state.repair === undefined, "no replay while a repair is open");
+  while (state.queue.length > 0 && state.queue[0]!.dueMs <= nowMs && state.repair === undefined) {
+    if (budget.batchesLeft <= 0) {
+      ctx.schedule.wake(state.deviceId, nowMs); // the rest in a later tick
+      return;
+    }
+    const platform = platformOf(ctx, state);
+    if (platform === undefined) {
+      state.metrics.stalls++;
+      ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
+      return;
+    }
+    const batch = ctx.schedule.head(state);
+    const available = networkInputsAvailable(
+      platform,
+      batch,
+      (i) => ctx.monitor.recorded(state.deviceId, i) !== undefined,
+    );
+    if (!available.ok) {
+      state.metrics.stalls++;
+      ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
+      return;
+    }
+    ctx.schedule.dequeue(state);
+    budget.batchesLeft--;
+    replayOne(ctx, state, platform, batch, nowMs, out);
+  }
+}
+
+/** The running mirror, loaded (and booted after a power-off) from its checkpoint if stopped. */
+function platformOf(ctx: SyncContext, state: DeviceState): SyncedPlatform | undefined {
+  if (state.platform !== undefined) return state.platform;
+  const loaded = ctx.mirrors.load(state.deviceId);
+  if (!loaded.ok) return undefined;
+  assert(
+    loaded.value.checkpoint.batchNo === state.applied.batchNo,
+    "mirror checkpoint and replay position disagree",
+  );
+  if (loaded.value.checkpoint.poweredOff) loaded.value.platform.boot();
+  state.platform = loaded.value.platform;
+  return state.platform;
+}
+
+function replayOne(
+  ctx: SyncContext,
+  state: DeviceState,
+  platform: SyncedPlatform,
+  batch: BatchData,
+  nowMs: number,
+  out: PendingFrame[],
+): void {
+  const outcome = replayBatch(
+    platform,
+    batch,
+    (index) => ctx.monitor.recorded(state.deviceId, index),
+    (event) => replayed(ctx, state, event, nowMs),
+  );
+  state.metrics.rejectedInputs += outcome.rejected;
+  state.applied = positionOf(batch);
+  state.reask = undefined; // this batch's own digest check covers any earlier divergence
+  const logged = state.loggedRepairs.get(batch.batchNo);
+  if (logged !== undefined)
+    applyRepairRecord(platform.storage, logged, (sha256) => ctx.mirrors.store.getBlob(sha256));
+  const digest = platform.digest();
+  for (const hook of ctx.batchHooks) hook(state.deviceId, batch.batchNo, digest, nowMs);
+  if (bytesEqual(digest, batch.storageDigest)) {
+    finishBatch(ctx, state, batch);
+    return;
+  }
+  state.metrics.divergences++;
+  const frame = startRepair(state, platform, batch, { sha256: ctx.sha256, nowMs, reask: false });
+  out.push({ deviceId: state.deviceId, frame });
+  ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
+}
+
+/** Metrics (inputs, lag) and the services' hooks for one replayed input. */
+function replayed(ctx: SyncContext, state: DeviceState, event: ReplayedEvent, nowMs: number): void {
+  if (event.kind === "user") {
+    state.metrics.userInputs++;
+    const lagMs = nowMs - event.input.timeMs;
+    state.metrics.lagMsSum += lagMs;
+    state.metrics.lagMsMax = Math.max(state.metrics.lagMsMax, lagMs);
+  } else {
+    state.metrics.networkInputs++;
+  }
+  for (const hook of ctx.hooks) hook(state.deviceId, event, nowMs);
+}

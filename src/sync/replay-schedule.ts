@@ -1,0 +1,76 @@
+// When each device's replay work is due (paper §3.3.2 Fig 4: replay at
+// windowEnd + t_max) and how many accepted bytes wait for it: one min-heap of
+// wake-ups over all devices, each device's queue of accepted batches, and the
+// server-wide backlog the runtime uses for intake backpressure. Bookkeeping
+// only; the SyncServer decides what a wake-up does.
+import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
+import { type BatchData, decodeBatch } from "./batch.ts";
+import { syncBatchFromBinary } from "./frame.ts";
+import { MinHeap } from "./min-heap.ts";
+import type { DeviceState } from "./sync-device-state.ts";
+
+export class ReplaySchedule {
+  private readonly due = new MinHeap<{ dueMs: number; deviceId: string }>((a, b) => a.dueMs - b.dueMs);
+  private backlog = 0;
+
+  /** Wire bytes of every batch waiting for replay, all devices. */
+  get backlogBytes(): number {
+    return this.backlog;
+  }
+
+  /** The device has work (a batch, a repair retry, a notice) at dueMs. */
+  wake(deviceId: string, dueMs: number): void {
+    this.due.push({ dueMs, deviceId });
+  }
+
+  nextDueMs(): number | undefined {
+    return this.due.peek()?.dueMs;
+  }
+
+  /** Devices with a wake-up due by nowMs, in wake-up order, each once; their wake-ups are consumed. */
+  takeDue(nowMs: number): Set<string> {
+    const touched = new Set<string>();
+    for (let top = this.due.peek(); top !== undefined && top.dueMs <= nowMs; top = this.due.peek()) {
+      this.due.pop();
+      touched.add(top.deviceId);
+    }
+    return touched;
+  }
+
+  /** Queues an accepted (durable) batch for replay at windowEnd + tMaxMs. */
+  enqueue(state: DeviceState, batch: BatchData, bytes: Uint8Array, tMaxMs: number): void {
+    const dueMs = batch.windowEndMs + tMaxMs;
+    state.queue.push({ bytes, batchNo: batch.batchNo, dueMs });
+    state.queueBytes += bytes.length;
+    this.backlog += bytes.length;
+    this.wake(state.deviceId, dueMs);
+    assert(
+      state.queue.length <= limits.replayQueueBatchesMax + limits.unackedBatchesMax,
+      "replay queue unbounded",
+    );
+  }
+
+  /** The queue's head, decoded again (it was validated at intake; the bytes are the stored ones). */
+  head(state: DeviceState): BatchData {
+    const head = state.queue[0];
+    assert(head !== undefined, "replay from an empty queue");
+    const decoded = decodeBatch(syncBatchFromBinary(head.bytes));
+    assert(decoded.ok && decoded.value.batchNo === head.batchNo, "an accepted batch decodes again");
+    return { ...decoded.value, deviceId: state.deviceId };
+  }
+
+  dequeue(state: DeviceState): void {
+    const head = state.queue.shift();
+    assert(head !== undefined, "dequeue from an empty queue");
+    state.queueBytes -= head.bytes.length;
+    this.backlog -= head.bytes.length;
+    assert(state.queueBytes >= 0 && this.backlog >= 0, "replay backlog below zero");
+  }
+
+  /** The device's volatile state is dropped: its queued bytes leave the backlog. */
+  forget(state: DeviceState): void {
+    this.backlog -= state.queueBytes;
+    assert(this.backlog >= 0, "replay backlog below zero");
+  }
+}
