@@ -121,6 +121,9 @@ export const limits = {
   replayBatchesPerStepMax: 32,
   // longest sleep of the live replay timer (bounds a missed wake-up)
   replayTimerMsMax: 250,
+  // live store: a blob up to this size is kept in its SQLite row, not a file of its own (a file
+  // create + 2 fsyncs per small blob made checkpoints of a long-lived mirror cost ~1 ms CPU per blob)
+  blobInlineBytesMax: 16 * 1024,
   // stopped mirrors whose rebuilt storage the admin API keeps
   stoppedMirrorViewsMax: 64,
   // replay lags kept between two /metrics scrapes

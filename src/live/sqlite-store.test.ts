@@ -6,6 +6,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { utf8 } from "../core/bytes.ts";
 import { isMirrorcellError } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
 import { MemoryMirrorStore } from "../mirror/memory-store.ts";
 import type { MirrorStore } from "../mirror/store.ts";
 import { nodeSha256 } from "../node/sha256.ts";
@@ -134,11 +135,21 @@ test("live: sqlite store: random operation sequences observe the same as the in-
   );
 });
 
+/** A payload of `size` bytes, distinct per label. */
+function payloadOf(label: string, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  const head = utf8(label);
+  for (let i = 0; i < size; i++) bytes[i] = head[i % head.length]! ^ (i & 0xff);
+  return bytes;
+}
+
+const fileSized = limits.blobInlineBytesMax + 1;
+
 test("live: sqlite store: a corrupted blob file is a clear BLOB_CORRUPT error at start, not garbage", () => {
   const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
   try {
     const first = openStore(dir);
-    const payload = utf8("a package the mirror needs");
+    const payload = payloadOf("a package the mirror needs", fileSized);
     const sha = nodeSha256(payload);
     first.store.putBlob(sha, payload);
     first.store.retainBlob(sha);
@@ -153,6 +164,84 @@ test("live: sqlite store: a corrupted blob file is a clear BLOB_CORRUPT error at
       () => reopened.store.getBlob(sha),
       (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
     );
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("live: sqlite store: a blob up to blobInlineBytesMax lives in its row (no file), a larger one in a file; both read back", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
+  try {
+    const first = openStore(dir);
+    const small = payloadOf("small", limits.blobInlineBytesMax);
+    const large = payloadOf("large", fileSized);
+    for (const payload of [small, large]) {
+      first.store.putBlob(nodeSha256(payload), payload);
+      first.store.retainBlob(nodeSha256(payload));
+    }
+    first.store.putBlob(nodeSha256(small), small); // again: no change
+    first.close();
+    const files = new BlobFiles(join(dir, "blobs"), nodeSha256);
+    assert.equal(files.has(nodeSha256(small)), false, "the small blob has no file");
+    assert.equal(files.has(nodeSha256(large)), true, "the large blob is a file");
+    const reopened = openStore(dir);
+    assert.deepEqual(reopened.store.verifyBlobs(), { verified: 2, collected: 0 });
+    assert.deepEqual(reopened.store.getBlob(nodeSha256(small)), small);
+    assert.deepEqual(reopened.store.getBlob(nodeSha256(large)), large);
+    assert.deepEqual(reopened.store.blobStats(), { blobs: 2, bytes: small.length + large.length });
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("live: sqlite store: a corrupted inline blob is BLOB_CORRUPT at start and on read, not garbage", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
+  try {
+    const first = openStore(dir);
+    const payload = utf8("a draft the mirror keeps");
+    const sha = nodeSha256(payload);
+    first.store.putBlob(sha, payload);
+    first.store.retainBlob(sha);
+    first.close();
+    const db = openDatabase(dir, { synchronousFull: false });
+    db.prepare("UPDATE blob_refs SET bytes = ? WHERE sha256 = ?").run(utf8("bit rot"), sha);
+    db.close();
+    const reopened = openStore(dir);
+    assert.throws(
+      () => reopened.store.verifyBlobs(),
+      (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
+    );
+    assert.throws(
+      () => reopened.store.getBlob(sha),
+      (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
+    );
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("live: sqlite store: a database from before inline blobs opens, keeps its blob files, stores new small blobs inline", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
+  try {
+    const old = payloadOf("stored as a file by an older server", 100);
+    const sha = nodeSha256(old);
+    const db = openDatabase(dir, { synchronousFull: false });
+    db.exec(
+      "CREATE TABLE blob_refs (sha256 BLOB PRIMARY KEY, refs INTEGER NOT NULL, size INTEGER NOT NULL) STRICT, WITHOUT ROWID",
+    );
+    db.prepare("INSERT INTO blob_refs (sha256, refs, size) VALUES (?, 1, ?)").run(sha, old.length);
+    db.close();
+    new BlobFiles(join(dir, "blobs"), nodeSha256).put(old);
+    const reopened = openStore(dir);
+    assert.deepEqual(reopened.store.verifyBlobs(), { verified: 1, collected: 0 });
+    assert.deepEqual(reopened.store.getBlob(sha), old);
+    const fresh = utf8("new and small");
+    reopened.store.putBlob(nodeSha256(fresh), fresh);
+    assert.deepEqual(reopened.store.getBlob(nodeSha256(fresh)), fresh);
+    assert.equal(new BlobFiles(join(dir, "blobs"), nodeSha256).has(nodeSha256(fresh)), false);
     reopened.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

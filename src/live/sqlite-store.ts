@@ -1,14 +1,20 @@
 // The live server's MirrorStore (src/mirror/store.ts) on SQLite in WAL mode
 // plus content-addressed blob files (issue 5: durable state). Every call is
 // synchronous; transaction() nests as a SAVEPOINT inside the group commit's
-// outer transaction, so many devices' appends share one commit. Blob files
-// are never deleted inside a transaction (it might roll back): unreferenced
-// files are collected at start.
+// outer transaction, so many devices' appends share one commit. Blobs up to
+// limits.blobInlineBytesMax live in their blob_refs row (written with the
+// transaction that references them; a checkpoint of a long-lived mirror
+// writes hundreds of small blobs, and a file create + fsyncs each dominated
+// its replay); larger blobs are files. Blob files are never deleted inside a
+// transaction (it might roll back): unreferenced files are collected at start.
+// Every blob is verified against its SHA-256 when read, inline ones too.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { assert } from "../core/assert.ts";
-import { fromHex, toHex } from "../core/bytes.ts";
-import { MirrorcellError } from "../core/errors.ts";
+import { bytesEqual, fromHex, toHex } from "../core/bytes.ts";
+import { fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
+import { limits } from "../core/limits.ts";
+import type { Sha256 } from "../core/ports.ts";
 import type {
   Checkpoint,
   DeviceRecord,
@@ -17,6 +23,7 @@ import type {
   RepairRecord,
   StoredBatch,
 } from "../mirror/store.ts";
+import { nodeSha256 } from "../node/sha256.ts";
 import type { AppName } from "../platform/inputs.ts";
 import type { BlobFiles } from "./blob-files.ts";
 import type { Db } from "./sqlite-db.ts";
@@ -51,10 +58,12 @@ export class SqliteMirrorStore implements MirrorStore {
   private readonly db: Db;
   private readonly blobs: BlobFiles;
   private readonly st: StoreStatements;
+  private readonly sha256: Sha256;
 
-  constructor(db: Db, blobs: BlobFiles) {
+  constructor(db: Db, blobs: BlobFiles, sha256: Sha256 = nodeSha256) {
     this.db = db;
     this.blobs = blobs;
+    this.sha256 = sha256;
     createStoreTables(db);
     this.st = prepareStore(db);
   }
@@ -160,18 +169,37 @@ export class SqliteMirrorStore implements MirrorStore {
   }
 
   putBlob(sha256: Uint8Array, bytes: Uint8Array): void {
-    if (this.st.getBlobRef.get(sha256) !== undefined && this.blobs.has(sha256)) return;
+    const row = this.st.getBlobRef.get(sha256) as Row | undefined;
+    if (row !== undefined && (row.inline === 1 || this.blobs.has(sha256))) return;
+    if (bytes.length <= limits.blobInlineBytesMax) {
+      assert(bytesEqual(this.sha256(bytes), sha256), "blob stored under a hash that is not its own");
+      this.st.putInlineBlob.run(sha256, bytes.length, bytes);
+      return;
+    }
     const written = this.blobs.put(bytes);
-    assert(toHex(written) === toHex(sha256), "blob stored under a hash that is not its own");
+    assert(bytesEqual(written, sha256), "blob stored under a hash that is not its own");
     this.st.insertBlobRef.run(sha256, bytes.length);
   }
 
-  /** Reads and verifies the file; a corrupt or missing file is a thrown typed error, never garbage. */
+  /** Reads and verifies the blob; a corrupt or missing one is a thrown typed error, never garbage. */
   getBlob(sha256: Uint8Array): Uint8Array | undefined {
-    if (this.st.getBlobRef.get(sha256) === undefined) return undefined;
-    const got = this.blobs.get(sha256);
+    const row = this.st.getBlobRef.get(sha256) as Row | undefined;
+    if (row === undefined) return undefined;
+    const got = row.inline === 1 ? this.inlineBlob(sha256) : this.blobs.get(sha256);
     if (!got.ok) throw got.error;
     return got.value;
+  }
+
+  private inlineBlob(sha256: Uint8Array): Result<Uint8Array> {
+    const row = this.st.getInlineBlob.get(sha256) as Row | undefined;
+    assert(row !== undefined, "inline blob row vanished");
+    const bytes = bytesOf(row.bytes);
+    if (!bytesEqual(this.sha256(bytes), sha256))
+      return fail(
+        "E_BLOB_CORRUPT",
+        `Blob ${toHex(sha256)} in the database is corrupt: its SHA-256 does not match`,
+      );
+    return ok(bytes);
   }
 
   hasBlob(sha256: Uint8Array): boolean {
@@ -205,25 +233,29 @@ export class SqliteMirrorStore implements MirrorStore {
    * files left by rolled-back transactions are deleted.
    */
   verifyBlobs(): { verified: number; collected: number } {
-    const referenced = new Set<string>();
-    for (const row of this.db.prepare("SELECT sha256 FROM blob_refs").iterate() as Iterable<Row>) {
+    const files = new Set<string>();
+    let verified = 0;
+    const rows = this.db.prepare("SELECT sha256, bytes IS NOT NULL AS inline FROM blob_refs").iterate();
+    for (const row of rows as Iterable<Row>) {
       const sha = bytesOf(row.sha256);
-      const got = this.blobs.get(sha);
+      const got = row.inline === 1 ? this.inlineBlob(sha) : this.blobs.get(sha);
       if (!got.ok) throw new MirrorcellError(got.error.code, `Cannot start: ${got.error.message}`);
-      referenced.add(toHex(sha));
+      if (row.inline !== 1) files.add(toHex(sha));
+      verified += 1;
     }
     let collected = 0;
     for (const sub of readdirSync(this.blobs.dir)) {
       if (sub === "tmp" || sub.length !== 2) continue;
       for (const name of readdirSync(join(this.blobs.dir, sub))) {
-        if (referenced.has(name)) continue;
+        if (files.has(name)) continue;
         rmSync(join(this.blobs.dir, sub, name), { force: true });
         collected += 1;
       }
     }
     for (const name of readdirSync(join(this.blobs.dir, "tmp")))
       rmSync(join(this.blobs.dir, "tmp", name), { force: true });
-    return { verified: referenced.size, collected };
+    assert(files.size <= verified, "more blob files than verified blobs");
+    return { verified, collected };
   }
 }
 

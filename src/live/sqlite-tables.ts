@@ -1,8 +1,9 @@
 // The durable tables behind the live server's SQLite MirrorStore (issue 5):
 // mirror devices with their never-decreasing counters, the input log
 // (batches), the Traffic Monitor's network input log, repairs, checkpoints and
-// blob reference counts. Blob bytes live in BlobFiles; a blob file is written
-// and fsynced BEFORE the row that references it commits.
+// blob reference counts. A small blob's bytes sit in its blob_refs row (one
+// WAL append in the same transaction); a larger blob lives in BlobFiles, its
+// file written and fsynced BEFORE the row that references it commits.
 import { assert } from "../core/assert.ts";
 import type { Db } from "./sqlite-db.ts";
 
@@ -22,7 +23,7 @@ CREATE TABLE IF NOT EXISTS repairs (
   PRIMARY KEY (device_id, seq)) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (device_id TEXT PRIMARY KEY, body TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS blob_refs (
-  sha256 BLOB PRIMARY KEY, refs INTEGER NOT NULL, size INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+  sha256 BLOB PRIMARY KEY, refs INTEGER NOT NULL, size INTEGER NOT NULL, bytes BLOB) STRICT;
 `;
 
 /** Tables a before/after comparison of durable state must cover. */
@@ -37,6 +38,9 @@ export const storeTables = [
 
 export function createStoreTables(db: Db): void {
   db.exec(storeSchema);
+  // A database from before inline blobs: its blob_refs lacks the column (every blob a file).
+  const columns = db.prepare("SELECT name FROM pragma_table_info('blob_refs')").all() as { name: string }[];
+  if (!columns.some((c) => c.name === "bytes")) db.exec("ALTER TABLE blob_refs ADD COLUMN bytes BLOB");
   const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
   const names = new Set(rows.map((r) => r.name));
   for (const table of storeTables) assert(names.has(table), `store table ${table} missing after create`);
@@ -85,7 +89,13 @@ export function prepareStore(db: Db) {
       "INSERT INTO checkpoints (device_id, body) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET body = excluded.body",
     ),
     insertBlobRef: p("INSERT OR IGNORE INTO blob_refs (sha256, refs, size) VALUES (?, 0, ?)"),
-    getBlobRef: p("SELECT refs, size FROM blob_refs WHERE sha256 = ?"),
+    /** A small blob's bytes into its row (a row left by a lost file gets them too). */
+    putInlineBlob: p(
+      `INSERT INTO blob_refs (sha256, refs, size, bytes) VALUES (?, 0, ?, ?)
+       ON CONFLICT (sha256) DO UPDATE SET bytes = excluded.bytes`,
+    ),
+    getBlobRef: p("SELECT refs, size, bytes IS NOT NULL AS inline FROM blob_refs WHERE sha256 = ?"),
+    getInlineBlob: p("SELECT bytes FROM blob_refs WHERE sha256 = ? AND bytes IS NOT NULL"),
     retainBlob: p("UPDATE blob_refs SET refs = refs + ? WHERE sha256 = ?"),
     releaseBlob: p("UPDATE blob_refs SET refs = refs - 1 WHERE sha256 = ? AND refs > 0"),
     deleteBlobRef: p("DELETE FROM blob_refs WHERE sha256 = ? AND refs = 0"),
