@@ -3,13 +3,21 @@
 import { assert } from "../core/assert.ts";
 import type { Rng } from "../core/ports.ts";
 
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Random bytes a 32-bit word at a time (little-endian, so the same on every machine). */
 export function randomBytes(rng: Rng, size: number): Uint8Array {
   if (!(Number.isSafeInteger(size) && size >= 0)) assert(false, `randomBytes: bad size ${size}`);
   const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
   const whole = size - (size % 4);
-  for (let offset = 0; offset < whole; offset += 4) view.setUint32(offset, rng.nextU32(), true);
+  if (littleEndian) {
+    // Host order is little-endian: whole words through a word view (same bytes as DataView's LE writes).
+    const words = new Uint32Array(out.buffer, 0, whole / 4);
+    for (let i = 0; i < words.length; i++) words[i] = rng.nextU32();
+  } else {
+    const view = new DataView(out.buffer);
+    for (let offset = 0; offset < whole; offset += 4) view.setUint32(offset, rng.nextU32(), true);
+  }
   for (let offset = whole; offset < size; offset++) out[offset] = rng.nextU32() & 255;
   assert(out.length === size, "randomBytes: length");
   return out;

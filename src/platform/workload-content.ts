@@ -13,11 +13,35 @@ const words = (
   "photo meeting report draft please send file tonight weekend train bus coffee dinner news update"
 ).split(" ");
 
+const wordBytes = words.map((w) => utf8(w));
+const space = 0x20;
+
 export function sentence(rng: Rng, charsMin: number, charsMax: number): string {
   const target = rng.int(charsMin, charsMax);
   let text = "";
   while (text.length < target) text += (text === "" ? "" : " ") + words[rng.int(0, words.length - 1)]!;
   return text.slice(0, target);
+}
+
+/**
+ * utf8(sentence(rng, min, max)) with the same draws, written straight into
+ * bytes (the words are ASCII): message bodies are drawn for every delivery.
+ */
+export function sentenceBytes(rng: Rng, charsMin: number, charsMax: number): Uint8Array {
+  const target = rng.int(charsMin, charsMax);
+  const out = new Uint8Array(target);
+  let length = 0;
+  while (length < target) {
+    if (length > 0) out[length++] = space;
+    const word = wordBytes[rng.int(0, words.length - 1)]!;
+    // A word cut at the end is cut like slice(0, target) cuts the text; a
+    // byte loop beats set() for words this short.
+    const take = Math.min(word.length, target - length);
+    for (let i = 0; i < take; i++) out[length + i] = word[i]!;
+    length += word.length;
+  }
+  assert(length >= target && out.length === target, "sentenceBytes: length");
+  return out;
 }
 
 /** A log-uniform size in [min, max], scaled and at least one byte. */

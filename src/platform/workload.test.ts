@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { toHex } from "../core/bytes.ts";
+import fc from "fast-check";
+import { toHex, utf8 } from "../core/bytes.ts";
 import { SeededRng } from "../core/rng.ts";
 import { Workload, type WorkloadEvent } from "./workload.ts";
+import { sentence, sentenceBytes } from "./workload-content.ts";
 
 function fingerprint(events: WorkloadEvent[]): string {
   return events
@@ -65,4 +67,16 @@ test("workload: sizeScale scales payloads down for fleet simulation (seed=8)", (
   const small = bytes(0.01);
   assert.ok(full > 10_000_000, `full-size payloads total ${full}`);
   assert.ok(small < full / 20, `scaled payloads total ${small} vs ${full}`);
+});
+
+test("workload: sentenceBytes is utf8(sentence) with the same draws (property)", () => {
+  fc.assert(
+    fc.property(fc.nat(2 ** 31), fc.integer({ min: 1, max: 400 }), fc.nat(400), (seed, min, extra) => {
+      const a = new SeededRng(seed);
+      const b = new SeededRng(seed);
+      assert.deepEqual(sentenceBytes(a, min, min + extra), utf8(sentence(b, min, min + extra)));
+      assert.equal(a.nextU32(), b.nextU32(), `seed=${seed}: the draws diverged`);
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -6,11 +6,10 @@
 // the generator predicts their indices from that to name files it refers to
 // later (a saved MMS, an attachment).
 import { assert } from "../core/assert.ts";
-import { utf8 } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
 import { stamp } from "./app-context.ts";
 import type { AppName, UserInputBody } from "./inputs.ts";
-import { binary, sentence, sizeBetween } from "./workload-content.ts";
+import { binary, sentence, sentenceBytes, sizeBetween } from "./workload-content.ts";
 import {
   contacts,
   type NetworkSpec,
@@ -64,6 +63,8 @@ export class Workload {
   private nextUserMs: number;
   private nextBackgroundMs: number;
   private session: Step[] = [];
+  /** Next step of `session` to emit (a cursor: shift() would move the rest each time). */
+  private sessionAt = 0;
   private pending: Pending[] = [];
   private order = 0;
   private delivered = 0;
@@ -152,15 +153,17 @@ export class Workload {
   }
 
   private emitUser(): WorkloadEvent {
-    for (let tries = 0; this.session.length === 0; tries++) {
+    for (let tries = 0; this.sessionAt >= this.session.length; tries++) {
       assert(tries < 100, "workload: sessions keep coming out empty");
       this.session = sessionPlanners[this.pickApp()](this.planner);
+      this.sessionAt = 0;
     }
-    const step = this.session.shift()!;
+    const step = this.session[this.sessionAt++]!;
     const atMs = this.nextUserMs;
     this.nextUserMs += this.gap(this.userRatePerMs);
     step.onEmit?.();
-    for (const follow of step.follow ?? []) this.schedule(atMs + follow.delayMs, follow.network);
+    if (step.follow !== undefined)
+      for (const follow of step.follow) this.schedule(atMs + follow.delayMs, follow.network);
     return { atMs, kind: "user", app: step.app, body: step.body };
   }
 
@@ -183,14 +186,14 @@ export class Workload {
         app: "messaging",
         networkKind: "sms",
         args: [`from=${from}`],
-        payload: utf8(sentence(rng, 10, 160)),
+        payload: sentenceBytes(rng, 10, 160),
       };
     if (roll < 0.55)
       return {
         app: "messaging",
         networkKind: "im",
         args: [`from=${from}`],
-        payload: utf8(sentence(rng, 5, 200)),
+        payload: sentenceBytes(rng, 5, 200),
       };
     if (roll < 0.8) return this.backgroundEmail(from);
     if (roll < 0.93) {
@@ -215,7 +218,7 @@ export class Workload {
 
   private backgroundEmail(from: string): NetworkSpec {
     const { rng, sizeScale, model } = this.planner;
-    const body = utf8(sentence(rng, 100, 3000));
+    const body = sentenceBytes(rng, 100, 3000);
     const parts = [{ name: "body.txt", bytes: body }];
     if (rng.float() < 0.2) {
       const count = rng.int(1, 2);
