@@ -7,15 +7,24 @@ import { utf8Length } from "./path.ts";
 
 const knownApps: ReadonlySet<string> = new Set(appNames);
 
+export function isAppName(app: unknown): app is AppName {
+  return typeof app === "string" && knownApps.has(app);
+}
+
+/** A non-negative safe integer (sequence numbers, times). */
+export function isTime(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
 export function checkApp(app: unknown): Result<AppName> {
-  if (typeof app !== "string" || !knownApps.has(app)) {
+  if (!isAppName(app)) {
     return fail(ErrorCodes.APP_UNKNOWN, `Unknown app ${JSON.stringify(String(app).slice(0, 64))}`);
   }
   return ok(app as AppName);
 }
 
 export function checkTime(name: string, value: unknown): Result<number> {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+  if (!isTime(value)) {
     return fail(ErrorCodes.INPUT_MALFORMED, `${name} must be a non-negative integer, got ${String(value)}`);
   }
   return ok(value);
@@ -52,6 +61,24 @@ function coordinate(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= limits.uiScreenCoordinateMax;
 }
 
+function keyCode(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0x10ffff;
+}
+
+export type TouchBody = Extract<UserInputBody, { kind: "tap" | "key" }>;
+
+/**
+ * A tap or key body that checkBody accepts, decided without building a
+ * Result: taps and keys are most inputs, and checkBody's answer for
+ * anything else (or anything wrong) comes with the error to report.
+ */
+export function isValidTouch(body: unknown): body is TouchBody {
+  if (typeof body !== "object" || body === null) return false;
+  const b = body as Record<string, unknown>;
+  if (b.kind === "tap") return coordinate(b.x) && coordinate(b.y);
+  return b.kind === "key" && keyCode(b.code);
+}
+
 export function checkBody(body: unknown): Result<UserInputBody> {
   if (typeof body !== "object" || body === null)
     return fail(ErrorCodes.INPUT_MALFORMED, "User input body missing");
@@ -62,7 +89,7 @@ export function checkBody(body: unknown): Result<UserInputBody> {
         return fail(ErrorCodes.INPUT_MALFORMED, "Tap outside the screen");
       return ok(body as UserInputBody);
     case "key":
-      if (!Number.isInteger(b.code) || (b.code as number) < 0 || (b.code as number) > 0x10ffff) {
+      if (!keyCode(b.code)) {
         return fail(ErrorCodes.INPUT_MALFORMED, `Key code ${String(b.code)} out of range`);
       }
       return ok(body as UserInputBody);

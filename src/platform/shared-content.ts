@@ -77,6 +77,7 @@ export class SharedContent {
   }
 
   private evict(): void {
+    if (this.bytesHeld <= this.bytesMax && this.held.size <= this.entriesMax) return;
     // each pass removes one entry, so this ends within size passes
     for (const [sha, bytes] of this.held) {
       if (this.bytesHeld <= this.bytesMax && this.held.size <= this.entriesMax) break;
