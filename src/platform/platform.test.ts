@@ -419,3 +419,49 @@ test("platform: a camera frame larger than one input can ship is refused, state 
   assert.equal(!shot.ok && shot.error.code, "E_PAYLOAD_TOO_LARGE");
   assert.equal(toHex(phone.digest()), digest);
 });
+
+test("platform: a tap or key out of step (claimed network count, recorded nondet, bad envelope) is refused like any input, state unchanged", () => {
+  const mirror = mirrorOf(7);
+  const key = (over: Partial<UserInput>): UserInput => ({
+    seq: 1,
+    timeMs: 5,
+    networkConsumed: 0,
+    app: "messaging",
+    body: { kind: "key", code: 65 },
+    nondet: [],
+    ...over,
+  });
+  const refused: [string, Partial<UserInput>][] = [
+    ["E_NETWORK_INPUT_MISSING", { networkConsumed: 1 }],
+    ["E_NONDET_MISMATCH", { nondet: [{ kind: "clock", value: new Uint8Array(8) }] }],
+    ["E_INPUT_MALFORMED", { seq: -1 }],
+    ["E_INPUT_MALFORMED", { timeMs: 1.5 }],
+    ["E_INPUT_MALFORMED", { body: { kind: "tap", x: 1, y: limits.uiScreenCoordinateMax + 1 } }],
+    ["E_APP_UNKNOWN", { app: "weather" as AppName }],
+  ];
+  const ui = structuredClone(mirror.uiState);
+  for (const [code, over] of refused) {
+    const result = mirror.applyUser(key(over));
+    assert.equal(
+      result.ok ? "ok" : result.error.code,
+      code,
+      JSON.stringify(over, (_, v) => String(v)),
+    );
+    assert.deepEqual(mirror.uiState, ui);
+  }
+  const replayed = key({});
+  const applied = mirror.applyUser(replayed);
+  assert.ok(applied.ok);
+  assert.deepEqual(applied.value, replayed, "a replayed key comes back complete");
+  assert.equal(mirror.uiState.apps.messaging?.draft, "A");
+  const { phone } = newPhone();
+  const stamped = phone.applyUser({
+    seq: 1,
+    timeMs: 5,
+    app: "messaging",
+    body: { kind: "tap", x: 5, y: 300 },
+  });
+  assert.ok(stamped.ok);
+  assert.deepEqual(stamped.value.nondet, []);
+  assert.equal(stamped.value.networkConsumed, 0);
+});
