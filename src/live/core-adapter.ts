@@ -11,6 +11,7 @@ import { type Frame, type Hello, SyncBatchSchema } from "../gen/mirrorcell/v1/sy
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
+import { levelKeyFromDeviceKey } from "../platform/key-level.ts";
 import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
 import { encodeFrame, errorFrame } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
@@ -20,6 +21,7 @@ import { encodeAckFrame } from "./frame-codec.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
 import type { CoreReply, LiveCore, WelcomeValues } from "./live-core.ts";
 import type { CoreFactoryDeps } from "./live-server.ts";
+import { deviceKey } from "./sqlite-db.ts";
 import { SqliteMirrorStore } from "./sqlite-store.ts";
 
 /** Errors after which the connection is closed: the peer broke the protocol. */
@@ -39,7 +41,13 @@ export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
   const blobCheck = store.verifyBlobs();
   const mirrors = new MirrorServer({
     store,
-    platforms: platformFactory(deps.sha256),
+    // each mirror's directory trees are shaped by its device's secret level key, as on the phone
+    platforms: platformFactory(deps.sha256, {
+      levelKeyOf: (id) => {
+        const key = deviceKey(deps.db, id);
+        return key === undefined ? undefined : levelKeyFromDeviceKey(key, deps.sha256);
+      },
+    }),
     sha256: deps.sha256,
   });
   const monitor = new TrafficMonitor(mirrors, deps.sha256);

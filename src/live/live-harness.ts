@@ -10,6 +10,7 @@ import { bytesEqual, toHex } from "../core/bytes.ts";
 import type { Clock } from "../core/ports.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { systemClock } from "../node/system-clock.ts";
+import { levelKeyFromDeviceKey } from "../platform/key-level.ts";
 import { ContentOrigin } from "./content-origin.ts";
 import { createLiveCore } from "./core-adapter.ts";
 import { liveFrameCodec } from "./frame-codec.ts";
@@ -99,6 +100,7 @@ export async function startPhones(
       sha256: nodeSha256,
       clock: systemClock,
       seed: deviceSeed(options.seed, deviceId),
+      levelKey: levelKeyFromDeviceKey(key, nodeSha256),
       saved: store?.load(),
       commit: store === undefined ? undefined : (state, blobOf) => store.commit(state, blobOf),
     });

@@ -20,6 +20,7 @@ import {
   seededNondet,
 } from "../platform/index.ts";
 import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
+import type { LevelKey } from "../platform/key-level.ts";
 import { bootUi } from "../platform/ui-state.ts";
 import { Workload, type WorkloadEvent } from "../platform/workload.ts";
 import { type ClientResume, SyncClient } from "../sync/sync-client.ts";
@@ -43,6 +44,11 @@ export interface LivePhoneOptions {
   sizeScale?: number;
   /** State of the last commit point (phone restart, also after kill -9). */
   saved?: SavedPhone;
+  /**
+   * The device's directory level key (levelKeyFromDeviceKey of its enrolled
+   * key, which its server derives too); default: the public key (tools only).
+   */
+  levelKey?: LevelKey;
   /** The durable store: called at every commit point, before the batch's frame is sent. */
   commit?(state: PhoneCommit, blobOf: (sha: Uint8Array) => Uint8Array | undefined): void;
 }
@@ -102,8 +108,9 @@ export class LivePhoneCore implements PhoneCore {
       deviceId: options.deviceId,
       model: options.model,
       sha256: options.sha256,
-      from: saved === undefined ? undefined : restoredSnapshot(saved, options.sha256),
+      from: saved === undefined ? undefined : restoredSnapshot(saved, options.sha256, options.levelKey),
       nondet: this.nondet,
+      levelKey: options.levelKey,
     });
     this.client = this.newClient(startMs, saved?.resume);
     this.workload = new Workload({
@@ -378,8 +385,19 @@ export class LivePhoneCore implements PhoneCore {
 }
 
 /** The platform as committed: storage from the stored blobs (each verified), fresh volatile state. */
-function restoredSnapshot(saved: SavedPhone, sha256: Sha256): PlatformSnapshot {
-  const storage = Storage.fromManifest(saved.files, saved.blobOf, sha256, saved.emptyDirs);
+function restoredSnapshot(
+  saved: SavedPhone,
+  sha256: Sha256,
+  levelKey: LevelKey | undefined,
+): PlatformSnapshot {
+  const storage = Storage.fromManifest(
+    saved.files,
+    saved.blobOf,
+    sha256,
+    saved.emptyDirs,
+    undefined,
+    levelKey,
+  );
   if (!storage.ok) throw storage.error;
   return {
     model: saved.model,

@@ -10,8 +10,7 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { BlobEntry, blobIndexOf } from "./blob-index.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
-import type { LevelKey } from "./key-level.ts";
-import { mstEntries, mstFromSorted } from "./merkle-search-tree.ts";
+import { type KeyLevel, mstEntries, mstFromSorted } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
 
@@ -52,7 +51,7 @@ function place(root: Draft, path: string, leaf: FileNode | undefined): Result<vo
   return ok(undefined);
 }
 
-function freeze(draft: Draft, levels: LevelKey): Result<DirNode> {
+function freeze(draft: Draft, levels: KeyLevel): Result<DirNode> {
   if (draft.size > limits.filesPerDirectoryMax) {
     return fail(
       ErrorCodes.STORAGE_FULL,
@@ -77,7 +76,7 @@ function freeze(draft: Draft, levels: LevelKey): Result<DirNode> {
 function buildParts(
   files: readonly TreeFile[],
   emptyDirs: readonly string[],
-  levels: LevelKey,
+  levels: KeyLevel,
 ): Result<BuildParts> {
   const root: Draft = new Map();
   const blobs = new Map<string, { bytes: Uint8Array; refs: number }>();
@@ -102,7 +101,7 @@ function buildParts(
 export function buildTree(
   files: readonly TreeFile[],
   emptyDirs: readonly string[],
-  levels: LevelKey,
+  levels: KeyLevel,
 ): Result<StorageSnapshot> {
   const parts = buildParts(files, emptyDirs, levels);
   if (!parts.ok) return parts;
@@ -121,14 +120,14 @@ export function buildTree(
  * `levels` (a device's key over a shared template). File nodes and the blob
  * index are shared, not copied; the snapshot itself when the key is its own.
  */
-export function rekeySnapshot(snapshot: StorageSnapshot, levels: LevelKey): StorageSnapshot {
+export function rekeySnapshot(snapshot: StorageSnapshot, levels: KeyLevel): StorageSnapshot {
   if (snapshot.levels === levels) return snapshot;
   const root = rekeyDir(snapshot.root, levels, 0);
   assert(root.count === snapshot.root.count, "rekeySnapshot: the root lost entries");
   return new StorageSnapshot(root, snapshot.blobs, snapshot.fileCount, snapshot.bytesTotal, levels);
 }
 
-function rekeyDir(dir: DirNode, levels: LevelKey, depth: number): DirNode {
+function rekeyDir(dir: DirNode, levels: KeyLevel, depth: number): DirNode {
   assert(depth <= limits.pathDepthMax, "rekeyDir: deeper than any path");
   if (dir.entries === undefined) return dir;
   const entries: [string, FsNode][] = [];

@@ -6,7 +6,7 @@
 // writing with the device's secret without passing it around.
 import type { BlobIndex } from "./blob-index.ts";
 import type { DirNode } from "./fs-node.ts";
-import type { LevelKey } from "./key-level.ts";
+import type { KeyLevel } from "./merkle-search-tree.ts";
 
 /** Opaque to callers: pass it to Storage.fromSnapshot or Storage.restore. */
 export class StorageSnapshot {
@@ -15,7 +15,7 @@ export class StorageSnapshot {
     readonly blobs: BlobIndex,
     readonly fileCount: number,
     readonly bytesTotal: number,
-    /** The level key every directory tree under root was built with. */
-    readonly levels: LevelKey,
+    /** The level function (a device's LevelKey) every directory tree under root was built with. */
+    readonly levels: KeyLevel,
   ) {}
 }

@@ -25,8 +25,8 @@ import {
   type FsNode,
   nodeHash,
 } from "./fs-node.ts";
-import { type LevelKey, publicLevelKey } from "./key-level.ts";
-import { mstDelete, mstEntries } from "./merkle-search-tree.ts";
+import { publicLevelKey } from "./key-level.ts";
+import { type KeyLevel, mstDelete, mstEntries } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
@@ -59,7 +59,7 @@ export class Storage {
   private files: number;
   private bytes: number;
   /** The device's directory level key; follows the snapshot (constructor, restore). */
-  private levels: LevelKey;
+  private levels: KeyLevel;
 
   private constructor(
     private readonly sha256: Sha256,
@@ -73,7 +73,7 @@ export class Storage {
   }
 
   /** `levels`: the device's directory level key (key-level.ts); the public one only for tests and tools. */
-  static empty(sha256: Sha256, levels: LevelKey = publicLevelKey): Storage {
+  static empty(sha256: Sha256, levels: KeyLevel = publicLevelKey): Storage {
     return new Storage(sha256, new StorageSnapshot(emptyDir, undefined, 0, 0, levels));
   }
 
@@ -87,7 +87,7 @@ export class Storage {
     files: Iterable<readonly [string, Uint8Array]>,
     sha256: Sha256,
     emptyDirs: readonly string[] = [],
-    levels: LevelKey = publicLevelKey,
+    levels: KeyLevel = publicLevelKey,
   ): Result<Storage> {
     const prepared: TreeFile[] = [];
     for (const [path, bytes] of files) {
@@ -118,7 +118,7 @@ export class Storage {
     sha256: Sha256,
     emptyDirs: readonly string[] = [],
     known?: StorageSnapshot,
-    levels: LevelKey = publicLevelKey,
+    levels: KeyLevel = publicLevelKey,
   ): Result<Storage> {
     const prepared: TreeFile[] = [];
     const verified = new Map<string, Uint8Array>();

@@ -20,8 +20,9 @@ export function coreStack(): SimStackFactory {
       assert(server !== undefined, "create the server before its phones");
       const deviceId = `phone-${index}`;
       const model = models[index % models.length]!;
-      server.register(deviceId, model);
-      return new CorePhone(deviceId, model, options, nodeSha256);
+      const phone = new CorePhone(deviceId, model, options, nodeSha256);
+      server.register(deviceId, model, phone.levelKey);
+      return phone;
     },
   };
 }
