@@ -38,6 +38,15 @@ export function intakeBatch(
     if (!accept(ctx, state, next.batch, next.bytes).ok) break;
   }
   for (const batchNo of state.early.keys()) if (batchNo <= state.accepted.batchNo) dropEarly(state, batchNo);
+  const last = state.queue.at(-1);
+  assert(
+    last === undefined || last.batchNo === state.accepted.batchNo,
+    "the replay queue ends at the accepted batch",
+  );
+  assert(
+    !state.early.has(state.accepted.batchNo + 1),
+    "a held successor of the accepted batch was left behind",
+  );
   return ok(undefined);
 }
 
@@ -112,11 +121,7 @@ function dropEarly(state: DeviceState, batchNo: number): void {
 }
 
 /** The batch continues the accepted one; `recordedNetwork` counts the inputs the server recorded. */
-function validateBatch(
-  state: DeviceState,
-  batch: BatchData,
-  recordedNetwork: () => number,
-): Result<void> {
+function validateBatch(state: DeviceState, batch: BatchData, recordedNetwork: () => number): Result<void> {
   const expected = state.accepted;
   if (batch.firstSeq > expected.lastSeq + 1) {
     return fail(

@@ -46,6 +46,7 @@ export function receiveRepair(
   if (state === undefined || repair === undefined || Number(response.afterSeq) !== repair.session.batchNo) {
     return ok([]); // a late answer to a finished repair: harmless
   }
+  assert(repair.session.batchNo === state.applied.batchNo, "an open repair holds replay at its batch");
   const step = repair.session.onResponse(response);
   if (!step.ok) return step;
   const out: PendingFrame[] = [];
@@ -72,6 +73,7 @@ function endRepair(
   out: PendingFrame[],
 ): void {
   const repair = closeRepair(state, outcome);
+  assert(repair.batch.batchNo === state.applied.batchNo, "a repair ends on the replayed batch");
   finishBatch(ctx, state, repair.batch);
   // A late repair of a running mirror: save it, or a restart from an older
   // checkpoint would lose it (the log replays repairs only after later batches).
@@ -84,6 +86,10 @@ function endRepair(
 export function reaskRepair(ctx: SyncContext, state: DeviceState, nowMs: number): Frame[] {
   const batch = takeReask(state);
   if (batch === undefined) return [];
+  assert(
+    state.repair === undefined && batch.batchNo === state.applied.batchNo,
+    "a re-ask repairs the replayed batch",
+  );
   const platform = repairPlatformOf(ctx, state);
   if (platform === undefined) return []; // asked on a later frame
   if (bytesEqual(platform.digest(), batch.storageDigest)) {
