@@ -8,13 +8,13 @@
 // ticks. The parts: intake (batch-intake.ts), replay (batch-replay.ts),
 // checkpoints (mirror-checkpoints.ts), repair (repair-flow.ts,
 // repair-bookkeeping.ts), the schedule (replay-schedule.ts), restore
-// (device-restore.ts), per-device state (sync-device-state.ts).
-import { create } from "@bufbuild/protobuf";
+// (device-restore.ts), notices (notice-delivery.ts), per-device state
+// (sync-device-state.ts).
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
-import { type Notice, NoticeSchema, type SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { MirrorServer } from "../mirror/mirror-server.ts";
 import { decodeBatch } from "./batch.ts";
 import { intakeBatch } from "./batch-intake.ts";
@@ -22,6 +22,7 @@ import { replayDue } from "./batch-replay.ts";
 import { restoreDeviceState } from "./device-restore.ts";
 import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, syncBatchToBinary } from "./frame.ts";
 import { checkpointDevice } from "./mirror-checkpoints.ts";
+import { type NoticeDraft, NoticeIds, ridingNotices, timedNotices } from "./notice-delivery.ts";
 import { reaskRepair, receiveRepair, retryRepair } from "./repair-flow.ts";
 import { ReplaySchedule } from "./replay-schedule.ts";
 import type { SyncContext } from "./sync-context.ts";
@@ -58,8 +59,6 @@ export interface SyncServerOptions {
   noticeRetryMs?: number;
 }
 
-const noticeIdsPerMs = 1024;
-
 export class SyncServer {
   private readonly ctx: SyncContext;
   private readonly deferAcks: boolean;
@@ -69,7 +68,7 @@ export class SyncServer {
   /** The latest time a frame or tick brought (queueNotice has no clock of its own). */
   private lastNowMs = 0;
   private readonly devices = new Map<string, DeviceState>();
-  private nextNoticeId = 1;
+  private readonly noticeIds = new NoticeIds();
 
   constructor(options: SyncServerOptions) {
     this.ctx = {
@@ -137,23 +136,14 @@ export class SyncServer {
     this.devices.delete(deviceId);
   }
 
-  queueNotice(
-    deviceId: string,
-    notice: Omit<Notice, "noticeId" | "$typeName"> & { noticeId?: bigint },
-  ): Result<void> {
+  /** Queues a notice for the phone (sent on its next frame, at reconnect, or by the timer). */
+  queueNotice(deviceId: string, notice: NoticeDraft): Result<void> {
     const state = this.stateOf(deviceId);
     if (!state.ok) return state;
     if (state.value.notices.size >= limits.noticesPerBatchMax) {
       return fail(ErrorCodes.QUEUE_FULL, `Notice queue of ${deviceId} is full`);
     }
-    // Ids grow with time so a restarted server's ids stay above the ones the
-    // phone remembers (it dedupes by id); counter for many per millisecond.
-    this.nextNoticeId = Math.max(this.nextNoticeId, this.lastNowMs * noticeIdsPerMs);
-    assert(Number.isSafeInteger(this.nextNoticeId), "notice ids exhausted");
-    // 0 is proto3's "unset" (a Notice built with create() carries it), never an id.
-    const given = notice.noticeId !== undefined && notice.noticeId !== 0n ? notice.noticeId : undefined;
-    const noticeId = given ?? BigInt(this.nextNoticeId++);
-    state.value.notices.add(create(NoticeSchema, { ...notice, noticeId }));
+    state.value.notices.add(this.noticeIds.stamp(notice, this.lastNowMs));
     // Timely for an idle phone: the next tick() sends it without waiting for a batch.
     this.ctx.schedule.wake(deviceId, this.lastNowMs);
     return ok(undefined);
@@ -282,9 +272,7 @@ export class SyncServer {
     const state = this.devices.get(deviceId);
     if (state === undefined) return [];
     const frames: Frame[] = durable ? [ackFrame(deviceId, state.accepted.batchNo)] : [];
-    // The phone is talking to us: any notice not sent within the retry time rides along.
-    for (const notice of state.notices.due(this.lastNowMs, this.noticeRetryMs, Number.POSITIVE_INFINITY))
-      frames.push(noticeFrame(notice));
+    frames.push(...ridingNotices(state, this.lastNowMs, this.noticeRetryMs));
     return frames;
   }
 
@@ -312,20 +300,10 @@ export class SyncServer {
       }
       if (state.repair !== undefined) retryRepair(this.ctx, state, nowMs, out);
       else replayDue(this.ctx, state, nowMs, out, budget);
-      this.noticesDue(state, nowMs, out);
+      timedNotices(this.ctx.schedule, state, nowMs, this.noticeRetryMs, out);
     }
     assert(budget.batchesLeft >= 0, "replay step over its budget");
     return out.map(({ deviceId, frame }) => ({ deviceId, bytes: encodeFrame(frame) }));
-  }
-
-  /** Timer sends of unacked notices, a bounded number of times (an off phone cannot ack). */
-  private noticesDue(state: DeviceState, nowMs: number, out: PendingFrame[]): void {
-    const notices = state.notices;
-    if (notices.size === 0) return;
-    for (const notice of notices.due(nowMs, this.noticeRetryMs, limits.noticeResendsMax))
-      out.push({ deviceId: state.deviceId, frame: noticeFrame(notice) });
-    const nextMs = notices.nextResendMs(this.noticeRetryMs, limits.noticeResendsMax);
-    if (nextMs !== undefined) this.ctx.schedule.wake(state.deviceId, Math.max(nextMs, nowMs + 1));
   }
 
   private stateOf(deviceId: string): Result<DeviceState> {
