@@ -170,8 +170,13 @@ test("sync: repair re-ask: repair timed out while the phone was off, server cras
   assert.ok(rig.mirrorDigestEquals("p1"));
 });
 
-test("sync: repair re-ask: a running mirror checkpointed at its diverged batch while the phone was away is asked again after a server restart (seed=43)", () => {
-  const rig = new SyncRig(43, { checkpointEveryBatches: 1 });
+/**
+ * A running mirror diverges at a batch whose repair request never reaches the
+ * phone (it left coverage, still on); every retry runs out. `checkpoint`:
+ * how the diverged mirror gets saved there (periodic, or an admin save).
+ */
+function divergeAway(seed: number, checkpoint: "periodic" | "admin"): SyncRig {
+  const rig = new SyncRig(seed, checkpoint === "periodic" ? { checkpointEveryBatches: 1 } : {});
   rig.addPhone("p1");
   rig.runWorkload("p1", 3 * 60_000 + 10_000);
   const mirror = rig.mirrors.running("p1")!;
@@ -184,29 +189,39 @@ test("sync: repair re-ask: a running mirror checkpointed at its diverged batch w
   rig.advance(60_000, false);
   rig.pump({ downlink: () => false });
   rig.disconnect("p1");
-  rig.advance(10 * 60_000); // every repair retry goes unanswered; the mirror is checkpointed there
+  rig.advance(10 * 60_000); // every repair retry goes unanswered
+  if (checkpoint === "admin") assert.ok(rig.server.checkpoint("p1").ok);
   const before = rig.server.metrics("p1")!;
   assert.equal(before.divergences, 1, JSON.stringify(before));
   assert.equal(before.repairsFailed, 1, JSON.stringify(before));
-  assert.equal(
-    rig.store.getCheckpoint("p1")!.batchNo,
-    rig.server.applied("p1"),
-    "checkpoint at the diverged batch",
-  );
-  rig.startServer();
-  rig.connect("p1"); // back in coverage, nothing new typed
-  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
-  rig.advance(20_000);
-  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the phone");
-  const metrics = rig.server.metrics("p1")!;
-  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
-  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
-  assert.equal(metrics.batches, 0, "no new batch was needed");
-  assert.equal(
-    rig.store.getCheckpoint("p1")!.unrepairedDigest,
-    undefined,
-    "the repaired checkpoint drops the mark",
-  );
-  rig.startServer();
-  assert.deepEqual(rig.server.pendingFrames("p1", rig.nowMs), [], "nothing owed after another restart");
-});
+  const saved = rig.store.getCheckpoint("p1")!;
+  assert.equal(saved.batchNo, rig.server.applied("p1"), "checkpoint at the diverged batch");
+  assert.ok(saved.unrepairedDigest !== undefined, "the checkpoint says the mirror is unrepaired");
+  return rig;
+}
+
+for (const [seed, checkpoint] of [
+  [43, "periodic"],
+  [47, "admin"],
+] as const) {
+  test(`sync: repair re-ask: a running mirror saved (${checkpoint}) at its diverged batch while the phone was away is asked again after a server restart (seed=${seed})`, () => {
+    const rig = divergeAway(seed, checkpoint);
+    rig.startServer();
+    rig.connect("p1"); // back in coverage, nothing new typed
+    for (const bytes of rig.server.pendingFrames("p1", rig.nowMs))
+      rig.downlink.push({ deviceId: "p1", bytes });
+    rig.advance(20_000);
+    assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the phone");
+    const metrics = rig.server.metrics("p1")!;
+    assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
+    assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
+    assert.equal(metrics.batches, 0, "no new batch was needed");
+    assert.equal(
+      rig.store.getCheckpoint("p1")!.unrepairedDigest,
+      undefined,
+      "the repaired checkpoint drops the mark",
+    );
+    rig.startServer();
+    assert.deepEqual(rig.server.pendingFrames("p1", rig.nowMs), [], "nothing owed after another restart");
+  });
+}
