@@ -125,7 +125,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     fetchCached: "on-notice",
     downloads: [],
   };
-  const caching = phones.map((phone) => new PhoneCaching(phone, { ...cachingOptions, sha256: nodeSha256 }));
+  const caching = phones.map(
+    (phone) =>
+      new PhoneCaching(phone, {
+        ...cachingOptions,
+        sha256: nodeSha256,
+        // --data: notices survive a kill -9 of the phone (phone.db).
+        journal: stores.get(phone.core.deviceId),
+      }),
+  );
   // Downloads are asked once the phone is connected (its mirror exists, so the notice has a queue).
   for (const [i, c] of caching.entries()) {
     void waitFor(() => phones[i]!.connected, options.durationMs).then(async () => {

@@ -294,12 +294,13 @@ export class PhoneRuntime {
 
   private receive(bytes: Uint8Array): void {
     const replies = this.options.core.receive(bytes, this.nowMs());
-    if (replies.ok) this.sendAll(replies.value);
-    else this.noteError(`${replies.error.code}: ${replies.error.message}`);
+    // Notices reach their service (which may keep them durably) before their acks leave.
     if (this.onNotices !== undefined) {
       const notices = this.options.core.takeNotices();
       if (notices.length > 0) this.onNotices(notices);
     }
+    if (replies.ok) this.sendAll(replies.value);
+    else this.noteError(`${replies.error.code}: ${replies.error.message}`);
   }
 
   private noteError(text: string): void {

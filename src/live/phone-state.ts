@@ -6,7 +6,9 @@
 // committed together with the storage it describes BEFORE its frame is sent,
 // so a batch the server may hold is always one the phone still has.
 // Volatile UI state is not saved: a power cycle or crash loses it on phone
-// and mirror alike.
+// and mirror alike. The caching service's file-cached notices (paper §5.1.1)
+// are kept too, each written before its ack leaves: a waiting notice
+// survives a crash, a fetched one is not fetched again.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -42,7 +44,17 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRI
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha BLOB NOT NULL, size INTEGER NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS blobs (sha BLOB PRIMARY KEY, bytes BLOB NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS unacked (batch_no INTEGER PRIMARY KEY, bytes BLOB NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS cache_notices (seq INTEGER PRIMARY KEY AUTOINCREMENT, cache_id TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL, size INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL, done INTEGER NOT NULL) STRICT;
 `;
+
+/** A file-cached notice as the phone keeps it (src/live/caching/phone-caching.ts). */
+export interface StoredCacheNotice {
+  cacheId: string;
+  url: string;
+  size: number;
+  expiresAtMs: number;
+}
 
 interface Meta {
   deviceId: string;
@@ -157,6 +169,48 @@ export class PhoneStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** File-cached notices kept: those still waiting (oldest first) and the ids fetched (or moot). */
+  cacheNotices(): { waiting: StoredCacheNotice[]; done: string[] } {
+    const rows = this.db
+      .prepare("SELECT cache_id, url, size, expires_at_ms, done FROM cache_notices ORDER BY seq")
+      .all() as { cache_id: string; url: string; size: number; expires_at_ms: number; done: number }[];
+    assert(rows.length <= 2 * limits.cacheEntriesPerDeviceMax, "cache notices above their bound");
+    const waiting = rows
+      .filter((r) => r.done === 0)
+      .map((r) => ({ cacheId: r.cache_id, url: r.url, size: r.size, expiresAtMs: r.expires_at_ms }));
+    return { waiting, done: rows.filter((r) => r.done === 1).map((r) => r.cache_id) };
+  }
+
+  /** A notice arrived: kept until fetched (the newest limits.cacheEntriesPerDeviceMax). */
+  cacheNoticeWaiting(notice: StoredCacheNotice): void {
+    this.db
+      .prepare(
+        "INSERT OR IGNORE INTO cache_notices (cache_id, url, size, expires_at_ms, done) VALUES (?, ?, ?, ?, 0)",
+      )
+      .run(notice.cacheId, notice.url, notice.size, notice.expiresAtMs);
+    this.pruneCacheNotices(0);
+  }
+
+  /** The file was fetched (or its notice is moot): a notice sent again is not fetched twice. */
+  cacheNoticeDone(cacheId: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO cache_notices (cache_id, url, size, expires_at_ms, done) VALUES (?, '', 0, 0, 1)
+         ON CONFLICT (cache_id) DO UPDATE SET done = 1`,
+      )
+      .run(cacheId);
+    this.pruneCacheNotices(1);
+  }
+
+  private pruneCacheNotices(done: 0 | 1): void {
+    this.db
+      .prepare(
+        `DELETE FROM cache_notices WHERE done = ? AND seq NOT IN (
+           SELECT seq FROM cache_notices WHERE done = ? ORDER BY seq DESC LIMIT ?)`,
+      )
+      .run(done, done, limits.cacheEntriesPerDeviceMax);
   }
 
   private writeFiles(files: readonly FileEntry[], blobOf: (sha: Uint8Array) => Uint8Array | undefined): void {

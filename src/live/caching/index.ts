@@ -11,6 +11,7 @@ export {
   type CachedNotice,
   type FetchCachedPolicy,
   fetchCachedPolicies,
+  type PhoneCacheJournal,
   PhoneCaching,
   type PhoneCachingOptions,
   type PhoneCachingStats,

@@ -6,6 +6,8 @@
 //   after the notice (the user waits for better signal or the charger), with
 //   "never" only when asked (fetchCached: the user chose).
 //   The file arrives as a recorded network input, so the mirror gets it too.
+//   With a journal (the phone's phone.db) notices survive a crash: waiting
+//   ones are handled again at start, fetched ones are never fetched twice.
 // - Bulk upload: planUpload decides. Via the mirror, the phone applies the
 //   fake completed upload and sends no file bytes; direct, it applies the
 //   same action and POSTs the file to each recipient itself (its radio).
@@ -34,11 +36,22 @@ export interface PhoneCachingOptions {
   recipientUrlOf?(address: string): string | undefined;
   sha256: Sha256;
   httpTimeoutMs?: number;
+  /** Durable notices (PhoneStore): written before the notice's ack leaves the phone. */
+  journal?: PhoneCacheJournal;
+}
+
+/** The phone's durable record of file-cached notices (src/live/phone-state.ts implements it). */
+export interface PhoneCacheJournal {
+  cacheNotices(): { waiting: CachedNotice[]; done: string[] };
+  cacheNoticeWaiting(notice: CachedNotice): void;
+  cacheNoticeDone(cacheId: string): void;
 }
 
 export interface PhoneCachingStats {
   downloadsRequested: number;
   noticesFileCached: number;
+  /** Waiting notices the journal kept across a restart. */
+  noticesRestored: number;
   cachedFetched: number;
   /** Bytes of cached files the phone fetched (its downlink). */
   cachedFetchedBytes: number;
@@ -61,6 +74,7 @@ export class PhoneCaching {
   readonly stats: PhoneCachingStats = {
     downloadsRequested: 0,
     noticesFileCached: 0,
+    noticesRestored: 0,
     cachedFetched: 0,
     cachedFetchedBytes: 0,
     fetchErrors: 0,
@@ -93,6 +107,25 @@ export class PhoneCaching {
     assert(phone.onNotices === undefined, "a phone has one notice listener");
     phone.onNotices = (notices) => this.onNotices(notices);
     this.settings = { ...options.settings };
+    if (options.journal !== undefined) this.restore(options.journal);
+  }
+
+  /** Notices kept from before a restart: fetched ids are remembered, waiting ones handled as new. */
+  private restore(journal: PhoneCacheJournal): void {
+    const kept = journal.cacheNotices();
+    for (const cacheId of kept.done) this.remember(cacheId);
+    const nowMs = this.phone.nowMs();
+    for (const notice of kept.waiting.slice(-limits.cacheEntriesPerDeviceMax)) {
+      if (this.fetched.has(notice.cacheId)) continue;
+      // Expired while the phone was off: the server refuses it; the user asks for the URL again.
+      if (notice.expiresAtMs <= nowMs) {
+        journal.cacheNoticeDone(notice.cacheId);
+        continue;
+      }
+      this.stats.noticesRestored++;
+      this.wait(notice);
+    }
+    assert(this.waiting.size <= limits.cacheEntriesPerDeviceMax, "restored notices over their bound");
   }
 
   /** The server downloads `url` for the phone; the file-cached notice follows in a sync message. */
@@ -114,6 +147,7 @@ export class PhoneCaching {
         }
         this.waiting.delete(cacheId);
         this.remember(cacheId);
+        this.options.journal?.cacheNoticeDone(cacheId);
         this.stats.cachedFetched++;
         this.stats.cachedFetchedBytes += got.value.payload.length;
         return got;
@@ -167,18 +201,25 @@ export class PhoneCaching {
       const cached = notice.kind.value;
       if (this.fetched.has(cached.cacheId) || this.waiting.has(cached.cacheId)) continue;
       this.stats.noticesFileCached++;
-      if (this.waiting.size >= limits.cacheEntriesPerDeviceMax)
-        this.waiting.delete(this.waiting.keys().next().value!);
-      this.waiting.set(cached.cacheId, {
+      const waiting: CachedNotice = {
         cacheId: cached.cacheId,
         url: cached.url,
         size: Number(cached.size),
         expiresAtMs: Number(cached.expiresAtMs),
-      });
-      assert(this.waiting.size <= limits.cacheEntriesPerDeviceMax, "waiting notices over their bound");
-      if (this.options.fetchCached === "on-notice") void this.fetchCached(cached.cacheId);
-      if (this.options.fetchCached === "later") this.fetchLater(cached.cacheId);
+      };
+      this.options.journal?.cacheNoticeWaiting(waiting);
+      this.wait(waiting);
     }
+  }
+
+  /** A notice not fetched yet: kept, and fetched as the user's policy says. */
+  private wait(notice: CachedNotice): void {
+    if (this.waiting.size >= limits.cacheEntriesPerDeviceMax)
+      this.waiting.delete(this.waiting.keys().next().value!);
+    this.waiting.set(notice.cacheId, notice);
+    assert(this.waiting.size <= limits.cacheEntriesPerDeviceMax, "waiting notices over their bound");
+    if (this.options.fetchCached === "on-notice") void this.fetchCached(notice.cacheId);
+    if (this.options.fetchCached === "later") this.fetchLater(notice.cacheId);
   }
 
   /** Stops fetches still waiting for their time (the phone powers off). */
