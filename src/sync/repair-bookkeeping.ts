@@ -3,7 +3,7 @@
 // mirror, timed re-sends, logging a finished repair durably, counting its
 // end, and the bounded re-ask of a repair whose retries ran out while the
 // phone was away, kept durable in the checkpoint so a restarted server still
-// asks. State changes only; the SyncServer schedules and replays.
+// asks. State changes only; repair-flow.ts schedules and talks to the phone.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";

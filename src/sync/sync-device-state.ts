@@ -1,7 +1,8 @@
 // The Syn-Server's per-device volatile state (paper §3.3.2 Fig 4; DESIGN.md
 // "Sync protocol"): where intake and replay stand, the replay queue, the
 // repair in progress and the metrics. Types and small constructors only; the
-// SyncServer (sync-server.ts) owns the behaviour.
+// SyncServer (sync-server.ts) and its parts (intake, replay, checkpoints,
+// repair) own the behaviour.
 
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
 import type { RepairRecord } from "../mirror/store.ts";
