@@ -124,7 +124,7 @@ function withInserted<T>(items: readonly T[], at: number, item: T): T[] {
 }
 
 function setAtLevel<V>(t: Mst<V>, key: string, level: number, value: V): MstNode<V> {
-  if (t === undefined) return new MstNode(level, [key], [value], [undefined, undefined]);
+  if (t === undefined) return new MstNode(level, [key], [value], emptyGapsOf(2));
   if (level > t.level) {
     const [below, found, above] = mstSplit(t, key);
     assert(found === undefined, "mst: a key above the root level cannot be in the tree");
@@ -189,31 +189,78 @@ export function mstDelete<V>(t: Mst<V>, key: string): Mst<V> {
   return new MstNode(t.level, t.keys, t.values, children);
 }
 
-/** The canonical tree of entries sorted by strictly ascending key, in O(n · levels). */
+/**
+ * Gap lists of bottom nodes (every gap empty), one shared array per length:
+ * most nodes are bottom nodes, and nothing writes a node's arrays in place
+ * (every update copies with slice() first), so they can be shared.
+ */
+const emptyGaps: (readonly undefined[])[] = [];
+const emptyGapsShared = 64;
+
+function emptyGapsOf(length: number): readonly undefined[] {
+  if (length > emptyGapsShared) return new Array<undefined>(length).fill(undefined);
+  let gaps = emptyGaps[length];
+  if (gaps === undefined) {
+    gaps = new Array<undefined>(length).fill(undefined);
+    emptyGaps[length] = gaps;
+  }
+  return gaps;
+}
+
+/**
+ * The canonical tree of entries sorted by strictly ascending key, in
+ * O(n · levels). Arrays are allocated at their exact size (push leaves
+ * slack): bulk builds are templates and restores, which stay in memory.
+ */
 export function mstFromSorted<V>(entries: readonly (readonly [string, V])[], keyLevels: KeyLevel): Mst<V> {
-  const levels = entries.map(([key], i) => {
+  const levels = new Uint8Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const key = entries[i]![0];
     assert(i === 0 || entries[i - 1]![0] < key, "mstFromSorted: keys not strictly ascending");
-    return keyLevels.level(key);
-  });
+    const level = keyLevels.level(key);
+    assert(level >= 0 && level <= 8, "mstFromSorted: a key level is 0..8");
+    levels[i] = level;
+  }
   const build = (lo: number, hi: number): Mst<V> => {
     if (lo >= hi) return undefined;
     let top = 0;
-    for (let i = lo; i < hi; i++) top = Math.max(top, levels[i]!);
-    const keys: string[] = [];
-    const values: V[] = [];
-    const children: Mst<V>[] = [];
+    let count = 0;
+    for (let i = lo; i < hi; i++) {
+      const level = levels[i]!;
+      if (level > top) {
+        top = level;
+        count = 0;
+      }
+      if (level === top) count++;
+    }
+    const keys = new Array<string>(count);
+    const values = new Array<V>(count);
+    const children = top === 0 ? undefined : new Array<Mst<V>>(count + 1);
     let start = lo;
+    let k = 0;
     for (let i = lo; i < hi; i++) {
       if (levels[i] !== top) continue;
-      children.push(build(start, i));
-      keys.push(entries[i]![0]);
-      values.push(entries[i]![1]);
+      if (children !== undefined) children[k] = build(start, i);
+      keys[k] = entries[i]![0];
+      values[k] = entries[i]![1];
+      k++;
       start = i + 1;
     }
-    children.push(build(start, hi));
-    return new MstNode(top, keys, values, children);
+    assert(k === count, "mstFromSorted: top-level keys miscounted");
+    if (children !== undefined) children[k] = build(start, hi);
+    return new MstNode(top, keys, values, children ?? emptyGapsOf(count + 1));
   };
   return build(0, entries.length);
+}
+
+/** Entries in key order, into `out` (no generator: bulk rebuilds walk every directory). */
+export function mstCollect<V>(t: Mst<V>, out: [string, V][]): [string, V][] {
+  if (t === undefined) return out;
+  for (let i = 0; i < t.keys.length; i++) {
+    mstCollect(t.children[i], out);
+    out.push([t.keys[i]!, t.values[i]!]);
+  }
+  return mstCollect(t.children[t.keys.length], out);
 }
 
 /** Entries in key order. */

@@ -87,3 +87,18 @@ test("storage: writes, snapshots, clones, restores and manifests keep the storag
     "a diff across keys still finds no changed path",
   );
 });
+
+test("rekey: a phone and its mirror in one process with one key object share the rebuilt template", () => {
+  const template = factoryTemplate("mc-rekey", nodeSha256).storage;
+  const key = LevelKey.fromSecret(new Uint8Array(16).fill(0x44));
+  const first = rekeySnapshot(template, key);
+  assert.equal(rekeySnapshot(template, key), first, "same key object, same template: the same tree");
+  const twin = LevelKey.fromSecret(new Uint8Array(16).fill(0x44));
+  const separate = rekeySnapshot(template, twin);
+  assert.notEqual(separate.root, first.root, "another key object rebuilds");
+  assert.equal(
+    toHex(Storage.fromSnapshot(separate, nodeSha256).digest()),
+    toHex(Storage.fromSnapshot(first, nodeSha256).digest()),
+    "equal secrets, equal digests",
+  );
+});

@@ -10,7 +10,7 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { BlobEntry, blobIndexOf } from "./blob-index.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
-import { type KeyLevel, mstEntries, mstFromSorted } from "./merkle-search-tree.ts";
+import { type KeyLevel, mstCollect, mstFromSorted } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
 
@@ -122,17 +122,29 @@ export function buildTree(
  */
 export function rekeySnapshot(snapshot: StorageSnapshot, levels: KeyLevel): StorageSnapshot {
   if (snapshot.levels === levels) return snapshot;
+  const last = lastRekey.get(levels);
+  if (last?.from === snapshot) return last.to;
   const root = rekeyDir(snapshot.root, levels, 0);
   assert(root.count === snapshot.root.count, "rekeySnapshot: the root lost entries");
-  return new StorageSnapshot(root, snapshot.blobs, snapshot.fileCount, snapshot.bytesTotal, levels);
+  const to = new StorageSnapshot(root, snapshot.blobs, snapshot.fileCount, snapshot.bytesTotal, levels);
+  lastRekey.set(levels, { from: snapshot, to });
+  return to;
 }
+
+/**
+ * The last rekey per level key object: a phone and its mirror in one process
+ * (the simulator) pass the same key and template, so they share one rebuilt
+ * tree as they shared the template. Weak: it lives as long as the key does,
+ * and holds one rebuilt template per key, which that device's storages share.
+ */
+const lastRekey = new WeakMap<KeyLevel, { from: StorageSnapshot; to: StorageSnapshot }>();
 
 function rekeyDir(dir: DirNode, levels: KeyLevel, depth: number): DirNode {
   assert(depth <= limits.pathDepthMax, "rekeyDir: deeper than any path");
   if (dir.entries === undefined) return dir;
-  const entries: [string, FsNode][] = [];
-  for (const [name, child] of mstEntries(dir.entries))
-    entries.push([name, child instanceof DirNode ? rekeyDir(child, levels, depth + 1) : child]);
+  const entries = mstCollect(dir.entries, []);
+  for (const entry of entries)
+    if (entry[1] instanceof DirNode) entry[1] = rekeyDir(entry[1], levels, depth + 1);
   assert(entries.length === dir.count, "rekeyDir: entry count out of step");
   return new DirNode(mstFromSorted(entries, levels), entries.length);
 }
