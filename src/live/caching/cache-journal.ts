@@ -7,6 +7,8 @@
 // Downloads asked for but not yet cached are rows too, asked again at start.
 // Writes run inside the caller's transaction; a blob file is written before
 // the row that names it, and deleted only after the row is gone for good.
+// The bytes are read back from their file when the phone fetches them
+// (payload()): the server holds no cached file in memory while it waits.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { assert } from "../../core/assert.ts";
@@ -108,6 +110,12 @@ export class SqliteCacheJournal implements CacheJournal {
     this.st.settled.run(download.deviceId, download.url);
   }
 
+  /** A cached file's bytes from its blob file, verified against its hash; undefined when missing or corrupt. */
+  payload(sha256: Uint8Array): Uint8Array | undefined {
+    const read = this.blobs.get(sha256);
+    return read.ok ? read.value : undefined;
+  }
+
   /** Deletes blob files no live entry names; call outside any transaction (after the commit). */
   collect(): number {
     assert(!this.db.inTransaction, "journal: collecting blobs before the expiry committed");
@@ -126,8 +134,9 @@ export class SqliteCacheJournal implements CacheJournal {
 
   /**
    * What the journal holds, each blob verified (a missing or corrupt cache
-   * file stops the start with a clear error, as the mirror store's do); blob
-   * files no live entry names, and temp files, are swept.
+   * file stops the start with a clear error, as the mirror store's do) and
+   * not kept (payload() reads it again); blob files no live entry names, and
+   * temp files, are swept.
    */
   load(): RestoredCache {
     const pendingRows = this.st.pending.all() as { device_id: string; url: string }[];
@@ -151,8 +160,9 @@ export class SqliteCacheJournal implements CacheJournal {
           `Cannot restore cached ${row.cache_id}: ${payload.error.message}`,
         );
       }
+      assert(payload.value.length === row.size, `journal: cached ${row.cache_id} has another size`);
       live.add(toHex(sha256));
-      state.entries.push({ entry: entryOf(row, sha256), payload: payload.value });
+      state.entries.push({ entry: entryOf(row, sha256) });
     }
     this.sweep(live);
     return state;

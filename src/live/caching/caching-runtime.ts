@@ -154,6 +154,8 @@ export class LiveCachingRuntime {
       requested: (download: PendingDownload) => journal.requested(download),
       settled: (download: PendingDownload) => journal.settled(download),
       cached: (entry: CacheEntry, payload: Uint8Array) => journal.cached(entry, payload),
+      // Cached files are read back from their blob files, not kept in memory.
+      payload: (sha256: Uint8Array) => journal.payload(sha256),
       expired: (entry: CacheEntry) => {
         journal.expired(entry);
         this.noticeJournal?.forgetCache(entry.deviceId, entry.cacheId);

@@ -4,7 +4,9 @@
 // stored once); each device has an entry and byte quota. Expired entries leave
 // a bounded tombstone so the phone gets CACHE_EXPIRED, not CACHE_UNKNOWN.
 // A CacheJournal (the live server's SQLite tables + blob files) sees every
-// put and expiry, so a restarted server restores the cache (restore()).
+// put and expiry, so a restarted server restores the cache (restore()); a
+// journal that can read its bytes back (payload()) keeps them instead of
+// this store, so cached files cost no server memory while they wait.
 import { assert } from "../../core/assert.ts";
 import { toHex } from "../../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
@@ -23,7 +25,9 @@ export interface CacheEntry {
 }
 
 interface Blob {
-  payload: Uint8Array;
+  /** Undefined when the journal keeps the bytes (read back on get()). */
+  payload: Uint8Array | undefined;
+  size: number;
   refs: number;
 }
 
@@ -52,6 +56,8 @@ export interface CacheJournal {
   requested?(download: PendingDownload): void;
   /** The download was cached or given up. */
   settled?(download: PendingDownload): void;
+  /** The bytes of a blob cached() wrote (verified), or undefined when they cannot be read. */
+  payload?(sha256: Uint8Array): Uint8Array | undefined;
 }
 
 export interface PendingDownload {
@@ -65,9 +71,9 @@ export interface Tombstone {
   expiresAtMs: number;
 }
 
-/** What a journal held at start: live entries with their bytes, tombstones, unsettled downloads. */
+/** What a journal held at start: live entries (with their bytes unless the journal keeps them), tombstones, unsettled downloads. */
 export interface RestoredCache {
-  entries: { entry: CacheEntry; payload: Uint8Array }[];
+  entries: { entry: CacheEntry; payload?: Uint8Array }[];
   tombstones: Tombstone[];
   pending?: PendingDownload[];
 }
@@ -89,7 +95,14 @@ export class CacheStore {
     assert(this.devices.size === 0 && this.expiryQueue.length === 0, "restore into a used cache store");
     for (const t of state.tombstones) this.tombstone(this.device(t.deviceId), t.cacheId, t.expiresAtMs);
     for (const { entry, payload } of state.entries) {
-      assert(payload.length === entry.size, `restored ${entry.cacheId} has ${payload.length} bytes`);
+      assert(
+        payload !== undefined || this.journal?.payload !== undefined,
+        `restored ${entry.cacheId} without bytes`,
+      );
+      assert(
+        payload === undefined || payload.length === entry.size,
+        `restored ${entry.cacheId}: size differs`,
+      );
       this.add(this.device(entry.deviceId), entry, payload);
     }
     for (const device of this.devices.values()) device.nextId = device.entries.size + device.tombstones.size;
@@ -141,9 +154,10 @@ export class CacheStore {
     return ok(entry);
   }
 
-  private add(device: DeviceCache, entry: CacheEntry, payload: Uint8Array): void {
+  private add(device: DeviceCache, entry: CacheEntry, payload: Uint8Array | undefined): void {
     const key = toHex(entry.sha256);
-    const blob = this.blobs.get(key) ?? { payload, refs: 0 };
+    const kept = this.journal?.payload === undefined ? payload : undefined;
+    const blob = this.blobs.get(key) ?? { payload: kept, size: entry.size, refs: 0 };
     blob.refs++;
     this.blobs.set(key, blob);
     assert(!device.entries.has(entry.cacheId), `cache id ${entry.cacheId} used twice`);
@@ -170,8 +184,11 @@ export class CacheStore {
     if (entry === undefined)
       return fail(ErrorCodes.CACHE_UNKNOWN, `No cached file ${cacheId} for device ${deviceId}`);
     const blob = this.blobs.get(toHex(entry.sha256));
-    assert(blob !== undefined && blob.payload.length === entry.size, `blob of ${cacheId} missing`);
-    return ok({ entry, payload: blob.payload });
+    assert(blob !== undefined && blob.size === entry.size, `blob of ${cacheId} missing`);
+    const payload = blob.payload ?? this.journal?.payload?.(entry.sha256);
+    if (payload === undefined || payload.length !== entry.size)
+      return fail(ErrorCodes.BLOB_CORRUPT, `Cached file ${cacheId} cannot be read back from the cache`);
+    return ok({ entry, payload });
   }
 
   /** Drops every entry expired at nowMs; returns how many. */
@@ -202,7 +219,7 @@ export class CacheStore {
     let entries = 0;
     for (const device of this.devices.values()) entries += device.entries.size;
     let blobBytes = 0;
-    for (const blob of this.blobs.values()) blobBytes += blob.payload.length;
+    for (const blob of this.blobs.values()) blobBytes += blob.size;
     return { entries, blobs: this.blobs.size, blobBytes };
   }
 
