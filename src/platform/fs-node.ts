@@ -139,6 +139,36 @@ function putName(buffer: Uint8Array, start: number, name: string): number {
   return end;
 }
 
+/**
+ * Calls fn for each child of dir in name order. A plain recursion over the
+ * tree nodes, not mstEntries' generators: walks (manifests, clones, final
+ * checks) visit every node of a storage, and a generator per tree node plus
+ * a tuple per entry were most of what they allocated.
+ */
+export function dirForEach(dir: DirNode, fn: (name: string, child: FsNode) => void): void {
+  eachEntry(dir.entries, fn, Number.POSITIVE_INFINITY);
+}
+
+/** `above`: the parent tree node's level; levels fall strictly downwards, which bounds the recursion. */
+function eachEntry(t: Mst<FsNode>, fn: (name: string, child: FsNode) => void, above: number): void {
+  if (t === undefined) return;
+  const { level, keys, values, children } = t;
+  assert(level < above && children.length === keys.length + 1, "dirForEach: malformed tree node");
+  for (let i = 0; i < keys.length; i++) {
+    eachEntry(children[i], fn, level);
+    fn(keys[i]!, values[i]!);
+  }
+  eachEntry(children[keys.length], fn, level);
+}
+
+/** Child names in order. */
+export function dirNames(dir: DirNode): string[] {
+  const names: string[] = [];
+  dirForEach(dir, (name) => names.push(name));
+  assert(names.length === dir.count, "dirNames: entry count out of step");
+  return names;
+}
+
 export function dirGet(dir: DirNode, name: string): FsNode | undefined {
   return mstGet(dir.entries, name);
 }

@@ -18,7 +18,9 @@ import {
   binaryFromBytes,
   bytesFromBinary,
   DirNode,
+  dirForEach,
   dirGet,
+  dirNames,
   dirSet,
   emptyDir,
   FileNode,
@@ -26,7 +28,7 @@ import {
   nodeHash,
 } from "./fs-node.ts";
 import { publicLevelKey } from "./key-level.ts";
-import { type KeyLevel, mstDelete, mstEntries } from "./merkle-search-tree.ts";
+import { type KeyLevel, mstDelete } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
@@ -177,9 +179,7 @@ export class Storage {
     const found = this.lookup(dir);
     if (!found.ok) return found;
     if (!(found.value instanceof DirNode)) return fail(ErrorCodes.NOT_A_DIRECTORY, `Not a directory: ${dir}`);
-    const names: string[] = [];
-    for (const [name] of mstEntries(found.value.entries)) names.push(name);
-    return ok(names);
+    return ok(dirNames(found.value));
   }
 
   stat(path: string): Result<StatInfo> {
@@ -197,10 +197,7 @@ export class Storage {
   /** Sorted child names of a directory; undefined when there is none (no error built: apps ask often). */
   listIfDir(dir: string): string[] | undefined {
     const found = this.find(dir);
-    if (!(found instanceof DirNode)) return undefined;
-    const names: string[] = [];
-    for (const [name] of mstEntries(found.entries)) names.push(name);
-    return names;
+    return found instanceof DirNode ? dirNames(found) : undefined;
   }
 
   /** A copy of the file's content. */
@@ -288,13 +285,16 @@ export class Storage {
     return inserted;
   }
 
-  /** Every file, depth-first with children in name order. */
-  *walk(): Generator<FileEntry> {
-    yield* walkDir(this.root, "/");
+  /** Every file, depth-first with children in name order (of the tree at the time of the call). */
+  walk(): Iterable<FileEntry> {
+    return this.manifest();
   }
 
   manifest(): FileEntry[] {
-    return [...this.walk()];
+    const out: FileEntry[] = [];
+    collectFiles(this.root, "/", out);
+    assert(out.length === this.files, "manifest: file count out of step");
+    return out;
   }
 
   /** Directories with no children (a manifest lists files only; these complete it). */
@@ -451,7 +451,7 @@ export class Storage {
     if (!segments.ok) return segments;
     const removed = this.detach(segments.value, path);
     if (!removed.ok) return removed;
-    for (const file of filesUnder(removed.value)) {
+    for (const file of filesUnder(removed.value, [])) {
       this.release(file.sha);
       this.files--;
       this.bytes -= file.bytes.length;
@@ -501,26 +501,25 @@ export class Storage {
   }
 }
 
-function* filesUnder(node: FsNode): Generator<FileNode> {
-  if (node instanceof FileNode) {
-    yield node;
-    return;
-  }
-  for (const [, child] of mstEntries(node.entries)) yield* filesUnder(child);
+/** Every file node at or below node (paths bound the depth: every stored path passed parsePath). */
+function filesUnder(node: FsNode, out: FileNode[]): FileNode[] {
+  if (node instanceof FileNode) out.push(node);
+  else dirForEach(node, (_, child) => filesUnder(child, out));
+  return out;
 }
 
-function* walkDir(dir: DirNode, path: string): Generator<FileEntry> {
-  for (const [name, child] of mstEntries(dir.entries)) {
+function collectFiles(dir: DirNode, path: string, out: FileEntry[]): void {
+  dirForEach(dir, (name, child) => {
     const childAt = childPath(path, name);
     if (child instanceof FileNode)
-      yield { path: childAt, sha256: bytesFromBinary(child.sha), size: child.bytes.length };
-    else yield* walkDir(child, childAt);
-  }
+      out.push({ path: childAt, sha256: bytesFromBinary(child.sha), size: child.bytes.length });
+    else collectFiles(child, childAt, out);
+  });
 }
 
 function collectEmptyDirs(dir: DirNode, path: string, out: string[]): void {
   if (dir.count === 0 && path !== "/") out.push(path);
-  for (const [name, child] of mstEntries(dir.entries)) {
+  dirForEach(dir, (name, child) => {
     if (child instanceof DirNode) collectEmptyDirs(child, childPath(path, name), out);
-  }
+  });
 }
