@@ -8,6 +8,7 @@ import { nodeSha256 } from "../node/sha256.ts";
 import { ManualClock, type RecordedInput, replayLog } from "./drive.ts";
 import { factoryTemplate } from "./factory-template.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "./inputs.ts";
+import { LevelKey, levelSecretBytes } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { runPhoneWorkload, treeDifference } from "./phone-run.ts";
 import { Platform, type UserInputDraft } from "./platform.ts";
@@ -464,4 +465,16 @@ test("platform: a tap or key out of step (claimed network count, recorded nondet
   assert.ok(stamped.ok);
   assert.deepEqual(stamped.value.nondet, []);
   assert.equal(stamped.value.networkConsumed, 0);
+});
+
+test("platform: a phone and its mirror sharing one rebuilt template tree stay independent: a write on one leaves the other's digest", () => {
+  const levelKey = LevelKey.fromSecret(new Uint8Array(levelSecretBytes).fill(9));
+  const mirror = Platform.create({ mode: "mirror", deviceId: "m", model, sha256: nodeSha256, levelKey });
+  const twin = Platform.create({ mode: "mirror", deviceId: "m", model, sha256: nodeSha256, levelKey });
+  assert.equal(mirror.storage.snapshot().root, twin.storage.snapshot().root, "one rebuilt tree");
+  const before = toHex(twin.digest());
+  assert.equal(toHex(mirror.digest()), before);
+  assert.ok(mirror.storage.writeFile("/sdcard/Download/new.txt", utf8("only on one side")).ok);
+  assert.notEqual(toHex(mirror.digest()), before);
+  assert.equal(toHex(twin.digest()), before, "the shared tree did not change under the other platform");
 });

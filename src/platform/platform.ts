@@ -26,8 +26,8 @@ import {
 import type { AppName, NetworkInput, NondetRecord, UserInput, UserInputBody } from "./inputs.ts";
 import type { LevelKey } from "./key-level.ts";
 import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, noNondet } from "./nondet.ts";
-import { rekeyedSnapshot } from "./rekeyed-snapshots.ts";
 import { Storage, type StorageSnapshot } from "./storage.ts";
+import { rekeySnapshot } from "./storage-build.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
 import { bootUi, copyUi, type UiState } from "./ui-state.ts";
 
@@ -93,8 +93,7 @@ export class Platform {
     assert(deviceId.length > 0 && deviceId.length <= limits.deviceIdBytesMax, "bad device id");
     const base = options.from ?? factoryTemplate(model, sha256);
     const { levelKey } = options;
-    const from =
-      levelKey === undefined ? base : { ...base, storage: rekeyedSnapshot(base.storage, levelKey) };
+    const from = levelKey === undefined ? base : { ...base, storage: rekeySnapshot(base.storage, levelKey) };
     assert(from.model === model, `snapshot of model ${from.model} used for a ${model}`);
     return new Platform(mode, deviceId, model, sha256, mode === "phone" ? options.nondet : undefined, from);
   }
