@@ -206,3 +206,26 @@ test("live: clone intake: a phone that holds acked batches or consumed network i
     "older phones send neither field",
   );
 });
+
+test("live: clone intake: a clone cut short by a server restart on an unused (wiped) mirror is asked for again: the phone's fresh state is not the template's", () => {
+  const { mirrors, intake } = usedMirror();
+  const phone = usedPhone();
+  const offered = intake.offer("d1", model, offerOf(phone, { batchNo: 0, lastSeq: 0, networkConsumed: 0 }));
+  assert.ok(offered.ok && offered.value[0]?.body.case === "cloneNeed", "blobs asked for");
+  // The server restarts before the blobs arrive: the pending clone is gone, the device record says "clone".
+  const restarted = new MirrorServer({
+    store: mirrors.store,
+    platforms: platformFactory(nodeSha256),
+    sha256: nodeSha256,
+  });
+  const server = new SyncServer({
+    mirrors: restarted,
+    monitor: new TrafficMonitor(restarted, nodeSha256),
+    sha256: nodeSha256,
+  });
+  const again = new CloneIntake(restarted, server);
+  assert.notEqual(restarted.status("d1"), "cloning");
+  const rebased = { freshState: true, lastBatchNo: 0n, ackedBatchNo: 0n, networkConsumed: 0n };
+  assert.equal(again.historyLost("d1", hello(rebased)), false, "nothing lost: the numbering is the server's");
+  assert.equal(again.required("d1", hello(rebased)), true, "the mirror still waits for its clone");
+});
