@@ -10,23 +10,40 @@
 // are all due at once and counts the server's CPU until every input has been
 // replayed (the whole cost of an event). Streams are long enough that the
 // server's JIT is warm for most of the run.
-//   node --import tsx bench/live-ingest.ts [--quick]
+//   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
+//     [--no-replay] [--no-lag]
+// Profile the server: NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" (the child inherits it).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
 import { type Frame, FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import { deviceProof } from "../src/live/auth.ts";
+import { deviceProof, newDeviceKey } from "../src/live/auth.ts";
+import { batchBytesOf } from "../src/live/frame-codec.ts";
 import { enrollDevices, startPhones, tempDataDir, testAdminToken } from "../src/live/live-harness.ts";
 import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
+import { openDatabase } from "../src/live/sqlite-db.ts";
+import { createStoreTables } from "../src/live/sqlite-tables.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { decodeBatch } from "../src/sync/batch.ts";
+import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
+import { decodeBatch, lastSeqOf } from "../src/sync/batch.ts";
 import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
 
 const quick = process.argv.includes("--quick");
-const eventsPerBatch = 30; // the paper's 0.5 events/s × 60 s
+/** A comma-separated option's values, or undefined when it is not given. */
+function listOption(name: string): string[] | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : (process.argv[at + 1] ?? "").split(",").filter((v) => v !== "");
+}
+const fleetOption = listOption("--phones")?.map(Number);
+const modesOption = listOption("--modes");
+const withReplay = !process.argv.includes("--no-replay");
+const withLag = !process.argv.includes("--no-lag");
+const eventsPerBatch = 30;
+/** Raw baseline's large transactions (more rows per commit gain little beyond this). */
+const rawRowsPerCommitBest = 256; // the paper's 0.5 events/s × 60 s
 const unackedWindow = 8;
 
 /** One realistic batch stream (real platform + SyncClient, virtual clock from startMs), shared by every phone. */
@@ -39,6 +56,7 @@ function recordStream(batches: number, startMs: number): { frames: Uint8Array[];
     sha256: nodeSha256,
     clock,
     seed: 9,
+    levelKey: levelKeyFromDeviceKey(streamKey, nodeSha256),
     eventsPerSecond: eventsPerBatch,
     networkPerSecond: 0,
     syncIntervalMs: 1000,
@@ -125,14 +143,18 @@ async function ingest(
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
   await Promise.all(clients.map((c) => c.authed));
   const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
+  const commitsStarted = await commitCounts(server.httpUrl);
   const started = performance.now();
   const cpuStarted = cpuSeconds(server.child.pid!);
+  const mainCpuStarted = cpuSeconds(server.child.pid!, server.child.pid!);
   for (const c of clients) c.start();
   await Promise.all(clients.map((c) => c.done));
   if (waitForReplay) await replayed(server.httpUrl, events * clients.length);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
+  const mainCpu = cpuSeconds(server.child.pid!, server.child.pid!) - mainCpuStarted;
   const replayCpu = (await replayCpuSeconds(server.httpUrl)) - replayCpuStarted;
+  const commits = await commitCounts(server.httpUrl);
   for (const c of clients) c.close();
   const total = events * clients.length;
   return {
@@ -140,7 +162,16 @@ async function ingest(
     perCpuSecond: total / cpu,
     replayPerCpuSecond: total / replayCpu,
     total,
+    mainThreadShare: mainCpu / cpu,
+    framesPerCommit: (commits.frames - commitsStarted.frames) / (commits.commits - commitsStarted.commits),
   };
+}
+
+/** The server's group-commit counters (/metrics): transactions and the frames they covered. */
+async function commitCounts(httpUrl: string): Promise<{ commits: number; frames: number }> {
+  const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? 0);
+  return { commits: value("mirrorcell_commits_total"), frames: value("mirrorcell_committed_frames_total") };
 }
 
 /** The server's own count of CPU seconds spent in replay steps (/metrics). */
@@ -167,51 +198,58 @@ async function replayed(httpUrl: string, events: number): Promise<void> {
   }
 }
 
-/** The same rows appended with better-sqlite3 directly, transactions of `group` batches. */
+/**
+ * The same rows appended with better-sqlite3 directly: the server's batches
+ * table (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames),
+ * the same synchronous mode, batch-major order across phones, prepared
+ * statement, `rowsPerCommit` rows per transaction.
+ */
 function rawAppend(
   dir: string,
   phones: number,
-  frames: Uint8Array[],
-  events: number,
+  stream: { frames: Uint8Array[]; events: number },
   full: boolean,
+  rowsPerCommit: number,
 ): { perSecond: number; perCpuSecond: number } {
-  const db = new Database(join(dir, `raw-${phones}-${full}.db`));
+  const db = new Database(join(dir, `raw-${phones}-${full}-${rowsPerCommit}.db`));
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
-  db.exec(
-    "CREATE TABLE batches (device_id TEXT NOT NULL, batch_no INTEGER NOT NULL, last_seq INTEGER NOT NULL, window_end_ms INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (device_id, batch_no)) STRICT, WITHOUT ROWID",
+  createStoreTables(db); // the server's own tables: the raw rows land in the same layout
+  const insert = db.prepare(
+    "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
   );
-  const insert = db.prepare("INSERT INTO batches VALUES (?, ?, ?, ?, ?)");
-  const stored = frames.map((bytes) => {
+  const stored = stream.frames.map((bytes) => {
     const frame = fromBinary(FrameSchema, bytes);
     const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
+    const decoded = decodeBatch(batch);
     return {
-      lastSeq: Number(batch.lastSeq),
-      windowEndMs: Number(batch.windowEndMs),
-      bytes: toBinary(SyncBatchSchema, batch),
+      lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
+      windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
+      bytes: batchBytesOf(bytes) ?? toBinary(SyncBatchSchema, batch),
     };
   });
-  const group = Math.max(1, Math.min(phones, 256));
+  const rows = stored.length * phones;
+  const appendRows = db.transaction((from: number, to: number) => {
+    for (let row = from; row < to; row++) {
+      const b = stored[Math.floor(row / phones)]!;
+      insert.run(`phone-${row % phones}`, Math.floor(row / phones) + 1, b.lastSeq, b.windowEndMs, b.bytes);
+    }
+  });
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
-  for (let b = 0; b < stored.length; b++) {
-    for (let p = 0; p < phones; p += group) {
-      db.transaction(() => {
-        for (let q = p; q < Math.min(phones, p + group); q++)
-          insert.run(`phone-${q}`, b + 1, stored[b]!.lastSeq, stored[b]!.windowEndMs, stored[b]!.bytes);
-      })();
-    }
-  }
+  for (let row = 0; row < rows; row += rowsPerCommit) appendRows(row, Math.min(rows, row + rowsPerCommit));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
   db.close();
   const cpuSpent = (cpu.user + cpu.system) / 1e6;
-  return { perSecond: (events * phones) / seconds, perCpuSecond: (events * phones) / cpuSpent };
+  const events = stream.events * phones;
+  return { perSecond: events / seconds, perCpuSecond: events / cpuSpent };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+function cpuSeconds(pid: number, tid?: number): number {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -220,17 +258,26 @@ function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
+/**
+ * Every recorded-stream phone shares one device key: a mirror's directory
+ * levels are keyed by its device's key (as on the phone), so one recorded
+ * stream only replays without divergence on mirrors of that key.
+ */
+const streamKey = newDeviceKey();
+
 async function withServer<T>(
   label: string,
   phones: number,
   syncNormal: boolean,
   fn: (s: ServerProcess, keys: Map<string, Uint8Array>, dir: string) => Promise<T>,
+  options: { sharedKey?: Uint8Array } = {},
 ) {
   const data = tempDataDir(`bench-${label}`);
-  const keys = enrollDevices(
+  let keys = enrollDevices(
     data.dir,
     Array.from({ length: phones }, (_, i) => `phone-${i}`),
   );
+  if (options.sharedKey !== undefined) keys = shareKey(data.dir, keys, options.sharedKey);
   const server = await spawnServer({
     dataDir: data.dir,
     port: await freePort(),
@@ -246,6 +293,20 @@ async function withServer<T>(
   }
 }
 
+/** Re-keys every enrolled device with `key` (before the server opens the database). */
+function shareKey(dataDir: string, keys: Map<string, Uint8Array>, key: Uint8Array): Map<string, Uint8Array> {
+  const db = openDatabase(dataDir, { synchronousFull: false });
+  try {
+    const rekey = db.prepare("UPDATE devices SET key = ? WHERE device_id = ?");
+    db.transaction(() => {
+      for (const id of keys.keys()) rekey.run(key, id);
+    })();
+  } finally {
+    db.close();
+  }
+  return new Map([...keys.keys()].map((id) => [id, key]));
+}
+
 function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
@@ -253,7 +314,7 @@ function fmt(n: number): string {
 const dayMs = 86_400_000;
 
 async function main(): Promise<void> {
-  const fleet = quick ? [1, 100] : [1, 100, 1000];
+  const fleet = fleetOption ?? (quick ? [1, 100] : [1, 100, 1000]);
   // ~60k events per run at 1 phone, ~300k at 100 and ~600k at 1000 (a tenth with --quick).
   const streamBatches = (phones: number) =>
     Math.ceil((phones === 1 ? 2000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1));
@@ -262,29 +323,47 @@ async function main(): Promise<void> {
     const perCpu: Record<string, number> = {};
     for (const syncNormal of [false, true]) {
       const mode = syncNormal ? "normal" : "full";
-      const live = await withServer(`${phones}-${mode}`, phones, syncNormal, (server, keys) =>
-        ingest(server, keys, ahead.frames, ahead.events),
+      if (modesOption !== undefined && !modesOption.includes(mode)) continue;
+      const live = await withServer(
+        `${phones}-${mode}`,
+        phones,
+        syncNormal,
+        (server, keys) => ingest(server, keys, ahead.frames, ahead.events),
+        { sharedKey: streamKey },
       );
       perCpu[mode] = live.perCpuSecond;
-      const raw = rawAppend(tempDataDir("raw").dir, phones, ahead.frames, ahead.events, !syncNormal);
+      // Raw twice: with the server's own grouping (rows per commit as it
+      // achieved them) and with large transactions (the best a raw appender can do).
+      const rawDir = tempDataDir("raw");
+      const grouping = Math.max(1, Math.round(live.framesPerCommit));
+      const same = rawAppend(rawDir.dir, phones, ahead, !syncNormal, grouping);
+      const best = rawAppend(rawDir.dir, phones, ahead, !syncNormal, rawRowsPerCommitBest);
+      rawDir.remove();
+      const ratio = (raw: { perCpuSecond: number }) => (live.perCpuSecond / raw.perCpuSecond).toFixed(2);
       console.log(
         `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live.perSecond)} events/s, ${fmt(live.perCpuSecond)} per server CPU-s ` +
-          `(intake only; ${(live.perSecond / raw.perSecond).toFixed(2)}x wall, ${(live.perCpuSecond / raw.perCpuSecond).toFixed(2)}x CPU of raw better-sqlite3 append: ` +
-          `${fmt(raw.perSecond)} events/s, ${fmt(raw.perCpuSecond)} per CPU-s)`,
+          `(intake only, ${live.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * live.mainThreadShare).toFixed(0)} % of the CPU; CPU ratio to a raw better-sqlite3 append of the same rows: ` +
+          `${ratio(same)}x at the same ${grouping} rows per commit (${fmt(same.perCpuSecond)} per CPU-s, ${fmt(same.perSecond)} events/s), ` +
+          `${ratio(best)}x at ${rawRowsPerCommitBest} rows per commit (${fmt(best.perCpuSecond)} per CPU-s, ${fmt(best.perSecond)} events/s))`,
       );
     }
+    if (!withReplay) continue;
     const due = recordStream(streamBatches(phones), 1_000_000);
-    const both = await withServer(`${phones}-replay`, phones, false, (server, keys) =>
-      ingest(server, keys, due.frames, due.events, true),
+    const both = await withServer(
+      `${phones}-replay`,
+      phones,
+      false,
+      (server, keys) => ingest(server, keys, due.frames, due.events, true),
+      { sharedKey: streamKey },
     );
     const intakeCpuPerEvent = 1 / both.perCpuSecond - 1 / both.replayPerCpuSecond;
     console.log(
       `live_ingest_replay_${phones}_phones_sync_full: ${fmt(both.perSecond)} events/s, ${fmt(both.perCpuSecond)} per server CPU-s ` +
         `(intake + replay of all ${fmt(both.total)} inputs, all due at once; server-measured split: replay ${fmt(both.replayPerCpuSecond)} per CPU-s, ` +
-        `the rest ${fmt(1 / intakeCpuPerEvent)} per CPU-s; intake-only run above: ${fmt(perCpu.full!)} per CPU-s)`,
+        `the rest ${fmt(1 / intakeCpuPerEvent)} per CPU-s; intake-only run above: ${fmt(perCpu.full ?? Number.NaN)} per CPU-s)`,
     );
   }
-  await lagAndMemory(quick ? 20 : 100);
+  if (withLag) await lagAndMemory(quick ? 20 : 100);
 }
 
 /** Paced phones (real runtime): replay lag from the server's histogram; then idle-phone memory. */
