@@ -47,7 +47,11 @@ function blocksFor(count: number): Uint32Array {
  */
 function sipCore(k: KeyWords, message: Uint32Array, count: number): void {
   assert(count >= 1 && 2 * count <= message.length, "sipCore: block count beyond the buffer");
-  const [k0h, k0l, k1h, k1l] = k;
+  // indexed, not destructured: array destructuring runs the iterator protocol and allocates
+  const k0h = k[0];
+  const k0l = k[1];
+  const k1h = k[2];
+  const k1l = k[3];
   let v0h = (k0h ^ 0x736f6d65) >>> 0;
   let v0l = (k0l ^ 0x70736575) >>> 0;
   let v1h = (k1h ^ 0x646f7261) >>> 0;
