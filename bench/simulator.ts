@@ -1,8 +1,9 @@
 // Simulator throughput (issue 4 "Numbers"): the target is 10,000 phones × 1
 // simulated hour at 0.5 events/s in ≤ 60 s on a 2-core machine. Measures the
 // kernel alone (toy stack, in-process) as the baseline, then the fleet on the
-// real core sharded over worker threads (`--workers`, default one per core),
-// and prints measured wall and CPU seconds — process-wide, so every worker
+// real core sharded over worker threads (`--workers`, default as the CLI's:
+// one shard per core, none above 1,000 phones, at most one thread per core
+// running at a time), and prints measured wall and CPU seconds — process-wide, so every worker
 // counts — plus the heap each shard's phones and mirrors took.
 // `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--kernel-phones N] [--breakdown]`
 // `--breakdown` adds an in-process run with every call into the core timed.
@@ -11,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import { coreStack } from "../src/sim/core-stack.ts";
 import {
   defaultOptions,
+  defaultWorkers,
   runFleet,
   runSimulation,
   type SimStackFactory,
@@ -25,7 +27,8 @@ function arg(name: string, fallback: number): number {
 
 const phones = arg("phones", 2_000);
 const hours = arg("hours", 1);
-const workers = arg("workers", Math.min(availableParallelism(), phones));
+// Shards: the CLI's default (one per core, none above phonesPerWorkerMax); at most one thread per core runs at a time.
+const workers = arg("workers", defaultWorkers(phones, availableParallelism()));
 const kernelPhones = arg("kernel-phones", 1_000);
 const breakdown = process.argv.includes("--breakdown");
 const targetPhones = 10_000;

@@ -20,6 +20,8 @@ export interface FleetHooks {
   workerHeapMbMax?: number;
   /** Worker threads running at once (default: one per core); shards beyond that wait for a free thread. */
   threadsMax?: number;
+  /** Young generation of each worker thread, in MB (default workerYoungGenerationMb; benchmarks vary it). */
+  workerYoungMb?: number;
   /** Each shard's result as it arrives (benchmarks read the shards' heap peaks). */
   onShard?: (shard: ShardSpec, result: ShardResult) => void;
 }
@@ -58,10 +60,14 @@ export async function runFleet(
   // code serves all its shards, and at most `threads` fleets are in memory.
   await Promise.all(
     Array.from({ length: threads }, () =>
-      runThread(queue, heapMb, (shard, fraction) => {
-        fractions[shard.index] = fraction;
-        report();
-      }).then((done) => {
+      runThread(
+        queue,
+        { heapMb, youngMb: hooks.workerYoungMb ?? workerYoungGenerationMb },
+        (shard, fraction) => {
+          fractions[shard.index] = fraction;
+          report();
+        },
+      ).then((done) => {
         for (const [shard, result] of done) {
           results[shard.index] = result;
           hooks.onShard?.(shard, result);
@@ -90,7 +96,7 @@ function bootstrap(): string {
 /** One worker thread running shards from the shared queue, one at a time, until it is empty. */
 function runThread(
   queue: ShardTask[],
-  heapMbMax: number,
+  memory: { heapMb: number; youngMb: number },
   onProgress: (shard: ShardSpec, fraction: number) => void,
 ): Promise<[ShardSpec, ShardResult][]> {
   const done: [ShardSpec, ShardResult][] = [];
@@ -99,8 +105,8 @@ function runThread(
       eval: true,
       execArgv: [],
       resourceLimits: {
-        maxOldGenerationSizeMb: heapMbMax,
-        maxYoungGenerationSizeMb: workerYoungGenerationMb,
+        maxOldGenerationSizeMb: memory.heapMb,
+        maxYoungGenerationSizeMb: memory.youngMb,
       },
     });
     let current: ShardTask | undefined;
