@@ -10,7 +10,7 @@
 // hash-flooding problem), written in 32-bit halves for JS, over the name's
 // UTF-16 code units (two bytes each, little-endian: injective, no encoding
 // step). A seeded FNV would not do: its collisions do not depend on the seed.
-// SHA-256 through the Sha256 port over (secret ‖ name) costs ~5× more per call
+// SHA-256 through the Sha256 port over (secret ‖ name) costs ~7× more per call
 // (bench/keyed-levels.ts), and one level is computed per new name.
 //
 // Where the secret comes from: live, HMAC-SHA256(device key,
