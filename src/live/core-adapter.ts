@@ -10,7 +10,7 @@ import { limits } from "../core/limits.ts";
 import { type Frame, type Hello, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
-import type { TreeView } from "../mirror/platform-port.ts";
+import type { SyncedPlatform, TreeView } from "../mirror/platform-port.ts";
 import { levelKeyFromDeviceKey } from "../platform/key-level.ts";
 import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
 import { encodeFrame, errorFrame } from "../sync/frame.ts";
@@ -261,32 +261,46 @@ class CoreAdapter implements LiveCore {
     }
     const platform = this.mirrorServer.running(deviceId);
     if (platform === undefined) return ok(this.viewOf(deviceId));
-    const position = this.appliedPosition(deviceId);
-    if (!position.ok) return position;
-    if (action === "save") this.mirrorServer.checkpoint(deviceId, platform, position.value, false);
-    else {
-      if (this.connected.has(deviceId)) {
-        return fail(
-          "E_MIRROR_FROZEN",
-          `Mirror ${deviceId} replays a connected phone: it stops when the phone powers off`,
-        );
-      }
-      // An admin stop: the phone did not power off, so the save keeps the
-      // mirror's volatile state (a power-off save would drop it and the next
-      // batch would diverge); the next batch loads the mirror from this save.
-      const saved = this.mirrorServer.save(deviceId, position.value);
-      if (!saved.ok) return saved;
+    if (action === "stop" && this.connected.has(deviceId)) {
+      return fail(
+        "E_MIRROR_FROZEN",
+        `Mirror ${deviceId} replays a connected phone: it stops when the phone powers off`,
+      );
+    }
+    // The save keeps the mirror's volatile state: the phone did not power off,
+    // so a save without it (a power-off save) would make its next batch
+    // diverge; after a stop the next batch loads the mirror from this save.
+    const saved = this.saveRunning(deviceId, platform);
+    if (!saved.ok) return saved;
+    if (action === "stop") {
       this.mirrorServer.unload(deviceId);
       this.server.forget(deviceId);
     }
     return ok(this.viewOf(deviceId));
   }
 
+  /**
+   * Saves a running mirror where it stands. With sync state, through the
+   * SyncServer (it also keeps a still-unrepaired mark, refuses mid-repair);
+   * a mirror started by an admin before any frame is saved directly.
+   */
+  private saveRunning(deviceId: string, platform: SyncedPlatform): Result<void> {
+    if (this.server.metrics(deviceId) !== undefined) return this.server.checkpoint(deviceId);
+    const position = this.appliedPosition(deviceId);
+    if (!position.ok) return position;
+    assert(this.mirrorServer.running(deviceId) === platform, "saving a mirror that is not running");
+    return this.mirrorServer.save(deviceId, position.value);
+  }
+
   /** Where the running mirror stands: the last batch it replayed. */
   private appliedPosition(deviceId: string): Result<MirrorPosition> {
     const applied = this.server.applied(deviceId);
     const checkpoint = this.store.getCheckpoint(deviceId);
-    if (checkpoint !== undefined && checkpoint.batchNo === applied) return ok({ ...checkpoint });
+    // Position fields only: a spread checkpoint would carry its manifest, volatile state and marks along.
+    if (checkpoint !== undefined && checkpoint.batchNo === applied) {
+      const { batchNo, lastSeq, networkConsumed, windowEndMs } = checkpoint;
+      return ok({ batchNo, lastSeq, networkConsumed, windowEndMs });
+    }
     const stored = this.store.getBatch(deviceId, applied);
     if (stored === undefined)
       return fail("E_MIRROR_UNKNOWN", `Batch ${applied} of ${deviceId} is not stored`);
