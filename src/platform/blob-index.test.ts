@@ -81,3 +81,35 @@ test("blob index: stays about log16(n) deep; hashes sharing long prefixes split 
   assert.equal(blobDelete(pair, b.sha), a, "deleting one of two collapses the chain to the other entry");
   assert.equal(blobDelete(blobDelete(pair, a.sha), b.sha), undefined);
 });
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+/** Every trie node keeps exactly its occupied slots, and a lone entry never sits in a node of its own. */
+function checkCompact(index: BlobIndex, isRoot = true): void {
+  if (!(index instanceof BlobTrie)) return;
+  assert.equal(index.slots.length, popcount(index.bitmap), "one slot per set bit");
+  assert.ok(index.bitmap > 0 && index.bitmap < 1 << 16);
+  if (!isRoot) assert.ok(index.slots.length > 1 || index.slots[0] instanceof BlobTrie, "collapsed");
+  for (const slot of index.slots) checkCompact(slot, false);
+}
+
+test("blob index: nodes hold only occupied slots, entries come out in hash order (fast-check)", () => {
+  const opArb = fc.record({ key: fc.integer({ min: 0, max: 500 }), keep: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 300 }), (ops) => {
+      let index: BlobIndex;
+      for (const { key, keep } of ops) {
+        const sha = shaOf(key);
+        index = keep ? blobSet(index, new BlobEntry(sha, new Uint8Array(1), 1)) : blobDelete(index, sha);
+        checkCompact(index);
+      }
+      const shas = [...blobEntries(index)].map((e) => e.sha);
+      assert.deepEqual(shas, [...shas].sort());
+    }),
+    { seed: 17, numRuns: 100 },
+  );
+});

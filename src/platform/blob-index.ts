@@ -2,8 +2,9 @@
 // identical contents are stored once): a persistent 16-way trie on the
 // nibbles of the content's SHA-256. Hashes are uniform, so the trie stays
 // about log16(n) deep without balancing — three levels for thousands of
-// blobs — and a write copies those few 16-slot nodes and compares no
-// strings. Old roots stay valid, so snapshots are O(1) and a factory
+// blobs — and a write copies those few nodes and compares no strings. Nodes
+// keep only their occupied slots (a 16-bit map says which), so the many
+// nodes below the second level cost a few slots each, not sixteen. Old roots stay valid, so snapshots are O(1) and a factory
 // template's index is shared by every mirror made from it.
 import { assert } from "../core/assert.ts";
 
@@ -16,8 +17,16 @@ export class BlobEntry {
   ) {}
 }
 
+/**
+ * A trie node: `bitmap` bit n set when nibble n leads somewhere, `slots` the
+ * occupied children in nibble order (dense, so a node holding two hashes is
+ * two slots, not sixteen: most nodes below the first two levels hold a few).
+ */
 export class BlobTrie {
-  constructor(readonly slots: readonly BlobSlot[]) {}
+  constructor(
+    readonly bitmap: number,
+    readonly slots: readonly (BlobTrie | BlobEntry)[],
+  ) {}
 }
 
 type BlobSlot = BlobTrie | BlobEntry | undefined;
@@ -25,20 +34,30 @@ type BlobSlot = BlobTrie | BlobEntry | undefined;
 /** A whole index: empty, a single entry, or a trie. */
 export type BlobIndex = BlobSlot;
 
-const fanout = 16;
 const depthMax = 64; // nibbles in a SHA-256
-
-// packed, not frozen: V8 copies frozen or holey arrays on a slow path, and every node starts as a copy of this one
-const emptySlots: readonly BlobSlot[] = Array.from({ length: fanout }, () => undefined);
+const emptyTrie = new BlobTrie(0, []);
 
 function nibble(sha: string, depth: number): number {
   const byte = sha.charCodeAt(depth >>> 1);
   return depth & 1 ? byte & 15 : byte >>> 4;
 }
 
+/** Set bits of a 16-bit map below `bit`: the dense index of that nibble's slot. */
+function slotIndex(bitmap: number, bit: number): number {
+  let x = bitmap & (bit - 1);
+  x -= (x >>> 1) & 0x5555;
+  x = (x & 0x3333) + ((x >>> 2) & 0x3333);
+  x = (x + (x >>> 4)) & 0x0f0f;
+  return (x + (x >>> 8)) & 0x1f;
+}
+
 export function blobGet(index: BlobIndex, sha: string): BlobEntry | undefined {
   let slot = index;
-  for (let depth = 0; slot instanceof BlobTrie; depth++) slot = slot.slots[nibble(sha, depth)];
+  for (let depth = 0; slot instanceof BlobTrie; depth++) {
+    const bit = 1 << nibble(sha, depth);
+    if ((slot.bitmap & bit) === 0) return undefined;
+    slot = slot.slots[slotIndex(slot.bitmap, bit)];
+  }
   return slot?.sha === sha ? slot : undefined;
 }
 
@@ -48,18 +67,28 @@ export function blobSet(index: BlobIndex, entry: BlobEntry): BlobIndex {
   return setAt(index, entry, 0);
 }
 
-function setAt(slot: BlobSlot, entry: BlobEntry, depth: number): BlobSlot {
+function setAt(slot: BlobSlot, entry: BlobEntry, depth: number): BlobTrie | BlobEntry {
   assert(depth < depthMax, "blob index: two entries with one hash");
   if (slot === undefined) return entry;
   if (slot instanceof BlobEntry) {
     if (slot.sha === entry.sha) return entry;
     // two hashes share this prefix: push both one level down
-    return setAt(setAt(new BlobTrie(emptySlots), slot, depth), entry, depth);
+    return setAt(setAt(emptyTrie, slot, depth), entry, depth);
   }
-  const slots = slot.slots.slice();
-  const at = nibble(entry.sha, depth);
-  slots[at] = setAt(slots[at], entry, depth + 1);
-  return new BlobTrie(slots);
+  const bit = 1 << nibble(entry.sha, depth);
+  const at = slotIndex(slot.bitmap, bit);
+  const count = slot.slots.length;
+  if ((slot.bitmap & bit) !== 0) {
+    const slots = slot.slots.slice();
+    slots[at] = setAt(slots[at], entry, depth + 1);
+    return new BlobTrie(slot.bitmap, slots);
+  }
+  // built at its final size: no copy-then-grow on the write path
+  const slots = new Array<BlobTrie | BlobEntry>(count + 1);
+  for (let i = 0; i < at; i++) slots[i] = slot.slots[i]!;
+  slots[at] = entry;
+  for (let i = at; i < count; i++) slots[i + 1] = slot.slots[i]!;
+  return new BlobTrie(slot.bitmap | bit, slots);
 }
 
 /** Removes sha; returns the same index object when it is absent. */
@@ -70,22 +99,24 @@ export function blobDelete(index: BlobIndex, sha: string): BlobIndex {
 function deleteAt(slot: BlobSlot, sha: string, depth: number): BlobSlot {
   if (slot === undefined) return undefined;
   if (slot instanceof BlobEntry) return slot.sha === sha ? undefined : slot;
-  const at = nibble(sha, depth);
+  const bit = 1 << nibble(sha, depth);
+  if ((slot.bitmap & bit) === 0) return slot;
+  const at = slotIndex(slot.bitmap, bit);
   const child = deleteAt(slot.slots[at], sha, depth + 1);
   if (child === slot.slots[at]) return slot;
-  const slots = slot.slots.slice();
-  slots[at] = child;
-  // a node left with one entry and no subtrie collapses into it, so the trie stays shallow
-  let only: BlobSlot;
-  let occupied = 0;
-  for (const s of slots) {
-    if (s === undefined) continue;
-    occupied++;
-    only = s;
+  if (child !== undefined) {
+    // a node left with one entry and no subtrie collapses into it, so the trie stays shallow
+    if (slot.slots.length === 1 && child instanceof BlobEntry) return child;
+    const slots = slot.slots.slice();
+    slots[at] = child;
+    return new BlobTrie(slot.bitmap, slots);
   }
-  if (occupied === 0) return undefined;
-  if (occupied === 1 && only instanceof BlobEntry) return only;
-  return new BlobTrie(slots);
+  const count = slot.slots.length - 1;
+  if (count === 0) return undefined;
+  const slots = new Array<BlobTrie | BlobEntry>(count);
+  for (let i = 0; i < count; i++) slots[i] = slot.slots[i < at ? i : i + 1]!;
+  if (count === 1 && slots[0] instanceof BlobEntry) return slots[0];
+  return new BlobTrie(slot.bitmap & ~bit, slots);
 }
 
 /** Every entry (in hash order). */
