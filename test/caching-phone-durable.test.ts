@@ -99,8 +99,8 @@ test(`caching phone: a file-cached notice acked but not fetched survives a kill 
     });
     second.phone.onNotices?.([again]);
     assert.equal(second.caching.waiting.size, 0, "a fetched file's notice again: not waiting");
-    assert.ok(await second.phone.powerOff(10_000));
-    assert.ok(await waitFor(() => replayedAll(second.phone.core.batchesMade), 10_000), "power-off replayed");
+    assert.ok(await second.phone.powerOff(20_000));
+    assert.ok(await waitFor(() => replayedAll(second.phone.core.batchesMade), 20_000), "power-off replayed");
     assert.deepEqual(compareWithMirror(second.phone, server.core), [], `seed=${seed}`);
     await second.close();
 
@@ -112,8 +112,8 @@ test(`caching phone: a file-cached notice acked but not fetched survives a kill 
     assert.equal(third.caching.stats.noticesFileCached, 0, "the notice is known as fetched");
     await third.caching.idle();
     assert.equal(third.caching.stats.cachedFetched, 0, "no second fetch");
-    assert.ok(await third.phone.powerOff(10_000));
-    assert.ok(await waitFor(() => replayedAll(third.phone.core.batchesMade), 10_000), "power-off replayed");
+    assert.ok(await third.phone.powerOff(20_000));
+    assert.ok(await waitFor(() => replayedAll(third.phone.core.batchesMade), 20_000), "power-off replayed");
     assert.deepEqual(compareWithMirror(third.phone, server.core), [], `seed=${seed}`);
     assert.deepEqual([second.phone.errors, third.phone.errors], [[], []]);
   } finally {

@@ -93,8 +93,12 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
       asked.some((batchNo) => batchNo > divergedBatch),
       `a later batch's repair did it (asked ${asked}, first diverged at ${divergedBatch})`,
     );
-    assert.ok(await second.phone.powerOff(10_000));
-    assert.ok(await waitFor(() => server.core.mirror(deviceId)?.state === "stopped", 10_000));
+    assert.ok(await second.phone.powerOff(20_000));
+    const replayed = () => {
+      const view = server.core.mirror(deviceId);
+      return view?.state === "stopped" && view.appliedBatchNo === second.phone.core.batchesMade;
+    };
+    assert.ok(await waitFor(replayed, 20_000), "the power-off batch replayed");
     assert.deepEqual(compareWithMirror(second.phone, server.core), [], `after power-off, seed=${seed}`);
     assert.deepEqual(second.phone.errors, []);
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();

@@ -51,9 +51,13 @@ async function live(dataDir: string, phoneDir: string, key: Uint8Array, runMs: n
   const phone = phones[0]!;
   try {
     await new Promise((resolve) => setTimeout(resolve, runMs));
-    assert.ok(await phone.powerOff(10_000), `power-off acked; errors: ${JSON.stringify(phone.errors)}`);
-    const stopped = await waitFor(() => server.core.mirror(deviceId)?.state === "stopped", 10_000);
-    assert.ok(stopped, "mirror saved and stopped");
+    assert.ok(await phone.powerOff(20_000), `power-off acked; errors: ${JSON.stringify(phone.errors)}`);
+    // Stopped is not enough: a mirror stopped in a former life is loaded again only by the next replay.
+    const replayed = () => {
+      const view = server.core.mirror(deviceId);
+      return view?.state === "stopped" && view.appliedBatchNo === phone.core.batchesMade;
+    };
+    assert.ok(await waitFor(replayed, 20_000), "the power-off batch replayed: mirror saved and stopped");
     const mirror = server.core.mirror(deviceId)!;
     return {
       clones: phone.core.clones,
