@@ -106,7 +106,7 @@ test("live: backpressure over a real socket: a phone that stops reading is not r
   try {
     const phone = await connectPhone(server.syncUrl, "slow-r", keys.get("slow-r")!);
     phone.ws.send(futureBatch(1, 0));
-    assert.ok(await waitFor(() => phone.acks().includes(1n), 5_000), "a reading phone is acked");
+    assert.ok(await waitFor(() => phone.acks().includes(1n), 15_000), "a reading phone is acked");
     phone.ws.pause(); // the phone stops reading its socket
 
     // The server has much to say (notices, e.g. cached files): more than the kernel buffers hold.
@@ -122,7 +122,7 @@ test("live: backpressure over a real socket: a phone that stops reading is not r
     const writtenBefore = written.length;
     phone.ws.send(futureBatch(2, 0)); // read: the server learns its buffer is full only now
     assert.ok(
-      await waitFor(() => server.core.mirror("slow-r")?.ackedBatchNo === 2, 5_000),
+      await waitFor(() => server.core.mirror("slow-r")?.ackedBatchNo === 2, 15_000),
       "batch 2 durable",
     );
     phone.ws.send(futureBatch(3, 0)); // not read: the server stopped reading this phone
