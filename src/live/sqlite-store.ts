@@ -59,6 +59,8 @@ export class SqliteMirrorStore implements MirrorStore {
   private readonly blobs: BlobFiles;
   private readonly st: StoreStatements;
   private readonly sha256: Sha256;
+  /** Per device, the last batch this process appended (a hint for the order check, never the truth). */
+  private readonly lastAppended = new Map<string, number>();
 
   constructor(db: Db, blobs: BlobFiles, sha256: Sha256 = nodeSha256) {
     this.db = db;
@@ -86,10 +88,15 @@ export class SqliteMirrorStore implements MirrorStore {
   }
 
   appendBatch(deviceId: string, batch: StoredBatch): void {
-    // The contiguity check rides on the UPDATE (no read per batch: this is the ingest hot path).
-    const advanced = this.st.advanceLastBatch.run(batch.batchNo, deviceId, batch.batchNo - 1).changes;
-    assert(advanced === 1, `batch ${batch.batchNo} of ${deviceId} appended out of order`);
+    // The ingest hot path: one INSERT, no device row update (an UPDATE per
+    // batch cost ~40 % of the SQLite time per batch at 100 phones). The order
+    // check trusts the last append seen in this process, else the database.
+    if (this.lastAppended.get(deviceId) !== batch.batchNo - 1) {
+      const last = this.lastBatchNo(deviceId);
+      assert(last === batch.batchNo - 1, `batch ${batch.batchNo} of ${deviceId} appended after ${last}`);
+    }
     this.st.insertBatch.run(deviceId, batch.batchNo, batch.lastSeq, batch.windowEndMs, batch.bytes);
+    this.lastAppended.set(deviceId, batch.batchNo);
   }
 
   getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {
@@ -102,8 +109,8 @@ export class SqliteMirrorStore implements MirrorStore {
   }
 
   lastBatchNo(deviceId: string): number {
-    const row = this.st.getDevice.get(deviceId) as Row | undefined;
-    return row === undefined ? 0 : (row.last_batch_no as number);
+    const row = this.st.lastBatch.get(deviceId) as Row | undefined;
+    return row === undefined ? 0 : (row.last as number);
   }
 
   appendNetworkInput(deviceId: string, record: NetworkRecord): void {
@@ -163,8 +170,8 @@ export class SqliteMirrorStore implements MirrorStore {
       this.st.pruneBatches.run(deviceId, checkpoint.batchNo);
       this.st.pruneRepairs.run(deviceId, checkpoint.batchNo);
       this.st.pruneNetwork.run(deviceId, checkpoint.networkConsumed);
-      if (this.lastBatchNo(deviceId) < checkpoint.batchNo)
-        this.st.setLastBatch.run(checkpoint.batchNo, deviceId);
+      // The batches it covers are pruned: the device row keeps the head.
+      this.st.raiseLastBatch.run(checkpoint.batchNo, deviceId);
     });
   }
 

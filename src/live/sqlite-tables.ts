@@ -63,9 +63,12 @@ export function prepareStore(db: Db) {
     ),
     getDevice: p("SELECT * FROM mirror_devices WHERE device_id = ?"),
     listDevices: p("SELECT * FROM mirror_devices ORDER BY device_id"),
-    setLastBatch: p("UPDATE mirror_devices SET last_batch_no = ? WHERE device_id = ?"),
-    advanceLastBatch: p(
-      "UPDATE mirror_devices SET last_batch_no = ? WHERE device_id = ? AND last_batch_no = ?",
+    /** last_batch_no only ever rises; appends do not touch it (lastBatch derives the head). */
+    raiseLastBatch: p("UPDATE mirror_devices SET last_batch_no = max(last_batch_no, ?) WHERE device_id = ?"),
+    /** The device's last batch: its newest stored batch, or the one its checkpoint covers. */
+    lastBatch: p(
+      `SELECT max(d.last_batch_no, coalesce((SELECT max(b.batch_no) FROM batches b WHERE b.device_id = d.device_id), 0))
+       AS last FROM mirror_devices d WHERE d.device_id = ?`,
     ),
     setNetworkCount: p("UPDATE mirror_devices SET network_count = ? WHERE device_id = ?"),
     insertBatch: p(
