@@ -173,9 +173,10 @@ export const limits = {
   // live HTTP admin API request bodies
   httpBodyBytesMax: 64 * 1024,
   // file contents one process shares between storages (src/platform/shared-content.ts): a phone's
-  // writes stay offered for its mirror's replay a sync interval later (a 5,000-phone shard writes ~0.5 MB/s)
-  sharedContentBytesMax: 128 * 1024 * 1024,
-  sharedContentEntriesMax: 250_000,
+  // writes stay offered for its mirror's replay a sync interval later (a 1,000-phone shard writes
+  // ~0.1 MB/s, 12 MB in 2 minutes); also what a live server may pin of contents no storage holds any more
+  sharedContentBytesMax: 32 * 1024 * 1024,
+  sharedContentEntriesMax: 100_000,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
@@ -214,4 +215,4 @@ assert(limits.scanJobsActiveMax >= 1 && limits.scanRequestsQueuedMax >= 1, "scan
 assert(limits.reconnectBackoffMsMin <= limits.reconnectBackoffMsMax, "reconnect backoff bounds reversed");
 assert(limits.cloneChunkBytes < limits.frameBytesMax / 2, "a clone chunk must fit a frame");
 assert(limits.fileBytesMax <= limits.cloneBlobBytesMax, "one file must fit a clone");
-assert(limits.fileBytesMax <= limits.sharedContentBytesMax, "shared contents must hold the largest file");
+assert(limits.sharedContentBytesMax >= limits.batchBytesMax, "shared contents must hold a batch's files");
