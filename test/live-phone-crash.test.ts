@@ -33,6 +33,17 @@ function startPhoneProcess(args: string[]): PhoneProcess {
   return { child, stdout, stderr, exited };
 }
 
+/**
+ * The phone has booted (it printed where it started from, so its SIGINT
+ * handler is in place) and the server sees it connected. The server's
+ * "connected" alone can still be the killed predecessor's socket on a loaded
+ * machine, and a SIGINT before the handler kills the phone outright.
+ */
+async function waitForRunning(phone: PhoneProcess, connected: () => boolean): Promise<boolean> {
+  const booted = () => /restored from|first boot/.test(phone.stderr.join(""));
+  return waitFor(() => booted() && connected(), 60_000);
+}
+
 test(`live: phone crash: kill -9 the phone ${kills} times under load, restart with the same --data: phone digest == mirror digest, nothing lost or applied twice (seed=${seed})`, async () => {
   const data = tempDataDir("phone-kill-server");
   const phoneDir = tempDataDir("phone-kill-phone");
@@ -59,8 +70,8 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
   try {
     for (let k = 0; k < kills; k++) {
       const phone = startPhoneProcess(args);
-      // Let it connect and send some batches, then kill it at a random moment.
-      const connected = await waitFor(() => server.core.mirror(deviceId)?.connected === true, 60_000);
+      // Let it boot, connect and send some batches, then kill it at a random moment.
+      const connected = await waitForRunning(phone, () => server.core.mirror(deviceId)?.connected === true);
       assert.ok(connected, `kill ${k}: phone connected; stderr: ${phone.stderr.join("")}`);
       await new Promise((resolve) => setTimeout(resolve, 300 + rng.int(0, 1_500)));
       phone.child.kill("SIGKILL");
@@ -68,7 +79,11 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
       batchesAtKill.push(server.core.mirror(deviceId)?.ackedBatchNo ?? 0);
     }
     const last = startPhoneProcess(args);
-    assert.ok(await waitFor(() => server.core.mirror(deviceId)?.connected === true, 60_000));
+    // Its restart-marker batch acked: this phone, not a killed one, is the connected one.
+    const ackedBefore = batchesAtKill.at(-1) ?? 0;
+    assert.ok(
+      await waitForRunning(last, () => (server.core.mirror(deviceId)?.ackedBatchNo ?? 0) > ackedBefore),
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     last.child.kill("SIGINT");
     const code = await last.exited;
