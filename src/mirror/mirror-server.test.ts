@@ -127,3 +127,49 @@ test("mirror: volatile state parses only when it is a UI state", () => {
     assert.equal(parseUiState(new TextEncoder().encode(bad)), undefined, bad);
   }
 });
+
+test("mirror: a checkpoint moves only the net blob references: kept files cost no store call, counts as one per manifest file", () => {
+  const store = new MemoryMirrorStore();
+  const calls = { retain: 0, release: 0 };
+  const retain = store.retainBlob.bind(store);
+  const release = store.releaseBlob.bind(store);
+  store.retainBlob = (sha, count) => {
+    calls.retain++;
+    retain(sha, count);
+  };
+  store.releaseBlob = (sha) => {
+    calls.release++;
+    release(sha);
+  };
+  const mirrors = server(store);
+  assert.ok(mirrors.register("d1", model).ok);
+  const mirror = mirrors.running("d1")!;
+  const position = (batchNo: number) => ({ batchNo, lastSeq: 0, networkConsumed: 0, windowEndMs: 0 });
+  const text = (s: string) => new TextEncoder().encode(s);
+  assert.ok(mirror.storage.writeFile("/sdcard/a.txt", text("same")).ok);
+  assert.ok(mirror.storage.writeFile("/sdcard/b.txt", text("same")).ok);
+  assert.ok(mirrors.save("d1", position(1)).ok);
+  const files = mirror.storage.manifest().length;
+  assert.ok(calls.retain < files, "one retain per distinct content, with its count");
+  const expectRefs = () => {
+    const byHash = new Map<string, { sha: Uint8Array; n: number }>();
+    for (const f of mirror.storage.manifest()) {
+      const key = Buffer.from(f.sha256).toString("hex");
+      byHash.set(key, { sha: f.sha256, n: (byHash.get(key)?.n ?? 0) + 1 });
+    }
+    for (const { sha, n } of byHash.values()) assert.equal(store.blobRefs(sha), n);
+    assert.equal(store.blobStats().blobs, byHash.size, "no blob outlives the manifest");
+  };
+  expectRefs();
+  calls.retain = 0;
+  calls.release = 0;
+  assert.ok(mirror.storage.writeFile("/sdcard/b.txt", text("changed")).ok);
+  assert.ok(mirror.storage.writeFile("/sdcard/c.txt", text("new")).ok);
+  assert.ok(mirrors.save("d1", position(2)).ok);
+  assert.deepEqual(calls, { retain: 2, release: 1 }, "only the changed contents moved");
+  expectRefs();
+  assert.ok(mirrors.saveAndStop("d1", position(3)).ok);
+  const restored = server(store).load("d1");
+  assert.ok(restored.ok);
+  assert.deepEqual(restored.value.platform.digest(), mirror.digest());
+});

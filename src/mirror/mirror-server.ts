@@ -259,15 +259,9 @@ export class MirrorServer {
     const files = [...platform.storage.walk()];
     const emptyDirs = platform.storage.emptyDirs();
     this.store.transaction(() => {
-      for (const file of files) {
-        if (!this.store.hasBlob(file.sha256)) {
-          const bytes = platform.storage.blob(file.sha256);
-          assert(bytes !== undefined, `mirror ${deviceId} lacks the blob of ${file.path}`);
-          this.store.putBlob(file.sha256, bytes);
-        }
-        this.store.retainBlob(file.sha256);
-      }
-      this.releaseCovered(deviceId, position);
+      const old = this.store.getCheckpoint(deviceId);
+      this.moveManifestRefs(deviceId, platform, files, old);
+      this.releaseCovered(deviceId, position, old);
       this.store.putCheckpoint(deviceId, {
         ...position,
         poweredOff,
@@ -277,10 +271,51 @@ export class MirrorServer {
     });
   }
 
-  /** Releases the blob references of the old checkpoint and the log it now covers. */
-  private releaseCovered(deviceId: string, position: MirrorPosition): void {
-    const old = this.store.getCheckpoint(deviceId);
-    if (old?.base.kind === "manifest") for (const file of old.base.files) this.store.releaseBlob(file.sha256);
+  /**
+   * Moves the manifest's blob references from the old checkpoint to the new
+   * one by their net change per hash: a file kept between two checkpoints
+   * costs no store call (it was +1 then -1, two or three SQLite statements
+   * per file of a long-lived mirror). Net additions are retained before net
+   * removals are released, so a blob both manifests hold never drops to zero
+   * in between; the counts end as with one retain per new file and one
+   * release per old one.
+   */
+  private moveManifestRefs(
+    deviceId: string,
+    platform: SyncedPlatform,
+    files: readonly TreeFileEntry[],
+    old: Checkpoint | undefined,
+  ): void {
+    const net = new Map<string, { sha256: Uint8Array; count: number; path: string }>();
+    const add = (file: TreeFileEntry, delta: number) => {
+      const key = toHex(file.sha256);
+      const entry = net.get(key);
+      if (entry === undefined) net.set(key, { sha256: file.sha256, count: delta, path: file.path });
+      else entry.count += delta;
+    };
+    for (const file of files) add(file, 1);
+    const oldFiles = old?.base.kind === "manifest" ? old.base.files : [];
+    for (const file of oldFiles) add(file, -1);
+    let retained = 0;
+    for (const entry of net.values()) {
+      if (entry.count <= 0) continue;
+      if (!this.store.hasBlob(entry.sha256)) {
+        const bytes = platform.storage.blob(entry.sha256);
+        if (bytes === undefined) assert(false, `mirror ${deviceId} lacks the blob of ${entry.path}`);
+        this.store.putBlob(entry.sha256, bytes);
+      }
+      this.store.retainBlob(entry.sha256, entry.count);
+      retained += entry.count;
+    }
+    let released = 0;
+    for (const entry of net.values()) {
+      for (let i = entry.count; i < 0; i++, released++) this.store.releaseBlob(entry.sha256);
+    }
+    assert(retained - released === files.length - oldFiles.length, "checkpoint: blob references out of step");
+  }
+
+  /** Releases the blob references of the log the new checkpoint covers (the old manifest's moved already). */
+  private releaseCovered(deviceId: string, position: MirrorPosition, old: Checkpoint | undefined): void {
     const from = (old?.networkConsumed ?? 0) + 1;
     for (let index = from; index <= position.networkConsumed; index++) {
       const record = this.store.getNetworkInput(deviceId, index);

@@ -100,7 +100,8 @@ export class AppContext {
 
 /** Milliseconds as a fixed-width decimal, so file names sort by time. */
 export function stamp(ms: number): string {
-  assert(Number.isSafeInteger(ms) && ms >= 0, `stamp: bad time ${ms}`);
+  // message built only on failure: stamp runs per action
+  if (!(Number.isSafeInteger(ms) && ms >= 0)) assert(false, `stamp: bad time ${ms}`);
   return String(ms).padStart(13, "0");
 }
 

@@ -21,7 +21,7 @@ export class ManualClock implements Clock {
   }
 
   set(timeMs: number): void {
-    assert(timeMs >= this.timeMs, `clock moved backwards from ${this.timeMs} to ${timeMs}`);
+    if (!(timeMs >= this.timeMs)) assert(false, `clock moved backwards from ${this.timeMs} to ${timeMs}`);
     this.timeMs = timeMs;
   }
 }

@@ -483,7 +483,7 @@ export class Storage {
     const { dirs, fresh } = descent.value;
     const parent = dirs[dirs.length - 1]!;
     const name = segments[segments.length - 1]!;
-    assert(dirGet(parent, name) === undefined, `attach: ${path} exists`);
+    if (dirGet(parent, name) !== undefined) assert(false, `attach: ${path} exists`);
     if (parent.count >= limits.filesPerDirectoryMax) {
       return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
     }
