@@ -26,6 +26,8 @@ export const limits = {
   latencyMsMaxDefault: 100,
   batchEventsMax: 100_000,
   batchBytesMax: 16 * 1024 * 1024,
+  /** A deflated batch up to this size inflates in one call (its output can reach ~1032× that, about batchBytesMax). */
+  inflateOneShotInputBytesMax: 16 * 1024,
   frameBytesMax: 24 * 1024 * 1024,
   unackedBatchesMax: 1024,
   replayQueueBatchesMax: 4096,
@@ -182,6 +184,10 @@ export const limits = {
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
 assert(limits.syncIntervalMsDefault <= limits.syncIntervalMsMax, "default sync interval above maximum");
 assert(limits.batchBytesMax < limits.frameBytesMax, "a batch must fit in a frame");
+assert(
+  limits.inflateOneShotInputBytesMax * 1032 <= limits.batchBytesMax * 2,
+  "a one-shot inflate does at most about a batch's work (DEFLATE expands at most ~1032x)",
+);
 assert(limits.nondetValueBytesMax <= limits.nondetBytesPerInputMax, "one record must fit an input's budget");
 // The Syn-Client cuts a batch once it holds batchBytesMax / 4 and refuses an
 // input that would push it past batchBytesMax / 2: so any input the platform

@@ -173,6 +173,33 @@ test("codec: a DEFLATE bomb stops at batchBytesMax with a typed error", async ()
   assert.equal(decoded.error.code, "E_BATCH_TOO_LARGE");
 });
 
+test("codec: a DEFLATE bomb small enough to inflate in one call is still refused past batchBytesMax; a truncated one is malformed", async () => {
+  const { deflateRawSync } = await import("node:zlib");
+  // zlib reaches ~1030:1, so this bomb is under the one-shot input bound yet inflates past the batch bound.
+  const bomb = new Uint8Array(
+    deflateRawSync(new Uint8Array(limits.batchBytesMax + 100_000), { level: 9, memLevel: 9 }),
+  );
+  assert.ok(
+    bomb.length <= limits.inflateOneShotInputBytesMax,
+    `bomb of ${bomb.length} B takes the one-shot path`,
+  );
+  const decode = (packed: Uint8Array) =>
+    decodeBatch(
+      create(SyncBatchSchema, {
+        firstSeq: 1n,
+        codec: 2,
+        eventsPacked: packed,
+        storageDigest: new Uint8Array(32),
+      }),
+    );
+  const decoded = decode(bomb);
+  assert.ok(!decoded.ok && decoded.error.code === "E_BATCH_TOO_LARGE", JSON.stringify(decoded));
+  const truncated = decode(bomb.subarray(0, bomb.length >> 1));
+  assert.ok(!truncated.ok && truncated.error.code === "E_BATCH_MALFORMED", JSON.stringify(truncated));
+  const empty = decode(new Uint8Array(0));
+  assert.ok(!empty.ok && empty.error.code === "E_BATCH_MALFORMED", JSON.stringify(empty));
+});
+
 test("frame: wrong version, oversized and empty frames are typed errors", () => {
   const batch = encodeBatch({
     deviceId: "d",
