@@ -85,7 +85,8 @@ async function converse(
     } else if (challenge !== undefined) result.replies.push(challenge);
   }
   if (!result.closed && payload.length > 0) ws.send(payload);
-  await waitFor(() => result.closed || frames.length > 0, 3_000, 10);
+  // Generous: a 24 MB frame on a loaded 2-core machine can take seconds to cross loopback.
+  await waitFor(() => result.closed || frames.length > 0, 20_000, 10);
   await waitFor(() => result.closed, 300, 10);
   result.replies.push(...frames);
   ws.terminate();
