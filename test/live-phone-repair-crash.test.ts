@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ok } from "../src/core/errors.ts";
+import type { ContentOrigin } from "../src/live/content-origin.ts";
 import {
   compareWithMirror,
   enrollDevices,
@@ -21,6 +22,7 @@ import {
   waitFor,
 } from "../src/live/live-harness.ts";
 import type { PhoneCore } from "../src/live/phone-core.ts";
+import type { PhoneRuntime } from "../src/live/phone-runtime.ts";
 import { PhoneStore } from "../src/live/phone-state.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import type { Platform } from "../src/platform/index.ts";
@@ -59,8 +61,13 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
       ...quickTestWorkload,
       stores: new Map([[deviceId, store]]),
     });
-    return { store, origin: fleet.origin, phone: fleet.phones[0]! };
+    const booted = { store, origin: fleet.origin, phone: fleet.phones[0]! };
+    lives.push(booted);
+    return booted;
   };
+  // Closed again in `finally` (closing twice is harmless): a failed assertion must not leave a
+  // phone reconnecting forever, which keeps the test process alive.
+  const lives: { store: PhoneStore; origin: ContentOrigin; phone: PhoneRuntime }[] = [];
   try {
     const first = await boot();
     assert.ok(await waitFor(() => first.phone.core.batchesMade >= 3, 10_000), "some history first");
@@ -107,6 +114,11 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
     await second.origin.close();
     second.store.close();
   } finally {
+    for (const life of lives) {
+      await life.phone.close();
+      await life.origin.close();
+      life.store.close();
+    }
     await server.close();
     data.remove();
     phoneDir.remove();
