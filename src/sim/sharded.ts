@@ -54,7 +54,7 @@ export async function runFleet(
   assert(threads >= 1, "a sharded run needs a thread");
   // V8's default old-space ceiling (~2–4 GB) is below what a 5,000-phone shard needs.
   const heapMb = hooks.workerHeapMbMax ?? Math.floor(((totalmem() / 2 ** 20) * 0.75) / threads);
-  const results: ShardResult[] = new Array(shards.length);
+  const results: (ShardResult | undefined)[] = shards.map(() => undefined);
   const queue = shards.map((shard) => ({ resolved, requested, shard }));
   // Each thread takes the next shard until none is left; a thread's JIT-warm
   // code serves all its shards, and at most `threads` fleets are in memory.
@@ -63,24 +63,24 @@ export async function runFleet(
       runThread(
         queue,
         { heapMb, youngMb: hooks.workerYoungMb ?? workerYoungGenerationMb },
-        (shard, fraction) => {
-          fractions[shard.index] = fraction;
-          report();
+        {
+          progress: (shard, fraction) => {
+            fractions[shard.index] = fraction;
+            report();
+          },
+          done: (shard, result) => {
+            assert(results[shard.index] === undefined, "a shard reports once");
+            results[shard.index] = result;
+            hooks.onShard?.(shard, result);
+          },
         },
-      ).then((done) => {
-        for (const [shard, result] of done) {
-          results[shard.index] = result;
-          hooks.onShard?.(shard, result);
-        }
-      }),
+      ),
     ),
   );
-  assert(
-    results.every((r) => r !== undefined),
-    "every shard reported",
-  );
+  const reported = results.filter((r): r is ShardResult => r !== undefined);
+  assert(reported.length === shards.length, "every shard reported");
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
-  return mergeShardReports(results, { resolved, reproduce: reproduceCommand(requested), wallSeconds });
+  return mergeShardReports(reported, { resolved, reproduce: reproduceCommand(requested), wallSeconds });
 }
 
 /**
@@ -97,9 +97,11 @@ function bootstrap(): string {
 function runThread(
   queue: ShardTask[],
   memory: { heapMb: number; youngMb: number },
-  onProgress: (shard: ShardSpec, fraction: number) => void,
-): Promise<[ShardSpec, ShardResult][]> {
-  const done: [ShardSpec, ShardResult][] = [];
+  on: {
+    progress: (shard: ShardSpec, fraction: number) => void;
+    done: (shard: ShardSpec, result: ShardResult) => void;
+  },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(bootstrap(), {
       eval: true,
@@ -120,15 +122,18 @@ function runThread(
     worker.on("message", (message: FromWorker) => {
       assert(current !== undefined, "a worker reports only while it runs a shard");
       if (message.kind === "progress") {
-        onProgress(current.shard, message.fraction);
+        on.progress(current.shard, message.fraction);
         return;
       }
-      done.push([current.shard, message.result]);
+      on.done(current.shard, message.result);
       next();
     });
-    worker.on("error", (error) => reject(new Error(`${where()}: ${error.message}`)));
+    worker.on("error", (error) => {
+      queue.length = 0; // the run has failed: other threads stop after their current shard
+      reject(new Error(`${where()}: ${error.message}`));
+    });
     worker.on("exit", (code) => {
-      if (current === undefined && code === 0) resolve(done);
+      if (current === undefined && code === 0) resolve();
       else reject(new Error(`${where()} exited with code ${code} and no report`));
     });
     next();
