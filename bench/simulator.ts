@@ -5,7 +5,7 @@
 // one shard per core, none above 1,000 phones, at most one thread per core
 // running at a time), and prints measured wall and CPU seconds — process-wide, so every worker
 // counts — plus the heap each shard's phones and mirrors took.
-// `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--kernel-phones N] [--breakdown]`
+// `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--breakdown]`
 // `--breakdown` adds an in-process run with every call into the core timed.
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -30,6 +30,8 @@ const hours = arg("hours", 1);
 // Shards: the CLI's default (one per core, none above phonesPerWorkerMax); at most one thread per core runs at a time.
 const workers = arg("workers", defaultWorkers(phones, availableParallelism()));
 const kernelPhones = arg("kernel-phones", 1_000);
+// Threads running shards at once (runFleet's default: one per core); more shows the cost of oversubscription.
+const threads = arg("threads", availableParallelism());
 const breakdown = process.argv.includes("--breakdown");
 const targetPhones = 10_000;
 const targetSeconds = 60;
@@ -64,6 +66,7 @@ const shardHeaps: number[] = [];
 const cpu = process.cpuUsage();
 const wallStartMs = performance.now();
 const r = await runFleet(fleetOptions(phones, workers), {
+  threadsMax: threads,
   onProgress: () => {
     const m = process.memoryUsage();
     rssPeakBytes = Math.max(rssPeakBytes, m.rss);
@@ -77,7 +80,7 @@ if (r.invariantViolations > 0) throw new Error(`violations in the bench run: ${r
 const perPhoneHourS = cpuS / phones / hours;
 const heapBytes = workers === 1 ? heapPeakBytes : shardHeaps.reduce((a, b) => a + b, 0);
 console.log(
-  `core fleet phones: ${phones} × ${hours} h at 0.5 events/s, 60 s interval, 3G, ${workers} workers`,
+  `core fleet phones: ${phones} × ${hours} h at 0.5 events/s, 60 s interval, 3G, ${workers} workers, at most ${threads} at once`,
 );
 console.log(`core wall seconds: ${wallS.toFixed(1)} s (measured)`);
 console.log(`core cpu seconds: ${cpuS.toFixed(1)} s (all threads)`);
