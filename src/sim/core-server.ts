@@ -145,7 +145,11 @@ export class CoreServer implements SimServer {
   }
 
   tick(nowMs: number): ServerFrame[] {
-    const acks = nowMs >= this.commitAtMs ? this.commit() : [];
+    // Live replays inside the group commit's transaction, never ahead of it: a replay that is
+    // due commits the pending appends first, so nothing a replay causes leaves before its batch is durable.
+    const due = this.up.sync.nextDueMs();
+    const replayDue = due !== undefined && due <= nowMs && this.store.uncommittedDevices > 0;
+    const acks = nowMs >= this.commitAtMs || replayDue ? this.commit() : [];
     const out = this.up.sync.tick(nowMs);
     this.checkBatches();
     this.services?.pump(nowMs);
