@@ -56,10 +56,9 @@ export class SeededRng implements Rng {
   }
 
   int(min: number, max: number): number {
-    assert(
-      Number.isSafeInteger(min) && Number.isSafeInteger(max) && min <= max,
-      `bad range [${min}, ${max}]`,
-    );
+    // Called per simulated event: the message is built only on failure.
+    if (!(Number.isSafeInteger(min) && Number.isSafeInteger(max) && min <= max))
+      assert(false, `bad range [${min}, ${max}]`);
     const span = max - min + 1;
     if (span <= 0x1_0000_0000) return min + Math.floor(this.float() * span);
     return min + Math.floor((this.nextU32() * 0x1_0000_0000 + this.nextU32()) % span);
