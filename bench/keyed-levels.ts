@@ -1,7 +1,7 @@
 // Keyed directory levels (src/platform/key-level.ts): what the keyed PRF
 // costs and what it buys. Three parts, one line per figure, CPU time of this
 // process, median of ROUNDS interleaved rounds:
-// 1. cost of one level: the old unkeyed FNV (baseline), SipHash-2-4 (chosen),
+// 1. cost of one level: the old unkeyedLevel FNV (baseline), SipHash-2-4 (chosen),
 //    SHA-256 through the Sha256 port over secret ‖ UTF-8 name (the alternative);
 // 2. a directory of 20k names, then new names written one by one with the
 //    digest after every write (worst case: the Syn-Client asks once per
@@ -18,32 +18,13 @@ import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { LevelKey, Platform, publicLevelKey, Storage } from "../src/platform/index.ts";
 import type { KeyLevel } from "../src/platform/merkle-search-tree.ts";
+import { unkeyedLevel } from "../test/support/unkeyed-level.ts";
 
 const rounds = Number(process.env.ROUNDS ?? 5);
 const mirrorsCount = Number(process.env.MIRRORS ?? 5_000);
 const dirNames = 20_000;
 const writes = 200;
 const deviceKey = LevelKey.fromSecret(new Uint8Array(16).fill(0xa5));
-
-/** The level function of sessions 1-2: public, so names can be ground against it. */
-const unkeyed: KeyLevel = {
-  level(key: string): number {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x2545f491;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 0x27d4eb2d);
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-    const h = (h1 ^ (h1 >>> 13)) & 0x0fffffff;
-    let level = 0;
-    while (level < 7 && ((h >>> (24 - 4 * level)) & 15) === 0) level++;
-    return level;
-  },
-};
 
 function cpuUs(): number {
   const usage = process.cpuUsage();
@@ -77,7 +58,7 @@ function levelCost(): void {
   let sink = 0;
   const [fnv, sip, sha] = measure(names.length, [
     () => {
-      for (const name of names) sink += unkeyed.level(name);
+      for (const name of names) sink += unkeyedLevel.level(name);
     },
     () => {
       for (const name of names) sink += deviceKey.level(name);
@@ -103,7 +84,7 @@ function groundNames(count: number): string[] {
   const names: string[] = [];
   for (let i = 0; names.length < count; i++) {
     const name = `IMG-attach-${i}.jpg`;
-    if (unkeyed.level(name) === 0) names.push(name);
+    if (unkeyedLevel.level(name) === 0) names.push(name);
   }
   return names;
 }
@@ -138,17 +119,17 @@ function floodCost(): void {
   const [keyedRandom, keyedAttack, unkeyedRandom, unkeyedAttack] = measure(writes, [
     writeCost(random, randomMore, deviceKey),
     writeCost(attack, attackMore, deviceKey),
-    writeCost(random, randomMore, unkeyed),
-    writeCost(attack, attackMore, unkeyed),
+    writeCost(random, randomMore, unkeyedLevel),
+    writeCost(attack, attackMore, unkeyedLevel),
   ]);
   const base = keyedRandom!;
   console.log(`write20k.keyed.randomNames: ${base.toFixed(1)} us/write (baseline; digest after every write)`);
   console.log(`write20k.keyed.groundNames: ${keyedAttack!.toFixed(1)} us/write ${ratio(keyedAttack!, base)}`);
   console.log(
-    `write20k.unkeyed.randomNames: ${unkeyedRandom!.toFixed(1)} us/write ${ratio(unkeyedRandom!, base)}`,
+    `write20k.unkeyedLevel.randomNames: ${unkeyedRandom!.toFixed(1)} us/write ${ratio(unkeyedRandom!, base)}`,
   );
   console.log(
-    `write20k.unkeyed.groundNames: ${unkeyedAttack!.toFixed(1)} us/write ${ratio(unkeyedAttack!, base)}`,
+    `write20k.unkeyedLevel.groundNames: ${unkeyedAttack!.toFixed(1)} us/write ${ratio(unkeyedAttack!, base)}`,
   );
 }
 

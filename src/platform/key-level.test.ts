@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
+import { unkeyedLevel } from "../../test/support/unkeyed-level.ts";
 import { toHex } from "../core/bytes.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { hmacSha256, LevelKey, levelKeyFromDeviceKey, publicLevelKey, sipHash24 } from "./key-level.ts";
@@ -146,32 +147,12 @@ test("device level key: HMAC-SHA256(device key, label) over the Sha256 port, as 
   assert.ok(!derived.sameAs(publicLevelKey));
 });
 
-/** The unkeyed level of sessions 1-2 (two FNV-style lanes): anyone can compute it, so anyone can grind names. */
-const oldUnkeyedLevel: KeyLevel = {
-  level(key: string): number {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x2545f491;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 0x27d4eb2d);
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-    const h = (h1 ^ (h1 >>> 13)) & 0x0fffffff;
-    let level = 0;
-    while (level < 7 && ((h >>> (24 - 4 * level)) & 15) === 0) level++;
-    return level;
-  },
-};
-
 /** Names an attacker grinds offline: every one of them level 0 under the old public function. */
 function groundNames(count: number, tag: string): string[] {
   const names: string[] = [];
   for (let i = 0; names.length < count && i < count * 2; i++) {
     const name = `${tag}-${i}.jpg`;
-    if (oldUnkeyedLevel.level(name) === 0) names.push(name);
+    if (unkeyedLevel.level(name) === 0) names.push(name);
   }
   assert.equal(names.length, count, "15/16 of names are level 0: 2x tries are plenty");
   return names;
@@ -232,7 +213,7 @@ test("hash flooding: 20k names ground to level 0 under the old function cost a k
   );
   assert.ok(keyedAttack < 200, `keyed: ${keyedAttack} keys copied per write`);
   // The same attack against the old public function: one node of 20k keys, copied whole by every write.
-  const unkeyedAttack = meanWriteCost(attack, moreAttack, oldUnkeyedLevel);
+  const unkeyedAttack = meanWriteCost(attack, moreAttack, unkeyedLevel);
   assert.ok(unkeyedAttack > 20_000, `unkeyed: ${unkeyedAttack} keys copied per attack write`);
   assert.ok(unkeyedAttack > 100 * keyedAttack, "the keyed function is what closes the attack");
 });
