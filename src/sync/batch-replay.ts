@@ -28,7 +28,7 @@ export function replayDue(
       ctx.schedule.wake(state.deviceId, nowMs); // the rest in a later tick
       return;
     }
-    const platform = platformOf(ctx, state);
+    const platform = platformOf(ctx, state, { bootAfterPowerOff: true });
     if (platform === undefined) {
       state.metrics.stalls++;
       ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
@@ -51,8 +51,16 @@ export function replayDue(
   }
 }
 
-/** The running mirror, loaded (and booted after a power-off) from its checkpoint if stopped. */
-function platformOf(ctx: SyncContext, state: DeviceState): SyncedPlatform | undefined {
+/**
+ * The running mirror, loaded from its checkpoint if stopped. Replay boots a
+ * mirror stopped by a power-off; a repair does not (the repair's end finishes
+ * that power-off batch again: save and stop).
+ */
+export function platformOf(
+  ctx: SyncContext,
+  state: DeviceState,
+  options: { bootAfterPowerOff: boolean },
+): SyncedPlatform | undefined {
   if (state.platform !== undefined) return state.platform;
   const loaded = ctx.mirrors.load(state.deviceId);
   if (!loaded.ok) return undefined;
@@ -60,7 +68,7 @@ function platformOf(ctx: SyncContext, state: DeviceState): SyncedPlatform | unde
     loaded.value.checkpoint.batchNo === state.applied.batchNo,
     "mirror checkpoint and replay position disagree",
   );
-  if (loaded.value.checkpoint.poweredOff) loaded.value.platform.boot();
+  if (options.bootAfterPowerOff && loaded.value.checkpoint.poweredOff) loaded.value.platform.boot();
   state.platform = loaded.value.platform;
   return state.platform;
 }

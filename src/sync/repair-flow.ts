@@ -8,8 +8,7 @@ import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
 import { ok, type Result } from "../core/errors.ts";
 import type { RepairResponse } from "../gen/mirrorcell/v1/sync_pb.ts";
-import type { SyncedPlatform } from "../mirror/platform-port.ts";
-import { replayDue } from "./batch-replay.ts";
+import { platformOf, replayDue } from "./batch-replay.ts";
 import { type Frame, repairRequestFrame } from "./frame.ts";
 import { checkpointDevice, finishBatch } from "./mirror-checkpoints.ts";
 import {
@@ -90,7 +89,7 @@ export function reaskRepair(ctx: SyncContext, state: DeviceState, nowMs: number)
     state.repair === undefined && batch.batchNo === state.applied.batchNo,
     "a re-ask repairs the replayed batch",
   );
-  const platform = repairPlatformOf(ctx, state);
+  const platform = platformOf(ctx, state, { bootAfterPowerOff: false });
   if (platform === undefined) return []; // asked on a later frame
   if (bytesEqual(platform.digest(), batch.storageDigest)) {
     state.reask = undefined;
@@ -98,21 +97,4 @@ export function reaskRepair(ctx: SyncContext, state: DeviceState, nowMs: number)
   }
   ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
   return [startRepair(state, platform, batch, { sha256: ctx.sha256, nowMs, reask: true })];
-}
-
-/**
- * The mirror at its last replayed batch, loaded if stopped. Not booted: a
- * stopped mirror was stopped by a power-off batch, and the repair's end
- * finishes that batch again (save and stop).
- */
-function repairPlatformOf(ctx: SyncContext, state: DeviceState): SyncedPlatform | undefined {
-  if (state.platform !== undefined) return state.platform;
-  const loaded = ctx.mirrors.load(state.deviceId);
-  if (!loaded.ok) return undefined;
-  assert(
-    loaded.value.checkpoint.batchNo === state.applied.batchNo,
-    "mirror checkpoint and replay position disagree",
-  );
-  state.platform = loaded.value.platform;
-  return state.platform;
 }
