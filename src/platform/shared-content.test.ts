@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { bytesEqual, utf8 } from "../core/bytes.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { binaryFromBytes } from "./fs-node.ts";
-import { SharedContent, sharedContent } from "./shared-content.ts";
+import { enableSharedContent, SharedContent, sharedContent } from "./shared-content.ts";
 import { Storage } from "./storage.ts";
 
 const shaOf = (bytes: Uint8Array): string => binaryFromBytes(nodeSha256(bytes));
@@ -54,6 +54,19 @@ test("shared content: bounded by bytes and entries, the oldest offer forgotten f
   assert.equal(table.hits, hits + 1);
 });
 
+test("shared content: bounds of 0, 0 (the default, as in a live server) hold nothing; lowering the bounds lets go", () => {
+  const table = new SharedContent(0, 0);
+  const bytes = utf8("a mirror file");
+  assert.equal(table.take(shaOf(bytes), bytes, false), bytes);
+  assert.equal(table.size, 0);
+  const on = new SharedContent(1024, 10);
+  on.take(shaOf(bytes), bytes, false);
+  assert.equal(on.size, 1);
+  on.setBounds(0, 0);
+  assert.equal(on.size, 0);
+  assert.equal(on.bytes, 0);
+});
+
 test("shared content: a content larger than the byte budget is stored but not held", () => {
   const table = new SharedContent(4, 10);
   const big = utf8("too big to hold");
@@ -63,6 +76,7 @@ test("shared content: a content larger than the byte budget is stored but not he
 });
 
 test("shared content: storages that share bytes read, list and digest exactly as alone (property)", () => {
+  enableSharedContent();
   const files = fc.array(
     fc.record({ name: fc.constantFrom("a", "b", "c", "d"), bytes: fc.uint8Array({ maxLength: 16 }) }),
     { minLength: 1, maxLength: 12 },

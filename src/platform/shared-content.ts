@@ -26,10 +26,18 @@ export class SharedContent {
   private hitCount = 0;
 
   constructor(
-    private readonly bytesMax: number,
-    private readonly entriesMax: number,
+    private bytesMax: number,
+    private entriesMax: number,
   ) {
     assert(bytesMax >= 0 && entriesMax >= 0, "SharedContent: negative bounds");
+  }
+
+  /** New bounds; 0, 0 turns sharing off and lets go of everything held. */
+  setBounds(bytesMax: number, entriesMax: number): void {
+    assert(bytesMax >= 0 && entriesMax >= 0, "SharedContent: negative bounds");
+    this.bytesMax = bytesMax;
+    this.entriesMax = entriesMax;
+    this.evict();
   }
 
   /**
@@ -90,6 +98,13 @@ export class SharedContent {
 
 /**
  * The process's table, used by every Storage: sharing needs no wiring
- * between the phone and mirror platforms a runtime creates.
+ * between the phone and mirror platforms a runtime creates. Off until a
+ * runtime that holds a phone and its mirror in one process turns it on
+ * (the simulator: `enableSharedContent`); a live server's phones are other
+ * processes, so there it would only pin bytes nobody takes.
  */
-export const sharedContent = new SharedContent(limits.sharedContentBytesMax, limits.sharedContentEntriesMax);
+export const sharedContent = new SharedContent(0, 0);
+
+export function enableSharedContent(): void {
+  sharedContent.setBounds(limits.sharedContentBytesMax, limits.sharedContentEntriesMax);
+}
