@@ -20,9 +20,27 @@ import {
 } from "../src/sim/index.ts";
 import { toyStack } from "../src/sim/testing/toy-stack.ts";
 
+const usage = `usage: node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--breakdown]
+  --phones N         phones in the real-core fleet (default 2000)
+  --hours H          simulated hours (default 1)
+  --workers W        shards (default as the CLI's: one per core, none above 1,000 phones)
+  --threads T        shards running at once (default one per core)
+  --kernel-phones N  phones in the toy-stack baseline run (default 1000)
+  --breakdown        add an in-process run with every call into the core timed`;
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`--${name} needs a positive number, got ${process.argv[i + 1]}\n${usage}\n`);
+    process.exit(2);
+  }
+  return value;
 }
 
 const phones = arg("phones", 2_000);
