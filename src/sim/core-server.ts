@@ -11,7 +11,7 @@ import { MemoryMirrorStore, MirrorServer } from "../mirror/index.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import type { LevelKey } from "../platform/index.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
-import { decodeFrame, SyncServer, TrafficMonitor } from "../sync/index.ts";
+import { decodeFrame, PROTOCOL_VERSION, SyncServer, TrafficMonitor } from "../sync/index.ts";
 import type { CorePhone } from "./core-phone.ts";
 import { injectBatchBug } from "./injected-bugs.ts";
 import { SimServices } from "./sim-services.ts";
@@ -122,6 +122,9 @@ export class CoreServer implements SimServer {
         bytes = tampered;
       }
     }
+    // A frame other than a batch can replay at once (a repair's answer replays what queued behind
+    // it); live applies it inside the group commit, after the pending appends: commit them first.
+    const early = this.store.uncommittedDevices > 0 && !isBatchFrame(bytes) ? this.commit() : [];
     const replies = this.up.sync.receive(deviceId, bytes, nowMs);
     this.touched.add(deviceId);
     if (!replies.ok) {
@@ -130,11 +133,11 @@ export class CoreServer implements SimServer {
         this.counters.firstRejection = `${deviceId} at ${nowMs} ms: ${replies.error.code} ${replies.error.message}`;
       }
       this.checkBatches();
-      return [];
+      return this.outbound(early);
     }
     this.checkBatches();
     this.services?.pump(nowMs);
-    const out = replies.value.map((b) => ({ deviceId, bytes: b }));
+    const out = [...early, ...replies.value.map((b) => ({ deviceId, bytes: b }))];
     if (this.store.durableBatchNo(deviceId) === this.store.lastBatchNo(deviceId)) {
       // Nothing of this device awaits the commit (a duplicate, a repair answer): ack now.
       for (const bytes of this.up.sync.markDurable(deviceId)) out.push({ deviceId, bytes });
@@ -312,4 +315,15 @@ export class CoreServer implements SimServer {
       ...this.counters,
     };
   }
+}
+
+/**
+ * A Frame whose body is a SyncBatch: `version` (field 1, varint 1) then field
+ * 6, length-delimited. Anything else, or an odd encoding, counts as not a
+ * batch, which only makes the caller commit early: always safe.
+ */
+export function isBatchFrame(bytes: Uint8Array): boolean {
+  return (
+    bytes.length > 2 && bytes[0] === 0x08 && bytes[1] === PROTOCOL_VERSION && bytes[2] === ((6 << 3) | 2)
+  );
 }
