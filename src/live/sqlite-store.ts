@@ -190,17 +190,15 @@ export class SqliteMirrorStore implements MirrorStore {
 
   /** Reads and verifies the blob; a corrupt or missing one is a thrown typed error, never garbage. */
   getBlob(sha256: Uint8Array): Uint8Array | undefined {
-    const row = this.st.getBlobRef.get(sha256) as Row | undefined;
+    const row = this.st.getBlobBytes.get(sha256) as Row | undefined;
     if (row === undefined) return undefined;
-    const got = row.inline === 1 ? this.inlineBlob(sha256) : this.blobs.get(sha256);
+    const got = row.bytes === null ? this.blobs.get(sha256) : this.verifiedInline(sha256, bytesOf(row.bytes));
     if (!got.ok) throw got.error;
     return got.value;
   }
 
-  private inlineBlob(sha256: Uint8Array): Result<Uint8Array> {
-    const row = this.st.getInlineBlob.get(sha256) as Row | undefined;
-    assert(row !== undefined, "inline blob row vanished");
-    const bytes = bytesOf(row.bytes);
+  /** A small blob's bytes as read from its row, checked against its SHA-256. */
+  private verifiedInline(sha256: Uint8Array, bytes: Uint8Array): Result<Uint8Array> {
     if (!bytesEqual(this.sha256(bytes), sha256))
       return fail(
         "E_BLOB_CORRUPT",
@@ -242,12 +240,13 @@ export class SqliteMirrorStore implements MirrorStore {
   verifyBlobs(): { verified: number; collected: number } {
     const files = new Set<string>();
     let verified = 0;
-    const rows = this.db.prepare("SELECT sha256, bytes IS NOT NULL AS inline FROM blob_refs").iterate();
+    const rows = this.db.prepare("SELECT sha256, bytes FROM blob_refs").iterate();
     for (const row of rows as Iterable<Row>) {
       const sha = bytesOf(row.sha256);
-      const got = row.inline === 1 ? this.inlineBlob(sha) : this.blobs.get(sha);
+      const inline = row.bytes !== null;
+      const got = inline ? this.verifiedInline(sha, bytesOf(row.bytes)) : this.blobs.get(sha);
       if (!got.ok) throw new MirrorcellError(got.error.code, `Cannot start: ${got.error.message}`);
-      if (row.inline !== 1) files.add(toHex(sha));
+      if (!inline) files.add(toHex(sha));
       verified += 1;
     }
     let collected = 0;

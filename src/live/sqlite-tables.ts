@@ -104,7 +104,8 @@ export function prepareStore(db: Db) {
        ON CONFLICT (sha256) DO UPDATE SET bytes = excluded.bytes`,
     ),
     getBlobRef: p("SELECT refs, size, bytes IS NOT NULL AS inline FROM blob_refs WHERE sha256 = ?"),
-    getInlineBlob: p("SELECT bytes FROM blob_refs WHERE sha256 = ? AND bytes IS NOT NULL"),
+    /** bytes: NULL for a blob kept as a file. */
+    getBlobBytes: p("SELECT bytes FROM blob_refs WHERE sha256 = ?"),
     retainBlob: p("UPDATE blob_refs SET refs = refs + ? WHERE sha256 = ?"),
     releaseBlob: p("UPDATE blob_refs SET refs = refs - 1 WHERE sha256 = ? AND refs > 0"),
     deleteBlobRef: p("DELETE FROM blob_refs WHERE sha256 = ? AND refs = 0"),
