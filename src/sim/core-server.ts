@@ -11,7 +11,13 @@ import { MemoryMirrorStore, MirrorServer } from "../mirror/index.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import type { LevelKey } from "../platform/index.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
-import { decodeFrame, PROTOCOL_VERSION, SyncServer, TrafficMonitor } from "../sync/index.ts";
+import {
+  decodeFrame,
+  looksLikeBatchFrame,
+  PROTOCOL_VERSION,
+  SyncServer,
+  TrafficMonitor,
+} from "../sync/index.ts";
 import type { CorePhone } from "./core-phone.ts";
 import { injectBatchBug } from "./injected-bugs.ts";
 import { SimServices } from "./sim-services.ts";
@@ -124,7 +130,8 @@ export class CoreServer implements SimServer {
     }
     // A frame other than a batch can replay at once (a repair's answer replays what queued behind
     // it); live applies it inside the group commit, after the pending appends: commit them first.
-    const early = this.store.uncommittedDevices > 0 && !isBatchFrame(bytes) ? this.commit() : [];
+    const early =
+      this.store.uncommittedDevices > 0 && !looksLikeBatchFrame(bytes, PROTOCOL_VERSION) ? this.commit() : [];
     const replies = this.up.sync.receive(deviceId, bytes, nowMs);
     this.touched.add(deviceId);
     if (!replies.ok) {
@@ -315,15 +322,4 @@ export class CoreServer implements SimServer {
       ...this.counters,
     };
   }
-}
-
-/**
- * A Frame whose body is a SyncBatch: `version` (field 1, varint 1) then field
- * 6, length-delimited. Anything else, or an odd encoding, counts as not a
- * batch, which only makes the caller commit early: always safe.
- */
-export function isBatchFrame(bytes: Uint8Array): boolean {
-  return (
-    bytes.length > 2 && bytes[0] === 0x08 && bytes[1] === PROTOCOL_VERSION && bytes[2] === ((6 << 3) | 2)
-  );
 }

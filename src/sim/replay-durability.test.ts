@@ -3,13 +3,9 @@
 // the commit's transaction), so nothing a replay causes can outrun the batch.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { create } from "@bufbuild/protobuf";
-import { RepairResponseSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { nodeSha256 } from "../node/sha256.ts";
-import { batchFrame, repairResponseFrame } from "../sync/frame.ts";
-import { encodeBatch, encodeFrame, noticeAckFrame } from "../sync/index.ts";
 import { CorePhone } from "./core-phone.ts";
-import { CoreServer, isBatchFrame } from "./core-server.ts";
+import { CoreServer } from "./core-server.ts";
 import { defaultOptions, faultKinds } from "./options.ts";
 import { runSimulation } from "./simulation.ts";
 import type { SimStackFactory } from "./stack.ts";
@@ -54,17 +50,3 @@ for (const faults of [[], [...faultKinds]]) {
     );
   });
 }
-
-test("sim: a batch frame is told from the frames that may replay at once (those commit pending appends first)", () => {
-  const batch = encodeBatch({
-    ...{ deviceId: "phone-0", batchNo: 3, firstSeq: 40, windowStartMs: 0, windowEndMs: 60_000, inputs: [] },
-    ...{ networkConsumed: 2, storageDigest: new Uint8Array(32), powerOff: false },
-  });
-  assert.ok(isBatchFrame(encodeFrame(batchFrame(batch))));
-  const repair = repairResponseFrame(
-    create(RepairResponseSchema, { afterSeq: 40n, entries: [], storageDigest: new Uint8Array(32) }),
-  );
-  assert.ok(!isBatchFrame(encodeFrame(repair)));
-  assert.ok(!isBatchFrame(encodeFrame(noticeAckFrame([1n]))));
-  assert.ok(!isBatchFrame(new Uint8Array(0)));
-});

@@ -2,9 +2,24 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
-import { FrameSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { syncBatchFromBinary, syncBatchToBinary } from "./frame.ts";
-import { decodeBatchFrame, decodeSyncBatch, encodeBatchFrame, encodeSyncBatch } from "./frame-batch-wire.ts";
+import { FrameSchema, RepairResponseSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { encodeBatch } from "./batch.ts";
+import {
+  batchFrame,
+  encodeFrame,
+  noticeAckFrame,
+  PROTOCOL_VERSION,
+  repairResponseFrame,
+  syncBatchFromBinary,
+  syncBatchToBinary,
+} from "./frame.ts";
+import {
+  decodeBatchFrame,
+  decodeSyncBatch,
+  encodeBatchFrame,
+  encodeSyncBatch,
+  looksLikeBatchFrame,
+} from "./frame-batch-wire.ts";
 
 const isAscii = (text: string) => [...text].every((c) => c.charCodeAt(0) < 0x80);
 
@@ -145,4 +160,18 @@ test("frame wire: stored batch bytes (SyncBatch alone) match protobuf-es both wa
     }),
     { numRuns: 1000 },
   );
+});
+
+test("frame wire: a batch frame is told from other frames without decoding (the simulator commits pending appends before the others)", () => {
+  const batch = encodeBatch({
+    ...{ deviceId: "phone-0", batchNo: 3, firstSeq: 40, windowStartMs: 0, windowEndMs: 60_000, inputs: [] },
+    ...{ networkConsumed: 2, storageDigest: new Uint8Array(32), powerOff: false },
+  });
+  assert.ok(looksLikeBatchFrame(encodeFrame(batchFrame(batch)), PROTOCOL_VERSION));
+  const repair = repairResponseFrame(
+    create(RepairResponseSchema, { afterSeq: 40n, entries: [], storageDigest: new Uint8Array(32) }),
+  );
+  assert.ok(!looksLikeBatchFrame(encodeFrame(repair), PROTOCOL_VERSION));
+  assert.ok(!looksLikeBatchFrame(encodeFrame(noticeAckFrame([1n])), PROTOCOL_VERSION));
+  assert.ok(!looksLikeBatchFrame(new Uint8Array(0), PROTOCOL_VERSION));
 });

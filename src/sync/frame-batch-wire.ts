@@ -240,6 +240,18 @@ function readBatch(src: Source): SyncBatch | undefined {
   return batch;
 }
 
+/**
+ * Starts like a batch frame of this one-byte version (version, then the batch
+ * field): a check without decoding. Not validation: decodeFrame may still
+ * refuse a frame this accepts.
+ */
+export function looksLikeBatchFrame(bytes: Uint8Array, version: number): boolean {
+  assert(version > 0 && version < 0x80, "a one-byte version varint");
+  return (
+    bytes.length > 2 && bytes[0] === frameVersionTag && bytes[1] === version && bytes[2] === frameBatchTag
+  );
+}
+
 /** fromBinary(FrameSchema, bytes) for a canonical batch frame, or undefined for anything else. */
 export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
   const src = new Source(bytes, 0, bytes.length);

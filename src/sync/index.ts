@@ -17,6 +17,7 @@ export {
   PROTOCOL_VERSION,
   repairRequestFrame,
 } from "./frame.ts";
+export { looksLikeBatchFrame } from "./frame-batch-wire.ts";
 export type { ReplayedEvent } from "./replay.ts";
 export {
   type ClientResume,
