@@ -12,7 +12,7 @@
 // server's JIT is warm for most of the run.
 //   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
 //     [--no-replay] [--no-lag]
-// Profile the server: NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" (the child inherits it).
+// Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";

@@ -46,7 +46,10 @@ export async function spawnServer(opts: ServerProcessOptions): Promise<ServerPro
 export async function prepareServer(
   opts: ServerProcessOptions,
 ): Promise<{ start(): Promise<ServerProcess> }> {
+  // Extra node flags for the server child only (e.g. --cpu-prof, which NODE_OPTIONS refuses).
+  const nodeFlags = (process.env.MIRRORCELL_SERVER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
   const args = [
+    ...nodeFlags,
     "--import",
     "tsx",
     mainPath,
