@@ -88,7 +88,7 @@ export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boole
  * an input this small cannot expand past ~1032× its size, so the work stays
  * bounded like the streaming path's.
  */
-function inflateBounded(data: Uint8Array): Result<Uint8Array> {
+function inflateBounded(data: Uint8Array, scratchView: boolean): Result<Uint8Array> {
   if (data.length === 0) return fail(ErrorCodes.BATCH_MALFORMED, "Cannot inflate batch: no data");
   if (data.length > limits.inflateOneShotInputBytesMax) return inflateStreaming(data);
   inflateScratch ??= new Uint8Array(limits.batchBytesMax + 1);
@@ -101,7 +101,7 @@ function inflateBounded(data: Uint8Array): Result<Uint8Array> {
   assert(inflated.buffer === inflateScratch.buffer, "fflate wrote into the given buffer");
   if (inflated.length > limits.batchBytesMax)
     return fail(ErrorCodes.BATCH_TOO_LARGE, `Inflated batch exceeds ${limits.batchBytesMax} bytes`);
-  return ok(inflated.slice());
+  return ok(scratchView ? inflated : inflated.slice());
 }
 
 let inflateScratch: Uint8Array | undefined;
@@ -143,8 +143,24 @@ function safeNumber(value: bigint, field: string): Result<number> {
   return ok(Number(value));
 }
 
-/** Decodes and validates a wire batch; never throws on bad input. */
-export function decodeBatch(message: SyncBatch): Result<BatchData> {
+/** What decodeBatch and validateBatchMessage read past the message fields: the packed bit stream. */
+export interface PackedBatch {
+  packed: Uint8Array;
+  firstSeq: number;
+  windowStartMs: number;
+  consumed: number;
+}
+
+/**
+ * The message-level checks of a wire batch and its packed events, inflated.
+ * `scratchView`: the inflated bytes may stay in the shared inflate buffer
+ * (valid until the next inflate; the validator reads them at once and keeps
+ * nothing).
+ */
+export function unpackBatch(
+  message: SyncBatch,
+  options: { scratchView?: boolean } = {},
+): Result<PackedBatch> {
   if (message.events.length > 0) {
     return fail(ErrorCodes.BATCH_MALFORMED, "Verbose events are not accepted; use the compact codec");
   }
@@ -172,23 +188,33 @@ export function decodeBatch(message: SyncBatch): Result<BatchData> {
   if (firstSeq.value < 1) return fail(ErrorCodes.BATCH_MALFORMED, "firstSeq must be at least 1");
   let packed = message.eventsPacked;
   if (message.codec === EventCodec.COMPACT_DEFLATE) {
-    const inflated = inflateBounded(packed);
+    const inflated = inflateBounded(packed, options.scratchView === true);
     if (!inflated.ok) return inflated;
     packed = inflated.value;
   }
-  return decodePacked(message, packed, {
+  return ok({
+    packed,
     firstSeq: firstSeq.value,
     windowStartMs: windowStartMs.value,
     consumed: consumed.value,
   });
 }
 
-function decodePacked(
-  message: SyncBatch,
-  packed: Uint8Array,
-  fields: { firstSeq: number; windowStartMs: number; consumed: number },
-): Result<BatchData> {
-  const r = new BitReader(packed);
+/** Decodes and validates a wire batch; never throws on bad input. */
+export function decodeBatch(message: SyncBatch): Result<BatchData> {
+  const unpacked = unpackBatch(message);
+  if (!unpacked.ok) return unpacked;
+  return decodePacked(message, unpacked.value);
+}
+
+export interface BatchHeader {
+  batchNo: number;
+  powerOff: boolean;
+  windowEndMs: number;
+}
+
+/** The packed stream's own header (batch number, power-off, window length). */
+export function readBatchHeader(r: BitReader, windowStartMs: number): Result<BatchHeader> {
   let header: { batchNo: number; powerOff: boolean; windowLengthMs: number };
   try {
     header = { batchNo: r.readExpGolomb(0), powerOff: r.readBit(), windowLengthMs: r.readExpGolomb(12) };
@@ -197,31 +223,52 @@ function decodePacked(
     return fail(ErrorCodes.BATCH_MALFORMED, `Cannot decode batch header: ${error.message}`);
   }
   if (header.batchNo < 1) return fail(ErrorCodes.BATCH_MALFORMED, "batchNo must be at least 1");
-  const windowEndMs = fields.windowStartMs + header.windowLengthMs;
+  const windowEndMs = windowStartMs + header.windowLengthMs;
   if (!Number.isSafeInteger(windowEndMs)) return fail(ErrorCodes.BATCH_MALFORMED, "window end overflows");
+  return ok({ batchNo: header.batchNo, powerOff: header.powerOff, windowEndMs });
+}
+
+/** The checks after the events: padding only, the last input inside the window, seqs in range. */
+export function checkBatchTail(
+  r: BitReader,
+  tail: { firstSeq: number; inputCount: number; lastTimeMs: number | undefined; windowEndMs: number },
+): Result<void> {
+  if (!r.atPaddedEnd()) return fail(ErrorCodes.BATCH_MALFORMED, "Trailing bytes after batch events");
+  if (tail.lastTimeMs !== undefined && tail.lastTimeMs >= tail.windowEndMs) {
+    return fail(ErrorCodes.BATCH_MALFORMED, "An input lies after its window's end");
+  }
+  if (!Number.isSafeInteger(tail.firstSeq + tail.inputCount)) {
+    return fail(ErrorCodes.BATCH_MALFORMED, "seq overflows");
+  }
+  return ok(undefined);
+}
+
+function decodePacked(message: SyncBatch, fields: PackedBatch): Result<BatchData> {
+  const r = new BitReader(fields.packed);
+  const header = readBatchHeader(r, fields.windowStartMs);
+  if (!header.ok) return header;
   const inputs = readEvents(r, {
     firstSeq: fields.firstSeq,
     windowStartMs: fields.windowStartMs,
     networkConsumedEnd: fields.consumed,
   });
   if (!inputs.ok) return inputs;
-  if (!r.atPaddedEnd()) return fail(ErrorCodes.BATCH_MALFORMED, "Trailing bytes after batch events");
-  const last = inputs.value[inputs.value.length - 1];
-  if (last !== undefined && last.timeMs >= windowEndMs) {
-    return fail(ErrorCodes.BATCH_MALFORMED, "An input lies after its window's end");
-  }
-  if (!Number.isSafeInteger(fields.firstSeq + inputs.value.length)) {
-    return fail(ErrorCodes.BATCH_MALFORMED, "seq overflows");
-  }
+  const tail = checkBatchTail(r, {
+    firstSeq: fields.firstSeq,
+    inputCount: inputs.value.length,
+    lastTimeMs: inputs.value[inputs.value.length - 1]?.timeMs,
+    windowEndMs: header.value.windowEndMs,
+  });
+  if (!tail.ok) return tail;
   return ok({
     deviceId: message.deviceId,
-    batchNo: header.batchNo,
+    batchNo: header.value.batchNo,
     firstSeq: fields.firstSeq,
     windowStartMs: fields.windowStartMs,
-    windowEndMs,
+    windowEndMs: header.value.windowEndMs,
     inputs: inputs.value,
     networkConsumed: fields.consumed,
     storageDigest: message.storageDigest,
-    powerOff: header.powerOff,
+    powerOff: header.value.powerOff,
   });
 }

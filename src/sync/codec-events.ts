@@ -37,8 +37,11 @@ export interface EventContext {
 
 const bodyKinds = ["tap", "key", "action"] as const;
 type BodyKind = (typeof bodyKinds)[number];
-const symbolCount = bodyKinds.length * appNames.length;
+/** (kind, app) symbols: kind index * appNames.length + app index (shared with codec-events-skip.ts). */
+export const symbolCount = bodyKinds.length * appNames.length;
 const nondetKinds: readonly NondetKind[] = ["clock", "random", "sensor", "camera"];
+/** The 2-bit kind of a clock record, which may carry its value as a delta. */
+export const clockKindIndex = nondetKinds.indexOf("clock");
 const appIndex = new Map<AppName, number>(appNames.map((name, index) => [name, index]));
 /** Taps and keys make no nondeterministic calls: they share one empty record list. */
 const noRecords: readonly NondetRecord[] = Object.freeze([]);
@@ -51,7 +54,7 @@ function symbolOf(input: UserInput): number {
   return kind * appNames.length + app;
 }
 
-interface Ranges {
+export interface Ranges {
   xRange: number;
   yRange: number;
   keyRange: number;
@@ -135,16 +138,28 @@ function writeNondet(w: BitWriter, records: readonly NondetRecord[], timeMs: num
   w.writeExpGolomb(records.length - 1, 0);
   for (const record of records) {
     w.writeBits(nondetKinds.indexOf(record.kind), 2);
-    const clock = record.kind === "clock" ? u64FromBytes(record.value) : undefined;
-    if (record.kind === "clock") w.writeBit(clock !== undefined);
-    if (clock !== undefined) {
-      const delta = clock - timeMs;
-      w.writeExpGolomb(delta >= 0 ? delta * 2 : -delta * 2 - 1, 2);
+    const zigzag = record.kind === "clock" ? clockZigzag(record.value, timeMs) : undefined;
+    if (record.kind === "clock") w.writeBit(zigzag !== undefined);
+    if (zigzag !== undefined) {
+      w.writeExpGolomb(zigzag, 2);
       continue;
     }
     w.writeExpGolomb(record.value.length, 3);
     w.writeBytes(record.value);
   }
+}
+
+/**
+ * The clock read as a zigzag delta from the input's time, or undefined to
+ * send its bytes: not a safe integer, or so far from the input's time that
+ * the delta would not be one (the encoder asserted on such a record).
+ */
+function clockZigzag(value: Uint8Array, timeMs: number): number | undefined {
+  const clock = u64FromBytes(value);
+  if (clock === undefined) return undefined;
+  const delta = clock - timeMs;
+  const zigzag = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+  return Number.isSafeInteger(zigzag + 4) ? zigzag : undefined;
 }
 
 function readNondet(r: BitReader, timeMs: number): readonly NondetRecord[] {
@@ -249,14 +264,19 @@ export function readEvents(r: BitReader, ctx: EventContext): Result<UserInput[]>
   try {
     return ok(readEventsOrThrow(r, ctx));
   } catch (error) {
-    if (error instanceof CodecError || error instanceof BitsExhausted) {
-      return fail(ErrorCodes.BATCH_MALFORMED, `Cannot decode batch events: ${error.message}`);
-    }
-    throw error;
+    return eventsFailure(error);
   }
 }
 
-interface EventsHeader {
+/** A decoder's CodecError or BitsExhausted as the typed error; anything else is a bug, thrown on. */
+export function eventsFailure(error: unknown): Result<never> {
+  if (error instanceof CodecError || error instanceof BitsExhausted) {
+    return fail(ErrorCodes.BATCH_MALFORMED, `Cannot decode batch events: ${error.message}`);
+  }
+  throw error;
+}
+
+export interface EventsHeader {
   count: number;
   timeOrder: number;
   ranges: Ranges;
@@ -265,7 +285,8 @@ interface EventsHeader {
   steps: Float64Array | undefined;
 }
 
-function readEventsHeader(r: BitReader, ctx: EventContext): EventsHeader | undefined {
+/** The events' header; undefined for a batch without events. Throws CodecError/BitsExhausted. */
+export function readEventsHeader(r: BitReader, ctx: EventContext): EventsHeader | undefined {
   const count = r.readExpGolomb(0);
   if (count > limits.batchEventsMax) throw new CodecError(`${count} events exceed ${limits.batchEventsMax}`);
   // Every event costs at least a few bits: a huge count in a short stream is garbage.

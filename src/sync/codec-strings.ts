@@ -102,3 +102,34 @@ function readShort(r: BitReader, length: number): string {
   }
   return text;
 }
+
+/**
+ * Steps over one string exactly as readString would read it, without
+ * building it (the intake validator, batch-validate.ts). Only the recent
+ * table's size matters for what may follow (a reference must point inside
+ * it), so the caller keeps that instead of the table; returns its new size.
+ */
+export function skipString(r: BitReader, recentSize: number, bytesMax: number): number {
+  if (r.readBit()) {
+    if (recentSize === 0) throw new CodecError("recent-string reference with an empty table");
+    r.readTruncated(recentSize);
+    return recentSize; // moved to the front: same size
+  }
+  const length = r.readExpGolomb(stringLengthOrder);
+  if (length > bytesMax) throw new CodecError(`string of ${length} bytes exceeds ${bytesMax}`);
+  if (length * 8 > r.remainingBits) r.readBytes(length); // throws the truncation
+  const start = r.mark();
+  let ascii = true;
+  for (let rest = length; rest > 0 && ascii; rest -= 4) {
+    const take = Math.min(rest, 4);
+    // High bits of `take` bytes at once: any set means a non-ASCII byte.
+    const mask = take === 4 ? 0x80808080 : (0x80808080 >>> (32 - 8 * take)) << (32 - 8 * take);
+    ascii = (r.peek32() & mask) === 0;
+    r.skip(8 * take);
+  }
+  if (!ascii) {
+    r.rewind(start);
+    if (fromUtf8(r.readBytes(length)) === undefined) throw new CodecError("string is not valid UTF-8");
+  }
+  return Math.min(recentSize + 1, recentStringsMax);
+}
