@@ -8,10 +8,11 @@
 // clock, so nothing is due for replay during the run (durable intake alone,
 // what the raw append is compared with); "intake+replay" streams batches that
 // are all due at once and counts the server's CPU until every input has been
-// replayed (the whole cost of an event). Streams are long enough that the
-// server's JIT is warm for most of the run.
+// replayed (the whole cost of an event). Each phone first sends a warm-up
+// part of the stream, acked before the clock starts, so the server's JIT has
+// compiled its hot path (--no-warm-up measures a cold server, as before).
 //   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
-//     [--no-replay] [--no-lag]
+//     [--no-replay] [--no-lag] [--no-warm-up]
 // Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,13 +42,25 @@ const fleetOption = listOption("--phones")?.map(Number);
 const modesOption = listOption("--modes");
 const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
+const withWarmUp = !process.argv.includes("--no-warm-up");
 const eventsPerBatch = 30;
 /** Raw baseline's large transactions (more rows per commit gain little beyond this). */
 const rawRowsPerCommitBest = 256; // the paper's 0.5 events/s × 60 s
 const unackedWindow = 8;
 
-/** One realistic batch stream (real platform + SyncClient, virtual clock from startMs), shared by every phone. */
-function recordStream(batches: number, startMs: number): { frames: Uint8Array[]; events: number } {
+interface Stream {
+  frames: Uint8Array[];
+  events: number;
+  /** Leading batches sent before the measured window (the server's JIT warms up on them). */
+  warmBatches: number;
+  warmEvents: number;
+}
+
+/**
+ * One realistic batch stream (real platform + SyncClient, virtual clock from
+ * startMs), shared by every phone: `warmBatches` leading batches, then `batches` measured.
+ */
+function recordStream(batches: number, warmBatches: number, startMs: number): Stream {
   let t = startMs;
   const clock = { nowMs: () => t };
   const core = new LivePhoneCore({
@@ -64,40 +77,50 @@ function recordStream(batches: number, startMs: number): { frames: Uint8Array[];
   });
   const frames: Uint8Array[] = [];
   let events = 0;
+  let warmEvents = 0;
+  const total = warmBatches + batches;
   const keep = (bytes: Uint8Array) => {
     // The SyncClient retransmits unacked batches (no server here): keep each batch once.
     const frame = fromBinary(FrameSchema, bytes);
     const batch = frame.body.case === "batch" ? decodeBatch(frame.body.value) : undefined;
-    if (batch?.ok && batch.value.batchNo === frames.length + 1 && frames.length < batches) {
+    if (batch?.ok && batch.value.batchNo === frames.length + 1 && frames.length < total) {
       frames.push(bytes);
       events += batch.value.inputs.length;
+      if (frames.length <= warmBatches) warmEvents += batch.value.inputs.length;
       // Ack it, as a server would: the client's window of unacked batches stays open.
       core.receive(encodeFrame(ackFrame("bench", frames.length)), t);
     }
   };
   core.onConnect(t).forEach(keep);
-  while (frames.length < batches) {
+  while (frames.length < total) {
     t += 1000;
     for (const bytes of [...core.runWorkload(t).frames, ...core.tick(t)]) keep(bytes);
   }
-  return { frames, events };
+  return { frames, events, warmBatches, warmEvents };
 }
 
 function encode(body: Frame["body"]): Uint8Array {
   return toBinary(FrameSchema, create(FrameSchema, { version: 1, body }));
 }
 
-/** One phone's client: authenticate, then send the stream with a window of unacked batches. */
-function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8Array[], idle = false) {
+/**
+ * One phone's client: authenticate, then send the stream with a window of
+ * unacked batches, up to the batch `sendUpTo` allows (warm-up, then the rest).
+ */
+function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8Array[]) {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   let sent = 0;
   let acked = 0;
-  let resolveDone: () => void = () => {};
-  let rejectDone: (error: Error) => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    resolveDone = resolve;
-    rejectDone = reject;
-  });
+  let limit = 0;
+  let waiter: { upTo: number; resolve: () => void } | undefined;
+  let failed: Error | undefined;
+  const settle = () => {
+    if (waiter !== undefined && acked >= waiter.upTo) {
+      waiter.resolve();
+      waiter = undefined;
+    }
+  };
+  let rejectWaiter: (error: Error) => void = () => {};
   const authed = new Promise<void>((resolveAuthed, reject) => {
     ws.on("open", () =>
       ws.send(
@@ -118,38 +141,56 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
         resolveAuthed();
       } else if (body.case === "ack") {
         acked = Number(body.value.ackedSeq);
-        if (acked >= frames.length) resolveDone();
+        settle();
         pump();
       } else if (body.case === "error") {
-        const error = new Error(`${deviceId}: ${body.value.code} ${body.value.message}`);
-        reject(error);
-        rejectDone(error);
+        failed = new Error(`${deviceId}: ${body.value.code} ${body.value.message}`);
+        reject(failed);
+        rejectWaiter(failed);
       }
     });
   });
   const pump = () => {
-    while (!idle && sent < frames.length && sent - acked < unackedWindow) ws.send(frames[sent++]!);
+    while (sent < limit && sent - acked < unackedWindow) ws.send(frames[sent++]!);
   };
-  return { authed, start: pump, done, close: () => ws.terminate() };
+  /** Sends batches up to `upTo` (1-based, inclusive); resolves once all are acked. */
+  const sendUpTo = (upTo: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (failed !== undefined) return reject(failed);
+      limit = Math.min(frames.length, upTo);
+      waiter = { upTo: limit, resolve };
+      rejectWaiter = reject;
+      settle();
+      pump();
+    });
+  return { authed, sendUpTo, close: () => ws.terminate() };
 }
 
+/**
+ * Streams `frames` from every phone. The first `warmBatches` of each phone
+ * are sent and acked before the clock starts (the server's JIT compiles the
+ * hot path then, not inside the measured window); the rest is measured.
+ */
 async function ingest(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
-  frames: Uint8Array[],
-  events: number,
+  stream: { frames: Uint8Array[]; events: number; warmBatches: number; warmEvents: number },
   waitForReplay = false,
 ) {
+  const { frames, warmBatches } = stream;
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
   await Promise.all(clients.map((c) => c.authed));
+  await Promise.all(clients.map((c) => c.sendUpTo(warmBatches)));
+  // Replay of the warm-up batches (due at once in the replay run) ends before the clock starts.
+  if (waitForReplay) await replayed(server.httpUrl, stream.warmEvents * clients.length);
+  const events = stream.events - stream.warmEvents;
   const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
   const commitsStarted = await commitCounts(server.httpUrl);
   const started = performance.now();
   const cpuStarted = cpuSeconds(server.child.pid!);
   const mainCpuStarted = cpuSeconds(server.child.pid!, server.child.pid!);
-  for (const c of clients) c.start();
-  await Promise.all(clients.map((c) => c.done));
-  if (waitForReplay) await replayed(server.httpUrl, events * clients.length);
+  await Promise.all(clients.map((c) => c.sendUpTo(frames.length)));
+  if (waitForReplay) await replayed(server.httpUrl, stream.events * clients.length);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
   const mainCpu = cpuSeconds(server.child.pid!, server.child.pid!) - mainCpuStarted;
@@ -202,12 +243,13 @@ async function replayed(httpUrl: string, events: number): Promise<void> {
  * The same rows appended with better-sqlite3 directly: the server's batches
  * table (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames),
  * the same synchronous mode, batch-major order across phones, prepared
- * statement, `rowsPerCommit` rows per transaction.
+ * statement, `rowsPerCommit` rows per transaction. The warm-up rows are
+ * appended first, untimed, as the server stored them before its clock started.
  */
 function rawAppend(
   dir: string,
   phones: number,
-  stream: { frames: Uint8Array[]; events: number },
+  stream: Stream,
   full: boolean,
   rowsPerCommit: number,
 ): { perSecond: number; perCpuSecond: number } {
@@ -235,14 +277,18 @@ function rawAppend(
       insert.run(`phone-${row % phones}`, Math.floor(row / phones) + 1, b.lastSeq, b.windowEndMs, b.bytes);
     }
   });
+  const warmRows = stream.warmBatches * phones;
+  for (let row = 0; row < warmRows; row += rowsPerCommit)
+    appendRows(row, Math.min(warmRows, row + rowsPerCommit));
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
-  for (let row = 0; row < rows; row += rowsPerCommit) appendRows(row, Math.min(rows, row + rowsPerCommit));
+  for (let row = warmRows; row < rows; row += rowsPerCommit)
+    appendRows(row, Math.min(rows, row + rowsPerCommit));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
   db.close();
   const cpuSpent = (cpu.user + cpu.system) / 1e6;
-  const events = stream.events * phones;
+  const events = (stream.events - stream.warmEvents) * phones;
   return { perSecond: events / seconds, perCpuSecond: events / cpuSpent };
 }
 
@@ -318,8 +364,12 @@ async function main(): Promise<void> {
   // ~60k events per run at 1 phone, ~300k at 100 and ~600k at 1000 (a tenth with --quick).
   const streamBatches = (phones: number) =>
     Math.ceil((phones === 1 ? 2000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1));
+  // Warm-up: ~500-6,000 frames before the clock starts (a cold server spent ~19 % of
+  // the measured CPU compiling its hot path at 100 phones).
+  const warmBatches = (phones: number) =>
+    withWarmUp ? Math.ceil((phones === 1 ? 500 : phones === 100 ? 30 : 6) / (quick ? 5 : 1)) : 0;
   for (const phones of fleet) {
-    const ahead = recordStream(streamBatches(phones), Date.now() + dayMs);
+    const ahead = recordStream(streamBatches(phones), warmBatches(phones), Date.now() + dayMs);
     const perCpu: Record<string, number> = {};
     for (const syncNormal of [false, true]) {
       const mode = syncNormal ? "normal" : "full";
@@ -328,7 +378,7 @@ async function main(): Promise<void> {
         `${phones}-${mode}`,
         phones,
         syncNormal,
-        (server, keys) => ingest(server, keys, ahead.frames, ahead.events),
+        (server, keys) => ingest(server, keys, ahead),
         { sharedKey: streamKey },
       );
       perCpu[mode] = live.perCpuSecond;
@@ -348,12 +398,12 @@ async function main(): Promise<void> {
       );
     }
     if (!withReplay) continue;
-    const due = recordStream(streamBatches(phones), 1_000_000);
+    const due = recordStream(streamBatches(phones), warmBatches(phones), 1_000_000);
     const both = await withServer(
       `${phones}-replay`,
       phones,
       false,
-      (server, keys) => ingest(server, keys, due.frames, due.events, true),
+      (server, keys) => ingest(server, keys, due, true),
       { sharedKey: streamKey },
     );
     const intakeCpuPerEvent = 1 / both.perCpuSecond - 1 / both.replayPerCpuSecond;
@@ -396,7 +446,7 @@ async function lagAndMemory(phones: number): Promise<void> {
   const idle = quick ? 100 : 1000;
   await withServer("memory", idle, true, async (server, keys) => {
     const before = rssBytes(server.child.pid!);
-    const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, [], true));
+    const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, []));
     await Promise.all(clients.map((c) => c.authed));
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const after = rssBytes(server.child.pid!);
