@@ -7,19 +7,20 @@ import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import { type BatchData, lastSeqOf } from "./batch.ts";
+import { type BatchSummary, summaryLastSeq } from "./batch-validate.ts";
 import type { SyncContext } from "./sync-context.ts";
-import { type DeviceState, positionOf } from "./sync-device-state.ts";
+import type { DeviceState, Position } from "./sync-device-state.ts";
 
 /**
- * Takes one decoded batch of the device: a duplicate is counted, the next
- * one is stored and queued (with any held successors), a later one is held.
- * On error nothing changed.
+ * Takes one validated batch of the device (its summary: intake stores the
+ * bytes and never needs the inputs; replay decodes them): a duplicate is
+ * counted, the next one is stored and queued (with any held successors), a
+ * later one is held. On error nothing changed.
  */
 export function intakeBatch(
   ctx: SyncContext,
   state: DeviceState,
-  batch: BatchData,
+  batch: BatchSummary,
   bytes: Uint8Array,
 ): Result<void> {
   if (batch.batchNo <= state.accepted.batchNo) return duplicate(ctx, state, batch.batchNo, bytes);
@@ -63,7 +64,7 @@ function duplicate(ctx: SyncContext, state: DeviceState, batchNo: number, bytes:
 }
 
 /** Validates, stores durably (the store's contract) and queues the device's next batch. */
-function accept(ctx: SyncContext, state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
+function accept(ctx: SyncContext, state: DeviceState, batch: BatchSummary, bytes: Uint8Array): Result<void> {
   assert(batch.batchNo === state.accepted.batchNo + 1, "accept only the next batch");
   const valid = validateBatch(state, batch, () =>
     Math.max(ctx.mirrors.store.networkCount(state.deviceId), ctx.mirrors.networkBase(state.deviceId)),
@@ -71,11 +72,11 @@ function accept(ctx: SyncContext, state: DeviceState, batch: BatchData, bytes: U
   if (!valid.ok) return valid;
   ctx.mirrors.store.appendBatch(state.deviceId, {
     batchNo: batch.batchNo,
-    lastSeq: lastSeqOf(batch),
+    lastSeq: summaryLastSeq(batch),
     windowEndMs: batch.windowEndMs,
     bytes,
   });
-  state.accepted = positionOf(batch);
+  state.accepted = positionOfSummary(batch);
   state.metrics.batches++;
   ctx.schedule.enqueue(state, batch, bytes, ctx.tMaxMs);
   return ok(undefined);
@@ -97,7 +98,7 @@ function replayQueueFull(state: DeviceState, backlogBytes: number): string | und
 }
 
 /** Holds an out-of-order batch until its predecessors arrive (not durable, not acked). */
-function holdEarly(state: DeviceState, batch: BatchData, bytes: Uint8Array): Result<void> {
+function holdEarly(state: DeviceState, batch: BatchSummary, bytes: Uint8Array): Result<void> {
   const previous = state.early.get(batch.batchNo);
   const earlyBytes = state.earlyBytes - (previous?.bytes.length ?? 0) + bytes.length;
   if (
@@ -121,7 +122,7 @@ function dropEarly(state: DeviceState, batchNo: number): void {
 }
 
 /** The batch continues the accepted one; `recordedNetwork` counts the inputs the server recorded. */
-function validateBatch(state: DeviceState, batch: BatchData, recordedNetwork: () => number): Result<void> {
+function validateBatch(state: DeviceState, batch: BatchSummary, recordedNetwork: () => number): Result<void> {
   const expected = state.accepted;
   if (batch.firstSeq > expected.lastSeq + 1) {
     return fail(
@@ -132,10 +133,10 @@ function validateBatch(state: DeviceState, batch: BatchData, recordedNetwork: ()
   if (batch.firstSeq < expected.lastSeq + 1) {
     return fail(ErrorCodes.SEQ_CONFLICT, `Batch ${batch.batchNo} repeats seqs from ${batch.firstSeq}`);
   }
-  const first = batch.inputs[0];
+  const first = batch.firstNetworkConsumed;
   if (
     batch.networkConsumed < expected.networkConsumed ||
-    (first && first.networkConsumed < expected.networkConsumed)
+    (first !== undefined && first < expected.networkConsumed)
   ) {
     return fail(
       ErrorCodes.BATCH_MALFORMED,
@@ -156,4 +157,14 @@ function validateBatch(state: DeviceState, batch: BatchData, recordedNetwork: ()
     );
   }
   return ok(undefined);
+}
+
+/** positionOf (sync-device-state.ts) for a summary. */
+function positionOfSummary(batch: BatchSummary): Position {
+  return {
+    batchNo: batch.batchNo,
+    lastSeq: summaryLastSeq(batch),
+    networkConsumed: batch.networkConsumed,
+    windowEndMs: batch.windowEndMs,
+  };
 }

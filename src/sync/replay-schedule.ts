@@ -39,7 +39,12 @@ export class ReplaySchedule {
   }
 
   /** Queues an accepted (durable) batch for replay at windowEnd + tMaxMs. */
-  enqueue(state: DeviceState, batch: BatchData, bytes: Uint8Array, tMaxMs: number): void {
+  enqueue(
+    state: DeviceState,
+    batch: Pick<BatchData, "batchNo" | "windowEndMs">,
+    bytes: Uint8Array,
+    tMaxMs: number,
+  ): void {
     const dueMs = batch.windowEndMs + tMaxMs;
     state.queue.push({ bytes, batchNo: batch.batchNo, dueMs });
     state.queueBytes += bytes.length;

@@ -7,6 +7,7 @@
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
 import type { RepairRecord } from "../mirror/store.ts";
 import { type BatchData, lastSeqOf } from "./batch.ts";
+import type { BatchSummary } from "./batch-validate.ts";
 import type { Frame } from "./frame.ts";
 import type { NoticeOutbox } from "./notice-outbox.ts";
 import type { RepairSession } from "./repair-session.ts";
@@ -80,7 +81,7 @@ export interface DeviceState {
   /** Highest contiguous batch accepted (durable once the store returned). */
   accepted: Position;
   /** Out-of-order batches waiting for their predecessors (not durable, not acked). */
-  early: Map<number, { batch: BatchData; bytes: Uint8Array }>;
+  early: Map<number, { batch: BatchSummary; bytes: Uint8Array }>;
   /** Bytes held in `early`. */
   earlyBytes: number;
   queue: QueuedBatch[];

@@ -16,9 +16,9 @@ import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { MirrorServer } from "../mirror/mirror-server.ts";
-import { decodeBatch } from "./batch.ts";
 import { intakeBatch } from "./batch-intake.ts";
 import { replayDue } from "./batch-replay.ts";
+import { validateBatchMessage } from "./batch-validate.ts";
 import { restoreDeviceState } from "./device-restore.ts";
 import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, syncBatchToBinary } from "./frame.ts";
 import { checkpointDevice } from "./mirror-checkpoints.ts";
@@ -259,12 +259,13 @@ export class SyncServer {
     if (message.deviceId !== "" && message.deviceId !== deviceId) {
       return fail(ErrorCodes.DEVICE_MISMATCH, `Batch for ${message.deviceId} on ${deviceId}'s connection`);
     }
-    const decoded = decodeBatch(message);
-    if (!decoded.ok) return decoded;
+    // Validated, not decoded: intake stores the bytes, replay decodes them (ReplaySchedule.head).
+    const summary = validateBatchMessage(message);
+    if (!summary.ok) return summary;
     const state = this.stateOf(deviceId);
     if (!state.ok) return state;
     const bytes = batchBytes ?? syncBatchToBinary(message);
-    const taken = intakeBatch(this.ctx, state.value, { ...decoded.value, deviceId }, bytes);
+    const taken = intakeBatch(this.ctx, state.value, { ...summary.value, deviceId }, bytes);
     return taken.ok ? ok(this.replies(deviceId)) : taken;
   }
 
