@@ -29,7 +29,7 @@ import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, no
 import { Storage, type StorageSnapshot } from "./storage.ts";
 import { rekeySnapshot } from "./storage-build.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
-import { bootUi, copyUi, type UiState } from "./ui-state.ts";
+import { bootUi, copyUi, owned, type UiState } from "./ui-state.ts";
 
 export type PlatformMode = "phone" | "mirror";
 
@@ -107,8 +107,10 @@ export class Platform {
     return this.poweredOn;
   }
 
-  /** Read-only view of the volatile state, for inspection and tests. */
+  /** Read-only view of the volatile state, for inspection, durable saves and tests. */
   get uiState(): Readonly<UiState> {
+    // the reader may keep a per-app object: the tap/key path must not change that one in place
+    if (this.ui[owned] !== undefined) this.ui[owned] = undefined;
     return this.ui;
   }
 

@@ -1,18 +1,15 @@
 // Taps and keys: the bulk of user inputs (paper §5.1: 0.5 events/s). They
-// change only volatile UI state, so they cost a few object copies and no
-// hashing; they cannot fail once the envelope is checked.
+// change only volatile UI state, so they cost no hashing and, while the user
+// keeps typing into one app, no copy either (ui-state.ts `owned`); they
+// cannot fail once the envelope is checked.
 import { limits } from "../core/limits.ts";
 import type { AppName } from "./inputs.ts";
-import { type AppUi, appUiWith, blankAppUi, type UiState } from "./ui-state.ts";
+import { blankAppUi, ownAppUi, type UiState } from "./ui-state.ts";
 
 const statusBarHeight = 80;
 const navBarTop = 1800;
 const rowHeight = 160;
 const scrollYMax = 1_000_000;
-
-function update(ui: UiState, app: AppName, patch: Partial<AppUi>): void {
-  ui.apps[app] = appUiWith(ui.apps[app] ?? blankAppUi, patch);
-}
 
 export function applyTap(ui: UiState, app: AppName, x: number, y: number): void {
   if (ui.locked && app !== "system") return;
@@ -22,14 +19,17 @@ export function applyTap(ui: UiState, app: AppName, x: number, y: number): void 
   }
   const current = ui.apps[app] ?? blankAppUi;
   if (y >= navBarTop) {
-    if (x < 360) update(ui, app, { screen: "main", selected: -1 });
-    else if (x < 720) ui.foreground = "system";
-    else update(ui, "system", { screen: "recents" });
+    if (x < 360) {
+      const back = ownAppUi(ui, app);
+      back.screen = "main";
+      back.selected = -1;
+    } else if (x < 720) ui.foreground = "system";
+    else ownAppUi(ui, "system").screen = "recents";
     return;
   }
   ui.foreground = app;
-  if (x >= 1000) update(ui, app, { scrollY: Math.min(current.scrollY + rowHeight, scrollYMax) });
-  else update(ui, app, { selected: Math.floor((y - statusBarHeight + current.scrollY) / rowHeight) });
+  if (x >= 1000) ownAppUi(ui, app).scrollY = Math.min(current.scrollY + rowHeight, scrollYMax);
+  else ownAppUi(ui, app).selected = Math.floor((y - statusBarHeight + current.scrollY) / rowHeight);
 }
 
 export function applyKey(ui: UiState, app: AppName, code: number): void {
@@ -39,13 +39,13 @@ export function applyKey(ui: UiState, app: AppName, code: number): void {
   if (code === 8) {
     if (draft === "") return;
     const cut = draft.length >= 2 && isLowSurrogate(draft.charCodeAt(draft.length - 1)) ? 2 : 1;
-    update(ui, app, { draft: draft.slice(0, -cut) });
+    ownAppUi(ui, app).draft = draft.slice(0, -cut);
     return;
   }
   if (draft.length + 2 > limits.uiDraftCharsMax) return;
-  if (code === 10 || code === 13) update(ui, app, { draft: `${draft}\n` });
+  if (code === 10 || code === 13) ownAppUi(ui, app).draft = `${draft}\n`;
   else if (code >= 32 && !(code >= 0xd800 && code <= 0xdfff))
-    update(ui, app, { draft: draft + String.fromCodePoint(code) });
+    ownAppUi(ui, app).draft = draft + String.fromCodePoint(code);
 }
 
 function isLowSurrogate(c: number): boolean {
