@@ -88,7 +88,8 @@ export function ownAppUi(ui: UiState, app: AppName): OwnedAppUi {
   };
   ui.apps[app] = copy;
   if (Object.hasOwn(ui, owned)) ui[owned] = copy;
-  else Object.defineProperty(ui, owned, { value: copy, writable: true, enumerable: false, configurable: true });
+  else
+    Object.defineProperty(ui, owned, { value: copy, writable: true, enumerable: false, configurable: true });
   assert(ui[owned] === copy && ui.apps[app] === copy, "ownAppUi: the copy is not the owned one");
   return copy;
 }

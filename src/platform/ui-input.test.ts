@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SeededRng } from "../core/rng.ts";
+import { nodeSha256 } from "../node/sha256.ts";
+import { ManualClock } from "./drive.ts";
+import type { AppName } from "./inputs.ts";
+import { seededNondet } from "./nondet.ts";
+import { Platform } from "./platform.ts";
+import { applyKey, applyTap } from "./ui-input.ts";
+import { bootUi, copyUi, owned } from "./ui-state.ts";
+
+function newPhone(): Platform {
+  const clock = new ManualClock(1_000);
+  const nondet = seededNondet({ rng: new SeededRng(3), clock, cameraBytes: 64 });
+  return Platform.create({ mode: "phone", deviceId: "p", model: "mc-one", sha256: nodeSha256, nondet });
+}
+
+let seq = 1;
+function type(phone: Platform, app: AppName, text: string): void {
+  for (const c of text) {
+    const code = c === "\b" ? 8 : c.codePointAt(0)!;
+    const r = phone.applyUser({ seq: seq++, timeMs: 2_000, app, body: { kind: "key", code } });
+    assert.ok(r.ok, r.ok ? "" : r.error.message);
+  }
+}
+
+test("ui: keys typed after a snapshot leave the snapshot's draft (and a platform made from it) as they were", () => {
+  const phone = newPhone();
+  type(phone, "messaging", "ab");
+  const snapshot = phone.snapshot();
+  type(phone, "messaging", "cd\b\bxyz");
+  assert.equal(snapshot.ui.apps.messaging?.draft, "ab");
+  const clone = Platform.create({
+    mode: "mirror",
+    deviceId: "p",
+    model: "mc-one",
+    sha256: nodeSha256,
+    from: snapshot,
+  });
+  type(clone, "messaging", "Q");
+  assert.equal(snapshot.ui.apps.messaging?.draft, "ab");
+  assert.equal(clone.uiState.apps.messaging?.draft, "abQ");
+  assert.equal(phone.uiState.apps.messaging?.draft, "abxyz");
+});
+
+test("ui: an app's UI object read through uiState does not change under later taps and keys", () => {
+  const phone = newPhone();
+  type(phone, "email", "hi");
+  const seen = phone.uiState.apps.email!;
+  type(phone, "email", " there");
+  const r = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "email",
+    body: { kind: "tap", x: 1070, y: 500 },
+  });
+  assert.ok(r.ok);
+  assert.deepEqual(seen, { screen: "main", draft: "hi", scrollY: 0, selected: -1, fields: {} });
+  assert.equal(phone.uiState.apps.email?.draft, "hi there");
+  assert.equal(phone.uiState.apps.email?.scrollY, 160);
+});
+
+test("ui: a failed action while typing rolls back to the typed draft, and typing goes on from it", () => {
+  const phone = newPhone();
+  type(phone, "messaging", "hey");
+  const before = JSON.stringify(phone.uiState);
+  // no thread open and no peer given: a typed error, all-or-nothing
+  const failed = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "messaging",
+    body: { kind: "action", name: "send", args: [] },
+  });
+  assert.equal(failed.ok, false);
+  assert.equal(JSON.stringify(phone.uiState), before);
+  type(phone, "messaging", "!");
+  assert.equal(phone.uiState.apps.messaging?.draft, "hey!");
+});
+
+test("ui: the tap/key path copies an app's UI object once per run of inputs, and again after a copy shares it", () => {
+  const ui = bootUi();
+  applyKey(ui, "files", 0x61);
+  const first = ui.apps.files;
+  applyKey(ui, "files", 0x62);
+  applyTap(ui, "files", 100, 500);
+  assert.equal(ui.apps.files, first, "changed in place while owned");
+  assert.equal(first?.draft, "ab");
+  const shared = copyUi(ui);
+  assert.equal(ui[owned], undefined);
+  applyKey(ui, "files", 0x63);
+  assert.notEqual(ui.apps.files, first, "copied once shared");
+  assert.equal(shared.apps.files?.draft, "ab");
+  assert.equal(ui.apps.files?.draft, "abc");
+  // ownership never shows in a durable save
+  assert.equal(JSON.stringify(ui).includes("owned"), false);
+  assert.deepEqual(Object.keys(ui), ["foreground", "locked", "shadeOpen", "apps"]);
+});
