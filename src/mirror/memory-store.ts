@@ -114,7 +114,9 @@ export class MemoryMirrorStore implements MirrorStore {
 
   appendBatch(deviceId: string, batch: StoredBatch): void {
     const log = this.log(deviceId);
-    assert(batch.batchNo === log.lastBatchNo + 1, `batch ${batch.batchNo} appended after ${log.lastBatchNo}`);
+    // Messages are built only on failure: appends run per batch and per network input.
+    if (batch.batchNo !== log.lastBatchNo + 1)
+      assert(false, `batch ${batch.batchNo} appended after ${log.lastBatchNo}`);
     // Bytes are immutable by contract (store.ts): kept, not copied — a fleet-hour holds millions.
     log.batches.push({ ...batch });
     log.lastBatchNo = batch.batchNo;
@@ -138,7 +140,8 @@ export class MemoryMirrorStore implements MirrorStore {
 
   appendNetworkInput(deviceId: string, record: NetworkRecord): void {
     const log = this.log(deviceId);
-    assert(record.index > log.networkCount, `network input ${record.index} after ${log.networkCount}`);
+    if (!(record.index > log.networkCount))
+      assert(false, `network input ${record.index} after ${log.networkCount}`);
     log.network.set(record.index, { ...record, args: [...record.args] });
     log.networkCount = record.index;
   }
@@ -219,7 +222,7 @@ export class MemoryMirrorStore implements MirrorStore {
 
   private log(deviceId: string): DeviceLog {
     const log = this.devices.get(deviceId);
-    assert(log !== undefined, `device ${deviceId} not in the store`);
+    if (log === undefined) assert(false, `device ${deviceId} not in the store`);
     return log;
   }
 }

@@ -21,7 +21,8 @@ class VirtualClock implements Clock {
   }
 
   set(timeMs: number): void {
-    assert(timeMs >= this.timeMs, `virtual clock moved backwards from ${this.timeMs} to ${timeMs}`);
+    // The message is built only on failure: set() runs several times per simulated event.
+    if (timeMs < this.timeMs) assert(false, `virtual clock moved backwards from ${this.timeMs} to ${timeMs}`);
     this.timeMs = timeMs;
   }
 }
@@ -99,8 +100,8 @@ export class CorePhone implements SimPhone {
   nextStep(afterMs: number): WorkloadStep | undefined {
     const e = this.workload.next();
     const atMs = Math.max(e.atMs, afterMs);
-    if (e.kind === "user")
-      return { atMs, kind: "user", intent: { app: e.app, body: e.body } satisfies UserIntent };
+    // The workload event itself is the intent (it carries app and body): no copy per step.
+    if (e.kind === "user") return { atMs, kind: "user", intent: e satisfies UserIntent };
     return {
       atMs,
       kind: "network",
@@ -115,7 +116,7 @@ export class CorePhone implements SimPhone {
     const applied = this.platform.applyUser({ seq: this.client.nextSeq, timeMs: nowMs, app, body });
     if (!applied.ok) return { input: undefined, frames };
     const recorded = this.client.record(applied.value);
-    assert(recorded.ok, `client refused an applied input: ${recorded.ok ? "" : recorded.error.message}`);
+    if (!recorded.ok) assert(false, `client refused an applied input: ${recorded.error.message}`);
     return { input: applied.value, frames };
   }
 

@@ -115,7 +115,7 @@ export class CoreServer implements SimServer {
 
   deliverNetwork(deviceId: string, delivery: Omit<NetworkInput, "index">): NetworkInput {
     const recorded = this.up.monitor.deliver(deviceId, delivery);
-    assert(recorded.ok, `traffic monitor refused a delivery: ${recorded.ok ? "" : recorded.error.message}`);
+    if (!recorded.ok) assert(false, `traffic monitor refused a delivery: ${recorded.error.message}`);
     return recorded.value;
   }
 

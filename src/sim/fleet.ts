@@ -11,13 +11,15 @@ import { Link, noLinkFaults } from "./link.ts";
 import { linkRatesFor } from "./network-profiles.ts";
 import { type SimulationOptions, simulationBounds } from "./options.ts";
 import type { ServiceWorkload } from "./service-workload.ts";
-import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
+import { EventType, type EventTypeCode, type SimEvent, simEvent } from "./sim-events.ts";
 import type { ServerFrame, SimPhone, SimServer, WorkloadStep } from "./stack.ts";
 
 /** Bytes of per-message headers we charge a network input on the downlink. */
 const networkInputHeaderBytes = 64;
 const retransmitMsMin = 1_000;
 const retransmitMsMax = 30_000;
+/** Handled events kept for reuse; more are never in flight at once than the heap holds. */
+const spareEventsMax = 4_096;
 
 export interface PhoneNode {
   readonly stack: SimPhone;
@@ -79,6 +81,12 @@ export class Fleet {
   private readonly phoneIndex = new Map<string, number>();
   private readonly deferredDeliveries: { phone: number; step: WorkloadStep }[] = [];
   private readonly faultRng: Rng;
+  /**
+   * Handled events, reused: most events wait seconds of virtual time in the
+   * heap, so a fresh object per event survived young-generation collections
+   * and was copied and promoted before it died.
+   */
+  private readonly spareEvents: SimEvent[] = [];
 
   constructor(
     readonly options: SimulationOptions,
@@ -134,7 +142,19 @@ export class Fleet {
   }
 
   schedule(atMs: number, event: SimEvent): void {
-    this.queue.push(Math.max(atMs, this.nowMs), event);
+    this.queue.push(atMs > this.nowMs ? atMs : this.nowMs, event);
+  }
+
+  /** An event to schedule: a handled one reused when there is one (same shape either way). */
+  event(type: EventTypeCode, phone: number, bytes?: Uint8Array, input?: NetworkInput, attempt = 0): SimEvent {
+    const event = this.spareEvents.pop();
+    if (event === undefined) return simEvent(type, phone, bytes, input, attempt);
+    event.type = type;
+    event.phone = phone;
+    event.bytes = bytes;
+    event.input = input;
+    event.attempt = attempt;
+    return event;
   }
 
   /** Exponentially distributed delay with the given mean (Poisson faults). */
@@ -158,6 +178,12 @@ export class Fleet {
       this.nowMs = event.atMs;
       this.counters.simEvents++;
       onEvent(event);
+      // Nothing keeps a handled event (handlers read its fields): it is free for reuse.
+      if (this.spareEvents.length < spareEventsMax) {
+        event.bytes = undefined;
+        event.input = undefined;
+        this.spareEvents.push(event);
+      }
     }
   }
 
@@ -170,7 +196,7 @@ export class Fleet {
       const copies = node.uplink.send(this.nowMs, bytes.length);
       if (copies === 0) this.connectionBroke(phone);
       for (let i = 0; i < copies; i++) {
-        this.schedule(node.uplink.arrivalsMs[i]!, simEvent(EventType.uplinkArrive, phone, bytes));
+        this.schedule(node.uplink.arrivalsMs[i]!, this.event(EventType.uplinkArrive, phone, bytes));
       }
     }
   }
@@ -182,7 +208,7 @@ export class Fleet {
     const dueMs = Math.max(node.stack.nextTickMs(), this.nowMs + (afterTick ? 1 : 0));
     if (dueMs >= node.tickAtMs) return;
     node.tickAtMs = dueMs;
-    this.schedule(dueMs, simEvent(EventType.syncTick, phone));
+    this.schedule(dueMs, this.event(EventType.syncTick, phone));
   }
 
   syncTick(phone: number): void {
@@ -202,7 +228,7 @@ export class Fleet {
       const copies = node.downlink.send(this.nowMs, frame.bytes.length);
       if (copies === 0) this.connectionBroke(phone);
       for (let i = 0; i < copies; i++) {
-        this.schedule(node.downlink.arrivalsMs[i]!, simEvent(EventType.downlinkFrame, phone, frame.bytes));
+        this.schedule(node.downlink.arrivalsMs[i]!, this.event(EventType.downlinkFrame, phone, frame.bytes));
       }
     }
   }
@@ -218,7 +244,7 @@ export class Fleet {
     const retryMs = this.nowMs + retransmitMsMin + node.rng.int(0, retransmitMsMin);
     const atMs = Math.max(retryMs, this.linkDownUntil(node));
     node.reconnectAtMs = atMs;
-    this.schedule(atMs, simEvent(EventType.reconnect, phone));
+    this.schedule(atMs, this.event(EventType.reconnect, phone));
   }
 
   private linkDownUntil(node: PhoneNode): number {
@@ -247,7 +273,7 @@ export class Fleet {
     const due = this.server.nextDueMs();
     if (due === undefined || due >= this.serverTickAtMs) return;
     this.serverTickAtMs = Math.max(due, this.nowMs);
-    this.schedule(this.serverTickAtMs, simEvent(EventType.serverTick, -1));
+    this.schedule(this.serverTickAtMs, this.event(EventType.serverTick, -1));
   }
 
   serverTick(): void {
@@ -311,7 +337,7 @@ export class Fleet {
     for (let phone = 0; phone < this.phones.length; phone++) {
       const node = this.phones[phone]!;
       node.reconnectAtMs = this.nowMs;
-      this.schedule(this.nowMs + node.rng.int(0, 1_000), simEvent(EventType.reconnect, phone));
+      this.schedule(this.nowMs + node.rng.int(0, 1_000), this.event(EventType.reconnect, phone));
     }
     this.scheduleServerTick();
   }
@@ -339,7 +365,7 @@ export class Fleet {
     if (step === undefined) return;
     assert(step.atMs >= this.nowMs, "workload steps move forward in time");
     node.step = step;
-    this.schedule(step.atMs, simEvent(EventType.workload, phone));
+    this.schedule(step.atMs, this.event(EventType.workload, phone));
   }
 
   applyUser(phone: number, intent: unknown): UserInput | undefined {
@@ -388,7 +414,7 @@ export class Fleet {
     for (let i = 0; i < copies; i++) {
       this.schedule(
         node.downlink.arrivalsMs[i]!,
-        simEvent(EventType.downlinkNetwork, phone, undefined, input, attempt),
+        this.event(EventType.downlinkNetwork, phone, undefined, input, attempt),
       );
     }
   }
@@ -397,7 +423,7 @@ export class Fleet {
     const delayMs = Math.min(retransmitMsMax, retransmitMsMin * 2 ** Math.min(attempt, 10));
     this.schedule(
       this.nowMs + delayMs,
-      simEvent(EventType.networkRetransmit, phone, undefined, input, attempt + 1),
+      this.event(EventType.networkRetransmit, phone, undefined, input, attempt + 1),
     );
   }
 

@@ -9,7 +9,7 @@ import { limits } from "../core/limits.ts";
 import type { Rng } from "../core/ports.ts";
 import { type CachingSettings, cacheAppName, planUpload } from "../services/index.ts";
 import type { Fleet } from "./fleet.ts";
-import { EventType, simEvent } from "./sim-events.ts";
+import { EventType } from "./sim-events.ts";
 import { simEvilMarker } from "./sim-services.ts";
 
 /** Mean time between service actions of one phone. */
@@ -50,7 +50,7 @@ export class ServiceWorkload {
     // A phone's first action comes after it boots (its clock starts there).
     const fromMs = Math.max(fleet.nowMs, fleet.phones[phone]!.startMs);
     const atMs = fromMs + Math.max(1, Math.round(-Math.log(1 - rng.float()) * serviceStepMsMean));
-    fleet.schedule(atMs, simEvent(EventType.service, phone));
+    fleet.schedule(atMs, fleet.event(EventType.service, phone));
   }
 
   step(phone: number): void {

@@ -19,7 +19,7 @@ import {
 } from "./options.ts";
 import type { SimulationReport } from "./report.ts";
 import { ServiceWorkload } from "./service-workload.ts";
-import { EventType, type SimEvent, simEvent } from "./sim-events.ts";
+import { EventType, type SimEvent } from "./sim-events.ts";
 import type { BatchCutHook, SimStackFactory } from "./stack.ts";
 
 export interface RunHooks {
@@ -123,18 +123,18 @@ function scheduleStart(fleet: Fleet, horizonMs: number): void {
     if (o.faults.includes("partition")) {
       fleet.schedule(
         fleet.exponentialMs(o.faultRates.partitionIntervalMsMean),
-        simEvent(EventType.partition, phone),
+        fleet.event(EventType.partition, phone),
       );
     }
     if (o.faults.includes("poweroff")) {
       const atMs = fleet.phones[phone]!.startMs + fleet.exponentialMs(o.faultRates.powerOffIntervalMsMean);
-      fleet.schedule(atMs, simEvent(EventType.powerOff, phone));
+      fleet.schedule(atMs, fleet.event(EventType.powerOff, phone));
     }
   }
   if (o.faults.includes("crash")) {
-    fleet.schedule(fleet.exponentialMs(o.faultRates.crashIntervalMsMean), simEvent(EventType.crash, -1));
+    fleet.schedule(fleet.exponentialMs(o.faultRates.crashIntervalMsMean), fleet.event(EventType.crash, -1));
   }
-  fleet.schedule(horizonMs, simEvent(EventType.phaseEnd, -1));
+  fleet.schedule(horizonMs, fleet.event(EventType.phaseEnd, -1));
 }
 
 function runPhases(fleet: Fleet, horizonMs: number, hooks: RunHooks): void {
@@ -218,7 +218,7 @@ function partition(fleet: Fleet, phone: number): void {
   fleet.connectionBroke(phone);
   fleet.schedule(
     untilMs + fleet.exponentialMs(r.partitionIntervalMsMean),
-    simEvent(EventType.partition, phone),
+    fleet.event(EventType.partition, phone),
   );
 }
 
@@ -229,7 +229,7 @@ function powerOff(fleet: Fleet, phone: number): void {
   node.on = false;
   fleet.counters.powerOffs++;
   const bootAtMs = fleet.nowMs + fleet.faultDelayMs(fleet.options.faultRates.powerOffDurationMsMax);
-  fleet.schedule(bootAtMs, simEvent(EventType.boot, phone));
+  fleet.schedule(bootAtMs, fleet.event(EventType.boot, phone));
 }
 
 function boot(fleet: Fleet, phone: number): void {
@@ -241,7 +241,7 @@ function boot(fleet: Fleet, phone: number): void {
   fleet.scheduleTick(phone);
   if (!fleet.converging) {
     const mean = fleet.options.faultRates.powerOffIntervalMsMean;
-    fleet.schedule(fleet.nowMs + fleet.exponentialMs(mean), simEvent(EventType.powerOff, phone));
+    fleet.schedule(fleet.nowMs + fleet.exponentialMs(mean), fleet.event(EventType.powerOff, phone));
   }
 }
 
@@ -250,8 +250,8 @@ function crash(fleet: Fleet): void {
   const r = fleet.options.faultRates;
   fleet.crash();
   const restartAtMs = fleet.nowMs + fleet.faultDelayMs(r.restartDelayMsMax);
-  fleet.schedule(restartAtMs, simEvent(EventType.restart, -1));
-  fleet.schedule(restartAtMs + fleet.exponentialMs(r.crashIntervalMsMean), simEvent(EventType.crash, -1));
+  fleet.schedule(restartAtMs, fleet.event(EventType.restart, -1));
+  fleet.schedule(restartAtMs + fleet.exponentialMs(r.crashIntervalMsMean), fleet.event(EventType.crash, -1));
 }
 
 /** Safety phase over: faults off, links healed, phones on, server up, workload stopped. */
@@ -272,7 +272,7 @@ function startConvergence(fleet: Fleet): void {
     else fleet.reconnect(phone);
   }
   fleet.restart();
-  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.convergenceCheck, -1));
+  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, fleet.event(EventType.convergenceCheck, -1));
 }
 
 function convergenceCheck(fleet: Fleet): void {
@@ -283,7 +283,7 @@ function convergenceCheck(fleet: Fleet): void {
     fleet.convergedAtMs = fleet.nowMs;
     return;
   }
-  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, simEvent(EventType.convergenceCheck, -1));
+  fleet.schedule(fleet.nowMs + fleet.options.syncIntervalMs, fleet.event(EventType.convergenceCheck, -1));
 }
 
 function finalChecks(fleet: Fleet): void {
