@@ -18,9 +18,13 @@ export function must<T>(result: Result<T>): T {
 }
 
 export class AppContext {
+  /** Whether ui.apps is this context's own map yet (the platform's rollback keeps the one before). */
+  private appsCopied = false;
+
   constructor(
     readonly app: AppName,
     readonly storage: Storage,
+    /** Per-app UI changes go through setAppUi/setField (they keep the rollback's map intact). */
     readonly ui: UiState,
     readonly nondet: NondetPort,
     readonly sha256: Sha256,
@@ -72,7 +76,12 @@ export class AppContext {
   }
 
   setAppUi(patch: Partial<AppUi>): void {
-    this.ui.apps[this.app] = appUiWith(this.appUi, patch);
+    const next = appUiWith(this.appUi, patch);
+    if (!this.appsCopied) {
+      this.ui.apps = { ...this.ui.apps };
+      this.appsCopied = true;
+    }
+    this.ui.apps[this.app] = next;
   }
 
   setField(key: string, value: string | undefined): void {

@@ -286,17 +286,29 @@ export class Platform {
     return ok(recorder?.records ?? records);
   }
 
-  /** Runs fn all-or-nothing: on a typed error, storage and volatile state go back. */
+  /**
+   * Runs fn all-or-nothing: on a typed error, storage and volatile state go
+   * back. The UI's fields are saved, not the state copied: an app context
+   * replaces the per-app map before its first change (app-context.ts), so
+   * the saved map stays as it was — most inputs here (network deliveries)
+   * change no UI at all.
+   */
   private transaction(app: AppName, nondet: NondetPort, fn: (ctx: AppContext) => void): Result<void> {
-    const before = { storage: this.storage.snapshot(), ui: copyUi(this.ui) };
+    const storage = this.storage.snapshot();
+    const ui = this.ui;
+    const { foreground, locked, shadeOpen, apps } = ui;
     try {
-      const ctx = new AppContext(app, this.storage, this.ui, nondet, this.sha256);
+      const ctx = new AppContext(app, this.storage, ui, nondet, this.sha256);
       fn(ctx);
       assert(ctx.ui === this.ui, "an app replaced the UI state object instead of updating it");
       return ok(undefined);
     } catch (error) {
-      this.storage.restore(before.storage);
-      this.ui = before.ui;
+      this.storage.restore(storage);
+      ui.foreground = foreground;
+      ui.locked = locked;
+      ui.shadeOpen = shadeOpen;
+      ui.apps = apps;
+      assert(this.ui === ui && ui.apps === apps, "transaction: UI state not put back");
       if (isMirrorcellError(error)) return fail(error.code, error.message);
       throw error;
     }

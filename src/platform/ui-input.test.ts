@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { ManualClock } from "./drive.ts";
-import type { AppName } from "./inputs.ts";
+import type { AppName, UserInput } from "./inputs.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
@@ -94,4 +94,42 @@ test("ui: the tap/key path copies an app's UI object once per run of inputs, and
   // ownership never shows in a durable save
   assert.equal(JSON.stringify(ui).includes("owned"), false);
   assert.deepEqual(Object.keys(ui), ["foreground", "locked", "shadeOpen", "apps"]);
+});
+
+test("ui: an action that changed the UI and then failed (replay with a left-over nondet record) puts the UI back", () => {
+  const phone = newPhone();
+  const open = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "messaging",
+    body: { kind: "action", name: "open-thread", args: ["peer=bob"] },
+  });
+  assert.ok(open.ok);
+  const typed: UserInput[] = [];
+  for (const code of [0x68, 0x69]) {
+    const r = phone.applyUser({ seq: seq++, timeMs: 2_000, app: "messaging", body: { kind: "key", code } });
+    assert.ok(r.ok);
+    typed.push(r.value);
+  }
+  const send = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "messaging",
+    body: { kind: "action", name: "send", args: [] },
+  });
+  assert.ok(send.ok);
+  const mirror = Platform.create({ mode: "mirror", deviceId: "p", model: "mc-one", sha256: nodeSha256 });
+  for (const input of [open.value, ...typed]) assert.ok(mirror.applyUser(input).ok);
+  const before = JSON.stringify(mirror.uiState);
+  const digest = mirror.digest();
+  // send clears the draft, then the left-over record fails the replay: all of it goes back
+  const extra = { kind: "random" as const, value: new Uint8Array(8) };
+  const failed = mirror.applyUser({ ...send.value, nondet: [...send.value.nondet, extra] });
+  assert.equal(!failed.ok && failed.error.code, "E_NONDET_MISMATCH");
+  assert.equal(JSON.stringify(mirror.uiState), before);
+  assert.equal(mirror.uiState.apps.messaging?.draft, "hi");
+  assert.deepEqual(mirror.digest(), digest);
+  assert.ok(mirror.applyUser(send.value).ok);
+  assert.deepEqual(mirror.digest(), phone.digest());
+  assert.equal(mirror.uiState.apps.messaging?.draft, "");
 });
