@@ -128,6 +128,9 @@ export const limits = {
   blobInlineBytesMax: 16 * 1024,
   // stopped mirrors whose rebuilt storage the admin API keeps
   stoppedMirrorViewsMax: 64,
+  // device level keys the live server keeps derived (one HMAC and one template rebuild saved per
+  // mirror load); each pins its rebuilt template (~24 KB), so at most ~24 MB
+  levelKeysCachedMax: 1024,
   // replay lags kept between two /metrics scrapes
   lagSamplesMax: 100_000,
   // services in bounded steps (antivirus scan jobs): one step never holds replay longer than this much work

@@ -11,7 +11,6 @@ import { type Frame, type Hello, SyncBatchSchema } from "../gen/mirrorcell/v1/sy
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import type { SyncedPlatform, TreeView } from "../mirror/platform-port.ts";
-import { levelKeyFromDeviceKey } from "../platform/key-level.ts";
 import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
 import { encodeFrame, errorFrame } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
@@ -19,6 +18,7 @@ import { TrafficMonitor } from "../sync/traffic-monitor.ts";
 import { CloneIntake } from "./clone-intake.ts";
 import { encodeAckFrame } from "./frame-codec.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
+import { LevelKeyCache } from "./level-keys.ts";
 import type { CoreReply, LiveCore, WelcomeValues } from "./live-core.ts";
 import type { CoreFactoryDeps } from "./live-server.ts";
 import { deviceKey } from "./sqlite-db.ts";
@@ -39,13 +39,14 @@ const closingCodes = new Set<ErrorCode>([
 export function createLiveCore(deps: CoreFactoryDeps): LiveCore {
   const store = new SqliteMirrorStore(deps.db, deps.blobs);
   const blobCheck = store.verifyBlobs();
+  const levelKeys = new LevelKeyCache(deps.sha256);
   const mirrors = new MirrorServer({
     store,
     // each mirror's directory trees are shaped by its device's secret level key, as on the phone
     platforms: platformFactory(deps.sha256, {
       levelKeyOf: (id) => {
         const key = deviceKey(deps.db, id);
-        return key === undefined ? undefined : levelKeyFromDeviceKey(key, deps.sha256);
+        return key === undefined ? undefined : levelKeys.levelKeyOf(key);
       },
     }),
     sha256: deps.sha256,
