@@ -4,13 +4,16 @@
 // then times the phone's encode (encodeBatch + encodeFrame) and the server's
 // decode (decodeFrame + decodeBatch) in CPU microseconds per event, against
 // protobuf-es toBinary/fromBinary of the same inputs in the verbose form
-// (repeated UserInput), measured in the same run.
+// (repeated UserInput), measured in the same run. Also the server's intake
+// check (validateBatchMessage: the same acceptance as decodeBatch without
+// building the inputs) against decodeBatch on the same messages, same run.
 // Run: node --import tsx bench/codec-speed.ts   (PHONES=N HOURS=H ROUNDS=R TRIALS=T)
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { App, NondetKind } from "../src/gen/mirrorcell/v1/input_pb.ts";
 import { FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { appNames, type UserInput } from "../src/platform/inputs.ts";
 import { type BatchData, decodeBatch, encodeBatch } from "../src/sync/batch.ts";
+import { validateBatchMessage } from "../src/sync/batch-validate.ts";
 import { batchFrame, decodeFrame, encodeFrame } from "../src/sync/frame.ts";
 import { SyncRig } from "../test/support/sync-rig.ts";
 
@@ -161,6 +164,26 @@ const [plainEncodeUs, plainDecodeUs] = measure(
   ),
 ) as [number, number];
 
+// Intake: the batch messages as the frame decoder hands them over, decoded vs validated.
+const messages = wires.map((w) => {
+  const frame = decodeFrame(w);
+  if (!frame.ok || frame.value.body.case !== "batch") throw new Error("batch does not decode");
+  return frame.value.body.value;
+});
+const [fullDecodeUs, validateUs, frameDecodeUs, frameValidateUs] = measure(
+  events,
+  timed(messages, (m) => decodeBatch(m)),
+  timed(messages, (m) => validateBatchMessage(m)),
+  timed(wires, decode),
+  timed(wires, (w) => {
+    const frame = decodeFrame(w);
+    return frame.ok && frame.value.body.case === "batch"
+      ? validateBatchMessage(frame.value.body.value)
+      : undefined;
+  }),
+) as [number, number, number, number];
+const perBatch = events / batches.length;
+
 console.log(
   `codec.workload: ${events} events in ${batches.length} batches (${(events / batches.length).toFixed(1)} events/batch, ${photoEvents} with a ${cameraBytes} B photo; ${phones} phones x ${hours} h)`,
 );
@@ -175,4 +198,10 @@ console.log(
 );
 console.log(
   `codec.withoutPhotos: encode ${plainEncodeUs.toFixed(3)} us/event, decode ${plainDecodeUs.toFixed(3)} us/event (${plain.length} batches without a photo)`,
+);
+console.log(
+  `codec.intakeValidateCpuMicrosPerBatch: ${(validateUs * perBatch).toFixed(2)} us/batch (ratio ${(validateUs / fullDecodeUs).toFixed(3)} vs decodeBatch ${(fullDecodeUs * perBatch).toFixed(2)} us/batch, same messages, same run)`,
+);
+console.log(
+  `codec.intakeFrameValidateCpuMicrosPerBatch: ${(frameValidateUs * perBatch).toFixed(2)} us/batch (ratio ${(frameValidateUs / frameDecodeUs).toFixed(3)} vs decodeFrame + decodeBatch ${(frameDecodeUs * perBatch).toFixed(2)} us/batch)`,
 );
