@@ -3,6 +3,7 @@
 // TrafficMonitor and SyncServer (replay scheduler, divergence repair).
 export { actionDictionary } from "./action-dictionary.ts";
 export { type BatchData, decodeBatch, encodeBatch, lastSeqOf } from "./batch.ts";
+export { type BatchSummary, summaryLastSeq, summaryOf, validateBatchMessage } from "./batch-validate.ts";
 export {
   ackFrame,
   decodeFrame,
