@@ -33,7 +33,8 @@ export function sentenceBytes(rng: Rng, charsMin: number, charsMax: number): Uin
   let length = 0;
   while (length < target) {
     if (length > 0) out[length++] = space;
-    const word = wordBytes[rng.int(0, words.length - 1)]!;
+    // rng.int(0, words.length - 1) without its range checks: the same draw, per word of every body.
+    const word = wordBytes[Math.floor(rng.float() * wordBytes.length)]!;
     // A word cut at the end is cut like slice(0, target) cuts the text; a
     // byte loop beats set() for words this short.
     const take = Math.min(word.length, target - length);

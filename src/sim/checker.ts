@@ -48,17 +48,23 @@ export class InvariantChecker {
   divergencesObserved = 0;
   batchesChecked = 0;
   private readonly devices = new Map<string, DeviceTruth>();
+  /** The last device looked up: a replayed batch reports its inputs one after another. */
+  private lastDeviceId = "";
+  private lastTruth: DeviceTruth | undefined;
 
   constructor(private readonly options: CheckerOptions) {
     assert(options.lagBoundMs > 0, "lag bound must be positive");
   }
 
   private truth(deviceId: string): DeviceTruth {
+    if (deviceId === this.lastDeviceId && this.lastTruth !== undefined) return this.lastTruth;
     let t = this.devices.get(deviceId);
     if (t === undefined) {
       t = new DeviceTruth();
       this.devices.set(deviceId, t);
     }
+    this.lastDeviceId = deviceId;
+    this.lastTruth = t;
     return t;
   }
 

@@ -142,7 +142,7 @@ export class Fleet {
   }
 
   schedule(atMs: number, event: SimEvent): void {
-    this.queue.push(atMs > this.nowMs ? atMs : this.nowMs, event);
+    this.queue.push(Math.max(atMs, this.nowMs), event);
   }
 
   /** An event to schedule: a handled one reused when there is one (same shape either way). */
@@ -191,7 +191,9 @@ export class Fleet {
 
   sendUp(phone: number, frames: readonly Uint8Array[]): void {
     const node = this.phones[phone]!;
-    for (const bytes of frames) {
+    // Indexed: sendUp runs per user input, mostly with no frames, and for...of allocated an iterator.
+    for (let f = 0; f < frames.length; f++) {
+      const bytes = frames[f]!;
       this.counters.uplinkBytes += bytes.length;
       const copies = node.uplink.send(this.nowMs, bytes.length);
       if (copies === 0) this.connectionBroke(phone);
@@ -220,7 +222,8 @@ export class Fleet {
   }
 
   sendDown(frames: readonly ServerFrame[]): void {
-    for (const frame of frames) {
+    for (let f = 0; f < frames.length; f++) {
+      const frame = frames[f]!;
       const phone = this.phoneIndex.get(frame.deviceId);
       if (phone === undefined) assert(false, `server sent to unknown device ${frame.deviceId}`);
       const node = this.phones[phone]!;
@@ -377,8 +380,9 @@ export class Fleet {
       return undefined;
     }
     this.counters.userEvents++;
-    for (const record of input.nondet)
-      if (record.kind === "camera") this.counters.photoBytes += record.value.length;
+    const nondet = input.nondet; // indexed: for...of allocated an iterator per user input
+    for (let i = 0; i < nondet.length; i++)
+      if (nondet[i]!.kind === "camera") this.counters.photoBytes += nondet[i]!.value.length;
     this.checker.phoneAppliedUser(node.stack.deviceId, input.seq, input.networkConsumed);
     this.scheduleTick(phone);
     return input;

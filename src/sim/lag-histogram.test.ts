@@ -51,3 +51,15 @@ test("sim: lag histogram: merging split samples gives the same quantiles as one 
     ),
   );
 });
+
+test("sim: lag histogram: values at powers of two, either side of 2^32, land in their own bucket", () => {
+  for (let k = 11; k <= 40; k++) {
+    for (const v of [2 ** k - 1, 2 ** k, 2 ** k + 1]) {
+      const h = new LagHistogram();
+      h.record(v);
+      h.record(v); // max stays v; the quantile is the bucket's lower bound
+      const low = h.quantile(0.5);
+      assert.ok(low <= v && v < low + Math.max(1, low / 1024), `v=${v}: bucket starts at ${low}`);
+    }
+  }
+});

@@ -72,6 +72,12 @@ export class LagHistogram {
 
 function bucketOf(v: number): number {
   if (v < exactBelowMs) return v;
+  if (v < 2 ** 32) {
+    // Integer bit arithmetic, exactly the float path's result: recorded per replayed user input.
+    const exponent = 31 - Math.clz32(v);
+    const mantissa = (v >>> (exponent - mantissaBits)) - (1 << mantissaBits);
+    return exactBelowMs + (exponent - 11) * (1 << mantissaBits) + mantissa;
+  }
   let exponent = Math.floor(Math.log2(v));
   if (2 ** exponent > v) exponent--; // log2 rounds up just below a power of two
   const shift = exponent - mantissaBits;

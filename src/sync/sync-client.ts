@@ -72,6 +72,8 @@ interface Unacked {
 }
 
 const noticeIdsRemembered = 256;
+/** record()'s success, shared: it runs once per user input and callers only read `ok`. */
+const recorded: Result<void> = ok(undefined);
 
 export class SyncClient {
   readonly deviceId: string;
@@ -182,7 +184,7 @@ export class SyncClient {
     this.openBytes += sizeBytes;
     this.lastSeqRecorded = input.seq;
     this.metrics.userInputs++;
-    return ok(undefined);
+    return recorded;
   }
 
   /** When tick() next has work: the open window's end or a retransmission. */
@@ -440,12 +442,16 @@ function isU32(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v < 2 ** 32;
 }
 
+/** Indexed loops: for...of allocated an iterator per array on this per-input path. */
 function estimateBytes(input: UserInput): number {
   let bytes = 8;
-  if (input.body.kind === "action") {
-    bytes += input.body.name.length;
-    for (const arg of input.body.args) bytes += arg.length * 3 + 2;
+  const body = input.body;
+  if (body.kind === "action") {
+    bytes += body.name.length;
+    const args = body.args;
+    for (let i = 0; i < args.length; i++) bytes += args[i]!.length * 3 + 2;
   }
-  for (const record of input.nondet) bytes += record.value.length + 4;
+  const nondet = input.nondet;
+  for (let i = 0; i < nondet.length; i++) bytes += nondet[i]!.value.length + 4;
   return bytes;
 }
