@@ -15,7 +15,11 @@ export const liveFrameCodec: FrameCodec = {
   decode: decodeFrame,
 };
 
-/** proto: Frame.version = 1 (varint), Frame.batch = 6 (length-delimited). */
+/**
+ * proto: Frame.version = 1 (varint), Frame.batch = 6 (length-delimited).
+ * src/sync/frame-batch-wire.ts holds the same Frame tags but does not export
+ * them (yet): import them from there once it does, and drop these copies.
+ */
 const versionTag = (1 << 3) | 0;
 const batchTag = (6 << 3) | 2;
 const varintBytesMax = 10;

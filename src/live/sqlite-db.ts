@@ -95,11 +95,21 @@ export function enrollDevice(db: Db, deviceId: string, nowMs: number): Uint8Arra
   return key;
 }
 
+/**
+ * The key look-up, prepared once per database: it runs at every
+ * authentication, mirror load and proxied request (a prepare per call was
+ * ~15-19 us of a ~8 us look-up).
+ */
+const deviceKeyStatements = new WeakMap<Db, Database.Statement>();
+
 /** The device's key, or undefined when it is not enrolled. */
 export function deviceKey(db: Db, deviceId: string): Uint8Array | undefined {
-  const row = db.prepare("SELECT key FROM devices WHERE device_id = ?").get(deviceId) as
-    | { key: Uint8Array }
-    | undefined;
+  let statement = deviceKeyStatements.get(db);
+  if (statement === undefined) {
+    statement = db.prepare("SELECT key FROM devices WHERE device_id = ?");
+    deviceKeyStatements.set(db, statement);
+  }
+  const row = statement.get(deviceId) as { key: Uint8Array } | undefined;
   return row === undefined ? undefined : new Uint8Array(row.key);
 }
 
