@@ -26,6 +26,7 @@ import {
   FileNode,
   type FsNode,
   nodeHash,
+  sha256Binary,
 } from "./fs-node.ts";
 import { publicLevelKey } from "./key-level.ts";
 import { type KeyLevel, mstDelete } from "./merkle-search-tree.ts";
@@ -99,7 +100,7 @@ export class Storage {
           `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
         );
       }
-      const sha = binaryFromBytes(sha256(bytes));
+      const sha = sha256Binary(sha256, bytes);
       prepared.push({ path, sha, bytes: sharedContent.take(sha, bytes, true) });
     }
     const built = buildTree(prepared, emptyDirs, levels);
@@ -130,7 +131,7 @@ export class Storage {
       if (bytes === undefined) {
         const fetched = blobOf(entry.sha256);
         if (fetched === undefined) return fail(ErrorCodes.BLOB_MISSING, `Blob for ${entry.path} is missing`);
-        if (binaryFromBytes(sha256(fetched)) !== sha) {
+        if (sha256Binary(sha256, fetched) !== sha) {
           return fail(ErrorCodes.BLOB_CORRUPT, `Blob for ${entry.path} does not match its hash`);
         }
         bytes = sharedContent.take(sha, fetched, true);
@@ -404,7 +405,7 @@ export class Storage {
         `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
       );
     }
-    const sha = binaryFromBytes(this.sha256(bytes));
+    const sha = sha256Binary(this.sha256, bytes);
     return this.putFile(segments.value, path, sha, bytes, copy);
   }
 
