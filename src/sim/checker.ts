@@ -3,7 +3,7 @@
 // and compares every input the mirror replays against it, so a bug anywhere
 // in capture, transport, intake or replay shows up as a named violation.
 import { assert } from "../core/assert.ts";
-import { toHex } from "../core/bytes.ts";
+import { bytesEqual, toHex } from "../core/bytes.ts";
 import { LagHistogram } from "./lag-histogram.ts";
 
 export interface Violation {
@@ -24,8 +24,8 @@ class DeviceTruth {
   mirrorNetworkApplied = 0;
   /** Highest seq ever replayed: a restart re-replays below it (not lag, not a duplicate). */
   replayedSeqMax = 0;
-  /** Phone digest after each batch, by batch number, until the mirror replays it. */
-  readonly batchDigests = new Map<number, string>();
+  /** Phone digest after each batch (a copy), by batch number, until the mirror replays it. */
+  readonly batchDigests = new Map<number, Uint8Array>();
 }
 
 /** Inputs kept behind the mirror's position, for re-replay after a server restart. */
@@ -105,7 +105,7 @@ export class InvariantChecker {
     );
     if (t.batchDigests.size >= batchDigestsPerDeviceMax)
       assert(false, `${deviceId}: too many unreplayed batches`);
-    t.batchDigests.set(batchNo, toHex(digest));
+    t.batchDigests.set(batchNo, digest.slice()); // compared as bytes: no hex string per batch
   }
 
   mirrorAppliedUser(
@@ -198,7 +198,7 @@ export class InvariantChecker {
     }
     if (expected === undefined) return true; // re-replayed after a restart: checked the first time
     this.batchesChecked++;
-    if (expected === toHex(mirrorDigest)) return true;
+    if (bytesEqual(expected, mirrorDigest)) return true;
     this.divergencesObserved++;
     if (this.options.nominal) {
       this.violate(1, deviceId, nowMs, `mirror digest differs from the phone's after batch ${batchNo}`);
