@@ -110,12 +110,31 @@ export function treeNodeHash(n: MstNode<FsNode>, sha256: Sha256): string {
 }
 
 let scratch = new Uint8Array(4096);
+/**
+ * Views of `scratch` by length: hashing a node passes the port an exact-length
+ * view, and a fresh subarray per node hash was a tenth of the bytes a replay
+ * allocated. Dropped with the buffer when it grows.
+ */
+let scratchViews: (Uint8Array | undefined)[] = new Array(scratch.length + 1);
+
+function scratchView(end: number): Uint8Array {
+  let view = scratchViews[end];
+  if (view === undefined) {
+    view = scratch.subarray(0, end);
+    scratchViews[end] = view;
+  }
+  assert(view.buffer === scratch.buffer && view.length === end, "scratchView: stale view");
+  return view;
+}
 
 /** The bytes hashed for one tree node, in a reused buffer (valid until the next call); children are hashed. */
 function encodeTreeNode(n: MstNode<FsNode>, sha256: Sha256): Uint8Array {
   let bytesMax = 6 + 33;
   for (const key of n.keys) bytesMax += 68 + key.length * 3;
-  if (bytesMax > scratch.length) scratch = new Uint8Array(Math.max(bytesMax, scratch.length * 2));
+  if (bytesMax > scratch.length) {
+    scratch = new Uint8Array(Math.max(bytesMax, scratch.length * 2));
+    scratchViews = new Array(scratch.length + 1);
+  }
   const buffer = scratch;
   const count = n.keys.length;
   buffer[0] = tagTreeNode;
@@ -137,7 +156,7 @@ function encodeTreeNode(n: MstNode<FsNode>, sha256: Sha256): Uint8Array {
     end = putName(buffer, end, n.keys[i]!);
   }
   assert(end <= bytesMax, "encodeTreeNode: wrote past its estimate");
-  return buffer.subarray(0, end);
+  return scratchView(end);
 }
 
 /** Two length bytes and the UTF-8 name; returns the new end. */
