@@ -56,6 +56,18 @@ export interface StatInfo {
 
 type Descent = { dirs: DirNode[]; fresh: boolean[] };
 
+/**
+ * The one descent in progress, shared by every storage: a write descends and
+ * rebuilds synchronously, with no other descent in between, so its arrays
+ * are reused (a new pair and a Result per write were a good part of what a
+ * write allocated). Truncated to one entry, never to none: V8 drops the
+ * store of an emptied array.
+ */
+const sharedDescent: Descent = { dirs: [emptyDir], fresh: [false] };
+const descended: Result<Descent> = Object.freeze({ ok: true as const, value: sharedDescent });
+/** The success of every void operation (results are never changed by their receivers). */
+const done: Result<void> = Object.freeze(ok(undefined));
+
 export class Storage {
   private root: DirNode;
   private blobs: BlobIndex;
@@ -252,15 +264,13 @@ export class Storage {
     if (!segments.ok) return segments;
     const existing = this.find(path);
     if (existing !== undefined) {
-      return existing instanceof DirNode
-        ? ok(undefined)
-        : fail(ErrorCodes.PATH_EXISTS, `Exists as a file: ${path}`);
+      return existing instanceof DirNode ? done : fail(ErrorCodes.PATH_EXISTS, `Exists as a file: ${path}`);
     }
     const descent = this.descend(segments.value, segments.value.length, true);
     if (!descent.ok) return descent;
     const { dirs, fresh } = descent.value;
     this.root = this.rebuild(dirs, fresh, segments.value, dirs[dirs.length - 1]!);
-    return ok(undefined);
+    return done;
   }
 
   /** Moves a file or directory; the target must not exist, its parents are created. */
@@ -367,8 +377,11 @@ export class Storage {
   /** Directories from the root down through the first `depth` segments (created when asked). */
   private descend(segments: readonly string[], depth: number, create: boolean): Result<Descent> {
     assert(depth <= segments.length, "descend: depth beyond path");
-    const dirs: DirNode[] = [this.root];
-    const fresh: boolean[] = [false];
+    const { dirs, fresh } = sharedDescent;
+    dirs.length = 1;
+    fresh.length = 1;
+    dirs[0] = this.root;
+    fresh[0] = false;
     for (let i = 0; i < depth; i++) {
       const parent = dirs[i]!;
       const next = dirGet(parent, segments[i]!);
@@ -384,7 +397,8 @@ export class Storage {
       dirs.push(next ?? emptyDir);
       fresh.push(next === undefined);
     }
-    return ok({ dirs, fresh });
+    assert(dirs.length === depth + 1 && fresh.length === depth + 1, "descend: arrays out of step");
+    return descended;
   }
 
   /** Replaces the deepest directory of a descent and path-copies up to a new root. */
@@ -428,7 +442,7 @@ export class Storage {
     if (existing === undefined && parent.count >= limits.filesPerDirectoryMax) {
       return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
     }
-    if (existing?.sha === sha) return ok(undefined);
+    if (existing?.sha === sha) return done;
     const held = blobGet(this.blobs, sha);
     const content = held?.bytes ?? sharedContent.take(sha, bytes, copy);
     this.blobs = blobSet(this.blobs, new BlobEntry(sha, content, (held?.refs ?? 0) + 1));
@@ -444,7 +458,7 @@ export class Storage {
     this.bytes += content.length - (existing?.bytes.length ?? 0);
     assert(content.length === bytes.length, "putFile: a blob with this hash has another length");
     assert(this.files >= 1 && this.bytes >= content.length, "putFile: counters out of step");
-    return ok(undefined);
+    return done;
   }
 
   private removeNode(path: string): Result<void> {
@@ -458,7 +472,7 @@ export class Storage {
       this.bytes -= file.bytes.length;
     }
     assert(this.files >= 0 && this.bytes >= 0, "removeNode: counters below zero");
-    return ok(undefined);
+    return done;
   }
 
   /** Unlinks a node from the tree without touching blob counts; returns it. */
@@ -489,7 +503,7 @@ export class Storage {
       return fail(ErrorCodes.STORAGE_FULL, `Directory full: ${limits.filesPerDirectoryMax} entries`);
     }
     this.root = this.rebuild(dirs, fresh, segments, dirSet(parent, name, node, true, this.levels));
-    return ok(undefined);
+    return done;
   }
 
   private release(sha: string): void {
