@@ -191,8 +191,12 @@ export class SyncClient {
   nextDueMs(): number {
     let due = this.windowStartMs + this.syncIntervalMs;
     if (this.connected && !this.frozen) {
-      for (const u of this.unacked)
-        if (u.sentMs !== undefined) due = Math.min(due, u.sentMs + this.retransmitMs);
+      // Indexed loops here and in tick(): both run once per user input (the runtime ticks before each).
+      const unacked = this.unacked;
+      for (let i = 0; i < unacked.length; i++) {
+        const sentMs = unacked[i]!.sentMs;
+        if (sentMs !== undefined) due = Math.min(due, sentMs + this.retransmitMs);
+      }
     }
     return due;
   }
@@ -210,7 +214,9 @@ export class SyncClient {
       this.closeWindow(nowMs, false, nowMs, out);
     }
     if (this.connected && !this.frozen) {
-      for (const u of this.unacked) {
+      const unacked = this.unacked;
+      for (let i = 0; i < unacked.length; i++) {
+        const u = unacked[i]!;
         if (u.sentMs !== undefined && nowMs >= u.sentMs + this.retransmitMs) {
           this.metrics.retransmits++;
           this.send(u, nowMs, out);
