@@ -138,9 +138,38 @@ const batchArb: fc.Arbitrary<BatchData> = fc
     };
   });
 
+/** Strings from a pool larger than the recent-strings table: references at every index, evictions. */
+const stringPool = Array.from({ length: 40 }, (_, i) => `arg-${i}`);
+const stringHeavyArb: fc.Arbitrary<SyncBatch> = fc
+  .array(fc.array(fc.constantFrom(...stringPool), { minLength: 1, maxLength: 8 }), {
+    minLength: 1,
+    maxLength: 30,
+  })
+  .map((argLists) =>
+    encodeBatch({
+      deviceId: "phone-1",
+      batchNo: 1,
+      firstSeq: 1,
+      windowStartMs: 0,
+      windowEndMs: argLists.length + 1,
+      inputs: argLists.map((args, i) => ({
+        seq: 1 + i,
+        timeMs: i,
+        networkConsumed: 0,
+        app: "messaging",
+        body: { kind: "action", name: args[0]!, args },
+        nondet: [],
+      })),
+      networkConsumed: 0,
+      storageDigest: new Uint8Array(32),
+      powerOff: false,
+    }),
+  );
+
 const messageArb: fc.Arbitrary<SyncBatch> = fc.oneof(
   fc.constantFrom(...realBatches),
   batchArb.map((b) => encodeBatch(b)),
+  stringHeavyArb,
 );
 
 /** The packed stream as the codec reads it (inflated when deflated; damaged DEFLATE as it is). */
@@ -253,100 +282,111 @@ function sometimes<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
 }
 const edgeCount = fc.constantFrom(0, 1, 2, 3, 16, 17, 63, 64, 65, 100_000, 100_001, 2 ** 40);
 
-/** One action event written by hand around the decoder's limits (names, args, nondet records). */
-const craftedArb: fc.Arbitrary<SyncBatch> = fc
-  .record({
-    windowStartMs: fc.constantFrom(0, 5, 1_000_000, 2 ** 52),
-    nameIndex: fc.constantFrom(0, actionDictionary.length - 1, actionDictionary.length),
-    name: fc.uint8Array({ maxLength: 70 }),
-    nameLength: sometimes(edgeCount),
-    args: fc.array(
-      fc.oneof(
-        fc.record({
-          ref: fc.constant(true as const),
-          index: fc.nat({ max: 20 }),
-          range: fc.integer({ min: 1, max: 20 }),
-        }),
-        fc.record({
-          ref: fc.constant(false as const),
-          bytes: fc.uint8Array({ maxLength: 90 }),
-          length: sometimes(edgeCount),
-        }),
-      ),
-      { maxLength: 4 },
-    ),
-    argCount: sometimes(edgeCount),
-    records: fc.array(
+/** One action event's fields, mostly honest, some at or past the decoder's limits. */
+const craftedFieldsArb = fc.record({
+  windowStartMs: fc.constantFrom(0, 5, 1_000_000, 2 ** 52),
+  nameIndex: fc.constantFrom(0, actionDictionary.length - 1, actionDictionary.length),
+  name: fc.uint8Array({ maxLength: 70 }),
+  nameLength: sometimes(edgeCount),
+  args: fc.array(
+    fc.oneof(
       fc.record({
-        kind: fc.nat({ max: 3 }),
-        delta: fc.boolean(),
-        zigzag: fc.constantFrom(0, 1, 2, 11, 2 ** 40 + 1, 2 ** 50, 2 ** 50 + 1),
-        bytes: fc.uint8Array({ maxLength: 20 }),
-        length: sometimes(
-          fc.constantFrom(0, 19, 100, limits.nondetValueBytesMax, limits.nondetValueBytesMax + 1),
-        ),
+        ref: fc.constant(true as const),
+        index: fc.nat({ max: 20 }),
+        range: fc.integer({ min: 1, max: 20 }),
       }),
-      { maxLength: 3 },
+      fc.record({
+        ref: fc.constant(false as const),
+        bytes: fc.uint8Array({ maxLength: 90 }),
+        length: sometimes(edgeCount),
+      }),
     ),
-    recordCount: sometimes(edgeCount),
-    hasNondet: fc.oneof(fc.constant(true), fc.boolean()),
-    tailBits: fc.nat({ max: 12 }),
-    deflate: fc.boolean(),
-  })
-  .map((c) => {
-    const w = new BitWriter();
-    w.writeExpGolomb(1, 0); // batchNo
+    { maxLength: 4 },
+  ),
+  argCount: sometimes(edgeCount),
+  records: fc.array(
+    fc.record({
+      kind: fc.nat({ max: 3 }),
+      delta: fc.boolean(),
+      zigzag: fc.constantFrom(0, 1, 2, 11, 2 ** 40 + 1, 2 ** 50, 2 ** 50 + 1),
+      bytes: fc.uint8Array({ maxLength: 20 }),
+      length: sometimes(
+        fc.constantFrom(0, 19, 100, limits.nondetValueBytesMax, limits.nondetValueBytesMax + 1),
+      ),
+    }),
+    { maxLength: 3 },
+  ),
+  recordCount: sometimes(edgeCount),
+  hasNondet: fc.oneof(fc.constant(true), fc.boolean()),
+  tailBits: fc.nat({ max: 12 }),
+  deflate: fc.boolean(),
+});
+type Crafted = typeof craftedFieldsArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** The action's name and arguments as writeBody would write them, with the crafted lengths and counts. */
+function writeCraftedAction(w: BitWriter, c: Crafted): void {
+  w.writeTruncated(c.nameIndex, actionDictionary.length + 1);
+  if (c.nameIndex === actionDictionary.length) {
     w.writeBit(false);
-    w.writeExpGolomb(1000, 12);
-    w.writeExpGolomb(1, 0); // one event
-    w.writeBits(0, 5); // time order
-    for (const k of [8, 8, 6]) w.writeExpGolomb(0, k); // no tap or key ranges
-    w.writeExpGolomb(0, 0); // trailing network inputs
-    w.writeExpGolomb(0, 0); // no steps
-    w.writeBits(0, 1); // time delta 0
-    w.writeTruncated(actionSymbolBase, 3 * appNames.length);
-    w.writeTruncated(c.nameIndex, actionDictionary.length + 1);
-    if (c.nameIndex === actionDictionary.length) {
-      w.writeBit(false);
-      w.writeExpGolomb(c.nameLength ?? c.name.length, 3);
-      w.writeBytes(c.name);
+    w.writeExpGolomb(c.nameLength ?? c.name.length, 3);
+    w.writeBytes(c.name);
+  }
+  w.writeExpGolomb(c.argCount ?? c.args.length, 0);
+  for (const arg of c.args) {
+    w.writeBit(arg.ref);
+    if (arg.ref) w.writeTruncated(arg.index % arg.range, arg.range);
+    else {
+      w.writeExpGolomb(arg.length ?? arg.bytes.length, 3);
+      w.writeBytes(arg.bytes);
     }
-    w.writeExpGolomb(c.argCount ?? c.args.length, 0);
-    for (const arg of c.args) {
-      w.writeBit(arg.ref);
-      if (arg.ref) w.writeTruncated(arg.index % arg.range, arg.range);
-      else {
-        w.writeExpGolomb(arg.length ?? arg.bytes.length, 3);
-        w.writeBytes(arg.bytes);
-      }
+  }
+}
+
+/** The nondet records as writeNondet would write them, with the crafted count, lengths and clock deltas. */
+function writeCraftedNondet(w: BitWriter, c: Crafted): void {
+  w.writeBit(c.hasNondet);
+  if (!c.hasNondet) return;
+  w.writeExpGolomb(Math.max(0, (c.recordCount ?? c.records.length) - 1), 0);
+  for (const record of c.records) {
+    w.writeBits(record.kind, 2);
+    if (record.kind === 0) w.writeBit(record.delta);
+    if (record.kind === 0 && record.delta) w.writeExpGolomb(record.zigzag, 2);
+    else {
+      w.writeExpGolomb(record.length ?? record.bytes.length, 3);
+      w.writeBytes(record.bytes);
     }
-    w.writeBit(c.hasNondet);
-    if (c.hasNondet) {
-      w.writeExpGolomb(Math.max(0, (c.recordCount ?? c.records.length) - 1), 0);
-      for (const record of c.records) {
-        w.writeBits(record.kind, 2);
-        if (record.kind === 0) w.writeBit(record.delta);
-        if (record.kind === 0 && record.delta) w.writeExpGolomb(record.zigzag, 2);
-        else {
-          w.writeExpGolomb(record.length ?? record.bytes.length, 3);
-          w.writeBytes(record.bytes);
-        }
-      }
-    }
-    w.writeBits(0, c.tailBits);
-    const message = encodeBatch({
-      deviceId: "phone-1",
-      batchNo: 1,
-      firstSeq: 1,
-      windowStartMs: c.windowStartMs,
-      windowEndMs: c.windowStartMs + 1000,
-      inputs: [],
-      networkConsumed: 0,
-      storageDigest: new Uint8Array(32),
-      powerOff: false,
-    });
-    return withPacked(message, w.finish(), c.deflate);
+  }
+}
+
+/** One action event written by hand around the decoder's limits (names, args, nondet records). */
+const craftedArb: fc.Arbitrary<SyncBatch> = craftedFieldsArb.map((c) => {
+  const w = new BitWriter();
+  w.writeExpGolomb(1, 0); // batchNo
+  w.writeBit(false);
+  w.writeExpGolomb(1000, 12);
+  w.writeExpGolomb(1, 0); // one event
+  w.writeBits(0, 5); // time order
+  for (const k of [8, 8, 6]) w.writeExpGolomb(0, k); // no tap or key ranges
+  w.writeExpGolomb(0, 0); // trailing network inputs
+  w.writeExpGolomb(0, 0); // no steps
+  w.writeBits(0, 1); // time delta 0
+  w.writeTruncated(actionSymbolBase, 3 * appNames.length);
+  writeCraftedAction(w, c);
+  writeCraftedNondet(w, c);
+  w.writeBits(0, c.tailBits);
+  const message = encodeBatch({
+    deviceId: "phone-1",
+    batchNo: 1,
+    firstSeq: 1,
+    windowStartMs: c.windowStartMs,
+    windowEndMs: c.windowStartMs + 1000,
+    inputs: [],
+    networkConsumed: 0,
+    storageDigest: new Uint8Array(32),
+    powerOff: false,
   });
+  return withPacked(message, w.finish(), c.deflate);
+});
 
 /** Random Exp-Golomb / bit fields with values at the limits: varints too long, huge counts, bad orders. */
 const fieldStreamArb: fc.Arbitrary<SyncBatch> = fc

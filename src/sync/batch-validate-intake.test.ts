@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SyncRig } from "../../test/support/sync-rig.ts";
+import { SeededRng } from "../core/rng.ts";
+import type { SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { decodeBatch } from "./batch.ts";
+import { decodeFrame } from "./frame.ts";
+
+function flipBits(message: SyncBatch, rng: SeededRng): SyncBatch {
+  const packed = message.eventsPacked.slice();
+  const flips = rng.int(1, 3);
+  for (let i = 0; i < flips && packed.length > 0; i++) {
+    packed[rng.int(0, packed.length - 1)]! ^= 1 << rng.int(0, 7);
+  }
+  return { ...message, eventsPacked: packed };
+}
+
+for (const seed of [71, 72]) {
+  test(`sync: intake: a damaged batch is refused with the decoder's error and changes nothing; the real ones replay (seed=${seed})`, () => {
+    const rig = new SyncRig(seed, { syncIntervalMs: 20_000, cameraBytes: 500 });
+    const rng = new SeededRng(seed);
+    const deliver = rig.toServer.bind(rig);
+    let refused = 0;
+    rig.toServer = (wire) => {
+      const frame = decodeFrame(wire.bytes);
+      if (frame.ok && frame.value.body.case === "batch") {
+        const acked = rig.server.acked(wire.deviceId);
+        const stored = rig.store.lastBatchNo(wire.deviceId);
+        for (let k = 0; k < 8; k++) {
+          const damaged = flipBits(frame.value.body.value, rng);
+          const expected = decodeBatch(damaged);
+          if (expected.ok) continue; // still a valid batch (a tap moved): not this test's case
+          const got = rig.server.receiveBatch(wire.deviceId, damaged, rig.nowMs);
+          assert.ok(!got.ok, `seed=${seed}: intake accepted a batch the decoder refuses`);
+          assert.equal(got.error.code, expected.error.code, `seed=${seed}`);
+          assert.equal(rig.server.acked(wire.deviceId), acked, `seed=${seed}: nothing acked`);
+          assert.equal(rig.store.lastBatchNo(wire.deviceId), stored, `seed=${seed}: nothing stored`);
+          refused++;
+        }
+      }
+      deliver(wire);
+    };
+    rig.addPhone("p1");
+    for (let minute = 1; minute <= 10; minute++) rig.runWorkload("p1", minute * 60_000);
+    rig.settle("p1");
+    assert.ok(refused > 100, `seed=${seed}: ${refused} damaged batches refused`);
+    assert.deepEqual(rig.errors, [], `seed=${seed}`);
+    assert.equal(rig.server.applied("p1"), rig.server.acked("p1"), `seed=${seed}: every batch replayed`);
+    assert.ok(rig.mirrorDigestEquals("p1"), `seed=${seed}: mirror equals phone`);
+  });
+}
