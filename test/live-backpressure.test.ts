@@ -8,81 +8,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import WebSocket from "ws";
+import { fromBinary } from "@bufbuild/protobuf";
+import type WebSocket from "ws";
 import { limits } from "../src/core/limits.ts";
-import { type Frame, FrameSchema, type Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import { deviceProof } from "../src/live/auth.ts";
+import { FrameSchema, type Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { enrollDevices, startTestServer, tempDataDir, waitFor } from "../src/live/live-harness.ts";
 import type { ServiceHooks } from "../src/live/live-server.ts";
-import { encodeBatch } from "../src/sync/batch.ts";
-import { batchFrame, encodeFrame } from "../src/sync/frame.ts";
+import { connectRawPhone, futureBatch } from "./support/raw-phone.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const encode = (body: Frame["body"]) => toBinary(FrameSchema, create(FrameSchema, { version: 1, body }));
-
-/**
- * Batch `batchNo` of a fresh device: one camera input (`photoBytes` of
- * recorded camera data), windows a day ahead so replay never runs and the
- * batch stays in the replay queue.
- */
-function futureBatch(batchNo: number, photoBytes: number): Uint8Array {
-  const startMs = Date.now() + 86_400_000 + batchNo * 10;
-  const photo = new Uint8Array(photoBytes).fill(batchNo & 0xff);
-  const inputs =
-    photoBytes === 0
-      ? []
-      : [
-          {
-            seq: batchNo,
-            timeMs: startMs,
-            networkConsumed: 0,
-            app: "camera" as const,
-            body: { kind: "action" as const, name: "shoot", args: [] },
-            nondet: [{ kind: "camera" as const, value: photo }],
-          },
-        ];
-  const batch = {
-    deviceId: "",
-    batchNo,
-    firstSeq: photoBytes === 0 ? 1 : batchNo,
-    windowStartMs: startMs,
-    windowEndMs: startMs + 10,
-    inputs,
-    networkConsumed: 0,
-    storageDigest: new Uint8Array(32),
-    powerOff: false,
-  };
-  return encodeFrame(batchFrame(encodeBatch(batch, { includeDeviceId: false })));
-}
-
-/** A real ws client that authenticates as `deviceId`; every frame it reads is kept. */
-async function connectPhone(url: string, deviceId: string, key: Uint8Array) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  const frames: Frame[] = [];
-  ws.on("message", (data: Buffer) => {
-    const frame = fromBinary(FrameSchema, new Uint8Array(data));
-    frames.push(frame);
-    if (frame.body.case === "challenge") {
-      const mac = deviceProof(key, frame.body.value.nonce, deviceId);
-      ws.send(encode({ case: "authProof", value: { $typeName: "mirrorcell.v1.AuthProof", mac } }));
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-  });
-  ws.send(
-    encode({
-      case: "hello",
-      value: { $typeName: "mirrorcell.v1.Hello", deviceId, model: "pixel", bootId: 1n },
-    }),
-  );
-  assert.ok(await waitFor(() => frames.some((f) => f.body.case === "welcome"), 10_000), "welcome");
-  const acks = () => frames.flatMap((f) => (f.body.case === "ack" ? [f.body.value.ackedSeq] : []));
-  const errors = () => frames.flatMap((f) => (f.body.case === "error" ? [f.body.value.code] : []));
-  return { ws, frames, acks, errors };
-}
 
 test("live: backpressure over a real socket: a phone that stops reading is not read once the server's send buffer to it passes its bound, and no ack is written into the full buffer; when it reads again one ack covers all it sent", async () => {
   const data = tempDataDir("backpressure-real");
@@ -104,7 +38,7 @@ test("live: backpressure over a real socket: a phone that stops reading is not r
   };
   const high = limits.socketSendBufferBytesHigh;
   try {
-    const phone = await connectPhone(server.syncUrl, "slow-r", keys.get("slow-r")!);
+    const phone = await connectRawPhone(server.syncUrl, "slow-r", keys.get("slow-r")!);
     phone.ws.send(futureBatch(1, 0));
     assert.ok(await waitFor(() => phone.acks().includes(1n), 15_000), "a reading phone is acked");
     phone.ws.pause(); // the phone stops reading its socket
@@ -171,7 +105,7 @@ test("live: flood memory: a phone flooding twice its replay backlog bound in lar
   const boundBytes = backlogMax + limits.batchBytesMax;
   const batches = Math.ceil((2 * backlogMax) / photoBytes);
   try {
-    const phone = await connectPhone(server.syncUrl, "flood-m", keys.get("flood-m")!);
+    const phone = await connectRawPhone(server.syncUrl, "flood-m", keys.get("flood-m")!);
     const before = liveBytes();
     const samples: number[] = [];
     for (let batchNo = 1; batchNo <= batches; batchNo++) {

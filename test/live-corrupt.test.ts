@@ -3,37 +3,31 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isMirrorcellError } from "../src/core/errors.ts";
-import {
-  enrollDevices,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
+import { startTestServer } from "../src/live/live-harness.ts";
+import { LiveRig, powerOffReplayed, runFor } from "./support/live-rig.ts";
 
 /** Runs one phone until its mirror is saved (checkpoint: blob files on disk), then stops the server. */
 async function dataDirWithSavedMirror(label: string) {
-  const data = tempDataDir(label);
-  const server = await startTestServer(data.dir);
-  const keys = enrollDevices(data.dir, ["saved-1"]);
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
-    seed: 5,
-    model: "pixel",
-    eventsPerSecond: 30,
-    syncIntervalMs: 200,
-    sizeScale: 0.01,
-    stepMs: 20,
-  });
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  assert.ok(await phones[0]!.powerOff(10_000));
-  assert.ok(await waitFor(() => server.core.mirror("saved-1")?.state === "stopped", 10_000));
-  await phones[0]!.close();
-  await origin.close();
-  await server.close();
-  return data;
+  const rig = await LiveRig.start(label, ["saved-1"]);
+  try {
+    const shape = {
+      seed: 5,
+      model: "pixel",
+      eventsPerSecond: 30,
+      syncIntervalMs: 200,
+      sizeScale: 0.01,
+      stepMs: 20,
+    };
+    const { phones, close } = await rig.startPhones(shape);
+    await runFor(600);
+    await powerOffReplayed(phones[0]!, rig.server.core);
+    await close();
+    await rig.server.close();
+    return rig.data;
+  } catch (error) {
+    await rig.close();
+    throw error;
+  }
 }
 
 test("live: corrupt files: a corrupted blob file stops the server at start with BLOB_CORRUPT", async () => {

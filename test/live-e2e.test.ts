@@ -6,17 +6,15 @@ import WebSocket from "ws";
 import { limits } from "../src/core/limits.ts";
 import { AuthProofSchema, type Frame, FrameSchema, HelloSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof } from "../src/live/auth.ts";
-import {
-  compareWithMirror,
-  enrollDevices,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
-import { PhoneStore } from "../src/live/phone-state.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
+import { tempDataDir, waitFor } from "../src/live/live-harness.ts";
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION } from "../src/sync/frame.ts";
+import {
+  assertMirrorEqualsPhone,
+  assertNoDivergence,
+  LiveRig,
+  powerOffReplayed,
+  runFor,
+} from "./support/live-rig.ts";
 
 const seed = Number(process.env.SEED ?? 42);
 // A fast, small workload: many batches in a couple of seconds.
@@ -31,134 +29,83 @@ const fastWorkload = {
 };
 
 test(`live: e2e: a server and three phones over loopback; every mirror equals its phone (seed=${seed})`, async () => {
-  const data = tempDataDir("e2e");
-  const server = await startTestServer(data.dir);
   const ids = ["phone-a", "phone-b", "phone-c"];
-  const keys = enrollDevices(data.dir, ids);
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
-    ...fastWorkload,
-  });
+  const rig = await LiveRig.start("e2e", ids);
   try {
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    for (const phone of phones)
-      assert.ok(await phone.powerOff(10_000), `${phone.core.deviceId}: power-off acked`);
-    const stopped = await waitFor(
-      () => ids.every((id) => server.core.mirror(id)?.state === "stopped"),
-      10_000,
-    );
-    assert.ok(
-      stopped,
-      `mirrors saved and stopped: ${JSON.stringify(server.core.mirrors().map((m) => m.state))}`,
-    );
+    const { phones } = await rig.startPhones(fastWorkload);
+    await runFor(2_500);
+    for (const phone of phones) await powerOffReplayed(phone, rig.server.core);
     for (const phone of phones) {
       assert.ok(phone.core.userInputs > 20, `${phone.core.deviceId} made ${phone.core.userInputs} inputs`);
-      assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);
-      assert.deepEqual(phone.errors, [], `${phone.core.deviceId} errors, seed=${seed}`);
+      assertMirrorEqualsPhone(phone, rig.server.core, `seed=${seed}`);
     }
     assert.ok(
       phones.some((p) => p.networkFetches > 0),
       "network inputs went through the Traffic Monitor",
     );
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
+    await assertNoDivergence(rig.server);
   } finally {
-    for (const phone of phones) await phone.close();
-    await origin.close();
-    await server.close();
-    data.remove();
+    await rig.close();
   }
 });
 
 test(`live: e2e: a phone powered off and restarted from its data dir continues; its mirror equals it (seed=${seed})`, async () => {
-  const data = tempDataDir("restart");
+  const rig = await LiveRig.start("restart", ["phone-r"]);
   const phoneDir = tempDataDir("phone");
-  const server = await startTestServer(data.dir);
-  const keys = enrollDevices(data.dir, ["phone-r"]);
-  const options = { syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, ...fastWorkload };
   try {
     for (let boot = 1; boot <= 2; boot++) {
-      const store = PhoneStore.open(phoneDir.dir, nodeSha256);
-      assert.equal(store.load() === undefined, boot === 1, "state exists from the second boot on");
-      const { phones, origin } = await startPhones({ ...options, stores: new Map([["phone-r", store]]) });
-      const phone = phones[0]!;
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      assert.ok(await phone.powerOff(10_000));
-      assert.ok(
-        await waitFor(() => server.core.mirror("phone-r")?.appliedBatchNo === phone.core.batchesMade, 10_000),
-      );
-      assert.deepEqual(compareWithMirror(phone, server.core), [], `boot ${boot}, seed=${seed}`);
-      assert.deepEqual(phone.errors, []);
+      const { phone, store, fleet } = await rig.bootPhone("phone-r", fastWorkload, phoneDir.dir);
+      assert.equal(fleet.restored[0], boot === 2, "state exists from the second boot on");
+      await runFor(1_200);
+      await powerOffReplayed(phone, rig.server.core);
+      assertMirrorEqualsPhone(phone, rig.server.core, `boot ${boot}, seed=${seed}`);
       assert.equal(phone.core.clones, 0, "a phone with its data never re-clones");
-      assert.ok(store.commits >= 2, "every batch was committed");
-      await phone.close();
-      await origin.close();
-      store.close();
+      assert.ok(store!.commits >= 2, "every batch was committed");
+      await fleet.close();
     }
   } finally {
-    await server.close();
-    data.remove();
+    await rig.close();
     phoneDir.remove();
   }
 });
 
 test(`live: e2e: a phone restarted without its data joins its used mirror by re-cloning it; the mirror equals the phone (seed=${seed})`, async () => {
-  const data = tempDataDir("reclone");
-  const server = await startTestServer(data.dir);
-  const keys = enrollDevices(data.dir, ["phone-n"]);
-  const options = { syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, ...fastWorkload };
+  const rig = await LiveRig.start("reclone", ["phone-n"]);
   const logs: string[] = [];
   try {
     let firstLife = 0;
     for (let boot = 1; boot <= 2; boot++) {
-      // No stores: every boot starts from the factory state (a phone without --data).
-      const { phones, origin } = await startPhones({ ...options, onLog: (_id, line) => logs.push(line) });
-      const phone = phones[0]!;
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      assert.ok(await phone.powerOff(10_000), `boot ${boot}: power-off acked`);
-      assert.ok(
-        await waitFor(() => server.core.mirror("phone-n")?.state === "stopped", 10_000),
-        `boot ${boot}: mirror stopped`,
-      );
-      assert.deepEqual(compareWithMirror(phone, server.core), [], `boot ${boot}, seed=${seed}`);
-      assert.deepEqual(phone.errors, [], `boot ${boot}`);
+      // No phone data dir: every boot starts from the factory state (a phone without --data).
+      const shape = { ...fastWorkload, onLog: (_id: string, line: string) => logs.push(line) };
+      const { phone, fleet } = await rig.bootPhone("phone-n", shape);
+      await runFor(1_200);
+      await powerOffReplayed(phone, rig.server.core);
+      assertMirrorEqualsPhone(phone, rig.server.core, `boot ${boot}, seed=${seed}`);
       assert.equal(phone.core.clones, boot === 1 ? 0 : 1, "only the phone that lost its state re-clones");
       if (boot === 1) firstLife = phone.core.batchesMade;
       else assert.ok(phone.core.batchesMade > firstLife, "the phone continued the mirror's batch numbering");
-      await phone.close();
-      await origin.close();
+      await fleet.close();
     }
     assert.ok(
       logs.some((line) => line.includes("re-cloning")) && logs.some((line) => line.includes("re-cloned")),
       `clear log lines: ${JSON.stringify(logs)}`,
     );
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
+    await assertNoDivergence(rig.server);
   } finally {
-    await server.close();
-    data.remove();
+    await rig.close();
   }
 });
 
 test(`live: e2e: admin stop of a connected phone's mirror disconnects the phone with a clear reason; it retries later and the mirror restarts and equals it (seed=${seed})`, async () => {
-  const data = tempDataDir("admin-stop");
-  const server = await startTestServer(data.dir);
-  const keys = enrollDevices(data.dir, ["phone-s"]);
+  const rig = await LiveRig.start("admin-stop", ["phone-s"]);
+  const { server } = rig;
   const logs: string[] = [];
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
-    ...fastWorkload,
-    onLog: (_id, line) => logs.push(line),
-  });
-  const phone = phones[0]!;
   const admin = { authorization: `Bearer ${server.adminToken}` };
   try {
+    const shape = { ...fastWorkload, onLog: (_id: string, line: string) => logs.push(line) };
+    const { phone } = await rig.bootPhone("phone-s", shape);
     assert.ok(await waitFor(() => server.core.mirror("phone-s")?.state === "running", 10_000));
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await runFor(800);
     const stop = await fetch(`${server.httpUrl}/api/mirrors/phone-s/stop`, {
       method: "POST",
       headers: admin,
@@ -177,17 +124,11 @@ test(`live: e2e: admin stop of a connected phone's mirror disconnects the phone 
       await waitFor(() => server.core.mirror("phone-s")?.state === "running", 10_000),
       "its next batch restarted the mirror",
     );
-    assert.ok(await phone.powerOff(10_000));
-    assert.ok(await waitFor(() => server.core.mirror("phone-s")?.state === "stopped", 10_000));
-    assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);
-    assert.deepEqual(phone.errors, []);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
+    await powerOffReplayed(phone, server.core);
+    assertMirrorEqualsPhone(phone, server.core, `seed=${seed}`);
+    await assertNoDivergence(server);
   } finally {
-    await phone.close();
-    await origin.close();
-    await server.close();
-    data.remove();
+    await rig.close();
   }
 });
 
@@ -224,9 +165,9 @@ async function helloOnce(
 }
 
 test("live: e2e: Hello carries the phone's t_syn_int: the server stores it per device and echoes it in the Welcome; one outside the bounds is refused", async () => {
-  const data = tempDataDir("hello-interval");
-  const server = await startTestServer(data.dir);
-  const key = enrollDevices(data.dir, ["phone-i"]).get("phone-i")!;
+  const rig = await LiveRig.start("hello-interval", ["phone-i"]);
+  const { server } = rig;
+  const key = rig.keyOf("phone-i");
   const stored = () =>
     (
       server.db
@@ -250,28 +191,19 @@ test("live: e2e: Hello carries the phone's t_syn_int: the server stores it per d
     assert.equal(refused.closeCode, 1008);
     assert.equal(stored(), 90_000, "a refused Hello changes nothing");
   } finally {
-    await server.close();
-    data.remove();
+    await rig.close();
   }
 });
 
 test(`live: e2e: a phone restarted from an older copy of its data (its last batches lost) re-clones its mirror instead of failing on seq (seed=${seed})`, async () => {
-  const data = tempDataDir("backup");
+  const rig = await LiveRig.start("backup", ["phone-b"]);
   const phoneDir = tempDataDir("phone-live");
   const backupDir = tempDataDir("phone-backup");
-  const server = await startTestServer(data.dir);
-  const keys = enrollDevices(data.dir, ["phone-b"]);
-  const options = { syncUrl: server.syncUrl, proxyUrl: server.proxyUrl!, keys, ...fastWorkload };
   const run = async (dir: string) => {
-    const store = PhoneStore.open(dir, nodeSha256);
-    const { phones, origin } = await startPhones({ ...options, stores: new Map([["phone-b", store]]) });
-    const phone = phones[0]!;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.ok(await phone.powerOff(10_000));
-    assert.ok(await waitFor(() => server.core.mirror("phone-b")?.state === "stopped", 10_000));
-    await phone.close();
-    await origin.close();
-    store.close();
+    const { phone, fleet } = await rig.bootPhone("phone-b", fastWorkload, dir);
+    await runFor(1_000);
+    await powerOffReplayed(phone, rig.server.core);
+    await fleet.close();
     return phone;
   };
   try {
@@ -282,11 +214,9 @@ test(`live: e2e: a phone restarted from an older copy of its data (its last batc
     const restored = await run(backupDir.dir);
     assert.equal(restored.core.clones, 1, "the older state re-cloned the mirror");
     assert.ok(restored.core.batchesMade > second.core.batchesMade, "and continued the mirror's numbering");
-    assert.deepEqual(compareWithMirror(restored, server.core), [], `seed=${seed}`);
-    assert.deepEqual(restored.errors, []);
+    assertMirrorEqualsPhone(restored, rig.server.core, `seed=${seed}`);
   } finally {
-    await server.close();
-    data.remove();
+    await rig.close();
     phoneDir.remove();
     backupDir.remove();
   }

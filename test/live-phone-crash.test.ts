@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { test } from "node:test";
 import { SeededRng } from "../src/core/rng.ts";
-import { enrollDevices, startTestServer, tempDataDir, waitFor } from "../src/live/live-harness.ts";
+import { tempDataDir, waitFor } from "../src/live/live-harness.ts";
 import { PhoneStore } from "../src/live/phone-state.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
+import { assertNoDivergence, LiveRig } from "./support/live-rig.ts";
 
 const seed = Number(process.env.SEED ?? 7);
 const kills = Number(process.env.MC_PHONE_KILLS ?? 5);
@@ -45,11 +46,11 @@ async function waitForRunning(phone: PhoneProcess, connected: () => boolean): Pr
 }
 
 test(`live: phone crash: kill -9 the phone ${kills} times under load, restart with the same --data: phone digest == mirror digest, nothing lost or applied twice (seed=${seed})`, async () => {
-  const data = tempDataDir("phone-kill-server");
-  const phoneDir = tempDataDir("phone-kill-phone");
-  const server = await startTestServer(data.dir);
   const deviceId = "phone-k";
-  const key = enrollDevices(data.dir, [deviceId]).get(deviceId)!;
+  const rig = await LiveRig.start("phone-kill-server", [deviceId]);
+  const { server } = rig;
+  const key = rig.keyOf(deviceId);
+  const phoneDir = tempDataDir("phone-kill-phone");
   const rng = new SeededRng(seed);
   const args = [
     ...["--server", server.httpUrl, "--proxy", server.proxyUrl!, "--device", deviceId],
@@ -112,13 +113,11 @@ test(`live: phone crash: kill -9 the phone ${kills} times under load, restart wi
     assert.equal(saved?.resume.lastBatchNo, mirror.appliedBatchNo, "the phone's last batch is the mirror's");
     assert.equal(saved?.resume.unacked?.length, 0, "nothing left unacked after power-off");
     assert.equal(saved?.bound, true);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    assert.match(metrics, /^mirrorcell_divergences_total 0$/m);
+    await assertNoDivergence(server);
     assert.doesNotMatch(stderr, /re-clon/, "a phone with its data never re-clones");
     assert.equal(report.reClones, 0);
   } finally {
-    await server.close();
-    data.remove();
+    await rig.close();
     phoneDir.remove();
   }
 });

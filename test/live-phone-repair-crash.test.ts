@@ -11,22 +11,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ok } from "../src/core/errors.ts";
-import type { ContentOrigin } from "../src/live/content-origin.ts";
-import {
-  compareWithMirror,
-  enrollDevices,
-  quickTestWorkload,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
+import { compareWithMirror, quickTestWorkload, tempDataDir, waitFor } from "../src/live/live-harness.ts";
 import type { PhoneCore } from "../src/live/phone-core.ts";
-import type { PhoneRuntime } from "../src/live/phone-runtime.ts";
-import { PhoneStore } from "../src/live/phone-state.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
 import type { Platform } from "../src/platform/index.ts";
 import { decodeFrame } from "../src/sync/frame.ts";
+import { assertMirrorEqualsPhone, LiveRig, metricsOf, powerOffReplayed } from "./support/live-rig.ts";
 
 const seed = Number(process.env.SEED ?? 23);
 const deviceId = "phone-rc";
@@ -47,27 +36,10 @@ function watchRepairs(core: PhoneCore, swallow: boolean): number[] {
 }
 
 test(`live: phone crash before a repair: the phone dies between a diverged batch and the server's repair request; after its restart (idle user) the mirror still converges to it (seed=${seed})`, async () => {
-  const data = tempDataDir("repair-crash");
+  const rig = await LiveRig.start("repair-crash", [deviceId]);
+  const { server } = rig;
   const phoneDir = tempDataDir("repair-crash-phone");
-  const server = await startTestServer(data.dir);
-  const keys = enrollDevices(data.dir, [deviceId]);
-  const boot = async () => {
-    const store = PhoneStore.open(phoneDir.dir, nodeSha256);
-    const fleet = await startPhones({
-      syncUrl: server.syncUrl,
-      proxyUrl: server.proxyUrl!,
-      keys,
-      seed,
-      ...quickTestWorkload,
-      stores: new Map([[deviceId, store]]),
-    });
-    const booted = { store, origin: fleet.origin, phone: fleet.phones[0]! };
-    lives.push(booted);
-    return booted;
-  };
-  // Closed again in `finally` (closing twice is harmless): a failed assertion must not leave a
-  // phone reconnecting forever, which keeps the test process alive.
-  const lives: { store: PhoneStore; origin: ContentOrigin; phone: PhoneRuntime }[] = [];
+  const boot = () => rig.bootPhone(deviceId, { seed, ...quickTestWorkload }, phoneDir.dir);
   try {
     const first = await boot();
     assert.ok(await waitFor(() => first.phone.core.batchesMade >= 3, 10_000), "some history first");
@@ -79,9 +51,7 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
     assert.ok(await waitFor(() => dying.length > 0, 15_000), "the server asked for a repair");
     const divergedBatch = dying[0]!;
     // kill -9 now: nothing more is sent, answered or saved.
-    await first.phone.close();
-    await first.origin.close();
-    first.store.close();
+    await first.fleet.close();
     assert.equal(server.core.mirror(deviceId)?.divergences, 1);
 
     const second = await boot();
@@ -100,27 +70,12 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
       asked.some((batchNo) => batchNo > divergedBatch),
       `a later batch's repair did it (asked ${asked}, first diverged at ${divergedBatch})`,
     );
-    assert.ok(await second.phone.powerOff(20_000));
-    const replayed = () => {
-      const view = server.core.mirror(deviceId);
-      return view?.state === "stopped" && view.appliedBatchNo === second.phone.core.batchesMade;
-    };
-    assert.ok(await waitFor(replayed, 20_000), "the power-off batch replayed");
-    assert.deepEqual(compareWithMirror(second.phone, server.core), [], `after power-off, seed=${seed}`);
-    assert.deepEqual(second.phone.errors, []);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    await powerOffReplayed(second.phone, server.core, 20_000);
+    assertMirrorEqualsPhone(second.phone, server.core, `after power-off, seed=${seed}`);
+    const metrics = await metricsOf(server);
     assert.match(metrics, /^mirrorcell_repairs_total [1-9]\d*$/m, "a repair from the phone fixed the mirror");
-    await second.phone.close();
-    await second.origin.close();
-    second.store.close();
   } finally {
-    for (const life of lives) {
-      await life.phone.close();
-      await life.origin.close();
-      life.store.close();
-    }
-    await server.close();
-    data.remove();
+    await rig.close();
     phoneDir.remove();
   }
 });

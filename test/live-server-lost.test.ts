@@ -11,13 +11,10 @@ import {
   compareWithMirror,
   enrollDevices,
   quickTestWorkload,
-  startPhones,
   startTestServer,
   tempDataDir,
-  waitFor,
 } from "../src/live/live-harness.ts";
-import { PhoneStore } from "../src/live/phone-state.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
+import { powerOffReplayed, runFor, startFleet } from "./support/live-rig.ts";
 
 const seed = Number(process.env.SEED ?? 11);
 const deviceId = "phone-l";
@@ -36,28 +33,18 @@ interface Life {
 /** One phone life against a server on `dataDir`: boot from the phone's store, run, power off, compare. */
 async function live(dataDir: string, phoneDir: string, key: Uint8Array, runMs: number): Promise<Life> {
   const server = await startTestServer(dataDir);
-  const store = PhoneStore.open(phoneDir, nodeSha256);
   const logs: string[] = [];
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys: new Map([[deviceId, key]]),
+  const shape = {
     seed,
     ...quickTestWorkload,
     networkPerSecond: 3,
-    stores: new Map([[deviceId, store]]),
-    onLog: (_id, line) => logs.push(line),
-  });
-  const phone = phones[0]!;
+    onLog: (_id: string, line: string) => logs.push(line),
+  };
+  const fleet = await startFleet(server, new Map([[deviceId, key]]), shape, phoneDir);
+  const phone = fleet.phones[0]!;
   try {
-    await new Promise((resolve) => setTimeout(resolve, runMs));
-    assert.ok(await phone.powerOff(20_000), `power-off acked; errors: ${JSON.stringify(phone.errors)}`);
-    // Stopped is not enough: a mirror stopped in a former life is loaded again only by the next replay.
-    const replayed = () => {
-      const view = server.core.mirror(deviceId);
-      return view?.state === "stopped" && view.appliedBatchNo === phone.core.batchesMade;
-    };
-    assert.ok(await waitFor(replayed, 20_000), "the power-off batch replayed: mirror saved and stopped");
+    await runFor(runMs);
+    await powerOffReplayed(phone, server.core, 20_000);
     const mirror = server.core.mirror(deviceId)!;
     return {
       clones: phone.core.clones,
@@ -70,9 +57,7 @@ async function live(dataDir: string, phoneDir: string, key: Uint8Array, runMs: n
       ackedBatchNo: mirror.ackedBatchNo,
     };
   } finally {
-    await phone.close();
-    await origin.close();
-    store.close();
+    await fleet.close();
     await server.close();
   }
 }

@@ -76,6 +76,15 @@ function offerOf(
   });
 }
 
+/** A network input the server records for d1 (its mirror is then used). */
+const incomingSms = {
+  timeMs: 5,
+  app: "messaging" as const,
+  kind: "sms",
+  args: ["+1555", "hi"],
+  payload: new Uint8Array(3),
+};
+
 const hello = (fields: {
   freshState?: boolean;
   lastBatchNo?: bigint;
@@ -86,14 +95,7 @@ const hello = (fields: {
 test("live: clone intake: a fresh phone state over a used mirror must re-clone it; an unused mirror or the state it follows need not", () => {
   const { monitor, intake } = usedMirror();
   assert.equal(intake.required("d1", hello({ freshState: true, lastBatchNo: 0n })), false, "unused mirror");
-  const sms = {
-    timeMs: 5,
-    app: "messaging" as const,
-    kind: "sms",
-    args: ["+1555", "hi"],
-    payload: new Uint8Array(3),
-  };
-  assert.ok(monitor.deliver("d1", sms).ok);
+  assert.ok(monitor.deliver("d1", incomingSms).ok);
   assert.equal(
     intake.required("d1", hello({ freshState: true, lastBatchNo: 0n })),
     true,
@@ -114,14 +116,7 @@ test("live: clone intake: a fresh phone state over a used mirror must re-clone i
 
 test("live: clone intake: offer, missing blobs in chunks, done: the mirror equals the phone; bad offers and chunks are refused with clear errors", () => {
   const { mirrors, monitor, intake } = usedMirror();
-  const sms = {
-    timeMs: 5,
-    app: "messaging" as const,
-    kind: "sms",
-    args: ["+1555", "hi"],
-    payload: new Uint8Array(3),
-  };
-  assert.ok(monitor.deliver("d1", sms).ok);
+  assert.ok(monitor.deliver("d1", incomingSms).ok);
   const phone = usedPhone();
   const wrongBatch = intake.offer(
     "d1",
@@ -187,14 +182,7 @@ test("live: clone intake: a phone that holds acked batches or consumed network i
   assert.equal(intake.required("d1", hello(acked)), true, "an unused (wiped) mirror is re-cloned too");
   const consumed = { ...follows, networkConsumed: 1n };
   assert.equal(intake.required("d1", hello(consumed)), true, "a network input the server never recorded");
-  const sms = {
-    timeMs: 5,
-    app: "messaging" as const,
-    kind: "sms",
-    args: ["+1555", "hi"],
-    payload: new Uint8Array(3),
-  };
-  assert.ok(monitor.deliver("d1", sms).ok);
+  assert.ok(monitor.deliver("d1", incomingSms).ok);
   assert.equal(
     intake.required("d1", hello(consumed)),
     false,

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { withTempDir } from "../../test/support/temp-dir.ts";
 import { isMirrorcellError } from "../core/errors.ts";
 import { deviceKey, enrollDevice, enrolledDevices, openDatabase } from "./sqlite-db.ts";
 
 test("live: sqlite: enrolled devices get distinct keys; enrolling twice is DEVICE_EXISTS", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-db-"));
-  try {
+  withTempDir("db", (dir) => {
     const db = openDatabase(dir);
     const k1 = enrollDevice(db, "phone-1", 1);
     const k2 = enrollDevice(db, "phone-2", 2);
@@ -25,20 +24,15 @@ test("live: sqlite: enrolled devices get distinct keys; enrolling twice is DEVIC
     );
     assert.deepEqual(enrolledDevices(db), ["phone-1", "phone-2"]);
     db.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("live: sqlite: a database file that is garbage is FILE_CORRUPT at open", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-db-"));
-  try {
+  withTempDir("db", (dir) => {
     writeFileSync(join(dir, "mirrorcell.db"), "this is not a database, just some bytes ".repeat(200));
     assert.throws(
       () => openDatabase(dir),
       (e) => isMirrorcellError(e) && e.code === "E_FILE_CORRUPT" && /mirrorcell\.db/.test(e.message),
     );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

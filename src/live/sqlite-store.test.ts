@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
+import { withTempDir } from "../../test/support/temp-dir.ts";
 import { utf8 } from "../core/bytes.ts";
 import { isMirrorcellError } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
@@ -113,8 +113,7 @@ function observe(store: MirrorStore) {
 test("live: sqlite store: random operation sequences observe the same as the in-memory store, also after reopen", () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
-      const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
-      try {
+      withTempDir("store", (dir) => {
         const memory = new MemoryMirrorStore();
         const first = openStore(dir);
         for (const op of ops) {
@@ -127,9 +126,7 @@ test("live: sqlite store: random operation sequences observe the same as the in-
         assert.deepEqual(observe(reopened.store), observe(memory));
         reopened.store.verifyBlobs();
         reopened.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     }),
     { numRuns: 40 },
   );
@@ -145,17 +142,20 @@ function payloadOf(label: string, size: number): Uint8Array {
 
 const fileSized = limits.blobInlineBytesMax + 1;
 
-test("live: sqlite store: a corrupted blob file is a clear BLOB_CORRUPT error at start, not garbage", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
+/** Stores `payload` as a retained blob in a fresh store at `dir` and closes it; returns its hash. */
+function storeRetainedBlob(dir: string, payload: Uint8Array): Uint8Array {
+  const first = openStore(dir);
+  const sha = nodeSha256(payload);
+  first.store.putBlob(sha, payload);
+  first.store.retainBlob(sha);
+  first.close();
+  return sha;
+}
+
+/** Reopens the store: the start-up check and a read of `sha` both fail with BLOB_CORRUPT. */
+function assertCorruptOnReopen(dir: string, sha: Uint8Array): void {
+  const reopened = openStore(dir);
   try {
-    const first = openStore(dir);
-    const payload = payloadOf("a package the mirror needs", fileSized);
-    const sha = nodeSha256(payload);
-    first.store.putBlob(sha, payload);
-    first.store.retainBlob(sha);
-    first.close();
-    writeFileSync(new BlobFiles(join(dir, "blobs"), nodeSha256).pathOf(sha), "flipped bits");
-    const reopened = openStore(dir);
     assert.throws(
       () => reopened.store.verifyBlobs(),
       (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
@@ -164,15 +164,21 @@ test("live: sqlite store: a corrupted blob file is a clear BLOB_CORRUPT error at
       () => reopened.store.getBlob(sha),
       (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
     );
-    reopened.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    reopened.close();
   }
+}
+
+test("live: sqlite store: a corrupted blob file is a clear BLOB_CORRUPT error at start, not garbage", () => {
+  withTempDir("store", (dir) => {
+    const sha = storeRetainedBlob(dir, payloadOf("a package the mirror needs", fileSized));
+    writeFileSync(new BlobFiles(join(dir, "blobs"), nodeSha256).pathOf(sha), "flipped bits");
+    assertCorruptOnReopen(dir, sha);
+  });
 });
 
 test("live: sqlite store: a blob up to blobInlineBytesMax lives in its row (no file), a larger one in a file; both read back", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
-  try {
+  withTempDir("store", (dir) => {
     const first = openStore(dir);
     const small = payloadOf("small", limits.blobInlineBytesMax);
     const large = payloadOf("large", fileSized);
@@ -191,41 +197,21 @@ test("live: sqlite store: a blob up to blobInlineBytesMax lives in its row (no f
     assert.deepEqual(reopened.store.getBlob(nodeSha256(large)), large);
     assert.deepEqual(reopened.store.blobStats(), { blobs: 2, bytes: small.length + large.length });
     reopened.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("live: sqlite store: a corrupted inline blob is BLOB_CORRUPT at start and on read, not garbage", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
-  try {
-    const first = openStore(dir);
-    const payload = utf8("a draft the mirror keeps");
-    const sha = nodeSha256(payload);
-    first.store.putBlob(sha, payload);
-    first.store.retainBlob(sha);
-    first.close();
+  withTempDir("store", (dir) => {
+    const sha = storeRetainedBlob(dir, utf8("a draft the mirror keeps"));
     const db = openDatabase(dir, { synchronousFull: false });
     db.prepare("UPDATE blob_refs SET bytes = ? WHERE sha256 = ?").run(utf8("bit rot"), sha);
     db.close();
-    const reopened = openStore(dir);
-    assert.throws(
-      () => reopened.store.verifyBlobs(),
-      (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
-    );
-    assert.throws(
-      () => reopened.store.getBlob(sha),
-      (e) => isMirrorcellError(e) && e.code === "E_BLOB_CORRUPT",
-    );
-    reopened.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assertCorruptOnReopen(dir, sha);
+  });
 });
 
 test("live: sqlite store: a database from before inline blobs opens, keeps its blob files, stores new small blobs inline", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-store-"));
-  try {
+  withTempDir("store", (dir) => {
     const old = payloadOf("stored as a file by an older server", 100);
     const sha = nodeSha256(old);
     const db = openDatabase(dir, { synchronousFull: false });
@@ -243,7 +229,5 @@ test("live: sqlite store: a database from before inline blobs opens, keeps its b
     assert.deepEqual(reopened.store.getBlob(nodeSha256(fresh)), fresh);
     assert.equal(new BlobFiles(join(dir, "blobs"), nodeSha256).has(nodeSha256(fresh)), false);
     reopened.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

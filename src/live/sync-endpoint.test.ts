@@ -1,41 +1,15 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { test } from "node:test";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import WebSocket from "ws";
+import { connectRawPhone, encodeRawFrame, futureBatch } from "../../test/support/raw-phone.ts";
 import { limits } from "../core/limits.ts";
 import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { encodeBatch } from "../sync/batch.ts";
-import { batchFrame, encodeFrame } from "../sync/frame.ts";
 import { deviceProof } from "./auth.ts";
 import { enrollDevices, startTestServer, tempDataDir } from "./live-harness.ts";
 
-function encode(body: Frame["body"]): Uint8Array {
-  return toBinary(FrameSchema, create(FrameSchema, { version: 1, body }));
-}
-
-/** An empty batch of a fresh device: batches 1..n all start at seq 1; windows a day ahead (never due). */
-function emptyBatch(batchNo: number): Uint8Array {
-  const startMs = Date.now() + 86_400_000 + batchNo * 10;
-  return encodeFrame(
-    batchFrame(
-      encodeBatch(
-        {
-          deviceId: "",
-          batchNo,
-          firstSeq: 1,
-          windowStartMs: startMs,
-          windowEndMs: startMs + 10,
-          inputs: [],
-          networkConsumed: 0,
-          storageDigest: new Uint8Array(32),
-          powerOff: false,
-        },
-        { includeDeviceId: false },
-      ),
-    ),
-  );
-}
+const emptyBatch = (batchNo: number) => futureBatch(batchNo);
 
 /** A socket the test controls: what the server sends is kept; its send buffer is whatever the test says. */
 class FakeSocket extends EventEmitter {
@@ -78,7 +52,7 @@ test("live: endpoint: a phone that does not read gets no ack while its send buff
     const ws = new FakeSocket();
     server.endpoint.acceptSocket(ws as unknown as WebSocket);
     ws.feed(
-      encode({
+      encodeRawFrame({
         case: "hello",
         value: { $typeName: "mirrorcell.v1.Hello", deviceId: "slow-1", model: "pixel", bootId: 1n },
       }),
@@ -87,7 +61,7 @@ test("live: endpoint: a phone that does not read gets no ack while its send buff
     assert.equal(challenge.body.case, "challenge");
     const nonce = challenge.body.case === "challenge" ? challenge.body.value.nonce : new Uint8Array();
     ws.feed(
-      encode({
+      encodeRawFrame({
         case: "authProof",
         value: {
           $typeName: "mirrorcell.v1.AuthProof",
@@ -119,40 +93,12 @@ test("live: endpoint: a phone that does not read gets no ack while its send buff
   }
 });
 
-/** Authenticates a real ws client; resolves with its socket and the frames it received. */
-async function connect(url: string, deviceId: string, key: Uint8Array) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  const frames: Frame[] = [];
-  ws.on("message", (data: Buffer) => frames.push(fromBinary(FrameSchema, new Uint8Array(data))));
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-  });
-  ws.send(
-    encode({
-      case: "hello",
-      value: { $typeName: "mirrorcell.v1.Hello", deviceId, model: "pixel", bootId: 1n },
-    }),
-  );
-  for (let i = 0; i < 500 && !frames.some((f) => f.body.case === "challenge"); i++) await sleep(10);
-  const challenge = frames.find((f) => f.body.case === "challenge");
-  assert.ok(challenge?.body.case === "challenge", "challenge received");
-  const mac = deviceProof(key, challenge.body.value.nonce, deviceId);
-  ws.send(encode({ case: "authProof", value: { $typeName: "mirrorcell.v1.AuthProof", mac } }));
-  for (let i = 0; i < 500 && !frames.some((f) => f.body.case === "welcome"); i++) await sleep(10);
-  assert.ok(
-    frames.some((f) => f.body.case === "welcome"),
-    "welcome received",
-  );
-  return { ws, frames };
-}
-
 test("live: endpoint: a flooding phone fills its replay queue, then gets QUEUE_FULL; server backlog stays bounded and another phone still syncs", async () => {
   const data = tempDataDir("endpoint-flood");
   const keys = enrollDevices(data.dir, ["flood-1", "calm-1"]);
   const server = await startTestServer(data.dir);
   try {
-    const flood = await connect(server.syncUrl, "flood-1", keys.get("flood-1")!);
+    const flood = await connectRawPhone(server.syncUrl, "flood-1", keys.get("flood-1")!);
     const sent = limits.replayQueueBatchesMax + 200;
     for (let batchNo = 1; batchNo <= sent; batchNo++) flood.ws.send(emptyBatch(batchNo));
     const refused = () =>
@@ -178,7 +124,7 @@ test("live: endpoint: a flooding phone fills its replay queue, then gets QUEUE_F
     assert.equal(lastAck, BigInt(limits.replayQueueBatchesMax), "acks cover exactly what was kept");
     assert.ok(flood.ws.readyState === WebSocket.OPEN, "QUEUE_FULL does not close: the phone retries later");
 
-    const calm = await connect(server.syncUrl, "calm-1", keys.get("calm-1")!);
+    const calm = await connectRawPhone(server.syncUrl, "calm-1", keys.get("calm-1")!);
     calm.ws.send(emptyBatch(1));
     for (let i = 0; i < 500 && !calm.frames.some((f) => f.body.case === "ack"); i++) await sleep(10);
     assert.ok(
