@@ -29,7 +29,7 @@ import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, no
 import { Storage, type StorageSnapshot } from "./storage.ts";
 import { rekeySnapshot } from "./storage-build.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
-import { bootUi, copyUi, owned, type UiState } from "./ui-state.ts";
+import { type AppUi, bootUi, copyUi, type UiState } from "./ui-state.ts";
 
 export type PlatformMode = "phone" | "mirror";
 
@@ -69,6 +69,12 @@ export type UserInputDraft = Omit<UserInput, "nondet" | "networkConsumed"> &
 export class Platform {
   readonly storage: Storage;
   private ui: UiState;
+  /**
+   * The app UI object the tap/key path made and nothing shares yet, so it may
+   * change it in place (ui-state.ts ownAppUi); forgotten whenever the state
+   * is copied or handed out. Kept here, not in the state: that is saved as JSON.
+   */
+  private ownedUi: AppUi | undefined = undefined;
   private consumed: number;
   private poweredOn: boolean;
 
@@ -110,7 +116,7 @@ export class Platform {
   /** Read-only view of the volatile state, for inspection, durable saves and tests. */
   get uiState(): Readonly<UiState> {
     // the reader may keep a per-app object: the tap/key path must not change that one in place
-    if (this.ui[owned] !== undefined) this.ui[owned] = undefined;
+    this.ownedUi = undefined;
     return this.ui;
   }
 
@@ -166,8 +172,10 @@ export class Platform {
     if (networkConsumed !== undefined && networkConsumed !== this.consumed) return undefined;
     // mirror: a recorded empty list (or none); phone: the platform records itself
     if (nondet !== undefined && !(Array.isArray(nondet) && nondet.length === 0)) return undefined;
-    if (body.kind === "tap") applyTap(this.ui, app, body.x, body.y);
-    else applyKey(this.ui, app, body.code);
+    this.ownedUi =
+      body.kind === "tap"
+        ? applyTap(this.ui, app, body.x, body.y, this.ownedUi)
+        : applyKey(this.ui, app, body.code, this.ownedUi);
     // a replayed input already is the complete input: hand it back rather than a copy
     if (nondet !== undefined && networkConsumed !== undefined) return ok(input as UserInput);
     return ok({ seq, timeMs, networkConsumed: this.consumed, app, body, nondet: noRecords });
@@ -222,6 +230,8 @@ export class Platform {
   }
 
   snapshot(): PlatformSnapshot {
+    // the snapshot shares the per-app objects: none may change in place any more
+    this.ownedUi = undefined;
     return {
       model: this.model,
       storage: this.storage.snapshot(),
@@ -234,12 +244,14 @@ export class Platform {
   /** Power-off loses everything in RAM (unsaved drafts, screens); storage stays. */
   powerOff(): void {
     this.ui = bootUi();
+    this.ownedUi = undefined;
     this.poweredOn = false;
   }
 
   /** Boot (or reboot): fresh volatile state over the stored data. */
   boot(): void {
     this.ui = bootUi();
+    this.ownedUi = undefined;
     this.poweredOn = true;
   }
 
@@ -266,8 +278,10 @@ export class Platform {
     if (body.kind !== "action") {
       if (records.length > 0)
         return fail(ErrorCodes.NONDET_MISMATCH, `A ${body.kind} makes no nondeterministic calls`);
-      if (body.kind === "tap") applyTap(this.ui, app, body.x, body.y);
-      else applyKey(this.ui, app, body.code);
+      this.ownedUi =
+        body.kind === "tap"
+          ? applyTap(this.ui, app, body.x, body.y, this.ownedUi)
+          : applyKey(this.ui, app, body.code, this.ownedUi);
       return ok(records);
     }
     const actions = apps[app].actions;

@@ -20,22 +20,19 @@ export interface AppUi {
   readonly fields: Readonly<Record<string, string>>;
 }
 
-/**
- * The per-app object the tap/key path made and no copy of this state shares
- * yet, so it may change it in place. A symbol key: JSON (durable saves)
- * leaves it out, and a state parsed back has none.
- */
-export const owned: unique symbol = Symbol("owned app UI");
-
 export interface UiState {
   foreground: AppName;
   locked: boolean;
   shadeOpen: boolean;
   apps: Partial<Record<AppName, AppUi>>;
-  [owned]?: AppUi | undefined;
 }
 
-/** An AppUi with writable fields: only for the object `owned` names. */
+/**
+ * An AppUi with writable fields: only for the one the tap/key path made and
+ * no copy of the state shares yet. Its holder (the platform, beside the
+ * state: the state itself is saved as JSON) forgets it whenever the state
+ * is copied or handed out.
+ */
 export type OwnedAppUi = { -readonly [K in keyof AppUi]: AppUi[K] };
 
 export const blankAppUi: AppUi = Object.freeze({
@@ -65,19 +62,15 @@ export function bootUi(): UiState {
   return { foreground: "system", locked: false, shadeOpen: false, apps: {} };
 }
 
-/**
- * A copy that shares the per-app objects. Once shared, no per-app object may
- * change in place, so this also ends `ui`'s ownership of one.
- */
+/** A copy that shares the per-app objects (its holder then forgets which one it owned). */
 export function copyUi(ui: UiState): UiState {
-  if (ui[owned] !== undefined) ui[owned] = undefined;
   return { foreground: ui.foreground, locked: ui.locked, shadeOpen: ui.shadeOpen, apps: { ...ui.apps } };
 }
 
-/** The app's UI object, made the owned one first (one copy) unless it already is. */
-export function ownAppUi(ui: UiState, app: AppName): OwnedAppUi {
+/** The app's UI object to change in place: `owned` when that is the app's, else a copy (the new owned one). */
+export function ownAppUi(ui: UiState, app: AppName, owned: AppUi | undefined): OwnedAppUi {
   const current = ui.apps[app];
-  if (current !== undefined && ui[owned] === current) return current as OwnedAppUi;
+  if (current !== undefined && current === owned) return current as OwnedAppUi;
   const base = current ?? blankAppUi;
   const copy: OwnedAppUi = {
     screen: base.screen,
@@ -87,9 +80,6 @@ export function ownAppUi(ui: UiState, app: AppName): OwnedAppUi {
     fields: base.fields,
   };
   ui.apps[app] = copy;
-  if (Object.hasOwn(ui, owned)) ui[owned] = copy;
-  else
-    Object.defineProperty(ui, owned, { value: copy, writable: true, enumerable: false, configurable: true });
-  assert(ui[owned] === copy && ui.apps[app] === copy, "ownAppUi: the copy is not the owned one");
+  assert(copy !== owned && ui.apps[app] === copy, "ownAppUi: the copy is not the app's");
   return copy;
 }
