@@ -3,8 +3,11 @@
 // not read any more once the server's send buffer to it passes its bound and
 // gets no ack written into that full buffer; and a phone that floods batches
 // grows the server's live memory by no more than the replay backlog bound
-// limits.ts configures, measured (heap + array buffers after GC; rss shown).
+// limits.ts configures, measured twice: heap + array buffers after GC in
+// process (precise), and the peak RSS of a server child (everything, with a
+// slack for what no GC can be forced to reclaim there).
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -12,8 +15,15 @@ import { fromBinary } from "@bufbuild/protobuf";
 import type WebSocket from "ws";
 import { limits } from "../src/core/limits.ts";
 import { FrameSchema, type Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import { enrollDevices, startTestServer, tempDataDir, waitFor } from "../src/live/live-harness.ts";
+import {
+  enrollDevices,
+  startTestServer,
+  tempDataDir,
+  testAdminToken,
+  waitFor,
+} from "../src/live/live-harness.ts";
 import type { ServiceHooks } from "../src/live/live-server.ts";
+import { freePort, spawnServer } from "../src/live/server-process.ts";
 import { connectRawPhone, futureBatch } from "./support/raw-phone.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -136,6 +146,77 @@ test("live: flood memory: a phone flooding twice its replay backlog bound in lar
     phone.ws.terminate();
   } finally {
     await server.close();
+    data.remove();
+  }
+});
+
+/** Resident bytes of a process from /proc: now (VmRSS) and its peak so far (VmHWM). */
+function residentBytes(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
+    assert.ok(match !== null, `/proc/${pid}/status has ${field}`);
+    return Number(match[1]) * 1024;
+  };
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+/**
+ * What RSS counts beyond the queued batch bytes, which the heap bound above
+ * cannot see: V8 collects ArrayBuffer garbage (refused and already written
+ * batches, ws's received chunks) only after external memory grew by about
+ * 64 MB since its last GC (its external allocation soft limit), and no GC
+ * can be forced in a child; plus 32 MB for heap pages and malloc arenas not
+ * handed back after a GC, SQLite's page cache and WAL index. Measured peak
+ * growth on a 2-core machine: 92-134 MB against this test's 176 MB limit.
+ */
+const rssSlackBytes = 64 * 1024 * 1024 + 32 * 1024 * 1024;
+
+test("live: flood memory (server process): a phone flooding four times its replay backlog bound grows the server child's peak RSS (/proc VmHWM) by at most that bound plus one batch plus GC and allocator slack; an unbounded queue would hold 256 MB", {
+  skip: existsSync("/proc/self/status") ? false : "needs /proc",
+}, async () => {
+  const data = tempDataDir("flood-rss");
+  const keys = enrollDevices(data.dir, ["flood-p", "warm-p"]);
+  const server = await spawnServer({
+    dataDir: data.dir,
+    port: await freePort(),
+    proxyPort: await freePort(),
+    adminToken: testAdminToken,
+  });
+  const pid = server.child.pid!;
+  const photoBytes = 1024 * 1024;
+  const limitBytes = limits.replayBacklogBytesPerDeviceMax + limits.batchBytesMax + rssSlackBytes;
+  const batches = Math.ceil((4 * limits.replayBacklogBytesPerDeviceMax) / photoBytes);
+  assert.ok(batches * photoBytes > limitBytes, "a server keeping the whole flood would break the limit");
+  try {
+    // Another phone's few batches first: the baseline has the intake's code and caches warm.
+    const warm = await connectRawPhone(server.syncUrl, "warm-p", keys.get("warm-p")!);
+    for (let batchNo = 1; batchNo <= 8; batchNo++) warm.ws.send(futureBatch(batchNo, 64 * 1024));
+    assert.ok(await waitFor(() => warm.acks().at(-1) === 8n, 20_000), `warm-up acked: ${warm.acks()}`);
+    const phone = await connectRawPhone(server.syncUrl, "flood-p", keys.get("flood-p")!);
+    const before = residentBytes(pid);
+    for (let batchNo = 1; batchNo <= batches; batchNo++) {
+      phone.ws.send(futureBatch(batchNo, photoBytes));
+      while (phone.ws.bufferedAmount > 4 * photoBytes) await sleep(1);
+    }
+    const answered = () => Number(phone.acks().at(-1) ?? 0n) + phone.errors().length;
+    assert.ok(await waitFor(() => answered() === batches, 60_000), `answered ${answered()} of ${batches}`);
+    const after = residentBytes(pid);
+    const queued = Number(phone.acks().at(-1) ?? 0n);
+    const report =
+      `sent ${batches} x ${mb(photoBytes)}, queued ${queued}; server rss ${mb(before.rss)} before, ` +
+      `peak growth ${mb(after.peak - before.rss)} (limit ${mb(limitBytes)}), end growth ${mb(after.rss - before.rss)}`;
+    console.log(report);
+    assert.ok(queued * photoBytes <= limits.replayBacklogBytesPerDeviceMax + limits.batchBytesMax, report);
+    assert.ok(
+      phone.errors().every((code) => code === "E_QUEUE_FULL"),
+      `${phone.errors()}`,
+    );
+    assert.ok(after.peak - before.rss <= limitBytes, `server RSS within the bound plus slack: ${report}`);
+    phone.ws.terminate();
+    warm.ws.terminate();
+  } finally {
+    await server.stop();
     data.remove();
   }
 });
