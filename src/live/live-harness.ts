@@ -65,7 +65,7 @@ export function enrollDevices(dataDir: string, deviceIds: readonly string[]): Ma
 }
 
 export interface PhoneFleetOptions
-  extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved" | "commit"> {
+  extends Omit<LivePhoneOptions, "deviceId" | "sha256" | "clock" | "seed" | "saved" | "commit" | "levelKey"> {
   syncUrl: string;
   proxyUrl: string;
   keys: Map<string, Uint8Array>;
