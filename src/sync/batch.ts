@@ -11,6 +11,7 @@ import { EventCodec, type SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { BitReader, BitsExhausted, BitWriter } from "./bits.ts";
 import { readEvents, writeEvents } from "./codec-events.ts";
+import type { EventScan } from "./codec-scan.ts";
 import { worthDeflating } from "./deflate-gate.ts";
 
 export interface BatchData {
@@ -39,7 +40,15 @@ const inflateChunkBytes = 1024;
 /** One writer for every batch: the core runs to completion, so encodes never overlap. */
 const scratch = new BitWriter(4096);
 
-export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boolean } = {}): SyncBatch {
+/**
+ * `scan`: the batch's inputs as fed to an EventScan while they were recorded
+ * (saves a pass over inputs that are cold by the window's close); the bytes
+ * are the same with or without it.
+ */
+export function encodeBatch(
+  batch: BatchData,
+  options: { includeDeviceId?: boolean; scan?: EventScan } = {},
+): SyncBatch {
   assert(batch.batchNo >= 1 && batch.firstSeq >= 1, "batch numbers and seqs start at 1");
   assert(batch.windowEndMs >= batch.windowStartMs, "window ends before it starts");
   assert(batch.storageDigest.length === limits.digestBytes, "digest must be 32 bytes");
@@ -48,11 +57,16 @@ export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boole
   scratch.writeExpGolomb(batch.batchNo, 0);
   scratch.writeBit(batch.powerOff);
   scratch.writeExpGolomb(batch.windowEndMs - batch.windowStartMs, 12);
-  const textBytes = writeEvents(scratch, batch.inputs, {
-    firstSeq: batch.firstSeq,
-    windowStartMs: batch.windowStartMs,
-    networkConsumedEnd: batch.networkConsumed,
-  });
+  const textBytes = writeEvents(
+    scratch,
+    batch.inputs,
+    {
+      firstSeq: batch.firstSeq,
+      windowStartMs: batch.windowStartMs,
+      networkConsumedEnd: batch.networkConsumed,
+    },
+    options.scan,
+  );
   let packed = scratch.finish();
   scratch.reset(limits.codecScratchBytesMax);
   let codec = EventCodec.COMPACT;

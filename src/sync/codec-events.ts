@@ -23,6 +23,7 @@ import {
 } from "../platform/inputs.ts";
 import { actionDictionary, actionIndex } from "./action-dictionary.ts";
 import { type BitReader, BitsExhausted, type BitWriter } from "./bits.ts";
+import { EventScan } from "./codec-scan.ts";
 import { CodecError, RecentStrings, readString, writeString } from "./codec-strings.ts";
 import { chooseTimeOrder, readRice, timeOrderMax, writeRice } from "./codec-time.ts";
 import { readKey, writeKey } from "./key-code.ts";
@@ -60,36 +61,8 @@ export interface Ranges {
   keyRange: number;
 }
 
-/** Reused by every encode (the core runs to completion); larger batches get their own. */
-const deltaScratch = new Float64Array(1024);
-
-/** One pass over the inputs: checks their order, collects time deltas and coordinate ranges. */
-function scanInputs(
-  inputs: readonly UserInput[],
-  ctx: EventContext,
-): { deltas: Float64Array; ranges: Ranges } {
-  // A fresh Float64Array per batch is an off-heap allocation, more than the scan itself.
-  const deltas =
-    inputs.length <= deltaScratch.length
-      ? deltaScratch.subarray(0, inputs.length)
-      : new Float64Array(inputs.length);
-  const ranges = { xRange: 0, yRange: 0, keyRange: 0 };
-  let previousTimeMs = ctx.windowStartMs;
-  for (let i = 0; i < inputs.length; i++) {
-    const { seq, timeMs, body } = inputs[i]!;
-    assert(seq === ctx.firstSeq + i, "seqs in a batch are contiguous");
-    assert(timeMs >= previousTimeMs, "inputs must be time-ordered");
-    deltas[i] = timeMs - previousTimeMs;
-    previousTimeMs = timeMs;
-    if (body.kind === "tap") {
-      if (body.x >= ranges.xRange) ranges.xRange = body.x + 1;
-      if (body.y >= ranges.yRange) ranges.yRange = body.y + 1;
-    } else if (body.kind === "key" && body.code >= ranges.keyRange) {
-      ranges.keyRange = body.code + 1;
-    }
-  }
-  return { deltas, ranges };
-}
+/** Scans inputs for callers that did not scan while recording (tests, injected bugs, repair). */
+const scratchScan = new EventScan();
 
 /** Writes one body; returns the literal string bytes it took (text DEFLATE may shrink). */
 function writeBody(w: BitWriter, body: UserInputBody, ranges: Ranges, recent: RecentStrings): number {
@@ -106,7 +79,8 @@ function writeBody(w: BitWriter, body: UserInputBody, ranges: Ranges, recent: Re
   w.writeTruncated(index ?? actionDictionary.length, actionDictionary.length + 1);
   let literalBytes = index === undefined ? writeString(w, recent, body.name) : 0;
   w.writeExpGolomb(body.args.length, 0);
-  for (const arg of body.args) literalBytes += writeString(w, recent, arg);
+  const args = body.args;
+  for (let i = 0; i < args.length; i++) literalBytes += writeString(w, recent, args[i]!);
   return literalBytes;
 }
 
@@ -187,22 +161,35 @@ function readNondet(r: BitReader, timeMs: number): readonly NondetRecord[] {
 
 /**
  * Appends the events of one batch to `w` (the batch header is the caller's).
+ * `scan`: the same inputs fed to an EventScan as they were recorded (the
+ * Syn-Client does); without it the inputs are scanned here first.
  * Returns the literal string bytes written: the only part DEFLATE can shrink.
  */
-export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: EventContext): number {
+export function writeEvents(
+  w: BitWriter,
+  inputs: readonly UserInput[],
+  ctx: EventContext,
+  scan?: EventScan,
+): number {
   assert(inputs.length <= limits.batchEventsMax, "batch holds too many events");
   w.writeExpGolomb(inputs.length, 0);
   if (inputs.length === 0) return 0;
   const last = inputs[inputs.length - 1]!;
   assert(last.networkConsumed <= ctx.networkConsumedEnd, "an input consumed more than its batch");
-  const { deltas, ranges } = scanInputs(inputs, ctx);
+  const scanned = scan ?? scanAll(inputs);
+  assert(
+    scanned.count === inputs.length && scanned.firstSeq === ctx.firstSeq,
+    "the scan covers exactly the batch's inputs",
+  );
+  const deltas = scanned.deltasFrom(ctx.windowStartMs);
   const timeOrder = chooseTimeOrder(deltas);
+  const ranges: Ranges = { xRange: scanned.xRange, yRange: scanned.yRange, keyRange: scanned.keyRange };
   w.writeBits(timeOrder, 5);
   w.writeExpGolomb(ranges.xRange, 8);
   w.writeExpGolomb(ranges.yRange, 8);
   w.writeExpGolomb(ranges.keyRange, 6);
   w.writeExpGolomb(ctx.networkConsumedEnd - last.networkConsumed, 0);
-  writeConsumedSteps(w, inputs);
+  writeConsumedSteps(w, scanned);
   const recent = new RecentStrings();
   let previousSymbol = -1;
   let literalBytes = 0;
@@ -221,26 +208,27 @@ export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: Eve
   return literalBytes;
 }
 
+function scanAll(inputs: readonly UserInput[]): EventScan {
+  scratchScan.reset();
+  for (let i = 0; i < inputs.length; i++) scratchScan.add(inputs[i]!);
+  return scratchScan;
+}
+
 /**
  * Network inputs arrive rarely next to user inputs (0.02/s vs 0.5/s), so the
  * events where networkConsumed steps up are listed once per batch (position
  * gap, step) instead of spending a bit on every event.
  */
-function writeConsumedSteps(w: BitWriter, inputs: readonly UserInput[]): void {
-  let steps = 0;
-  for (let i = 1; i < inputs.length; i++) {
-    const delta = inputs[i]!.networkConsumed - inputs[i - 1]!.networkConsumed;
-    assert(delta >= 0, "networkConsumed must not decrease");
-    if (delta > 0) steps++;
-  }
+function writeConsumedSteps(w: BitWriter, scan: EventScan): void {
+  const steps = scan.stepCount;
   w.writeExpGolomb(steps, 0);
   let previous = 0;
-  for (let i = 1; i < inputs.length && steps > 0; i++) {
-    const delta = inputs[i]!.networkConsumed - inputs[i - 1]!.networkConsumed;
-    if (delta === 0) continue;
-    w.writeExpGolomb(i - previous - 1, 2);
-    w.writeExpGolomb(delta - 1, 0);
-    previous = i;
+  for (let n = 0; n < steps; n++) {
+    const position = scan.stepPosition(n);
+    assert(position > previous && scan.stepSize(n) >= 1, "steps in order, each a step up");
+    w.writeExpGolomb(position - previous - 1, 2);
+    w.writeExpGolomb(scan.stepSize(n) - 1, 0);
+    previous = position;
   }
 }
 

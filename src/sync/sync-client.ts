@@ -16,6 +16,7 @@ import type { CloneOffer } from "../mirror/mirror-server.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { type BatchData, encodeBatch } from "./batch.ts";
+import { EventScan } from "./codec-scan.ts";
 import { batchFrame, decodeFrame, encodeFrame, noticeAckFrame, repairResponseFrame } from "./frame.ts";
 import { answerRepair } from "./repair-session.ts";
 
@@ -87,6 +88,8 @@ export class SyncClient {
   private readonly snapshotsMax: number;
   private windowStartMs: number;
   private open: UserInput[] = [];
+  /** The open window's inputs scanned as recorded, for the encoder (codec-scan.ts). */
+  private readonly openScan = new EventScan();
   private openBytes = 0;
   private lastBatchNo: number;
   private lastSeqRecorded: number;
@@ -179,8 +182,12 @@ export class SyncClient {
     if (this.openBytes + sizeBytes > limits.batchBytesMax / 2) {
       return fail(ErrorCodes.BATCH_TOO_LARGE, `Input of ~${sizeBytes} bytes does not fit the open batch`);
     }
+    if (this.open.length >= limits.batchEventsMax) {
+      return fail(ErrorCodes.BATCH_TOO_LARGE, `The open batch holds ${limits.batchEventsMax} inputs`);
+    }
     if (!this.canRecord()) return fail(ErrorCodes.QUEUE_FULL, "Too many unacknowledged batches");
     this.open.push(input);
+    this.openScan.add(input);
     this.openBytes += sizeBytes;
     this.lastSeqRecorded = input.seq;
     this.metrics.userInputs++;
@@ -319,6 +326,7 @@ export class SyncClient {
     // The clone carries everything so far: earlier batches and the open window are moot.
     this.unacked = [];
     this.open = [];
+    this.openScan.reset();
     this.openBytes = 0;
     this.lastSeqBatched = this.lastSeqRecorded;
     this.lastConsumedBatched = this.platform.networkConsumed;
@@ -367,12 +375,15 @@ export class SyncClient {
       storageDigest: this.platform.digest(),
       powerOff,
     };
-    const bytes = encodeFrame(batchFrame(encodeBatch(batch, { includeDeviceId: this.includeDeviceId })));
+    const bytes = encodeFrame(
+      batchFrame(encodeBatch(batch, { includeDeviceId: this.includeDeviceId, scan: this.openScan })),
+    );
     this.lastBatchNo = batch.batchNo;
     this.lastSeqBatched = this.lastSeqRecorded;
     this.lastConsumedBatched = consumed;
     this.windowStartMs = windowEndMs;
     this.open = [];
+    this.openScan.reset();
     this.openBytes = 0;
     this.metrics.batches++;
     this.snapshots.set(batch.batchNo, this.snapshot());
