@@ -19,7 +19,7 @@ import { CloneIntake } from "./clone-intake.ts";
 import { encodeAckFrame } from "./frame-codec.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
 import { LevelKeyCache } from "./level-keys.ts";
-import type { CoreReply, LiveCore, WelcomeValues } from "./live-core.ts";
+import { type CoreReply, type LiveCore, noCoreReply, type WelcomeValues } from "./live-core.ts";
 import type { CoreFactoryDeps } from "./live-server.ts";
 import { deviceKey } from "./sqlite-db.ts";
 import { SqliteMirrorStore } from "./sqlite-store.ts";
@@ -152,7 +152,10 @@ class CoreAdapter implements LiveCore {
         : body.case === "cloneBlob"
           ? this.clones.blob(deviceId, body.value)
           : this.server.receiveFrame(deviceId, frame, nowMs, batchBytes);
-    if (handled.ok) return { replies: handled.value.map(encodeFrame), close: false };
+    if (handled.ok)
+      return handled.value.length === 0
+        ? noCoreReply
+        : { replies: handled.value.map(encodeFrame), close: false };
     const { code, message } = handled.error;
     return {
       replies: [encodeFrame(errorFrame(code, message))],
@@ -164,9 +167,10 @@ class CoreAdapter implements LiveCore {
   markDurable(deviceId: string): Uint8Array[] {
     // No notice can ride along: the reply is the ack alone, encoded without
     // protobuf-es (byte-identical; the core's markDurable on every other path).
-    if (this.server.unackedNotices(deviceId) === 0 && this.server.metrics(deviceId) !== undefined)
-      return [encodeAckFrame(deviceId, this.server.acked(deviceId))];
-    return this.server.markDurable(deviceId);
+    const ackedBatchNo = this.server.ackOnly(deviceId);
+    return ackedBatchNo === undefined
+      ? this.server.markDurable(deviceId)
+      : [encodeAckFrame(deviceId, ackedBatchNo)];
   }
 
   pendingFrames(deviceId: string, nowMs: number): Uint8Array[] {

@@ -30,6 +30,12 @@ export interface CoreReply {
   error?: MirrorcellError;
 }
 
+/** A frame with nothing to send back (most batches before their commit): shared, frozen. */
+export const noCoreReply: CoreReply = Object.freeze({
+  replies: Object.freeze([]) as unknown as Uint8Array[],
+  close: false,
+});
+
 export interface CoreCounters {
   eventsReplayedTotal: number;
   batchesIngestedTotal: number;

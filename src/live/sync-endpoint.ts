@@ -15,7 +15,7 @@ import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { newNonce } from "./auth.ts";
 import { batchBytesOf } from "./frame-codec.ts";
 import type { GroupCommitter } from "./group-commit.ts";
-import type { CoreReply, LiveCore } from "./live-core.ts";
+import { type CoreReply, type LiveCore, noCoreReply } from "./live-core.ts";
 import {
   closeMirrorStopped,
   closePolicy,
@@ -40,11 +40,9 @@ interface Connection {
   session: SyncSession;
 }
 
-const noReply: CoreReply = { replies: [], close: false };
-
 /** One received frame in the group commit: a class, not two closures per frame (the ingest hot path). */
 class FrameWork {
-  private result = noReply;
+  private result = noCoreReply;
 
   constructor(
     private readonly endpoint: SyncEndpoint,
@@ -59,7 +57,7 @@ class FrameWork {
   }
 
   committed(): void {
-    if (this.result !== noReply) this.endpoint.frameCommitted(this.conn, this.result);
+    if (this.result !== noCoreReply) this.endpoint.frameCommitted(this.conn, this.result);
   }
 }
 

@@ -9,7 +9,10 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { type BatchSummary, summaryLastSeq } from "./batch-validate.ts";
 import type { SyncContext } from "./sync-context.ts";
-import type { DeviceState, Position } from "./sync-device-state.ts";
+import type { DeviceState } from "./sync-device-state.ts";
+
+/** Intake's success: shared and frozen (a Result per batch is garbage on the ingest hot path). */
+const done: Result<void> = Object.freeze(ok(undefined));
 
 /**
  * Takes one validated batch of the device (its summary: intake stores the
@@ -30,15 +33,8 @@ export function intakeBatch(
   if (batch.batchNo > state.accepted.batchNo + 1) return holdEarly(state, batch, bytes);
   const accepted = accept(ctx, state, batch, bytes);
   if (!accepted.ok) return accepted;
-  for (
-    let next = state.early.get(state.accepted.batchNo + 1);
-    next;
-    next = state.early.get(state.accepted.batchNo + 1)
-  ) {
-    dropEarly(state, next.batch.batchNo);
-    if (!accept(ctx, state, next.batch, next.bytes).ok) break;
-  }
-  for (const batchNo of state.early.keys()) if (batchNo <= state.accepted.batchNo) dropEarly(state, batchNo);
+  // In order (the common case) nothing is held: no map walk per batch.
+  if (state.early.size > 0) acceptHeld(ctx, state);
   const last = state.queue.at(-1);
   assert(
     last === undefined || last.batchNo === state.accepted.batchNo,
@@ -48,7 +44,20 @@ export function intakeBatch(
     !state.early.has(state.accepted.batchNo + 1),
     "a held successor of the accepted batch was left behind",
   );
-  return ok(undefined);
+  return done;
+}
+
+/** Accepts the held successors of the accepted batch, then drops held batches it overtook. */
+function acceptHeld(ctx: SyncContext, state: DeviceState): void {
+  for (
+    let next = state.early.get(state.accepted.batchNo + 1);
+    next;
+    next = state.early.get(state.accepted.batchNo + 1)
+  ) {
+    dropEarly(state, next.batch.batchNo);
+    if (!accept(ctx, state, next.batch, next.bytes).ok) break;
+  }
+  for (const batchNo of state.early.keys()) if (batchNo <= state.accepted.batchNo) dropEarly(state, batchNo);
 }
 
 function duplicate(ctx: SyncContext, state: DeviceState, batchNo: number, bytes: Uint8Array): Result<void> {
@@ -60,26 +69,31 @@ function duplicate(ctx: SyncContext, state: DeviceState, batchNo: number, bytes:
     );
   }
   state.metrics.duplicates++;
-  return ok(undefined);
+  return done;
 }
 
 /** Validates, stores durably (the store's contract) and queues the device's next batch. */
 function accept(ctx: SyncContext, state: DeviceState, batch: BatchSummary, bytes: Uint8Array): Result<void> {
   assert(batch.batchNo === state.accepted.batchNo + 1, "accept only the next batch");
-  const valid = validateBatch(state, batch, () =>
-    Math.max(ctx.mirrors.store.networkCount(state.deviceId), ctx.mirrors.networkBase(state.deviceId)),
-  );
-  if (!valid.ok) return valid;
+  const valid = validateBatch(ctx, state, batch);
+  if (valid !== undefined) return valid;
+  const lastSeq = summaryLastSeq(batch);
   ctx.mirrors.store.appendBatch(state.deviceId, {
     batchNo: batch.batchNo,
-    lastSeq: summaryLastSeq(batch),
+    lastSeq,
     windowEndMs: batch.windowEndMs,
     bytes,
   });
-  state.accepted = positionOfSummary(batch);
+  // A new Position, never an update in place: `applied` may share the object (restore).
+  state.accepted = {
+    batchNo: batch.batchNo,
+    lastSeq,
+    networkConsumed: batch.networkConsumed,
+    windowEndMs: batch.windowEndMs,
+  };
   state.metrics.batches++;
   ctx.schedule.enqueue(state, batch, bytes, ctx.tMaxMs);
-  return ok(undefined);
+  return done;
 }
 
 /**
@@ -110,7 +124,7 @@ function holdEarly(state: DeviceState, batch: BatchSummary, bytes: Uint8Array): 
   state.early.set(batch.batchNo, { batch, bytes });
   state.earlyBytes = earlyBytes;
   assert(state.early.size <= limits.unackedBatchesMax, "early batches unbounded");
-  return ok(undefined);
+  return done;
 }
 
 function dropEarly(state: DeviceState, batchNo: number): void {
@@ -121,8 +135,8 @@ function dropEarly(state: DeviceState, batchNo: number): void {
   assert(state.earlyBytes >= 0, "early bytes below zero");
 }
 
-/** The batch continues the accepted one; `recordedNetwork` counts the inputs the server recorded. */
-function validateBatch(state: DeviceState, batch: BatchSummary, recordedNetwork: () => number): Result<void> {
+/** The batch continues the accepted one: undefined, else the failure. */
+function validateBatch(ctx: SyncContext, state: DeviceState, batch: BatchSummary): Result<void> | undefined {
   const expected = state.accepted;
   if (batch.firstSeq > expected.lastSeq + 1) {
     return fail(
@@ -148,23 +162,17 @@ function validateBatch(state: DeviceState, batch: BatchSummary, recordedNetwork:
   }
   // Recorded inputs never decrease: a batch that consumes no more than its
   // predecessor needs no look-up (the common case; saves two reads per batch).
-  if (batch.networkConsumed <= expected.networkConsumed) return ok(undefined);
-  const recorded = recordedNetwork();
+  if (batch.networkConsumed <= expected.networkConsumed) return undefined;
+  // The inputs the server recorded (the store's count, or the clone's base).
+  const recorded = Math.max(
+    ctx.mirrors.store.networkCount(state.deviceId),
+    ctx.mirrors.networkBase(state.deviceId),
+  );
   if (batch.networkConsumed > recorded) {
     return fail(
       ErrorCodes.NETWORK_INPUT_MISSING,
       `Batch ${batch.batchNo} consumed ${batch.networkConsumed} network inputs, ${recorded} recorded`,
     );
   }
-  return ok(undefined);
-}
-
-/** positionOf (sync-device-state.ts) for a summary. */
-function positionOfSummary(batch: BatchSummary): Position {
-  return {
-    batchNo: batch.batchNo,
-    lastSeq: summaryLastSeq(batch),
-    networkConsumed: batch.networkConsumed,
-    windowEndMs: batch.windowEndMs,
-  };
+  return undefined;
 }

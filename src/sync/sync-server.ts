@@ -59,6 +59,9 @@ export interface SyncServerOptions {
   noticeRetryMs?: number;
 }
 
+/** The reply to most batches in deferred-ack mode (no ack yet, no notice): frozen, shared. */
+const noRepliesResult: Result<Frame[]> = Object.freeze(ok(Object.freeze([]) as unknown as Frame[]));
+
 export class SyncServer {
   private readonly ctx: SyncContext;
   private readonly deferAcks: boolean;
@@ -262,19 +265,39 @@ export class SyncServer {
     // Validated, not decoded: intake stores the bytes, replay decodes them (ReplaySchedule.head).
     const summary = validateBatchMessage(message);
     if (!summary.ok) return summary;
-    const state = this.stateOf(deviceId);
-    if (!state.ok) return state;
+    // The summary is this call's own object: it names the authenticated device (the codec may omit it).
+    summary.value.deviceId = deviceId;
+    let state = this.devices.get(deviceId);
+    if (state === undefined) {
+      const restored = this.stateOf(deviceId);
+      if (!restored.ok) return restored;
+      state = restored.value;
+    }
     const bytes = batchBytes ?? syncBatchToBinary(message);
-    const taken = intakeBatch(this.ctx, state.value, { ...summary.value, deviceId }, bytes);
-    return taken.ok ? ok(this.replies(deviceId)) : taken;
+    const taken = intakeBatch(this.ctx, state, summary.value, bytes);
+    if (!taken.ok) return taken;
+    // Deferred acks, nothing to ride along: the common reply to a batch, shared.
+    return this.deferAcks && state.notices.size === 0 ? noRepliesResult : ok(this.repliesOf(state));
   }
 
   private replies(deviceId: string, durable = !this.deferAcks): Frame[] {
     const state = this.devices.get(deviceId);
-    if (state === undefined) return [];
-    const frames: Frame[] = durable ? [ackFrame(deviceId, state.accepted.batchNo)] : [];
-    frames.push(...ridingNotices(state, this.lastNowMs, this.noticeRetryMs));
+    return state === undefined ? [] : this.repliesOf(state, durable);
+  }
+
+  private repliesOf(state: DeviceState, durable = !this.deferAcks): Frame[] {
+    const frames: Frame[] = durable ? [ackFrame(state.deviceId, state.accepted.batchNo)] : [];
+    if (state.notices.size > 0) frames.push(...ridingNotices(state, this.lastNowMs, this.noticeRetryMs));
     return frames;
+  }
+
+  /**
+   * Deferred-ack mode: the acked batch number when the ack alone is owed
+   * (state known, no notice would ride along), else undefined (markDurable).
+   */
+  ackOnly(deviceId: string): number | undefined {
+    const state = this.devices.get(deviceId);
+    return state === undefined || state.notices.size > 0 ? undefined : state.accepted.batchNo;
   }
 
   /** When the next replay or repair retry is due (the runtime's timer), if any. */
