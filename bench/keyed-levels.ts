@@ -94,9 +94,7 @@ function writeCost(existing: readonly string[], added: readonly string[], levels
   const content = new Uint8Array(64);
   const built = Storage.fromFiles(
     existing.map((name) => [`/data/mms/${name}`, content] as const),
-    nodeSha256,
-    [],
-    levels,
+    { sha256: nodeSha256, levels },
   );
   if (!built.ok) throw new Error(built.error.message);
   const base = built.value.snapshot();
@@ -150,7 +148,9 @@ function mirrorCost(
   const keys = new Map<string, LevelKey>();
   const mirrors = new MirrorServer({
     store: new MemoryMirrorStore(),
-    platforms: platformFactory(nodeSha256, keyed ? { levelKeyOf: (id) => keys.get(id) } : {}),
+    platforms: platformFactory(nodeSha256, {
+      levelKeyOf: keyed ? (id) => keys.get(id) : () => publicLevelKey,
+    }),
     sha256: nodeSha256,
   });
   const ids = Array.from({ length: count }, (_, i) => `phone-${String(i).padStart(6, "0")}`);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { PhoneStore } from "../src/live/phone-state.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
+import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
 import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
 
 const quick = process.argv.includes("--quick");
@@ -23,6 +24,7 @@ function run(withStore: boolean): { cpuMs: number; batches: number; commits: num
     deviceId: "bench",
     model: "pixel",
     sha256: nodeSha256,
+    levelKey: levelKeyFromDeviceKey(new Uint8Array(32).fill(0x5a), nodeSha256),
     clock: { nowMs: () => nowMs },
     seed: 42,
     eventsPerSecond: 20,

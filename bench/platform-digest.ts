@@ -12,7 +12,7 @@ import { SeededRng } from "../src/core/rng.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { drivePhone, ManualClock, replayLog } from "../src/platform/drive.ts";
 import { sha256Binary } from "../src/platform/fs-node.ts";
-import { factoryTemplate, Platform, Storage, seededNondet } from "../src/platform/index.ts";
+import { factoryTemplate, Platform, publicLevelKey, Storage, seededNondet } from "../src/platform/index.ts";
 import { Workload } from "../src/platform/workload.ts";
 
 setFlagsFromString("--expose-gc");
@@ -52,7 +52,7 @@ function contentOf(i: number, round: number): Uint8Array {
 function buildFlat(files: number): Storage {
   const entries: [string, Uint8Array][] = [];
   for (let i = 0; i < files; i++) entries.push([`/data/flat/f${i}`, contentOf(i, 0)]);
-  const built = Storage.fromFiles(entries, countingSha256);
+  const built = Storage.fromFiles(entries, { sha256: countingSha256, levels: publicLevelKey });
   if (!built.ok) throw built.error;
   built.value.digest();
   return built.value;
@@ -114,13 +114,20 @@ function replayFigures(): void {
     deviceId: "bench",
     model: "mc-one",
     sha256: nodeSha256,
+    levelKey: publicLevelKey,
     nondet: seededNondet({ rng: rng.fork("nondet"), clock, cameraBytes: 15_000 }),
   });
   const stream = new Workload({ rng: rng.fork("workload"), sizeScale: 0.01 }).take(events);
   const phoneAt = cpuMs();
   const { log } = drivePhone(phone, stream, clock);
   const phoneS = (cpuMs() - phoneAt) / 1000;
-  const mirror = Platform.create({ mode: "mirror", deviceId: "bench", model: "mc-one", sha256: nodeSha256 });
+  const mirror = Platform.create({
+    mode: "mirror",
+    deviceId: "bench",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
   const mirrorAt = cpuMs();
   // a digest per 30 inputs: one sync batch at 0.5 events/s and a 60 s period (paper §5.1)
   for (let i = 0; i < log.length; i += 30) {

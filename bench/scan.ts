@@ -19,7 +19,7 @@ import { ok } from "../src/core/errors.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import { nodeHashFactory } from "../src/live/antivirus/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { Storage } from "../src/platform/index.ts";
+import { publicLevelKey, Storage } from "../src/platform/index.ts";
 import {
   AntivirusMirrorService,
   AntivirusService,
@@ -354,7 +354,7 @@ function steppedMirror(smallFiles: boolean): { storage: Storage; engine: ScanEng
       )
     : [...corpusFiles(mb, sigs, hashLines)].map(([name, data]) => [`/data/media/${name}`, data] as const);
   const request = [["/data/antivirus/requests/bench.req", new TextEncoder().encode("path=/\n")] as const];
-  const built = Storage.fromFiles([...files, ...request], nodeSha256);
+  const built = Storage.fromFiles([...files, ...request], { sha256: nodeSha256, levels: publicLevelKey });
   if (!built.ok) throw new Error(built.error.message);
   return { storage: built.value, engine: benchEngine(sigs, hashLines) };
 }

@@ -12,7 +12,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/index.ts";
-import { factoryTemplate, Storage, type UserInput } from "../src/platform/index.ts";
+import { factoryTemplate, publicLevelKey, Storage, type UserInput } from "../src/platform/index.ts";
 import { decodeBatch, decodeFrame } from "../src/sync/index.ts";
 import { SyncRig } from "../test/support/sync-rig.ts";
 
@@ -214,7 +214,8 @@ function mirrorCreation() {
   const templateFiles = templateView.manifest();
   const mirrors = new MirrorServer({
     store: new MemoryMirrorStore(),
-    platforms: platformFactory(nodeSha256),
+    // every mirror under the template's own key: the figure is the template share, not a rekey
+    platforms: platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey }),
     sha256: nodeSha256,
   });
   mirrors.register("warm-up", model);
@@ -234,7 +235,10 @@ function mirrorCreation() {
   heap = heapNow(gc);
   start = process.hrtime.bigint();
   for (let i = 0; i < copiesCount; i++) {
-    const copy = Storage.fromManifest(templateFiles, (sha) => templateView.blob(sha), nodeSha256);
+    const copy = Storage.fromManifest(templateFiles, (sha) => templateView.blob(sha), {
+      sha256: nodeSha256,
+      levels: publicLevelKey,
+    });
     if (!copy.ok) throw new Error(copy.error.message);
     copies.push(copy.value);
   }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { Storage } from "../src/platform/index.ts";
+import { publicLevelKey, Storage } from "../src/platform/index.ts";
 import { AntivirusService, DatabaseHolder } from "../src/services/antivirus/index.ts";
 import {
   apk,
@@ -77,7 +77,7 @@ test("antivirus: on-the-fly mode detects an infected package as replay installs 
 test("antivirus: fleet of 1000 mirrors from one template: each distinct blob scanned once", () => {
   const mirrors = new MirrorServer({
     store: new MemoryMirrorStore(),
-    platforms: platformFactory(nodeSha256),
+    platforms: platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey }),
     sha256: nodeSha256,
   });
   const service = new AntivirusService({ database: new DatabaseHolder(engine()), hash });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { loadDatabases, nodeHashFactory, reloadDatabases } from "../src/live/antivirus/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { Storage } from "../src/platform/index.ts";
+import { publicLevelKey, Storage } from "../src/platform/index.ts";
 import { AntivirusService, DatabaseHolder } from "../src/services/antivirus/index.ts";
 
 test("antivirus: reload swaps a changed database atomically; scans in flight finish on the old one", () => {
@@ -25,7 +25,7 @@ test("antivirus: reload swaps a changed database atomically; scans in flight fin
           new TextEncoder().encode(i % 2 === 0 ? `x OLD-MALWARE ${i}` : `y NEW-MALWARE ${i}`),
         ] as const,
     );
-    const built = Storage.fromFiles(files, nodeSha256);
+    const built = Storage.fromFiles(files, { sha256: nodeSha256, levels: publicLevelKey });
     assert.ok(built.ok);
     const job = service.beginScan(built.value);
     job.step(10);

@@ -11,7 +11,7 @@ import { ok } from "../src/core/errors.ts";
 import { limits } from "../src/core/limits.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { Storage } from "../src/platform/index.ts";
+import { publicLevelKey, Storage } from "../src/platform/index.ts";
 import {
   AntivirusMirrorService,
   AntivirusService,
@@ -44,7 +44,7 @@ function randomTree(seed: number, count: number): Storage {
     const bytes = pick === 0 ? evilDex : pick === 1 ? knownBad : rng.bytes(rng.int(0, 20 * 1024));
     files.push([`/d${rng.int(0, 4)}/f${i}.bin`, bytes]);
   }
-  const built = Storage.fromFiles(files, nodeSha256);
+  const built = Storage.fromFiles(files, { sha256: nodeSha256, levels: publicLevelKey });
   assert.ok(built.ok);
   return built.value;
 }
@@ -174,10 +174,10 @@ test("antivirus steps: a request beyond the waiting-scan bound is answered with 
 });
 
 test("antivirus steps: on the fly, writes merge into one waiting job and are scanned as written, even once deleted", () => {
-  const built = Storage.fromFiles(
-    [["/system/clean.txt", new TextEncoder().encode("a clean system file")]],
-    nodeSha256,
-  );
+  const built = Storage.fromFiles([["/system/clean.txt", new TextEncoder().encode("a clean system file")]], {
+    sha256: nodeSha256,
+    levels: publicLevelKey,
+  });
   assert.ok(built.ok);
   const storage = built.value;
   const delivered: string[] = [];

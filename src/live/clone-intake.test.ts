@@ -14,7 +14,7 @@ import { MemoryMirrorStore } from "../mirror/memory-store.ts";
 import { MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import { nodeSha256 } from "../node/sha256.ts";
-import { Platform, seededNondet } from "../platform/index.ts";
+import { Platform, publicLevelKey, seededNondet } from "../platform/index.ts";
 import { SyncServer } from "../sync/sync-server.ts";
 import { TrafficMonitor } from "../sync/traffic-monitor.ts";
 import { CloneIntake } from "./clone-intake.ts";
@@ -25,7 +25,7 @@ const model = "mc-phone-1";
 function usedMirror() {
   const mirrors = new MirrorServer({
     store: new MemoryMirrorStore(),
-    platforms: platformFactory(nodeSha256),
+    platforms: platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey }),
     sha256: nodeSha256,
   });
   const monitor = new TrafficMonitor(mirrors, nodeSha256);
@@ -43,6 +43,7 @@ function usedPhone(): Platform {
     deviceId: "d1",
     model,
     sha256: nodeSha256,
+    levelKey: publicLevelKey,
     nondet: seededNondet({ rng: new SeededRng(5), clock: { nowMs: () => now }, cameraBytes: 5_000 }),
   });
   for (let seq = 1; seq <= 6; seq++) {
@@ -203,7 +204,7 @@ test("live: clone intake: a clone cut short by a server restart on an unused (wi
   // The server restarts before the blobs arrive: the pending clone is gone, the device record says "clone".
   const restarted = new MirrorServer({
     store: mirrors.store,
-    platforms: platformFactory(nodeSha256),
+    platforms: platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey }),
     sha256: nodeSha256,
   });
   const server = new SyncServer({

@@ -46,9 +46,10 @@ export interface LivePhoneOptions {
   saved?: SavedPhone;
   /**
    * The device's directory level key (levelKeyFromDeviceKey of its enrolled
-   * key, which its server derives too); default: the public key (tools only).
+   * key, which its server derives too). Required: a phone under the public
+   * key could be flooded by names ground against it.
    */
-  levelKey?: LevelKey;
+  levelKey: LevelKey;
   /** The durable store: called at every commit point, before the batch's frame is sent. */
   commit?(state: PhoneCommit, blobOf: (sha: Uint8Array) => Uint8Array | undefined): void;
 }
@@ -191,6 +192,9 @@ export class LivePhoneCore implements PhoneCore {
    */
   beginClone(at: ClonePosition, nowMs: number): CloneOffer {
     assert(at.batchNo >= 0 && at.lastSeq >= 0 && at.networkConsumed >= 0, "clone position");
+    const storage = this.platform.storage.snapshot();
+    // the clone starts from this storage, so it keeps the device's key without a rebuild
+    assert(storage.levels === this.options.levelKey, "the phone's storage is under its device's level key");
     const timeMs = Math.max(this.lastTimeMs, nowMs);
     this.lastTimeMs = timeMs;
     this.userInputsBefore += this.client.metrics.userInputs;
@@ -201,7 +205,7 @@ export class LivePhoneCore implements PhoneCore {
       sha256: this.options.sha256,
       from: {
         model: this.model,
-        storage: this.platform.storage.snapshot(),
+        storage,
         ui: bootUi(),
         networkConsumed: at.networkConsumed,
         poweredOn: true,
@@ -385,19 +389,12 @@ export class LivePhoneCore implements PhoneCore {
 }
 
 /** The platform as committed: storage from the stored blobs (each verified), fresh volatile state. */
-function restoredSnapshot(
-  saved: SavedPhone,
-  sha256: Sha256,
-  levelKey: LevelKey | undefined,
-): PlatformSnapshot {
-  const storage = Storage.fromManifest(
-    saved.files,
-    saved.blobOf,
+function restoredSnapshot(saved: SavedPhone, sha256: Sha256, levelKey: LevelKey): PlatformSnapshot {
+  const storage = Storage.fromManifest(saved.files, saved.blobOf, {
     sha256,
-    saved.emptyDirs,
-    undefined,
-    levelKey,
-  );
+    levels: levelKey,
+    emptyDirs: saved.emptyDirs,
+  });
   if (!storage.ok) throw storage.error;
   return {
     model: saved.model,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/index.ts";
-import { factoryTemplate, Platform, Storage, seededNondet } from "../platform/index.ts";
+import { factoryTemplate, Platform, publicLevelKey, Storage, seededNondet } from "../platform/index.ts";
 import { MemoryMirrorStore } from "./memory-store.ts";
 import { MirrorServer } from "./mirror-server.ts";
 import { exportUiState, parseUiState, platformFactory } from "./platform-adapter.ts";
@@ -10,7 +10,11 @@ import { exportUiState, parseUiState, platformFactory } from "./platform-adapter
 const model = "mc-phone-1";
 
 function server(store = new MemoryMirrorStore()) {
-  return new MirrorServer({ store, platforms: platformFactory(nodeSha256), sha256: nodeSha256 });
+  return new MirrorServer({
+    store,
+    platforms: platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey }),
+    sha256: nodeSha256,
+  });
 }
 
 function usedPhone(seed: number): Platform {
@@ -20,6 +24,7 @@ function usedPhone(seed: number): Platform {
     deviceId: "phone",
     model,
     sha256: nodeSha256,
+    levelKey: publicLevelKey,
     nondet: seededNondet({ rng: new SeededRng(seed), clock: { nowMs: () => now }, cameraBytes: 5_000 }),
   });
   for (let i = 1; i <= 20; i++) {

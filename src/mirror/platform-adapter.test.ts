@@ -3,7 +3,13 @@ import { test } from "node:test";
 import { toHex, utf8 } from "../core/bytes.ts";
 import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/index.ts";
-import { type LevelKey, levelKeyFromDeviceKey, Platform, seededNondet } from "../platform/index.ts";
+import {
+  type LevelKey,
+  levelKeyFromDeviceKey,
+  Platform,
+  publicLevelKey,
+  seededNondet,
+} from "../platform/index.ts";
 import { platformFactory } from "./platform-adapter.ts";
 
 const model = "mc-phone-1";
@@ -25,7 +31,7 @@ function phoneWith(levelKey: LevelKey): Platform {
 test("platform factory: mirrors from the template and from a manifest take the device's level key", () => {
   const key = levelKeyFromDeviceKey(new Uint8Array(32).fill(7), nodeSha256);
   const keyed = platformFactory(nodeSha256, { levelKeyOf: (id) => (id === "d1" ? key : undefined) });
-  const unkeyed = platformFactory(nodeSha256);
+  const unkeyed = platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey });
   const phone = phoneWith(key);
   const fresh = Platform.create({ mode: "mirror", deviceId: "d1", model, sha256: nodeSha256, levelKey: key });
   const fromTemplate = keyed.fromTemplate("d1", model);
@@ -59,11 +65,26 @@ test("platform factory: mirrors from the template and from a manifest take the d
 });
 
 test("platform factory: a device without a level key gets no mirror (E_DEVICE_UNKNOWN), not a public-key one", () => {
-  const keyed = platformFactory(nodeSha256, { levelKeyOf: () => undefined });
+  const key = levelKeyFromDeviceKey(new Uint8Array(32).fill(9), nodeSha256);
+  const keyed = platformFactory(nodeSha256, { levelKeyOf: (id) => (id === "d1" ? key : undefined) });
   const fromTemplate = keyed.fromTemplate("stranger", model);
   assert.ok(!fromTemplate.ok);
   assert.equal(fromTemplate.error.code, "E_DEVICE_UNKNOWN");
-  const restored = keyed.fromManifest("stranger", model, [], [], () => undefined, 0);
+  // a restore or clone, even with every blob at hand, is refused too
+  const phone = phoneWith(key);
+  const blobOf = (sha: Uint8Array) => phone.storage.blob(sha);
+  const manifest = phone.storage.manifest();
+  const restored = keyed.fromManifest("stranger", model, manifest, phone.storage.emptyDirs(), blobOf, 0);
   assert.ok(!restored.ok);
   assert.equal(restored.error.code, "E_DEVICE_UNKNOWN");
+  // the same calls for the device with a key succeed: the refusal is about the key
+  assert.ok(keyed.fromTemplate("d1", model).ok);
+  assert.ok(keyed.fromManifest("d1", model, manifest, phone.storage.emptyDirs(), blobOf, 0).ok);
+});
+
+test("platform factory: one without a level key look-up cannot be made (type error; assertion for untyped callers)", () => {
+  // @ts-expect-error levelKeyOf is required: no factory silently keeps the public key
+  assert.throws(() => platformFactory(nodeSha256), /levelKeyOf/);
+  // @ts-expect-error the same with an options object that forgot it
+  assert.throws(() => platformFactory(nodeSha256, {}), /levelKeyOf/);
 });

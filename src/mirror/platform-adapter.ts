@@ -23,15 +23,18 @@ import type { PlatformFactory, SyncedPlatform, TreeFileEntry, TreeView } from ".
 export interface PlatformFactoryOptions {
   /**
    * The device's directory level key (live: from its enrolled key; sim: its
-   * seeded secret); undefined = not known, the mirror is refused. Without
-   * this option every mirror keeps the public key (tests, tools).
+   * seeded secret). Required, no default: a mirror under the public key
+   * could be flooded by names ground against it. Undefined = the device has
+   * no key (not enrolled, or deleted since it was looked up): a fact of the
+   * world, not a bug, so the mirror is refused with E_DEVICE_UNKNOWN. Tests
+   * and tools that want the public key return publicLevelKey by name.
    */
-  levelKeyOf?(deviceId: string): LevelKey | undefined;
+  levelKeyOf(deviceId: string): LevelKey | undefined;
 }
 
-export function platformFactory(sha256: Sha256, options: PlatformFactoryOptions = {}): PlatformFactory {
-  const levelKeyOf = (deviceId: string): Result<LevelKey | undefined> => {
-    if (options.levelKeyOf === undefined) return ok(undefined);
+export function platformFactory(sha256: Sha256, options: PlatformFactoryOptions): PlatformFactory {
+  assert(typeof options?.levelKeyOf === "function", "platformFactory needs levelKeyOf");
+  const levelKeyOf = (deviceId: string): Result<LevelKey> => {
     const key = options.levelKeyOf(deviceId);
     if (key === undefined) return fail(ErrorCodes.DEVICE_UNKNOWN, `No level key for device ${deviceId}`);
     return ok(key);
@@ -81,19 +84,18 @@ export function platformFactory(sha256: Sha256, options: PlatformFactoryOptions 
       const levelKey = levelKeyOf(deviceId);
       if (!levelKey.ok) return levelKey;
       // The template's blobs are already verified in memory: a restore fetches and hashes only the rest.
-      const storage = Storage.fromManifest(
-        files,
-        blobOf,
+      const storage = Storage.fromManifest(files, blobOf, {
         sha256,
+        levels: levelKey.value,
         emptyDirs,
-        base.value.storage,
-        levelKey.value ?? base.value.storage.levels,
-      );
+        known: base.value.storage,
+      });
       if (!storage.ok) return storage;
       const ui = volatileState === undefined ? base.value.ui : parseUiState(volatileState);
       if (ui === undefined)
         return fail(ErrorCodes.INPUT_MALFORMED, "Volatile state is not a platform UI state");
       const from = { ...base.value, storage: storage.value.snapshot(), ui, networkConsumed, poweredOn: true };
+      assert(from.storage.levels === levelKey.value, "a restored mirror keeps its device's level key");
       return ok(Platform.create({ mode: "mirror", deviceId, model, sha256, from }));
     },
   };

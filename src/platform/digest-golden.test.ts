@@ -14,7 +14,7 @@ import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { drivePhone, ManualClock, replayLog } from "./drive.ts";
 import { factoryTemplate } from "./factory-template.ts";
-import { LevelKey, levelKeyFromDeviceKey } from "./key-level.ts";
+import { LevelKey, levelKeyFromDeviceKey, publicLevelKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import { Storage } from "./storage.ts";
@@ -33,7 +33,7 @@ function chain(digests: readonly Uint8Array[]): string {
 const deviceLevels = levelKeyFromDeviceKey(new Uint8Array(32).fill(0x42), nodeSha256);
 
 /** A phone on the paper workload; the digest after every `every` events. */
-function workloadDigests(seed: number, events: number, every: number, levelKey?: LevelKey) {
+function workloadDigests(seed: number, events: number, every: number, levelKey = publicLevelKey) {
   const clock = new ManualClock();
   const rng = new SeededRng(seed);
   const phone = Platform.create({
@@ -42,7 +42,7 @@ function workloadDigests(seed: number, events: number, every: number, levelKey?:
     model: "mc-one",
     sha256: nodeSha256,
     nondet: seededNondet({ rng: rng.fork("nondet"), clock, cameraBytes: 300 }),
-    ...(levelKey === undefined ? {} : { levelKey }),
+    levelKey,
   });
   const stream = new Workload({ rng: rng.fork("workload"), sizeScale: 0.002 }).take(events);
   const digests: Uint8Array[] = [];
@@ -116,7 +116,13 @@ test("digest: asking after every input or once per batch gives the same roots, p
     const afterInput = Math.min((i + 1) * 30, perInput.digests.length) - 1;
     assert.equal(toHex(perBatch.digests[i]!), toHex(perInput.digests[afterInput]!), `batch ${i}`);
   }
-  const mirror = Platform.create({ mode: "mirror", deviceId: "golden", model: "mc-one", sha256: nodeSha256 });
+  const mirror = Platform.create({
+    mode: "mirror",
+    deviceId: "golden",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
   const replayed = replayLog(mirror, perBatch.log);
   assert.ok(replayed.ok, replayed.ok ? "" : replayed.error.message);
   assert.equal(toHex(mirror.digest()), toHex(perBatch.phone.digest()));
@@ -138,7 +144,7 @@ function pathOf(n: number): string {
 test("digest: after random operations, the root asked every k operations equals a fresh rebuild's (fast-check)", () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 80 }), fc.integer({ min: 1, max: 9 }), (ops, k) => {
-      const storage = Storage.empty(nodeSha256);
+      const storage = Storage.empty(nodeSha256, publicLevelKey);
       ops.forEach((o, i) => {
         const from = pathOf(o.a);
         if (o.op === "write") storage.writeFile(from, utf8(`${o.b}:`.repeat(o.size)));
@@ -152,7 +158,11 @@ test("digest: after random operations, the root asked every k operations equals 
           assert.ok(read.ok);
           return [e.path, read.value] as const;
         });
-        const rebuilt = Storage.fromFiles(files, nodeSha256, storage.emptyDirs());
+        const rebuilt = Storage.fromFiles(files, {
+          sha256: nodeSha256,
+          levels: publicLevelKey,
+          emptyDirs: storage.emptyDirs(),
+        });
         assert.ok(rebuilt.ok);
         assert.equal(toHex(storage.digest()), toHex(rebuilt.value.digest()));
       });

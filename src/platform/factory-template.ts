@@ -100,7 +100,7 @@ export function factoryTemplate(model: string, sha256: Sha256): PlatformSnapshot
   if (cached !== undefined && cached.sha256 === sha256) return cached.snapshot;
   const rng = new SeededRng(modelSeed(model));
   const files = [...systemFiles(model, rng), ...packageFiles(rng)];
-  const built = Storage.fromFiles(files, sha256, appDataDirs, publicLevelKey);
+  const built = Storage.fromFiles(files, { sha256, levels: publicLevelKey, emptyDirs: appDataDirs });
   assert(built.ok, `factory template for ${model} failed to build`);
   const snapshot: PlatformSnapshot = Object.freeze({
     model,

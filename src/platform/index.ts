@@ -32,6 +32,14 @@ export {
   type UserInputDraft,
 } from "./platform.ts";
 export { enableSharedContent } from "./shared-content.ts";
-export { type FileEntry, type PathChange, type StatInfo, Storage, StorageSnapshot } from "./storage.ts";
+export {
+  type FileEntry,
+  type ManifestBuild,
+  type PathChange,
+  type StatInfo,
+  Storage,
+  type StorageBuild,
+  StorageSnapshot,
+} from "./storage.ts";
 export type { AppUi, UiState } from "./ui-state.ts";
 export { Workload, type WorkloadEvent, type WorkloadOptions } from "./workload.ts";

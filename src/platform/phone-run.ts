@@ -5,6 +5,7 @@ import { bytesEqual, toHex } from "../core/bytes.ts";
 import type { Sha256 } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
 import { type DriveResult, drivePhone, ManualClock } from "./drive.ts";
+import type { LevelKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import type { Storage } from "./storage.ts";
@@ -21,6 +22,8 @@ export function runPhoneWorkload(options: {
   seed: number;
   events: number;
   sha256: Sha256;
+  /** The phone's directory level key: tests and `mirrorcell demo` pass publicLevelKey or a seeded one. */
+  levelKey: LevelKey;
   model?: string;
   sizeScale?: number;
 }): PhoneRun {
@@ -32,6 +35,7 @@ export function runPhoneWorkload(options: {
     deviceId: `phone-${options.seed}`,
     model: options.model ?? "mc-one",
     sha256: options.sha256,
+    levelKey: options.levelKey,
     nondet: seededNondet({
       rng: rng.fork("nondet"),
       clock,

@@ -5,6 +5,7 @@ import { toHex } from "../core/bytes.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { apps } from "./apps/index.ts";
 import { type AppName, appNames, type NetworkInput } from "./inputs.ts";
+import { publicLevelKey } from "./key-level.ts";
 import { runPhoneWorkload } from "./phone-run.ts";
 import type { Platform, UserInputDraft } from "./platform.ts";
 
@@ -75,7 +76,7 @@ const input = fc.oneof(
 );
 
 test("platform: random inputs yield a result or a typed error, never a crash, and errors change nothing (fast-check)", () => {
-  const { phone } = runPhoneWorkload({ seed: 17, events: 600, sha256: nodeSha256 });
+  const { phone } = runPhoneWorkload({ seed: 17, events: 600, sha256: nodeSha256, levelKey: publicLevelKey });
   let errors = 0;
   let accepted = 0;
   fc.assert(

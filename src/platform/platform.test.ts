@@ -8,7 +8,7 @@ import { nodeSha256 } from "../node/sha256.ts";
 import { ManualClock, type RecordedInput, replayLog } from "./drive.ts";
 import { factoryTemplate } from "./factory-template.ts";
 import type { AppName, NetworkInput, UserInput, UserInputBody } from "./inputs.ts";
-import { LevelKey, levelSecretBytes } from "./key-level.ts";
+import { LevelKey, levelSecretBytes, publicLevelKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { runPhoneWorkload, treeDifference } from "./phone-run.ts";
 import { Platform, type UserInputDraft } from "./platform.ts";
@@ -16,14 +16,27 @@ import { Platform, type UserInputDraft } from "./platform.ts";
 const model = "mc-one";
 
 function mirrorOf(seed: number): Platform {
-  return Platform.create({ mode: "mirror", deviceId: `phone-${seed}`, model, sha256: nodeSha256 });
+  return Platform.create({
+    mode: "mirror",
+    deviceId: `phone-${seed}`,
+    model,
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
 }
 
 function newPhone(seed = 1): { phone: Platform; clock: ManualClock } {
   const clock = new ManualClock(1_000);
   const nondet = seededNondet({ rng: new SeededRng(seed), clock, cameraBytes: 64 });
   return {
-    phone: Platform.create({ mode: "phone", deviceId: "p", model, sha256: nodeSha256, nondet }),
+    phone: Platform.create({
+      mode: "phone",
+      deviceId: "p",
+      model,
+      sha256: nodeSha256,
+      nondet,
+      levelKey: publicLevelKey,
+    }),
     clock,
   };
 }
@@ -71,7 +84,12 @@ test("platform: phone and mirror fed the same recorded inputs end byte-identical
   const appsSeen = new Set<string>();
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 ** 31 }), (seed) => {
-      const { phone, drive } = runPhoneWorkload({ seed, events: 3000, sha256: nodeSha256 });
+      const { phone, drive } = runPhoneWorkload({
+        seed,
+        events: 3000,
+        sha256: nodeSha256,
+        levelKey: publicLevelKey,
+      });
       for (const entry of drive.log) appsSeen.add(entry.input.app);
       const mirror = mirrorOf(seed);
       const replayed = replayLog(mirror, drive.log);
@@ -388,12 +406,32 @@ test("platform: a mirror cloned from the phone's snapshot mid-typing continues i
 test("platform: factory templates are deterministic per model, a few hundred files, shared by clones", () => {
   const a = factoryTemplate("mc-one", nodeSha256);
   const b = factoryTemplate("mc-two", nodeSha256);
-  const one = Platform.create({ mode: "mirror", deviceId: "x", model: "mc-one", sha256: nodeSha256 });
-  const two = Platform.create({ mode: "mirror", deviceId: "y", model: "mc-one", sha256: nodeSha256 });
+  const one = Platform.create({
+    mode: "mirror",
+    deviceId: "x",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
+  const two = Platform.create({
+    mode: "mirror",
+    deviceId: "y",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
   assert.equal(toHex(one.digest()), toHex(two.digest()));
   assert.notEqual(
     toHex(one.digest()),
-    toHex(Platform.create({ mode: "mirror", deviceId: "z", model: "mc-two", sha256: nodeSha256 }).digest()),
+    toHex(
+      Platform.create({
+        mode: "mirror",
+        deviceId: "z",
+        model: "mc-two",
+        sha256: nodeSha256,
+        levelKey: publicLevelKey,
+      }).digest(),
+    ),
   );
   assert.equal(one.snapshot().storage.root, a.storage.root, "a fresh clone shares the template's tree");
   assert.ok(a.storage.fileCount >= 200 && a.storage.fileCount <= 1000, `${a.storage.fileCount} files`);
@@ -413,6 +451,7 @@ test("platform: a camera frame larger than one input can ship is refused, state 
     deviceId: "p",
     model,
     sha256: nodeSha256,
+    levelKey: publicLevelKey,
     nondet: oversized,
   });
   const digest = toHex(phone.digest());

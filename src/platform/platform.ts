@@ -45,22 +45,25 @@ export interface PlatformSnapshot {
   readonly poweredOn: boolean;
 }
 
-export interface PlatformOptions {
+interface PlatformBaseOptions {
   mode: PlatformMode;
   deviceId: string;
   model: string;
   sha256: Sha256;
   /** Required in phone mode; ignored in mirror mode. */
   nondet?: NondetSources;
-  /** Start from this state; default: the model's factory template. */
-  from?: PlatformSnapshot;
-  /**
-   * The device's directory level key (key-level.ts); the storage is rebuilt
-   * under it when `from` has another. Default: `from`'s key — the PUBLIC key
-   * for a factory template, which only tests and tools may keep.
-   */
-  levelKey?: LevelKey;
 }
+
+/**
+ * `from`: start from this state; default: the model's factory template.
+ * `levelKey`: the device's directory level key (key-level.ts); the storage is
+ * rebuilt under it when the start state has another. Required unless `from`
+ * is given: a snapshot carries its own key, while the factory template is
+ * built under the PUBLIC key, which a device must not keep (tests and tools
+ * pass publicLevelKey by name).
+ */
+export type PlatformOptions = PlatformBaseOptions &
+  ({ from: PlatformSnapshot; levelKey?: LevelKey } | { from?: PlatformSnapshot; levelKey: LevelKey });
 
 /** A user input as the caller has it: the platform fills nondet and networkConsumed on the phone. */
 export type UserInputDraft = Omit<UserInput, "nondet" | "networkConsumed"> &
@@ -97,8 +100,13 @@ export class Platform {
     assert(mode === "phone" || mode === "mirror", `unknown platform mode ${String(mode)}`);
     assert(mode === "mirror" || options.nondet !== undefined, "phone mode needs nondet sources");
     assert(deviceId.length > 0 && deviceId.length <= limits.deviceIdBytesMax, "bad device id");
-    const base = options.from ?? factoryTemplate(model, sha256);
     const { levelKey } = options;
+    // the types require one of the two; this catches an untyped caller before it keeps the public key
+    assert(
+      options.from !== undefined || levelKey !== undefined,
+      "a platform from the template needs a level key",
+    );
+    const base = options.from ?? factoryTemplate(model, sha256);
     const from = levelKey === undefined ? base : { ...base, storage: rekeySnapshot(base.storage, levelKey) };
     assert(from.model === model, `snapshot of model ${from.model} used for a ${model}`);
     return new Platform(mode, deviceId, model, sha256, mode === "phone" ? options.nondet : undefined, from);

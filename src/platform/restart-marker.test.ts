@@ -10,6 +10,7 @@ import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { ManualClock, type RecordedInput, replayLog } from "./drive.ts";
 import type { AppName, UserInputBody } from "./inputs.ts";
+import { publicLevelKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import { bootUi } from "./ui-state.ts";
@@ -20,7 +21,15 @@ const clock = new ManualClock(1_000);
 function phoneFrom(from?: Platform): Platform {
   const nondet = seededNondet({ rng: new SeededRng(5), clock, cameraBytes: 64 });
   const snapshot = from === undefined ? undefined : { ...from.snapshot(), ui: bootUi() };
-  return Platform.create({ mode: "phone", deviceId: "p", model, sha256: nodeSha256, nondet, from: snapshot });
+  return Platform.create({
+    mode: "phone",
+    deviceId: "p",
+    model,
+    sha256: nodeSha256,
+    nondet,
+    from: snapshot,
+    levelKey: publicLevelKey,
+  });
 }
 
 function apply(phone: Platform, log: RecordedInput[], app: AppName, body: UserInputBody): void {
@@ -40,7 +49,13 @@ function crashRun(marker: boolean): { phoneDigest: string; mirrorDigest: string 
   if (marker) apply(after, log, "system", { kind: "action", name: "boot", args: [] });
   apply(after, log, "messaging", { kind: "key", code: 120 });
   apply(after, log, "messaging", { kind: "action", name: "send", args: ["peer=bob"] });
-  const mirror = Platform.create({ mode: "mirror", deviceId: "p", model, sha256: nodeSha256 });
+  const mirror = Platform.create({
+    mode: "mirror",
+    deviceId: "p",
+    model,
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
   const replayed = replayLog(mirror, log);
   assert.ok(replayed.ok, replayed.ok ? "" : replayed.error.message);
   return { phoneDigest: toHex(after.digest()), mirrorDigest: toHex(mirror.digest()) };

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import type { Sha256 } from "../core/ports.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { binaryFromBytes, sha256Binary } from "./fs-node.ts";
+import { publicLevelKey } from "./key-level.ts";
 import { Storage } from "./storage.ts";
 
 /** The same hash without the binary face: what any other Sha256 port gives. */
@@ -25,8 +26,8 @@ test("sha256 binary face: a storage hashed through it has the digest of one hash
   const files: [string, Uint8Array][] = [];
   for (let i = 0; i < 300; i++)
     files.push([`/d${i % 7}/f${i}.txt`, new TextEncoder().encode(`file ${i} ${"x".repeat(i)}`)]);
-  const a = Storage.fromFiles(files, nodeSha256);
-  const b = Storage.fromFiles(files, bytesOnly);
+  const a = Storage.fromFiles(files, { sha256: nodeSha256, levels: publicLevelKey });
+  const b = Storage.fromFiles(files, { sha256: bytesOnly, levels: publicLevelKey });
   assert.ok(a.ok && b.ok);
   assert.deepEqual(a.value.digest(), b.value.digest());
   assert.ok(a.value.writeFile("/d1/new", new Uint8Array([1, 2, 3])).ok);

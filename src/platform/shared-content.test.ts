@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { bytesEqual, utf8 } from "../core/bytes.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { binaryFromBytes } from "./fs-node.ts";
+import { publicLevelKey } from "./key-level.ts";
 import { enableSharedContent, SharedContent, sharedContent } from "./shared-content.ts";
 import { Storage } from "./storage.ts";
 
@@ -83,8 +84,8 @@ test("shared content: storages that share bytes read, list and digest exactly as
   );
   fc.assert(
     fc.property(files, files, (one, two) => {
-      const phone = Storage.empty(nodeSha256);
-      const mirror = Storage.empty(nodeSha256);
+      const phone = Storage.empty(nodeSha256, publicLevelKey);
+      const mirror = Storage.empty(nodeSha256, publicLevelKey);
       const hits = sharedContent.hits;
       for (const f of one) assert.ok(phone.writeFile(`/d/${f.name}`, f.bytes).ok);
       for (const f of one) assert.ok(mirror.writeFile(`/d/${f.name}`, f.bytes).ok);
@@ -99,7 +100,7 @@ test("shared content: storages that share bytes read, list and digest exactly as
       }
       const alone = Storage.fromFiles(
         before.map(([path, bytes]) => [path, bytes.ok ? bytes.value : new Uint8Array()] as const),
-        nodeSha256,
+        { sha256: nodeSha256, levels: publicLevelKey },
       );
       assert.ok(alone.ok);
       assert.deepEqual(mirror.digest(), alone.value.digest());

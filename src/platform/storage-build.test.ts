@@ -29,7 +29,11 @@ test("rekey: a template under a device key has the same files, shared file nodes
   const templateView = Storage.fromSnapshot(template, nodeSha256);
   assert.deepEqual(view.manifest(), templateView.manifest());
   assert.deepEqual(view.emptyDirs(), templateView.emptyDirs());
-  const fresh = Storage.fromFiles(contents(templateView), nodeSha256, templateView.emptyDirs(), deviceKey);
+  const fresh = Storage.fromFiles(contents(templateView), {
+    sha256: nodeSha256,
+    levels: deviceKey,
+    emptyDirs: templateView.emptyDirs(),
+  });
   assert.ok(fresh.ok);
   assert.equal(
     toHex(view.digest()),
@@ -53,7 +57,11 @@ test("storage: writes, snapshots, clones, restores and manifests keep the storag
   for (let i = 0; i < 300; i++) s.writeFile(`/data/mms/part-${i}.bin`, utf8(`content ${i}`));
   s.mkdir("/sdcard/empty");
   const rebuilt = () => {
-    const built = Storage.fromFiles(contents(s), nodeSha256, s.emptyDirs(), deviceKey);
+    const built = Storage.fromFiles(contents(s), {
+      sha256: nodeSha256,
+      levels: deviceKey,
+      emptyDirs: s.emptyDirs(),
+    });
     assert.ok(built.ok);
     return toHex(built.value.digest());
   };
@@ -64,20 +72,21 @@ test("storage: writes, snapshots, clones, restores and manifests keep the storag
   assert.equal(toHex(clone.digest()), toHex(s.digest()), "a clone writes under the snapshot's key");
   assert.equal(toHex(s.digest()), rebuilt());
   const saved = s.snapshot();
-  const other = Storage.empty(nodeSha256);
+  const other = Storage.empty(nodeSha256, publicLevelKey);
   other.restore(saved);
   other.writeFile("/data/mms/after.bin", utf8("x"));
   s.writeFile("/data/mms/after.bin", utf8("x"));
   assert.equal(toHex(other.digest()), toHex(s.digest()), "restore adopts the snapshot's key");
-  const keyed = Storage.fromManifest(
-    s.manifest(),
-    (h) => s.blob(h),
-    nodeSha256,
-    s.emptyDirs(),
-    undefined,
-    deviceKey,
-  );
-  const unkeyed = Storage.fromManifest(s.manifest(), (h) => s.blob(h), nodeSha256, s.emptyDirs());
+  const keyed = Storage.fromManifest(s.manifest(), (h) => s.blob(h), {
+    sha256: nodeSha256,
+    levels: deviceKey,
+    emptyDirs: s.emptyDirs(),
+  });
+  const unkeyed = Storage.fromManifest(s.manifest(), (h) => s.blob(h), {
+    sha256: nodeSha256,
+    levels: publicLevelKey,
+    emptyDirs: s.emptyDirs(),
+  });
   assert.ok(keyed.ok && unkeyed.ok);
   assert.equal(toHex(keyed.value.digest()), toHex(s.digest()));
   assert.notEqual(toHex(unkeyed.value.digest()), toHex(s.digest()), "the public key shapes another tree");

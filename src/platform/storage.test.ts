@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { bytesEqual, toHex, utf8 } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import { nodeSha256 } from "../node/sha256.ts";
+import { publicLevelKey } from "./key-level.ts";
 import { childPath } from "./path.ts";
 import { type PathChange, Storage } from "./storage.ts";
 
@@ -68,7 +69,7 @@ const byPath = (changes: PathChange[]) =>
 test("storage: the digest depends only on the logical tree, not on the history", () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
-      const built = Storage.empty(nodeSha256);
+      const built = Storage.empty(nodeSha256, publicLevelKey);
       apply(built, ops);
       const files = [...built.walk()].map(
         (e) =>
@@ -79,10 +80,14 @@ test("storage: the digest depends only on the logical tree, not on the history",
               : new Uint8Array(),
           ] as const,
       );
-      const rebuilt = Storage.fromFiles([...files].reverse(), nodeSha256, built.emptyDirs());
+      const rebuilt = Storage.fromFiles([...files].reverse(), {
+        sha256: nodeSha256,
+        levels: publicLevelKey,
+        emptyDirs: built.emptyDirs(),
+      });
       assert.ok(rebuilt.ok);
       assert.equal(toHex(rebuilt.value.digest()), toHex(built.digest()));
-      const oneByOne = Storage.empty(nodeSha256);
+      const oneByOne = Storage.empty(nodeSha256, publicLevelKey);
       for (const [path, bytes] of [...files].reverse()) assert.ok(oneByOne.writeFile(path, bytes).ok);
       for (const dir of built.emptyDirs()) assert.ok(oneByOne.mkdir(dir).ok);
       assert.equal(toHex(oneByOne.digest()), toHex(built.digest()));
@@ -94,7 +99,7 @@ test("storage: the digest depends only on the logical tree, not on the history",
 test("storage: diff finds exactly the changed paths (Merkle diff equals brute force)", () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 40 }), fc.array(opArb, { maxLength: 20 }), (base, more) => {
-      const a = Storage.empty(nodeSha256);
+      const a = Storage.empty(nodeSha256, publicLevelKey);
       apply(a, base);
       const b = Storage.fromSnapshot(a.snapshot(), nodeSha256);
       apply(b, more);
@@ -114,7 +119,7 @@ test("storage: any single byte change in any file changes the root digest, and d
       fc.nat(),
       fc.integer({ min: 1, max: 255 }),
       (ops, pick, at, delta) => {
-        const s = Storage.empty(nodeSha256);
+        const s = Storage.empty(nodeSha256, publicLevelKey);
         apply(s, ops);
         s.writeFile("/always/there.bin", utf8("x"));
         const files = s.manifest().filter((e) => e.size > 0);
@@ -134,7 +139,7 @@ test("storage: any single byte change in any file changes the root digest, and d
 });
 
 test("storage: snapshots are immutable and clones share them", () => {
-  const s = Storage.empty(nodeSha256);
+  const s = Storage.empty(nodeSha256, publicLevelKey);
   s.writeFile("/a/b.txt", utf8("one"));
   const snap = s.snapshot();
   const digest = toHex(s.digest());
@@ -148,7 +153,7 @@ test("storage: snapshots are immutable and clones share them", () => {
 });
 
 test("storage: identical contents are stored once and a deleted file frees its blob", () => {
-  const s = Storage.empty(nodeSha256);
+  const s = Storage.empty(nodeSha256, publicLevelKey);
   const same = utf8("same bytes");
   s.writeFile("/x/1", same);
   s.writeFile("/y/2", same);
@@ -167,21 +172,31 @@ test("storage: identical contents are stored once and a deleted file frees its b
 });
 
 test("storage: manifest + blobs rebuild the same tree; missing or corrupt blobs are typed errors", () => {
-  const s = Storage.empty(nodeSha256);
+  const s = Storage.empty(nodeSha256, publicLevelKey);
   s.writeFile("/a/1", utf8("one"));
   s.writeFile("/b/2", utf8("two"));
   s.mkdir("/empty/dir");
-  const rebuilt = Storage.fromManifest(s.manifest(), (h) => s.blob(h), nodeSha256, s.emptyDirs());
+  const rebuilt = Storage.fromManifest(s.manifest(), (h) => s.blob(h), {
+    sha256: nodeSha256,
+    levels: publicLevelKey,
+    emptyDirs: s.emptyDirs(),
+  });
   assert.ok(rebuilt.ok);
   assert.equal(toHex(rebuilt.value.digest()), toHex(s.digest()));
-  const missing = Storage.fromManifest(s.manifest(), () => undefined, nodeSha256);
+  const missing = Storage.fromManifest(s.manifest(), () => undefined, {
+    sha256: nodeSha256,
+    levels: publicLevelKey,
+  });
   assert.equal(!missing.ok && missing.error.code, "E_BLOB_MISSING");
-  const corrupt = Storage.fromManifest(s.manifest(), () => utf8("evil"), nodeSha256);
+  const corrupt = Storage.fromManifest(s.manifest(), () => utf8("evil"), {
+    sha256: nodeSha256,
+    levels: publicLevelKey,
+  });
   assert.equal(!corrupt.ok && corrupt.error.code, "E_BLOB_CORRUPT");
 });
 
 test("storage: a restore fetches and hashes only the blobs a known snapshot lacks, once per content", () => {
-  const template = Storage.empty(nodeSha256);
+  const template = Storage.empty(nodeSha256, publicLevelKey);
   template.writeFile("/system/app.bin", utf8("template content"));
   template.writeFile("/system/lib.bin", utf8("library"));
   const used = Storage.fromSnapshot(template.snapshot(), nodeSha256);
@@ -198,7 +213,11 @@ test("storage: a restore fetches and hashes only the blobs a known snapshot lack
     fetched.push(toHex(h));
     return used.blob(h);
   };
-  const restored = Storage.fromManifest(used.manifest(), blobOf, counting, [], template.snapshot());
+  const restored = Storage.fromManifest(used.manifest(), blobOf, {
+    sha256: counting,
+    levels: publicLevelKey,
+    known: template.snapshot(),
+  });
   assert.ok(restored.ok);
   assert.deepEqual(
     fetched,
@@ -207,18 +226,16 @@ test("storage: a restore fetches and hashes only the blobs a known snapshot lack
   );
   assert.equal(hashed, 1, "only the fetched blob is hashed before the digest");
   assert.equal(toHex(restored.value.digest()), toHex(used.digest()));
-  const forged = Storage.fromManifest(
-    used.manifest(),
-    () => utf8("evil"),
-    nodeSha256,
-    [],
-    template.snapshot(),
-  );
+  const forged = Storage.fromManifest(used.manifest(), () => utf8("evil"), {
+    sha256: nodeSha256,
+    levels: publicLevelKey,
+    known: template.snapshot(),
+  });
   assert.equal(!forged.ok && forged.error.code, "E_BLOB_CORRUPT");
 });
 
 test("storage: bad paths and oversized files are typed errors and change nothing", () => {
-  const s = Storage.empty(nodeSha256);
+  const s = Storage.empty(nodeSha256, publicLevelKey);
   s.writeFile("/file", utf8("f"));
   s.mkdir("/dir");
   const digest = toHex(s.digest());
@@ -241,7 +258,7 @@ test("storage: bad paths and oversized files are typed errors and change nothing
 });
 
 test("storage: list, stat and walk agree on a small tree", () => {
-  const s = Storage.empty(nodeSha256);
+  const s = Storage.empty(nodeSha256, publicLevelKey);
   s.writeFile("/b/z", utf8("zz"));
   s.writeFile("/b/a", utf8("a"));
   s.writeFile("/a", utf8(""));
@@ -265,7 +282,7 @@ test("storage: diff of a 3000-entry directory after scattered changes equals bru
     seed: 7,
     numRuns: 1,
   })[0]!;
-  const a = Storage.empty(nodeSha256);
+  const a = Storage.empty(nodeSha256, publicLevelKey);
   for (let i = 0; i < 3000; i++) a.writeFile(`/big/f${i}`, utf8(`content ${i}`));
   const b = Storage.fromSnapshot(a.snapshot(), nodeSha256);
   rng.forEach((n, i) => {
@@ -287,7 +304,7 @@ test("storage: a write rehashes O(depth · log16 n) nodes, not the directory (ex
   const callsPerWrite = (files: number): number => {
     const built = Storage.fromFiles(
       Array.from({ length: files }, (_, i) => [`/d/f${i}`, utf8(`c${i}`)] as const),
-      counting,
+      { sha256: counting, levels: publicLevelKey },
     );
     assert.ok(built.ok);
     const s = built.value;

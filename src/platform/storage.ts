@@ -28,7 +28,6 @@ import {
   nodeHash,
   sha256Binary,
 } from "./fs-node.ts";
-import { publicLevelKey } from "./key-level.ts";
 import { type KeyLevel, mstDelete } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { sharedContent } from "./shared-content.ts";
@@ -54,6 +53,25 @@ export interface StatInfo {
   sha256?: Uint8Array;
 }
 
+/**
+ * How fromFiles builds a storage. `levels` is the device's directory level
+ * key (key-level.ts) and has no default: a storage that silently took the
+ * public key would let anyone who can name files on the device grind names
+ * into one tree node. Factory templates, tests and tools pass publicLevelKey
+ * by name.
+ */
+export interface StorageBuild {
+  sha256: Sha256;
+  levels: KeyLevel;
+  /** Directories that exist without any file in them. */
+  emptyDirs?: readonly string[];
+}
+
+/** fromManifest's options: StorageBuild plus a snapshot whose (already verified) blobs are reused. */
+export interface ManifestBuild extends StorageBuild {
+  known?: StorageSnapshot;
+}
+
 type Descent = { dirs: DirNode[]; fresh: boolean[] };
 
 /**
@@ -67,6 +85,11 @@ const sharedDescent: Descent = { dirs: [emptyDir], fresh: [false] };
 const descended: Result<Descent> = Object.freeze({ ok: true as const, value: sharedDescent });
 /** The success of every void operation (results are never changed by their receivers). */
 const done: Result<void> = Object.freeze(ok(undefined));
+
+/** The types require a key; this catches an untyped caller (a bug) before it builds a public-key tree. */
+function assertLevels(levels: KeyLevel | undefined): void {
+  assert(typeof levels?.level === "function", "storage: a directory level key is required");
+}
 
 export class Storage {
   private root: DirNode;
@@ -87,8 +110,9 @@ export class Storage {
     this.levels = from.levels;
   }
 
-  /** `levels`: the device's directory level key (key-level.ts); the public one only for tests and tools. */
-  static empty(sha256: Sha256, levels: KeyLevel = publicLevelKey): Storage {
+  /** `levels`: the device's directory level key (see StorageBuild); no default. */
+  static empty(sha256: Sha256, levels: KeyLevel): Storage {
+    assertLevels(levels);
     return new Storage(sha256, new StorageSnapshot(emptyDir, undefined, 0, 0, levels));
   }
 
@@ -98,12 +122,9 @@ export class Storage {
   }
 
   /** Builds a storage from (path, content) pairs in one pass (templates, benchmarks). */
-  static fromFiles(
-    files: Iterable<readonly [string, Uint8Array]>,
-    sha256: Sha256,
-    emptyDirs: readonly string[] = [],
-    levels: KeyLevel = publicLevelKey,
-  ): Result<Storage> {
+  static fromFiles(files: Iterable<readonly [string, Uint8Array]>, build: StorageBuild): Result<Storage> {
+    const { sha256, levels, emptyDirs = [] } = build;
+    assertLevels(levels);
     const prepared: TreeFile[] = [];
     for (const [path, bytes] of files) {
       if (bytes.length > limits.fileBytesMax) {
@@ -130,11 +151,10 @@ export class Storage {
   static fromManifest(
     files: readonly FileEntry[],
     blobOf: (sha256: Uint8Array) => Uint8Array | undefined,
-    sha256: Sha256,
-    emptyDirs: readonly string[] = [],
-    known?: StorageSnapshot,
-    levels: KeyLevel = publicLevelKey,
+    build: ManifestBuild,
   ): Result<Storage> {
+    const { sha256, levels, emptyDirs = [], known } = build;
+    assertLevels(levels);
     const prepared: TreeFile[] = [];
     const verified = new Map<string, Uint8Array>();
     for (const entry of files) {

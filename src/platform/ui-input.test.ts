@@ -4,6 +4,7 @@ import { SeededRng } from "../core/rng.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { ManualClock } from "./drive.ts";
 import type { AppName, UserInput } from "./inputs.ts";
+import { publicLevelKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
@@ -12,7 +13,14 @@ import { bootUi, copyUi } from "./ui-state.ts";
 function newPhone(): Platform {
   const clock = new ManualClock(1_000);
   const nondet = seededNondet({ rng: new SeededRng(3), clock, cameraBytes: 64 });
-  return Platform.create({ mode: "phone", deviceId: "p", model: "mc-one", sha256: nodeSha256, nondet });
+  return Platform.create({
+    mode: "phone",
+    deviceId: "p",
+    model: "mc-one",
+    sha256: nodeSha256,
+    nondet,
+    levelKey: publicLevelKey,
+  });
 }
 
 let seq = 1;
@@ -122,7 +130,13 @@ test("ui: an action that changed the UI and then failed (replay with a left-over
     body: { kind: "action", name: "send", args: [] },
   });
   assert.ok(send.ok);
-  const mirror = Platform.create({ mode: "mirror", deviceId: "p", model: "mc-one", sha256: nodeSha256 });
+  const mirror = Platform.create({
+    mode: "mirror",
+    deviceId: "p",
+    model: "mc-one",
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+  });
   for (const input of [open.value, ...typed]) assert.ok(mirror.applyUser(input).ok);
   const before = JSON.stringify(mirror.uiState);
   const digest = mirror.digest();

@@ -4,6 +4,7 @@
 // drop, duplicate, reorder or hold. No simulator, no timers: time moves only
 // when the test calls advance().
 import assert from "node:assert/strict";
+import { utf8 } from "../../src/core/bytes.ts";
 import type { Result } from "../../src/core/errors.ts";
 import type { Clock } from "../../src/core/ports.ts";
 import { SeededRng } from "../../src/core/rng.ts";
@@ -11,6 +12,8 @@ import { exportUiState, MemoryMirrorStore, MirrorServer, platformFactory } from 
 import { nodeSha256 } from "../../src/node/index.ts";
 import {
   type AppName,
+  LevelKey,
+  levelSecretBytes,
   Platform,
   seededNondet,
   type UserInput,
@@ -48,6 +51,8 @@ export class SyncRig {
   downlink: Wire[] = [];
   errors: string[] = [];
   readonly rng: SeededRng;
+  /** Each phone's secret level key, known to the server as an enrolled key would be (outlives server restarts). */
+  readonly levelKeys = new Map<string, LevelKey>();
 
   constructor(
     readonly seed = 42,
@@ -72,7 +77,7 @@ export class SyncRig {
   startServer(): void {
     this.mirrors = new MirrorServer({
       store: this.store,
-      platforms: platformFactory(nodeSha256),
+      platforms: platformFactory(nodeSha256, { levelKeyOf: (id) => this.levelKeys.get(id) }),
       sha256: nodeSha256,
     });
     this.monitor = new TrafficMonitor(this.mirrors, nodeSha256);
@@ -94,11 +99,17 @@ export class SyncRig {
   addPhone(id: string, options: { register?: boolean; model?: string } = {}): RigPhone {
     const model = options.model ?? "mc-phone-1";
     const rng = this.rng.fork(id);
+    // from the seed and the id, not the rng: the workloads of existing seeds stay as they were
+    const levelKey = LevelKey.fromSecret(
+      nodeSha256(utf8(`sync-rig/${this.seed}/${id}`)).subarray(0, levelSecretBytes),
+    );
+    this.levelKeys.set(id, levelKey);
     const platform = Platform.create({
       mode: "phone",
       deviceId: id,
       model,
       sha256: nodeSha256,
+      levelKey,
       nondet: seededNondet({
         rng: rng.fork("nondet"),
         clock: this.clock,

@@ -6,8 +6,10 @@
 import type { Command } from "commander";
 import { toHex } from "../../core/bytes.ts";
 import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
+import { SeededRng } from "../../core/rng.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
 import { misorderLog, replayLog } from "../../platform/drive.ts";
+import { LevelKey, levelSecretBytes } from "../../platform/key-level.ts";
 import { runPhoneWorkload } from "../../platform/phone-run.ts";
 import { Platform } from "../../platform/platform.ts";
 import { exitWithError } from "../fail.ts";
@@ -38,11 +40,14 @@ export function runDemo(opts: DemoOpts) {
   const sizeScale = Number(opts.sizeScale);
   if (!(sizeScale > 0 && sizeScale <= 1))
     throw new MirrorcellError(ErrorCodes.USAGE, `--size-scale must be in (0, 1], got ${opts.sizeScale}`);
+  // a secret device key drawn from the seed, shared by the phone and its mirror as in production
+  const levelKey = LevelKey.fromSecret(new SeededRng(seed).fork("mst-level").bytes(levelSecretBytes));
   const startedMs = performance.now();
   const { phone, drive } = runPhoneWorkload({
     seed,
     events,
     sha256: nodeSha256,
+    levelKey,
     model: opts.model,
     sizeScale,
   });
@@ -52,6 +57,7 @@ export function runDemo(opts: DemoOpts) {
     deviceId: phone.deviceId,
     model: opts.model,
     sha256: nodeSha256,
+    levelKey,
   });
   const log = opts.misorder ? misorderLog(drive.log) : drive.log;
   const replayed = replayLog(mirror, log);

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { toHex } from "../../core/bytes.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
-import { factoryTemplate, Platform, Storage } from "../../platform/index.ts";
+import { factoryTemplate, Platform, publicLevelKey, Storage } from "../../platform/index.ts";
 import { AntivirusService } from "./antivirus-service.ts";
 import { compileDatabase } from "./compile.ts";
 import { DatabaseHolder } from "./database-holder.ts";
@@ -33,7 +33,7 @@ const v2 = engineOf("Mal.Dropper:0:*:6d616c7761726521\nMal.Template:0:*:53595354
 function storageWith(files: Record<string, string>): Storage {
   const built = Storage.fromFiles(
     Object.entries(files).map(([p, t]) => [p, enc.encode(t)] as const),
-    nodeSha256,
+    { sha256: nodeSha256, levels: publicLevelKey },
   );
   assert.ok(built.ok);
   return built.value;
