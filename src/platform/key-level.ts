@@ -17,8 +17,9 @@
 // "mirrorcell/mst-level/v1") — the phone and its server both hold the
 // enrolled key, an attacker does not, and nothing changes on the wire; the
 // simulator forks it from the phone's seeded Rng; tests and benches pass one
-// or use publicLevelKey (also the shape of the shared factory templates,
-// which every device rebuilds under its own key).
+// or publicLevelKey by name (also the shape of the shared factory templates,
+// which every device rebuilds under its own key). No API defaults to the
+// public key: a forgotten key is a type error, not a silently open hole.
 import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { KeyLevel } from "./merkle-search-tree.ts";
@@ -190,8 +191,8 @@ export class LevelKey implements KeyLevel {
 }
 
 /**
- * A fixed, PUBLIC key: the shape of the shared factory templates, and the
- * default of tests and tools. A device must not keep it — anyone can grind
+ * A fixed, PUBLIC key: the shape of the shared factory templates, and what
+ * tests and tools pass by name. A device must not keep it — anyone can grind
  * names against it (Platform.create's levelKey, platformFactory's levelKeyOf).
  */
 export const publicLevelKey = LevelKey.fromSecret(

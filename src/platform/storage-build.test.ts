@@ -5,6 +5,7 @@ import { nodeSha256 } from "../node/sha256.ts";
 import { factoryTemplate } from "./factory-template.ts";
 import { DirNode, dirGet, FileNode, type FsNode } from "./fs-node.ts";
 import { LevelKey, publicLevelKey } from "./key-level.ts";
+import { Platform } from "./platform.ts";
 import { Storage, type StorageSnapshot } from "./storage.ts";
 import { rekeySnapshot } from "./storage-build.ts";
 
@@ -110,4 +111,21 @@ test("rekey: a phone and its mirror in one process with one key object share the
     toHex(Storage.fromSnapshot(first, nodeSha256).digest()),
     "equal secrets, equal digests",
   );
+});
+
+test("level key: no platform from the template and no new storage without one (type errors; assertions for untyped callers)", () => {
+  const mirror = { mode: "mirror", deviceId: "m", model: "mc-rekey", sha256: nodeSha256 } as const;
+  // @ts-expect-error levelKey is required when the platform starts from the factory template
+  assert.throws(() => Platform.create(mirror), /level key/);
+  // @ts-expect-error Storage.empty has no default key
+  assert.throws(() => Storage.empty(nodeSha256), /level key/);
+  // @ts-expect-error neither has fromFiles
+  assert.throws(() => Storage.fromFiles([], { sha256: nodeSha256 }), /level key/);
+  // @ts-expect-error nor fromManifest
+  assert.throws(() => Storage.fromManifest([], () => undefined, { sha256: nodeSha256 }), /level key/);
+  // a platform started from a snapshot keeps the key the snapshot carries
+  const keyed = Platform.create({ ...mirror, levelKey: deviceKey });
+  const clone = Platform.create({ ...mirror, from: keyed.snapshot() });
+  assert.equal(clone.snapshot().storage.levels, deviceKey);
+  assert.equal(toHex(clone.digest()), toHex(keyed.digest()));
 });
