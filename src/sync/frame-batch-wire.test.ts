@@ -14,8 +14,10 @@ import {
   syncBatchToBinary,
 } from "./frame.ts";
 import {
+  decodeAckFrame,
   decodeBatchFrame,
   decodeSyncBatch,
+  encodeAckFrame,
   encodeBatchFrame,
   encodeSyncBatch,
   looksLikeBatchFrame,
@@ -174,4 +176,66 @@ test("frame wire: a batch frame is told from other frames without decoding (the 
   assert.ok(!looksLikeBatchFrame(encodeFrame(repair), PROTOCOL_VERSION));
   assert.ok(!looksLikeBatchFrame(encodeFrame(noticeAckFrame([1n])), PROTOCOL_VERSION));
   assert.ok(!looksLikeBatchFrame(new Uint8Array(0), PROTOCOL_VERSION));
+});
+
+const ackFrameArb = fc
+  .record({
+    version: fc.oneof(fc.constant(1), fc.nat()),
+    deviceId: fc.oneof(
+      fc.constant(""),
+      fc.string({ maxLength: 20 }),
+      fc.string({ unit: "binary", maxLength: 8 }),
+    ),
+    ackedSeq: u64,
+  })
+  .map(({ version, deviceId, ackedSeq }) =>
+    create(FrameSchema, { version, body: { case: "ack", value: { deviceId, ackedSeq } } }),
+  );
+
+test("frame wire: the hand-written ack frame encoder writes exactly protobuf-es toBinary's bytes", () => {
+  fc.assert(
+    fc.property(ackFrameArb, (frame) => {
+      const fast = encodeAckFrame(frame);
+      if (frame.version === PROTOCOL_VERSION)
+        assert.deepEqual(encodeFrame(frame), toBinary(FrameSchema, frame));
+      const ack = frame.body.case === "ack" ? frame.body.value : undefined;
+      assert.ok(ack !== undefined);
+      // Every ack a server sends (ASCII device id) takes the fast path.
+      if (isAscii(ack.deviceId)) assert.ok(fast !== undefined);
+      if (fast !== undefined) assert.deepEqual(fast, toBinary(FrameSchema, frame));
+    }),
+    { numRuns: 1000, seed: 43 },
+  );
+});
+
+test("frame wire: the hand-written ack decoder yields exactly fromBinary's frame, or leaves it to protobuf-es", () => {
+  fc.assert(
+    fc.property(ackFrameArb, fc.uint8Array({ maxLength: 4 }), fc.nat({ max: 40 }), (frame, noise, cut) => {
+      const bytes = toBinary(FrameSchema, frame);
+      const fast = decodeAckFrame(bytes);
+      const ack = frame.body.case === "ack" ? frame.body.value : undefined;
+      if (ack !== undefined && isAscii(ack.deviceId) && ack.ackedSeq < 2n ** 49n)
+        assert.ok(fast !== undefined);
+      if (fast !== undefined) assert.deepEqual(fast, fromBinary(FrameSchema, bytes));
+      // Damaged or extended bytes: the fast path yields fromBinary's frame or nothing.
+      for (const damaged of [bytes.subarray(0, cut), new Uint8Array([...bytes, ...noise])]) {
+        const quick = decodeAckFrame(damaged);
+        if (quick === undefined) continue;
+        assert.deepEqual(quick, fromBinary(FrameSchema, damaged));
+      }
+    }),
+    { numRuns: 1000, seed: 44 },
+  );
+});
+
+test("frame wire: a batch frame is not an ack frame and an ack frame is not a batch frame", () => {
+  const ack = create(FrameSchema, {
+    version: 1,
+    body: { case: "ack", value: { deviceId: "p-1", ackedSeq: 7n } },
+  });
+  const bytes = encodeFrame(ack);
+  assert.equal(decodeBatchFrame(bytes), undefined);
+  assert.equal(encodeBatchFrame(ack), undefined);
+  assert.equal(encodeAckFrame(create(FrameSchema, { version: 1 })), undefined);
+  assert.deepEqual(decodeAckFrame(bytes), fromBinary(FrameSchema, bytes));
 });

@@ -1,16 +1,22 @@
-// The protobuf wire form of the one frame a phone sends every t_syn_int,
-// Frame{version, batch: SyncBatch} (paper §3.3.2; proto/mirrorcell/v1/sync.proto),
-// written and read by hand. protobuf-es walks the schema by reflection on every
-// message, which cost as much per batch as the events inside it. The encoder
-// writes exactly the bytes toBinary writes; the decoder accepts only the
-// canonical form (fields once, in number order, no unknown fields, ASCII device
-// id, numbers below 2^49) and yields exactly what fromBinary yields. Anything
-// else returns undefined and frame.ts falls back to protobuf-es.
+// The protobuf wire form of the two frames of every sync window, written and
+// read by hand: Frame{version, batch: SyncBatch}, the one frame a phone sends
+// every t_syn_int, and Frame{version, ack: Ack}, the server's answer to it
+// (paper §3.3.2; proto/mirrorcell/v1/sync.proto). protobuf-es walks the schema
+// by reflection on every message, which cost as much per batch as the events
+// inside it (and the ack's reflection was ~4 % of the simulator's CPU). The
+// encoders write exactly the bytes toBinary writes; the decoders accept only
+// the canonical form (fields once, in number order, no unknown fields, ASCII
+// device id, numbers below 2^49) and yield exactly what fromBinary yields.
+// Anything else returns undefined and frame.ts falls back to protobuf-es.
 import { assert } from "../core/assert.ts";
-import type { Frame, SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { Ack, Frame, SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 
 const frameVersionTag = 0x08;
 const frameBatchTag = 0x32;
+const frameAckTag = 0x3a;
+// Ack fields: device_id (1), acked_seq (2).
+const ackDeviceIdTag = 0x0a;
+const ackedSeqTag = 0x10;
 // SyncBatch fields as (number << 3 | wire type); events (6) is never taken here.
 const deviceIdTag = 0x0a;
 const firstSeqTag = 0x10;
@@ -273,4 +279,66 @@ export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
 /** fromBinary(SyncBatchSchema, bytes) for a canonical batch, or undefined for anything else. */
 export function decodeSyncBatch(bytes: Uint8Array): SyncBatch | undefined {
   return readBatch(new Source(bytes, 0, bytes.length));
+}
+
+function ackSize(ack: Ack): number {
+  const id = ack.deviceId.length;
+  return (id > 0 ? 1 + varintSize(id) + id : 0) + (ack.ackedSeq !== 0n ? 1 + u64Size(ack.ackedSeq) : 0);
+}
+
+/** toBinary(FrameSchema, frame) for an ack frame, or undefined when the frame is not one this covers. */
+export function encodeAckFrame(frame: Frame): Uint8Array | undefined {
+  if (frame.body.case !== "ack" || hasUnknown(frame)) return undefined;
+  const ack = frame.body.value;
+  if (hasUnknown(ack) || !isAscii(ack.deviceId) || ack.ackedSeq < 0n || ack.ackedSeq > u64Max)
+    return undefined;
+  if (!Number.isInteger(frame.version) || frame.version < 0 || frame.version > uint32Max) return undefined;
+  const inner = ackSize(ack);
+  const versionSize = frame.version === 0 ? 0 : 1 + varintSize(frame.version);
+  const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
+  if (frame.version !== 0) {
+    sink.bytes[sink.at++] = frameVersionTag;
+    sink.varint(frame.version);
+  }
+  sink.bytes[sink.at++] = frameAckTag;
+  sink.varint(inner);
+  sink.ascii(ackDeviceIdTag, ack.deviceId);
+  sink.u64(ackedSeqTag, ack.ackedSeq);
+  assert(sink.at === sink.bytes.length, "ack frame size computed exactly");
+  return sink.bytes;
+}
+
+/** fromBinary(FrameSchema, bytes) for a canonical ack frame, or undefined for anything else. */
+export function decodeAckFrame(bytes: Uint8Array): Frame | undefined {
+  const src = new Source(bytes, 0, bytes.length);
+  let version = 0;
+  if (bytes[0] === frameVersionTag) {
+    src.at = 1;
+    version = src.varint();
+    if (version < 0 || version > uint32Max) return undefined;
+  }
+  if (src.at >= bytes.length || bytes[src.at] !== frameAckTag) return undefined;
+  src.at++;
+  const inner = src.varint();
+  if (inner < 0 || src.at + inner !== bytes.length) return undefined;
+  const ack: Ack = { $typeName: "mirrorcell.v1.Ack", deviceId: "", ackedSeq: 0n };
+  if (src.at < src.end && bytes[src.at] === ackDeviceIdTag) {
+    src.at++;
+    const view = src.view();
+    if (view === undefined) return undefined;
+    let text = "";
+    for (let i = 0; i < view.length; i++) {
+      if (view[i]! >= 0x80) return undefined;
+      text += String.fromCharCode(view[i]!);
+    }
+    ack.deviceId = text;
+  }
+  if (src.at < src.end && bytes[src.at] === ackedSeqTag) {
+    src.at++;
+    const value = src.varint();
+    if (value < 0) return undefined;
+    ack.ackedSeq = BigInt(value);
+  }
+  if (src.at !== src.end) return undefined;
+  return { $typeName: "mirrorcell.v1.Frame", version, body: { case: "ack", value: ack } };
 }

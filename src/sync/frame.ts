@@ -1,7 +1,8 @@
 // The sync wire frame (proto `Frame`): versioned, size-capped, decoded into a
 // typed Result so a bad frame from a peer never throws (DESIGN.md invariant 6;
 // STYLE.md: h11-style sans-IO parsing). Batch frames, one per phone per
-// t_syn_int, take a hand-written path (frame-batch-wire.ts); the rest protobuf-es.
+// t_syn_int, and their acks take a hand-written path (frame-batch-wire.ts);
+// the rest protobuf-es.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { type ErrorCode, ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
@@ -19,7 +20,14 @@ import {
   type SyncBatch,
   SyncBatchSchema,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { decodeBatchFrame, decodeSyncBatch, encodeBatchFrame, encodeSyncBatch } from "./frame-batch-wire.ts";
+import {
+  decodeAckFrame,
+  decodeBatchFrame,
+  decodeSyncBatch,
+  encodeAckFrame,
+  encodeBatchFrame,
+  encodeSyncBatch,
+} from "./frame-batch-wire.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -32,7 +40,8 @@ export function frameOf(body: FrameBody): Frame {
 export function encodeFrame(frame: Frame): Uint8Array {
   assert(frame.version === PROTOCOL_VERSION, "we only send frames of our version");
   assert(frame.body.case !== undefined, "a frame must carry a body");
-  const bytes = encodeBatchFrame(frame) ?? toBinary(FrameSchema, frame);
+  const fast = frame.body.case === "batch" ? encodeBatchFrame(frame) : encodeAckFrame(frame);
+  const bytes = fast ?? toBinary(FrameSchema, frame);
   assert(bytes.length <= limits.frameBytesMax, `frame of ${bytes.length} bytes exceeds the cap`);
   return bytes;
 }
@@ -46,7 +55,7 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame> {
   }
   let frame: Frame;
   try {
-    frame = decodeBatchFrame(bytes) ?? fromBinary(FrameSchema, bytes);
+    frame = decodeBatchFrame(bytes) ?? decodeAckFrame(bytes) ?? fromBinary(FrameSchema, bytes);
   } catch (error) {
     return fail(ErrorCodes.FRAME_MALFORMED, `Cannot parse frame: ${(error as Error).message}`);
   }
