@@ -96,12 +96,29 @@ class Sink {
   }
 }
 
-const u64Fields = ["firstSeq", "lastSeq", "windowStartMs", "windowEndMs", "networkConsumed"] as const;
+/** The u64 fields by name, not `b[field]` over a list: string-keyed loads went megamorphic. */
+function u64FieldsSize(b: SyncBatch): number {
+  return (
+    u64FieldSize(b.firstSeq) +
+    u64FieldSize(b.lastSeq) +
+    u64FieldSize(b.windowStartMs) +
+    u64FieldSize(b.windowEndMs) +
+    u64FieldSize(b.networkConsumed)
+  );
+}
+
+function u64FieldSize(value: bigint): number {
+  return value === 0n ? 0 : 1 + u64Size(value);
+}
+
+function isU64(value: bigint): boolean {
+  return value >= 0n && value <= u64Max;
+}
 
 function batchSize(b: SyncBatch): number {
   let size = 0;
   if (b.deviceId.length > 0) size += 1 + varintSize(b.deviceId.length) + b.deviceId.length;
-  for (const field of u64Fields) if (b[field] !== 0n) size += 1 + u64Size(b[field]);
+  size += u64FieldsSize(b);
   if (b.codec !== 0) size += 1 + varintSize(b.codec);
   if (b.eventsPacked.length > 0) size += 1 + varintSize(b.eventsPacked.length) + b.eventsPacked.length;
   if (b.storageDigest.length > 0) size += 1 + varintSize(b.storageDigest.length) + b.storageDigest.length;
@@ -110,7 +127,8 @@ function batchSize(b: SyncBatch): number {
 
 function encodable(b: SyncBatch): boolean {
   if (b.events.length > 0 || hasUnknown(b) || !isAscii(b.deviceId)) return false;
-  for (const field of u64Fields) if (b[field] < 0n || b[field] > u64Max) return false;
+  if (!isU64(b.firstSeq) || !isU64(b.lastSeq) || !isU64(b.windowStartMs)) return false;
+  if (!isU64(b.windowEndMs) || !isU64(b.networkConsumed)) return false;
   return Number.isInteger(b.codec) && b.codec >= 0 && b.codec <= int32Max;
 }
 
