@@ -11,8 +11,8 @@
 import { assert } from "../core/assert.ts";
 import type { Ack, Frame, SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 
-const frameVersionTag = 0x08;
-const frameBatchTag = 0x32;
+export const frameVersionTag = 0x08;
+export const frameBatchTag = 0x32;
 const frameAckTag = 0x3a;
 // Ack fields: device_id (1), acked_seq (2).
 const ackDeviceIdTag = 0x0a;
@@ -299,29 +299,38 @@ export function decodeSyncBatch(bytes: Uint8Array): SyncBatch | undefined {
   return readBatch(new Source(bytes, 0, bytes.length));
 }
 
-function ackSize(ack: Ack): number {
-  const id = ack.deviceId.length;
-  return (id > 0 ? 1 + varintSize(id) + id : 0) + (ack.ackedSeq !== 0n ? 1 + u64Size(ack.ackedSeq) : 0);
+function ackSize(deviceId: string, ackedSeq: bigint): number {
+  const id = deviceId.length;
+  return (id > 0 ? 1 + varintSize(id) + id : 0) + (ackedSeq !== 0n ? 1 + u64Size(ackedSeq) : 0);
 }
 
 /** toBinary(FrameSchema, frame) for an ack frame, or undefined when the frame is not one this covers. */
 export function encodeAckFrame(frame: Frame): Uint8Array | undefined {
   if (frame.body.case !== "ack" || hasUnknown(frame)) return undefined;
   const ack = frame.body.value;
-  if (hasUnknown(ack) || !isAscii(ack.deviceId) || ack.ackedSeq < 0n || ack.ackedSeq > u64Max)
-    return undefined;
-  if (!Number.isInteger(frame.version) || frame.version < 0 || frame.version > uint32Max) return undefined;
-  const inner = ackSize(ack);
-  const versionSize = frame.version === 0 ? 0 : 1 + varintSize(frame.version);
+  if (hasUnknown(ack)) return undefined;
+  return encodeAck(frame.version, ack.deviceId, ack.ackedSeq);
+}
+
+/**
+ * An ack frame's bytes from its fields (no Frame object: the live server
+ * sends one per phone per group commit), or undefined outside what this
+ * covers (a non-ASCII device id, a value out of range).
+ */
+export function encodeAck(version: number, deviceId: string, ackedSeq: bigint): Uint8Array | undefined {
+  if (!isAscii(deviceId) || ackedSeq < 0n || ackedSeq > u64Max) return undefined;
+  if (!Number.isInteger(version) || version < 0 || version > uint32Max) return undefined;
+  const inner = ackSize(deviceId, ackedSeq);
+  const versionSize = version === 0 ? 0 : 1 + varintSize(version);
   const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
-  if (frame.version !== 0) {
+  if (version !== 0) {
     sink.bytes[sink.at++] = frameVersionTag;
-    sink.varint(frame.version);
+    sink.varint(version);
   }
   sink.bytes[sink.at++] = frameAckTag;
   sink.varint(inner);
-  sink.ascii(ackDeviceIdTag, ack.deviceId);
-  sink.u64(ackedSeqTag, ack.ackedSeq);
+  sink.ascii(ackDeviceIdTag, deviceId);
+  sink.u64(ackedSeqTag, ackedSeq);
   assert(sink.at === sink.bytes.length, "ack frame size computed exactly");
   return sink.bytes;
 }
