@@ -148,9 +148,18 @@ export class SyncClient {
     return this.frozen !== undefined;
   }
 
-  /** False when the unacked queue is full: the runtime should hold user input (backpressure). */
+  /**
+   * False when the unacked queue is full, or the open window holds
+   * batchEventsMax inputs and tick() cannot cut it before the next
+   * millisecond: the runtime should hold user input (backpressure).
+   */
   canRecord(): boolean {
-    return this.unacked.length < limits.unackedBatchesMax;
+    return this.unacked.length < limits.unackedBatchesMax && this.open.length < limits.batchEventsMax;
+  }
+
+  /** The open window is cut at the next tick in a later millisecond. */
+  private windowFull(): boolean {
+    return this.openBytes >= limits.batchBytesMax / 4 || this.open.length >= limits.batchEventsMax;
   }
 
   /** Records a user input the platform has just applied. Call tick(nowMs) before applying it. */
@@ -220,7 +229,8 @@ export class SyncClient {
       // Skip idle windows in one step: nothing happened in them.
       const idle = Math.floor((nowMs - this.windowStartMs) / this.syncIntervalMs);
       if (idle > 0) this.windowStartMs += idle * this.syncIntervalMs;
-    } else if (this.openBytes >= limits.batchBytesMax / 4) {
+    } else if (this.windowFull() && this.open[this.open.length - 1]!.timeMs < nowMs) {
+      // A full window is cut early; not in its last input's millisecond, whose inputs must share a window.
       this.closeWindow(nowMs, false, nowMs, out);
     }
     if (this.connected && !this.frozen) {

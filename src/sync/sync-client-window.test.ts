@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import test from "node:test";
+import { limits } from "../core/limits.ts";
+import { SeededRng } from "../core/rng.ts";
+import { exportUiState } from "../mirror/index.ts";
+import { nodeSha256 } from "../node/index.ts";
+import { Platform, publicLevelKey, Storage, seededNondet } from "../platform/index.ts";
+import type { UserInput } from "../platform/inputs.ts";
+import { decodeBatch } from "./batch.ts";
+import { decodeFrame } from "./frame.ts";
+import { SyncClient } from "./sync-client.ts";
+
+test("sync-client: a window holding batchEventsMax inputs is cut at the next tick, so the next input is recorded (seed=5)", () => {
+  let nowMs = 0;
+  const clock = { nowMs: () => nowMs };
+  const platform = Platform.create({
+    mode: "phone",
+    deviceId: "d",
+    model: "pixel",
+    sha256: nodeSha256,
+    levelKey: publicLevelKey,
+    nondet: seededNondet({ rng: new SeededRng(5), clock, cameraBytes: 16 }),
+  });
+  const client = new SyncClient({
+    deviceId: "d",
+    platform,
+    snapshot: () => Storage.fromSnapshot(platform.storage.snapshot(), nodeSha256),
+    volatileState: () => exportUiState(platform),
+    sha256: nodeSha256,
+    syncIntervalMs: 3_600_000, // a long window: only the count can cut it
+    startMs: 0,
+    retransmitMs: 5_000,
+  });
+  client.onConnect(0);
+  const tap = (seq: number): UserInput => ({
+    seq,
+    timeMs: nowMs,
+    networkConsumed: 0,
+    app: "messaging",
+    body: { kind: "tap", x: seq % 1080, y: 200 },
+    nondet: [],
+  });
+  const frames: Uint8Array[] = [];
+  const count = limits.batchEventsMax;
+  for (let seq = 1; seq <= count; seq++) {
+    nowMs = Math.floor((seq - 1) / 100); // 100 inputs per millisecond
+    frames.push(...client.tick(nowMs));
+    assert.ok(client.canRecord(), `input ${seq} can be recorded`);
+    const recorded = client.record(tap(seq));
+    assert.ok(recorded.ok, recorded.ok ? "" : `input ${seq}: ${recorded.error.message}`);
+  }
+  // Full, and still in its last input's millisecond: the input is held, not refused after the fact.
+  frames.push(...client.tick(nowMs));
+  assert.equal(frames.length, 0, "a full window is not cut inside its last input's millisecond");
+  assert.equal(client.canRecord(), false);
+  nowMs += 1;
+  frames.push(...client.tick(nowMs));
+  assert.ok(client.canRecord(), "the next millisecond's tick cut the window");
+  const next = client.record(tap(count + 1));
+  assert.ok(next.ok, next.ok ? "" : next.error.message);
+  const batches = frames.map((bytes) => {
+    const frame = decodeFrame(bytes);
+    assert.ok(frame.ok && frame.value.body.case === "batch");
+    const batch = decodeBatch(frame.value.body.value);
+    assert.ok(batch.ok, batch.ok ? "" : batch.error.message);
+    return batch.value;
+  });
+  assert.equal(batches.length, 1, "one batch cut by count, the last input still open");
+  assert.equal(batches[0]!.inputs.length, limits.batchEventsMax);
+  assert.equal(batches[0]!.inputs.at(-1)!.seq, limits.batchEventsMax);
+});
