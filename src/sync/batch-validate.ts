@@ -4,8 +4,9 @@
 // decodeBatch refuses, with the same error, but it only stores the bytes:
 // replay decodes them again. So this makes one pass over the packed bits
 // (codec-events-skip.ts) and returns the few facts intake checks, without
-// building the inputs (issue 5: that decode and its garbage were a quarter
-// to a half of the live server's intake CPU).
+// building the inputs (issue 5: in a 100-phone live profile the codec's
+// share of the server's busy CPU went from 6.7 % to 3.2 %; docs/benchmarks.md
+// "Validate-only intake (session 4)").
 import { assert } from "../core/assert.ts";
 import { ok, type Result } from "../core/errors.ts";
 import type { SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
