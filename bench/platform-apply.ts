@@ -29,7 +29,6 @@
 import { GCProfiler, getHeapStatistics } from "node:v8";
 import { SeededRng } from "../src/core/rng.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { sha256Binary } from "../src/platform/fs-node.ts";
 import type {
   LevelKey,
   NetworkInput,
@@ -39,6 +38,7 @@ import type {
 } from "../src/platform/index.ts";
 import * as current from "../src/platform/index.ts";
 import { Workload, type WorkloadEvent } from "../src/platform/workload.ts";
+import { countingSha256, hashed } from "./counting-sha256.ts";
 
 type PlatformModule = typeof current;
 type AnyPlatform = current.Platform;
@@ -49,23 +49,6 @@ const fleetPhones = Number(process.env.PHONES ?? 500);
 const fleetEventsTotal = Number(process.env.FLEET_EVENTS ?? 100_000);
 const batchInputs = 30;
 const seed = 42;
-
-const hashed = { calls: 0, bytes: 0 };
-/** nodeSha256 with both its faces (bytes, and the binary string the tree keeps), counted. */
-const countingSha256 = Object.assign(
-  (data: Uint8Array): Uint8Array => {
-    hashed.calls++;
-    hashed.bytes += data.length;
-    return nodeSha256(data);
-  },
-  {
-    binary: (data: Uint8Array): string => {
-      hashed.calls++;
-      hashed.bytes += data.length;
-      return sha256Binary(nodeSha256, data);
-    },
-  },
-);
 
 function cpuUs(): number {
   const usage = process.cpuUsage();

@@ -6,35 +6,20 @@
 // process (the machines are shared and wall time is noise), compared as
 // ratios against the 1k case of the same run; SHA-256 calls and bytes hashed
 // per write are exact counts. One line per figure.
+
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { SeededRng } from "../src/core/rng.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { drivePhone, ManualClock, replayLog } from "../src/platform/drive.ts";
-import { sha256Binary } from "../src/platform/fs-node.ts";
 import { factoryTemplate, Platform, publicLevelKey, Storage, seededNondet } from "../src/platform/index.ts";
 import { Workload } from "../src/platform/workload.ts";
+import { countingSha256, hashed } from "./counting-sha256.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
 const writesPerSize = 3_000;
-const hashed = { calls: 0, bytes: 0 };
-/** nodeSha256 with both its faces (bytes, and the binary string the tree keeps), counted. */
-const countingSha256 = Object.assign(
-  (data: Uint8Array): Uint8Array => {
-    hashed.calls++;
-    hashed.bytes += data.length;
-    return nodeSha256(data);
-  },
-  {
-    binary: (data: Uint8Array): string => {
-      hashed.calls++;
-      hashed.bytes += data.length;
-      return sha256Binary(nodeSha256, data);
-    },
-  },
-);
 
 function cpuMs(): number {
   const usage = process.cpuUsage();

@@ -276,8 +276,11 @@ export function looksLikeBatchFrame(bytes: Uint8Array, version: number): boolean
   );
 }
 
-/** fromBinary(FrameSchema, bytes) for a canonical batch frame, or undefined for anything else. */
-export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
+/**
+ * A canonical Frame holding one field `tag` (after an optional version):
+ * the source positioned at that field's body, which runs to the frame's end.
+ */
+function openFrame(bytes: Uint8Array, tag: number): { src: Source; version: number } | undefined {
   const src = new Source(bytes, 0, bytes.length);
   let version = 0;
   if (bytes[0] === frameVersionTag) {
@@ -285,10 +288,18 @@ export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
     version = src.varint();
     if (version < 0 || version > uint32Max) return undefined;
   }
-  if (src.at >= bytes.length || bytes[src.at] !== frameBatchTag) return undefined;
+  if (src.at >= bytes.length || bytes[src.at] !== tag) return undefined;
   src.at++;
   const inner = src.varint();
   if (inner < 0 || src.at + inner !== bytes.length) return undefined;
+  return { src, version };
+}
+
+/** fromBinary(FrameSchema, bytes) for a canonical batch frame, or undefined for anything else. */
+export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
+  const body = openFrame(bytes, frameBatchTag);
+  if (body === undefined) return undefined;
+  const { src, version } = body;
   const batch = readBatch(src);
   if (batch === undefined) return undefined;
   return { $typeName: "mirrorcell.v1.Frame", version, body: { case: "batch", value: batch } };
@@ -337,17 +348,9 @@ export function encodeAck(version: number, deviceId: string, ackedSeq: bigint): 
 
 /** fromBinary(FrameSchema, bytes) for a canonical ack frame, or undefined for anything else. */
 export function decodeAckFrame(bytes: Uint8Array): Frame | undefined {
-  const src = new Source(bytes, 0, bytes.length);
-  let version = 0;
-  if (bytes[0] === frameVersionTag) {
-    src.at = 1;
-    version = src.varint();
-    if (version < 0 || version > uint32Max) return undefined;
-  }
-  if (src.at >= bytes.length || bytes[src.at] !== frameAckTag) return undefined;
-  src.at++;
-  const inner = src.varint();
-  if (inner < 0 || src.at + inner !== bytes.length) return undefined;
+  const body = openFrame(bytes, frameAckTag);
+  if (body === undefined) return undefined;
+  const { src, version } = body;
   const ack: Ack = { $typeName: "mirrorcell.v1.Ack", deviceId: "", ackedSeq: 0n };
   if (src.at < src.end && bytes[src.at] === ackDeviceIdTag) {
     src.at++;
