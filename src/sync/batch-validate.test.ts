@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { deflateSync, inflateSync } from "fflate";
+import { batchArbitrary, type DrawnEvent } from "../../test/support/batch-arbitrary.ts";
 import { SyncRig } from "../../test/support/sync-rig.ts";
 import { limits } from "../core/limits.ts";
 import { EventCodec, type SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { appNames, type NondetRecord, type UserInput, type UserInputBody } from "../platform/inputs.ts";
+import { appNames, type NondetRecord, type UserInputBody } from "../platform/inputs.ts";
 import { actionDictionary } from "./action-dictionary.ts";
-import { type BatchData, decodeBatch, encodeBatch } from "./batch.ts";
+import { decodeBatch, encodeBatch } from "./batch.ts";
 import { summaryOf, validateBatchMessage } from "./batch-validate.ts";
 import { BitWriter } from "./bits.ts";
 import { batchFrame, decodeFrame, encodeFrame } from "./frame.ts";
@@ -94,49 +95,19 @@ const nondetArb: fc.Arbitrary<NondetRecord[]> = fc.array(
 );
 
 /** Random inputs encoded by the real encodeBatch (text-heavy ones get deflated). */
-const batchArb: fc.Arbitrary<BatchData> = fc
+const eventArb: fc.Arbitrary<DrawnEvent> = fc
   .record({
-    batchNo: fc.integer({ min: 1, max: 1_000_000 }),
-    firstSeq: fc.integer({ min: 1, max: 2 ** 40 }),
-    windowStartMs: fc.nat({ max: 2 ** 42 }),
-    consumedStart: fc.nat({ max: 100 }),
-    tailMs: fc.integer({ min: 1, max: 100_000 }),
-    events: fc.array(
-      fc.record({
-        gapMs: fc.oneof(fc.nat({ max: 5000 }), fc.nat({ max: 2 ** 31 })),
-        consumedGap: fc.oneof(fc.constant(0), fc.nat({ max: 3 })),
-        app: fc.constantFrom(...appNames),
-        body: bodyArb,
-        nondet: nondetArb,
-      }),
-      { maxLength: 40 },
-    ),
-    trailing: fc.nat({ max: 3 }),
-    digest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    powerOff: fc.boolean(),
+    gapMs: fc.oneof(fc.nat({ max: 5000 }), fc.nat({ max: 2 ** 31 })),
+    consumedGap: fc.oneof(fc.constant(0), fc.nat({ max: 3 })),
+    app: fc.constantFrom(...appNames),
+    body: bodyArb,
+    nondet: nondetArb,
   })
-  .map((r) => {
-    let timeMs = r.windowStartMs;
-    let consumed = r.consumedStart;
-    const inputs: UserInput[] = r.events.map((e, i) => {
-      timeMs += e.gapMs;
-      consumed += e.consumedGap;
-      const body = { ...e.body } as UserInputBody;
-      const nondet = body.kind === "action" ? e.nondet : [];
-      return { seq: r.firstSeq + i, timeMs, networkConsumed: consumed, app: e.app, body, nondet };
-    });
-    return {
-      deviceId: "phone-1",
-      batchNo: r.batchNo,
-      firstSeq: r.firstSeq,
-      windowStartMs: r.windowStartMs,
-      windowEndMs: timeMs + r.tailMs,
-      inputs,
-      networkConsumed: consumed + r.trailing,
-      storageDigest: r.digest,
-      powerOff: r.powerOff,
-    };
+  .map((e) => {
+    const body = { ...e.body } as UserInputBody;
+    return { ...e, body, nondet: body.kind === "action" ? e.nondet : [] };
   });
+const batchArb = batchArbitrary(eventArb, { consumedStartMax: 100, eventsMax: 40 });
 
 /** Strings from a pool larger than the recent-strings table: references at every index, evictions. */
 const stringPool = Array.from({ length: 40 }, (_, i) => `arg-${i}`);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
+import { batchArbitrary } from "../../test/support/batch-arbitrary.ts";
 import { isMirrorcellError } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
@@ -56,45 +57,7 @@ const eventArb = fc
   })
   .map((e) => (e.body.kind === "action" ? e : { ...e, nondet: [] }));
 
-const batchArb: fc.Arbitrary<BatchData> = fc
-  .record({
-    batchNo: fc.integer({ min: 1, max: 1_000_000 }),
-    firstSeq: fc.integer({ min: 1, max: 2 ** 40 }),
-    windowStartMs: fc.nat({ max: 2 ** 42 }),
-    consumedStart: fc.nat({ max: 100_000 }),
-    trailing: fc.nat({ max: 3 }),
-    tailMs: fc.integer({ min: 1, max: 100_000 }),
-    events: fc.array(eventArb, { maxLength: 60 }),
-    digest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    powerOff: fc.boolean(),
-  })
-  .map((r) => {
-    let timeMs = r.windowStartMs;
-    let consumed = r.consumedStart;
-    const inputs: UserInput[] = r.events.map((e, i) => {
-      timeMs += e.gapMs;
-      consumed += e.consumedGap;
-      return {
-        seq: r.firstSeq + i,
-        timeMs,
-        networkConsumed: consumed,
-        app: e.app,
-        body: e.body,
-        nondet: e.nondet,
-      };
-    });
-    return {
-      deviceId: "phone-1",
-      batchNo: r.batchNo,
-      firstSeq: r.firstSeq,
-      windowStartMs: r.windowStartMs,
-      windowEndMs: timeMs + r.tailMs,
-      inputs,
-      networkConsumed: consumed + r.trailing,
-      storageDigest: r.digest,
-      powerOff: r.powerOff,
-    };
-  });
+const batchArb = batchArbitrary(eventArb, { consumedStartMax: 100_000, eventsMax: 60 });
 
 function wireBytes(batch: BatchData): Uint8Array {
   return encodeFrame(batchFrame(encodeBatch(batch)));
