@@ -199,6 +199,17 @@ class Source {
     this.at += length;
     return this.bytes.subarray(this.at - length, this.at);
   }
+  /** A length-delimited ASCII string field (the only device ids the fast path covers), or undefined. */
+  ascii(): string | undefined {
+    const view = this.view();
+    if (view === undefined) return undefined;
+    let text = "";
+    for (let i = 0; i < view.length; i++) {
+      if (view[i]! >= 0x80) return undefined;
+      text += String.fromCharCode(view[i]!);
+    }
+    return text;
+  }
 }
 
 function emptyBatch(): SyncBatch {
@@ -220,13 +231,8 @@ function emptyBatch(): SyncBatch {
 /** One SyncBatch field into `b`; false when it is not in the canonical form. */
 function readBatchField(src: Source, tag: number, b: SyncBatch): boolean {
   if (tag === deviceIdTag) {
-    const view = src.view();
-    if (view === undefined) return false;
-    let text = "";
-    for (let i = 0; i < view.length; i++) {
-      if (view[i]! >= 0x80) return false;
-      text += String.fromCharCode(view[i]!);
-    }
+    const text = src.ascii();
+    if (text === undefined) return false;
     b.deviceId = text;
     return true;
   }
@@ -354,13 +360,8 @@ export function decodeAckFrame(bytes: Uint8Array): Frame | undefined {
   const ack: Ack = { $typeName: "mirrorcell.v1.Ack", deviceId: "", ackedSeq: 0n };
   if (src.at < src.end && bytes[src.at] === ackDeviceIdTag) {
     src.at++;
-    const view = src.view();
-    if (view === undefined) return undefined;
-    let text = "";
-    for (let i = 0; i < view.length; i++) {
-      if (view[i]! >= 0x80) return undefined;
-      text += String.fromCharCode(view[i]!);
-    }
+    const text = src.ascii();
+    if (text === undefined) return undefined;
     ack.deviceId = text;
   }
   if (src.at < src.end && bytes[src.at] === ackedSeqTag) {
