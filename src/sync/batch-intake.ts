@@ -9,7 +9,7 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { type BatchSummary, summaryLastSeq } from "./batch-validate.ts";
 import type { SyncContext } from "./sync-context.ts";
-import type { DeviceState } from "./sync-device-state.ts";
+import { type DeviceState, positionAt } from "./sync-device-state.ts";
 
 /** Intake's success: shared and frozen (a Result per batch is garbage on the ingest hot path). */
 const done: Result<void> = Object.freeze(ok(undefined));
@@ -85,12 +85,7 @@ function accept(ctx: SyncContext, state: DeviceState, batch: BatchSummary, bytes
     bytes,
   });
   // A new Position, never an update in place: `applied` may share the object (restore).
-  state.accepted = {
-    batchNo: batch.batchNo,
-    lastSeq,
-    networkConsumed: batch.networkConsumed,
-    windowEndMs: batch.windowEndMs,
-  };
+  state.accepted = positionAt(batch, lastSeq);
   state.metrics.batches++;
   ctx.schedule.enqueue(state, batch, bytes, ctx.tMaxMs);
   return done;

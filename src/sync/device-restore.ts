@@ -4,12 +4,12 @@
 // logged after it queued again for replay, the repairs logged after it, and a
 // re-ask the checkpoint says is still owed.
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
-import { decodeBatch } from "./batch.ts";
+import { summaryLastSeq, validateBatchMessage } from "./batch-validate.ts";
 import { syncBatchFromBinary } from "./frame.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
 import { reaskFromCheckpoint } from "./repair-bookkeeping.ts";
 import type { SyncContext } from "./sync-context.ts";
-import { type DeviceState, emptyMetrics, type Position, positionOf } from "./sync-device-state.ts";
+import { type DeviceState, emptyMetrics, type Position, positionAt } from "./sync-device-state.ts";
 
 /** The device's state at its checkpoint with its unreplayed log queued; the caller keeps it. */
 export function restoreDeviceState(ctx: SyncContext, deviceId: string): Result<DeviceState> {
@@ -44,16 +44,17 @@ export function restoreDeviceState(ctx: SyncContext, deviceId: string): Result<D
     state.platform = undefined;
   }
   for (const stored of store.batchesAfter(deviceId, checkpoint.batchNo)) {
-    const decoded = decodeBatch(syncBatchFromBinary(stored.bytes));
-    if (!decoded.ok) {
+    // Validated, not decoded (same acceptance): replay decodes the bytes when the batch is due.
+    const summary = validateBatchMessage(syncBatchFromBinary(stored.bytes));
+    if (!summary.ok) {
       ctx.schedule.forget(state); // the state is dropped: its queued bytes must not stay counted
       return fail(
         ErrorCodes.FILE_CORRUPT,
-        `Stored batch ${stored.batchNo} of ${deviceId}: ${decoded.error.message}`,
+        `Stored batch ${stored.batchNo} of ${deviceId}: ${summary.error.message}`,
       );
     }
-    state.accepted = positionOf(decoded.value);
-    ctx.schedule.enqueue(state, decoded.value, stored.bytes, ctx.tMaxMs);
+    state.accepted = positionAt(summary.value, summaryLastSeq(summary.value));
+    ctx.schedule.enqueue(state, summary.value, stored.bytes, ctx.tMaxMs);
   }
   return ok(state);
 }

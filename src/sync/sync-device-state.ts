@@ -123,9 +123,17 @@ export function emptyMetrics(): DeviceSyncMetrics {
 }
 
 export function positionOf(batch: BatchData): Position {
+  return positionAt(batch, lastSeqOf(batch));
+}
+
+/** The position after a batch whose last seq is known (a validated summary: no inputs to count). */
+export function positionAt(
+  batch: Pick<BatchSummary, "batchNo" | "networkConsumed" | "windowEndMs">,
+  lastSeq: number,
+): Position {
   return {
     batchNo: batch.batchNo,
-    lastSeq: lastSeqOf(batch),
+    lastSeq,
     networkConsumed: batch.networkConsumed,
     windowEndMs: batch.windowEndMs,
   };

@@ -267,12 +267,9 @@ export class SyncServer {
     if (!summary.ok) return summary;
     // The summary is this call's own object: it names the authenticated device (the codec may omit it).
     summary.value.deviceId = deviceId;
-    let state = this.devices.get(deviceId);
-    if (state === undefined) {
-      const restored = this.stateOf(deviceId);
-      if (!restored.ok) return restored;
-      state = restored.value;
-    }
+    const known = this.stateOf(deviceId);
+    if (!known.ok) return known;
+    const state = known.value;
     const bytes = batchBytes ?? syncBatchToBinary(message);
     const taken = intakeBatch(this.ctx, state, summary.value, bytes);
     if (!taken.ok) return taken;
