@@ -21,5 +21,10 @@ export interface Rng {
   fork(label: string): Rng;
 }
 
-/** SHA-256 of the bytes (32 bytes). Runtimes pass node:crypto's. */
-export type Sha256 = (data: Uint8Array) => Uint8Array;
+/**
+ * SHA-256 of the bytes (32 bytes). Runtimes pass node:crypto's. Optionally
+ * also as a 32-char binary (latin1) string, the form the platform's tree
+ * keeps hashes in (src/platform/fs-node.ts sha256Binary): node:crypto answers
+ * so directly, with no byte array per hash.
+ */
+export type Sha256 = ((data: Uint8Array) => Uint8Array) & { readonly binary?: (data: Uint8Array) => string };

@@ -48,18 +48,12 @@ function binaryFrom32(b: Uint8Array): string {
 }
 
 /**
- * The optional second face of a Sha256 port: the digest as a 32-char binary
- * (latin1) string, the form the tree keeps hashes in. node:crypto answers so
- * directly (`hash(..., "latin1")`, src/node/sha256.ts) at about 0.4x the CPU
- * of a byte array turned into a string, and with no Buffer per hash.
+ * SHA-256 of data as a 32-char binary string: the port's binary face when it
+ * has one (node:crypto's, src/node/sha256.ts: about 0.4x the CPU of a byte
+ * array turned into a string, and no Buffer per hash).
  */
-export interface BinarySha256 {
-  readonly binary?: (data: Uint8Array) => string;
-}
-
-/** SHA-256 of data as a 32-char binary string: the port's binary face when it has one. */
 export function sha256Binary(sha256: Sha256, data: Uint8Array): string {
-  const binary = (sha256 as Sha256 & BinarySha256).binary;
+  const binary = sha256.binary;
   const hash = binary === undefined ? binaryFromBytes(sha256(data)) : binary(data);
   if (hash.length !== 32) assert(false, `sha256 port answered ${hash.length} chars, not 32`);
   return hash;
