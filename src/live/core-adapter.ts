@@ -2,17 +2,16 @@
 // core as the simulator): SyncServer, TrafficMonitor and MirrorServer from
 // src/sync and src/mirror, over the SQLite MirrorStore. This file only maps
 // calls and views; replay, acks, repair and checkpoints are the core's.
-import { fromBinary } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { bytesEqual, toHex } from "../core/bytes.ts";
 import { type ErrorCode, fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import { type Frame, type Hello, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { Frame, Hello } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type MirrorPosition, MirrorServer } from "../mirror/mirror-server.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
 import type { SyncedPlatform, TreeView } from "../mirror/platform-port.ts";
-import { decodeBatch, lastSeqOf } from "../sync/batch.ts";
-import { encodeFrame, errorFrame } from "../sync/frame.ts";
+import { summaryLastSeq, validateBatchMessage } from "../sync/batch-validate.ts";
+import { encodeFrame, errorFrame, syncBatchFromBinary } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
 import { TrafficMonitor } from "../sync/traffic-monitor.ts";
 import { CloneIntake } from "./clone-intake.ts";
@@ -309,12 +308,13 @@ class CoreAdapter implements LiveCore {
     const stored = this.store.getBatch(deviceId, applied);
     if (stored === undefined)
       return fail("E_MIRROR_UNKNOWN", `Batch ${applied} of ${deviceId} is not stored`);
-    const batch = decodeBatch(fromBinary(SyncBatchSchema, stored.bytes));
+    // Validated, not decoded: the position needs no inputs.
+    const batch = validateBatchMessage(syncBatchFromBinary(stored.bytes));
     if (!batch.ok) return batch;
     const b = batch.value;
     return ok({
       batchNo: b.batchNo,
-      lastSeq: lastSeqOf(b),
+      lastSeq: summaryLastSeq(b),
       networkConsumed: b.networkConsumed,
       windowEndMs: b.windowEndMs,
     });
@@ -346,6 +346,6 @@ class CoreAdapter implements LiveCore {
   private digestMatches(deviceId: string, applied: number, digest: Uint8Array): boolean | undefined {
     const stored = this.store.getBatch(deviceId, applied);
     if (stored === undefined) return undefined;
-    return bytesEqual(fromBinary(SyncBatchSchema, stored.bytes).storageDigest, digest);
+    return bytesEqual(syncBatchFromBinary(stored.bytes).storageDigest, digest);
   }
 }
