@@ -4,17 +4,17 @@
 import { request } from "node:http";
 import { fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import type { AppName, NetworkInput } from "../platform/inputs.ts";
+import type { NetworkInput } from "../platform/inputs.ts";
 import {
   basicProxyAuth,
   headerApp,
-  headerArgs,
   headerIndex,
-  headerKind,
   headerTime,
+  type InputLabel,
   isAppName,
-  parseArgsHeader,
+  labelHeaders,
   proxySelfHost,
+  readLabelHeaders,
 } from "./proxy-headers.ts";
 
 export interface ProxyClientOptions {
@@ -23,11 +23,7 @@ export interface ProxyClientOptions {
   keyHex: string;
 }
 
-export interface FetchLabel {
-  app: AppName;
-  kind: string;
-  args: readonly string[];
-}
+export type FetchLabel = InputLabel;
 
 const proxyTimeoutMs = 30_000;
 
@@ -37,11 +33,7 @@ export function fetchThroughProxy(
   url: string,
   label: FetchLabel,
 ): Promise<Result<NetworkInput>> {
-  return proxyGet(opts, url, {
-    [headerApp]: label.app,
-    [headerKind]: label.kind,
-    [headerArgs]: JSON.stringify(label.args),
-  });
+  return proxyGet(opts, url, labelHeaders(label));
 }
 
 /** Asks the proxy to deliver again a network input it recorded (lost response). */
@@ -119,14 +111,16 @@ export function toNetworkInput(
     return fail("E_UNAVAILABLE", `Proxy answered ${status}: ${body.toString("utf8").trim()}`);
   const index = Number(headers[headerIndex]);
   const timeMs = Number(headers[headerTime]);
-  const app = headers[headerApp];
-  const kind = headers[headerKind];
-  const args = parseArgsHeader(headers[headerArgs] as string | undefined);
-  if (!Number.isSafeInteger(index) || index < 1 || !Number.isSafeInteger(timeMs) || !isAppName(app)) {
+  const label = readLabelHeaders(headers);
+  if (
+    !Number.isSafeInteger(index) ||
+    index < 1 ||
+    !Number.isSafeInteger(timeMs) ||
+    !isAppName(headers[headerApp])
+  ) {
     return fail("E_HTTP_MALFORMED", "Proxy response lacks the network input headers");
   }
-  if (typeof kind !== "string" || args === undefined)
-    return fail("E_HTTP_MALFORMED", "Proxy response has bad labels");
+  if (label === undefined) return fail("E_HTTP_MALFORMED", "Proxy response has bad labels");
   const payload = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  return ok({ index, timeMs, app, kind, args, payload });
+  return ok({ index, timeMs, ...label, payload });
 }

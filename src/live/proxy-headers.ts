@@ -5,7 +5,7 @@
 // which app asked, so the platform can route the response.
 import { Buffer } from "node:buffer";
 import { limits } from "../core/limits.ts";
-import { type AppName, appNames } from "../platform/inputs.ts";
+import { type AppName, appNames, type NetworkInput } from "../platform/inputs.ts";
 
 export const headerApp = "x-mirrorcell-app";
 export const headerKind = "x-mirrorcell-kind";
@@ -14,6 +14,34 @@ export const headerIndex = "x-mirrorcell-network-index";
 export const headerTime = "x-mirrorcell-network-time-ms";
 /** Host name the proxy answers itself: redelivery of recorded inputs. */
 export const proxySelfHost = "mirrorcell.proxy";
+
+/** The app input a proxied request asks for, or a delivery carries. */
+export interface InputLabel {
+  app: AppName;
+  kind: string;
+  args: readonly string[];
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** The label headers of a request (the phone's side) or a delivery (the proxy's). */
+export function labelHeaders(label: InputLabel): Record<string, string> {
+  return { [headerApp]: label.app, [headerKind]: label.kind, [headerArgs]: JSON.stringify(label.args) };
+}
+
+/** A recorded input's headers as the proxy delivers it: its index and time, then its label. */
+export function deliveryHeaders(input: NetworkInput): Record<string, string> {
+  return { [headerIndex]: String(input.index), [headerTime]: String(input.timeMs), ...labelHeaders(input) };
+}
+
+/** The label read back from headers; undefined when the app, kind or args header is missing or malformed. */
+export function readLabelHeaders(headers: Headers): (InputLabel & { args: string[] }) | undefined {
+  const app = headers[headerApp];
+  const kind = headers[headerKind];
+  const args = parseArgsHeader(headers[headerArgs] as string | undefined);
+  if (!isAppName(app) || typeof kind !== "string" || args === undefined) return undefined;
+  return { app, kind, args };
+}
 
 export function basicProxyAuth(deviceId: string, keyHex: string): string {
   return `Basic ${Buffer.from(`${deviceId}:${keyHex}`).toString("base64")}`;

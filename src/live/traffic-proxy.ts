@@ -10,15 +10,13 @@ import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import {
+  deliveryHeaders,
   headerApp,
   headerArgs,
-  headerIndex,
   headerKind,
-  headerTime,
-  isAppName,
-  parseArgsHeader,
   parseBasicProxyAuth,
   proxySelfHost,
+  readLabelHeaders,
 } from "./proxy-headers.ts";
 
 export interface TrafficProxyDeps {
@@ -87,10 +85,8 @@ async function handle(deps: TrafficProxyDeps, req: IncomingMessage, res: ServerR
     else redeliver(deps, auth.deviceId, target, res);
     return;
   }
-  const app = req.headers[headerApp];
-  const kind = req.headers[headerKind];
-  const args = parseArgsHeader(req.headers[headerArgs] as string | undefined);
-  if (!isAppName(app) || typeof kind !== "string" || kind === "" || args === undefined) {
+  const label = readLabelHeaders(req.headers);
+  if (label === undefined || label.kind === "") {
     reply(
       res,
       400,
@@ -109,9 +105,7 @@ async function handle(deps: TrafficProxyDeps, req: IncomingMessage, res: ServerR
   }
   const recorded = deps.record(auth.deviceId, {
     timeMs: deps.clock.nowMs(),
-    app,
-    kind,
-    args,
+    ...label,
     payload: upstream.body,
   });
   if (!recorded.ok) {
@@ -126,11 +120,7 @@ function deliver(res: ServerResponse, input: NetworkInput): void {
   res.writeHead(200, {
     "content-type": "application/octet-stream",
     "content-length": input.payload.length,
-    [headerIndex]: String(input.index),
-    [headerTime]: String(input.timeMs),
-    [headerApp]: input.app,
-    [headerKind]: input.kind,
-    [headerArgs]: JSON.stringify(input.args),
+    ...deliveryHeaders(input),
   });
   res.end(input.payload);
 }
