@@ -9,70 +9,38 @@ import { test } from "node:test";
 import { cachingPhoneRunOptions } from "../src/cli/commands/live-phone-options.ts";
 import { bytesEqual, toHex } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
-import {
-  attachCaching,
-  type LiveCachingRuntime,
-  PhoneCaching,
-  type PhoneCachingOptions,
-  startTestWebServer,
-} from "../src/live/caching/index.ts";
-import {
-  compareWithMirror,
-  enrollDevices,
-  quickTestWorkload,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
+import { type PhoneCachingOptions, startTestWebServer } from "../src/live/caching/index.ts";
+import { compareWithMirror, quickTestWorkload, waitFor } from "../src/live/live-harness.ts";
 import { runLoad, workloadProfiles } from "../src/live/load-run.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
-import { systemClock } from "../src/node/system-clock.ts";
-import { type CachingPolicy, defaultCachingPolicy, defaultCachingSettings } from "../src/services/index.ts";
+import { type CachingPolicy, defaultCachingPolicy } from "../src/services/index.ts";
+import { cachingOnServer, startCachingRig } from "./support/live-caching-rig.ts";
+import { LiveRig } from "./support/live-rig.ts";
 
 const seed = Number(process.env.SEED ?? 11);
 
+/** A loopback web server to download from, and a caching server with `phone-<label>` connected. */
 async function rig(label: string, policy: CachingPolicy, phoneOptions: Partial<PhoneCachingOptions>) {
   const web = await startTestWebServer();
-  const runtimes: LiveCachingRuntime[] = [];
-  const data = tempDataDir(label);
-  const server = await startTestServer(data.dir, {
-    services: (hooks) => {
-      runtimes.push(
-        attachCaching(hooks, {
-          clock: systemClock,
-          sha256: nodeSha256,
-          recipientUrlOf: () => undefined,
-          policy,
-        }),
-      );
-    },
-  });
   const deviceId = `phone-${label}`;
-  const keys = enrollDevices(data.dir, [deviceId]);
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
-    seed,
-    ...quickTestWorkload,
-  });
-  const phone = phones[0]!;
-  const caching = new PhoneCaching(phone, {
-    settings: defaultCachingSettings,
-    fetchCached: "on-notice",
-    sha256: nodeSha256,
-    ...phoneOptions,
+  const r = await startCachingRig({
+    label,
+    deviceId,
+    shape: { seed, ...quickTestWorkload },
+    server: { recipientUrlOf: () => undefined, policy },
+    phone: phoneOptions,
   });
   const close = async () => {
-    for (const r of runtimes) r.close();
-    await phone.close();
-    await origin.close();
-    await server.close();
+    await r.close();
     await web.close();
-    data.remove();
   };
-  return { web, server, phone, caching, deviceId, runtimes, close };
+  return { ...r, web, deviceId, close };
+}
+
+/** The workload stops, the phone powers off (acked) and its mirror replays that, saves and stops. */
+async function powerOffStopped(r: Awaited<ReturnType<typeof rig>>): Promise<void> {
+  r.phone.stopWorkload();
+  assert.ok(await r.phone.powerOff(10_000), "power-off acked");
+  assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
 }
 
 test(`caching live download: phone asks, server caches, notice, phone fetches; phone == mirror, bytes == web server's, uplink carried none (seed=${seed})`, async () => {
@@ -94,9 +62,7 @@ test(`caching live download: phone asks, server caches, notice, phone fetches; p
       uplinkBytes < movie.length / 100,
       `uplink ${uplinkBytes} B while a ${movie.length} B file came down`,
     );
-    r.phone.stopWorkload();
-    assert.ok(await r.phone.powerOff(10_000), "power-off acked");
-    assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
+    await powerOffStopped(r);
     const onMirror = r.server.core.readFile(r.deviceId, "/sdcard/Download/movie.bin");
     assert.ok(onMirror.ok && bytesEqual(onMirror.value, movie), "the mirror holds it too");
     assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
@@ -118,9 +84,7 @@ test(`caching live download: policy later fetches the file a set time after the 
     assert.equal(r.caching.waiting.size, 0);
     const onPhone = r.phone.core.readFile("/sdcard/Download/photo.bin");
     assert.ok(onPhone.ok && bytesEqual(onPhone.value, photo), "the phone holds the web server's bytes");
-    r.phone.stopWorkload();
-    assert.ok(await r.phone.powerOff(10_000), "power-off acked");
-    assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
+    await powerOffStopped(r);
     assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
     assert.deepEqual(r.caching.errors, []);
   } finally {
@@ -147,9 +111,7 @@ test(`caching live download: a cached file fetched after its retention is E_CACH
     assert.equal(remote.ok ? "accepted" : remote.error.code, "E_ROUTE_UNKNOWN", "loopback targets only");
     const unknown = await r.caching.fetchCached("c0-00000000-9");
     assert.equal(unknown.ok ? "fetched" : unknown.error.code, "E_CACHE_UNKNOWN");
-    r.phone.stopWorkload();
-    assert.ok(await r.phone.powerOff(10_000), "power-off acked");
-    assert.ok(await waitFor(() => r.server.core.mirror(r.deviceId)?.state === "stopped", 10_000));
+    await powerOffStopped(r);
     assert.deepEqual(compareWithMirror(r.phone, r.server.core), [], `seed=${seed}`);
   } finally {
     await r.close();
@@ -158,17 +120,10 @@ test(`caching live download: a cached file fetched after its retention is E_CACH
 
 test(`caching live download: \`mirrorcell phone --download URL\` (runLoad with the caching options) fetches the file on the notice; phone == mirror (seed=${seed})`, async () => {
   const web = await startTestWebServer();
-  const data = tempDataDir("download-cli");
-  const runtimes: LiveCachingRuntime[] = [];
-  const server = await startTestServer(data.dir, {
-    services: (hooks) => {
-      runtimes.push(
-        attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf: () => undefined }),
-      );
-    },
-  });
+  const caching = cachingOnServer({ recipientUrlOf: () => undefined });
+  const rig = await LiveRig.start("download-cli", ["phone-cli"], { services: caching.services });
+  const { server, keys } = rig;
   try {
-    const keys = enrollDevices(data.dir, ["phone-cli"]);
     const clip = new SeededRng(seed + 2).bytes(256 * 1024);
     const report = await runLoad({
       serverUrl: server.httpUrl,
@@ -195,9 +150,8 @@ test(`caching live download: \`mirrorcell phone --download URL\` (runLoad with t
     assert.ok(onMirror.ok && bytesEqual(onMirror.value, clip), "the mirror holds the file");
     assert.equal(toHex(server.core.digest("phone-cli")!), report.digests["phone-cli"], `seed=${seed}`);
   } finally {
-    for (const r of runtimes) r.close();
-    await server.close();
+    caching.close();
+    await rig.close();
     await web.close();
-    data.remove();
   }
 });

@@ -9,73 +9,30 @@ import { create } from "@bufbuild/protobuf";
 import { bytesEqual } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import { FileCachedSchema, NoticeSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import {
-  attachCaching,
-  type FetchCachedPolicy,
-  PhoneCaching,
-  recipientUrlsUnder,
-  startTestWebServer,
-} from "../src/live/caching/index.ts";
-import {
-  compareWithMirror,
-  enrollDevices,
-  quickTestWorkload,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
-import { PhoneStore } from "../src/live/phone-state.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
-import { systemClock } from "../src/node/system-clock.ts";
-import { defaultCachingSettings } from "../src/services/index.ts";
+import { type FetchCachedPolicy, recipientUrlsUnder, startTestWebServer } from "../src/live/caching/index.ts";
+import { compareWithMirror, quickTestWorkload, tempDataDir, waitFor } from "../src/live/live-harness.ts";
+import { cachingOnServer, phoneCaching } from "./support/live-caching-rig.ts";
+import { LiveRig, powerOffReplayed } from "./support/live-rig.ts";
 
 const seed = Number(process.env.SEED ?? 31);
 const deviceId = "cache-durable-1";
 
 test(`caching phone: a file-cached notice acked but not fetched survives a kill -9 of the phone and is fetched after the restart; a fetched file is never fetched twice, also in a later life (seed=${seed})`, async () => {
   const web = await startTestWebServer();
-  const data = tempDataDir("cache-phone-durable");
+  const onServer = cachingOnServer({ recipientUrlOf: recipientUrlsUnder(`${web.baseUrl}/inbox`) });
+  const rig = await LiveRig.start("cache-phone-durable", [deviceId], { services: onServer.services });
   const phoneDir = tempDataDir("cache-phone-durable-phone");
-  const server = await startTestServer(data.dir, {
-    services: (hooks) => {
-      const recipientUrlOf = recipientUrlsUnder(`${web.baseUrl}/inbox`);
-      attachCaching(hooks, { clock: systemClock, sha256: nodeSha256, recipientUrlOf });
-    },
-  });
-  const keys = enrollDevices(data.dir, [deviceId]);
-  const replayedAll = (batchNo: number) => {
-    const mirror = server.core.mirror(deviceId);
-    return mirror?.state === "stopped" && mirror.appliedBatchNo === batchNo;
-  };
-  const closers: (() => Promise<void>)[] = [];
+  const server = rig.server;
+  /** One life of the phone from its data dir; its notices are journalled in its phone.db. */
   const boot = async (fetchCached: FetchCachedPolicy) => {
-    const store = PhoneStore.open(phoneDir.dir, nodeSha256);
-    const { phones, origin } = await startPhones({
-      syncUrl: server.syncUrl,
-      proxyUrl: server.proxyUrl!,
-      keys,
-      seed,
-      ...quickTestWorkload,
-      stores: new Map([[deviceId, store]]),
-    });
-    const phone = phones[0]!;
-    let closed = false;
-    closers.push(async () => {
-      if (closed) return;
-      closed = true;
-      await phone.close();
-      await origin.close();
-      store.close();
-    });
-    const caching = new PhoneCaching(phone, {
-      settings: defaultCachingSettings,
-      fetchCached,
-      sha256: nodeSha256,
-      journal: store,
-    });
+    const { phone, store, fleet } = await rig.bootPhone(
+      deviceId,
+      { seed, ...quickTestWorkload },
+      phoneDir.dir,
+    );
+    const caching = phoneCaching(phone, { fetchCached, journal: store });
     assert.ok(await waitFor(() => phone.connected, 10_000), "phone connected");
-    return { phone, caching, close: closers.at(-1)! };
+    return { phone, caching, close: fleet.close };
   };
   const bytes = new SeededRng(seed).bytes(200 * 1024);
   const path = "/sdcard/Download/kept.bin";
@@ -99,8 +56,7 @@ test(`caching phone: a file-cached notice acked but not fetched survives a kill 
     });
     second.phone.onNotices?.([again]);
     assert.equal(second.caching.waiting.size, 0, "a fetched file's notice again: not waiting");
-    assert.ok(await second.phone.powerOff(20_000));
-    assert.ok(await waitFor(() => replayedAll(second.phone.core.batchesMade), 20_000), "power-off replayed");
+    await powerOffReplayed(second.phone, server.core, 20_000);
     assert.deepEqual(compareWithMirror(second.phone, server.core), [], `seed=${seed}`);
     await second.close();
 
@@ -112,15 +68,13 @@ test(`caching phone: a file-cached notice acked but not fetched survives a kill 
     assert.equal(third.caching.stats.noticesFileCached, 0, "the notice is known as fetched");
     await third.caching.idle();
     assert.equal(third.caching.stats.cachedFetched, 0, "no second fetch");
-    assert.ok(await third.phone.powerOff(20_000));
-    assert.ok(await waitFor(() => replayedAll(third.phone.core.batchesMade), 20_000), "power-off replayed");
+    await powerOffReplayed(third.phone, server.core, 20_000);
     assert.deepEqual(compareWithMirror(third.phone, server.core), [], `seed=${seed}`);
     assert.deepEqual([second.phone.errors, third.phone.errors], [[], []]);
   } finally {
-    for (const close of closers) await close();
-    await server.close();
+    onServer.close();
+    await rig.close();
     await web.close();
-    data.remove();
     phoneDir.remove();
   }
 });

@@ -36,9 +36,12 @@ export interface PhoneFleet {
   close(): Promise<void>;
 }
 
+/** Where a fleet connects: an in-process LiveServer or a `mirrorcell serve` child (ServerProcess). */
+export type FleetServer = Pick<LiveServer, "syncUrl" | "proxyUrl">;
+
 /** Starts `keys`' phones against `server`; with `phoneDir`, the single phone boots from (and commits to) it. */
 export async function startFleet(
-  server: LiveServer,
+  server: FleetServer,
   keys: Map<string, Uint8Array>,
   shape: PhoneShape,
   phoneDir?: string,
