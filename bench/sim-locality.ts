@@ -171,7 +171,7 @@ function applyStep(node: Node): void {
 
 function fleetDigest(fleet: Node[]): string {
   const all = new Uint8Array(32 * fleet.length);
-  fleet.forEach((n, i) => all.set(n.phone.digest(), 32 * i));
+  for (let i = 0; i < fleet.length; i++) all.set(fleet[i]!.phone.digest(), 32 * i);
   return Buffer.from(nodeSha256(all)).toString("hex").slice(0, 16);
 }
 
