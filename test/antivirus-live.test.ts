@@ -6,15 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { attachAntivirus, type LiveAntivirusRuntime, nodeHashFactory } from "../src/live/antivirus/index.ts";
-import {
-  compareWithMirror,
-  enrollDevices,
-  quickTestWorkload,
-  startPhones,
-  startTestServer,
-  tempDataDir,
-  waitFor,
-} from "../src/live/live-harness.ts";
+import { quickTestWorkload, waitFor } from "../src/live/live-harness.ts";
 import type { ServiceHooks } from "../src/live/live-server.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { systemClock } from "../src/node/system-clock.ts";
@@ -25,6 +17,7 @@ import {
   emptyParsedDatabase,
   parseDatabaseText,
 } from "../src/services/antivirus/index.ts";
+import { assertMirrorEqualsPhone, LiveRig } from "./support/live-rig.ts";
 import { markedTemplateFile } from "./support/marked-template-file.ts";
 
 const seed = Number(process.env.SEED ?? 42);
@@ -49,29 +42,20 @@ test(`antivirus live: on the fly, a live server finds a marked template file in 
   const notices: Parameters<ServiceHooks["queueNotice"]>[1][] = [];
   const runtimes: LiveAntivirusRuntime[] = [];
   const budget = { filesMax: 8, bytesMax: 64 * 1024 };
-  const data = tempDataDir("av-live");
-  const server = await startTestServer(data.dir, {
-    services: (hooks) => {
-      const queueNotice: typeof hooks.queueNotice = (id, notice) => {
-        notices.push(notice);
-        return hooks.queueNotice(id, notice);
-      };
-      const options = { clock: systemClock, sha256: nodeSha256, service, onTheFly: true, budget };
-      runtimes.push(attachAntivirus({ ...hooks, queueNotice }, options));
-    },
-  });
+  const services = (hooks: ServiceHooks) => {
+    const queueNotice: typeof hooks.queueNotice = (id, notice) => {
+      notices.push(notice);
+      return hooks.queueNotice(id, notice);
+    };
+    const options = { clock: systemClock, sha256: nodeSha256, service, onTheFly: true, budget };
+    runtimes.push(attachAntivirus({ ...hooks, queueNotice }, options));
+  };
   const ids = ["phone-v1", "phone-v2"];
-  const keys = enrollDevices(data.dir, ids);
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl!,
-    keys,
-    seed,
-    ...quickTestWorkload,
-    model,
-    networkPerSecond: 2,
-  });
+  const rig = await LiveRig.start("av-live", ids, { services });
+  const server = rig.server;
   try {
+    const shape = { seed, ...quickTestWorkload, model, networkPerSecond: 2 };
+    const { phones } = await rig.startPhones(shape);
     assert.equal(runtimes.length, 1, "one core, one antivirus runtime");
     const runtime = runtimes[0]!;
     const found = await waitFor(() => runtime.antivirus.onTheFlyAlerts >= ids.length, 15_000);
@@ -91,15 +75,9 @@ test(`antivirus live: on the fly, a live server finds a marked template file in 
       n.kind.case === "scanResult" ? n.kind.value.detections.map((d) => `${d.path}: ${d.signature}`) : [],
     );
     assert.ok(detected.includes(`${path}: Live.Template.Marked`), JSON.stringify(detected.slice(0, 5)));
-    for (const phone of phones) {
-      assert.deepEqual(compareWithMirror(phone, server.core), [], `seed=${seed}`);
-      assert.deepEqual(phone.errors, [], `${phone.core.deviceId} errors, seed=${seed}`);
-    }
+    for (const phone of phones) assertMirrorEqualsPhone(phone, server.core, `seed=${seed}`);
   } finally {
     for (const runtime of runtimes) runtime.close();
-    for (const phone of phones) await phone.close();
-    await origin.close();
-    await server.close();
-    data.remove();
+    await rig.close();
   }
 });

@@ -9,16 +9,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
-import {
-  enrollDevices,
-  quickTestWorkload,
-  startPhones,
-  tempDataDir,
-  testAdminToken,
-  waitFor,
-} from "../src/live/live-harness.ts";
-import { freePort, spawnServer } from "../src/live/server-process.ts";
+import { quickTestWorkload, tempDataDir, waitFor } from "../src/live/live-harness.ts";
 import { markedTemplateFile } from "./support/marked-template-file.ts";
+import { ServedRig } from "./support/served-rig.ts";
 
 const seed = Number(process.env.SEED ?? 7);
 const model = "pixel";
@@ -56,44 +49,31 @@ test("serve: --scan-db naming a directory without signature files refuses to sta
 });
 
 test(`serve: --services antivirus --scan-on-the-fly sends the phone a scan result naming the marked template file (seed=${seed})`, async () => {
-  const data = tempDataDir("av-serve");
   const { hdbLine: line, path } = markedTemplateFile(model, "Serve.Template.Marked");
-  const db = join(data.dir, "marked.hdb");
-  writeFileSync(db, line);
-  const keys = enrollDevices(data.dir, ["phone-av"]);
-  const server = await spawnServer({
-    dataDir: data.dir,
-    port: await freePort(),
-    proxyPort: await freePort(),
-    adminToken: testAdminToken,
+  const rig = await ServedRig.start("av-serve", ["phone-av"], {
     syncNormal: true,
-    serveArgs: ["--services", "antivirus", "--scan-db", db, "--scan-on-the-fly"],
+    serveArgs: (dataDir) => {
+      const db = join(dataDir, "marked.hdb");
+      writeFileSync(db, line);
+      return ["--services", "antivirus", "--scan-db", db, "--scan-on-the-fly"];
+    },
   });
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl,
-    keys,
-    seed,
-    ...quickTestWorkload,
-    model,
-    networkPerSecond: 0,
-  });
-  const detected: string[] = [];
-  const phone = phones[0]!;
-  phone.onNotices = (notices: Notice[]) => {
-    for (const n of notices)
-      if (n.kind.case === "scanResult")
-        for (const d of n.kind.value.detections) detected.push(`${d.path}: ${d.signature}`);
-  };
+  let exitCode: number | null | undefined;
   try {
+    const { phones } = await rig.startPhones({ seed, ...quickTestWorkload, model, networkPerSecond: 0 });
+    const detected: string[] = [];
+    const phone = phones[0]!;
+    phone.onNotices = (notices: Notice[]) => {
+      for (const n of notices)
+        if (n.kind.case === "scanResult")
+          for (const d of n.kind.value.detections) detected.push(`${d.path}: ${d.signature}`);
+    };
     const found = await waitFor(() => detected.length > 0, 45_000);
-    assert.ok(found, `a scan result reached the phone (stderr: ${server.stderr().slice(-400)})`);
+    assert.ok(found, `a scan result reached the phone (stderr: ${rig.server.stderr().slice(-400)})`);
     assert.ok(detected.includes(`${path}: Serve.Template.Marked`), JSON.stringify(detected.slice(0, 5)));
     assert.deepEqual(phone.errors, [], `seed=${seed}`);
   } finally {
-    await phone.close();
-    await origin.close();
-    assert.equal(await server.stop(), 0, "SIGTERM stops the server cleanly");
-    data.remove();
+    exitCode = await rig.close();
   }
+  assert.equal(exitCode, 0, "SIGTERM stops the server cleanly");
 });

@@ -9,50 +9,26 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bytesEqual, toHex } from "../src/core/bytes.ts";
 import { SeededRng } from "../src/core/rng.ts";
-import { PhoneCaching, startTestWebServer } from "../src/live/caching/index.ts";
+import { startTestWebServer } from "../src/live/caching/index.ts";
 import type { MirrorView } from "../src/live/http-app.ts";
-import {
-  enrollDevices,
-  quickTestWorkload,
-  startPhones,
-  tempDataDir,
-  testAdminToken,
-  waitFor,
-} from "../src/live/live-harness.ts";
-import { adminGet, freePort, prepareServer, type ServerProcess } from "../src/live/server-process.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
-import { defaultCachingSettings } from "../src/services/index.ts";
+import { quickTestWorkload, testAdminToken, waitFor } from "../src/live/live-harness.ts";
+import { adminGet, prepareServer } from "../src/live/server-process.ts";
+import { phoneCaching } from "./support/live-caching-rig.ts";
+import { ServedRig } from "./support/served-rig.ts";
 
 const seed = Number(process.env.SEED ?? 23);
 
 test(`caching live: kill -9 the server between "cached" and "fetched"; the restarted server hands both files over, phone == mirror (seed=${seed})`, async () => {
   const web = await startTestWebServer();
-  const data = tempDataDir("cache-crash");
   const deviceId = "cache-crash-1";
-  const keys = enrollDevices(data.dir, [deviceId]);
-  const serverOptions = {
-    dataDir: data.dir,
-    port: await freePort(),
-    proxyPort: await freePort(),
-    adminToken: testAdminToken,
+  const rig = await ServedRig.start("cache-crash", [deviceId], {
     syncNormal: true,
     serveArgs: ["--services", "caching", "--recipient-url", `${web.baseUrl}/inbox`],
-  };
-  let server: ServerProcess = await (await prepareServer(serverOptions)).start();
-  const { phones, origin } = await startPhones({
-    syncUrl: server.syncUrl,
-    proxyUrl: server.proxyUrl,
-    keys,
-    seed,
-    ...quickTestWorkload,
-  });
-  const phone = phones[0]!;
-  const caching = new PhoneCaching(phone, {
-    settings: defaultCachingSettings,
-    fetchCached: "never",
-    sha256: nodeSha256,
   });
   try {
+    const { phones } = await rig.bootPhone(deviceId, { seed, ...quickTestWorkload });
+    const phone = phones[0]!;
+    const caching = phoneCaching(phone, { fetchCached: "never" });
     assert.ok(await waitFor(() => phone.connected, 20_000), "phone connected");
     const rng = new SeededRng(seed);
     const files = [rng.bytes(1024 * 1024), rng.bytes(300 * 1024)];
@@ -61,11 +37,11 @@ test(`caching live: kill -9 the server between "cached" and "fetched"; the resta
       assert.ok(asked.ok, `download ${i} accepted: ${JSON.stringify(asked)}`);
     }
     assert.ok(await waitFor(() => caching.waiting.size === 2, 20_000), "both file-cached notices arrived");
-    const standby = prepareServer(serverOptions);
-    const next = await standby;
-    await server.kill9();
+    const next = await prepareServer(rig.options);
+    await rig.server.kill9();
     const welcomesBefore = phone.welcomes;
-    server = await next.start();
+    rig.server = await next.start();
+    const server = rig.server;
     assert.ok(await waitFor(() => phone.welcomes > welcomesBefore, 20_000), "phone reconnected");
     for (const cacheId of [...caching.waiting.keys()]) {
       const got = await caching.fetchCached(cacheId);
@@ -93,10 +69,7 @@ test(`caching live: kill -9 the server between "cached" and "fetched"; the resta
     assert.equal(view.digestHex, toHex(phone.core.digest()), `mirror digest = phone digest (seed=${seed})`);
     assert.deepEqual(caching.errors, []);
   } finally {
-    await phone.close();
-    await origin.close();
-    await server.stop();
+    await rig.close();
     await web.close();
-    data.remove();
   }
 });
