@@ -4,9 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bytesEqual, toHex } from "../src/core/bytes.ts";
-import { fail, ok, type Result } from "../src/core/errors.ts";
 import { SeededRng } from "../src/core/rng.ts";
-import type { Notice } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import {
   HttpFetcher,
   HttpOutbox,
@@ -16,7 +14,6 @@ import {
 } from "../src/live/caching/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { systemClock } from "../src/node/system-clock.ts";
-import type { NetworkInput } from "../src/platform/inputs.ts";
 import {
   defaultCachingPolicy,
   defaultCachingSettings,
@@ -24,6 +21,7 @@ import {
   uploadActionBody,
 } from "../src/services/index.ts";
 import { CachingScenario, okOrThrow } from "./caching-scenario.ts";
+import { recordingPorts, storageWith } from "./support/service-ports.ts";
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -34,35 +32,16 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_00
 }
 
 function runtime(recipientUrlOf: (a: string) => string | undefined, policy = defaultCachingPolicy) {
-  const notices: { deviceId: string; notice: Notice }[] = [];
-  const recorded: NetworkInput[] = [];
+  const ports = recordingPorts();
   const live = new LiveCachingRuntime({
     clock: systemClock,
     sha256: nodeSha256,
-    notices: {
-      queueNotice: (deviceId, notice) => {
-        notices.push({ deviceId, notice });
-        return ok(undefined);
-      },
-    },
-    network: {
-      deliver: (_deviceId, input) => {
-        recorded.push({ ...input, index: recorded.length + 1 });
-        return ok(recorded[recorded.length - 1]!);
-      },
-    },
+    notices: ports.notices,
+    network: ports.network,
     recipientUrlOf,
     policy,
   });
-  const texts = () => notices.flatMap((n) => (n.notice.kind.case === "text" ? [n.notice.kind.value] : []));
-  return { live, notices, recorded, texts };
-}
-
-function storage(files: Record<string, Uint8Array>) {
-  return {
-    readFile: (path: string): Result<Uint8Array> =>
-      files[path] ? ok(files[path]) : fail("E_PATH_NOT_FOUND", path),
-  };
+  return { live, notices: ports.queued, recorded: ports.recorded, texts: ports.texts };
 }
 
 const recipients = ["+18145550001", "+18145550002", "+18145550003", "+18145550004", "+18145550005"];
@@ -74,7 +53,7 @@ test("caching live: upload to 5 loopback recipients: identical bytes, the phone 
     const file = new SeededRng(5).bytes(3 * 1024 * 1024);
     const body = uploadActionBody({ path: "/sdcard/clip.mp4", route: "mirror", recipients });
     const input = { seq: 12, timeMs: 0, networkConsumed: 0, app: "cache" as const, body, nondet: [] };
-    live.replayedInput("phone-7", input, storage({ "/sdcard/clip.mp4": file }));
+    live.replayedInput("phone-7", input, storageWith({ "/sdcard/clip.mp4": file }));
     await waitFor("5 deliveries", () => recipients.every((r) => recipient.inbox(r).length === 1));
     for (const r of recipients) {
       const [got] = recipient.inbox(r);
@@ -87,7 +66,7 @@ test("caching live: upload to 5 loopback recipients: identical bytes, the phone 
     // A restarted server (fresh runtime, same replayed input) sends again with
     // the same delivery ids: the recipient keeps one copy.
     const restarted = runtime((a) => recipient.urlOf(a));
-    restarted.live.replayedInput("phone-7", input, storage({ "/sdcard/clip.mp4": file }));
+    restarted.live.replayedInput("phone-7", input, storageWith({ "/sdcard/clip.mp4": file }));
     await waitFor("re-sent deliveries acknowledged", () =>
       restarted.texts().some((t) => /delivered to 5 recipients/.test(t)),
     );
@@ -110,7 +89,7 @@ test("caching live: an unreachable recipient is retried by the timer until it co
     live.replayedInput(
       "p",
       { seq: 1, timeMs: 0, networkConsumed: 0, app: "cache", body, nondet: [] },
-      storage({ "/f.bin": file }),
+      storageWith({ "/f.bin": file }),
     );
     await waitFor("a refused attempt", () => recipient.refused("bob") >= 1);
     recipient.setReachable("bob", true);
@@ -149,7 +128,7 @@ test("caching live: download from a loopback web server â†’ file-cached notice â
       body: downloadActionBody(url),
       nondet: [],
     };
-    live.replayedInput("p", input, storage({}));
+    live.replayedInput("p", input, storageWith({}));
     await waitFor("file-cached notice", () => notices.some((n) => n.notice.kind.case === "fileCached"));
     const notice = notices.find((n) => n.notice.kind.case === "fileCached")!.notice;
     assert.ok(notice.kind.case === "fileCached");

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { recordingPorts, storageWith } from "../../../test/support/service-ports.ts";
 import { bytesEqual, utf8 } from "../../core/bytes.ts";
-import { fail, ok, type Result } from "../../core/errors.ts";
+import { fail, ok } from "../../core/errors.ts";
 import { SeededRng } from "../../core/rng.ts";
-import type { Notice } from "../../gen/mirrorcell/v1/sync_pb.ts";
 import { nodeSha256 } from "../../node/sha256.ts";
-import type { NetworkInput, UserInput } from "../../platform/inputs.ts";
+import type { UserInput } from "../../platform/inputs.ts";
 import { ServiceHost } from "../service-host.ts";
 import { downloadActionBody, uploadActionBody } from "./cache-actions.ts";
 import { CachingService } from "./caching-service.ts";
@@ -15,25 +15,13 @@ import { defaultCachingPolicy } from "./settings.ts";
 
 function harness(policy = defaultCachingPolicy) {
   const world = new MemoryWorld();
-  const notices: { deviceId: string; notice: Notice }[] = [];
-  const recorded: NetworkInput[] = [];
+  const recording = recordingPorts();
   const host = new ServiceHost({
     sha256: nodeSha256,
     outbox: world,
     fetcher: world,
-    notices: {
-      queueNotice: (deviceId, notice) => {
-        notices.push({ deviceId, notice });
-        return ok(undefined);
-      },
-    },
-    network: {
-      deliver: (_deviceId, input) => {
-        const indexed = { ...input, index: recorded.length + 1 };
-        recorded.push(indexed);
-        return ok(indexed);
-      },
-    },
+    notices: recording.notices,
+    network: recording.network,
   });
   const service = host.register((ports) => new CachingService(ports, policy));
   /** Flushes the world and runs due retries until nothing is left within the horizon (bounded). */
@@ -48,14 +36,14 @@ function harness(policy = defaultCachingPolicy) {
     }
     assert.fail("caching service did not settle in 1000 steps");
   };
-  const texts = () => notices.flatMap((n) => (n.notice.kind.case === "text" ? [n.notice.kind.value] : []));
-  return { world, notices, recorded, host, service, settle, texts };
-}
-
-function storageWith(files: Record<string, Uint8Array>) {
   return {
-    readFile: (path: string): Result<Uint8Array> =>
-      files[path] !== undefined ? ok(files[path]) : fail("E_PATH_NOT_FOUND", `no ${path}`),
+    world,
+    notices: recording.queued,
+    recorded: recording.recorded,
+    host,
+    service,
+    settle,
+    texts: recording.texts,
   };
 }
 
