@@ -29,7 +29,7 @@ import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, no
 import { Storage, type StorageSnapshot } from "./storage.ts";
 import { rekeySnapshot } from "./storage-build.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
-import { type AppUi, bootUi, copyUi, type UiState } from "./ui-state.ts";
+import { bootUi, copyUi, OwnedUi, type UiState } from "./ui-state.ts";
 
 export type PlatformMode = "phone" | "mirror";
 
@@ -74,10 +74,11 @@ export class Platform {
   private ui: UiState;
   /**
    * The app UI object the tap/key path made and nothing shares yet, so it may
-   * change it in place (ui-state.ts ownAppUi); forgotten whenever the state
-   * is copied or handed out. Kept here, not in the state: that is saved as JSON.
+   * change it in place (ui-state.ts OwnedUi); forgotten whenever the state
+   * is copied or handed out, or an input replaced `ui.apps`. Kept here, not
+   * in the state: that is saved as JSON.
    */
-  private ownedUi: AppUi | undefined = undefined;
+  private readonly owned = new OwnedUi();
   private consumed: number;
   private poweredOn: boolean;
 
@@ -124,7 +125,7 @@ export class Platform {
   /** Read-only view of the volatile state, for inspection, durable saves and tests. */
   get uiState(): Readonly<UiState> {
     // the reader may keep a per-app object: the tap/key path must not change that one in place
-    this.ownedUi = undefined;
+    this.owned.forget();
     return this.ui;
   }
 
@@ -180,10 +181,8 @@ export class Platform {
     if (networkConsumed !== undefined && networkConsumed !== this.consumed) return undefined;
     // mirror: a recorded empty list (or none); phone: the platform records itself
     if (nondet !== undefined && !(Array.isArray(nondet) && nondet.length === 0)) return undefined;
-    this.ownedUi =
-      body.kind === "tap"
-        ? applyTap(this.ui, app, body.x, body.y, this.ownedUi)
-        : applyKey(this.ui, app, body.code, this.ownedUi);
+    if (body.kind === "tap") applyTap(this.ui, app, body.x, body.y, this.owned);
+    else applyKey(this.ui, app, body.code, this.owned);
     // a replayed input already is the complete input: hand it back rather than a copy
     if (nondet !== undefined && networkConsumed !== undefined) return ok(input as UserInput);
     return ok({ seq, timeMs, networkConsumed: this.consumed, app, body, nondet: noRecords });
@@ -239,7 +238,7 @@ export class Platform {
 
   snapshot(): PlatformSnapshot {
     // the snapshot shares the per-app objects: none may change in place any more
-    this.ownedUi = undefined;
+    this.owned.forget();
     return {
       model: this.model,
       storage: this.storage.snapshot(),
@@ -252,14 +251,14 @@ export class Platform {
   /** Power-off loses everything in RAM (unsaved drafts, screens); storage stays. */
   powerOff(): void {
     this.ui = bootUi();
-    this.ownedUi = undefined;
+    this.owned.forget();
     this.poweredOn = false;
   }
 
   /** Boot (or reboot): fresh volatile state over the stored data. */
   boot(): void {
     this.ui = bootUi();
-    this.ownedUi = undefined;
+    this.owned.forget();
     this.poweredOn = true;
   }
 
@@ -286,10 +285,8 @@ export class Platform {
     if (body.kind !== "action") {
       if (records.length > 0)
         return fail(ErrorCodes.NONDET_MISMATCH, `A ${body.kind} makes no nondeterministic calls`);
-      this.ownedUi =
-        body.kind === "tap"
-          ? applyTap(this.ui, app, body.x, body.y, this.ownedUi)
-          : applyKey(this.ui, app, body.code, this.ownedUi);
+      if (body.kind === "tap") applyTap(this.ui, app, body.x, body.y, this.owned);
+      else applyKey(this.ui, app, body.code, this.owned);
       return ok(records);
     }
     const actions = apps[app].actions;
@@ -323,6 +320,8 @@ export class Platform {
       const ctx = new AppContext(app, this.storage, ui, nondet, this.sha256);
       fn(ctx);
       assert(ctx.ui === this.ui, "an app replaced the UI state object instead of updating it");
+      // a new map may hold another object for the owned app (an action's setAppUi, boot)
+      if (ui.apps !== apps) this.owned.forget();
       return ok(undefined);
     } catch (error) {
       this.storage.restore(storage);

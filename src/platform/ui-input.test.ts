@@ -8,7 +8,7 @@ import { publicLevelKey } from "./key-level.ts";
 import { seededNondet } from "./nondet.ts";
 import { Platform } from "./platform.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
-import { bootUi, copyUi } from "./ui-state.ts";
+import { bootUi, copyUi, OwnedUi } from "./ui-state.ts";
 
 function newPhone(): Platform {
   const clock = new ManualClock(1_000);
@@ -87,25 +87,60 @@ test("ui: a failed action while typing rolls back to the typed draft, and typing
 
 test("ui: the tap/key path copies an app's UI object once per run of inputs, and again once its holder forgets it", () => {
   const ui = bootUi();
-  let owned = applyKey(ui, "files", 0x61, undefined);
+  const owned = new OwnedUi();
+  applyKey(ui, "files", 0x61, owned);
   const first = ui.apps.files;
-  assert.equal(owned, first);
-  owned = applyKey(ui, "files", 0x62, owned);
-  owned = applyTap(ui, "files", 100, 500, owned);
-  assert.equal(owned, first);
+  assert.equal(owned.ui, first);
+  assert.equal(owned.app, "files");
+  applyKey(ui, "files", 0x62, owned);
+  applyTap(ui, "files", 100, 500, owned);
+  assert.equal(owned.ui, first);
   assert.equal(ui.apps.files, first, "changed in place while owned");
   assert.equal(first?.draft, "ab");
   const shared = copyUi(ui);
   // the holder forgets what it owned when the state is copied
-  owned = applyKey(ui, "files", 0x63, undefined);
+  owned.forget();
+  applyKey(ui, "files", 0x63, owned);
   assert.notEqual(ui.apps.files, first, "copied once shared");
-  assert.equal(owned, ui.apps.files);
+  assert.equal(owned.ui, ui.apps.files);
   assert.equal(shared.apps.files?.draft, "ab");
   assert.equal(ui.apps.files?.draft, "abc");
   // an input that changes nothing keeps what was owned: control codes, the status bar
-  assert.equal(applyKey(ui, "files", 7, owned), owned);
-  assert.equal(applyTap(ui, "files", 10, 10, owned), owned);
+  const kept = owned.ui;
+  applyKey(ui, "files", 7, owned);
+  applyTap(ui, "files", 10, 10, owned);
+  assert.equal(owned.ui, kept);
+  // another app's input moves ownership to a copy of that app's object
+  applyKey(ui, "email", 0x64, owned);
+  assert.equal(owned.app, "email");
+  assert.equal(owned.ui, ui.apps.email);
+  assert.equal(ui.apps.files?.draft, "abc");
   assert.deepEqual(Object.keys(ui), ["foreground", "locked", "shadeOpen", "apps"]);
+});
+
+test("ui: an action that replaces the app's UI object between keys: later keys change the new object", () => {
+  const phone = newPhone();
+  type(phone, "messaging", "ab");
+  const open = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "messaging",
+    body: { kind: "action", name: "open-thread", args: ["peer=bob"] },
+  });
+  assert.ok(open.ok);
+  type(phone, "messaging", "c");
+  const tapped = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "messaging",
+    body: { kind: "tap", x: 1070, y: 500 },
+  });
+  assert.ok(tapped.ok);
+  const after = phone.uiState.apps.messaging;
+  assert.equal(after?.screen, "thread:bob");
+  assert.equal(after?.draft, "c");
+  assert.equal(after?.scrollY, 160);
+  assert.deepEqual(after?.fields, { peer: "bob" });
 });
 
 test("ui: an action that changed the UI and then failed (replay with a left-over nondet record) puts the UI back", () => {

@@ -6,7 +6,7 @@
 // numbers: JSON-safe for durable saves. Objects are replaced, never mutated,
 // so a snapshot can share them — with one exception for the tap/key path
 // (about 80% of inputs): the per-app object it made itself and nobody has
-// shared since (`owned` below) it changes in place, instead of copying it
+// shared since (OwnedUi below) it changes in place, instead of copying it
 // per key press.
 import { assert } from "../core/assert.ts";
 import type { AppName } from "./inputs.ts";
@@ -34,6 +34,23 @@ export interface UiState {
  * is copied or handed out.
  */
 export type OwnedAppUi = { -readonly [K in keyof AppUi]: AppUi[K] };
+
+/**
+ * Which app UI object the tap/key path owns, and whose app it is. While `ui`
+ * is set it is `state.apps[app]` (the holder forgets it whenever that could
+ * stop being so), so a key or tap in the owning app reads it here: a keyed
+ * load `state.apps[app]` per input, over every phone's differently shaped
+ * `apps` object, went megamorphic and was ~30 % of the tap/key path's CPU.
+ */
+export class OwnedUi {
+  app: AppName | undefined = undefined;
+  ui: OwnedAppUi | undefined = undefined;
+
+  forget(): void {
+    this.app = undefined;
+    this.ui = undefined;
+  }
+}
 
 export const blankAppUi: AppUi = Object.freeze({
   screen: "main",
@@ -67,11 +84,16 @@ export function copyUi(ui: UiState): UiState {
   return { foreground: ui.foreground, locked: ui.locked, shadeOpen: ui.shadeOpen, apps: { ...ui.apps } };
 }
 
-/** The app's UI object to change in place: `owned` when that is the app's, else a copy (the new owned one). */
-export function ownAppUi(ui: UiState, app: AppName, owned: AppUi | undefined): OwnedAppUi {
-  const current = ui.apps[app];
-  if (current !== undefined && current === owned) return current as OwnedAppUi;
-  const base = current ?? blankAppUi;
+/** The app's current UI (never changed by the caller): the owned one when it is that app's. */
+export function appUiOf(ui: UiState, app: AppName, owned: OwnedUi): AppUi {
+  if (owned.app === app && owned.ui !== undefined) return owned.ui;
+  return ui.apps[app] ?? blankAppUi;
+}
+
+/** The app's UI object to change in place: the owned one when it is that app's, else a copy (owned from now on). */
+export function ownAppUi(ui: UiState, app: AppName, owned: OwnedUi): OwnedAppUi {
+  if (owned.app === app && owned.ui !== undefined) return owned.ui;
+  const base = ui.apps[app] ?? blankAppUi;
   const copy: OwnedAppUi = {
     screen: base.screen,
     draft: base.draft,
@@ -80,6 +102,8 @@ export function ownAppUi(ui: UiState, app: AppName, owned: AppUi | undefined): O
     fields: base.fields,
   };
   ui.apps[app] = copy;
-  assert(copy !== owned && ui.apps[app] === copy, "ownAppUi: the copy is not the app's");
+  assert(copy !== base && ui.apps[app] === copy, "ownAppUi: the copy is not the app's");
+  owned.app = app;
+  owned.ui = copy;
   return copy;
 }
