@@ -26,12 +26,8 @@ test("sync: phone restart: an idle phone answers a repair of its last batch and 
   const rig = new SyncRig(23);
   const phone = rig.addPhone("p1");
   rig.runWorkload("p1", 3 * 60_000 + 10_000);
-  // The mirror's disk flips a file; the power-off batch will reveal it.
-  const mirror = rig.mirrors.running("p1")!;
-  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
-  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
-  for (const bytes of phone.client.powerOff(rig.nowMs)) rig.uplink.push({ deviceId: "p1", bytes });
-  phone.platform.powerOff();
+  rig.corruptMirrorFile("p1"); // the power-off batch will reveal it
+  rig.powerOff("p1");
   rig.pump();
   rig.disconnect("p1"); // off: the repair request of the power-off batch goes unanswered
   rig.advance(7_000);
@@ -50,8 +46,7 @@ test("sync: phone restart: a repair of a batch the restarted phone can no longer
   const rig = new SyncRig(23);
   const phone = rig.addPhone("p1");
   rig.runWorkload("p1", 2 * 60_000 + 10_000);
-  for (const bytes of phone.client.powerOff(rig.nowMs)) rig.uplink.push({ deviceId: "p1", bytes });
-  phone.platform.powerOff();
+  rig.powerOff("p1");
   rig.pump();
   const lastBatch = rig.server.acked("p1");
   assert.ok(lastBatch >= 2, `only ${lastBatch} batches`);
@@ -77,13 +72,9 @@ test("sync: phone restart: a repair of a batch the restarted phone can no longer
 
 /** Power-off batch with a corrupted mirror while the phone stays off through every repair retry. */
 function divergeWhileOff(rig: SyncRig): void {
-  const phone = rig.phone("p1");
   rig.runWorkload("p1", 3 * 60_000 + 10_000);
-  const mirror = rig.mirrors.running("p1")!;
-  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
-  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
-  for (const bytes of phone.client.powerOff(rig.nowMs)) rig.uplink.push({ deviceId: "p1", bytes });
-  phone.platform.powerOff();
+  rig.corruptMirrorFile("p1");
+  rig.powerOff("p1");
   rig.pump();
   rig.disconnect("p1");
   rig.advance(10 * 60_000); // far beyond repairRetriesMax retries
@@ -94,20 +85,23 @@ function divergeWhileOff(rig: SyncRig): void {
   assert.ok(!rig.mirrorDigestEquals("p1"), "the mirror is left diverged");
 }
 
-test("sync: repair re-ask: phone off during all retries, back on and reconnected without a new batch: mirror converges (seed=29)", () => {
-  const rig = new SyncRig(29);
-  const phone = rig.addPhone("p1");
-  divergeWhileOff(rig);
-  restartClient(rig, "p1");
-  rig.connect("p1");
-  // The reconnect (a runtime's pendingFrames after the welcome) carries the request again.
-  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
-  rig.advance(20_000);
+/** The mirror equals the idle phone again, repaired by one re-asked request, and the phone sent no new batch. */
+function assertRepairedByReask(rig: SyncRig): void {
   assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
   const metrics = rig.server.metrics("p1")!;
   assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
   assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
-  assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
+  assert.equal(rig.phone("p1").client.metrics.batches, 0, "no new batch was needed");
+}
+
+test("sync: repair re-ask: phone off during all retries, back on and reconnected without a new batch: mirror converges (seed=29)", () => {
+  const rig = new SyncRig(29);
+  rig.addPhone("p1");
+  divergeWhileOff(rig);
+  restartClient(rig, "p1");
+  rig.reconnect("p1"); // the reconnect carries the request again
+  rig.advance(20_000);
+  assertRepairedByReask(rig);
   assert.equal(rig.mirrors.status("p1"), "stopped", "the repaired mirror is saved and stopped again");
   rig.startServer(); // the repair is in the durable checkpoint, not only in this process
   assert.ok(rig.mirrorDigestEquals("p1"), "mirror still equals the phone after a server restart");
@@ -115,18 +109,14 @@ test("sync: repair re-ask: phone off during all retries, back on and reconnected
 
 test("sync: repair re-ask: an idle phone's notice ack carries the re-sent repair request and its mirror converges (seed=31)", () => {
   const rig = new SyncRig(31);
-  const phone = rig.addPhone("p1");
+  rig.addPhone("p1");
   divergeWhileOff(rig);
   restartClient(rig, "p1");
   rig.connect("p1"); // nothing to send: all its batches are acked
   assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "file cached" } }).ok);
   rig.advance(20_000); // notice out, ack in, the request rides on the ack's reply
-  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
-  const metrics = rig.server.metrics("p1")!;
+  assertRepairedByReask(rig);
   assert.equal(rig.server.unackedNotices("p1"), 0);
-  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
-  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
-  assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
 });
 
 test("sync: repair re-ask: a phone that never answers is asked again at most repairReasksMax times (seed=37)", () => {
@@ -152,19 +142,14 @@ test("sync: repair re-ask: a phone that never answers is asked again at most rep
 
 test("sync: repair re-ask: repair timed out while the phone was off, server crashed and restarted, idle phone reconnects: mirror converges (seed=41)", () => {
   const rig = new SyncRig(41);
-  const phone = rig.addPhone("p1");
+  rig.addPhone("p1");
   divergeWhileOff(rig);
   rig.startServer(); // crash + restart: only the store survives
   assert.ok(!rig.mirrorDigestEquals("p1"), "the restarted server's mirror is still diverged");
   restartClient(rig, "p1");
-  rig.connect("p1");
-  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
+  rig.reconnect("p1");
   rig.advance(20_000);
-  assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the idle phone");
-  const metrics = rig.server.metrics("p1")!;
-  assert.equal(metrics.repairReasks, 1, JSON.stringify(metrics));
-  assert.equal(metrics.repairs, 1, JSON.stringify(metrics));
-  assert.equal(phone.client.metrics.batches, 0, "no new batch was needed");
+  assertRepairedByReask(rig);
   rig.startServer(); // the repaired checkpoint no longer owes a re-ask
   assert.deepEqual(rig.server.pendingFrames("p1", rig.nowMs), []);
   assert.ok(rig.mirrorDigestEquals("p1"));
@@ -179,9 +164,7 @@ function divergeAway(seed: number, checkpoint: "periodic" | "admin"): SyncRig {
   const rig = new SyncRig(seed, checkpoint === "periodic" ? { checkpointEveryBatches: 1 } : {});
   rig.addPhone("p1");
   rig.runWorkload("p1", 3 * 60_000 + 10_000);
-  const mirror = rig.mirrors.running("p1")!;
-  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
-  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
+  rig.corruptMirrorFile("p1");
   // One more input; its batch reaches the server, then the phone drops out of coverage (it stays on).
   assert.ok(
     rig.user("p1", "messaging", { kind: "action", name: "open-thread", args: ["peer=+15550101"] }).ok,
@@ -207,9 +190,7 @@ for (const [seed, checkpoint] of [
   test(`sync: repair re-ask: a running mirror saved (${checkpoint}) at its diverged batch while the phone was away is asked again after a server restart (seed=${seed})`, () => {
     const rig = divergeAway(seed, checkpoint);
     rig.startServer();
-    rig.connect("p1"); // back in coverage, nothing new typed
-    for (const bytes of rig.server.pendingFrames("p1", rig.nowMs))
-      rig.downlink.push({ deviceId: "p1", bytes });
+    rig.reconnect("p1"); // back in coverage, nothing new typed
     rig.advance(20_000);
     assert.ok(rig.mirrorDigestEquals("p1"), "mirror equals the phone");
     const metrics = rig.server.metrics("p1")!;

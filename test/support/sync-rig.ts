@@ -150,6 +150,30 @@ export class SyncRig {
     for (const bytes of phone.client.onConnect(this.nowMs)) this.uplink.push({ deviceId: id, bytes });
   }
 
+  /** connect(), then what a runtime sends after the welcome: the server's pending frames (a re-asked repair). */
+  reconnect(id: string): void {
+    this.connect(id);
+    for (const bytes of this.server.pendingFrames(id, this.nowMs))
+      this.downlink.push({ deviceId: id, bytes });
+  }
+
+  /** The phone powers off: its power-off batch waits on the uplink (pump() delivers it), the platform is off. */
+  powerOff(id: string): void {
+    const phone = this.phone(id);
+    for (const bytes of phone.client.powerOff(this.nowMs)) this.uplink.push({ deviceId: id, bytes });
+    phone.platform.powerOff();
+  }
+
+  /** Overwrites a /system/ file on the running mirror's disk (a divergence the next digest check finds); its path. */
+  corruptMirrorFile(id: string): string {
+    const mirror = this.mirrors.running(id);
+    assert.ok(mirror !== undefined, `mirror ${id} is running`);
+    const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"));
+    assert.ok(victim !== undefined, `mirror ${id} holds a /system/ file`);
+    assert.ok(mirror.storage.writeFile(victim.path, utf8("corrupted")).ok);
+    return victim.path;
+  }
+
   disconnect(id: string): void {
     const phone = this.phone(id);
     phone.online = false;
