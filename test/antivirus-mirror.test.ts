@@ -9,16 +9,14 @@ import { test } from "node:test";
 import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { publicLevelKey, Storage } from "../src/platform/index.ts";
-import { AntivirusService, DatabaseHolder } from "../src/services/antivirus/index.ts";
 import {
   apk,
-  engine,
   evilDex,
-  hash,
   hostAntivirus,
   knownBad,
   resultFile,
   settleScanning,
+  testAntivirus,
 } from "./antivirus-rig.ts";
 import { SyncRig } from "./support/sync-rig.ts";
 
@@ -41,9 +39,7 @@ test("antivirus: scan request via sync returns the verdicts of scanning the phon
   rig.user("p1", "antivirus-hook", { kind: "action", name: "scan", args: ["path=/"] });
   settleScanning(rig, host, "p1");
   assert.equal(av.requestsAnswered, 1);
-  const direct = new AntivirusService({ database: new DatabaseHolder(engine()), hash }).scanStorage(
-    rig.phone("p1").platform.storage,
-  );
+  const direct = testAntivirus().scanStorage(rig.phone("p1").platform.storage);
   const expected = direct.detections.map((d) => ({ path: d.path, name: d.name }));
   assert.deepEqual(expected.map((d) => d.name).sort(), ["Android.Evil.Body", "Android.Evil.Hash"]);
   assert.deepEqual(resultFile(rig, "p1"), expected);
@@ -80,7 +76,7 @@ test("antivirus: fleet of 1000 mirrors from one template: each distinct blob sca
     platforms: platformFactory(nodeSha256, { levelKeyOf: () => publicLevelKey }),
     sha256: nodeSha256,
   });
-  const service = new AntivirusService({ database: new DatabaseHolder(engine()), hash });
+  const service = testAntivirus();
   let files = 0;
   const first = { blobs: 0 };
   for (let i = 0; i < 1000; i++) {

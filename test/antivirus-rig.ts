@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { zipSync } from "fflate";
+import { nodeHashFactory } from "../src/live/antivirus/index.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import {
   AntivirusMirrorService,
@@ -12,7 +13,6 @@ import {
   compileDatabase,
   DatabaseHolder,
   emptyParsedDatabase,
-  type HashFactory,
   parseDatabaseText,
   parseScanResult,
   type ScanEngine,
@@ -21,17 +21,13 @@ import { attachServices, type ServiceHost, type StepBudget } from "../src/servic
 import type { Notice } from "../src/sync/index.ts";
 import type { SyncRig } from "./support/sync-rig.ts";
 
-export const hash: HashFactory = (algorithm) => {
-  const h = createHash(algorithm);
-  return { update: (c) => void h.update(c), digestHex: () => h.digest("hex") };
-};
 const enc = new TextEncoder();
 export const evilDex = enc.encode(
   `dex\n035\0${"\u0001".repeat(300)}EVIL-PAYLOAD-9f3a${"\u0002".repeat(300)}`,
 );
 export const knownBad = enc.encode("a known bad resource, matched by its MD5");
 
-export function engine(): ScanEngine {
+function engine(): ScanEngine {
   const parsed = emptyParsedDatabase();
   const md5 = createHash("md5").update(knownBad).digest("hex");
   assert.ok(
@@ -41,6 +37,11 @@ export function engine(): ScanEngine {
   const compiled = compileDatabase(parsed, "db-1");
   assert.ok(compiled.ok);
   return compiled.value;
+}
+
+/** The antivirus over the test database, with its own holder and freshly compiled engine. */
+export function testAntivirus(): AntivirusService {
+  return new AntivirusService({ database: new DatabaseHolder(engine()), hash: nodeHashFactory });
 }
 
 export function apk(entries: Record<string, Uint8Array>): Uint8Array {
@@ -80,7 +81,7 @@ export function hostAntivirus(rig: SyncRig, onTheFly: boolean): HostedAntivirus 
     outbox: { send: () => assert.fail("the antivirus sends nothing out of the server") },
     fetcher: { fetch: () => assert.fail("the antivirus fetches nothing") },
   });
-  const service = new AntivirusService({ database: new DatabaseHolder(engine()), hash });
+  const service = testAntivirus();
   const av = host.register(
     (p) => new AntivirusMirrorService(p, { service, storageOf: (id) => rig.mirrors.view(id), onTheFly }),
   );

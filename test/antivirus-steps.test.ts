@@ -12,24 +12,17 @@ import { limits } from "../src/core/limits.ts";
 import { SeededRng } from "../src/core/rng.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { publicLevelKey, Storage } from "../src/platform/index.ts";
-import {
-  AntivirusMirrorService,
-  AntivirusService,
-  DatabaseHolder,
-  ScanQueue,
-  scanResultError,
-} from "../src/services/antivirus/index.ts";
+import { AntivirusMirrorService, ScanQueue, scanResultError } from "../src/services/antivirus/index.ts";
 import type { StepBudget } from "../src/services/index.ts";
 import {
   apk,
   drainScans,
-  engine,
   evilDex,
-  hash,
   hostAntivirus,
   knownBad,
   resultFile,
   settleScanning,
+  testAntivirus,
 } from "./antivirus-rig.ts";
 import { SyncRig } from "./support/sync-rig.ts";
 
@@ -59,9 +52,9 @@ test("antivirus steps: a scan over a tree larger than one step's budget complete
       fc.constantFrom("/", "/d1", "/d3"),
       (seed, count, filesMax, bytesMax, scope) => {
         const tree = randomTree(seed, count);
-        const oneShot = new AntivirusService({ database: new DatabaseHolder(engine()), hash });
+        const oneShot = testAntivirus();
         const expected = oneShot.scanStorage(tree, scope);
-        const stepped = new AntivirusService({ database: new DatabaseHolder(engine()), hash });
+        const stepped = testAntivirus();
         const queue = new ScanQueue((task) =>
           stepped.beginScan(task.source, "scope" in task ? task.scope : "/"),
         );
@@ -105,9 +98,7 @@ test("antivirus steps: files written after the request are not in the result, fi
   const steps = settleScanning(rig, host, "p1", tiny);
   assert.ok(steps > 1, `several steps (${steps})`);
   assert.equal(av.requestsAnswered, 1);
-  const expected = new AntivirusService({ database: new DatabaseHolder(engine()), hash }).scanStorage(
-    atRequest,
-  );
+  const expected = testAntivirus().scanStorage(atRequest);
   const result = resultFile(rig, "p1");
   assert.deepEqual(
     result,
@@ -195,7 +186,7 @@ test("antivirus steps: on the fly, writes merge into one waiting job and are sca
       },
     },
     {
-      service: new AntivirusService({ database: new DatabaseHolder(engine()), hash }),
+      service: testAntivirus(),
       storageOf: () => storage,
       onTheFly: true,
     },
