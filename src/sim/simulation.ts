@@ -154,7 +154,33 @@ function runPhases(fleet: Fleet, horizonMs: number, hooks: RunHooks): void {
   hooks.onProgress?.(1);
 }
 
+/**
+ * Events that read or change a phone's state (its Syn-Client, platform or
+ * power) first apply the user steps it has buffered up to now (Fleet.advance).
+ * The others touch only the server, a link or the phone's network-input count
+ * (which user steps never change): workload advances itself, a retransmission
+ * reads networkConsumed, an uplink arrival advances only when it breaks the
+ * connection.
+ */
+const advancesPhone: readonly boolean[] = (() => {
+  const flags: boolean[] = [];
+  for (const type of Object.values(EventType)) flags[type] = false;
+  for (const type of [
+    EventType.syncTick,
+    EventType.downlinkFrame,
+    EventType.downlinkNetwork,
+    EventType.reconnect,
+    EventType.partition,
+    EventType.powerOff,
+    EventType.boot,
+    EventType.service,
+  ])
+    flags[type] = true;
+  return flags;
+})();
+
 function handle(fleet: Fleet, e: SimEvent): void {
+  if (advancesPhone[e.type]) fleet.advance(e.phone);
   switch (e.type) {
     case EventType.workload:
       fleet.workload(e.phone);
@@ -257,6 +283,8 @@ function crash(fleet: Fleet): void {
 /** Safety phase over: faults off, links healed, phones on, server up, workload stopped. */
 function startConvergence(fleet: Fleet): void {
   assert(!fleet.converging, "convergence starts once");
+  // User steps before the horizon happen; those at it or later never do (faults and workload stop here).
+  for (let phone = 0; phone < fleet.phones.length; phone++) fleet.dropWorkload(phone);
   fleet.converging = true;
   for (let phone = 0; phone < fleet.phones.length; phone++) {
     const node = fleet.phones[phone]!;
