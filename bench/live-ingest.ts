@@ -14,7 +14,10 @@
 //   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
 //     [--no-replay] [--no-lag] [--no-warm-up]
 // Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
-import { readFileSync } from "node:fs";
+// CPU-true profile of the measured window: MIRRORCELL_SERVER_NODE_FLAGS="--perf-basic-prof",
+// `perf record -k CLOCK_MONOTONIC -g -p <server pid>` and MIRRORCELL_BENCH_WINDOW_FILE=FILE: the bench appends
+// each measured window's CLOCK_MONOTONIC seconds to FILE ("start,end", for `perf script --time start,end`).
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
@@ -186,6 +189,7 @@ async function ingest(
   const events = stream.events - stream.warmEvents;
   const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
   const commitsStarted = await commitCounts(server.httpUrl);
+  const windowStarted = process.hrtime.bigint();
   const started = performance.now();
   const cpuStarted = cpuSeconds(server.child.pid!);
   const mainCpuStarted = cpuSeconds(server.child.pid!, server.child.pid!);
@@ -194,6 +198,7 @@ async function ingest(
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
   const mainCpu = cpuSeconds(server.child.pid!, server.child.pid!) - mainCpuStarted;
+  recordWindow("intake", windowStarted, process.hrtime.bigint(), server.child.pid);
   const replayCpu = (await replayCpuSeconds(server.httpUrl)) - replayCpuStarted;
   const commits = await commitCounts(server.httpUrl);
   for (const c of clients) c.close();
@@ -206,6 +211,17 @@ async function ingest(
     mainThreadShare: mainCpu / cpu,
     framesPerCommit: (commits.frames - commitsStarted.frames) / (commits.commits - commitsStarted.commits),
   };
+}
+
+/**
+ * Appends a measured window to MIRRORCELL_BENCH_WINDOW_FILE: "<label> <pid> <start>,<end>" in CLOCK_MONOTONIC
+ * seconds (as `perf record -k CLOCK_MONOTONIC`; pass <start>,<end> to `perf script --time`).
+ */
+function recordWindow(label: string, startNs: bigint, endNs: bigint, pid = process.pid): void {
+  const file = process.env.MIRRORCELL_BENCH_WINDOW_FILE;
+  const seconds = (ns: bigint) => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
+  if (file !== undefined && file !== "")
+    appendFileSync(file, `${label} ${pid} ${seconds(startNs)},${seconds(endNs)}\n`);
 }
 
 /** The server's group-commit counters (/metrics): transactions and the frames they covered. */
@@ -284,12 +300,14 @@ function rawAppend(
   const warmRows = stream.warmBatches * phones;
   for (let row = 0; row < warmRows; row += rowsPerCommit)
     appendRows(row, Math.min(warmRows, row + rowsPerCommit));
+  const windowStarted = process.hrtime.bigint();
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   for (let row = warmRows; row < rows; row += rowsPerCommit)
     appendRows(row, Math.min(rows, row + rowsPerCommit));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
+  recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
   db.close();
   const cpuSpent = (cpu.user + cpu.system) / 1e6;
   const events = (stream.events - stream.warmEvents) * phones;
