@@ -6,7 +6,14 @@
 // then only the nodes the write copied are hashed.
 import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
-import { type KeyLevel, type Mst, type MstNode, mstGet, mstSet } from "./merkle-search-tree.ts";
+import {
+  type KeyLevel,
+  type Mst,
+  type MstNode,
+  mstGet,
+  mstInsert,
+  mstReplaceExisting,
+} from "./merkle-search-tree.ts";
 
 export class FileNode {
   constructor(
@@ -204,7 +211,14 @@ export function dirGet(dir: DirNode, name: string): FsNode | undefined {
   return mstGet(dir.entries, name);
 }
 
-/** A copy of dir with name bound to child; the caller has checked the entry bound. */
+/**
+ * A copy of dir with name bound to child; the caller has checked the entry
+ * bound and says whether the name is new (then inserted, else replaced: one
+ * descent of the directory's tree instead of a replace tried first).
+ */
 export function dirSet(dir: DirNode, name: string, child: FsNode, isNew: boolean, levels: KeyLevel): DirNode {
-  return new DirNode(mstSet(dir.entries, name, child, levels), dir.count + (isNew ? 1 : 0));
+  const entries = isNew
+    ? mstInsert(dir.entries, name, child, levels)
+    : mstReplaceExisting(dir.entries, name, child);
+  return new DirNode(entries, dir.count + (isNew ? 1 : 0));
 }

@@ -8,6 +8,8 @@ import {
   mstEntries,
   mstFromSorted,
   mstGet,
+  mstInsert,
+  mstReplaceExisting,
   mstSet,
   mstSplit,
 } from "./merkle-search-tree.ts";
@@ -60,6 +62,54 @@ test("mst: the tree depends only on the final key set, not on the history", () =
     }),
     { numRuns: 300 },
   );
+});
+
+/** Every bottom node's gap list, by length: one shared array per length (none of its own). */
+function bottomGaps<V>(t: Mst<V>, byLength: Map<number, unknown>): void {
+  if (t === undefined) return;
+  if (t.level === 0) {
+    const seen = byLength.get(t.children.length);
+    if (seen === undefined) byLength.set(t.children.length, t.children);
+    else assert.equal(t.children, seen, "bottom nodes of one length share their gap list");
+  }
+  for (const child of t.children) bottomGaps(child, byLength);
+}
+
+test("mst: insert for absent keys and replace for present ones build mstSet's tree; bottom nodes share gap lists", () => {
+  const longKeyArb = fc.oneof(
+    keyArb,
+    keyArb.map((k) => `${k}-a-name-longer-than-a-slice`),
+  );
+  const longOps = fc.array(fc.tuple(fc.boolean(), longKeyArb), { maxLength: 300 });
+  fc.assert(
+    fc.property(longOps, (sequence) => {
+      let viaSet: Mst<string>;
+      let viaSplit: Mst<string>;
+      const model = new Map<string, string>();
+      sequence.forEach(([insert, key], i) => {
+        if (insert) {
+          const value = `v${i}`;
+          viaSet = mstSet(viaSet, key, value, levels);
+          // a key sliced out of a longer path, as Storage passes names
+          const sliced = `/dir/${key}`.slice(5);
+          viaSplit = model.has(key)
+            ? mstReplaceExisting(viaSplit, sliced, value)
+            : mstInsert(viaSplit, sliced, value, levels);
+          model.set(key, value);
+        } else {
+          viaSet = mstDelete(viaSet, key);
+          viaSplit = mstDelete(viaSplit, key);
+          model.delete(key);
+        }
+      });
+      checkInvariants(viaSplit);
+      assert.deepEqual(shape(viaSplit), shape(viaSet));
+      bottomGaps(viaSplit, new Map());
+      bottomGaps(viaSet, new Map());
+    }),
+    { numRuns: 200 },
+  );
+  assert.throws(() => mstReplaceExisting(undefined, "absent", 1), /does not hold/);
 });
 
 test("mst: nodes hold about 16 keys, so 100k keys sit about 4 levels deep", () => {

@@ -120,6 +120,23 @@ export function mstSet<V>(t: Mst<V>, key: string, value: V, levels: KeyLevel): M
   return setAtLevel(t, keptKey(key), level, value);
 }
 
+/**
+ * mstSet for a key the caller knows is absent: one descent, not a failed
+ * replace first (every new file and directory, Storage.putFile).
+ */
+export function mstInsert<V>(t: Mst<V>, key: string, value: V, levels: KeyLevel): MstNode<V> {
+  const level = levels.level(key);
+  assert(level >= 0 && level <= 8, "mst: a key level is 0..8");
+  return setAtLevel(t, keptKey(key), level, value);
+}
+
+/** mstSet for a key the caller knows is present (a rewritten file, every directory above a write). */
+export function mstReplaceExisting<V>(t: Mst<V>, key: string, value: V): MstNode<V> {
+  const replaced = mstReplace(t, key, value);
+  if (replaced === undefined) assert(false, "mst: replacing a key the tree does not hold");
+  return replaced;
+}
+
 /** V8 makes a substring of 13 or more characters a slice that keeps its whole source string alive. */
 const slicedLengthMin = 13;
 
