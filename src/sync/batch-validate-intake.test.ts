@@ -4,7 +4,6 @@ import { SyncRig } from "../../test/support/sync-rig.ts";
 import { SeededRng } from "../core/rng.ts";
 import type { SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { decodeBatch } from "./batch.ts";
-import { decodeFrame } from "./frame.ts";
 
 function flipBits(message: SyncBatch, rng: SeededRng): SyncBatch {
   const packed = message.eventsPacked.slice();
@@ -19,27 +18,22 @@ for (const seed of [71, 72]) {
   test(`sync: intake: a damaged batch is refused with the decoder's error and changes nothing; the real ones replay (seed=${seed})`, () => {
     const rig = new SyncRig(seed, { syncIntervalMs: 20_000, cameraBytes: 500 });
     const rng = new SeededRng(seed);
-    const deliver = rig.toServer.bind(rig);
     let refused = 0;
-    rig.toServer = (wire) => {
-      const frame = decodeFrame(wire.bytes);
-      if (frame.ok && frame.value.body.case === "batch") {
-        const acked = rig.server.acked(wire.deviceId);
-        const stored = rig.store.lastBatchNo(wire.deviceId);
-        for (let k = 0; k < 8; k++) {
-          const damaged = flipBits(frame.value.body.value, rng);
-          const expected = decodeBatch(damaged);
-          if (expected.ok) continue; // still a valid batch (a tap moved): not this test's case
-          const got = rig.server.receiveBatch(wire.deviceId, damaged, rig.nowMs);
-          assert.ok(!got.ok, `seed=${seed}: intake accepted a batch the decoder refuses`);
-          assert.equal(got.error.code, expected.error.code, `seed=${seed}`);
-          assert.equal(rig.server.acked(wire.deviceId), acked, `seed=${seed}: nothing acked`);
-          assert.equal(rig.store.lastBatchNo(wire.deviceId), stored, `seed=${seed}: nothing stored`);
-          refused++;
-        }
+    rig.tapBatches((batch, deviceId) => {
+      const acked = rig.server.acked(deviceId);
+      const stored = rig.store.lastBatchNo(deviceId);
+      for (let k = 0; k < 8; k++) {
+        const damaged = flipBits(batch, rng);
+        const expected = decodeBatch(damaged);
+        if (expected.ok) continue; // still a valid batch (a tap moved): not this test's case
+        const got = rig.server.receiveBatch(deviceId, damaged, rig.nowMs);
+        assert.ok(!got.ok, `seed=${seed}: intake accepted a batch the decoder refuses`);
+        assert.equal(got.error.code, expected.error.code, `seed=${seed}`);
+        assert.equal(rig.server.acked(deviceId), acked, `seed=${seed}: nothing acked`);
+        assert.equal(rig.store.lastBatchNo(deviceId), stored, `seed=${seed}: nothing stored`);
+        refused++;
       }
-      deliver(wire);
-    };
+    });
     rig.addPhone("p1");
     for (let minute = 1; minute <= 10; minute++) rig.runWorkload("p1", minute * 60_000);
     rig.settle("p1");

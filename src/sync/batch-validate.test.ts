@@ -54,12 +54,7 @@ function captureRealBatches(): SyncBatch[] {
   const out: SyncBatch[] = [];
   for (let i = 0; i < 3; i++) {
     const rig = new SyncRig(700 + i, { syncIntervalMs: 15_000, cameraBytes: 300 });
-    const toServer = rig.toServer.bind(rig);
-    rig.toServer = (wire) => {
-      const frame = decodeFrame(wire.bytes);
-      if (frame.ok && frame.value.body.case === "batch") out.push(frame.value.body.value);
-      toServer(wire);
-    };
+    rig.tapBatches((batch) => out.push(batch));
     rig.addPhone("phone-000001");
     for (let minute = 1; minute <= 20; minute++) rig.runWorkload("phone-000001", minute * 60_000);
     rig.settle("phone-000001");

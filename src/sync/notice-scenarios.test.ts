@@ -12,6 +12,14 @@ function caseOf(wire: Wire): string | undefined {
   return frame.ok ? frame.value.body.case : undefined;
 }
 
+/** Runs one server tick whose frames travel with the first `frameCase` frame on `link` lost; how many were lost. */
+function tickLosingFirst(rig: SyncRig, link: "uplink" | "downlink", frameCase: string): number {
+  let lost = 0;
+  rig.advance(1, false);
+  rig.pump({ [link]: (w: Wire) => !(caseOf(w) === frameCase && lost++ === 0) });
+  return lost;
+}
+
 function idleRig(seed: number): SyncRig {
   const rig = new SyncRig(seed, { syncIntervalMs: 5_000 });
   rig.addPhone("p1");
@@ -24,7 +32,7 @@ test("sync: notices: an idle phone gets a queued notice at the next server tick,
   const rig = idleRig(5);
   const phone = rig.phone("p1");
   const batchesBefore = phone.client.metrics.batches;
-  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "hello" } }).ok);
+  assert.ok(rig.queueText("p1", "hello").ok);
   rig.advance(1);
   const got = phone.client.takeNotices();
   assert.equal(got.length, 1, `seed=${rig.seed}`);
@@ -37,11 +45,8 @@ test("sync: notices: an idle phone gets a queued notice at the next server tick,
 test("sync: notices: a lost notice frame is re-sent and applied once on the phone (seed=6)", () => {
   const rig = idleRig(6);
   const phone = rig.phone("p1");
-  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "lost once" } }).ok);
-  let dropped = 0;
-  rig.advance(1, false);
-  rig.pump({ downlink: (w) => !(caseOf(w) === "notice" && dropped++ === 0) });
-  assert.equal(dropped, 1, "the first send was dropped");
+  assert.ok(rig.queueText("p1", "lost once").ok);
+  assert.equal(tickLosingFirst(rig, "downlink", "notice"), 1, "the first send was dropped");
   assert.equal(phone.client.takeNotices().length, 0);
   assert.equal(rig.server.unackedNotices("p1"), 1);
   rig.advance(limits.noticeRetryMsDefault + 1);
@@ -54,11 +59,8 @@ test("sync: notices: a lost notice frame is re-sent and applied once on the phon
 test("sync: notices: a lost NoticeAck makes the server re-send, the phone dedupes by id (seed=8)", () => {
   const rig = idleRig(8);
   const phone = rig.phone("p1");
-  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "ack lost" } }).ok);
-  let droppedAcks = 0;
-  rig.advance(1, false);
-  rig.pump({ uplink: (w) => !(caseOf(w) === "noticeAck" && droppedAcks++ === 0) });
-  assert.equal(droppedAcks, 1);
+  assert.ok(rig.queueText("p1", "ack lost").ok);
+  assert.equal(tickLosingFirst(rig, "uplink", "noticeAck"), 1);
   assert.equal(rig.server.unackedNotices("p1"), 1, "the server has no ack yet");
   rig.advance(limits.noticeRetryMsDefault + 1);
   assert.equal(rig.server.unackedNotices("p1"), 0, "the re-sent notice was acked");
@@ -70,8 +72,7 @@ test("sync: notices: an offline phone gets bounded timer re-sends, then everythi
   const rig = idleRig(9);
   const phone = rig.phone("p1");
   rig.disconnect("p1");
-  for (let i = 0; i < 3; i++)
-    assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: `n${i}` } }).ok);
+  for (let i = 0; i < 3; i++) assert.ok(rig.queueText("p1", `n${i}`).ok);
   let sends = 0;
   for (let step = 0; step < 20; step++) {
     rig.advance(limits.noticeRetryMsDefault, false);
@@ -79,8 +80,7 @@ test("sync: notices: an offline phone gets bounded timer re-sends, then everythi
   }
   assert.equal(sends, 3 * (1 + limits.noticeResendsMax), "timer re-sends stop at the bound");
   assert.equal(rig.server.nextDueMs(), undefined, "no timer left for an unreachable phone");
-  rig.connect("p1");
-  for (const bytes of rig.server.pendingFrames("p1", rig.nowMs)) rig.downlink.push({ deviceId: "p1", bytes });
+  rig.reconnect("p1");
   rig.pump();
   assert.deepEqual(
     phone.client.takeNotices().map((n) => n.kind.value),
@@ -92,22 +92,19 @@ test("sync: notices: an offline phone gets bounded timer re-sends, then everythi
 test("sync: notices: the outbox is bounded; a full queue refuses with QUEUE_FULL (seed=10)", () => {
   const rig = idleRig(10);
   rig.disconnect("p1");
-  for (let i = 0; i < limits.noticesPerBatchMax; i++)
-    assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: `n${i}` } }).ok);
-  const refused = rig.server.queueNotice("p1", { kind: { case: "text", value: "one too many" } });
+  for (let i = 0; i < limits.noticesPerBatchMax; i++) assert.ok(rig.queueText("p1", `n${i}`).ok);
+  const refused = rig.queueText("p1", "one too many");
   assert.equal(refused.ok ? "ok" : refused.error.code, ErrorCodes.QUEUE_FULL);
 });
 
 test("sync: notices: after a server restart new notices are not mistaken for old ids by the phone (seed=14)", () => {
   const rig = idleRig(14);
   const phone = rig.phone("p1");
-  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "before" } }).ok);
+  assert.ok(rig.queueText("p1", "before").ok);
   rig.advance(1);
-  rig.startServer(); // crash and restart: volatile notice state is gone
-  rig.disconnect("p1");
-  rig.connect("p1");
+  rig.crashServer("p1"); // volatile notice state is gone
   rig.runWorkload("p1", rig.nowMs + 10_000);
-  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "after" } }).ok);
+  assert.ok(rig.queueText("p1", "after").ok);
   rig.advance(1);
   assert.deepEqual(
     phone.client.takeNotices().map((n) => n.kind.value),

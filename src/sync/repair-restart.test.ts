@@ -113,7 +113,7 @@ test("sync: repair re-ask: an idle phone's notice ack carries the re-sent repair
   divergeWhileOff(rig);
   restartClient(rig, "p1");
   rig.connect("p1"); // nothing to send: all its batches are acked
-  assert.ok(rig.server.queueNotice("p1", { kind: { case: "text", value: "file cached" } }).ok);
+  assert.ok(rig.queueText("p1", "file cached").ok);
   rig.advance(20_000); // notice out, ack in, the request rides on the ack's reply
   assertRepairedByReask(rig);
   assert.equal(rig.server.unackedNotices("p1"), 0);

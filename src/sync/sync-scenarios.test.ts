@@ -2,10 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SyncRig } from "../../test/support/sync-rig.ts";
 
-function report(rig: SyncRig, id: string): string {
-  return `seed=${rig.seed} metrics=${JSON.stringify(rig.server.metrics(id))} errors=${rig.errors.join(",")}`;
-}
-
 test("sync: steady state: mirror equals phone after every batch, lag within t_syn_int + t_max (seed=42)", () => {
   const rig = new SyncRig(42, { syncIntervalMs: 60_000 });
   const phone = rig.addPhone("p1");
@@ -16,9 +12,9 @@ test("sync: steady state: mirror equals phone after every batch, lag within t_sy
   rig.runWorkload("p1", 20 * 60_000);
   rig.settle("p1");
   const metrics = rig.server.metrics("p1")!;
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
-  assert.equal(metrics.divergences, 0, report(rig, "p1"));
-  assert.equal(metrics.userInputs, phone.recorded, report(rig, "p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
+  assert.equal(metrics.divergences, 0, rig.report("p1"));
+  assert.equal(metrics.userInputs, phone.recorded, rig.report("p1"));
   assert.ok(phone.recorded > 400, `workload too small: ${phone.recorded}`);
   assert.deepEqual(rig.errors, []);
 });
@@ -34,9 +30,9 @@ test("sync: duplicate batch is applied once (seed=42)", () => {
   }
   rig.settle("p1");
   const metrics = rig.server.metrics("p1")!;
-  assert.ok(metrics.duplicates >= 10, report(rig, "p1"));
-  assert.equal(metrics.userInputs, phone.recorded, report(rig, "p1"));
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.ok(metrics.duplicates >= 10, rig.report("p1"));
+  assert.equal(metrics.userInputs, phone.recorded, rig.report("p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
   assert.deepEqual(rig.errors, []);
 });
 
@@ -50,8 +46,8 @@ test("sync: reordered batches are accepted in batch order and replayed once (see
   rig.pump();
   assert.equal(rig.server.acked("p1"), phone.client.metrics.batches, "acked once the gaps filled");
   rig.settle("p1");
-  assert.equal(rig.server.metrics("p1")!.userInputs, phone.recorded, report(rig, "p1"));
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.equal(rig.server.metrics("p1")!.userInputs, phone.recorded, rig.report("p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
   assert.deepEqual(rig.errors, []);
 });
 
@@ -66,9 +62,9 @@ test("sync: lost ack leads to retransmission, and the retransmission is applied 
   assert.ok(phone.client.metrics.retransmits >= 1);
   rig.settle("p1");
   const metrics = rig.server.metrics("p1")!;
-  assert.ok(metrics.duplicates >= 1, report(rig, "p1"));
-  assert.equal(metrics.userInputs, phone.recorded, report(rig, "p1"));
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.ok(metrics.duplicates >= 1, rig.report("p1"));
+  assert.equal(metrics.userInputs, phone.recorded, rig.report("p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
 });
 
 test("sync: partition then heal: batches held on the phone go out on reconnect (seed=11)", () => {
@@ -82,8 +78,8 @@ test("sync: partition then heal: batches held on the phone go out on reconnect (
   rig.pump();
   assert.equal(phone.client.unackedCount, 0);
   rig.settle("p1");
-  assert.equal(rig.server.metrics("p1")!.userInputs, phone.recorded, report(rig, "p1"));
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.equal(rig.server.metrics("p1")!.userInputs, phone.recorded, rig.report("p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
 });
 
 test("sync: server crash mid-replay: rebuilt from the store, no input lost or applied twice (seed=5)", () => {
@@ -109,16 +105,15 @@ test("sync: server crash mid-replay: rebuilt from the store, no input lost or ap
     phone.recorded,
     "the rebuilt mirror replays every input exactly once from its checkpoint",
   );
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
-  assert.equal(rig.server.metrics("p1")!.divergences, 0, report(rig, "p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
+  assert.equal(rig.server.metrics("p1")!.divergences, 0, rig.report("p1"));
 });
 
 test("sync: phone power-off mid-batch then boot: mirror saved, stopped, restored and equal (seed=9)", () => {
   const rig = new SyncRig(9);
   const phone = rig.addPhone("p1");
   rig.runWorkload("p1", 2 * 60_000 + 25_000);
-  for (const bytes of phone.client.powerOff(rig.nowMs)) rig.uplink.push({ deviceId: "p1", bytes });
-  phone.platform.powerOff();
+  rig.powerOff("p1");
   rig.pump();
   rig.disconnect("p1");
   rig.advance(10 * 60_000);
@@ -130,8 +125,8 @@ test("sync: phone power-off mid-batch then boot: mirror saved, stopped, restored
   rig.runWorkload("p1", rig.nowMs + 5 * 60_000);
   rig.settle("p1");
   assert.equal(rig.mirrors.status("p1"), "running");
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
-  assert.equal(rig.server.metrics("p1")!.divergences, 0, report(rig, "p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
+  assert.equal(rig.server.metrics("p1")!.divergences, 0, rig.report("p1"));
 });
 
 test("sync: a network input racing a user input lands in the phone's order (same millisecond, both orders)", () => {
@@ -153,7 +148,7 @@ test("sync: a network input racing a user input lands in the phone's order (same
       sms();
     }
     rig.settle("p1");
-    assert.ok(rig.mirrorDigestEquals("p1"), `networkFirst=${networkFirst} ${report(rig, "p1")}`);
+    assert.ok(rig.mirrorDigestEquals("p1"), `networkFirst=${networkFirst} ${rig.report("p1")}`);
     assert.equal(rig.server.metrics("p1")!.divergences, 0);
     digests.push(Buffer.from(phone.platform.digest()).toString("hex"));
   }
@@ -198,7 +193,7 @@ test("sync: clone of a used phone while the user keeps typing: inputs during the
     phone.recorded - recordedAtFreeze,
     "every input after the freeze point is replayed once",
   );
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
   assert.deepEqual(rig.errors, []);
 });
 
@@ -206,15 +201,13 @@ test("sync: divergence: a corrupted mirror file is detected and repaired by fetc
   const rig = new SyncRig(17);
   const phone = rig.addPhone("p1");
   rig.runWorkload("p1", 5 * 60_000);
-  const mirror = rig.mirrors.running("p1")!;
-  const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"))!;
-  assert.ok(mirror.storage.writeFile(victim.path, new TextEncoder().encode("corrupted")).ok);
+  const victim = rig.corruptMirrorFile("p1");
   rig.runWorkload("p1", 8 * 60_000);
   rig.settle("p1");
   const metrics = rig.server.metrics("p1")!;
-  assert.equal(metrics.divergences, 1, report(rig, "p1"));
-  assert.equal(metrics.repairs, 1, report(rig, "p1"));
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
+  assert.equal(metrics.divergences, 1, rig.report("p1"));
+  assert.equal(metrics.repairs, 1, rig.report("p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
   const repairs = rig.store.repairsAfter("p1", 0);
   assert.equal(repairs.length, 1);
   assert.deepEqual(
@@ -243,7 +236,7 @@ test("sync: periodic checkpoints prune the log and a restart resumes from the la
   rig.startServer();
   rig.runWorkload("p1", 12 * 60_000);
   rig.settle("p1");
-  assert.ok(rig.mirrorDigestEquals("p1"), report(rig, "p1"));
-  assert.equal(rig.server.metrics("p1")!.divergences, 0, report(rig, "p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
+  assert.equal(rig.server.metrics("p1")!.divergences, 0, rig.report("p1"));
   assert.ok(phone.recorded > 100);
 });

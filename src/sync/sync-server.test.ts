@@ -7,24 +7,27 @@ import { FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { type BatchData, encodeBatch } from "./batch.ts";
 import { batchFrame, encodeFrame } from "./frame.ts";
 
-function batchBytes(
+/** A batch frame with no inputs; what a case does not name is a plain, valid-looking default. */
+function emptyBatchFrame(
   batch: Partial<BatchData> & Pick<BatchData, "batchNo" | "firstSeq">,
   deviceId = "p1",
-): Uint8Array {
-  return encodeFrame(
-    batchFrame(
-      encodeBatch({
-        deviceId,
-        windowStartMs: 1_000_000,
-        windowEndMs: 1_060_000,
-        inputs: [],
-        networkConsumed: 0,
-        storageDigest: new Uint8Array(32),
-        powerOff: false,
-        ...batch,
-      }),
-    ),
+) {
+  return batchFrame(
+    encodeBatch({
+      deviceId,
+      windowStartMs: 1_000_000,
+      windowEndMs: 1_060_000,
+      inputs: [],
+      networkConsumed: 0,
+      storageDigest: new Uint8Array(32),
+      powerOff: false,
+      ...batch,
+    }),
   );
+}
+
+function batchBytes(batch: Parameters<typeof emptyBatchFrame>[0], deviceId = "p1"): Uint8Array {
+  return encodeFrame(emptyBatchFrame(batch, deviceId));
 }
 
 function durableState(rig: SyncRig) {
@@ -44,19 +47,12 @@ test("sync: bad frames get typed errors and leave server state unchanged", () =>
   const before = durableState(rig);
   const next = rig.server.acked("p1") + 1;
   const seq = phone.client.nextSeq;
-  const frame = batchFrame(
-    encodeBatch({
-      deviceId: "p1",
-      batchNo: next,
-      firstSeq: seq,
-      windowStartMs: rig.nowMs,
-      windowEndMs: rig.nowMs + 10,
-      inputs: [],
-      networkConsumed: 0,
-      storageDigest: new Uint8Array(32),
-      powerOff: false,
-    }),
-  );
+  const frame = emptyBatchFrame({
+    batchNo: next,
+    firstSeq: seq,
+    windowStartMs: rig.nowMs,
+    windowEndMs: rig.nowMs + 10,
+  });
   const cases: [string, Uint8Array, string][] = [
     ["garbage", Uint8Array.of(0xff, 0xff, 0xff), "E_FRAME_MALFORMED"],
     ["wrong version", toBinary(FrameSchema, { ...frame, version: 9 }), "E_VERSION_UNSUPPORTED"],
@@ -140,8 +136,7 @@ test("traffic monitor: the same content delivered to 50 phones is stored once wi
 test("sync: notices queued on the server reach the phone with the next ack, once", () => {
   const rig = new SyncRig(37);
   const phone = rig.addPhone("p1");
-  const queued = rig.server.queueNotice("p1", { kind: { case: "text", value: "file cached" } });
-  assert.ok(queued.ok);
+  assert.ok(rig.queueText("p1", "file cached").ok);
   rig.runWorkload("p1", 2 * 60_000);
   const notices = phone.client.takeNotices();
   assert.equal(notices.length, 1);

@@ -8,6 +8,7 @@ import { utf8 } from "../../src/core/bytes.ts";
 import type { Result } from "../../src/core/errors.ts";
 import type { Clock } from "../../src/core/ports.ts";
 import { SeededRng } from "../../src/core/rng.ts";
+import type { SyncBatch } from "../../src/gen/mirrorcell/v1/sync_pb.ts";
 import { exportUiState, MemoryMirrorStore, MirrorServer, platformFactory } from "../../src/mirror/index.ts";
 import { nodeSha256 } from "../../src/node/index.ts";
 import {
@@ -19,9 +20,9 @@ import {
   type UserInput,
   type UserInputBody,
 } from "../../src/platform/index.ts";
-import { Storage } from "../../src/platform/storage.ts";
+import { type FileEntry, Storage } from "../../src/platform/storage.ts";
 import { Workload, type WorkloadEvent } from "../../src/platform/workload.ts";
-import { SyncClient, SyncServer, TrafficMonitor } from "../../src/sync/index.ts";
+import { decodeFrame, SyncClient, SyncServer, TrafficMonitor } from "../../src/sync/index.ts";
 
 export interface Wire {
   deviceId: string;
@@ -37,6 +38,19 @@ export interface RigPhone {
   workload: Workload;
   /** The workload's next event, drawn but not yet due. */
   held: WorkloadEvent | undefined;
+}
+
+export interface SyncRigOptions {
+  syncIntervalMs?: number;
+  tMaxMs?: number;
+  retransmitMs?: number;
+  checkpointEveryBatches?: number;
+  /** Workload payload scale (default 0.01) and camera photo bytes (default 2000). */
+  sizeScale?: number;
+  cameraBytes?: number;
+  appWeights?: Partial<Record<AppName, number>>;
+  /** Called with each new server, before it restores (services attach their replay hooks here). */
+  onServer?: (rig: SyncRig) => void;
 }
 
 export class SyncRig {
@@ -56,18 +70,7 @@ export class SyncRig {
 
   constructor(
     readonly seed = 42,
-    readonly options: {
-      syncIntervalMs?: number;
-      tMaxMs?: number;
-      retransmitMs?: number;
-      checkpointEveryBatches?: number;
-      /** Workload payload scale (default 0.01) and camera photo bytes (default 2000). */
-      sizeScale?: number;
-      cameraBytes?: number;
-      appWeights?: Partial<Record<AppName, number>>;
-      /** Called with each new server, before it restores (services attach their replay hooks here). */
-      onServer?: (rig: SyncRig) => void;
-    } = {},
+    readonly options: SyncRigOptions = {},
   ) {
     this.rng = new SeededRng(seed);
     this.startServer();
@@ -164,14 +167,41 @@ export class SyncRig {
     phone.platform.powerOff();
   }
 
-  /** Overwrites a /system/ file on the running mirror's disk (a divergence the next digest check finds); its path. */
-  corruptMirrorFile(id: string): string {
+  /** Overwrites a /system/ file on the running mirror's disk (a divergence the next digest check finds); the file as it was. */
+  corruptMirrorFile(id: string): FileEntry {
     const mirror = this.mirrors.running(id);
     assert.ok(mirror !== undefined, `mirror ${id} is running`);
     const victim = [...mirror.storage.walk()].find((f) => f.path.startsWith("/system/"));
     assert.ok(victim !== undefined, `mirror ${id} holds a /system/ file`);
     assert.ok(mirror.storage.writeFile(victim.path, utf8("corrupted")).ok);
-    return victim.path;
+    return victim;
+  }
+
+  /** A server crash the phone notices: a fresh server over the same store, and the phone's link drops and comes back (connect, no pending frames). */
+  crashServer(id: string): void {
+    this.startServer();
+    this.disconnect(id);
+    this.connect(id);
+  }
+
+  /** Queues a text notice for the phone, as a service does; the server's answer (QUEUE_FULL when the outbox is full). */
+  queueText(id: string, text: string): Result<void> {
+    return this.server.queueNotice(id, { kind: { case: "text", value: text } });
+  }
+
+  /** Calls `seen` with each batch on the uplink just before the server receives it (tests that capture or damage real batches). */
+  tapBatches(seen: (batch: SyncBatch, deviceId: string) => void): void {
+    const deliver = this.toServer.bind(this);
+    this.toServer = (wire) => {
+      const frame = decodeFrame(wire.bytes);
+      if (frame.ok && frame.value.body.case === "batch") seen(frame.value.body.value, wire.deviceId);
+      deliver(wire);
+    };
+  }
+
+  /** Seed, the server's metrics for the phone and the frame errors so far, for assertion messages. */
+  report(id: string): string {
+    return `seed=${this.seed} metrics=${JSON.stringify(this.server.metrics(id))} errors=${this.errors.join(",")}`;
   }
 
   disconnect(id: string): void {
