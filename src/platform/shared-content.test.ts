@@ -27,6 +27,19 @@ test("shared content: the second store of a content takes the first one's bytes,
   assert.equal(table.take(shaOf(third), third, false), third, "a third store starts a new pair");
 });
 
+test("shared content: the second store of a content takes the first one's file node (hash string and bytes)", () => {
+  const table = new SharedContent(1024, 10);
+  const first = utf8("a message both keep");
+  const phoneNode = table.takeFile(shaOf(first), first, false);
+  const mirrorNode = table.takeFile(shaOf(utf8("a message both keep")), utf8("a message both keep"), false);
+  assert.equal(mirrorNode, phoneNode);
+  assert.equal(mirrorNode.bytes, first);
+  assert.equal(table.size, 0);
+  const off = new SharedContent(0, 0);
+  const alone = off.takeFile(shaOf(first), first, false);
+  assert.notEqual(off.takeFile(shaOf(first), first, false), alone, "nothing shared when off");
+});
+
 test("shared content: a copied store keeps nothing the caller can change", () => {
   const table = new SharedContent(1024, 10);
   const caller = utf8("scratch buffer");

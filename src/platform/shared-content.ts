@@ -18,10 +18,16 @@
 // sharing, never changes what a storage holds.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
+import { FileNode } from "./fs-node.ts";
 
 export class SharedContent {
-  /** SHA-256 (32-char binary string) → bytes; Map order is age, oldest first. */
-  private readonly held = new Map<string, Uint8Array>();
+  /**
+   * SHA-256 (32-char binary string) → a file node of that content; Map order
+   * is age, oldest first. Nodes, not bytes: a file node is immutable, so the
+   * second storage can put the first one's node in its own tree and keeps
+   * neither a node nor a hash string of its own (~64 bytes per file).
+   */
+  private readonly held = new Map<string, FileNode>();
   private bytesHeld = 0;
   private hitCount = 0;
 
@@ -47,21 +53,26 @@ export class SharedContent {
    * next storage.
    */
   take(sha: string, bytes: Uint8Array, copy: boolean): Uint8Array {
+    return this.takeFile(sha, bytes, copy).bytes;
+  }
+
+  /** take() as a file node: another storage's node of this content when one is held, else a new one (then held). */
+  takeFile(sha: string, bytes: Uint8Array, copy: boolean): FileNode {
     const found = this.held.get(sha);
     if (found !== undefined) {
-      assert(found.length === bytes.length, "SharedContent: one SHA-256 with two lengths");
+      assert(found.bytes.length === bytes.length, "SharedContent: one SHA-256 with two lengths");
       // most contents are stored twice, by a phone and a sync interval later by its mirror: once taken, forget
       this.held.delete(sha);
-      this.bytesHeld -= found.length;
+      this.bytesHeld -= found.bytes.length;
       this.hitCount++;
       return found;
     }
-    const own = copy ? bytes.slice() : bytes;
-    if (own.length > this.bytesMax) return own;
-    this.held.set(sha, own);
-    this.bytesHeld += own.length;
+    const file = new FileNode(sha, copy ? bytes.slice() : bytes);
+    if (bytes.length > this.bytesMax) return file;
+    this.held.set(sha, file);
+    this.bytesHeld += bytes.length;
     this.evict();
-    return own;
+    return file;
   }
 
   /** Distinct contents held now. */
@@ -87,10 +98,10 @@ export class SharedContent {
   private evict(): void {
     if (this.bytesHeld <= this.bytesMax && this.held.size <= this.entriesMax) return;
     // each pass removes one entry, so this ends within size passes
-    for (const [sha, bytes] of this.held) {
+    for (const [sha, file] of this.held) {
       if (this.bytesHeld <= this.bytesMax && this.held.size <= this.entriesMax) break;
       this.held.delete(sha);
-      this.bytesHeld -= bytes.length;
+      this.bytesHeld -= file.bytes.length;
     }
     assert(this.bytesHeld >= 0 && this.bytesHeld <= this.bytesMax, "SharedContent: byte count out of step");
   }

@@ -464,10 +464,12 @@ export class Storage {
     }
     if (existing?.sha === sha) return done;
     const held = blobGet(this.blobs, sha);
-    const content = held?.bytes ?? sharedContent.take(sha, bytes, copy);
-    this.blobs = blobSet(this.blobs, new BlobEntry(sha, content, (held?.refs ?? 0) + 1));
+    // a new content's node may be another storage's (its mirror's phone's): nodes are immutable
+    const file =
+      held === undefined ? sharedContent.takeFile(sha, bytes, copy) : new FileNode(held.sha, held.bytes);
+    const content = file.bytes;
+    this.blobs = blobSet(this.blobs, new BlobEntry(file.sha, content, (held?.refs ?? 0) + 1));
     if (existing !== undefined) this.release(existing.sha);
-    const file = new FileNode(sha, content);
     this.root = this.rebuild(
       dirs,
       fresh,
