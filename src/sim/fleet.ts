@@ -558,11 +558,15 @@ export class Fleet {
       return;
     }
     if (input.index <= node.stack.networkConsumed) return; // duplicate
-    node.networkBuffer.set(input.index, input);
-    for (;;) {
-      const next = node.networkBuffer.get(node.stack.networkConsumed + 1);
-      if (next === undefined) break;
-      node.networkBuffer.delete(next.index);
+    const buffer = node.networkBuffer;
+    // The usual case, the next input with none held back, skips the buffer (three map operations).
+    let next: NetworkInput | undefined = input;
+    if (buffer.size > 0 || input.index !== node.stack.networkConsumed + 1) {
+      buffer.set(input.index, input);
+      next = buffer.get(node.stack.networkConsumed + 1);
+      if (next !== undefined) buffer.delete(next.index);
+    }
+    while (next !== undefined) {
       if (!node.stack.applyNetwork(next, this.nowMs)) {
         // The phone refused it (typed error, not consumed): every later input
         // of this device now waits forever — reported, and convergence fails.
@@ -570,6 +574,9 @@ export class Fleet {
         break;
       }
       this.checker.phoneAppliedNetwork(node.stack.deviceId, next.index);
+      if (buffer.size === 0) break;
+      next = buffer.get(node.stack.networkConsumed + 1);
+      if (next !== undefined) buffer.delete(next.index);
     }
   }
 }
