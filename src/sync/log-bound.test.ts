@@ -35,6 +35,7 @@ test("sync: input log: a server crash between periodic checkpoints replays from 
   }
   rig.settle("p1");
   assert.equal(rig.server.acked("p1"), phone.client.metrics.batches);
+  assert.equal(rig.server.applied("p1"), rig.server.acked("p1"), "the logged batches were replayed again");
   assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
   assert.deepEqual(rig.errors, []);
 });
