@@ -2,8 +2,6 @@
 // server restart), so the restarted SyncServer still owes the phone a re-ask
 // (issue 4; src/sync/repair-bookkeeping.ts markUnrepaired/reaskFromCheckpoint).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BlobFiles } from "../src/live/blob-files.ts";
@@ -12,6 +10,7 @@ import { SqliteMirrorStore } from "../src/live/sqlite-store.ts";
 import type { Checkpoint } from "../src/mirror/store.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { reaskFromCheckpoint } from "../src/sync/repair-bookkeeping.ts";
+import { withTempDir } from "./support/temp-dir.ts";
 
 function withStore<T>(dir: string, fn: (store: SqliteMirrorStore) => T): T {
   const db = openDatabase(dir, { synchronousFull: false });
@@ -23,8 +22,7 @@ function withStore<T>(dir: string, fn: (store: SqliteMirrorStore) => T): T {
 }
 
 test("sync: repair re-ask: the SQLite store keeps a checkpoint's unrepaired digest across a reopen", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mc-unrepaired-"));
-  try {
+  withTempDir("unrepaired", (dir) => {
     const digest = nodeSha256(new TextEncoder().encode("phone storage at batch 7"));
     const checkpoint: Checkpoint = {
       batchNo: 7,
@@ -60,7 +58,5 @@ test("sync: repair re-ask: the SQLite store keeps a checkpoint's unrepaired dige
       );
       assert.equal(reaskFromCheckpoint("p2", store.getCheckpoint("p2")!), undefined);
     });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
