@@ -6,7 +6,10 @@
 // keep only their occupied slots (a 16-bit map says which), so the many
 // nodes below the second level cost a few slots each, not sixteen. Old roots stay valid, so snapshots are O(1) and a factory
 // template's index is shared by every mirror made from it.
+// A content held by one file (most) is indexed by that file's own node: no
+// entry object of its own per blob (24 bytes in every storage that holds it).
 import { assert } from "../core/assert.ts";
+import { FileNode } from "./fs-node.ts";
 
 /** One distinct content, its hash (32-char binary string) and the number of files holding it. */
 export class BlobEntry {
@@ -17,6 +20,13 @@ export class BlobEntry {
   ) {}
 }
 
+/** What the index holds per content: a file node counts one reference, an entry its `refs`. */
+export type BlobLeaf = BlobEntry | FileNode;
+
+export function refsOf(leaf: BlobLeaf): number {
+  return leaf instanceof FileNode ? 1 : leaf.refs;
+}
+
 /**
  * A trie node: `bitmap` bit n set when nibble n leads somewhere, `slots` the
  * occupied children in nibble order (dense, so a node holding two hashes is
@@ -25,11 +35,11 @@ export class BlobEntry {
 export class BlobTrie {
   constructor(
     readonly bitmap: number,
-    readonly slots: readonly (BlobTrie | BlobEntry)[],
+    readonly slots: readonly (BlobTrie | BlobLeaf)[],
   ) {}
 }
 
-type BlobSlot = BlobTrie | BlobEntry | undefined;
+type BlobSlot = BlobTrie | BlobLeaf | undefined;
 
 /** A whole index: empty, a single entry, or a trie. */
 export type BlobIndex = BlobSlot;
@@ -51,7 +61,7 @@ function slotIndex(bitmap: number, bit: number): number {
   return (x + (x >>> 8)) & 0x1f;
 }
 
-export function blobGet(index: BlobIndex, sha: string): BlobEntry | undefined {
+export function blobGet(index: BlobIndex, sha: string): BlobLeaf | undefined {
   let slot = index;
   for (let depth = 0; slot instanceof BlobTrie; depth++) {
     const bit = 1 << nibble(sha, depth);
@@ -62,15 +72,15 @@ export function blobGet(index: BlobIndex, sha: string): BlobEntry | undefined {
 }
 
 /** Inserts or replaces the entry for entry.sha; returns the new index. */
-export function blobSet(index: BlobIndex, entry: BlobEntry): BlobIndex {
-  assert(entry.sha.length === 32 && entry.refs >= 1, "blobSet: malformed entry");
+export function blobSet(index: BlobIndex, entry: BlobLeaf): BlobIndex {
+  assert(entry.sha.length === 32 && refsOf(entry) >= 1, "blobSet: malformed entry");
   return setAt(index, entry, 0);
 }
 
-function setAt(slot: BlobSlot, entry: BlobEntry, depth: number): BlobTrie | BlobEntry {
+function setAt(slot: BlobSlot, entry: BlobLeaf, depth: number): BlobTrie | BlobLeaf {
   assert(depth < depthMax, "blob index: two entries with one hash");
   if (slot === undefined) return entry;
-  if (slot instanceof BlobEntry) {
+  if (!(slot instanceof BlobTrie)) {
     if (slot.sha === entry.sha) return entry;
     // two hashes share this prefix: push both one level down
     return setAt(setAt(emptyTrie, slot, depth), entry, depth);
@@ -84,7 +94,7 @@ function setAt(slot: BlobSlot, entry: BlobEntry, depth: number): BlobTrie | Blob
     return new BlobTrie(slot.bitmap, slots);
   }
   // built at its final size: no copy-then-grow on the write path
-  const slots = new Array<BlobTrie | BlobEntry>(count + 1);
+  const slots = new Array<BlobTrie | BlobLeaf>(count + 1);
   for (let i = 0; i < at; i++) slots[i] = slot.slots[i]!;
   slots[at] = entry;
   for (let i = at; i < count; i++) slots[i + 1] = slot.slots[i]!;
@@ -98,7 +108,7 @@ export function blobDelete(index: BlobIndex, sha: string): BlobIndex {
 
 function deleteAt(slot: BlobSlot, sha: string, depth: number): BlobSlot {
   if (slot === undefined) return undefined;
-  if (slot instanceof BlobEntry) return slot.sha === sha ? undefined : slot;
+  if (!(slot instanceof BlobTrie)) return slot.sha === sha ? undefined : slot;
   const bit = 1 << nibble(sha, depth);
   if ((slot.bitmap & bit) === 0) return slot;
   const at = slotIndex(slot.bitmap, bit);
@@ -106,23 +116,23 @@ function deleteAt(slot: BlobSlot, sha: string, depth: number): BlobSlot {
   if (child === slot.slots[at]) return slot;
   if (child !== undefined) {
     // a node left with one entry and no subtrie collapses into it, so the trie stays shallow
-    if (slot.slots.length === 1 && child instanceof BlobEntry) return child;
+    if (slot.slots.length === 1 && !(child instanceof BlobTrie)) return child;
     const slots = slot.slots.slice();
     slots[at] = child;
     return new BlobTrie(slot.bitmap, slots);
   }
   const count = slot.slots.length - 1;
   if (count === 0) return undefined;
-  const slots = new Array<BlobTrie | BlobEntry>(count);
+  const slots = new Array<BlobTrie | BlobLeaf>(count);
   for (let i = 0; i < count; i++) slots[i] = slot.slots[i < at ? i : i + 1]!;
-  if (count === 1 && slots[0] instanceof BlobEntry) return slots[0];
+  if (count === 1 && !(slots[0] instanceof BlobTrie)) return slots[0];
   return new BlobTrie(slot.bitmap & ~bit, slots);
 }
 
 /** Every entry (in hash order). */
-export function* blobEntries(index: BlobIndex): Generator<BlobEntry> {
+export function* blobEntries(index: BlobIndex): Generator<BlobLeaf> {
   if (index === undefined) return;
-  if (index instanceof BlobEntry) {
+  if (!(index instanceof BlobTrie)) {
     yield index;
     return;
   }
@@ -130,7 +140,7 @@ export function* blobEntries(index: BlobIndex): Generator<BlobEntry> {
 }
 
 /** The index holding these entries (distinct hashes). */
-export function blobIndexOf(entries: Iterable<BlobEntry>): BlobIndex {
+export function blobIndexOf(entries: Iterable<BlobLeaf>): BlobIndex {
   let index: BlobIndex;
   for (const entry of entries) {
     assert(blobGet(index, entry.sha) === undefined, "blobIndexOf: a hash listed twice");

@@ -8,7 +8,7 @@
 import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import { BlobEntry, blobIndexOf } from "./blob-index.ts";
+import { BlobEntry, type BlobLeaf, blobIndexOf } from "./blob-index.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
 import { type KeyLevel, mstCollect, mstFromSorted } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
@@ -23,7 +23,8 @@ export interface TreeFile {
 
 type Draft = Map<string, Draft | FileNode>;
 
-type BuildParts = { root: DirNode; blobs: Map<string, { bytes: Uint8Array; refs: number }> };
+/** Per content: the first file node holding it (its index leaf while one file holds it) and the count. */
+type BuildParts = { root: DirNode; blobs: Map<string, { file: FileNode; refs: number }> };
 
 function place(root: Draft, path: string, leaf: FileNode | undefined): Result<void> {
   const segments = parsePath(path);
@@ -79,13 +80,14 @@ function buildParts(
   levels: KeyLevel,
 ): Result<BuildParts> {
   const root: Draft = new Map();
-  const blobs = new Map<string, { bytes: Uint8Array; refs: number }>();
+  const blobs = new Map<string, { file: FileNode; refs: number }>();
   for (const file of files) {
     const held = blobs.get(file.sha);
-    const bytes = held?.bytes ?? file.bytes;
-    if (held === undefined) blobs.set(file.sha, { bytes, refs: 1 });
+    // files of one content share one (immutable) node
+    const node = held?.file ?? new FileNode(file.sha, file.bytes);
+    if (held === undefined) blobs.set(file.sha, { file: node, refs: 1 });
     else held.refs++;
-    const placed = place(root, file.path, new FileNode(file.sha, bytes));
+    const placed = place(root, file.path, node);
     if (!placed.ok) return placed;
   }
   for (const dir of emptyDirs) {
@@ -107,10 +109,10 @@ export function buildTree(
   if (!parts.ok) return parts;
   let bytesTotal = 0;
   for (const file of files) bytesTotal += file.bytes.length;
-  const blobs: BlobEntry[] = [];
+  const blobs: BlobLeaf[] = [];
   for (const [sha, held] of parts.value.blobs) {
-    assert(held.refs >= 1, "buildTree: blob without a reference");
-    blobs.push(new BlobEntry(sha, held.bytes, held.refs));
+    assert(held.refs >= 1 && held.file.sha === sha, "buildTree: blob without a reference");
+    blobs.push(held.refs === 1 ? held.file : new BlobEntry(sha, held.file.bytes, held.refs));
   }
   return ok(new StorageSnapshot(parts.value.root, blobIndexOf(blobs), files.length, bytesTotal, levels));
 }

@@ -13,7 +13,15 @@ import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
-import { BlobEntry, type BlobIndex, blobDelete, blobEntries, blobGet, blobSet } from "./blob-index.ts";
+import {
+  BlobEntry,
+  type BlobIndex,
+  blobDelete,
+  blobEntries,
+  blobGet,
+  blobSet,
+  refsOf,
+} from "./blob-index.ts";
 import {
   binaryFromBytes,
   bytesFromBinary,
@@ -464,11 +472,16 @@ export class Storage {
     }
     if (existing?.sha === sha) return done;
     const held = blobGet(this.blobs, sha);
-    // a new content's node may be another storage's (its mirror's phone's): nodes are immutable
-    const file =
-      held === undefined ? sharedContent.takeFile(sha, bytes, copy) : new FileNode(held.sha, held.bytes);
+    // nodes are immutable: a content's node may be another file's, or another storage's (a mirror's phone's)
+    let file: FileNode;
+    if (held === undefined) file = sharedContent.takeFile(sha, bytes, copy);
+    else file = held instanceof FileNode ? held : new FileNode(held.sha, held.bytes);
     const content = file.bytes;
-    this.blobs = blobSet(this.blobs, new BlobEntry(file.sha, content, (held?.refs ?? 0) + 1));
+    // one file holding a content: the index holds its node, no entry object
+    this.blobs = blobSet(
+      this.blobs,
+      held === undefined ? file : new BlobEntry(file.sha, content, refsOf(held) + 1),
+    );
     if (existing !== undefined) this.release(existing.sha);
     this.root = this.rebuild(
       dirs,
@@ -530,11 +543,13 @@ export class Storage {
 
   private release(sha: string): void {
     const held = blobGet(this.blobs, sha);
-    assert(held !== undefined && held.refs >= 1, "release: blob not held");
+    assert(held !== undefined, "release: blob not held");
+    const refs = refsOf(held);
+    assert(refs >= 1, "release: blob without references");
     this.blobs =
-      held.refs === 1
+      refs === 1
         ? blobDelete(this.blobs, sha)
-        : blobSet(this.blobs, new BlobEntry(sha, held.bytes, held.refs - 1));
+        : blobSet(this.blobs, new BlobEntry(held.sha, held.bytes, refs - 1));
   }
 }
 
