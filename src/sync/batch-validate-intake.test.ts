@@ -19,7 +19,7 @@ for (const seed of [71, 72]) {
     const rig = new SyncRig(seed, { syncIntervalMs: 20_000, cameraBytes: 500 });
     const rng = new SeededRng(seed);
     let refused = 0;
-    rig.tapBatches((batch, deviceId) => {
+    rig.tapBatches((batch, { deviceId }) => {
       const acked = rig.server.acked(deviceId);
       const stored = rig.store.lastBatchNo(deviceId);
       for (let k = 0; k < 8; k++) {

@@ -189,12 +189,12 @@ export class SyncRig {
     return this.server.queueNotice(id, { kind: { case: "text", value: text } });
   }
 
-  /** Calls `seen` with each batch on the uplink just before the server receives it (tests that capture or damage real batches). */
-  tapBatches(seen: (batch: SyncBatch, deviceId: string) => void): void {
+  /** Calls `seen` with each batch (and its wire frame) on the uplink just before the server receives it (tests that capture or damage real batches). */
+  tapBatches(seen: (batch: SyncBatch, wire: Wire) => void): void {
     const deliver = this.toServer.bind(this);
     this.toServer = (wire) => {
       const frame = decodeFrame(wire.bytes);
-      if (frame.ok && frame.value.body.case === "batch") seen(frame.value.body.value, wire.deviceId);
+      if (frame.ok && frame.value.body.case === "batch") seen(frame.value.body.value, wire);
       deliver(wire);
     };
   }
