@@ -28,16 +28,11 @@ function captureBatches(): BatchData[] {
   const batches: BatchData[] = [];
   for (let i = 0; i < phones; i++) {
     const rig = new SyncRig(3000 + i, { syncIntervalMs: 60_000, cameraBytes });
-    const toServer = rig.toServer.bind(rig);
-    rig.toServer = (wire) => {
-      const frame = decodeFrame(wire.bytes);
-      if (frame.ok && frame.value.body.case === "batch") {
-        const batch = decodeBatch(frame.value.body.value);
-        if (!batch.ok) throw new Error(batch.error.message);
-        batches.push({ ...batch.value, deviceId: wire.deviceId });
-      }
-      toServer(wire);
-    };
+    rig.tapBatches((message, wire) => {
+      const batch = decodeBatch(message);
+      if (!batch.ok) throw new Error(batch.error.message);
+      batches.push({ ...batch.value, deviceId: wire.deviceId });
+    });
     rig.addPhone("phone-000001");
     for (let minute = 1; minute <= hours * 60; minute++) rig.runWorkload("phone-000001", minute * 60_000);
     rig.settle("phone-000001");

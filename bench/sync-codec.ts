@@ -13,7 +13,7 @@ import vm from "node:vm";
 import { MemoryMirrorStore, MirrorServer, platformFactory } from "../src/mirror/index.ts";
 import { nodeSha256 } from "../src/node/index.ts";
 import { factoryTemplate, publicLevelKey, Storage, type UserInput } from "../src/platform/index.ts";
-import { decodeBatch, decodeFrame } from "../src/sync/index.ts";
+import { decodeBatch } from "../src/sync/index.ts";
 import { SyncRig } from "../test/support/sync-rig.ts";
 
 const phones = Number(process.env.PHONES ?? 6);
@@ -35,22 +35,16 @@ function runPhone(
 ) {
   const rig = new SyncRig(seed, { syncIntervalMs: 60_000, ...options });
   const tally: Tally = { events: [], batches: 0, frameBytes: 0, cameraBytes: 0, packedBytes: 0 };
-  const toServer = rig.toServer.bind(rig);
-  rig.toServer = (wire) => {
-    const frame = decodeFrame(wire.bytes);
-    if (frame.ok && frame.value.body.case === "batch") {
-      const batch = decodeBatch(frame.value.body.value);
-      if (batch.ok) {
-        tally.batches++;
-        tally.frameBytes += wire.bytes.length;
-        tally.packedBytes += frame.value.body.value.eventsPacked.length;
-        tally.events.push(...batch.value.inputs);
-        for (const input of batch.value.inputs)
-          for (const r of input.nondet) if (r.kind === "camera") tally.cameraBytes += r.value.length;
-      }
-    }
-    toServer(wire);
-  };
+  rig.tapBatches((message, wire) => {
+    const batch = decodeBatch(message);
+    if (!batch.ok) return;
+    tally.batches++;
+    tally.frameBytes += wire.bytes.length;
+    tally.packedBytes += message.eventsPacked.length;
+    tally.events.push(...batch.value.inputs);
+    for (const input of batch.value.inputs)
+      for (const r of input.nondet) if (r.kind === "camera") tally.cameraBytes += r.value.length;
+  });
   rig.addPhone("phone-000001");
   for (let minute = 1; minute <= horizonMs / 60_000; minute++) {
     rig.runWorkload("phone-000001", minute * 60_000);

@@ -152,9 +152,7 @@ export class CachingScenario {
 
   /** A server crash and restart; the phone reconnects and retransmits what is unacked. */
   crashServer(): void {
-    this.rig.startServer();
-    this.rig.disconnect(deviceId);
-    this.rig.connect(deviceId);
+    this.rig.crashServer(deviceId);
     this.deliverFrames();
   }
 
