@@ -432,7 +432,7 @@ export class Fleet {
    * state. A user step touches only its phone (platform, Syn-Client, the
    * checker's record of that phone), so applying it late, at its own time
    * stamp, gives the phone the same state as applying it on time; frames a
-   * step makes (only a byte-full window's early cut) go out now.
+   * step makes (a byte-full window's early cut) go out at its time too.
    */
   advance(phone: number, beforeNow = false): void {
     const node = this.phones[phone]!;
@@ -441,12 +441,16 @@ export class Fleet {
     if (at >= steps.length) return;
     const untilMs = this.nowMs;
     let applied = 0;
+    let previousMs = 0;
     // A tick the burst runs itself: only after a step sent frames (see tickUntil).
     let dueMs = Number.POSITIVE_INFINITY;
     for (; at < steps.length; at++) {
       const step = steps[at]!;
       if (step.atMs > untilMs || (beforeNow && step.atMs === untilMs)) break;
       if (step.kind !== "user") assert(false, "only user steps are buffered");
+      if (step.atMs < previousMs)
+        assert(false, `buffered steps out of order: ${step.atMs} after ${previousMs}`);
+      previousMs = step.atMs;
       if (node.on && !this.converging) {
         if (dueMs <= step.atMs) dueMs = this.tickUntil(phone, dueMs, step.atMs);
         const sent = this.framesUp;
