@@ -24,6 +24,7 @@ import { type Db, deviceKey, openDatabase } from "./sqlite-db.ts";
 import { SyncEndpoint, syncPath } from "./sync-endpoint.ts";
 import type { FrameCodec } from "./sync-session.ts";
 import { type CacheRoutes, createTrafficProxy } from "./traffic-proxy.ts";
+import { tuneV8ForServer } from "./v8-tuning.ts";
 
 /**
  * What a mirror service (paper §5) gets from the core: the replay hook, the
@@ -83,6 +84,7 @@ export interface LiveServer {
 
 export async function startLiveServer(options: LiveServerOptions): Promise<LiveServer> {
   const { log, clock } = options;
+  const v8Flags = tuneV8ForServer();
   const db = openDatabase(options.dataDir, { synchronousFull: options.synchronousFull ?? true });
   // One durability level for the database and the blob files.
   const synchronousFull = options.synchronousFull ?? true;
@@ -161,7 +163,10 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
   const httpUrl = await app.listen({ host: options.host, port: options.port });
   const proxy =
     options.proxyPort === undefined ? undefined : await startProxy(options, db, core, log, cacheRoutes);
-  log.info({ httpUrl, proxy: proxy?.url, mirrors: core.mirrorCounts().total }, "mirror server listening");
+  log.info(
+    { httpUrl, proxy: proxy?.url, mirrors: core.mirrorCounts().total, v8Flags },
+    "mirror server listening",
+  );
   const close = makeClose({ app, proxy: proxy?.server, endpoint, committer, replay, db, log });
   return {
     httpUrl,

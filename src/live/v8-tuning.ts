@@ -1,0 +1,24 @@
+// V8 settings for a process that hosts the live mirror server (issue 5:
+// durable intake per server CPU-second). The server's work is one thread of
+// intake, and every queued batch survives young-generation GCs (it waits in
+// the replay queue), so scavenges are a large share of its CPU (perf, 1000
+// phones: ~14 %). V8's parallel scavenger splits each scavenge over helper
+// threads: a shorter pause, more CPU in total (atomic object copies, task
+// hand-offs to threads that must be woken). A/B in docs/benchmarks.md "Live
+// intake (session 5)". Scavenging on the main thread alone keeps the pauses
+// short (a few ms) and the cost per event lower. Concurrent marking and
+// concurrent compilation stay on: they move work off the intake thread.
+import { setFlagsFromString } from "node:v8";
+
+/** The flags startLiveServer applies; read per GC, so setting them at run time takes effect. */
+export const serverV8Flags: readonly string[] = ["--no-parallel-scavenge"];
+
+/**
+ * Applies serverV8Flags to this process (process-wide: the server's process
+ * is the server). MIRRORCELL_V8_DEFAULTS=1 keeps V8's defaults (A/B runs).
+ */
+export function tuneV8ForServer(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  if (env.MIRRORCELL_V8_DEFAULTS === "1") return [];
+  for (const flag of serverV8Flags) setFlagsFromString(flag);
+  return serverV8Flags;
+}
