@@ -14,6 +14,7 @@ import {
   syncBatchToBinary,
 } from "./frame.ts";
 import {
+  batchMessageView,
   decodeAckFrame,
   decodeBatchFrame,
   decodeSyncBatch,
@@ -162,6 +163,28 @@ test("frame wire: stored batch bytes (SyncBatch alone) match protobuf-es both wa
     }),
     { numRuns: 1000 },
   );
+});
+
+test("frame wire: the batch bytes a server stores as received are the SyncBatch protobuf-es writes, and decode to the frame's batch", () => {
+  fc.assert(
+    fc.property(frameArb, fc.nat(), fc.nat({ max: 255 }), (frame, at, byte) => {
+      assert.ok(frame.body.case === "batch");
+      const bytes = toBinary(FrameSchema, frame);
+      const view = batchMessageView(bytes);
+      assert.ok(view !== undefined, "every frame protobuf-es writes with a batch has the canonical shape");
+      assert.deepEqual(view, toBinary(SyncBatchSchema, frame.body.value));
+      const mutated = bytes.slice();
+      mutated[at % mutated.length] = byte;
+      const decoded = referenceOrError(mutated);
+      const mutatedView = batchMessageView(mutated);
+      if (mutatedView !== undefined && decoded !== "error" && decoded.body.case === "batch") {
+        assert.deepEqual(fromBinary(SyncBatchSchema, mutatedView), decoded.body.value);
+      }
+    }),
+    { numRuns: 1000, seed: 45 },
+  );
+  assert.equal(batchMessageView(encodeFrame(noticeAckFrame([1n]))), undefined);
+  assert.equal(batchMessageView(new Uint8Array(0)), undefined);
 });
 
 test("frame wire: a batch frame is told from other frames without decoding (the simulator commits pending appends before the others)", () => {

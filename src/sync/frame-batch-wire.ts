@@ -311,6 +311,20 @@ export function decodeBatchFrame(bytes: Uint8Array): Frame | undefined {
   return { $typeName: "mirrorcell.v1.Frame", version, body: { case: "batch", value: batch } };
 }
 
+/**
+ * The SyncBatch message inside a batch frame of the canonical shape (version,
+ * then the batch field running to the frame's end), as a view into `bytes`;
+ * undefined for any other frame. A server stores these bytes as received
+ * rather than re-encoding the batch it decoded (the live runtime does the
+ * same): the phone's encoder wrote them, and they decode to the same batch.
+ */
+export function batchMessageView(bytes: Uint8Array): Uint8Array | undefined {
+  const body = openFrame(bytes, frameBatchTag);
+  if (body === undefined) return undefined;
+  assert(body.src.end === bytes.length, "a batch field runs to the frame's end");
+  return bytes.subarray(body.src.at, body.src.end);
+}
+
 /** fromBinary(SyncBatchSchema, bytes) for a canonical batch, or undefined for anything else. */
 export function decodeSyncBatch(bytes: Uint8Array): SyncBatch | undefined {
   return readBatch(new Source(bytes, 0, bytes.length));

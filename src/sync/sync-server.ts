@@ -21,6 +21,7 @@ import { replayDue } from "./batch-replay.ts";
 import { validateBatchMessage } from "./batch-validate.ts";
 import { restoreDeviceState } from "./device-restore.ts";
 import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, syncBatchToBinary } from "./frame.ts";
+import { batchMessageView } from "./frame-batch-wire.ts";
 import { checkpointDevice } from "./mirror-checkpoints.ts";
 import { type NoticeDraft, NoticeIds, ridingNotices, timedNotices } from "./notice-delivery.ts";
 import { reaskRepair, receiveRepair, retryRepair } from "./repair-flow.ts";
@@ -202,7 +203,9 @@ export class SyncServer {
   receive(deviceId: string, bytes: Uint8Array, nowMs: number): Result<Uint8Array[]> {
     const frame = decodeFrame(bytes);
     if (!frame.ok) return frame;
-    const handled = this.receiveFrame(deviceId, frame.value, nowMs);
+    // A batch's bytes as they came: re-encoding the decoded batch cost ~0.2 µs per user event.
+    const batchBytes = frame.value.body.case === "batch" ? batchMessageView(bytes) : undefined;
+    const handled = this.receiveFrame(deviceId, frame.value, nowMs, batchBytes);
     if (!handled.ok) return handled;
     const state = this.devices.get(deviceId);
     if (state !== undefined) state.metrics.uplinkBytes += bytes.length;
