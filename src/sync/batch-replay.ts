@@ -35,10 +35,8 @@ export function replayDue(
       return;
     }
     const batch = ctx.schedule.head(state);
-    const available = networkInputsAvailable(
-      platform,
-      batch,
-      (i) => ctx.monitor.recorded(state.deviceId, i) !== undefined,
+    const available = networkInputsAvailable(platform, batch, (i) =>
+      ctx.monitor.isRecorded(state.deviceId, i),
     );
     if (!available.ok) {
       state.metrics.stalls++;

@@ -143,3 +143,26 @@ test("sync: notices queued on the server reach the phone with the next ack, once
   assert.equal(notices[0]!.kind.case, "text");
   assert.equal(phone.client.takeNotices().length, 0);
 });
+
+test("sync server: a batch whose network inputs are not all in the Traffic Monitor's log waits for them (seed=43)", () => {
+  const rig = new SyncRig(43);
+  const phone = rig.addPhone("p1");
+  rig.network("p1", "messaging", "sms", ["from=+15550123"], new TextEncoder().encode("first"));
+  assert.equal(rig.monitor.isRecorded("p1", 1), true);
+  assert.equal(rig.monitor.isRecorded("p1", 2), false);
+  assert.equal(rig.monitor.isRecorded("nobody", 1), false);
+  // Input 2 reaches the phone, but the server's log only gets it later (a delivery racing the log).
+  const late = { timeMs: rig.nowMs, app: "messaging" as const, kind: "sms", args: ["from=+15550124"] };
+  const payload = new TextEncoder().encode("second");
+  assert.ok(phone.platform.applyNetwork({ ...late, payload, index: 2 }).ok);
+  rig.advance(3 * 60_000);
+  assert.equal(rig.server.metrics("p1")!.networkInputs, 0, rig.report("p1"));
+  assert.ok(
+    rig.errors.length > 0 && rig.errors.every((e) => e === "E_NETWORK_INPUT_MISSING"),
+    rig.report("p1"),
+  );
+  assert.ok(rig.monitor.deliver("p1", { ...late, payload }).ok);
+  rig.settle("p1");
+  assert.equal(rig.server.metrics("p1")!.networkInputs, 2, rig.report("p1"));
+  assert.ok(rig.mirrorDigestEquals("p1"), rig.report("p1"));
+});

@@ -65,6 +65,11 @@ export class TrafficMonitor {
     return ok(recorded);
   }
 
+  /** Whether input `index` is in the device's log: replay's availability check, with no payload look-up. */
+  isRecorded(deviceId: string, index: number): boolean {
+    return this.mirrors.store.getNetworkInput(deviceId, index) !== undefined;
+  }
+
   /** A recorded network input, rebuilt from the log and the blob store (replay). */
   recorded(deviceId: string, index: number): NetworkInput | undefined {
     const record = this.mirrors.store.getNetworkInput(deviceId, index);
