@@ -16,7 +16,8 @@
 // Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
 // CPU-true profile of the measured window: MIRRORCELL_SERVER_NODE_FLAGS="--perf-basic-prof",
 // `perf record -k CLOCK_MONOTONIC -g -p <server pid>` and MIRRORCELL_BENCH_WINDOW_FILE=FILE: the bench appends
-// each measured window's CLOCK_MONOTONIC seconds to FILE ("start,end", for `perf script --time start,end`).
+// one line per measured window to FILE, "<intake|raw-N> <pid> <start>,<end>" (`perf script --time <start>,<end>`).
+// A/B of the server's V8 tuning (src/live/v8-tuning.ts): MIRRORCELL_V8_DEFAULTS=1 (inherited by the server child).
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";

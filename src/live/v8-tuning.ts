@@ -2,12 +2,14 @@
 // durable intake per server CPU-second). The server's work is one thread of
 // intake, and every queued batch survives young-generation GCs (it waits in
 // the replay queue), so scavenges are a large share of its CPU (perf, 1000
-// phones: ~14 %). V8's parallel scavenger splits each scavenge over helper
+// phones: ~12 %). V8's parallel scavenger splits each scavenge over helper
 // threads: a shorter pause, more CPU in total (atomic object copies, task
-// hand-offs to threads that must be woken). A/B in docs/benchmarks.md "Live
-// intake (session 5)". Scavenging on the main thread alone keeps the pauses
-// short (a few ms) and the cost per event lower. Concurrent marking and
-// concurrent compilation stay on: they move work off the intake thread.
+// hand-offs to threads that must be woken). On the main thread alone the
+// scavenges cost ~a quarter less (perf, 1000 phones, steady state: 6.0 ->
+// 4.6 perf-us per batch, ~3 % of the server's CPU; the bench's run-to-run
+// spread does not resolve it: docs/benchmarks.md "Live intake (session 5)"),
+// and the pauses stay short (a few ms). Concurrent marking and concurrent
+// compilation stay on: they move work off the intake thread.
 import { setFlagsFromString } from "node:v8";
 
 /** The flags startLiveServer applies; read per GC, so setting them at run time takes effect. */
