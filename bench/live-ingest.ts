@@ -12,7 +12,12 @@
 // part of the stream, acked before the clock starts, so the server's JIT has
 // compiled its hot path (--no-warm-up measures a cold server, as before).
 //   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
-//     [--no-replay] [--no-lag] [--no-warm-up]
+//     [--no-replay] [--no-lag] [--no-warm-up] [--rounds N] [--batches N] [--warm-batches N]
+// --rounds N: N rounds of fresh phones stream to one server in the intake run, each printed; the
+// headline and the raw comparison use the last (a server that carried traffic before: V8 has tiered
+// up its per-commit path, which the first round's window does not reach). --batches / --warm-batches
+// replace the intake stream's lengths (rounds multiply the queued backlog: keep it under
+// limits.replayBacklogBytesMax, ~3.6 kB per batch, e.g. 100 phones x 3 rounds x 350 batches).
 // Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
 // CPU-true profile of the measured window: MIRRORCELL_SERVER_NODE_FLAGS="--perf-basic-prof",
 // `perf record -k CLOCK_MONOTONIC -g -p <server pid>` and MIRRORCELL_BENCH_WINDOW_FILE=FILE: the bench appends
@@ -43,6 +48,17 @@ function listOption(name: string): string[] | undefined {
   return at < 0 ? undefined : (process.argv[at + 1] ?? "").split(",").filter((v) => v !== "");
 }
 const fleetOption = listOption("--phones")?.map(Number);
+/** A positive integer option, or undefined when it is not given. */
+function countOption(name: string): number | undefined {
+  const value = listOption(name)?.[0];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} wants a positive integer, got "${value}"`);
+  return n;
+}
+const roundsOption = countOption("--rounds") ?? 1;
+const batchesOption = countOption("--batches");
+const warmBatchesOption = countOption("--warm-batches");
 const modesOption = listOption("--modes");
 const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
@@ -225,6 +241,31 @@ function recordWindow(label: string, startNs: bigint, endNs: bigint, pid = proce
     appendFileSync(file, `${label} ${pid} ${seconds(startNs)},${seconds(endNs)}\n`);
 }
 
+/**
+ * The intake run, roundsOption times with `phones` fresh devices each against the same server
+ * (the warmer server's figure is the last); one round is the bench as before.
+ */
+async function intakeRounds(
+  server: ServerProcess,
+  keys: Map<string, Uint8Array>,
+  stream: Stream,
+  phones: number,
+  label: string,
+): Promise<Awaited<ReturnType<typeof ingest>>> {
+  const devices = [...keys];
+  let last: Awaited<ReturnType<typeof ingest>> | undefined;
+  for (let round = 0; round < roundsOption; round++) {
+    last = await ingest(server, new Map(devices.slice(round * phones, (round + 1) * phones)), stream);
+    if (roundsOption > 1)
+      console.log(
+        `live_ingest_round_${round}_${label}: ${fmt(last.perCpuSecond)} per server CPU-s (intake only, ` +
+          `${last.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * last.mainThreadShare).toFixed(0)} % of the CPU)`,
+      );
+  }
+  if (last === undefined) throw new Error("no intake round ran");
+  return last;
+}
+
 /** The server's group-commit counters (/metrics): transactions and the frames they covered. */
 async function commitCounts(httpUrl: string): Promise<{ commits: number; frames: number }> {
   const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
@@ -392,11 +433,14 @@ async function main(): Promise<void> {
   // batches, 90k events. 100 and 1000 phones stay under the server-wide
   // backlog bound (limits.replayBacklogBytesMax, ~3.6 kB per batch).
   const streamBatches = (phones: number) =>
-    Math.ceil((phones === 1 ? 3000 : phones === 100 ? 1000 : 100) / (quick ? 15 : 1));
+    batchesOption ?? Math.ceil((phones === 1 ? 3000 : phones === 100 ? 1000 : 100) / (quick ? 15 : 1));
   // Warm-up before the clock: long enough for the hot path to be compiled
   // (perf: the first ~0.3 CPU-s of a server compile most of it).
   const warmBatches = (phones: number) =>
-    withWarmUp ? Math.ceil((phones === 1 ? 1000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1)) : 0;
+    !withWarmUp
+      ? 0
+      : (warmBatchesOption ??
+        Math.ceil((phones === 1 ? 1000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1)));
   // The intake+replay run keeps the shorter stream: replay holds every
   // batch's decode and digest check, and the bench must stay under ~6 min.
   const replayBatches = (phones: number) =>
@@ -409,9 +453,9 @@ async function main(): Promise<void> {
       if (modesOption !== undefined && !modesOption.includes(mode)) continue;
       const live = await withServer(
         `${phones}-${mode}`,
-        phones,
+        phones * roundsOption,
         syncNormal,
-        (server, keys) => ingest(server, keys, ahead),
+        (server, keys) => intakeRounds(server, keys, ahead, phones, `${phones}_phones_sync_${mode}`),
         { sharedKey: streamKey },
       );
       perCpu[mode] = live.perCpuSecond;
