@@ -20,6 +20,9 @@ import { EventScan } from "./codec-scan.ts";
 import { batchFrame, decodeFrame, encodeFrame, noticeAckFrame, repairResponseFrame } from "./frame.ts";
 import { answerRepair } from "./repair-session.ts";
 
+/** tick()'s answer when nothing is due; frozen, so a caller that tried to add to it would throw. */
+const noFrames = Object.freeze([]) as unknown as Uint8Array[];
+
 /** The phone state the client reads (the real Platform satisfies it). */
 export interface PhoneView {
   readonly networkConsumed: number;
@@ -222,6 +225,9 @@ export class SyncClient {
 
   /** Closes due windows and returns encoded frames to send now (if connected). */
   tick(nowMs: number): Uint8Array[] {
+    // Nothing due (most calls: runtimes tick before every input): no array. nextDueMs() is the
+    // window's end or the earliest retransmission, the two things below that can send.
+    if (nowMs < this.nextDueMs() && !this.windowFull()) return noFrames;
     const out: Uint8Array[] = [];
     const windowEndMs = this.windowStartMs + this.syncIntervalMs;
     if (nowMs >= windowEndMs) {
