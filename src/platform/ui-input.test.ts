@@ -32,6 +32,12 @@ function type(phone: Platform, app: AppName, text: string): void {
   }
 }
 
+/** A tap on the scroll area at the screen's right edge (scrolls the app by one step). */
+function tapScroll(phone: Platform, app: AppName): void {
+  const r = phone.applyUser({ seq: seq++, timeMs: 2_000, app, body: { kind: "tap", x: 1070, y: 500 } });
+  assert.ok(r.ok, r.ok ? "" : r.error.message);
+}
+
 test("ui: keys typed after a snapshot leave the snapshot's draft (and a platform made from it) as they were", () => {
   const phone = newPhone();
   type(phone, "messaging", "ab");
@@ -56,13 +62,7 @@ test("ui: an app's UI object read through uiState does not change under later ta
   type(phone, "email", "hi");
   const seen = phone.uiState.apps.email!;
   type(phone, "email", " there");
-  const r = phone.applyUser({
-    seq: seq++,
-    timeMs: 2_000,
-    app: "email",
-    body: { kind: "tap", x: 1070, y: 500 },
-  });
-  assert.ok(r.ok);
+  tapScroll(phone, "email");
   assert.deepEqual(seen, { screen: "main", draft: "hi", scrollY: 0, selected: -1, fields: {} });
   assert.equal(phone.uiState.apps.email?.draft, "hi there");
   assert.equal(phone.uiState.apps.email?.scrollY, 160);
@@ -129,13 +129,7 @@ test("ui: an action that replaces the app's UI object between keys: later keys c
   });
   assert.ok(open.ok);
   type(phone, "messaging", "c");
-  const tapped = phone.applyUser({
-    seq: seq++,
-    timeMs: 2_000,
-    app: "messaging",
-    body: { kind: "tap", x: 1070, y: 500 },
-  });
-  assert.ok(tapped.ok);
+  tapScroll(phone, "messaging");
   const after = phone.uiState.apps.messaging;
   assert.equal(after?.screen, "thread:bob");
   assert.equal(after?.draft, "c");
