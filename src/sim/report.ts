@@ -45,6 +45,7 @@ export interface SimulationReport {
   firstRejection: string;
   /** Accepted but not yet committed batches a server crash lost (resent by their phones). */
   batchesLostOnCrash: number;
+  /** Events the scheduler's heap ran (ticks, frames, network steps, faults); a phone's user steps run in bursts inside them. */
   simEvents: number;
   options: Omit<SimulationOptions, "faultRates"> & { faultRates?: SimulationOptions["faultRates"] };
   reproduce: string;
@@ -64,7 +65,7 @@ export function deterministicPart(
 
 export function formatReport(r: SimulationReport): string {
   const lines = [
-    `simulated: ${r.phones} phones × ${r.simulatedSeconds} s (+${r.convergenceSeconds} s convergence), ${r.simEvents} events in ${r.wallSeconds.toFixed(2)} s wall (${Math.round(r.simEventsPerWallSecond)} events/s)`,
+    `simulated: ${r.phones} phones × ${r.simulatedSeconds} s (+${r.convergenceSeconds} s convergence), ${r.simEvents} scheduler events in ${r.wallSeconds.toFixed(2)} s wall (${Math.round(r.simEventsPerWallSecond)} events/s)`,
     `inputs: ${r.userEvents} user, ${r.networkInputs} network, ${r.batches} batches`,
     `uplink: ${r.uplinkBytes} B (${r.uplinkBytesPerUserEvent.toFixed(2)} B per user event; ${r.uplinkBytesPerUserEventWithoutPhotos.toFixed(2)} B without the ${r.photoBytes} B of photos), downlink ${r.downlinkBytes} B`,
     `lag: p50 ${r.lagMs.p50} ms, p99 ${r.lagMs.p99} ms, max ${r.lagMs.max} ms`,
