@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { MirrorServer } from "../mirror/index.ts";
+import { nodeHashFactory } from "../node/hash-factory.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import {
   AntivirusMirrorService,
@@ -17,7 +18,6 @@ import {
   compileDatabase,
   DatabaseHolder,
   emptyParsedDatabase,
-  type HashFactory,
   parseDatabaseText,
 } from "../services/antivirus/index.ts";
 import {
@@ -43,11 +43,6 @@ export interface ServiceCounters {
   scanRequests: number;
   detections: number;
 }
-
-const nodeHash: HashFactory = (algorithm) => {
-  const h = createHash(algorithm);
-  return { update: (c) => void h.update(c), digestHex: () => h.digest("hex") };
-};
 
 /** The byte run body signature `i` (0..15) of the generated database matches. */
 export function simEvilMarker(i: number): Uint8Array {
@@ -111,7 +106,7 @@ export class SimServices {
     if (this.antivirusOn) {
       this.avService = new AntivirusService({
         database: new DatabaseHolder(generatedEngine()),
-        hash: nodeHash,
+        hash: nodeHashFactory,
       });
     }
   }

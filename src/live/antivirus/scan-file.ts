@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import { assert } from "../../core/assert.ts";
 import { limits } from "../../core/limits.ts";
+import { nodeHashFactory } from "../../node/hash-factory.ts";
 import type { Detection, ScanEngine } from "../../services/antivirus/index.ts";
-import { nodeHashFactory } from "./node-hash.ts";
 
 export interface FileVerdict {
   path: string;

@@ -1,6 +1,6 @@
-// node:crypto behind the antivirus core's HashFactory port.
+// node:crypto behind the antivirus core's HashFactory port (live server, CLI scans and the simulator's antivirus service).
 import { createHash } from "node:crypto";
-import type { HashFactory } from "../../services/antivirus/hash-ports.ts";
+import type { HashFactory } from "../services/antivirus/hash-ports.ts";
 
 export const nodeHashFactory: HashFactory = (algorithm) => {
   const hash = createHash(algorithm);
