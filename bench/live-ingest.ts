@@ -30,7 +30,6 @@ import Database from "better-sqlite3";
 import WebSocket from "ws";
 import { type Frame, FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof, newDeviceKey } from "../src/live/auth.ts";
-import { batchBytesOf } from "../src/live/frame-codec.ts";
 import { enrollDevices, startPhones, tempDataDir, testAdminToken } from "../src/live/live-harness.ts";
 import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
@@ -40,6 +39,7 @@ import { nodeSha256 } from "../src/node/sha256.ts";
 import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
 import { decodeBatch, lastSeqOf } from "../src/sync/batch.ts";
 import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
+import { batchMessageView } from "../src/sync/frame-batch-wire.ts";
 
 const quick = process.argv.includes("--quick");
 /** A comma-separated option's values, or undefined when it is not given. */
@@ -329,7 +329,7 @@ function rawAppend(
     return {
       lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
       windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
-      bytes: batchBytesOf(bytes) ?? toBinary(SyncBatchSchema, batch),
+      bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
     };
   });
   const rows = stored.length * phones;

@@ -4,7 +4,8 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { FrameSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { ackFrame, decodeFrame, encodeFrame } from "../sync/frame.ts";
-import { batchBytesOf, encodeAckFrame } from "./frame-codec.ts";
+import { batchMessageView } from "../sync/frame-batch-wire.ts";
+import { encodeAckFrame } from "./frame-codec.ts";
 
 const batchArb = fc.record({
   deviceId: fc.string({ maxLength: 20 }),
@@ -16,7 +17,7 @@ const batchArb = fc.record({
   storageDigest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
 });
 
-test("live: frame codec: a batch frame's SyncBatch bytes are sliced exactly as the batch encodes (fast-check)", () => {
+test("live: frame codec (core batchMessageView): a batch frame's SyncBatch bytes are sliced exactly as the batch encodes (fast-check)", () => {
   fc.assert(
     fc.property(batchArb, fc.integer({ min: 0, max: 3 }), (fields, version) => {
       const batch = create(SyncBatchSchema, fields);
@@ -24,7 +25,7 @@ test("live: frame codec: a batch frame's SyncBatch bytes are sliced exactly as t
         FrameSchema,
         create(FrameSchema, { version, body: { case: "batch", value: batch } }),
       );
-      const sliced = batchBytesOf(frame);
+      const sliced = batchMessageView(frame);
       assert.ok(sliced !== undefined);
       assert.deepEqual(sliced, toBinary(SyncBatchSchema, batch));
     }),
@@ -35,7 +36,7 @@ test("live: frame codec: a batch frame's SyncBatch bytes are sliced exactly as t
 test("live: frame codec: random bytes never throw; a slice always decodes to the frame's own batch (fast-check)", () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-      const sliced = batchBytesOf(bytes);
+      const sliced = batchMessageView(bytes);
       if (sliced === undefined) return;
       const decoded = decodeFrame(bytes);
       if (!decoded.ok) return; // the decoder refuses it anyway
@@ -47,7 +48,7 @@ test("live: frame codec: random bytes never throw; a slice always decodes to the
 });
 
 test("live: frame codec: non-batch frames, two batch fields and truncated frames give no slice", () => {
-  assert.equal(batchBytesOf(encodeFrame(ackFrame("p1", 5))), undefined);
+  assert.equal(batchMessageView(encodeFrame(ackFrame("p1", 5))), undefined);
   const batch = toBinary(
     FrameSchema,
     create(FrameSchema, {
@@ -56,9 +57,9 @@ test("live: frame codec: non-batch frames, two batch fields and truncated frames
     }),
   );
   const twice = new Uint8Array([...batch, ...batch.subarray(2)]); // version, batch, batch: protobuf merges
-  assert.equal(batchBytesOf(twice), undefined);
-  assert.equal(batchBytesOf(batch.subarray(0, batch.length - 1)), undefined);
-  assert.equal(batchBytesOf(new Uint8Array(0)), undefined);
+  assert.equal(batchMessageView(twice), undefined);
+  assert.equal(batchMessageView(batch.subarray(0, batch.length - 1)), undefined);
+  assert.equal(batchMessageView(new Uint8Array(0)), undefined);
 });
 
 test("live: frame codec: a hand-written Ack frame is byte-identical to the core's encodeFrame(ackFrame) (fast-check)", () => {

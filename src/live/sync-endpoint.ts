@@ -12,8 +12,8 @@ import type { ErrorCode } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Clock } from "../core/ports.ts";
 import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { batchMessageView } from "../sync/frame-batch-wire.ts";
 import { newNonce } from "./auth.ts";
-import { batchBytesOf } from "./frame-codec.ts";
 import type { GroupCommitter } from "./group-commit.ts";
 import { type CoreReply, type LiveCore, noCoreReply } from "./live-core.ts";
 import {
@@ -191,7 +191,7 @@ export class SyncEndpoint {
 
   private onFrame(conn: Connection, deviceId: string, frame: Frame, bytes: Uint8Array): void {
     // The SyncBatch bytes as received: stored as they are (no re-encode).
-    const batchBytes = frame.body.case === "batch" ? batchBytesOf(bytes) : undefined;
+    const batchBytes = frame.body.case === "batch" ? batchMessageView(bytes) : undefined;
     this.ackOwed.add(conn);
     this.deps.committer.enqueue(new FrameWork(this, conn, deviceId, frame, batchBytes));
   }
