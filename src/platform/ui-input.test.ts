@@ -32,6 +32,18 @@ function type(phone: Platform, app: AppName, text: string): void {
   }
 }
 
+/** The messaging app's open-thread action (it replaces the app's UI object); the input as applied. */
+function openThread(phone: Platform, peer: string): UserInput {
+  const r = phone.applyUser({
+    seq: seq++,
+    timeMs: 2_000,
+    app: "messaging",
+    body: { kind: "action", name: "open-thread", args: [`peer=${peer}`] },
+  });
+  assert.ok(r.ok, r.ok ? "" : r.error.message);
+  return r.value;
+}
+
 /** A tap on the scroll area at the screen's right edge (scrolls the app by one step). */
 function tapScroll(phone: Platform, app: AppName): void {
   const r = phone.applyUser({ seq: seq++, timeMs: 2_000, app, body: { kind: "tap", x: 1070, y: 500 } });
@@ -121,13 +133,7 @@ test("ui: the tap/key path copies an app's UI object once per run of inputs, and
 test("ui: an action that replaces the app's UI object between keys: later keys change the new object", () => {
   const phone = newPhone();
   type(phone, "messaging", "ab");
-  const open = phone.applyUser({
-    seq: seq++,
-    timeMs: 2_000,
-    app: "messaging",
-    body: { kind: "action", name: "open-thread", args: ["peer=bob"] },
-  });
-  assert.ok(open.ok);
+  openThread(phone, "bob");
   type(phone, "messaging", "c");
   tapScroll(phone, "messaging");
   const after = phone.uiState.apps.messaging;
@@ -139,13 +145,7 @@ test("ui: an action that replaces the app's UI object between keys: later keys c
 
 test("ui: an action that changed the UI and then failed (replay with a left-over nondet record) puts the UI back", () => {
   const phone = newPhone();
-  const open = phone.applyUser({
-    seq: seq++,
-    timeMs: 2_000,
-    app: "messaging",
-    body: { kind: "action", name: "open-thread", args: ["peer=bob"] },
-  });
-  assert.ok(open.ok);
+  const opened = openThread(phone, "bob");
   const typed: UserInput[] = [];
   for (const code of [0x68, 0x69]) {
     const r = phone.applyUser({ seq: seq++, timeMs: 2_000, app: "messaging", body: { kind: "key", code } });
@@ -166,7 +166,7 @@ test("ui: an action that changed the UI and then failed (replay with a left-over
     sha256: nodeSha256,
     levelKey: publicLevelKey,
   });
-  for (const input of [open.value, ...typed]) assert.ok(mirror.applyUser(input).ok);
+  for (const input of [opened, ...typed]) assert.ok(mirror.applyUser(input).ok);
   const before = JSON.stringify(mirror.uiState);
   const digest = mirror.digest();
   // send clears the draft, then the left-over record fails the replay: all of it goes back
