@@ -113,11 +113,7 @@ export function mstSplit<V>(t: Mst<V>, key: string): [Mst<V>, V | undefined, Mst
  * keeps its node, so only a new key pays for its (keyed) level.
  */
 export function mstSet<V>(t: Mst<V>, key: string, value: V, levels: KeyLevel): MstNode<V> {
-  const replaced = mstReplace(t, key, value);
-  if (replaced !== undefined) return replaced;
-  const level = levels.level(key);
-  assert(level >= 0 && level <= 8, "mst: a key level is 0..8");
-  return setAtLevel(t, keptKey(key), level, value);
+  return mstReplace(t, key, value) ?? mstInsert(t, key, value, levels);
 }
 
 /**
