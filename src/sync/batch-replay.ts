@@ -34,7 +34,7 @@ export function replayDue(
       ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
       return;
     }
-    const batch = ctx.schedule.head(state);
+    const batch = ctx.schedule.head(state, ctx.mirrors.store);
     const available = networkInputsAvailable(platform, batch, (i) =>
       ctx.monitor.isRecorded(state.deviceId, i),
     );

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
+import type { MirrorStore, StoredBatch } from "../mirror/store.ts";
 import { type BatchData, encodeBatch } from "./batch.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
 import { ReplaySchedule } from "./replay-schedule.ts";
@@ -27,10 +28,33 @@ function deviceState(deviceId: string): DeviceState {
   };
 }
 
+/** The one MirrorStore call replay makes: batches by device and number, as appended. */
+class BatchLog implements Pick<MirrorStore, "getBatch"> {
+  readonly batches = new Map<string, StoredBatch>();
+  reads = 0;
+
+  append(deviceId: string, batch: BatchData, bytes: Uint8Array): void {
+    // A store keeps its own copy: the caller's array may be a reused read buffer.
+    const stored = {
+      batchNo: batch.batchNo,
+      lastSeq: 0,
+      windowEndMs: batch.windowEndMs,
+      bytes: bytes.slice(),
+    };
+    this.batches.set(`${deviceId}/${batch.batchNo}`, stored);
+  }
+
+  getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {
+    this.reads++;
+    return this.batches.get(`${deviceId}/${batchNo}`);
+  }
+}
+
 function emptyBatch(
   deviceId: string,
   batchNo: number,
   windowEndMs: number,
+  digestFill = batchNo,
 ): { batch: BatchData; bytes: Uint8Array } {
   const batch: BatchData = {
     deviceId,
@@ -40,7 +64,7 @@ function emptyBatch(
     windowEndMs,
     inputs: [],
     networkConsumed: 0,
-    storageDigest: new Uint8Array(32).fill(batchNo),
+    storageDigest: new Uint8Array(32).fill(digestFill),
     powerOff: false,
   };
   return { batch, bytes: toBinary(SyncBatchSchema, encodeBatch(batch)) };
@@ -64,6 +88,7 @@ test("sync: replay schedule: queued bytes are counted per device and server-wide
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.constantFrom("p1", "p2"), fc.boolean()), { maxLength: 40 }), (steps) => {
       const schedule = new ReplaySchedule();
+      const log = new BatchLog();
       const states = new Map([
         ["p1", deviceState("p1")],
         ["p2", deviceState("p2")],
@@ -77,15 +102,16 @@ test("sync: replay schedule: queued bytes are counted per device and server-wide
             1_000 * (state.queue.length + 1),
           );
           state.accepted = { ...state.accepted, batchNo: batch.batchNo };
+          log.append(deviceId, batch, bytes);
           schedule.enqueue(state, batch, bytes, 100);
           assert.equal(state.queue.at(-1)!.dueMs, batch.windowEndMs + 100);
         } else {
-          const head = schedule.head(state);
+          const head = schedule.head(state, log);
           assert.equal(head.batchNo, state.queue[0]!.batchNo, "the head decodes to the queued batch");
           assert.equal(head.deviceId, deviceId);
           schedule.dequeue(state);
         }
-        const sum = (s: DeviceState) => s.queue.reduce((n, q) => n + q.bytes.length, 0);
+        const sum = (s: DeviceState) => s.queue.reduce((n, q) => n + q.byteLength, 0);
         for (const s of states.values()) assert.equal(s.queueBytes, sum(s));
         assert.equal(schedule.backlogBytes, states.get("p1")!.queueBytes + states.get("p2")!.queueBytes);
       }
@@ -94,4 +120,58 @@ test("sync: replay schedule: queued bytes are counted per device and server-wide
     }),
     { seed: 71, numRuns: 50 },
   );
+});
+
+test("sync: replay schedule: the queue keeps no batch bytes; the head is read back from the store by device and number", () => {
+  const schedule = new ReplaySchedule();
+  const log = new BatchLog();
+  const p1 = deviceState("p1");
+  const p2 = deviceState("p2");
+  // Both devices' batch 1 and 2, told apart only by their digests.
+  const sent: { state: DeviceState; batch: BatchData; bytes: Uint8Array }[] = [];
+  for (const [state, fill] of [
+    [p1, 0x11],
+    [p2, 0x22],
+  ] as const) {
+    for (const batchNo of [1, 2]) {
+      const { batch, bytes } = emptyBatch(state.deviceId, batchNo, 1_000 * batchNo, fill + batchNo);
+      log.append(state.deviceId, batch, bytes);
+      schedule.enqueue(state, batch, bytes, 100);
+      sent.push({ state, batch, bytes });
+    }
+  }
+  // The arrays intake handed in are reused (a socket read buffer): the queue must not need them.
+  for (const { bytes } of sent) bytes.fill(0xff);
+  for (const state of [p1, p2]) {
+    for (const queued of state.queue) {
+      assert.ok(
+        Object.values(queued).every((value) => !(value instanceof Uint8Array)),
+        "a queued batch holds no bytes",
+      );
+    }
+  }
+  for (const { state, batch } of sent) {
+    const readsBefore = log.reads;
+    const head = schedule.head(state, log);
+    assert.equal(log.reads, readsBefore + 1, "the head is read from the store");
+    assert.equal(head.deviceId, state.deviceId);
+    assert.equal(head.batchNo, batch.batchNo);
+    assert.deepEqual(head.storageDigest, batch.storageDigest, "the device's own batch, not another's");
+    schedule.dequeue(state);
+  }
+  assert.equal(schedule.backlogBytes, 0);
+});
+
+test("sync: replay schedule: a queued batch missing from the store, or another batch in its place, is a bug", () => {
+  const schedule = new ReplaySchedule();
+  const log = new BatchLog();
+  const state = deviceState("p1");
+  const { batch, bytes } = emptyBatch("p1", 1, 1_000);
+  schedule.enqueue(state, batch, bytes, 100);
+  assert.throws(() => schedule.head(state, log), /a queued batch is stored/);
+  const other = emptyBatch("p1", 2, 1_000, 1);
+  // Same length, other number: the decode check refuses it.
+  log.batches.set("p1/1", { batchNo: 1, lastSeq: 0, windowEndMs: 1_000, bytes: other.bytes });
+  assert.equal(other.bytes.length, bytes.length);
+  assert.throws(() => schedule.head(state, log), /an accepted batch decodes again/);
 });

@@ -2,9 +2,14 @@
 // windowEnd + t_max) and how many accepted bytes wait for it: one min-heap of
 // wake-ups over all devices, each device's queue of accepted batches, and the
 // server-wide backlog the runtime uses for intake backpressure. Bookkeeping
-// only; the SyncServer decides what a wake-up does.
+// only; the SyncServer decides what a wake-up does. A queued batch is durable
+// in the MirrorStore, so the queue keeps only its number, due time and length:
+// replay reads it back from the store. Holding the bytes grew the live
+// server's memory by a batch per batch (a view pinning a socket read buffer)
+// for the whole t_syn_int + t_max a batch waits.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
+import type { MirrorStore } from "../mirror/store.ts";
 import { type BatchData, decodeBatch } from "./batch.ts";
 import { syncBatchFromBinary } from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
@@ -38,7 +43,10 @@ export class ReplaySchedule {
     return touched;
   }
 
-  /** Queues an accepted (durable) batch for replay at windowEnd + tMaxMs. */
+  /**
+   * Queues an accepted batch, already appended to the store, for replay at
+   * windowEnd + tMaxMs. Only the length of `bytes` is kept (the backlog bounds).
+   */
   enqueue(
     state: DeviceState,
     batch: Pick<BatchData, "batchNo" | "windowEndMs">,
@@ -46,9 +54,10 @@ export class ReplaySchedule {
     tMaxMs: number,
   ): void {
     const dueMs = batch.windowEndMs + tMaxMs;
-    state.queue.push({ bytes, batchNo: batch.batchNo, dueMs });
-    state.queueBytes += bytes.length;
-    this.backlog += bytes.length;
+    const byteLength = bytes.length;
+    state.queue.push({ batchNo: batch.batchNo, dueMs, byteLength });
+    state.queueBytes += byteLength;
+    this.backlog += byteLength;
     this.wake(state.deviceId, dueMs);
     assert(
       state.queue.length <= limits.replayQueueBatchesMax + limits.unackedBatchesMax,
@@ -56,11 +65,17 @@ export class ReplaySchedule {
     );
   }
 
-  /** The queue's head, decoded again (it was validated at intake; the bytes are the stored ones). */
-  head(state: DeviceState): BatchData {
+  /**
+   * The queue's head, read back from the store and decoded (it was validated
+   * at intake). A queued batch is after the mirror's checkpoint, so no
+   * checkpoint has pruned it.
+   */
+  head(state: DeviceState, store: Pick<MirrorStore, "getBatch">): BatchData {
     const head = state.queue[0];
     assert(head !== undefined, "replay from an empty queue");
-    const decoded = decodeBatch(syncBatchFromBinary(head.bytes));
+    const stored = store.getBatch(state.deviceId, head.batchNo);
+    assert(stored !== undefined && stored.bytes.length === head.byteLength, "a queued batch is stored");
+    const decoded = decodeBatch(syncBatchFromBinary(stored.bytes));
     assert(decoded.ok && decoded.value.batchNo === head.batchNo, "an accepted batch decodes again");
     return { ...decoded.value, deviceId: state.deviceId };
   }
@@ -68,8 +83,8 @@ export class ReplaySchedule {
   dequeue(state: DeviceState): void {
     const head = state.queue.shift();
     assert(head !== undefined, "dequeue from an empty queue");
-    state.queueBytes -= head.bytes.length;
-    this.backlog -= head.bytes.length;
+    state.queueBytes -= head.byteLength;
+    this.backlog -= head.byteLength;
     assert(state.queueBytes >= 0 && this.backlog >= 0, "replay backlog below zero");
   }
 

@@ -62,14 +62,15 @@ export interface Position {
 }
 
 /**
- * A durable batch waiting for replay. Only its wire bytes are held (decoded
- * again at replay): a backlog of decoded inputs would cost several times the
- * memory and keep the garbage collector busy promoting them.
+ * A durable batch waiting for replay. Neither its inputs nor its bytes are
+ * held: replay reads it back from the MirrorStore (a backlog held in memory
+ * grows the heap and keeps the garbage collector busy promoting it).
  */
 export interface QueuedBatch {
-  bytes: Uint8Array;
   batchNo: number;
   dueMs: number;
+  /** Its wire bytes' length, for the backlog bounds. */
+  byteLength: number;
 }
 
 export interface ReplayBudget {
