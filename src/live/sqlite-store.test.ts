@@ -231,3 +231,25 @@ test("live: sqlite store: a database from before inline blobs opens, keeps its b
     reopened.close();
   });
 });
+
+test("live: sqlite store: a batch appended from a view of a reused read buffer reads back as appended, in memory of its own", () => {
+  withTempDir("store", (dir) => {
+    const { store, close } = openStore(dir);
+    try {
+      store.putDevice({ deviceId: "d1", model: "m1", syncIntervalMs: 1000, origin: "template" });
+      const read = new Uint8Array(64 * 1024).fill(3);
+      const appended = read.subarray(500, 500 + 3_600);
+      appended.fill(0x5a);
+      store.appendBatch("d1", { batchNo: 1, lastSeq: 2, windowEndMs: 10, bytes: appended });
+      read.fill(0); // the socket's buffer is reused for the next read
+      const stored = store.getBatch("d1", 1);
+      assert.ok(stored !== undefined);
+      assert.deepEqual(stored.bytes, new Uint8Array(3_600).fill(0x5a), "the store kept its own copy");
+      assert.equal(Object.getPrototypeOf(stored.bytes), Uint8Array.prototype, "a plain Uint8Array");
+      assert.equal(stored.bytes.buffer.byteLength, 3_600, "it pins no larger buffer");
+      assert.notEqual(store.getBatch("d1", 1)!.bytes.buffer, stored.bytes.buffer, "each read is its own");
+    } finally {
+      close();
+    }
+  });
+});

@@ -7,7 +7,10 @@ import { connectRawPhone, encodeRawFrame, futureBatch } from "../../test/support
 import { limits } from "../core/limits.ts";
 import { type Frame, FrameSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof } from "./auth.ts";
+import { liveFrameCodec } from "./frame-codec.ts";
 import { enrollDevices, startTestServer, tempDataDir } from "./live-harness.ts";
+import type { LiveServer } from "./live-server.ts";
+import { ownedFrame } from "./sync-endpoint.ts";
 
 const emptyBatch = (batchNo: number) => futureBatch(batchNo);
 
@@ -44,32 +47,35 @@ class FakeSocket extends EventEmitter {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A FakeSocket that has authenticated as `deviceId` on the server's endpoint (Hello, proof, Welcome). */
+function welcomedFakeSocket(server: LiveServer, deviceId: string, key: Uint8Array): FakeSocket {
+  const ws = new FakeSocket();
+  server.endpoint.acceptSocket(ws as unknown as WebSocket);
+  ws.feed(
+    encodeRawFrame({
+      case: "hello",
+      value: { $typeName: "mirrorcell.v1.Hello", deviceId, model: "pixel", bootId: 1n },
+    }),
+  );
+  const challenge = ws.sent.at(-1)!;
+  assert.equal(challenge.body.case, "challenge");
+  const nonce = challenge.body.case === "challenge" ? challenge.body.value.nonce : new Uint8Array();
+  ws.feed(
+    encodeRawFrame({
+      case: "authProof",
+      value: { $typeName: "mirrorcell.v1.AuthProof", mac: deviceProof(key, nonce, deviceId) },
+    }),
+  );
+  assert.equal(ws.sent.at(-1)!.body.case, "welcome");
+  return ws;
+}
+
 test("live: endpoint: a phone that does not read gets no ack while its send buffer is full and is not read; one cumulative ack once it drains", async () => {
   const data = tempDataDir("endpoint-slow");
   const keys = enrollDevices(data.dir, ["slow-1"]);
   const server = await startTestServer(data.dir);
   try {
-    const ws = new FakeSocket();
-    server.endpoint.acceptSocket(ws as unknown as WebSocket);
-    ws.feed(
-      encodeRawFrame({
-        case: "hello",
-        value: { $typeName: "mirrorcell.v1.Hello", deviceId: "slow-1", model: "pixel", bootId: 1n },
-      }),
-    );
-    const challenge = ws.sent.at(-1)!;
-    assert.equal(challenge.body.case, "challenge");
-    const nonce = challenge.body.case === "challenge" ? challenge.body.value.nonce : new Uint8Array();
-    ws.feed(
-      encodeRawFrame({
-        case: "authProof",
-        value: {
-          $typeName: "mirrorcell.v1.AuthProof",
-          mac: deviceProof(keys.get("slow-1")!, nonce, "slow-1"),
-        },
-      }),
-    );
-    assert.equal(ws.sent.at(-1)!.body.case, "welcome");
+    const ws = welcomedFakeSocket(server, "slow-1", keys.get("slow-1")!);
 
     ws.bufferedAmount = limits.socketSendBufferBytesHigh; // the phone stopped reading
     ws.feed(emptyBatch(1));
@@ -137,4 +143,69 @@ test("live: endpoint: a flooding phone fills its replay queue, then gets QUEUE_F
     await server.close();
     data.remove();
   }
+});
+
+test("live: endpoint: a phone's batches in one group commit get one cumulative ack, only after the commit", async () => {
+  const data = tempDataDir("endpoint-coalesce");
+  const keys = enrollDevices(data.dir, ["burst-1", "burst-2"]);
+  const server = await startTestServer(data.dir);
+  try {
+    const a = welcomedFakeSocket(server, "burst-1", keys.get("burst-1")!);
+    const b = welcomedFakeSocket(server, "burst-2", keys.get("burst-2")!);
+    const commitsBefore = server.committer.transactions;
+    // One socket read's worth of frames: all in the same event-loop turn.
+    for (let batchNo = 1; batchNo <= 5; batchNo++) a.feed(emptyBatch(batchNo));
+    for (let batchNo = 1; batchNo <= 3; batchNo++) b.feed(emptyBatch(batchNo));
+    assert.deepEqual([a.acks(), b.acks()], [[], []], "no ack before the commit");
+    await turn();
+    await turn();
+    assert.equal(server.committer.transactions, commitsBefore + 1, "one transaction for all eight frames");
+    assert.deepEqual(a.acks(), [5n], "one ack for five batches");
+    assert.deepEqual(b.acks(), [3n], "one ack for three batches");
+    assert.equal(server.core.mirror("burst-1")!.ackedBatchNo, 5);
+    a.feed(emptyBatch(6));
+    await turn();
+    await turn();
+    assert.deepEqual(a.acks(), [5n, 6n], "the next commit acks again");
+    assert.deepEqual(b.acks(), [3n], "a phone without frames in a commit gets no ack from it");
+  } finally {
+    await server.close();
+    data.remove();
+  }
+});
+
+test("live: endpoint: repair responses and clone offers are decoded from their own copy; batches are not copied", () => {
+  const contentBytes = new Uint8Array(1_000).fill(7);
+  const frameBytes = encodeRawFrame({
+    case: "repairResponse",
+    value: {
+      $typeName: "mirrorcell.v1.RepairResponse",
+      afterSeq: 4n,
+      entries: [{ $typeName: "mirrorcell.v1.RepairEntry", path: "/a", present: true, content: contentBytes }],
+      storageDigest: new Uint8Array(32).fill(9),
+    },
+  });
+  // The frame as ws hands it over: a view into a larger socket read buffer.
+  const read = new Uint8Array(64 * 1024);
+  read.set(frameBytes, 100);
+  const view = read.subarray(100, 100 + frameBytes.length);
+  const decoded = liveFrameCodec.decode(view);
+  assert.ok(decoded.ok);
+  const owned = ownedFrame(liveFrameCodec, decoded.value, view);
+  assert.ok(owned.body.case === "repairResponse");
+  const content = owned.body.value.entries[0]!.content;
+  assert.deepEqual(content, contentBytes);
+  assert.notEqual(content.buffer, read.buffer, "the kept content does not pin the read buffer");
+  assert.ok(content.buffer.byteLength < read.byteLength / 2);
+  read.fill(0); // the socket's buffer is reused
+  assert.deepEqual(owned.body.value.entries[0]!.content, contentBytes, "the content survives the reuse");
+
+  const batch = emptyBatch(1);
+  const batchDecoded = liveFrameCodec.decode(batch);
+  assert.ok(batchDecoded.ok);
+  assert.equal(
+    ownedFrame(liveFrameCodec, batchDecoded.value, batch),
+    batchDecoded.value,
+    "a batch frame as it is",
+  );
 });

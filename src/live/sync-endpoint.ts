@@ -193,7 +193,9 @@ export class SyncEndpoint {
     // The SyncBatch bytes as received: stored as they are (no re-encode).
     const batchBytes = frame.body.case === "batch" ? batchMessageView(bytes) : undefined;
     this.ackOwed.add(conn);
-    this.deps.committer.enqueue(new FrameWork(this, conn, deviceId, frame, batchBytes));
+    this.deps.committer.enqueue(
+      new FrameWork(this, conn, deviceId, ownedFrame(this.deps.codec, frame, bytes), batchBytes),
+    );
   }
 
   /** Inside the group commit: the core takes the frame (FrameWork.apply). */
@@ -245,4 +247,20 @@ export class SyncEndpoint {
     if (this.ackOwed.size > 0) this.sendOwedAcks();
     assert(this.byDevice.size <= this.all.size, "more devices than connections");
   }
+}
+
+/**
+ * The frame itself, or for the rare frames whose bytes fields the core keeps
+ * beyond the commit (a repair's file contents go into the mirror's files, a
+ * clone's manifest and digest into its pending clone) the same frame decoded
+ * from a copy of its bytes. Decoded fields are views of `bytes`, which is a
+ * view of a socket read: a kept 1 kB file would pin the whole read buffer.
+ * Batches are not copied: the store copies their bytes, the core keeps none.
+ */
+export function ownedFrame(codec: FrameCodec, frame: Frame, bytes: Uint8Array): Frame {
+  const kind = frame.body.case;
+  if (kind !== "repairResponse" && kind !== "cloneOffer") return frame;
+  const copy = codec.decode(bytes.slice());
+  assert(copy.ok && copy.value.body.case === kind, "a decoded frame decodes again from a copy");
+  return copy.value;
 }
