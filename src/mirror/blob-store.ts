@@ -15,8 +15,7 @@ export class BlobStore {
   add(bytes: Uint8Array): Uint8Array {
     const hash = this.sha256(bytes);
     assert(hash.length === 32, "sha256 port returned a wrong-size digest");
-    this.store.putBlob(hash, bytes);
-    this.store.retainBlob(hash);
+    this.store.putAndRetainBlob(hash, bytes);
     return hash;
   }
 

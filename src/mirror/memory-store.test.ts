@@ -60,3 +60,66 @@ test("mirror store: without group commit every append is durable at once", () =>
   assert.equal(store.loseUncommitted(), 0);
   assert.equal(store.lastBatchNo("d"), 1);
 });
+
+test("mirror store: putAndRetainBlob stores a blob once and adds one reference per call", () => {
+  const store = storeWithDevice(false);
+  const sha = new Uint8Array(32).fill(7);
+  const frame = new Uint8Array([9, 1, 2, 3, 9]);
+  store.putAndRetainBlob(sha, frame.subarray(1, 4));
+  store.putAndRetainBlob(sha, new Uint8Array([1, 2, 3]));
+  assert.equal(store.blobRefs(sha), 2);
+  assert.deepEqual(store.blobStats(), { blobs: 1, bytes: 3 });
+  const kept = store.getBlob(sha)!;
+  assert.deepEqual([...kept], [1, 2, 3]);
+  assert.equal(kept.buffer.byteLength, 3, "a view of a larger buffer is copied, not pinned");
+  store.releaseBlob(sha);
+  store.releaseBlob(sha);
+  assert.equal(store.hasBlob(sha), false);
+  assert.deepEqual(store.blobStats(), { blobs: 0, bytes: 0 });
+});
+
+test("mirror store: a network record comes back with its payload hash and a copy of its args", () => {
+  const store = storeWithDevice(false);
+  const sha = Uint8Array.from({ length: 32 }, (_, i) => 255 - i * 7);
+  const args = ["from=alice"];
+  store.appendNetworkInput("d", {
+    index: 1,
+    timeMs: 5,
+    app: "messaging",
+    kind: "sms",
+    args,
+    payloadSha256: sha,
+    size: 3,
+  });
+  args[0] = "from=mallory";
+  sha.fill(0);
+  const got = store.getNetworkInput("d", 1)!;
+  assert.deepEqual(got, {
+    index: 1,
+    timeMs: 5,
+    app: "messaging",
+    kind: "sms",
+    args: ["from=alice"],
+    payloadSha256: Uint8Array.from({ length: 32 }, (_, i) => 255 - i * 7),
+    size: 3,
+  });
+  assert.equal(store.hasNetworkInput("d", 1), true);
+  assert.equal(store.hasNetworkInput("d", 2), false);
+  assert.equal(store.hasNetworkInput("unknown", 1), false);
+  assert.equal(store.getNetworkInput("d", 2), undefined);
+});
+
+test("mirror store: a device record is handed out frozen and replaced by putDevice", () => {
+  const store = storeWithDevice(false);
+  const record = store.getDevice("d")!;
+  assert.ok(Object.isFrozen(record));
+  assert.throws(() => {
+    (record as { model: string }).model = "x";
+  });
+  store.putDevice({ ...record, syncIntervalMs: 1_000 });
+  assert.equal(store.getDevice("d")!.syncIntervalMs, 1_000);
+  assert.equal(record.syncIntervalMs, 60_000, "a record handed out earlier does not change");
+  assert.deepEqual(store.listDevices(), [
+    { deviceId: "d", model: "m", syncIntervalMs: 1_000, origin: "template" },
+  ]);
+});

@@ -1,9 +1,11 @@
 // In-memory MirrorStore (store.ts). The simulator treats it as the durable
 // part of a server that survives a simulated crash; tests use it directly.
-// Blobs are keyed by hex SHA-256 with reference counts. With `groupCommit`
+// Blobs are keyed by their SHA-256 (one char per byte) with reference counts. With `groupCommit`
 // batch appends become durable only at commit() — the live runtime's group
 // commit — and a crash (loseUncommitted) drops the ones not yet committed.
 import { assert } from "../core/assert.ts";
+import { limits } from "../core/limits.ts";
+import type { AppName } from "../platform/inputs.ts";
 import type {
   Checkpoint,
   DeviceRecord,
@@ -13,11 +15,28 @@ import type {
   StoredBatch,
 } from "./store.ts";
 
+/**
+ * A network input as held: its payload hash as the blob table's key string.
+ * A hash array per record cost a typed array, an ArrayBuffer and its
+ * external backing store (GC sweeps each one) for every input a mirror has
+ * not yet checkpointed; getNetworkInput rebuilds the array on request.
+ */
+interface HeldNetworkInput {
+  index: number;
+  timeMs: number;
+  app: AppName;
+  kind: string;
+  args: readonly string[];
+  payloadKey: string;
+  size: number;
+}
+
 interface DeviceLog {
-  record: DeviceRecord;
+  /** Frozen: handed out as it is, never copied. */
+  record: Readonly<DeviceRecord>;
   batches: StoredBatch[];
   lastBatchNo: number;
-  network: Map<number, NetworkRecord>;
+  network: Map<number, HeldNetworkInput>;
   networkCount: number;
   repairs: RepairRecord[];
   checkpoint: Checkpoint | undefined;
@@ -87,12 +106,13 @@ export class MemoryMirrorStore implements MirrorStore {
 
   putDevice(record: DeviceRecord): void {
     const existing = this.devices.get(record.deviceId);
+    const frozen = Object.freeze({ ...record });
     if (existing) {
-      existing.record = { ...record };
+      existing.record = frozen;
       return;
     }
     this.devices.set(record.deviceId, {
-      record: { ...record },
+      record: frozen,
       batches: [],
       lastBatchNo: 0,
       network: new Map(),
@@ -102,13 +122,13 @@ export class MemoryMirrorStore implements MirrorStore {
     });
   }
 
+  /** The stored record itself, frozen: the traffic monitor asks once per network input. */
   getDevice(deviceId: string): DeviceRecord | undefined {
-    const log = this.devices.get(deviceId);
-    return log ? { ...log.record } : undefined;
+    return this.devices.get(deviceId)?.record;
   }
 
   listDevices(): DeviceRecord[] {
-    return [...this.devices.values()].map((log) => ({ ...log.record }));
+    return [...this.devices.values()].map((log) => log.record);
   }
 
   appendBatch(deviceId: string, batch: StoredBatch): void {
@@ -117,7 +137,13 @@ export class MemoryMirrorStore implements MirrorStore {
     if (batch.batchNo !== log.lastBatchNo + 1)
       assert(false, `batch ${batch.batchNo} appended after ${log.lastBatchNo}`);
     // Bytes are immutable by contract (store.ts): kept, not copied — a fleet-hour holds millions.
-    log.batches.push({ ...batch });
+    // One literal shape, not a spread of the caller's object.
+    log.batches.push({
+      batchNo: batch.batchNo,
+      lastSeq: batch.lastSeq,
+      windowEndMs: batch.windowEndMs,
+      bytes: batch.bytes,
+    });
     log.lastBatchNo = batch.batchNo;
     if (this.groupCommit && !this.uncommitted.has(deviceId)) this.uncommitted.set(deviceId, batch.batchNo);
   }
@@ -141,12 +167,35 @@ export class MemoryMirrorStore implements MirrorStore {
     const log = this.log(deviceId);
     if (!(record.index > log.networkCount))
       assert(false, `network input ${record.index} after ${log.networkCount}`);
-    log.network.set(record.index, { ...record, args: [...record.args] });
+    log.network.set(record.index, {
+      index: record.index,
+      timeMs: record.timeMs,
+      app: record.app,
+      kind: record.kind,
+      args: record.args.slice(),
+      payloadKey: blobKey(record.payloadSha256),
+      size: record.size,
+    });
     log.networkCount = record.index;
   }
 
   getNetworkInput(deviceId: string, index: number): NetworkRecord | undefined {
-    return this.devices.get(deviceId)?.network.get(index);
+    const held = this.devices.get(deviceId)?.network.get(index);
+    if (held === undefined) return undefined;
+    return {
+      index: held.index,
+      timeMs: held.timeMs,
+      app: held.app,
+      kind: held.kind,
+      args: held.args,
+      payloadSha256: blobKeyBytes(held.payloadKey),
+      size: held.size,
+    };
+  }
+
+  /** Whether input `index` is in the device's log, without rebuilding its record (replay asks per input). */
+  hasNetworkInput(deviceId: string, index: number): boolean {
+    return this.devices.get(deviceId)?.network.has(index) ?? false;
   }
 
   networkCount(deviceId: string): number {
@@ -178,10 +227,22 @@ export class MemoryMirrorStore implements MirrorStore {
 
   putBlob(sha256: Uint8Array, bytes: Uint8Array): void {
     const key = blobKey(sha256);
-    if (this.blobs.has(key)) return;
+    if (!this.blobs.has(key)) this.addBlob(key, bytes, 0);
+  }
+
+  /** putBlob and one retainBlob: one key and one table look-up per network input instead of three. */
+  putAndRetainBlob(sha256: Uint8Array, bytes: Uint8Array): void {
+    const key = blobKey(sha256);
+    const entry = this.blobs.get(key);
+    if (entry === undefined) this.addBlob(key, bytes, 1);
+    else entry.refs++;
+  }
+
+  private addBlob(key: string, bytes: Uint8Array, refs: number): void {
+    assert(refs >= 0 && bytes.length <= limits.networkPayloadBytesMax, "addBlob: bad blob");
     // A subarray would pin its whole parent buffer (a decoded frame): copy only then.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    this.blobs.set(key, { bytes: owned ? bytes : bytes.slice(), refs: 0 });
+    this.blobs.set(key, { bytes: owned ? bytes : bytes.slice(), refs });
     this.blobBytes += bytes.length;
   }
 
@@ -238,4 +299,16 @@ const blobKeyBytesMax = 64;
 function blobKey(sha256: Uint8Array): string {
   if (sha256.length > blobKeyBytesMax) assert(false, `blob hash of ${sha256.length} bytes`);
   return String.fromCharCode.apply(null, sha256 as unknown as number[]);
+}
+
+/** The hash a blobKey was built from (a fresh array: callers may keep it). */
+function blobKeyBytes(key: string): Uint8Array {
+  assert(key.length <= blobKeyBytesMax, "blob key too long");
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0xff) assert(false, "a blob key holds one byte per char");
+    out[i] = code;
+  }
+  return out;
 }

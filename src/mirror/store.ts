@@ -98,6 +98,8 @@ export interface MirrorStore {
   /** Appends a network input; its index is above networkCount (a clone may skip ahead). */
   appendNetworkInput(deviceId: string, record: NetworkRecord): void;
   getNetworkInput(deviceId: string, index: number): NetworkRecord | undefined;
+  /** Whether input `index` is in the log (replay's availability check: no record built). */
+  hasNetworkInput(deviceId: string, index: number): boolean;
   /** Highest network index ever appended (survives pruning). */
   networkCount(deviceId: string): number;
 
@@ -109,6 +111,8 @@ export interface MirrorStore {
   putCheckpoint(deviceId: string, checkpoint: Checkpoint): void;
 
   putBlob(sha256: Uint8Array, bytes: Uint8Array): void;
+  /** putBlob, then one retainBlob (the traffic monitor's path, once per network input). */
+  putAndRetainBlob(sha256: Uint8Array, bytes: Uint8Array): void;
   getBlob(sha256: Uint8Array): Uint8Array | undefined;
   hasBlob(sha256: Uint8Array): boolean;
   blobRefs(sha256: Uint8Array): number;

@@ -13,11 +13,20 @@ export interface Violation {
   message: string;
 }
 
-/** Ground truth per device, trimmed as the mirror catches up (memory ∝ lag). */
+/**
+ * Ground truth per device, trimmed as the mirror catches up. The phone's
+ * networkConsumed per user input is kept as runs (it changes only when a
+ * network input arrives, ~1 in 20 user inputs): memory ∝ network inputs in
+ * the retained span, where one number per user input grew with every event.
+ */
 class DeviceTruth {
-  /** networkConsumed of phone user inputs from seq `pendingFirstSeq` on. */
-  pendingNetworkConsumed: number[] = [];
-  pendingFirstSeq = 1;
+  /** Run i: user inputs from seq `runSeqs[i]` until the next run's start had consumed `runValues[i]`. */
+  runSeqs: number[] = [];
+  runValues: number[] = [];
+  /** The run the last look-up found: the mirror replays in seq order. */
+  runCursor = 0;
+  /** Lowest seq whose truth is kept (runs before it were trimmed). */
+  truthFirstSeq = 1;
   phoneSeq = 0;
   phoneNetworkConsumed = 0;
   mirrorSeq = 0;
@@ -30,6 +39,8 @@ class DeviceTruth {
 
 /** Inputs kept behind the mirror's position, for re-replay after a server restart. */
 const retainedBehindMirror = 4096;
+/** Runs dropped by one trim at least (splicing the front of the run lists is linear). */
+const runsTrimmedAtOnce = 16;
 const batchDigestsPerDeviceMax = 100_000;
 const violationsKeptMax = 100;
 
@@ -39,6 +50,18 @@ export interface CheckerOptions {
   lagBoundMs: number;
   /** Extra allowance per device: the longest its uplink took to carry a frame (serialization + queueing). */
   uplinkDelayMs?: (deviceId: string) => number;
+}
+
+/** networkConsumed before the phone's user input `seq`; undefined when trimmed or not applied. */
+function consumedAt(t: DeviceTruth, seq: number): number | undefined {
+  if (seq < t.truthFirstSeq || seq > t.phoneSeq || t.runSeqs.length === 0) return undefined;
+  let i = t.runCursor;
+  // A re-replay after a restart goes back: search again from the first run (bounded by the runs kept).
+  if (i >= t.runSeqs.length || t.runSeqs[i]! > seq) i = 0;
+  while (i + 1 < t.runSeqs.length && t.runSeqs[i + 1]! <= seq) i++;
+  if (t.runSeqs[i]! > seq) assert(false, `no run holds seq ${seq}`);
+  t.runCursor = i;
+  return t.runValues[i];
 }
 
 export class InvariantChecker {
@@ -81,7 +104,11 @@ export class InvariantChecker {
     if (networkConsumed !== t.phoneNetworkConsumed)
       assert(false, `${deviceId}: phone networkConsumed drifted`);
     t.phoneSeq = seq;
-    t.pendingNetworkConsumed.push(networkConsumed);
+    const runs = t.runValues.length;
+    if (runs === 0 || t.runValues[runs - 1] !== networkConsumed) {
+      t.runSeqs.push(seq);
+      t.runValues.push(networkConsumed);
+    }
   }
 
   phoneAppliedNetwork(deviceId: string, index: number): void {
@@ -125,7 +152,7 @@ export class InvariantChecker {
       this.violate(2, deviceId, nowMs, `mirror replayed seq ${seq} the phone never applied`);
       return;
     }
-    const truthConsumed = t.pendingNetworkConsumed[seq - t.pendingFirstSeq];
+    const truthConsumed = consumedAt(t, seq);
     if (
       truthConsumed !== undefined &&
       (networkConsumed !== truthConsumed || t.mirrorNetworkApplied !== truthConsumed)
@@ -149,11 +176,17 @@ export class InvariantChecker {
       this.violate(3, deviceId, nowMs, `lag ${lagMs} ms for seq ${seq} exceeds ${boundMs} ms`);
   }
 
+  /** Drops the runs that end more than retainedBehindMirror inputs behind the mirror, a few at a time. */
   private trim(t: DeviceTruth): void {
-    const drop = t.mirrorSeq - retainedBehindMirror - t.pendingFirstSeq;
-    if (drop < retainedBehindMirror) return;
-    t.pendingNetworkConsumed = t.pendingNetworkConsumed.slice(drop);
-    t.pendingFirstSeq += drop;
+    const keepFrom = t.mirrorSeq - retainedBehindMirror;
+    if (t.runSeqs.length <= runsTrimmedAtOnce || t.runSeqs[runsTrimmedAtOnce]! > keepFrom) return;
+    let drop = runsTrimmedAtOnce;
+    while (drop + 1 < t.runSeqs.length && t.runSeqs[drop + 1]! <= keepFrom) drop++;
+    t.runSeqs.splice(0, drop);
+    t.runValues.splice(0, drop);
+    t.runCursor = 0;
+    t.truthFirstSeq = t.runSeqs[0]!;
+    assert(t.truthFirstSeq <= keepFrom && t.runSeqs.length >= 1, "trim keeps the run the mirror is in");
   }
 
   /** A restarted server resumes a mirror from its durable checkpoint and re-replays from there. */

@@ -75,7 +75,7 @@ export class TrafficMonitor {
 
   /** Whether input `index` is in the device's log: replay's availability check, with no payload look-up. */
   isRecorded(deviceId: string, index: number): boolean {
-    return this.mirrors.store.getNetworkInput(deviceId, index) !== undefined;
+    return this.mirrors.store.hasNetworkInput(deviceId, index);
   }
 
   /** A recorded network input, rebuilt from the log and the blob store (replay). */

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { InvariantChecker } from "./checker.ts";
+
+const device = "phone-0";
+
+/** The phone applies `count` user inputs, a network input before every `networkEvery`-th. */
+function phoneRun(checker: InvariantChecker, count: number, networkEvery: number): number[] {
+  const consumedBefore: number[] = [0];
+  let consumed = 0;
+  for (let seq = 1; seq <= count; seq++) {
+    if (seq % networkEvery === 0) checker.phoneAppliedNetwork(device, ++consumed);
+    checker.phoneAppliedUser(device, seq, consumed);
+    consumedBefore.push(consumed);
+  }
+  return consumedBefore;
+}
+
+/** The mirror replays seqs from..to as the phone applied them (network inputs in between). */
+function mirrorRun(checker: InvariantChecker, truth: number[], from: number, to: number): void {
+  for (let seq = from; seq <= to; seq++) {
+    if (truth[seq]! > truth[seq - 1]!) checker.mirrorAppliedNetwork(device, truth[seq]!, seq);
+    checker.mirrorAppliedUser(device, seq, truth[seq]!, seq, seq);
+  }
+}
+
+test("checker: a mirror replaying every input in the phone's interleaving raises nothing (20,000 inputs)", () => {
+  const checker = new InvariantChecker({ nominal: true, lagBoundMs: 1_000_000 });
+  const truth = phoneRun(checker, 20_000, 7);
+  mirrorRun(checker, truth, 1, 20_000);
+  assert.equal(checker.violationsTotal, 0);
+  assert.ok(checker.caughtUp(device));
+});
+
+test("checker: a user input replayed before the network input the phone had consumed is invariant 4, late in a long run", () => {
+  const checker = new InvariantChecker({ nominal: true, lagBoundMs: 1_000_000 });
+  const truth = phoneRun(checker, 12_000, 20);
+  mirrorRun(checker, truth, 1, 11_999);
+  // seq 12,000 follows network input 600 on the phone; the mirror skips that network input
+  checker.mirrorAppliedUser(device, 12_000, 599, 12_000, 12_000);
+  assert.equal(checker.violationsTotal, 1);
+  assert.equal(checker.violations[0]!.invariant, 4);
+  assert.match(checker.violations[0]!.message, /seq 12000: phone had consumed 600/);
+});
+
+test("checker: a re-replay after a restart is checked against the phone's order (runs found again from the start)", () => {
+  const checker = new InvariantChecker({ nominal: true, lagBoundMs: 1_000_000 });
+  const truth = phoneRun(checker, 6_000, 13);
+  mirrorRun(checker, truth, 1, 6_000);
+  checker.restoredFrom(device, 2_000, truth[2_000]!);
+  mirrorRun(checker, truth, 2_001, 2_599);
+  assert.equal(checker.violationsTotal, 0, "a faithful re-replay is clean");
+  checker.mirrorAppliedUser(device, 2_600, truth[2_600]! + 1, 2_600, 2_600);
+  assert.equal(checker.violationsTotal, 1);
+  assert.equal(checker.violations[0]!.invariant, 4);
+});
+
+test("checker: truth far behind the mirror is trimmed; the retained span is still checked", () => {
+  const checker = new InvariantChecker({ nominal: true, lagBoundMs: 1_000_000 });
+  const truth = phoneRun(checker, 30_000, 5);
+  mirrorRun(checker, truth, 1, 30_000);
+  // 2,000 behind: kept
+  checker.restoredFrom(device, 28_000, truth[28_000]!);
+  checker.mirrorAppliedUser(device, 28_001, truth[28_001]! + 1, 28_001, 28_001);
+  assert.equal(checker.violationsTotal, 1);
+  mirrorRun(checker, truth, 28_002, 30_000);
+  // 29,000 behind: trimmed, so a re-replay there cannot be checked (as before the runs)
+  checker.restoredFrom(device, 1_000, truth[1_000]!);
+  checker.mirrorAppliedUser(device, 1_001, truth[1_001]! + 1, 1_001, 1_001);
+  assert.equal(checker.violationsTotal, 1);
+});
