@@ -182,6 +182,9 @@ export const limits = {
   // ~0.1 MB/s, 12 MB in 2 minutes); also what a live server may pin of contents no storage holds any more
   sharedContentBytesMax: 32 * 1024 * 1024,
   sharedContentEntriesMax: 100_000,
+  // a phone's storage changes queued for its mirror in the same process (src/platform/storage-changes.ts):
+  // the mirror takes them a sync interval or two later (~15 writes); more only while it is away
+  storageChangesQueuedMax: 64,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");

@@ -19,6 +19,7 @@
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import { FileNode } from "./fs-node.ts";
+import { sharedChanges } from "./storage-changes.ts";
 
 export class SharedContent {
   /**
@@ -118,4 +119,6 @@ export const sharedContent = new SharedContent(0, 0);
 
 export function enableSharedContent(): void {
   sharedContent.setBounds(limits.sharedContentBytesMax, limits.sharedContentEntriesMax);
+  // the same runtimes hold each phone's mirror: it takes the phone's tree changes too
+  sharedChanges.setEnabled(true);
 }
