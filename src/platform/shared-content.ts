@@ -76,6 +76,19 @@ export class SharedContent {
     return file;
   }
 
+  /**
+   * Another storage took content `sha` some other way (a mirror adopting its
+   * phone's change, storage-changes.ts): held for it, so no longer held.
+   */
+  taken(sha: string): void {
+    const found = this.held.get(sha);
+    if (found === undefined) return;
+    this.held.delete(sha);
+    this.bytesHeld -= found.bytes.length;
+    this.hitCount++;
+    assert(this.bytesHeld >= 0, "SharedContent: byte count below zero");
+  }
+
   /** Distinct contents held now. */
   get size(): number {
     return this.held.size;

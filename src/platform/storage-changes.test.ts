@@ -5,6 +5,7 @@ import { toHex } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { LevelKey } from "./key-level.ts";
+import { sharedContent } from "./shared-content.ts";
 import { Storage } from "./storage.ts";
 import { sharedChanges } from "./storage-changes.ts";
 
@@ -147,4 +148,21 @@ test("storage changes: off, a storage queues nothing and takes nothing", () => {
   assert.equal(sharedChanges.counts.taken, taken);
   assert.notEqual(mirror.snapshot().root, phone.snapshot().root);
   assert.equal(toHex(mirror.digest()), toHex(phone.digest()));
+});
+
+test("storage changes: a mirror taking the phone's write leaves none of its content held in the shared contents", () => {
+  withSharing(() => {
+    sharedContent.setBounds(1 << 20, 1000);
+    try {
+      const { phone, mirror } = pair(LevelKey.fromSecret(new Uint8Array(16).fill(4)));
+      const held = sharedContent.size;
+      for (let i = 0; i < 10; i++) assert.ok(phone.writeFile(`/data/m${i}`, new Uint8Array([i, 1, 2])).ok);
+      assert.equal(sharedContent.size, held + 10);
+      for (let i = 0; i < 10; i++) assert.ok(mirror.writeFile(`/data/m${i}`, new Uint8Array([i, 1, 2])).ok);
+      assert.equal(mirror.snapshot().root, phone.snapshot().root);
+      assert.equal(sharedContent.size, held);
+    } finally {
+      sharedContent.setBounds(0, 0);
+    }
+  });
 });

@@ -529,6 +529,8 @@ export class Storage {
     this.blobs = change.blobs;
     this.files = change.files;
     this.bytes = change.bytes;
+    // the phone's new content waited in the shared contents for this storage: it has it now
+    if (kind === changePut) sharedContent.taken(change.arg);
     return true;
   }
 
