@@ -226,7 +226,7 @@ export class Platform {
         `App ${app.value} takes no ${JSON.stringify(input.kind)} deliveries`,
       );
     const applied = this.transaction(app.value, noNondet, (ctx) =>
-      handler(ctx, input, ActionArgs.parse(input.args, `${app.value}/${input.kind}`)),
+      handler(ctx, input, ActionArgs.parse(input.args, app.value, input.kind)),
     );
     if (!applied.ok) return applied;
     this.consumed++;
@@ -300,7 +300,7 @@ export class Platform {
     const replayer = this.mode === "mirror" ? new NondetReplayer(records) : undefined;
     const applied = this.transaction(app, recorder ?? replayer!, (ctx) => {
       if (app !== "system") this.ui.foreground = app;
-      handler(ctx, ActionArgs.parse(body.args, `${app}/${body.name}`));
+      handler(ctx, ActionArgs.parse(body.args, app, body.name));
       // leftovers mean replay took another path than the phone did
       replayer?.finish();
     });
