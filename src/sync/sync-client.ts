@@ -55,6 +55,8 @@ export interface SyncClientOptions {
   resume?: ClientResume;
   /** Batch-boundary snapshots kept for repair requests. */
   repairSnapshotsMax?: number;
+  /** Of those, how many of acknowledged batches (the newest); default limits.repairSnapshotsAckedKeptDefault. */
+  repairSnapshotsAckedKept?: number;
   /** The platform's volatile state, exported for a clone (RAM drafts matter to replay). */
   volatileState?: () => Uint8Array;
 }
@@ -89,6 +91,7 @@ export class SyncClient {
   private readonly retransmitMs: number;
   private readonly includeDeviceId: boolean;
   private readonly snapshotsMax: number;
+  private readonly snapshotsAckedKept: number;
   private windowStartMs: number;
   private open: UserInput[] = [];
   /** The open window's inputs scanned as recorded, for the encoder (codec-scan.ts). */
@@ -124,6 +127,8 @@ export class SyncClient {
     this.retransmitMs = options.retransmitMs ?? limits.retransmitMsDefault;
     this.includeDeviceId = options.includeDeviceId ?? false;
     this.snapshotsMax = options.repairSnapshotsMax ?? limits.repairSnapshotsMaxDefault;
+    this.snapshotsAckedKept = options.repairSnapshotsAckedKept ?? limits.repairSnapshotsAckedKeptDefault;
+    assert(this.snapshotsAckedKept >= 1, "a client keeps its newest acknowledged batch's snapshot");
     assert(
       this.syncIntervalMs >= limits.syncIntervalMsMin && this.syncIntervalMs <= limits.syncIntervalMsMax,
       `sync interval ${this.syncIntervalMs} ms outside limits`,
@@ -422,6 +427,20 @@ export class SyncClient {
 
   private acknowledge(batchNo: number): void {
     while (this.unacked.length > 0 && this.unacked[0]!.batchNo <= batchNo) this.unacked.shift();
+    this.dropAckedSnapshots(batchNo);
+  }
+
+  /**
+   * The server holds batches up to `ackedBatchNo` and replays each t_max
+   * after its window, so a repair request names one of the newest of them
+   * or a later one: older snapshots only pinned old trees (a repair naming
+   * one is answered without a view, and the next batch's check asks again).
+   */
+  private dropAckedSnapshots(ackedBatchNo: number): void {
+    const keepFrom = ackedBatchNo - this.snapshotsAckedKept + 1;
+    // At most snapshotsMax + 1 entries (viewAt may add the newest back).
+    for (const batchNo of this.snapshots.keys()) if (batchNo < keepFrom) this.snapshots.delete(batchNo);
+    assert(this.snapshots.size <= this.snapshotsMax + 1, "repair snapshots stay bounded");
   }
 
   private takeNotice(notice: Notice): void {
