@@ -216,6 +216,7 @@ async function ingest(
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
   const mainCpu = cpuSeconds(server.child.pid!, server.child.pid!) - mainCpuStarted;
   recordWindow("intake", windowStarted, process.hrtime.bigint(), server.child.pid);
+  const serverRssBytes = rssBytes(server.child.pid!);
   const replayCpu = (await replayCpuSeconds(server.httpUrl)) - replayCpuStarted;
   const commits = await commitCounts(server.httpUrl);
   for (const c of clients) c.close();
@@ -227,6 +228,8 @@ async function ingest(
     total,
     mainThreadShare: mainCpu / cpu,
     framesPerCommit: (commits.frames - commitsStarted.frames) / (commits.commits - commitsStarted.commits),
+    /** The server's resident memory at the window's end (what the run made it retain). */
+    serverRssBytes,
   };
 }
 
@@ -259,7 +262,8 @@ async function intakeRounds(
     if (roundsOption > 1)
       console.log(
         `live_ingest_round_${round}_${label}: ${fmt(last.perCpuSecond)} per server CPU-s (intake only, ` +
-          `${last.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * last.mainThreadShare).toFixed(0)} % of the CPU)`,
+          `${last.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * last.mainThreadShare).toFixed(0)} % of the CPU, ` +
+          `server RSS ${fmt(last.serverRssBytes / 1e6)} MB)`,
       );
   }
   if (last === undefined) throw new Error("no intake round ran");
@@ -469,7 +473,8 @@ async function main(): Promise<void> {
       const ratio = (raw: { perCpuSecond: number }) => (live.perCpuSecond / raw.perCpuSecond).toFixed(2);
       console.log(
         `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live.perSecond)} events/s, ${fmt(live.perCpuSecond)} per server CPU-s ` +
-          `(intake only, ${live.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * live.mainThreadShare).toFixed(0)} % of the CPU; CPU ratio to a raw better-sqlite3 append of the same rows: ` +
+          `(intake only, ${live.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * live.mainThreadShare).toFixed(0)} % of the CPU, ` +
+          `server RSS ${fmt(live.serverRssBytes / 1e6)} MB; CPU ratio to a raw better-sqlite3 append of the same rows: ` +
           `${ratio(same)}x at the same ${grouping} rows per commit (${fmt(same.perCpuSecond)} per CPU-s, ${fmt(same.perSecond)} events/s), ` +
           `${ratio(best)}x at ${rawRowsPerCommitBest} rows per commit (${fmt(best.perCpuSecond)} per CPU-s, ${fmt(best.perSecond)} events/s))`,
       );
