@@ -1,8 +1,8 @@
 // V8 settings for a process that hosts the live mirror server (issue 5:
 // durable intake per server CPU-second). The server's work is one thread of
-// intake, and every queued batch survives young-generation GCs (it waits in
-// the replay queue), so scavenges are a large share of its CPU (perf, 1000
-// phones: ~12 %). V8's parallel scavenger splits each scavenge over helper
+// intake, and when this was measured every queued batch survived
+// young-generation GCs (the replay queue held its bytes until session 6), so
+// scavenges were a large share of its CPU (perf, 1000 phones: ~12 %). V8's parallel scavenger splits each scavenge over helper
 // threads: a shorter pause, more CPU in total (atomic object copies, task
 // hand-offs to threads that must be woken). On the main thread alone the
 // scavenges cost ~a quarter less (perf, 1000 phones, steady state: 6.0 ->
