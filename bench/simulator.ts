@@ -5,10 +5,12 @@
 // one shard per core, none above 1,000 phones, at most one thread per core
 // running at a time), and prints measured wall and CPU seconds — process-wide, so every worker
 // counts — plus the heap each shard's phones and mirrors took.
-// `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--breakdown]`
-// `--breakdown` adds an in-process run with every call into the core timed.
+// `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--young-mb M] [--v8 FLAGS] [--breakdown]`
+// `--breakdown` adds an in-process run with every call into the core timed;
+// `--young-mb` and `--v8` vary the shard workers' GC settings (A/B runs).
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
 import { coreStack } from "../src/sim/core-stack.ts";
 import {
   defaultOptions,
@@ -20,12 +22,14 @@ import {
 } from "../src/sim/index.ts";
 import { toyStack } from "../src/sim/testing/toy-stack.ts";
 
-const usage = `usage: node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--breakdown]
+const usage = `usage: node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--young-mb M] [--v8 FLAGS] [--breakdown]
   --phones N         phones in the real-core fleet (default 2000)
   --hours H          simulated hours (default 1)
   --workers W        shards (default as the CLI's: one per core, none above 1,000 phones)
   --threads T        shards running at once (default one per core)
   --kernel-phones N  phones in the toy-stack baseline run (default 1000)
+  --young-mb M       young generation of each shard worker, MB (default: runFleet's)
+  --v8 FLAGS         V8 flags set (v8.setFlagsFromString) before the fleet starts, e.g. "--no-parallel-scavenge"
   --breakdown        add an in-process run with every call into the core timed`;
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   process.stdout.write(`${usage}\n`);
@@ -51,6 +55,8 @@ const kernelPhones = arg("kernel-phones", 1_000);
 // Threads running shards at once (runFleet's default: one per core); more shows the cost of oversubscription.
 const threads = arg("threads", availableParallelism());
 const breakdown = process.argv.includes("--breakdown");
+const youngMb = process.argv.includes("--young-mb") ? arg("young-mb", 1) : undefined;
+const v8Flags = process.argv.indexOf("--v8") < 0 ? undefined : process.argv[process.argv.indexOf("--v8") + 1];
 const targetPhones = 10_000;
 const targetSeconds = 60;
 
@@ -77,7 +83,8 @@ const kernelPerPhoneHourS = kernelCpuS / kernelPhones / hours;
 console.log(`kernel (toy stack) phones: ${kernelPhones} × ${hours} h, ${kernel.simEvents} events`);
 console.log(`kernel + toy cpu seconds per phone-hour: ${kernelPerPhoneHourS.toFixed(4)} s (baseline)`);
 
-// 2. The real core, sharded.
+// 2. The real core, sharded. V8 flags are process-wide: set now, every shard worker's isolate starts with them.
+if (v8Flags !== undefined) for (const flag of v8Flags.split(/\s+/).filter(Boolean)) setFlagsFromString(flag);
 let rssPeakBytes = 0;
 let heapPeakBytes = 0;
 const shardHeaps: number[] = [];
@@ -85,6 +92,7 @@ const cpu = process.cpuUsage();
 const wallStartMs = performance.now();
 const r = await runFleet(fleetOptions(phones, workers), {
   threadsMax: threads,
+  ...(youngMb === undefined ? {} : { workerYoungMb: youngMb }),
   onProgress: () => {
     const m = process.memoryUsage();
     rssPeakBytes = Math.max(rssPeakBytes, m.rss);
@@ -98,8 +106,9 @@ if (r.invariantViolations > 0) throw new Error(`violations in the bench run: ${r
 const perPhoneHourS = cpuS / phones / hours;
 const heapBytes = workers === 1 ? heapPeakBytes : shardHeaps.reduce((a, b) => a + b, 0);
 console.log(
-  `core fleet phones: ${phones} × ${hours} h at 0.5 events/s, 60 s interval, 3G, ${workers} workers, at most ${threads} at once`,
+  `core fleet phones: ${phones} × ${hours} h at 0.5 events/s, 60 s interval, 3G, ${workers} workers, at most ${threads} at once${youngMb === undefined ? "" : `, young ${youngMb} MB`}${v8Flags === undefined ? "" : `, v8 ${v8Flags}`}`,
 );
+console.log(`core user events: ${r.userEvents}`);
 console.log(`core wall seconds: ${wallS.toFixed(1)} s (measured)`);
 console.log(`core cpu seconds: ${cpuS.toFixed(1)} s (all threads)`);
 console.log(`core cpu per wall: ${(cpuS / wallS).toFixed(2)} cores busy`);
