@@ -4,10 +4,11 @@ import fc from "fast-check";
 import { toHex } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import { nodeSha256 } from "../node/sha256.ts";
+import { DirNode, emptyDir } from "./fs-node.ts";
 import { LevelKey } from "./key-level.ts";
 import { sharedContent } from "./shared-content.ts";
 import { Storage } from "./storage.ts";
-import { sharedChanges } from "./storage-changes.ts";
+import { ChangeQueue, changePut, StorageChange, sharedChanges } from "./storage-changes.ts";
 
 const names = ["a", "b", "c", "e.txt", "f.bin"];
 const pathArb = fc
@@ -165,4 +166,34 @@ test("storage changes: a mirror taking the phone's write leaves none of its cont
       sharedContent.setBounds(0, 0);
     }
   });
+});
+
+test("storage changes: a put is taken only for exactly the stored bytes, at any length and buffer offset", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.nat(7),
+      fc.nat(7),
+      fc.option(fc.nat(), { nil: undefined }),
+      (bytes, storedOffset, offset, flip) => {
+        const view = (at: number) => {
+          const buffer = new Uint8Array(bytes.length + at + 8);
+          buffer.set(bytes, at);
+          return buffer.subarray(at, at + bytes.length);
+        };
+        const stored = view(storedOffset);
+        const content = view(offset);
+        const differs = flip !== undefined && bytes.length > 0;
+        if (differs) content[flip % bytes.length]! ^= 0x5a;
+        const queue = new ChangeQueue({ offered: 0, taken: 0, left: 0 });
+        const after = new DirNode(undefined, 1);
+        queue.offer(
+          new StorageChange(changePut, "/p", "sha", emptyDir, undefined, after, undefined, 1, 1, stored),
+        );
+        const taken = queue.take(emptyDir, undefined, changePut, "/p", "", content);
+        assert.equal(taken !== undefined, !differs);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
