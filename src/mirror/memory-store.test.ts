@@ -123,3 +123,16 @@ test("mirror store: a device record is handed out frozen and replaced by putDevi
     { deviceId: "d", model: "m", syncIntervalMs: 1_000, origin: "template" },
   ]);
 });
+
+test("mirror store: a network record after putAndRetainBlob names its own hash, whether or not it is the blob's array", () => {
+  const store = storeWithDevice(false);
+  const stored = new Uint8Array(32).fill(1);
+  const other = new Uint8Array(32).fill(2);
+  const record = { timeMs: 0, app: "browser" as const, kind: "page", args: [], size: 1 };
+  store.putAndRetainBlob(stored, new Uint8Array([5]));
+  store.appendNetworkInput("d", { ...record, index: 1, payloadSha256: stored });
+  store.appendNetworkInput("d", { ...record, index: 2, payloadSha256: other });
+  assert.deepEqual(store.getNetworkInput("d", 1)!.payloadSha256, new Uint8Array(32).fill(1));
+  assert.deepEqual(store.getNetworkInput("d", 2)!.payloadSha256, new Uint8Array(32).fill(2));
+  assert.deepEqual([...store.getBlob(store.getNetworkInput("d", 1)!.payloadSha256)!], [5]);
+});

@@ -52,6 +52,14 @@ export class MemoryMirrorStore implements MirrorStore {
   private readonly blobs = new Map<string, { bytes: Uint8Array; refs: number }>();
   private blobBytes = 0;
   private readonly groupCommit: boolean;
+  /**
+   * The hash array the last blob key was built from, and that key: the
+   * traffic monitor appends a network input with the very hash it just
+   * stored the payload under (immutable by contract), so the record takes
+   * the table's key string instead of building and keeping its own.
+   */
+  private lastKeyHash: Uint8Array | undefined;
+  private lastKey = "";
   /** Per device, the first batch appended since the last commit (group-commit mode). */
   private readonly uncommitted = new Map<string, number>();
 
@@ -173,7 +181,7 @@ export class MemoryMirrorStore implements MirrorStore {
       app: record.app,
       kind: record.kind,
       args: record.args.slice(),
-      payloadKey: blobKey(record.payloadSha256),
+      payloadKey: record.payloadSha256 === this.lastKeyHash ? this.lastKey : blobKey(record.payloadSha256),
       size: record.size,
     });
     log.networkCount = record.index;
@@ -233,6 +241,8 @@ export class MemoryMirrorStore implements MirrorStore {
   /** putBlob and one retainBlob: one key and one table look-up per network input instead of three. */
   putAndRetainBlob(sha256: Uint8Array, bytes: Uint8Array): void {
     const key = blobKey(sha256);
+    this.lastKeyHash = sha256;
+    this.lastKey = key;
     const entry = this.blobs.get(key);
     if (entry === undefined) this.addBlob(key, bytes, 1);
     else entry.refs++;
