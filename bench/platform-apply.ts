@@ -13,8 +13,8 @@
 // in the CPU caches at each of its inputs, as in a real fleet run — the
 // single-phone figures keep everything hot and flatter the tap/key path.
 // The last figure runs each phone with its mirror as the simulator does: one
-// level key object per device, the mirror replaying a batch behind (then
-// it takes the phone's storage changes, storage-changes.ts).
+// level key object per device, the mirror replaying a batch behind and
+// building its own storage from the replayed inputs.
 //
 // Times are CPU time of this process, median of ROUNDS rounds; SHA-256
 // calls and bytes hashed per input are exact counts. Events are generated
@@ -263,8 +263,7 @@ function fleetMirrorsApply(mirrors: readonly AnyPlatform[], logs: readonly Fleet
 
 /**
  * Phones and their mirrors as the simulator holds them: one level key object
- * per device, shared by the pair (storage-changes.ts: the mirror then takes
- * the phone's storage changes), each mirror replaying its phone's batch once
+ * per device, shared by the pair, each mirror replaying its phone's batch once
  * the phone has cut the next one. Per phone input, both sides included.
  */
 function fleetPairsRun(subject: Subject, fleet: Fleet): () => number {

@@ -182,9 +182,6 @@ export const limits = {
   // ~0.1 MB/s, 12 MB in 2 minutes); also what a live server may pin of contents no storage holds any more
   sharedContentBytesMax: 32 * 1024 * 1024,
   sharedContentEntriesMax: 100_000,
-  // a phone's storage changes queued for its mirror in the same process (src/platform/storage-changes.ts):
-  // the mirror takes them a sync interval or two later (~15 writes); more only while it is away
-  storageChangesQueuedMax: 64,
   // repair snapshots a Syn-Client keeps of batches the server already acknowledged (the newest ones;
   // unacknowledged batches keep theirs, up to repairSnapshotsMaxDefault): a batch is replayed t_max
   // after its window, so its repair request comes about when its ack does; 16 minutes of old trees

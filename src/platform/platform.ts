@@ -28,7 +28,6 @@ import type { LevelKey } from "./key-level.ts";
 import { type NondetPort, NondetRecorder, NondetReplayer, type NondetSources, noNondet } from "./nondet.ts";
 import { Storage, type StorageSnapshot } from "./storage.ts";
 import { rekeySnapshot } from "./storage-build.ts";
-import { sharedChanges } from "./storage-changes.ts";
 import { applyKey, applyTap } from "./ui-input.ts";
 import { bootUi, copyUi, OwnedUi, type UiState } from "./ui-state.ts";
 
@@ -92,8 +91,6 @@ export class Platform {
     from: PlatformSnapshot,
   ) {
     this.storage = Storage.fromSnapshot(from.storage, sha256);
-    // a phone and its mirror in one process (the simulator): the mirror takes the phone's storage changes
-    if (sharedChanges.enabled) this.storage.shareChanges(mode === "phone" ? "offer" : "take");
     this.ui = copyUi(from.ui);
     this.consumed = from.networkConsumed;
     this.poweredOn = from.poweredOn;

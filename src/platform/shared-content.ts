@@ -19,7 +19,6 @@
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import { FileNode } from "./fs-node.ts";
-import { sharedChanges } from "./storage-changes.ts";
 
 export class SharedContent {
   /**
@@ -76,19 +75,6 @@ export class SharedContent {
     return file;
   }
 
-  /**
-   * Another storage took content `sha` some other way (a mirror adopting its
-   * phone's change, storage-changes.ts): held for it, so no longer held.
-   */
-  taken(sha: string): void {
-    const found = this.held.get(sha);
-    if (found === undefined) return;
-    this.held.delete(sha);
-    this.bytesHeld -= found.bytes.length;
-    this.hitCount++;
-    assert(this.bytesHeld >= 0, "SharedContent: byte count below zero");
-  }
-
   /** Distinct contents held now. */
   get size(): number {
     return this.held.size;
@@ -132,6 +118,4 @@ export const sharedContent = new SharedContent(0, 0);
 
 export function enableSharedContent(): void {
   sharedContent.setBounds(limits.sharedContentBytesMax, limits.sharedContentEntriesMax);
-  // the same runtimes hold each phone's mirror: it takes the phone's tree changes too
-  sharedChanges.setEnabled(true);
 }

@@ -40,15 +40,6 @@ import { type KeyLevel, mstDelete } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
-import {
-  type ChangeQueue,
-  changeMkdir,
-  changePut,
-  changeRemove,
-  changeRename,
-  StorageChange,
-  sharedChanges,
-} from "./storage-changes.ts";
 import { diffDirs, type PathChange } from "./storage-diff.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
 
@@ -103,11 +94,6 @@ const descended: Result<Descent> = Object.freeze({ ok: true as const, value: sha
 /** The success of every void operation (results are never changed by their receivers). */
 const done: Result<void> = Object.freeze(ok(undefined));
 
-/** How a storage takes part in change sharing (storage-changes.ts): not, as a phone, as its mirror. */
-const roleNone = 0;
-const roleOffer = 1;
-const roleTake = 2;
-
 /** The types require a key; this catches an untyped caller (a bug) before it builds a public-key tree. */
 function assertLevels(levels: KeyLevel | undefined): void {
   assert(typeof levels?.level === "function", "storage: a directory level key is required");
@@ -120,9 +106,6 @@ export class Storage {
   private bytes: number;
   /** The device's directory level key; follows the snapshot (constructor, restore). */
   private levels: KeyLevel;
-  /** roleNone, roleOffer or roleTake; the device's change queue while sharing is on (shareChanges). */
-  private changeRole = roleNone;
-  private changes: ChangeQueue | undefined = undefined;
 
   private constructor(
     private readonly sha256: Sha256,
@@ -223,23 +206,8 @@ export class Storage {
     return new StorageSnapshot(this.root, this.blobs, this.files, this.bytes, this.levels);
   }
 
-  /**
-   * Joins the process's change sharing while it is on (storage-changes.ts):
-   * a phone's storage offers each change it makes; its mirror's storage
-   * takes the phone's result of the same operation from the same state
-   * instead of computing its own. Changes no state or digest.
-   */
-  shareChanges(role: "offer" | "take"): void {
-    assert(role === "offer" || role === "take", "shareChanges: unknown role");
-    this.changeRole = role === "offer" ? roleOffer : roleTake;
-    this.changes = sharedChanges.queueOf(this.levels);
-  }
-
   /** Puts the storage back to a snapshot (rollback, repair). O(1). */
   restore(snapshot: StorageSnapshot): void {
-    if (this.changeRole !== roleNone && snapshot.levels !== this.levels) {
-      this.changes = sharedChanges.queueOf(snapshot.levels);
-    }
     this.root = snapshot.root;
     this.blobs = snapshot.blobs;
     this.files = snapshot.fileCount;
@@ -300,36 +268,26 @@ export class Storage {
     const found = this.lookup(from);
     if (!found.ok) return found;
     if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${from}`);
-    const { sha, bytes } = found.value;
-    if (this.adopt(changePut, to, sha)) return done;
     const segments = parsePath(to);
     if (!segments.ok) return segments;
-    const { root, blobs } = this;
-    const put = this.putFile(segments.value, to, sha, bytes, false);
-    return this.computed(put, changePut, to, sha, root, blobs, bytes);
+    return this.putFile(segments.value, to, found.value.sha, found.value.bytes, false);
   }
 
   deleteFile(path: string): Result<void> {
     const found = this.lookup(path);
     if (!found.ok) return found;
     if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${path}`);
-    return this.removeShared(path);
+    return this.removeNode(path);
   }
 
   /** Removes a file or a whole directory tree (not the root). */
   removeTree(path: string): Result<void> {
     if (path === "/") return fail(ErrorCodes.PATH_INVALID, "Cannot remove the root directory");
-    return this.removeShared(path);
+    return this.removeNode(path);
   }
 
   /** Creates a directory and any missing parents; succeeds when it exists. */
   mkdir(path: string): Result<void> {
-    if (this.adopt(changeMkdir, path, "")) return done;
-    const { root, blobs } = this;
-    return this.computed(this.mkdirComputed(path), changeMkdir, path, "", root, blobs);
-  }
-
-  private mkdirComputed(path: string): Result<void> {
     const segments = parsePath(path);
     if (!segments.ok) return segments;
     const existing = this.find(path);
@@ -345,12 +303,6 @@ export class Storage {
 
   /** Moves a file or directory; the target must not exist, its parents are created. */
   rename(from: string, to: string): Result<void> {
-    if (this.adopt(changeRename, from, to)) return done;
-    const { root, blobs } = this;
-    return this.computed(this.renameComputed(from, to), changeRename, from, to, root, blobs);
-  }
-
-  private renameComputed(from: string, to: string): Result<void> {
     const fromSegments = parsePath(from);
     if (!fromSegments.ok) return fromSegments;
     const toSegments = parsePath(to);
@@ -487,79 +439,16 @@ export class Storage {
   }
 
   private write(path: string, bytes: Uint8Array, copy: boolean): Result<void> {
-    const fits = bytes.length <= limits.fileBytesMax;
-    // a mirror: the phone's change for these bytes at this path, if it made one from this state, is the result
-    if (fits && this.adopt(changePut, path, "", bytes)) return done;
     const segments = parsePath(path);
     if (!segments.ok) return segments;
-    if (!fits) {
+    if (bytes.length > limits.fileBytesMax) {
       return fail(
         ErrorCodes.PAYLOAD_TOO_LARGE,
         `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
       );
     }
     const sha = sha256Binary(this.sha256, bytes);
-    const { root, blobs } = this;
-    const put = this.putFile(segments.value, path, sha, bytes, copy);
-    // the stored bytes (a copy, or another storage's equal ones), not the caller's
-    const stored =
-      this.changes !== undefined && this.root !== root ? blobGet(this.blobs, sha)?.bytes : undefined;
-    return this.computed(put, changePut, path, sha, root, blobs, stored);
-  }
-
-  /** removeNode through change sharing (deleteFile and removeTree of a file make the same change). */
-  private removeShared(path: string): Result<void> {
-    if (this.adopt(changeRemove, path, "")) return done;
-    const { root, blobs } = this;
-    return this.computed(this.removeNode(path), changeRemove, path, "", root, blobs);
-  }
-
-  /**
-   * A mirror's storage: the phone's change for this operation from this
-   * state, adopted; false when there is none. `content`: a put's bytes (see
-   * ChangeQueue.take).
-   */
-  private adopt(kind: number, path: string, arg: string, content?: Uint8Array): boolean {
-    const changes = this.changes;
-    if (this.changeRole !== roleTake || changes === undefined || !sharedChanges.enabled) return false;
-    const change = changes.take(this.root, this.blobs, kind, path, arg, content);
-    if (change === undefined) return false;
-    assert(change.files >= 0 && change.bytes >= 0, "adopt: a change with negative counters");
-    this.root = change.root;
-    this.blobs = change.blobs;
-    this.files = change.files;
-    this.bytes = change.bytes;
-    // the phone's new content waited in the shared contents for this storage: it has it now
-    if (kind === changePut) sharedContent.taken(change.arg);
-    return true;
-  }
-
-  /**
-   * After an operation this storage computed itself from (rootBefore,
-   * blobsBefore): a phone's storage offers the change; a mirror's that
-   * changed its state has left the phone's nodes, so nothing queued can
-   * match it any more.
-   */
-  private computed(
-    result: Result<void>,
-    kind: number,
-    path: string,
-    arg: string,
-    rootBefore: DirNode,
-    blobsBefore: BlobIndex,
-    content?: Uint8Array,
-  ): Result<void> {
-    const changes = this.changes;
-    if (changes === undefined || this.root === rootBefore || !sharedChanges.enabled) return result;
-    assert(result.ok, "storage: a failed operation changed the tree");
-    if (this.changeRole === roleTake) changes.clear();
-    else {
-      const { root, blobs, files, bytes } = this;
-      changes.offer(
-        new StorageChange(kind, path, arg, rootBefore, blobsBefore, root, blobs, files, bytes, content),
-      );
-    }
-    return result;
+    return this.putFile(segments.value, path, sha, bytes, copy);
   }
 
   /** `copy`: whether a new blob must be copied (false when the bytes are already immutable). */
