@@ -2,7 +2,7 @@
 // simulated hour at 0.5 events/s in ≤ 60 s on a 2-core machine. Measures the
 // kernel alone (toy stack, in-process) as the baseline, then the fleet on the
 // real core sharded over worker threads (`--workers`, default as the CLI's:
-// one shard per core, none above 1,000 phones, at most one thread per core
+// one shard per core, none above phonesPerWorkerMax (250) phones, at most one thread per core
 // running at a time), and prints measured wall and CPU seconds — process-wide, so every worker
 // counts — plus the heap each shard's phones and mirrors took.
 // `node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--young-mb M] [--v8 FLAGS] [--breakdown]`
@@ -25,7 +25,7 @@ import { toyStack } from "../src/sim/testing/toy-stack.ts";
 const usage = `usage: node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--young-mb M] [--v8 FLAGS] [--breakdown]
   --phones N         phones in the real-core fleet (default 2000)
   --hours H          simulated hours (default 1)
-  --workers W        shards (default as the CLI's: one per core, none above 1,000 phones)
+  --workers W        shards (default as the CLI's: one per core, none above 250 phones)
   --threads T        shards running at once (default one per core)
   --kernel-phones N  phones in the toy-stack baseline run (default 1000)
   --young-mb M       young generation of each shard worker, MB (default: runFleet's)

@@ -68,7 +68,7 @@ test("sim: options: default shards are one per core, none below the minimum or a
   const { phonesPerWorkerMin: min, phonesPerWorkerMax: max } = simulationBounds;
   assert.equal(defaultWorkers(min - 1, 2), 1);
   assert.equal(defaultWorkers(2 * min, 2), 2);
-  assert.equal(defaultWorkers(2 * max, 8), 8);
+  assert.equal(defaultWorkers(8 * min, 8), 8);
   assert.equal(defaultWorkers(10_000, 2), Math.ceil(10_000 / max));
   for (const phones of [1, 300, 999, 2_001, 10_000, 99_999]) {
     const shards = defaultWorkers(phones, 2);

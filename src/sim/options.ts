@@ -67,14 +67,21 @@ export const simulationBounds = {
   convergenceIntervalsMax: 20,
   convergenceSlackMs: 10 * 60_000,
   workersMax: 64,
-  /** Default shard size: fewer phones than this per worker costs more in start-up than it saves. */
-  phonesPerWorkerMin: 250,
+  /**
+   * Default shard size floor: a smaller fleet runs in one shard. Shards run
+   * one after another on long-lived worker threads, so a shard's start is
+   * building its fleet, not a new isolate.
+   */
+  phonesPerWorkerMin: 125,
   /**
    * Default shard size ceiling: a shard's cost per phone grows with its heap
-   * (GC marks it all, caches miss more), so a big fleet runs as more shards,
-   * at most one per core at a time (sharded.ts), not as a few huge ones.
+   * (GC marks it all, caches miss more), so a big fleet runs as many small
+   * shards, at most one per core at a time (sharded.ts). Measured, 2,000
+   * phones × 1 h on 2 threads: shards of 500 / 250 took 0.84 / 0.72 of the
+   * CPU-s of shards of 1,000 (docs/benchmarks.md "Shards, threads and GC
+   * (session 6)").
    */
-  phonesPerWorkerMax: 1_000,
+  phonesPerWorkerMax: 250,
 } as const;
 
 export const defaultFaultRates: FaultRates = {
