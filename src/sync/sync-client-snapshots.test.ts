@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import test from "node:test";
+import { phoneClient } from "../../test/support/phone-client.ts";
 import { bytesEqual, utf8 } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
-import { SeededRng } from "../core/rng.ts";
-import { nodeSha256 } from "../node/index.ts";
-import { Platform, publicLevelKey, Storage, seededNondet } from "../platform/index.ts";
 import { ackFrame, decodeFrame, encodeFrame, repairRequestFrame } from "./frame.ts";
-import { SyncClient } from "./sync-client.ts";
 
 /**
  * A phone that cuts `batches` one-second batches, each after writing a file
@@ -14,25 +11,13 @@ import { SyncClient } from "./sync-client.ts";
  * digest at each cut, by batch number.
  */
 function phoneWithBatches(batches: number, seed: number) {
-  const clock = { timeMs: 0, nowMs: () => clock.timeMs };
-  const platform = Platform.create({
-    mode: "phone",
-    deviceId: "d",
-    model: "pixel",
-    sha256: nodeSha256,
-    levelKey: publicLevelKey,
-    nondet: seededNondet({ rng: new SeededRng(seed), clock, cameraBytes: 16 }),
-  });
-  const client = new SyncClient({
-    deviceId: "d",
-    platform,
-    snapshot: () => Storage.fromSnapshot(platform.storage.snapshot(), nodeSha256),
-    sha256: nodeSha256,
+  // no retransmission among the cut batches
+  const { clock, platform, client } = phoneClient({
+    seed,
     syncIntervalMs: 1_000,
-    startMs: 0,
-    retransmitMs: 3_600_000, // no retransmission among the cut batches
+    retransmitMs: 3_600_000,
+    withUiState: false,
   });
-  client.onConnect(0);
   const digests: Uint8Array[] = [new Uint8Array(0)];
   for (let batchNo = 1; batchNo <= batches; batchNo++) {
     assert.ok(platform.storage.writeFile(`/sdcard/batch-${batchNo}.txt`, utf8(`${batchNo}`)).ok);

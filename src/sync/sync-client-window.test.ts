@@ -1,37 +1,14 @@
 import assert from "node:assert/strict";
 import test from "node:test";
+import { phoneClient } from "../../test/support/phone-client.ts";
 import { limits } from "../core/limits.ts";
-import { SeededRng } from "../core/rng.ts";
-import { exportUiState } from "../mirror/index.ts";
-import { nodeSha256 } from "../node/index.ts";
-import { Platform, publicLevelKey, Storage, seededNondet } from "../platform/index.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { decodeBatch } from "./batch.ts";
 import { decodeFrame } from "./frame.ts";
-import { SyncClient } from "./sync-client.ts";
 
 /** A phone platform and its client at virtual time `clock.timeMs` (set it to move time). */
 function windowClient(syncIntervalMs: number, seed: number) {
-  const clock = { timeMs: 0, nowMs: () => clock.timeMs };
-  const platform = Platform.create({
-    mode: "phone",
-    deviceId: "d",
-    model: "pixel",
-    sha256: nodeSha256,
-    levelKey: publicLevelKey,
-    nondet: seededNondet({ rng: new SeededRng(seed), clock, cameraBytes: 16 }),
-  });
-  const client = new SyncClient({
-    deviceId: "d",
-    platform,
-    snapshot: () => Storage.fromSnapshot(platform.storage.snapshot(), nodeSha256),
-    volatileState: () => exportUiState(platform),
-    sha256: nodeSha256,
-    syncIntervalMs,
-    startMs: 0,
-    retransmitMs: 5_000,
-  });
-  client.onConnect(0);
+  const { clock, client } = phoneClient({ seed, syncIntervalMs, retransmitMs: 5_000, withUiState: true });
   const tap = (seq: number): UserInput => ({
     seq,
     timeMs: clock.timeMs,
