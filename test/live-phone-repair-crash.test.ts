@@ -42,13 +42,13 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
   const boot = () => rig.bootPhone(deviceId, { seed, ...quickTestWorkload }, phoneDir.dir);
   try {
     const first = await boot();
-    assert.ok(await waitFor(() => first.phone.core.batchesMade >= 3, 10_000), "some history first");
+    assert.ok(await waitFor(() => first.phone.core.batchesMade >= 3, 30_000), "some history first");
     const dying = watchRepairs(first.phone.core, true);
     // A fault no input made (bit rot, a platform difference): the phone's next
     // batch carries a digest its mirror cannot reach by replay.
     const platform = (first.phone.core as unknown as { platform: Platform }).platform;
     assert.ok(platform.storage.writeFile("/data/fault/rot.bin", new Uint8Array([1, 2, 3])).ok);
-    assert.ok(await waitFor(() => dying.length > 0, 15_000), "the server asked for a repair");
+    assert.ok(await waitFor(() => dying.length > 0, 30_000), "the server asked for a repair");
     const divergedBatch = dying[0]!;
     // kill -9 now: nothing more is sent, answered or saved.
     await first.fleet.close();
@@ -59,7 +59,7 @@ test(`live: phone crash before a repair: the phone dies between a diverged batch
     const asked = watchRepairs(second.phone.core, false);
     const converged = await waitFor(
       () => compareWithMirror(second.phone, server.core).length === 0,
-      30_000,
+      60_000,
       200,
     );
     assert.ok(
