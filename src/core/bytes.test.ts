@@ -6,6 +6,7 @@ import {
   concatBytes,
   fromHex,
   fromUtf8,
+  spansBuffer,
   toHex,
   u64FromBytes,
   u64ToBytes,
@@ -68,6 +69,16 @@ test("bytes: fromHex agrees with the reference decoder on hex of either case and
     }),
     { numRuns: 1000 },
   );
+});
+
+test("bytes: spansBuffer is true only for a view over its whole buffer", () => {
+  const whole = new Uint8Array(8);
+  assert.equal(spansBuffer(whole), true);
+  assert.equal(spansBuffer(whole.subarray(0, 8)), true);
+  assert.equal(spansBuffer(whole.subarray(0, 7)), false, "a prefix pins the rest");
+  assert.equal(spansBuffer(whole.subarray(1)), false, "a suffix pins the start");
+  assert.equal(spansBuffer(new Uint8Array(whole.buffer, 2, 4)), false);
+  assert.equal(spansBuffer(new Uint8Array(0)), true);
 });
 
 test("bytes: concat keeps order", () => {

@@ -47,6 +47,14 @@ function nibbleOf(code: number): number {
   return code < 128 ? nibbleOfCode[code]! : -1;
 }
 
+/**
+ * Whether a view covers all of its ArrayBuffer: keeping it keeps nothing
+ * else alive. A subarray of a frame or a socket read would pin the whole of it.
+ */
+export function spansBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -7,6 +7,7 @@ export {
   concatBytes,
   fromHex,
   fromUtf8,
+  spansBuffer,
   toHex,
   u64FromBytes,
   u64ToBytes,

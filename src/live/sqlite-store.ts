@@ -11,7 +11,7 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { assert } from "../core/assert.ts";
-import { bytesEqual, fromHex, toHex } from "../core/bytes.ts";
+import { bytesEqual, fromHex, spansBuffer, toHex } from "../core/bytes.ts";
 import { fail, MirrorcellError, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
@@ -39,8 +39,7 @@ type Row = Record<string, unknown>;
  */
 function bytesOf(value: unknown): Uint8Array {
   assert(value instanceof Uint8Array, "expected a BLOB column");
-  const owned = value.byteOffset === 0 && value.buffer.byteLength === value.byteLength;
-  return owned ? new Uint8Array(value.buffer, 0, value.byteLength) : new Uint8Array(value);
+  return spansBuffer(value) ? new Uint8Array(value.buffer, 0, value.byteLength) : new Uint8Array(value);
 }
 
 function deviceOf(row: Row): DeviceRecord {

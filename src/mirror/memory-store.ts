@@ -4,6 +4,7 @@
 // batch appends become durable only at commit() — the live runtime's group
 // commit — and a crash (loseUncommitted) drops the ones not yet committed.
 import { assert } from "../core/assert.ts";
+import { spansBuffer } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import type { AppName } from "../platform/inputs.ts";
 import type {
@@ -251,8 +252,7 @@ export class MemoryMirrorStore implements MirrorStore {
   private addBlob(key: string, bytes: Uint8Array, refs: number): void {
     assert(refs >= 0 && bytes.length <= limits.networkPayloadBytesMax, "addBlob: bad blob");
     // A subarray would pin its whole parent buffer (a decoded frame): copy only then.
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    this.blobs.set(key, { bytes: owned ? bytes : bytes.slice(), refs });
+    this.blobs.set(key, { bytes: spansBuffer(bytes) ? bytes : bytes.slice(), refs });
     this.blobBytes += bytes.length;
   }
 

@@ -10,6 +10,7 @@
 // New contents go through the process's shared-content table, so a phone and
 // its mirror in one simulator thread hold one copy of each file's bytes.
 import { assert } from "../core/assert.ts";
+import { spansBuffer } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
@@ -260,7 +261,7 @@ export class Storage {
    * buffer is still copied, so a small file never pins a whole frame.
    */
   writeFileNoCopy(path: string, bytes: Uint8Array): Result<void> {
-    return this.write(path, bytes, bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength);
+    return this.write(path, bytes, !spansBuffer(bytes));
   }
 
   /** Copies a file without rehashing or duplicating its content. */
