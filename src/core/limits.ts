@@ -187,6 +187,9 @@ export const limits = {
   // after its window, so its repair request comes about when its ack does; 16 minutes of old trees
   // were ~9 % of a simulated phone's retained JS heap at 1 h
   repairSnapshotsAckedKeptDefault: 4,
+  // due batches replay reads back from the store in one range read (one statement, not one per batch);
+  // a replay step of the live server applies at most replayBatchesPerStepMax of them
+  replayReadBatchesMax: 32,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");

@@ -100,6 +100,10 @@ function observe(store: MirrorStore) {
     d,
     last: store.lastBatchNo(d.deviceId),
     batches: store.batchesAfter(d.deviceId, 0),
+    // Replay's range reads, across a pruned head and past the last batch.
+    ranges: Array.from({ length: Math.ceil((store.lastBatchNo(d.deviceId) + 2) / 3) }, (_, i) =>
+      store.batchesBetween(d.deviceId, 1 + 3 * i, 3 + 3 * i).map((b) => b.batchNo),
+    ),
     net: store.networkCount(d.deviceId),
     nets: Array.from({ length: store.networkCount(d.deviceId) }, (_, i) =>
       store.getNetworkInput(d.deviceId, i + 1),

@@ -114,6 +114,12 @@ export class SqliteMirrorStore implements MirrorStore {
     return (this.st.batchesAfter.all(deviceId, after) as Row[]).map(batchOf);
   }
 
+  batchesBetween(deviceId: string, first: number, last: number): StoredBatch[] {
+    assert(first >= 1 && last - first < limits.replayReadBatchesMax, "a bounded batch range");
+    if (last < first) return [];
+    return (this.st.batchesBetween.all(deviceId, first, last) as Row[]).map(batchOf);
+  }
+
   lastBatchNo(deviceId: string): number {
     const row = this.st.lastBatch.get(deviceId) as Row | undefined;
     return row === undefined ? 0 : (row.last as number);

@@ -80,6 +80,9 @@ export function prepareStore(db: Db) {
     batchesAfter: p(
       "SELECT batch_no, last_seq, window_end_ms, bytes FROM batches WHERE device_id = ? AND batch_no > ? ORDER BY batch_no",
     ),
+    batchesBetween: p(
+      "SELECT batch_no, last_seq, window_end_ms, bytes FROM batches WHERE device_id = ? AND batch_no BETWEEN ? AND ? ORDER BY batch_no",
+    ),
     pruneBatches: p("DELETE FROM batches WHERE device_id = ? AND batch_no <= ?"),
     insertNetwork: p(
       "INSERT INTO network_inputs (device_id, idx, time_ms, app, kind, args, payload_sha256, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

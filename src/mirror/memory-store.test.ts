@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { limits } from "../core/limits.ts";
 import { MemoryMirrorStore } from "./memory-store.ts";
 
 const batch = (batchNo: number) => ({
@@ -135,4 +136,25 @@ test("mirror store: a network record after putAndRetainBlob names its own hash, 
   assert.deepEqual(store.getNetworkInput("d", 1)!.payloadSha256, new Uint8Array(32).fill(1));
   assert.deepEqual(store.getNetworkInput("d", 2)!.payloadSha256, new Uint8Array(32).fill(2));
   assert.deepEqual([...store.getBlob(store.getNetworkInput("d", 1)!.payloadSha256)!], [5]);
+});
+
+test("mirror store: batchesBetween gives the stored batches of a number range in order, none pruned or past the end", () => {
+  const store = storeWithDevice(false);
+  for (let batchNo = 1; batchNo <= 6; batchNo++) store.appendBatch("d", batch(batchNo));
+  const range = (first: number, last: number) => store.batchesBetween("d", first, last).map((b) => b.batchNo);
+  assert.deepEqual(range(2, 4), [2, 3, 4]);
+  assert.deepEqual(range(5, 9), [5, 6]);
+  assert.deepEqual(range(7, 8), []);
+  assert.deepEqual(range(3, 2), [], "an empty range");
+  assert.deepEqual(store.batchesBetween("d", 4, 4), [batch(4)], "the batch as appended");
+  store.putCheckpoint("d", {
+    batchNo: 3,
+    lastSeq: 30,
+    networkConsumed: 0,
+    windowEndMs: 3,
+    poweredOff: false,
+    base: { kind: "template" },
+  });
+  assert.deepEqual(range(1, 5), [4, 5], "the checkpoint pruned 1..3");
+  assert.throws(() => store.batchesBetween("d", 1, 1 + limits.replayReadBatchesMax), /a bounded batch range/);
 });

@@ -164,6 +164,15 @@ export class MemoryMirrorStore implements MirrorStore {
     return log.batches[batchNo - first.batchNo];
   }
 
+  batchesBetween(deviceId: string, first: number, last: number): StoredBatch[] {
+    assert(first >= 1 && last - first < limits.replayReadBatchesMax, "a bounded batch range");
+    const batches = this.log(deviceId).batches;
+    const head = batches[0];
+    if (head === undefined || last < first) return [];
+    // The log is contiguous from its head (appendBatch checks the order).
+    return batches.slice(Math.max(0, first - head.batchNo), Math.max(0, last - head.batchNo + 1));
+  }
+
   batchesAfter(deviceId: string, after: number): StoredBatch[] {
     return this.log(deviceId).batches.filter((b) => b.batchNo > after);
   }

@@ -92,6 +92,11 @@ export interface MirrorStore {
   getBatch(deviceId: string, batchNo: number): StoredBatch | undefined;
   /** Stored batches with batchNo > after, ascending. */
   batchesAfter(deviceId: string, after: number): StoredBatch[];
+  /**
+   * Stored batches with first <= batchNo <= last, ascending (replay reads a
+   * device's due batches with one call instead of one getBatch each).
+   */
+  batchesBetween(deviceId: string, first: number, last: number): StoredBatch[];
   /** Highest batch number ever appended (survives pruning); 0 when none. */
   lastBatchNo(deviceId: string): number;
 

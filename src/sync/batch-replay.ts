@@ -6,6 +6,7 @@
 import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
+import type { StoredBatch } from "../mirror/store.ts";
 import type { BatchData } from "./batch.ts";
 import { finishBatch } from "./mirror-checkpoints.ts";
 import { startRepair } from "./repair-bookkeeping.ts";
@@ -23,6 +24,9 @@ export function replayDue(
   budget: ReplayBudget,
 ): void {
   assert(state.repair === undefined, "no replay while a repair is open");
+  // Read lazily: a device with nothing due (a notice's or a repair's wake-up) reads nothing.
+  let due: StoredBatch[] | undefined;
+  let next = 0;
   while (state.queue.length > 0 && state.queue[0]!.dueMs <= nowMs && state.repair === undefined) {
     if (budget.batchesLeft <= 0) {
       ctx.schedule.wake(state.deviceId, nowMs); // the rest in a later tick
@@ -34,7 +38,11 @@ export function replayDue(
       ctx.schedule.wake(state.deviceId, nowMs + ctx.repairRetryMs);
       return;
     }
-    const batch = ctx.schedule.head(state, ctx.mirrors.store);
+    if (due === undefined || next === due.length) {
+      due = ctx.schedule.readDue(state, ctx.mirrors.store, nowMs, budget.batchesLeft);
+      next = 0;
+    }
+    const batch = ctx.schedule.decodeHead(state, due[next]);
     const available = networkInputsAvailable(platform, batch, (i) =>
       ctx.monitor.isRecorded(state.deviceId, i),
     );
@@ -44,6 +52,7 @@ export function replayDue(
       return;
     }
     ctx.schedule.dequeue(state);
+    next++;
     budget.batchesLeft--;
     replayOne(ctx, state, platform, batch, nowMs, out);
   }

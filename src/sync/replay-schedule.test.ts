@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
+import { limits } from "../core/limits.ts";
 import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { MirrorStore, StoredBatch } from "../mirror/store.ts";
 import { type BatchData, encodeBatch } from "./batch.ts";
@@ -28,8 +29,8 @@ function deviceState(deviceId: string): DeviceState {
   };
 }
 
-/** The one MirrorStore call replay makes: batches by device and number, as appended. */
-class BatchLog implements Pick<MirrorStore, "getBatch"> {
+/** The one MirrorStore call replay makes: a device's batches by number range, as appended. */
+class BatchLog implements Pick<MirrorStore, "batchesBetween"> {
   readonly batches = new Map<string, StoredBatch>();
   reads = 0;
 
@@ -44,9 +45,14 @@ class BatchLog implements Pick<MirrorStore, "getBatch"> {
     this.batches.set(`${deviceId}/${batch.batchNo}`, stored);
   }
 
-  getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {
+  batchesBetween(deviceId: string, first: number, last: number): StoredBatch[] {
     this.reads++;
-    return this.batches.get(`${deviceId}/${batchNo}`);
+    const found: StoredBatch[] = [];
+    for (let batchNo = first; batchNo <= last; batchNo++) {
+      const stored = this.batches.get(`${deviceId}/${batchNo}`);
+      if (stored !== undefined) found.push(stored);
+    }
+    return found;
   }
 }
 
@@ -106,7 +112,8 @@ test("sync: replay schedule: queued bytes are counted per device and server-wide
           schedule.enqueue(state, batch, bytes, 100);
           assert.equal(state.queue.at(-1)!.dueMs, batch.windowEndMs + 100);
         } else {
-          const head = schedule.head(state, log);
+          const [stored] = schedule.readDue(state, log, Number.MAX_SAFE_INTEGER, 1);
+          const head = schedule.decodeHead(state, stored);
           assert.equal(head.batchNo, state.queue[0]!.batchNo, "the head decodes to the queued batch");
           assert.equal(head.deviceId, deviceId);
           schedule.dequeue(state);
@@ -152,7 +159,7 @@ test("sync: replay schedule: the queue keeps no batch bytes; the head is read ba
   }
   for (const { state, batch } of sent) {
     const readsBefore = log.reads;
-    const head = schedule.head(state, log);
+    const head = schedule.decodeHead(state, schedule.readDue(state, log, 10_000, 1)[0]);
     assert.equal(log.reads, readsBefore + 1, "the head is read from the store");
     assert.equal(head.deviceId, state.deviceId);
     assert.equal(head.batchNo, batch.batchNo);
@@ -168,10 +175,43 @@ test("sync: replay schedule: a queued batch missing from the store, or another b
   const state = deviceState("p1");
   const { batch, bytes } = emptyBatch("p1", 1, 1_000);
   schedule.enqueue(state, batch, bytes, 100);
-  assert.throws(() => schedule.head(state, log), /a queued batch is stored/);
+  const head = () => schedule.decodeHead(state, schedule.readDue(state, log, 10_000, 1)[0]);
+  assert.throws(head, /a queued batch is stored/);
   const other = emptyBatch("p1", 2, 1_000, 1);
   // Same length, other number: the decode check refuses it.
   log.batches.set("p1/1", { batchNo: 1, lastSeq: 0, windowEndMs: 1_000, bytes: other.bytes });
   assert.equal(other.bytes.length, bytes.length);
-  assert.throws(() => schedule.head(state, log), /an accepted batch decodes again/);
+  assert.throws(head, /an accepted batch decodes again/);
+  // A row of another number in the head's place is refused before decoding.
+  log.batches.set("p1/1", { batchNo: 2, lastSeq: 0, windowEndMs: 1_000, bytes });
+  assert.throws(head, /a queued batch is stored/);
+});
+
+test("sync: replay schedule: readDue reads the due head of the queue in one range read, bounded by the budget and limits.replayReadBatchesMax", () => {
+  const schedule = new ReplaySchedule();
+  const log = new BatchLog();
+  const state = deviceState("p1");
+  const total = limits.replayReadBatchesMax + 8;
+  for (let batchNo = 1; batchNo <= total; batchNo++) {
+    const { batch, bytes } = emptyBatch("p1", batchNo, 1_000 * batchNo);
+    log.append("p1", batch, bytes);
+    schedule.enqueue(state, batch, bytes, 100);
+  }
+  const numbers = (stored: StoredBatch[]) => stored.map((b) => b.batchNo);
+  // Due by 3_100: batches 1..3 (due at windowEnd + 100).
+  assert.deepEqual(numbers(schedule.readDue(state, log, 3_100, 1_000)), [1, 2, 3]);
+  assert.deepEqual(numbers(schedule.readDue(state, log, 3_099, 1_000)), [1, 2]);
+  assert.deepEqual(numbers(schedule.readDue(state, log, 3_100, 2)), [1, 2], "at most the step's budget");
+  assert.deepEqual(schedule.readDue(state, log, 1_099, 1_000), [], "nothing due");
+  const readsBefore = log.reads;
+  const all = schedule.readDue(state, log, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY);
+  assert.equal(log.reads, readsBefore + 1, "one read for the whole range");
+  assert.equal(all.length, limits.replayReadBatchesMax, "at most replayReadBatchesMax");
+  for (const stored of all) {
+    assert.equal(schedule.decodeHead(state, stored).batchNo, stored.batchNo);
+    schedule.dequeue(state);
+  }
+  assert.deepEqual(numbers(schedule.readDue(state, log, Number.MAX_SAFE_INTEGER, 1_000)), [
+    ...Array.from({ length: 8 }, (_, i) => limits.replayReadBatchesMax + 1 + i),
+  ]);
 });

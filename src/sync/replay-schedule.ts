@@ -6,10 +6,11 @@
 // in the MirrorStore, so the queue keeps only its number, due time and length:
 // replay reads it back from the store. Holding the bytes grew the live
 // server's memory by a batch per batch (a view pinning a socket read buffer)
-// for the whole t_syn_int + t_max a batch waits.
+// for the whole t_syn_int + t_max a batch waits. A replay step reads its due
+// batches back with one range read.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
-import type { MirrorStore } from "../mirror/store.ts";
+import type { MirrorStore, StoredBatch } from "../mirror/store.ts";
 import { type BatchData, decodeBatch } from "./batch.ts";
 import { syncBatchFromBinary } from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
@@ -66,15 +67,39 @@ export class ReplaySchedule {
   }
 
   /**
-   * The queue's head, read back from the store and decoded (it was validated
-   * at intake). A queued batch is after the mirror's checkpoint, so no
-   * checkpoint has pruned it.
+   * The device's due batches from the queue's head, read back from the store
+   * with one range read (one statement, where a read per batch cost the live
+   * server a statement each): at most `batchesMax` and
+   * limits.replayReadBatchesMax. Replay decodes each when it reaches it
+   * (decodeHead); what a step did not reach (a stall, a divergence) is read
+   * again by a later step. Queued batches are after the mirror's checkpoint,
+   * so no checkpoint has pruned them.
    */
-  head(state: DeviceState, store: Pick<MirrorStore, "getBatch">): BatchData {
+  readDue(
+    state: DeviceState,
+    store: Pick<MirrorStore, "batchesBetween">,
+    nowMs: number,
+    batchesMax: number,
+  ): StoredBatch[] {
+    const queue = state.queue;
+    const cap = Math.min(batchesMax, limits.replayReadBatchesMax, queue.length);
+    let due = 0;
+    while (due < cap && queue[due]!.dueMs <= nowMs) due++;
+    if (due === 0) return [];
+    const first = queue[0]!.batchNo;
+    // Accepted batches are queued in order, one number apart (intake and restore).
+    assert(queue[due - 1]!.batchNo === first + due - 1, "the replay queue is contiguous");
+    return store.batchesBetween(state.deviceId, first, first + due - 1);
+  }
+
+  /** The queue's head decoded from its stored bytes (`readDue`'s; validated at intake). */
+  decodeHead(state: DeviceState, stored: StoredBatch | undefined): BatchData {
     const head = state.queue[0];
     assert(head !== undefined, "replay from an empty queue");
-    const stored = store.getBatch(state.deviceId, head.batchNo);
-    assert(stored !== undefined && stored.bytes.length === head.byteLength, "a queued batch is stored");
+    assert(
+      stored !== undefined && stored.batchNo === head.batchNo && stored.bytes.length === head.byteLength,
+      "a queued batch is stored",
+    );
     const decoded = decodeBatch(syncBatchFromBinary(stored.bytes));
     assert(decoded.ok && decoded.value.batchNo === head.batchNo, "an accepted batch decodes again");
     return { ...decoded.value, deviceId: state.deviceId };
