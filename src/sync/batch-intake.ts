@@ -106,7 +106,7 @@ function replayQueueFull(state: DeviceState, backlogBytes: number): string | und
   return undefined;
 }
 
-/** Holds an out-of-order batch until its predecessors arrive (not durable, not acked). */
+/** Holds an out-of-order batch, copied, until its predecessors arrive (not durable, not acked). */
 function holdEarly(state: DeviceState, batch: BatchSummary, bytes: Uint8Array): Result<void> {
   const previous = state.early.get(batch.batchNo);
   const earlyBytes = state.earlyBytes - (previous?.bytes.length ?? 0) + bytes.length;
@@ -116,7 +116,10 @@ function holdEarly(state: DeviceState, batch: BatchSummary, bytes: Uint8Array): 
   ) {
     return fail(ErrorCodes.QUEUE_FULL, `Too many out-of-order batches for ${state.deviceId}`);
   }
-  state.early.set(batch.batchNo, { batch, bytes });
+  // Held beyond this call: copies, not views (the live runtime's are views of a
+  // socket read buffer a held batch would pin). Rare: one WebSocket keeps order.
+  const digest = batch.storageDigest.slice();
+  state.early.set(batch.batchNo, { batch: { ...batch, storageDigest: digest }, bytes: bytes.slice() });
   state.earlyBytes = earlyBytes;
   assert(state.early.size <= limits.unackedBatchesMax, "early batches unbounded");
   return done;

@@ -101,3 +101,27 @@ test("sync: intake: the batch bytes a runtime received are stored as they are", 
   assert.ok(again.ok && again.value.some((f) => f.body.case === "ack"));
   assert.equal(rig.server.metrics("p1")!.duplicates, 1);
 });
+
+test("sync: intake: an out-of-order batch received as a view of a reused buffer is held as a copy, stored as received once its predecessor arrives", () => {
+  const { rig, after, emptyBatch } = rigWithPhone(64);
+  rig.disconnect("p1");
+  const second = emptyBatch(after + 2, rig.nowMs + 100);
+  const received = toBinary(SyncBatchSchema, second);
+  // A socket read buffer: the batch is a view of it, then the buffer is reused.
+  const readBuffer = new Uint8Array(received.length + 16);
+  readBuffer.set(received, 8);
+  const view = readBuffer.subarray(8, 8 + received.length);
+  second.storageDigest = readBuffer.subarray(0, 32);
+  const held = rig.server.receiveFrame("p1", batchFrame(second), rig.nowMs, view);
+  assert.ok(held.ok, "held, not refused");
+  assert.equal(rig.server.acked("p1"), after, "a held batch is not acked");
+  readBuffer.fill(0xee);
+  const first = emptyBatch(after + 1, rig.nowMs);
+  assert.ok(rig.server.receiveFrame("p1", batchFrame(first), rig.nowMs, toBinary(SyncBatchSchema, first)).ok);
+  assert.equal(rig.server.acked("p1"), after + 2, "the held successor is accepted after its predecessor");
+  assert.deepEqual(
+    rig.store.getBatch("p1", after + 2)!.bytes,
+    received,
+    "stored as received, not the reused buffer",
+  );
+});
