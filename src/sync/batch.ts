@@ -10,8 +10,8 @@ import { limits } from "../core/limits.ts";
 import { EventCodec, type SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { BitReader, BitsExhausted, BitWriter } from "./bits.ts";
-import { readEvents, writeEvents } from "./codec-events.ts";
-import type { EventScan } from "./codec-scan.ts";
+import { readEvents } from "./codec-events.ts";
+import { type EventWindow, writeEvents } from "./codec-window.ts";
 import { worthDeflating } from "./deflate-gate.ts";
 
 export interface BatchData {
@@ -40,14 +40,41 @@ const inflateChunkBytes = 1024;
 /** One writer for every batch: the core runs to completion, so encodes never overlap. */
 const scratch = new BitWriter(4096);
 
+/** A batch without its inputs: what the Syn-Client has at a window's end besides its EventWindow. */
+export type BatchFields = Omit<BatchData, "inputs">;
+
+export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boolean } = {}): SyncBatch {
+  const ctx = {
+    firstSeq: batch.firstSeq,
+    windowStartMs: batch.windowStartMs,
+    networkConsumedEnd: batch.networkConsumed,
+  };
+  return encodeWith(batch, options, (w) => writeEvents(w, batch.inputs, ctx));
+}
+
 /**
- * `scan`: the batch's inputs as fed to an EventScan while they were recorded
- * (saves a pass over inputs that are cold by the window's close); the bytes
- * are the same with or without it.
+ * The batch of `fields` whose inputs were added to `events` as they were
+ * recorded (codec-window.ts); the same message encodeBatch makes of those
+ * inputs. `events` is left as it was (the caller resets it).
  */
-export function encodeBatch(
-  batch: BatchData,
-  options: { includeDeviceId?: boolean; scan?: EventScan } = {},
+export function encodeWindowBatch(
+  fields: BatchFields,
+  events: EventWindow,
+  options: { includeDeviceId?: boolean } = {},
+): SyncBatch {
+  const ctx = {
+    firstSeq: fields.firstSeq,
+    windowStartMs: fields.windowStartMs,
+    networkConsumedEnd: fields.networkConsumed,
+  };
+  return encodeWith(fields, options, (w) => events.write(w, ctx));
+}
+
+/** `writeBody` appends the events and returns their literal string bytes. */
+function encodeWith(
+  batch: BatchFields,
+  options: { includeDeviceId?: boolean },
+  writeBody: (w: BitWriter) => number,
 ): SyncBatch {
   assert(batch.batchNo >= 1 && batch.firstSeq >= 1, "batch numbers and seqs start at 1");
   assert(batch.windowEndMs >= batch.windowStartMs, "window ends before it starts");
@@ -57,16 +84,7 @@ export function encodeBatch(
   scratch.writeExpGolomb(batch.batchNo, 0);
   scratch.writeBit(batch.powerOff);
   scratch.writeExpGolomb(batch.windowEndMs - batch.windowStartMs, 12);
-  const textBytes = writeEvents(
-    scratch,
-    batch.inputs,
-    {
-      firstSeq: batch.firstSeq,
-      windowStartMs: batch.windowStartMs,
-      networkConsumedEnd: batch.networkConsumed,
-    },
-    options.scan,
-  );
+  const textBytes = writeBody(scratch);
   let packed = scratch.finish();
   scratch.reset(limits.codecScratchBytesMax);
   let codec = EventCodec.COMPACT;

@@ -157,3 +157,65 @@ test("bits: an Exp-Golomb prefix longer than a safe integer is garbage, not a hu
   // 32 zeros and the marker bit, but the 32 value bits after it are missing.
   assert.throws(() => new BitReader(Uint8Array.of(0, 0, 0, 0, 0x80)).readExpGolomb(0), /truncated/);
 });
+
+test("bits: segments written byte-aligned in one writer and copied into another give the bits written there directly", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(op, { maxLength: 6 }), { maxLength: 12 }),
+      fc.nat({ max: 31 }),
+      (segments, lead) => {
+        const direct = new BitWriter(1);
+        const store = new BitWriter(1);
+        const lengths: number[] = [];
+        direct.writeBits(0, lead);
+        for (const ops of segments) {
+          const start = store.lengthBits;
+          for (const o of ops) {
+            if (o.kind === "bits") {
+              direct.writeBits(o.value, o.count);
+              store.writeBits(o.value, o.count);
+            } else {
+              direct.writeBytes(o.data);
+              store.writeBytes(o.data);
+            }
+          }
+          lengths.push(store.lengthBits - start);
+          store.alignToByte();
+          assert.equal(store.lengthBits % 8, 0);
+        }
+        const copied = new BitWriter(1);
+        copied.writeBits(0, lead);
+        const view = store.alignedView();
+        let at = 0;
+        for (const bits of lengths) {
+          copied.writeAlignedBits(view, at, bits);
+          at += Math.ceil(bits / 8);
+        }
+        assert.equal(at, view.length);
+        assert.deepEqual(copied.finish(), direct.finish());
+      },
+    ),
+    { numRuns: 400, seed: 7 },
+  );
+});
+
+test("bits: a byte range is written like the subarray it names, at any bit offset", () => {
+  const data = Uint8Array.from({ length: 90 }, (_, i) => (i * 37 + 11) & 0xff);
+  for (const lead of [0, 3, 8]) {
+    for (const [start, end] of [
+      [0, 0],
+      [5, 9],
+      [0, 90],
+      [10, 80],
+    ] as const) {
+      const a = new BitWriter(1);
+      const b = new BitWriter(1);
+      a.writeBits(2 ** lead - 1, lead);
+      b.writeBits(2 ** lead - 1, lead);
+      a.writeByteRange(data, start, end);
+      b.writeBytes(data.slice(start, end));
+      assert.deepEqual(a.finish(), b.finish(), `lead ${lead}, [${start}, ${end})`);
+    }
+  }
+  assert.throws(() => new BitWriter().writeByteRange(data, 5, 91), /outside/);
+});

@@ -17,6 +17,7 @@ const expGolombOrderMax = 30;
 /** A safe integer has at most 53 bits, so a longer Exp-Golomb prefix is garbage. */
 const safeBitsMax = 53;
 const twoTo32 = 2 ** 32;
+const shortCopyBytesMax = 32;
 const pow2 = Array.from({ length: safeBitsMax + 1 }, (_, i) => 2 ** i);
 
 export class BitWriter {
@@ -88,11 +89,27 @@ export class BitWriter {
   }
 
   writeBytes(data: Uint8Array): void {
+    this.writeByteRange(data, 0, data.length);
+  }
+
+  /** The bytes data[start, end) (writeBytes of that subarray, without making one). */
+  writeByteRange(data: Uint8Array, start: number, end: number): void {
+    assert(start >= 0 && start <= end && end <= data.length, "byte range outside its array");
+    const length = end - start;
     this.flushWholeBytes();
-    this.reserve(data.length + 1);
+    this.reserve(length + 1);
     if (this.accBits === 0) {
-      this.bytes.set(data, this.byteLength);
-      this.byteLength += data.length;
+      if (length > shortCopyBytesMax) {
+        this.bytes.set(
+          start === 0 && end === data.length ? data : data.subarray(start, end),
+          this.byteLength,
+        );
+      } else {
+        // Action segments are a few bytes: a loop, where set() needed a subarray object.
+        const out = this.bytes;
+        for (let i = 0, at = this.byteLength; i < length; i++) out[at + i] = data[start + i]!;
+      }
+      this.byteLength += length;
       return;
     }
     // Unaligned: each byte straddles two output bytes; shift it in whole
@@ -103,13 +120,42 @@ export class BitWriter {
     const out = this.bytes;
     let at = this.byteLength;
     let carry = this.acc;
-    for (let i = 0; i < data.length; i++) {
+    for (let i = start; i < end; i++) {
       const b = data[i]!;
       out[at++] = ((carry << keep) | (b >>> shift)) & 0xff;
       carry = b & mask;
     }
     this.byteLength = at;
     this.acc = carry;
+  }
+
+  /**
+   * `bitCount` bits of `data` from the start of byte `byteStart` (a segment
+   * another writer wrote and aligned, see alignToByte).
+   */
+  writeAlignedBits(data: Uint8Array, byteStart: number, bitCount: number): void {
+    const whole = bitCount >>> 3;
+    const tail = bitCount & 7;
+    assert(
+      bitCount >= 0 && byteStart + whole + (tail > 0 ? 1 : 0) <= data.length,
+      "bits outside their array",
+    );
+    if (whole > 0) this.writeByteRange(data, byteStart, byteStart + whole);
+    if (tail > 0) this.put(data[byteStart + whole]! >>> (8 - tail), tail);
+  }
+
+  /** Zero bits up to the next byte boundary, so that everything written so far is in alignedView(). */
+  alignToByte(): void {
+    const pad = (8 - (this.accBits & 7)) & 7;
+    if (pad > 0) this.put(0, pad);
+    this.flushWholeBytes();
+    assert(this.accBits === 0 && this.acc === 0, "aligned writer holds no pending bits");
+  }
+
+  /** The bytes written, a view valid until the next write or reset; only right after alignToByte(). */
+  alignedView(): Uint8Array {
+    assert(this.accBits === 0, "a view of an aligned writer");
+    return this.bytes.subarray(0, this.byteLength);
   }
 
   /**

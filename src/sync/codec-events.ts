@@ -7,10 +7,12 @@
 // a small recent-strings table (codec-strings.ts), the events where
 // networkConsumed steps up listed once per batch, nondeterminism records
 // (actions only) as raw bytes, clock reads as deltas.
+// This file holds the format's shared tables and the decoder; the encoder,
+// which writes each input as it is recorded, is codec-window.ts.
 // It runs once per user event on every phone and on the server, so both
 // directions make one pass without per-event scratch objects.
 import { assert } from "../core/assert.ts";
-import { u64FromBytes, u64ToBytes } from "../core/bytes.ts";
+import { u64ToBytes } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import {
@@ -21,12 +23,11 @@ import {
   type UserInput,
   type UserInputBody,
 } from "../platform/inputs.ts";
-import { actionDictionary, actionIndex } from "./action-dictionary.ts";
-import { type BitReader, BitsExhausted, type BitWriter } from "./bits.ts";
-import { EventScan } from "./codec-scan.ts";
-import { CodecError, RecentStrings, readString, writeString } from "./codec-strings.ts";
-import { chooseTimeOrder, readRice, timeOrderMax, writeRice } from "./codec-time.ts";
-import { readKey, writeKey } from "./key-code.ts";
+import { actionDictionary } from "./action-dictionary.ts";
+import { type BitReader, BitsExhausted } from "./bits.ts";
+import { CodecError, RecentStrings, readString } from "./codec-strings.ts";
+import { readRice, timeOrderMax } from "./codec-time.ts";
+import { readKey } from "./key-code.ts";
 
 /** What the decoder needs besides the bytes: fields carried by the batch. */
 export interface EventContext {
@@ -36,52 +37,22 @@ export interface EventContext {
   networkConsumedEnd: number;
 }
 
-const bodyKinds = ["tap", "key", "action"] as const;
+export const bodyKinds = ["tap", "key", "action"] as const;
 type BodyKind = (typeof bodyKinds)[number];
 /** (kind, app) symbols: kind index * appNames.length + app index (shared with codec-events-skip.ts). */
 export const symbolCount = bodyKinds.length * appNames.length;
-const nondetKinds: readonly NondetKind[] = ["clock", "random", "sensor", "camera"];
+export const nondetKinds: readonly NondetKind[] = ["clock", "random", "sensor", "camera"];
 /** The 2-bit kind of a clock record, which may carry its value as a delta. */
 export const clockKindIndex = nondetKinds.indexOf("clock");
-const appIndex = new Map<AppName, number>(appNames.map((name, index) => [name, index]));
+export const appIndex = new Map<AppName, number>(appNames.map((name, index) => [name, index]));
 /** Taps and keys make no nondeterministic calls: they share one empty record list. */
 const noRecords: readonly NondetRecord[] = Object.freeze([]);
 const rangeMax = 2 ** 32;
-
-function symbolOf(input: UserInput): number {
-  const app = appIndex.get(input.app);
-  assert(app !== undefined, "unknown app");
-  const kind = input.body.kind === "tap" ? 0 : input.body.kind === "key" ? 1 : 2;
-  return kind * appNames.length + app;
-}
 
 export interface Ranges {
   xRange: number;
   yRange: number;
   keyRange: number;
-}
-
-/** Scans inputs for callers that did not scan while recording (tests, injected bugs, repair). */
-const scratchScan = new EventScan();
-
-/** Writes one body; returns the literal string bytes it took (text DEFLATE may shrink). */
-function writeBody(w: BitWriter, body: UserInputBody, ranges: Ranges, recent: RecentStrings): number {
-  if (body.kind === "tap") {
-    w.writeTruncated(body.x, ranges.xRange);
-    w.writeTruncated(body.y, ranges.yRange);
-    return 0;
-  }
-  if (body.kind === "key") {
-    writeKey(w, body.code, ranges.keyRange);
-    return 0;
-  }
-  const index = actionIndex(body.name);
-  w.writeTruncated(index ?? actionDictionary.length, actionDictionary.length + 1);
-  let literalBytes = index === undefined ? writeString(w, recent, body.name) : 0;
-  w.writeExpGolomb(body.args.length, 0);
-  const args = body.args;
-  for (let i = 0; i < args.length; i++) literalBytes += writeString(w, recent, args[i]!);
-  return literalBytes;
 }
 
 function readBody(r: BitReader, kind: BodyKind, ranges: Ranges, recent: RecentStrings): UserInputBody {
@@ -102,38 +73,6 @@ function readBody(r: BitReader, kind: BodyKind, ranges: Ranges, recent: RecentSt
   const args: string[] = [];
   for (let i = 0; i < argCount; i++) args.push(readString(r, recent, limits.actionArgBytesMax));
   return { kind, name, args };
-}
-
-// Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
-// sit within a few ms of the input's own time: send the signed difference.
-function writeNondet(w: BitWriter, records: readonly NondetRecord[], timeMs: number): void {
-  w.writeBit(records.length > 0);
-  if (records.length === 0) return;
-  w.writeExpGolomb(records.length - 1, 0);
-  for (const record of records) {
-    w.writeBits(nondetKinds.indexOf(record.kind), 2);
-    const zigzag = record.kind === "clock" ? clockZigzag(record.value, timeMs) : undefined;
-    if (record.kind === "clock") w.writeBit(zigzag !== undefined);
-    if (zigzag !== undefined) {
-      w.writeExpGolomb(zigzag, 2);
-      continue;
-    }
-    w.writeExpGolomb(record.value.length, 3);
-    w.writeBytes(record.value);
-  }
-}
-
-/**
- * The clock read as a zigzag delta from the input's time, or undefined to
- * send its bytes: not a safe integer, or so far from the input's time that
- * the delta would not be one (the encoder asserted on such a record).
- */
-function clockZigzag(value: Uint8Array, timeMs: number): number | undefined {
-  const clock = u64FromBytes(value);
-  if (clock === undefined) return undefined;
-  const delta = clock - timeMs;
-  const zigzag = delta >= 0 ? delta * 2 : -delta * 2 - 1;
-  return Number.isSafeInteger(zigzag + 4) ? zigzag : undefined;
 }
 
 function readNondet(r: BitReader, timeMs: number): readonly NondetRecord[] {
@@ -157,79 +96,6 @@ function readNondet(r: BitReader, timeMs: number): readonly NondetRecord[] {
     records.push({ kind, value: r.readBytes(length) });
   }
   return records;
-}
-
-/**
- * Appends the events of one batch to `w` (the batch header is the caller's).
- * `scan`: the same inputs fed to an EventScan as they were recorded (the
- * Syn-Client does); without it the inputs are scanned here first.
- * Returns the literal string bytes written: the only part DEFLATE can shrink.
- */
-export function writeEvents(
-  w: BitWriter,
-  inputs: readonly UserInput[],
-  ctx: EventContext,
-  scan?: EventScan,
-): number {
-  assert(inputs.length <= limits.batchEventsMax, "batch holds too many events");
-  w.writeExpGolomb(inputs.length, 0);
-  if (inputs.length === 0) return 0;
-  const last = inputs[inputs.length - 1]!;
-  assert(last.networkConsumed <= ctx.networkConsumedEnd, "an input consumed more than its batch");
-  const scanned = scan ?? scanAll(inputs);
-  assert(
-    scanned.count === inputs.length && scanned.firstSeq === ctx.firstSeq,
-    "the scan covers exactly the batch's inputs",
-  );
-  const deltas = scanned.deltasFrom(ctx.windowStartMs);
-  const timeOrder = chooseTimeOrder(deltas);
-  const ranges: Ranges = { xRange: scanned.xRange, yRange: scanned.yRange, keyRange: scanned.keyRange };
-  w.writeBits(timeOrder, 5);
-  w.writeExpGolomb(ranges.xRange, 8);
-  w.writeExpGolomb(ranges.yRange, 8);
-  w.writeExpGolomb(ranges.keyRange, 6);
-  w.writeExpGolomb(ctx.networkConsumedEnd - last.networkConsumed, 0);
-  writeConsumedSteps(w, scanned);
-  const recent = new RecentStrings();
-  let previousSymbol = -1;
-  let literalBytes = 0;
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i]!;
-    writeRice(w, deltas[i]!, timeOrder);
-    const symbol = symbolOf(input);
-    if (i > 0) w.writeBit(symbol === previousSymbol);
-    if (i === 0 || symbol !== previousSymbol) w.writeTruncated(symbol, symbolCount);
-    previousSymbol = symbol;
-    literalBytes += writeBody(w, input.body, ranges, recent);
-    // Taps and keys make no nondeterministic calls (src/platform): no bit for them.
-    if (input.body.kind === "action") writeNondet(w, input.nondet, input.timeMs);
-    else assert(input.nondet.length === 0, "a tap or key carries no nondet records");
-  }
-  return literalBytes;
-}
-
-function scanAll(inputs: readonly UserInput[]): EventScan {
-  scratchScan.reset();
-  for (let i = 0; i < inputs.length; i++) scratchScan.add(inputs[i]!);
-  return scratchScan;
-}
-
-/**
- * Network inputs arrive rarely next to user inputs (0.02/s vs 0.5/s), so the
- * events where networkConsumed steps up are listed once per batch (position
- * gap, step) instead of spending a bit on every event.
- */
-function writeConsumedSteps(w: BitWriter, scan: EventScan): void {
-  const steps = scan.stepCount;
-  w.writeExpGolomb(steps, 0);
-  let previous = 0;
-  for (let n = 0; n < steps; n++) {
-    const position = scan.stepPosition(n);
-    assert(position > previous && scan.stepSize(n) >= 1, "steps in order, each a step up");
-    w.writeExpGolomb(position - previous - 1, 2);
-    w.writeExpGolomb(scan.stepSize(n) - 1, 0);
-    previous = position;
-  }
 }
 
 /** Reused by every decode with steps (the core runs to completion); larger batches get their own. */

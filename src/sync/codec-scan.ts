@@ -35,8 +35,9 @@ export class EventScan {
   private deltas = new Float64Array(initialCapacity);
   private stepAt = new Uint32Array(8);
   private stepBy = new Float64Array(8);
-  private lastTimeMs = 0;
-  private lastConsumed = 0;
+  /** Time and networkConsumed of the last input added (meaningful while count > 0). */
+  lastTimeMs = 0;
+  lastConsumed = 0;
 
   reset(): void {
     this.count = 0;

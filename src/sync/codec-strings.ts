@@ -29,6 +29,10 @@ export class RecentStrings {
     if (item === undefined) throw new CodecError(`recent string ${index} out of range`);
     return item;
   }
+  /** Empty again (an encoder reused for the next batch). */
+  clear(): void {
+    this.items.length = 0;
+  }
   use(text: string, index: number): void {
     if (index === 0) return;
     if (index > 0) this.items.splice(index, 1);

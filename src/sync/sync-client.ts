@@ -15,8 +15,8 @@ import { type Notice, RepairEntrySchema, RepairResponseSchema } from "../gen/mir
 import type { CloneOffer } from "../mirror/mirror-server.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
 import type { UserInput } from "../platform/inputs.ts";
-import { type BatchData, encodeBatch } from "./batch.ts";
-import { EventScan } from "./codec-scan.ts";
+import { type BatchFields, encodeWindowBatch } from "./batch.ts";
+import { EventWindow } from "./codec-window.ts";
 import { batchFrame, decodeFrame, encodeFrame, noticeAckFrame, repairResponseFrame } from "./frame.ts";
 import { answerRepair } from "./repair-session.ts";
 
@@ -93,9 +93,12 @@ export class SyncClient {
   private readonly snapshotsMax: number;
   private readonly snapshotsAckedKept: number;
   private windowStartMs: number;
-  private open: UserInput[] = [];
-  /** The open window's inputs scanned as recorded, for the encoder (codec-scan.ts). */
-  private readonly openScan = new EventScan();
+  /**
+   * The open window's inputs, encoded as they are recorded (codec-window.ts):
+   * holding the UserInputs themselves for t_syn_int got nearly all of them
+   * promoted to old space.
+   */
+  private readonly open = new EventWindow();
   private openBytes = 0;
   private lastBatchNo: number;
   private lastSeqRecorded: number;
@@ -162,12 +165,12 @@ export class SyncClient {
    * millisecond: the runtime should hold user input (backpressure).
    */
   canRecord(): boolean {
-    return this.unacked.length < limits.unackedBatchesMax && this.open.length < limits.batchEventsMax;
+    return this.unacked.length < limits.unackedBatchesMax && this.open.count < limits.batchEventsMax;
   }
 
   /** The open window is cut at the next tick in a later millisecond. */
   private windowFull(): boolean {
-    return this.openBytes >= limits.batchBytesMax / 4 || this.open.length >= limits.batchEventsMax;
+    return this.openBytes >= limits.batchBytesMax / 4 || this.open.count >= limits.batchEventsMax;
   }
 
   /** Records a user input the platform has just applied. Call tick(nowMs) before applying it. */
@@ -175,14 +178,13 @@ export class SyncClient {
     // The message is built only on failure: record() runs once per user input.
     if (input.seq !== this.lastSeqRecorded + 1)
       assert(false, `seq ${input.seq} recorded after ${this.lastSeqRecorded}`);
-    // Never index -1: a keyed load of -1 (every window's first input) turned
-    // this site megamorphic, a generic lookup on every record() (perf: ~0.4 µs).
-    const openCount = this.open.length;
-    const previous = openCount > 0 ? this.open[openCount - 1] : undefined;
-    if (input.timeMs < this.windowStartMs || (previous && input.timeMs < previous.timeMs)) {
+    // The previous input of the window is gone: its time and networkConsumed are the scan's.
+    const scan = this.open.scan;
+    const hasPrevious = scan.count > 0;
+    if (input.timeMs < this.windowStartMs || (hasPrevious && input.timeMs < scan.lastTimeMs)) {
       return fail(ErrorCodes.INPUT_MALFORMED, `Input time ${input.timeMs} runs backwards`);
     }
-    if (previous && input.networkConsumed < previous.networkConsumed) {
+    if (hasPrevious && input.networkConsumed < scan.lastConsumed) {
       return fail(ErrorCodes.INPUT_MALFORMED, "networkConsumed runs backwards");
     }
     const body = input.body;
@@ -202,12 +204,11 @@ export class SyncClient {
     if (this.openBytes + sizeBytes > limits.batchBytesMax / 2) {
       return fail(ErrorCodes.BATCH_TOO_LARGE, `Input of ~${sizeBytes} bytes does not fit the open batch`);
     }
-    if (this.open.length >= limits.batchEventsMax) {
+    if (this.open.count >= limits.batchEventsMax) {
       return fail(ErrorCodes.BATCH_TOO_LARGE, `The open batch holds ${limits.batchEventsMax} inputs`);
     }
     if (!this.canRecord()) return fail(ErrorCodes.QUEUE_FULL, "Too many unacknowledged batches");
-    this.open.push(input);
-    this.openScan.add(input);
+    this.open.add(input);
     this.openBytes += sizeBytes;
     this.lastSeqRecorded = input.seq;
     this.metrics.userInputs++;
@@ -240,7 +241,7 @@ export class SyncClient {
       // Skip idle windows in one step: nothing happened in them.
       const idle = Math.floor((nowMs - this.windowStartMs) / this.syncIntervalMs);
       if (idle > 0) this.windowStartMs += idle * this.syncIntervalMs;
-    } else if (this.windowFull() && this.open[this.open.length - 1]!.timeMs < nowMs) {
+    } else if (this.windowFull() && this.open.scan.lastTimeMs < nowMs) {
       // A full window is cut early; not in its last input's millisecond, whose inputs must share a window.
       this.closeWindow(nowMs, false, nowMs, out);
     }
@@ -319,7 +320,7 @@ export class SyncClient {
 
   /** What a phone restart needs to resume (persist it with the platform's state). */
   exportResume(): ClientResume {
-    assert(this.open.length === 0, "export after powerOff(): the open window must be flushed");
+    assert(this.open.count === 0, "export after powerOff(): the open window must be flushed");
     return {
       lastBatchNo: this.lastBatchNo,
       lastSeq: this.lastSeqRecorded,
@@ -349,8 +350,7 @@ export class SyncClient {
     };
     // The clone carries everything so far: earlier batches and the open window are moot.
     this.unacked = [];
-    this.open = [];
-    this.openScan.reset();
+    this.open.reset();
     this.openBytes = 0;
     this.lastSeqBatched = this.lastSeqRecorded;
     this.lastConsumedBatched = this.platform.networkConsumed;
@@ -382,32 +382,34 @@ export class SyncClient {
 
   private closeWindow(endMs: number, powerOff: boolean, nowMs: number, out: Uint8Array[]): void {
     const consumed = this.platform.networkConsumed;
-    const last = this.open.length > 0 ? this.open[this.open.length - 1] : undefined;
-    const windowEndMs = Math.max(endMs, last ? last.timeMs + 1 : endMs, this.windowStartMs);
-    if (this.open.length === 0 && consumed === this.lastConsumedBatched && !powerOff) {
+    const count = this.open.count;
+    const windowEndMs = Math.max(
+      endMs,
+      count > 0 ? this.open.scan.lastTimeMs + 1 : endMs,
+      this.windowStartMs,
+    );
+    if (count === 0 && consumed === this.lastConsumedBatched && !powerOff) {
       this.windowStartMs = windowEndMs;
       return;
     }
-    const batch: BatchData = {
+    const batch: BatchFields = {
       deviceId: this.deviceId,
       batchNo: this.lastBatchNo + 1,
       firstSeq: this.lastSeqBatched + 1,
       windowStartMs: this.windowStartMs,
       windowEndMs,
-      inputs: this.open,
       networkConsumed: consumed,
       storageDigest: this.platform.digest(),
       powerOff,
     };
     const bytes = encodeFrame(
-      batchFrame(encodeBatch(batch, { includeDeviceId: this.includeDeviceId, scan: this.openScan })),
+      batchFrame(encodeWindowBatch(batch, this.open, { includeDeviceId: this.includeDeviceId })),
     );
     this.lastBatchNo = batch.batchNo;
     this.lastSeqBatched = this.lastSeqRecorded;
     this.lastConsumedBatched = consumed;
     this.windowStartMs = windowEndMs;
-    this.open = [];
-    this.openScan.reset();
+    this.open.reset();
     this.openBytes = 0;
     this.metrics.batches++;
     this.snapshots.set(batch.batchNo, this.snapshot());
@@ -468,7 +470,7 @@ export class SyncClient {
     if (kept !== undefined) return kept;
     const unchanged =
       batchNo === this.lastBatchNo &&
-      this.open.length === 0 &&
+      this.open.count === 0 &&
       this.lastSeqRecorded === this.lastSeqBatched &&
       this.platform.networkConsumed === this.lastConsumedBatched;
     if (!unchanged || this.frozen !== undefined) return undefined;

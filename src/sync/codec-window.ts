@@ -1,0 +1,230 @@
+// The encoder of the compact event codec (codec-events.ts; paper §3.3.2,
+// DESIGN.md "Sync protocol"), fed one input at a time as the Syn-Client
+// records it. The phone's open window used to keep every UserInput (body,
+// args, nondet records) alive for up to t_syn_int, long enough for nearly all
+// of them to be promoted to old space and collected there. An EventWindow
+// keeps only what the batch's bits need: per input a (kind, app) symbol and
+// tap coordinates or a key code (their codes depend on the batch's ranges,
+// known at the window's end), the time deltas and networkConsumed steps
+// (codec-scan.ts), and each action already written — name, arguments through
+// the batch's recent-strings table, nondet records — as a byte-aligned
+// segment of its own bit stream. write() then emits exactly the bits a
+// single pass over the inputs would.
+import { assert } from "../core/assert.ts";
+import { u64FromBytes } from "../core/bytes.ts";
+import { limits } from "../core/limits.ts";
+import { appNames, type NondetRecord, type UserInput } from "../platform/inputs.ts";
+import { actionDictionary, actionIndex } from "./action-dictionary.ts";
+import { BitWriter } from "./bits.ts";
+import { appIndex, bodyKinds, type EventContext, nondetKinds, symbolCount } from "./codec-events.ts";
+import { EventScan } from "./codec-scan.ts";
+import { RecentStrings, writeString } from "./codec-strings.ts";
+import { chooseTimeOrder, writeRice } from "./codec-time.ts";
+import { writeKey } from "./key-code.ts";
+
+const initialCapacity = 64;
+const actionBytesInitial = 256;
+/** A window's action stream grown past this (photos) is let go at reset. */
+const actionBytesRetainedMax = 16 * 1024;
+const tapKind = bodyKinds.indexOf("tap");
+const keyKind = bodyKinds.indexOf("key");
+/** Body kind of each (kind, app) symbol. */
+const kindOfSymbol = Uint8Array.from({ length: symbolCount }, (_, s) => Math.floor(s / appNames.length));
+assert(symbolCount <= 256, "a symbol fits a byte");
+
+export class EventWindow {
+  /** Time deltas, coordinate ranges, networkConsumed steps. */
+  readonly scan = new EventScan();
+  /** Literal string bytes written so far: the only part DEFLATE can shrink (deflate-gate.ts). */
+  textBytes = 0;
+  private symbols = new Uint8Array(initialCapacity);
+  /** Per input two numbers: tap x and y, a key's code, or an action segment's length in bits. */
+  private operands = new Uint32Array(2 * initialCapacity);
+  /** The actions' segments, in input order, each starting on a byte. */
+  private readonly actions = new BitWriter(actionBytesInitial);
+  /** The batch's recent-strings table as it stands after the inputs added so far. */
+  private readonly recent = new RecentStrings();
+
+  get count(): number {
+    return this.scan.count;
+  }
+
+  reset(): void {
+    this.scan.reset();
+    this.textBytes = 0;
+    this.actions.reset(actionBytesRetainedMax);
+    this.recent.clear();
+  }
+
+  /** Adds the next input of the batch (seqs contiguous, times and networkConsumed not decreasing); keeps no reference to it. */
+  add(input: UserInput): void {
+    const i = this.scan.count;
+    const body = input.body;
+    if (body.kind !== "action" && input.nondet.length > 0)
+      assert(false, "a tap or key carries no nondet records");
+    this.scan.add(input);
+    if (i === this.symbols.length) this.grow();
+    const app = appIndex.get(input.app);
+    if (app === undefined) assert(false, `unknown app ${input.app}`);
+    const kind = body.kind === "tap" ? tapKind : body.kind === "key" ? keyKind : 2;
+    this.symbols[i] = kind * appNames.length + app;
+    const operands = this.operands;
+    if (body.kind === "tap") {
+      if (!isU32(body.x) || !isU32(body.y)) assert(false, "tap coordinates are 32-bit unsigned integers");
+      operands[2 * i] = body.x;
+      operands[2 * i + 1] = body.y;
+    } else if (body.kind === "key") {
+      if (!isU32(body.code)) assert(false, "key codes are 32-bit unsigned integers");
+      operands[2 * i] = body.code;
+    } else {
+      const actions = this.actions;
+      const startBits = actions.lengthBits;
+      const index = actionIndex(body.name);
+      actions.writeTruncated(index ?? actionDictionary.length, actionDictionary.length + 1);
+      let literalBytes = index === undefined ? writeString(actions, this.recent, body.name) : 0;
+      const args = body.args;
+      actions.writeExpGolomb(args.length, 0);
+      for (let a = 0; a < args.length; a++) literalBytes += writeString(actions, this.recent, args[a]!);
+      writeNondet(actions, input.nondet, input.timeMs);
+      const bits = actions.lengthBits - startBits;
+      assert(bits > 0 && bits < 2 ** 32, "an action segment's length fits 32 bits");
+      operands[2 * i] = bits;
+      actions.alignToByte();
+      this.textBytes += literalBytes;
+    }
+  }
+
+  /**
+   * Appends the window's events to `w` (the batch header is the caller's);
+   * the same bits writeEvents writes for the inputs added. Returns the
+   * literal string bytes among them.
+   */
+  write(w: BitWriter, ctx: EventContext): number {
+    const scan = this.scan;
+    const count = scan.count;
+    assert(count <= limits.batchEventsMax, "batch holds too many events");
+    w.writeExpGolomb(count, 0);
+    if (count === 0) return 0;
+    assert(scan.lastConsumed <= ctx.networkConsumedEnd, "an input consumed more than its batch");
+    assert(scan.firstSeq === ctx.firstSeq, "the window holds exactly the batch's inputs");
+    const deltas = scan.deltasFrom(ctx.windowStartMs);
+    const timeOrder = chooseTimeOrder(deltas);
+    const { xRange, yRange, keyRange } = scan;
+    w.writeBits(timeOrder, 5);
+    w.writeExpGolomb(xRange, 8);
+    w.writeExpGolomb(yRange, 8);
+    w.writeExpGolomb(keyRange, 6);
+    w.writeExpGolomb(ctx.networkConsumedEnd - scan.lastConsumed, 0);
+    writeConsumedSteps(w, scan);
+    const actions = this.actions.alignedView();
+    const symbols = this.symbols;
+    const operands = this.operands;
+    let actionAt = 0;
+    let previousSymbol = -1;
+    for (let i = 0; i < count; i++) {
+      writeRice(w, deltas[i]!, timeOrder);
+      const symbol = symbols[i]!;
+      if (i > 0) w.writeBit(symbol === previousSymbol);
+      if (i === 0 || symbol !== previousSymbol) w.writeTruncated(symbol, symbolCount);
+      previousSymbol = symbol;
+      const kind = kindOfSymbol[symbol]!;
+      if (kind === tapKind) {
+        w.writeTruncated(operands[2 * i]!, xRange);
+        w.writeTruncated(operands[2 * i + 1]!, yRange);
+      } else if (kind === keyKind) {
+        writeKey(w, operands[2 * i]!, keyRange);
+      } else {
+        const bits = operands[2 * i]!;
+        w.writeAlignedBits(actions, actionAt, bits);
+        actionAt += (bits + 7) >>> 3;
+      }
+    }
+    assert(actionAt === actions.length, "every action segment written once");
+    return this.textBytes;
+  }
+
+  private grow(): void {
+    const size = Math.min(this.symbols.length * 2, limits.batchEventsMax);
+    assert(size > this.symbols.length, "a window holds at most batchEventsMax inputs");
+    const symbols = new Uint8Array(size);
+    symbols.set(this.symbols);
+    const operands = new Uint32Array(2 * size);
+    operands.set(this.operands);
+    this.symbols = symbols;
+    this.operands = operands;
+  }
+}
+
+function isU32(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v < 2 ** 32;
+}
+
+/** For batches given as inputs (tests, injected bugs, raw phones): reused, the core runs to completion. */
+const scratchWindow = new EventWindow();
+
+/**
+ * Appends the events of one batch, given as inputs, to `w`; returns the
+ * literal string bytes written. The Syn-Client instead feeds an EventWindow
+ * as it records and calls its write().
+ */
+export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: EventContext): number {
+  assert(inputs.length <= limits.batchEventsMax, "batch holds too many events");
+  scratchWindow.reset();
+  try {
+    for (let i = 0; i < inputs.length; i++) scratchWindow.add(inputs[i]!);
+    return scratchWindow.write(w, ctx);
+  } finally {
+    scratchWindow.reset();
+  }
+}
+
+// Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
+// sit within a few ms of the input's own time: send the signed difference.
+function writeNondet(w: BitWriter, records: readonly NondetRecord[], timeMs: number): void {
+  w.writeBit(records.length > 0);
+  if (records.length === 0) return;
+  w.writeExpGolomb(records.length - 1, 0);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    w.writeBits(nondetKinds.indexOf(record.kind), 2);
+    const zigzag = record.kind === "clock" ? clockZigzag(record.value, timeMs) : undefined;
+    if (record.kind === "clock") w.writeBit(zigzag !== undefined);
+    if (zigzag !== undefined) {
+      w.writeExpGolomb(zigzag, 2);
+      continue;
+    }
+    w.writeExpGolomb(record.value.length, 3);
+    w.writeBytes(record.value);
+  }
+}
+
+/**
+ * The clock read as a zigzag delta from the input's time, or undefined to
+ * send its bytes: not a safe integer, or so far from the input's time that
+ * the delta would not be one (the encoder asserted on such a record).
+ */
+function clockZigzag(value: Uint8Array, timeMs: number): number | undefined {
+  const clock = u64FromBytes(value);
+  if (clock === undefined) return undefined;
+  const delta = clock - timeMs;
+  const zigzag = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+  return Number.isSafeInteger(zigzag + 4) ? zigzag : undefined;
+}
+
+/**
+ * Network inputs arrive rarely next to user inputs (0.02/s vs 0.5/s), so the
+ * events where networkConsumed steps up are listed once per batch (position
+ * gap, step) instead of spending a bit on every event.
+ */
+function writeConsumedSteps(w: BitWriter, scan: EventScan): void {
+  const steps = scan.stepCount;
+  w.writeExpGolomb(steps, 0);
+  let previous = 0;
+  for (let n = 0; n < steps; n++) {
+    const position = scan.stepPosition(n);
+    assert(position > previous && scan.stepSize(n) >= 1, "steps in order, each a step up");
+    w.writeExpGolomb(position - previous - 1, 2);
+    w.writeExpGolomb(scan.stepSize(n) - 1, 0);
+    previous = position;
+  }
+}
