@@ -56,6 +56,9 @@ export function replayDue(
     budget.batchesLeft--;
     replayOne(ctx, state, platform, batch, nowMs, out);
   }
+  // Stopped at a head not due yet: its wake-up (enqueue wakes a device for its head only).
+  const head = state.queue[0];
+  if (head !== undefined && state.repair === undefined) ctx.schedule.wake(state.deviceId, head.dueMs);
 }
 
 /**

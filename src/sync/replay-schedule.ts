@@ -1,6 +1,7 @@
 // When each device's replay work is due (paper §3.3.2 Fig 4: replay at
 // windowEnd + t_max) and how many accepted bytes wait for it: one min-heap of
-// wake-ups over all devices, each device's queue of accepted batches, and the
+// wake-ups over all devices (a queue wakes its device for its head only, not
+// one heap entry per batch), each device's queue of accepted batches, and the
 // server-wide backlog the runtime uses for intake backpressure. Bookkeeping
 // only; the SyncServer decides what a wake-up does. A queued batch is durable
 // in the MirrorStore, so the queue keeps only its number, due time and length:
@@ -59,7 +60,8 @@ export class ReplaySchedule {
     state.queue.push({ batchNo: batch.batchNo, dueMs, byteLength });
     state.queueBytes += byteLength;
     this.backlog += byteLength;
-    this.wake(state.deviceId, dueMs);
+    // One wake-up for the head; replay wakes the device for the next head when it stops there.
+    if (state.queue.length === 1) this.wake(state.deviceId, dueMs);
     assert(
       state.queue.length <= limits.replayQueueBatchesMax + limits.unackedBatchesMax,
       "replay queue unbounded",

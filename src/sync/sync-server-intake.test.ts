@@ -125,3 +125,22 @@ test("sync: intake: an out-of-order batch received as a view of a reused buffer 
     "stored as received, not the reused buffer",
   );
 });
+
+test("sync: intake: queued batches replay at their own due times; after each step the next wake-up is the next head's (seed=65)", () => {
+  const { rig, after, emptyBatch } = rigWithPhone(65);
+  rig.disconnect("p1");
+  const startMs = rig.nowMs + 1_000;
+  for (let k = 1; k <= 6; k++)
+    assert.ok(rig.server.receiveBatch("p1", emptyBatch(after + k, startMs + k * 1_000), rig.nowMs).ok);
+  const dueOf = (k: number) => startMs + k * 1_000 + 10; // window end
+  const tMax = rig.server.nextDueMs()! - dueOf(1);
+  assert.ok(tMax >= 0, "the first wake-up is the first batch's due time");
+  for (let k = 1; k <= 6; k += 2) {
+    // Two batches due per step: both replay, the third waits for its own time.
+    rig.server.tick(dueOf(k + 1) + tMax);
+    assert.equal(rig.server.applied("p1"), after + k + 1);
+    const next = rig.server.nextDueMs();
+    assert.equal(next, k + 2 <= 6 ? dueOf(k + 2) + tMax : undefined, `wake-up after step ${k}`);
+  }
+  assert.equal(rig.server.metrics("p1")!.divergences, 0);
+});
