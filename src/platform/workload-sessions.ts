@@ -18,12 +18,42 @@ export interface NetworkSpec {
   onDeliver?: (index: number, atMs: number) => void;
 }
 
-export interface Step {
-  app: AppName;
-  body: UserInputBody;
-  follow?: { delayMs: number; network: NetworkSpec }[];
-  onEmit?: () => void;
+export type Follow = { delayMs: number; network: NetworkSpec };
+
+/**
+ * A planned user step. One class, so every step has one shape (the
+ * generator read `follow` and `onEmit` over literals of three), and the
+ * step itself is the event the workload emits (workload.ts sets `atMs` and
+ * drops `follow` and `onEmit`): a session is planned whole, so its steps
+ * live until emitted, and an event object per step on top was one more
+ * object per user input to survive a scavenge.
+ */
+export class Step {
+  atMs = 0;
+  readonly kind = "user" as const;
+  readonly app: AppName;
+  readonly body: UserInputBody;
+  follow: Follow[] | undefined;
+  onEmit: (() => void) | undefined;
+
+  constructor(app: AppName, body: UserInputBody, follow?: Follow[], onEmit?: () => void) {
+    this.app = app;
+    this.body = body;
+    this.follow = follow;
+    this.onEmit = onEmit;
+  }
 }
+
+/**
+ * A session's plan entry: a step, or a number, the code of a key typed in
+ * the session's app (every step of a session is in the app it was planned
+ * for). Typing is planned whole — its typos are drawn with the session —
+ * long before it is typed (a 100-character message takes minutes at 0.5
+ * events/s), so its keys wait as numbers and become steps when emitted:
+ * held as objects they outlived a scavenge or two, ~50 B of survivors per
+ * user event (bench/perf/alloc-survivors.ts).
+ */
+export type Planned = Step | number;
 
 /** The generator's belief about the phone, kept from the events it emitted. */
 export interface WorkloadModel {
@@ -59,14 +89,29 @@ const sites = [
   "maps.example",
 ];
 
-const action = (app: AppName, name: string, args: string[] = []): Step => ({
-  app,
-  body: { kind: "action", name, args },
-});
-const tap = (p: Planner, app: AppName): Step => ({
-  app,
-  body: { kind: "tap", x: p.rng.int(0, 1079), y: p.rng.int(100, 1799) },
-});
+const action = (
+  app: AppName,
+  name: string,
+  args: string[] = [],
+  follow?: Follow[],
+  onEmit?: () => void,
+): Step => new Step(app, { kind: "action", name, args }, follow, onEmit);
+const tap = (p: Planner, app: AppName): Step =>
+  new Step(app, { kind: "tap", x: p.rng.int(0, 1079), y: p.rng.int(100, 1799) });
+
+/**
+ * Key bodies, one per ASCII code: inputs are immutable (inputs.ts), so every
+ * typed key of a code can share one body. Typing is most of the steps, and
+ * a session's keys are planned whole, long before they are typed.
+ */
+const asciiKeyBodies: UserInputBody[] = Array.from({ length: 128 }, (_, code) => ({
+  kind: "key" as const,
+  code,
+}));
+
+export function keyBody(code: number): UserInputBody {
+  return code < asciiKeyBodies.length ? asciiKeyBodies[code]! : { kind: "key", code };
+}
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(0, items.length - 1)]!;
 
 function taps(p: Planner, app: AppName, min: number, max: number): Step[] {
@@ -74,43 +119,41 @@ function taps(p: Planner, app: AppName, min: number, max: number): Step[] {
   return Array.from({ length: count }, () => tap(p, app));
 }
 
-function typing(p: Planner, app: AppName, text: string): Step[] {
-  const steps: Step[] = [];
+/** The key codes typed for text, typos and their backspaces included (see Planned). */
+function typing(p: Planner, text: string): number[] {
+  const codes: number[] = [];
   // By code point, like for...of, without an iterator per character.
   for (let i = 0; i < text.length; i++) {
     const code = text.codePointAt(i)!;
     if (code > 0xffff) i++;
     if (p.rng.float() < 0.03) {
-      steps.push(
-        { app, body: { kind: "key", code: 0x61 + p.rng.int(0, 25) } },
-        { app, body: { kind: "key", code: 8 } },
-      );
+      codes.push(0x61 + p.rng.int(0, 25), 8);
     }
-    steps.push({ app, body: { kind: "key", code } });
+    codes.push(code);
   }
-  return steps;
+  return codes;
 }
 
-function messaging(p: Planner): Step[] {
-  const steps = [action("messaging", "open-thread", [`peer=${pick(p.rng, contacts)}`])];
+function messaging(p: Planner): Planned[] {
+  const steps: Planned[] = [action("messaging", "open-thread", [`peer=${pick(p.rng, contacts)}`])];
   if (p.rng.float() < 0.3) steps.push(action("messaging", "read-thread"));
-  steps.push(...taps(p, "messaging", 0, 2), ...typing(p, "messaging", sentence(p.rng, 5, 100)));
+  steps.push(...taps(p, "messaging", 0, 2), ...typing(p, sentence(p.rng, 5, 100)));
   steps.push(action("messaging", "send"));
   return steps;
 }
 
-function email(p: Planner): Step[] {
+function email(p: Planner): Planned[] {
   if (p.rng.float() < 0.3) {
     const steps = [action("email", "open-folder", ["folder=inbox"]), ...taps(p, "email", 1, 6)];
     return steps;
   }
-  const steps = [
+  const steps: Planned[] = [
     action("email", "compose", [
       `to=${pick(p.rng, contacts)}@mail.example`,
       `subject=${sentence(p.rng, 3, 30)}`,
     ]),
   ];
-  steps.push(...typing(p, "email", sentence(p.rng, 10, 160)));
+  steps.push(...typing(p, sentence(p.rng, 10, 160)));
   const attachable = [...p.model.inboxFiles, ...p.model.userFiles];
   if (attachable.length > 0 && p.rng.float() < 0.25)
     steps.push(action("email", "attach", [`path=${pick(p.rng, attachable)}`]));
@@ -131,12 +174,7 @@ function browser(p: Planner): Step[] {
         p.model.userFiles.push(`/sdcard/Download/${name}`);
       },
     };
-    return [
-      {
-        ...action("browser", "open", [`url=${url}`]),
-        follow: [{ delayMs: p.rng.int(2_000, 20_000), network }],
-      },
-    ];
+    return [action("browser", "open", [`url=${url}`], [{ delayMs: p.rng.int(2_000, 20_000), network }])];
   }
   const page = binary(p.rng, sizeBetween(p.rng, 10_000, 300_000, p.sizeScale));
   const network: NetworkSpec = {
@@ -146,7 +184,7 @@ function browser(p: Planner): Step[] {
     payload: page,
   };
   const steps: Step[] = [
-    { ...action("browser", "open", [`url=${url}`]), follow: [{ delayMs: p.rng.int(200, 3_000), network }] },
+    action("browser", "open", [`url=${url}`], [{ delayMs: p.rng.int(200, 3_000), network }]),
   ];
   steps.push(...taps(p, "browser", 2, 10));
   if (p.rng.float() < 0.25) steps.push(action("browser", "bookmark"));
@@ -183,20 +221,17 @@ function files(p: Planner): Step[] {
   const roll = p.rng.float();
   if (roll < 0.4) {
     const to = `/sdcard/Documents/${p.rng.int(0, 9999)}-${name}`;
-    return [{ ...action("files", "copy", [`from=${path}`, `to=${to}`]), onEmit: () => known.push(to) }];
+    return [action("files", "copy", [`from=${path}`, `to=${to}`], undefined, () => known.push(to))];
   }
   if (roll < 0.7) {
     const to = `/sdcard/Archive/${p.rng.int(0, 9999)}-${name}`;
     return [
-      {
-        ...action("files", "move", [`from=${path}`, `to=${to}`]),
-        onEmit: () => known.splice(known.indexOf(path), 1, to),
-      },
+      action("files", "move", [`from=${path}`, `to=${to}`], undefined, () =>
+        known.splice(known.indexOf(path), 1, to),
+      ),
     ];
   }
-  return [
-    { ...action("files", "delete", [`path=${path}`]), onEmit: () => known.splice(known.indexOf(path), 1) },
-  ];
+  return [action("files", "delete", [`path=${path}`], undefined, () => known.splice(known.indexOf(path), 1))];
 }
 
 function mms(p: Planner): Step[] {
@@ -205,15 +240,17 @@ function mms(p: Planner): Step[] {
   const item = pick(p.rng, items);
   const steps = [action("mms", "open", [`from=${item.from}`]), ...taps(p, "mms", 0, 3)];
   if (p.rng.float() < 0.5) {
-    steps.push({
-      ...action("mms", "save", [`from=${item.from}`, `name=${item.name}`]),
-      onEmit: () => p.model.userFiles.push(`/sdcard/Pictures/${item.name}`),
-    });
+    steps.push(
+      action("mms", "save", [`from=${item.from}`, `name=${item.name}`], undefined, () =>
+        p.model.userFiles.push(`/sdcard/Pictures/${item.name}`),
+      ),
+    );
   } else {
-    steps.push({
-      ...action("mms", "delete", [`from=${item.from}`, `name=${item.name}`]),
-      onEmit: () => items.splice(items.indexOf(item), 1),
-    });
+    steps.push(
+      action("mms", "delete", [`from=${item.from}`, `name=${item.name}`], undefined, () =>
+        items.splice(items.indexOf(item), 1),
+      ),
+    );
   }
   return steps;
 }
@@ -223,10 +260,9 @@ function installer(p: Planner): Step[] {
   if (installed.length > 0 && p.rng.float() < 0.3) {
     const name = pick(p.rng, installed);
     return [
-      {
-        ...action("installer", "uninstall", [`name=${name}`]),
-        onEmit: () => installed.splice(installed.indexOf(name), 1),
-      },
+      action("installer", "uninstall", [`name=${name}`], undefined, () =>
+        installed.splice(installed.indexOf(name), 1),
+      ),
     ];
   }
   const name = `com.example.app${p.rng.int(0, 49)}`;
@@ -240,12 +276,7 @@ function installer(p: Planner): Step[] {
       if (!installed.includes(name)) installed.push(name);
     },
   };
-  return [
-    {
-      ...action("installer", "open", [`name=${name}`]),
-      follow: [{ delayMs: p.rng.int(2_000, 30_000), network }],
-    },
-  ];
+  return [action("installer", "open", [`name=${name}`], [{ delayMs: p.rng.int(2_000, 30_000), network }])];
 }
 
 function antivirusHook(p: Planner): Step[] {
@@ -257,10 +288,7 @@ function antivirusHook(p: Planner): Step[] {
     payload: utf8("verdict=clean\n"),
   };
   return [
-    {
-      ...action("antivirus-hook", "scan", ["path=/sdcard"]),
-      follow: [{ delayMs: p.rng.int(5_000, 60_000), network }],
-    },
+    action("antivirus-hook", "scan", ["path=/sdcard"], [{ delayMs: p.rng.int(5_000, 60_000), network }]),
   ];
 }
 
@@ -278,12 +306,10 @@ function cache(p: Planner): Step[] {
     payload: binary(p.rng, sizeBetween(p.rng, 1_000_000, 20_000_000, p.sizeScale)),
     onDeliver: () => p.model.userFiles.push(`/sdcard/Download/${name}`),
   };
-  return [
-    { ...action("cache", "fetch", [`id=${id}`]), follow: [{ delayMs: p.rng.int(1_000, 5_000), network }] },
-  ];
+  return [action("cache", "fetch", [`id=${id}`], [{ delayMs: p.rng.int(1_000, 5_000), network }])];
 }
 
-export const sessionPlanners: Readonly<Record<AppName, (p: Planner) => Step[]>> = {
+export const sessionPlanners: Readonly<Record<AppName, (p: Planner) => Planned[]>> = {
   messaging,
   email,
   browser,

@@ -12,10 +12,12 @@ import type { AppName, UserInputBody } from "./inputs.ts";
 import { binary, sentence, sentenceBytes, sizeBetween } from "./workload-content.ts";
 import {
   contacts,
+  keyBody,
   type NetworkSpec,
+  type Planned,
   type Planner,
   pick,
-  type Step,
+  Step,
   sessionPlanners,
 } from "./workload-sessions.ts";
 
@@ -62,7 +64,9 @@ export class Workload {
   private readonly weightTotal: number;
   private nextUserMs: number;
   private nextBackgroundMs: number;
-  private session: Step[] = [];
+  private session: Planned[] = [];
+  /** The app the current session was planned for: its typed keys' app. */
+  private sessionApp: AppName = "system";
   /** Next step of `session` to emit (a cursor: shift() would move the rest each time). */
   private sessionAt = 0;
   private pending: Pending[] = [];
@@ -155,16 +159,26 @@ export class Workload {
   private emitUser(): WorkloadEvent {
     for (let tries = 0; this.sessionAt >= this.session.length; tries++) {
       assert(tries < 100, "workload: sessions keep coming out empty");
-      this.session = sessionPlanners[this.pickApp()](this.planner);
+      this.sessionApp = this.pickApp();
+      this.session = sessionPlanners[this.sessionApp](this.planner);
       this.sessionAt = 0;
     }
-    const step = this.session[this.sessionAt++]!;
+    const planned = this.session[this.sessionAt++]!;
+    const step = typeof planned === "number" ? new Step(this.sessionApp, keyBody(planned)) : planned;
+    if (step.app !== this.sessionApp)
+      assert(false, `workload: a ${step.app} step in a ${this.sessionApp} session`);
     const atMs = this.nextUserMs;
     this.nextUserMs += this.gap(this.userRatePerMs);
     step.onEmit?.();
-    if (step.follow !== undefined)
-      for (const follow of step.follow) this.schedule(atMs + follow.delayMs, follow.network);
-    return { atMs, kind: "user", app: step.app, body: step.body };
+    const follows = step.follow;
+    if (follows !== undefined)
+      for (const follow of follows) this.schedule(atMs + follow.delayMs, follow.network);
+    // the planned step is the event: what only the generator needed goes with it
+    assert(step.atMs === 0, "workload: a step emitted twice");
+    step.atMs = atMs;
+    step.follow = undefined;
+    step.onEmit = undefined;
+    return step;
   }
 
   private pickApp(): AppName {

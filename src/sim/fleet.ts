@@ -48,8 +48,12 @@ export interface PhoneNode {
    * User steps generated but not applied yet, in time order from
    * `userStepsAt`: they are phone-local, so the phone applies them in a
    * burst when an event about it runs (`advance`), not one heap event each.
+   * Kept as their intents and times in two arrays, not as the step objects:
+   * a step is held for up to `userStepsAheadMax` inputs, and its wrapper
+   * then survived a scavenge or two for nothing.
    */
-  readonly userSteps: WorkloadStep[];
+  readonly userIntents: unknown[];
+  readonly userStepsMs: number[];
   userStepsAt: number;
   reconnectAtMs: number;
   /** Earliest pending sync-tick event (Infinity when none). */
@@ -136,7 +140,8 @@ export class Fleet {
       startMs,
       on: true,
       step: undefined,
-      userSteps: [],
+      userIntents: [],
+      userStepsMs: [],
       userStepsAt: 0,
       reconnectAtMs: -1,
       tickAtMs: Number.POSITIVE_INFINITY,
@@ -418,11 +423,13 @@ export class Fleet {
         this.schedule(step.atMs, this.event(EventType.workload, phone));
         return;
       }
-      node.userSteps.push(step);
+      if (step.kind !== "user") assert(false, "a workload step is user or network");
+      node.userIntents.push(step.intent);
+      node.userStepsMs.push(step.atMs);
       afterMs = step.atMs;
     }
     // The buffer is full (or the workload ended): wake at its last step to go on.
-    if (node.userSteps.length > node.userStepsAt)
+    if (node.userIntents.length > node.userStepsAt)
       this.schedule(afterMs, this.event(EventType.workload, phone));
   }
 
@@ -436,32 +443,35 @@ export class Fleet {
    */
   advance(phone: number, beforeNow = false): void {
     const node = this.phones[phone]!;
-    const steps = node.userSteps;
+    const intents = node.userIntents;
+    const times = node.userStepsMs;
     let at = node.userStepsAt;
-    if (at >= steps.length) return;
+    if (at >= intents.length) return;
+    assert(times.length === intents.length, "advance: step times out of step with intents");
     const untilMs = this.nowMs;
     let applied = 0;
     let previousMs = 0;
     // A tick the burst runs itself: only after a step sent frames (see tickUntil).
     let dueMs = Number.POSITIVE_INFINITY;
-    for (; at < steps.length; at++) {
-      const step = steps[at]!;
-      if (step.atMs > untilMs || (beforeNow && step.atMs === untilMs)) break;
-      if (step.kind !== "user") assert(false, "only user steps are buffered");
-      if (step.atMs < previousMs)
-        assert(false, `buffered steps out of order: ${step.atMs} after ${previousMs}`);
-      previousMs = step.atMs;
+    for (; at < intents.length; at++) {
+      const atMs = times[at]!;
+      if (atMs > untilMs || (beforeNow && atMs === untilMs)) break;
+      if (atMs < previousMs) assert(false, `buffered steps out of order: ${atMs} after ${previousMs}`);
+      previousMs = atMs;
       if (node.on && !this.converging) {
-        if (dueMs <= step.atMs) dueMs = this.tickUntil(phone, dueMs, step.atMs);
+        if (dueMs <= atMs) dueMs = this.tickUntil(phone, dueMs, atMs);
         const sent = this.framesUp;
-        this.applyUser(phone, step.intent, step.atMs, false);
+        this.applyUser(phone, intents[at], atMs, false);
+        intents[at] = undefined; // applied: the buffer no longer keeps it alive
         applied++;
-        if (this.framesUp !== sent) dueMs = Math.max(node.stack.nextTickMs(), step.atMs);
+        if (this.framesUp !== sent) dueMs = Math.max(node.stack.nextTickMs(), atMs);
       }
     }
     if (dueMs < untilMs) this.tickUntil(phone, dueMs, untilMs - 1);
-    if (at === steps.length) {
-      steps.length = 0; // drained: the steps are garbage now, not held until the next refill
+    if (at === intents.length) {
+      // drained: the steps are garbage now, not held until the next refill
+      intents.length = 0;
+      times.length = 0;
       at = 0;
     }
     node.userStepsAt = at;
@@ -490,7 +500,8 @@ export class Fleet {
   dropWorkload(phone: number): void {
     this.advance(phone, true);
     const node = this.phones[phone]!;
-    node.userSteps.length = 0;
+    node.userIntents.length = 0;
+    node.userStepsMs.length = 0;
     node.userStepsAt = 0;
   }
 
