@@ -1,0 +1,89 @@
+// Allocation that survives a scavenge (issue 4: GC is the largest single
+// category of the simulator's CPU, and what survives the young generation is
+// what costs: it is copied, then promoted, marked and swept). V8's sampling
+// heap profiler over one in-process `runSimulation`, with objects collected
+// by a minor GC left out: what remains was alive at a scavenge (or at the
+// end), summed by allocating function and by source file, per simulated
+// user event. Run it with the shard workers' young generation, or the
+// survivors are those of the main thread's small default:
+//   node --max-semi-space-size=32 --import tsx bench/perf/alloc-survivors.ts [--phones 250] [--hours 0.5] [--seed 7] [--interval 512] [--top 40]
+// (250 phones: one default shard; sampling: estimates at the interval's granularity.)
+import { Session } from "node:inspector";
+import { defaultOptions, runSimulation } from "../../src/sim/index.ts";
+
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1]! : fallback;
+}
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+function post<T>(session: Session, method: string, params: object = {}): T {
+  let result: T | undefined;
+  let failure: Error | null = null;
+  // the inspector answers synchronously within post() for a same-thread session
+  session.post(method, params, (error, value) => {
+    failure = error;
+    result = value as T;
+  });
+  if (failure !== null) throw failure;
+  if (result === undefined) throw new Error(`${method}: no synchronous answer`);
+  return result;
+}
+
+const phones = Number(arg("phones", "250"));
+const hours = Number(arg("hours", "0.5"));
+const seed = Number(arg("seed", "7"));
+const interval = Number(arg("interval", "512"));
+const top = Number(arg("top", "40"));
+
+const session = new Session();
+session.connect();
+post(session, "HeapProfiler.enable");
+post(session, "HeapProfiler.startSampling", {
+  samplingInterval: interval,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: false,
+});
+const report = runSimulation({
+  ...defaultOptions,
+  seed,
+  phones,
+  hours,
+  eventsPerSec: 0.5,
+  syncIntervalMs: 60_000,
+});
+const { profile } = post<{ profile: { head: ProfileNode } }>(session, "HeapProfiler.stopSampling");
+session.disconnect();
+
+const root = `file://${process.cwd()}/`;
+const byFunction = new Map<string, number>();
+const byFile = new Map<string, number>();
+let total = 0;
+const stack: ProfileNode[] = [profile.head];
+for (let visited = 0; stack.length > 0; visited++) {
+  if (visited > 10_000_000) throw new Error("profile tree too large");
+  const node = stack.pop()!;
+  stack.push(...node.children);
+  if (node.selfSize === 0) continue;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const file = url.replace(root, "").replace(/^file:\/\/.*node_modules\//, "node_modules/") || "(native)";
+  const where = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+  byFunction.set(where, (byFunction.get(where) ?? 0) + node.selfSize);
+  byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize);
+  total += node.selfSize;
+}
+const perEvent = (bytes: number) => (bytes / report.userEvents).toFixed(0).padStart(7);
+console.log(
+  `${phones} phones x ${hours} h, seed ${seed}: ${report.userEvents} user events, ${(total / 2 ** 20).toFixed(0)} MiB surviving a scavenge (sampled every ${interval} B), ${perEvent(total).trim()} B per user event`,
+);
+console.log("\nB/user event  by file");
+for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25))
+  console.log(`${perEvent(bytes)}  ${file}`);
+console.log("\nB/user event  by allocating function");
+for (const [where, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`${perEvent(bytes)}  ${where}`);
