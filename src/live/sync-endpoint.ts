@@ -23,7 +23,6 @@ import {
   type FrameCodec,
   SyncSession,
 } from "./sync-session.ts";
-import { directFrameBytesMax, writeBinaryFrame } from "./ws-frame.ts";
 
 export const syncPath = "/sync";
 
@@ -39,8 +38,6 @@ export interface SyncEndpointDeps {
 interface Connection {
   ws: WebSocket;
   session: SyncSession;
-  /** The upgraded socket ws serves: small frames are written to it pre-framed (ws-frame.ts). */
-  socket: Duplex | undefined;
 }
 
 /** One received frame in the group commit: a class, not two closures per frame (the ingest hot path). */
@@ -100,7 +97,7 @@ export class SyncEndpoint {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws, socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws));
   }
 
   /** Sends an encoded frame to a device if it is connected (replies from replay). */
@@ -128,12 +125,9 @@ export class SyncEndpoint {
     this.wss.close();
   }
 
-  /**
-   * Serves one upgraded socket (handleUpgrade's; tests hand in a ws they
-   * control, without `socket`: then every frame goes through ws.send).
-   */
-  acceptSocket(ws: WebSocket, socket?: Duplex): void {
-    const conn: Connection = { ws, session: undefined as unknown as SyncSession, socket };
+  /** Serves one upgraded socket (handleUpgrade's; tests hand in a socket they control). */
+  acceptSocket(ws: WebSocket): void {
+    const conn: Connection = { ws, session: undefined as unknown as SyncSession };
     conn.session = new SyncSession({
       codec: this.deps.codec,
       deviceKey: (id) => this.deps.deviceKey(id),
@@ -218,9 +212,7 @@ export class SyncEndpoint {
 
   private sendBytes(conn: Connection, bytes: Uint8Array): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return;
-    if (conn.socket !== undefined && bytes.length <= directFrameBytesMax)
-      writeBinaryFrame(conn.socket, bytes);
-    else conn.ws.send(bytes);
+    conn.ws.send(bytes);
   }
 
   /** After a commit: one cumulative ack per phone whose frames it covered, unless its buffer is full. */
