@@ -134,14 +134,19 @@ export class BitWriter {
    * another writer wrote and aligned, see alignToByte).
    */
   writeAlignedBits(data: Uint8Array, byteStart: number, bitCount: number): void {
-    const whole = bitCount >>> 3;
-    const tail = bitCount & 7;
-    assert(
-      bitCount >= 0 && byteStart + whole + (tail > 0 ? 1 : 0) <= data.length,
-      "bits outside their array",
-    );
-    if (whole > 0) this.writeByteRange(data, byteStart, byteStart + whole);
-    if (tail > 0) this.put(data[byteStart + whole]! >>> (8 - tail), tail);
+    const bytes = (bitCount + 7) >>> 3;
+    assert(bitCount >= 0 && byteStart >= 0 && byteStart + bytes <= data.length, "bits outside their array");
+    // A word at a time through the accumulator: segments are mostly a few bytes.
+    let at = byteStart;
+    let rest = bitCount;
+    for (; rest >= wordBitsMax; rest -= wordBitsMax, at += 4) {
+      this.put(((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0, 32);
+    }
+    if (rest === 0) return;
+    const tailBytes = (rest + 7) >>> 3;
+    let word = 0;
+    for (let i = 0; i < tailBytes; i++) word = word * 256 + data[at + i]!;
+    this.put(Math.floor(word / pow2[8 * tailBytes - rest]!), rest);
   }
 
   /** Zero bits up to the next byte boundary, so that everything written so far is in alignedView(). */

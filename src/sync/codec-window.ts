@@ -7,9 +7,12 @@
 // tap coordinates or a key code (their codes depend on the batch's ranges,
 // known at the window's end), the time deltas and networkConsumed steps
 // (codec-scan.ts), and each action already written — name, arguments through
-// the batch's recent-strings table, nondet records — as a byte-aligned
-// segment of its own bit stream. write() then emits exactly the bits a
-// single pass over the inputs would.
+// the batch's recent-strings table, nondet records — into a stream of its
+// own as byte-aligned runs of bits, except large nondet values (photos):
+// those are kept by reference (inputs are immutable once applied, and the
+// phone's storage holds the same array: src/platform/inputs.ts) and written
+// once at the window's end, as the one-pass encoder did. write() then emits
+// exactly the bits a single pass over the inputs would.
 import { assert } from "../core/assert.ts";
 import { u64FromBytes } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
@@ -23,7 +26,14 @@ import { chooseTimeOrder, writeRice } from "./codec-time.ts";
 import { writeKey } from "./key-code.ts";
 
 const initialCapacity = 64;
+const piecesInitial = 32;
 const actionBytesInitial = 256;
+/**
+ * Nondet values from this size on are referenced, not copied: an array this
+ * large keeps its bytes off the JS heap, so holding it pins no young object
+ * worth the name; smaller ones are copied (the split would cost more).
+ */
+const referencedValueBytesMin = 64;
 /** A window's action stream grown past this (photos) is let go at reset. */
 const actionBytesRetainedMax = 16 * 1024;
 const tapKind = bodyKinds.indexOf("tap");
@@ -38,10 +48,17 @@ export class EventWindow {
   /** Literal string bytes written so far: the only part DEFLATE can shrink (deflate-gate.ts). */
   textBytes = 0;
   private symbols = new Uint8Array(initialCapacity);
-  /** Per input two numbers: tap x and y, a key's code, or an action segment's length in bits. */
+  /** Per input two numbers: tap x and y, a key's code, or how many pieces an action took. */
   private operands = new Uint32Array(2 * initialCapacity);
-  /** The actions' segments, in input order, each starting on a byte. */
+  /** The actions' pieces, in input order, each starting on a byte. */
   private readonly actions = new BitWriter(actionBytesInitial);
+  /** Per piece: 2 × its length in bits (a run of bits in `actions`), or 1: the next of `values`. */
+  private pieces = new Uint32Array(piecesInitial);
+  /** The large nondet values of the window's actions, in order. */
+  private readonly values: Uint8Array[] = [];
+  private pieceCount = 0;
+  /** Where the action being written started its current run of bits. */
+  private runStartBits = 0;
   /** The batch's recent-strings table as it stands after the inputs added so far. */
   private readonly recent = new RecentStrings();
 
@@ -53,6 +70,8 @@ export class EventWindow {
     this.scan.reset();
     this.textBytes = 0;
     this.actions.reset(actionBytesRetainedMax);
+    this.pieceCount = 0;
+    this.values.length = 0;
     this.recent.clear();
   }
 
@@ -78,20 +97,67 @@ export class EventWindow {
       operands[2 * i] = body.code;
     } else {
       const actions = this.actions;
-      const startBits = actions.lengthBits;
+      const firstPiece = this.pieceCount;
+      this.runStartBits = actions.lengthBits;
       const index = actionIndex(body.name);
       actions.writeTruncated(index ?? actionDictionary.length, actionDictionary.length + 1);
       let literalBytes = index === undefined ? writeString(actions, this.recent, body.name) : 0;
       const args = body.args;
       actions.writeExpGolomb(args.length, 0);
       for (let a = 0; a < args.length; a++) literalBytes += writeString(actions, this.recent, args[a]!);
-      writeNondet(actions, input.nondet, input.timeMs);
-      const bits = actions.lengthBits - startBits;
-      assert(bits > 0 && bits < 2 ** 32, "an action segment's length fits 32 bits");
-      operands[2 * i] = bits;
-      actions.alignToByte();
+      this.writeNondet(input.nondet, input.timeMs);
+      this.endRun();
+      operands[2 * i] = this.pieceCount - firstPiece;
+      assert(this.pieceCount > firstPiece, "an action takes at least one piece");
       this.textBytes += literalBytes;
     }
+  }
+
+  // Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
+  // sit within a few ms of the input's own time: send the signed difference.
+  private writeNondet(records: readonly NondetRecord[], timeMs: number): void {
+    const w = this.actions;
+    w.writeBit(records.length > 0);
+    if (records.length === 0) return;
+    w.writeExpGolomb(records.length - 1, 0);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      w.writeBits(nondetKinds.indexOf(record.kind), 2);
+      const zigzag = record.kind === "clock" ? clockZigzag(record.value, timeMs) : undefined;
+      if (record.kind === "clock") w.writeBit(zigzag !== undefined);
+      if (zigzag !== undefined) {
+        w.writeExpGolomb(zigzag, 2);
+        continue;
+      }
+      const value = record.value;
+      w.writeExpGolomb(value.length, 3);
+      if (value.length < referencedValueBytesMin) {
+        w.writeBytes(value);
+        continue;
+      }
+      this.endRun();
+      this.values.push(value);
+      this.addPiece(1);
+      this.runStartBits = w.lengthBits;
+    }
+  }
+
+  /** Closes the current run of bits as a piece (none if empty) and aligns the stream. */
+  private endRun(): void {
+    const bits = this.actions.lengthBits - this.runStartBits;
+    assert(bits >= 0 && bits < 2 ** 31, "a run of an action's bits fits its piece");
+    if (bits > 0) this.addPiece(2 * bits); // even: a run (1 names a value)
+    this.actions.alignToByte();
+  }
+
+  private addPiece(piece: number): void {
+    assert(piece < 2 ** 32, "a piece's length fits 32 bits");
+    if (this.pieceCount === this.pieces.length) {
+      const grown = new Uint32Array(2 * this.pieces.length);
+      grown.set(this.pieces);
+      this.pieces = grown;
+    }
+    this.pieces[this.pieceCount++] = piece;
   }
 
   /**
@@ -119,6 +185,10 @@ export class EventWindow {
     const actions = this.actions.alignedView();
     const symbols = this.symbols;
     const operands = this.operands;
+    const pieces = this.pieces;
+    const values = this.values;
+    let piece = 0;
+    let value = 0;
     let actionAt = 0;
     let previousSymbol = -1;
     for (let i = 0; i < count; i++) {
@@ -134,12 +204,21 @@ export class EventWindow {
       } else if (kind === keyKind) {
         writeKey(w, operands[2 * i]!, keyRange);
       } else {
-        const bits = operands[2 * i]!;
-        w.writeAlignedBits(actions, actionAt, bits);
-        actionAt += (bits + 7) >>> 3;
+        const end = piece + operands[2 * i]!;
+        for (; piece < end; piece++) {
+          const p = pieces[piece]!;
+          if (p === 1) {
+            w.writeBytes(values[value++]!);
+          } else {
+            const bits = p >>> 1;
+            w.writeAlignedBits(actions, actionAt, bits);
+            actionAt += (bits + 7) >>> 3;
+          }
+        }
       }
     }
-    assert(actionAt === actions.length, "every action segment written once");
+    assert(actionAt === actions.length && piece === this.pieceCount, "every action piece written once");
+    assert(value === values.length, "every referenced value written once");
     return this.textBytes;
   }
 
@@ -175,26 +254,6 @@ export function writeEvents(w: BitWriter, inputs: readonly UserInput[], ctx: Eve
     return scratchWindow.write(w, ctx);
   } finally {
     scratchWindow.reset();
-  }
-}
-
-// Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
-// sit within a few ms of the input's own time: send the signed difference.
-function writeNondet(w: BitWriter, records: readonly NondetRecord[], timeMs: number): void {
-  w.writeBit(records.length > 0);
-  if (records.length === 0) return;
-  w.writeExpGolomb(records.length - 1, 0);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    w.writeBits(nondetKinds.indexOf(record.kind), 2);
-    const zigzag = record.kind === "clock" ? clockZigzag(record.value, timeMs) : undefined;
-    if (record.kind === "clock") w.writeBit(zigzag !== undefined);
-    if (zigzag !== undefined) {
-      w.writeExpGolomb(zigzag, 2);
-      continue;
-    }
-    w.writeExpGolomb(record.value.length, 3);
-    w.writeBytes(record.value);
   }
 }
 
