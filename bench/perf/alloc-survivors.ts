@@ -64,15 +64,22 @@ const root = `file://${process.cwd()}/`;
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();
 let total = 0;
-const stack: ProfileNode[] = [profile.head];
-for (let visited = 0; stack.length > 0; visited++) {
-  if (visited > 10_000_000) throw new Error("profile tree too large");
-  const node = stack.pop()!;
-  stack.push(...node.children);
-  if (node.selfSize === 0) continue;
+const nameOf = (node: ProfileNode): string => {
   const { functionName, url, lineNumber } = node.callFrame;
   const file = url.replace(root, "").replace(/^file:\/\/.*node_modules\//, "node_modules/") || "(native)";
-  const where = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+  return `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+};
+// a native allocator (push, Map.set, slice) is named with its JS caller: "push" alone says nothing
+const stack: { node: ProfileNode; caller: string }[] = [{ node: profile.head, caller: "" }];
+for (let visited = 0; stack.length > 0; visited++) {
+  if (visited > 10_000_000) throw new Error("profile tree too large");
+  const { node, caller } = stack.pop()!;
+  const own = nameOf(node);
+  for (const child of node.children) stack.push({ node: child, caller: own });
+  if (node.selfSize === 0) continue;
+  const { url } = node.callFrame;
+  const file = url.replace(root, "").replace(/^file:\/\/.*node_modules\//, "node_modules/") || "(native)";
+  const where = url === "" ? `${own} < ${caller}` : own;
   byFunction.set(where, (byFunction.get(where) ?? 0) + node.selfSize);
   byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize);
   total += node.selfSize;
