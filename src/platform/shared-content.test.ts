@@ -5,7 +5,7 @@ import { bytesEqual, utf8 } from "../core/bytes.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { binaryFromBytes } from "./fs-node.ts";
 import { publicLevelKey } from "./key-level.ts";
-import { enableSharedContent, SharedContent, sharedContent } from "./shared-content.ts";
+import { contentKey, enableSharedContent, SharedContent, sharedContent } from "./shared-content.ts";
 import { Storage } from "./storage.ts";
 
 const shaOf = (bytes: Uint8Array): string => binaryFromBytes(nodeSha256(bytes));
@@ -119,5 +119,38 @@ test("shared content: storages that share bytes read, list and digest exactly as
       assert.deepEqual(mirror.digest(), alone.value.digest());
     }),
     { seed: 42, numRuns: 100 },
+  );
+});
+
+test("shared content: two contents whose hashes share the key prefix are told apart by the full hash", () => {
+  const table = new SharedContent(1024, 10);
+  const prefix = "\u00ab\u00cd\u00ef\u0012";
+  const shaA = `${prefix}${"a".repeat(28)}`;
+  const shaB = `${prefix}${"b".repeat(28)}`;
+  assert.equal(contentKey(shaA), contentKey(shaB));
+  const a = utf8("content a");
+  const b = utf8("content b");
+  const nodeA = table.takeFile(shaA, a, false);
+  const nodeB = table.takeFile(shaB, b, false);
+  assert.notEqual(nodeB, nodeA, "another content under the same key is not handed out");
+  assert.equal(nodeB.bytes, b);
+  assert.equal(nodeB.sha, shaB);
+  assert.equal(table.size, 1, "the first content keeps its place");
+  assert.equal(table.takeFile(shaA, utf8("content a"), false), nodeA, "the first content is still shared");
+  assert.equal(table.size, 0);
+});
+
+test("shared content: contentKey is the first 30 bits of the hash, and differs with any of them (property)", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(29), (bytes, bit) => {
+      const sha = binaryFromBytes(bytes);
+      const flipped = bytes.slice();
+      flipped[bit >>> 3] = flipped[bit >>> 3]! ^ (0x80 >>> (bit & 7));
+      assert.equal(
+        contentKey(sha),
+        ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 2,
+      );
+      assert.notEqual(contentKey(binaryFromBytes(flipped)), contentKey(sha));
+    }),
   );
 });

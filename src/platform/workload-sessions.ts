@@ -4,10 +4,11 @@
 // Steps can schedule network deliveries (a page load, a download) and update
 // the generator's picture of the phone when emitted, so later sessions refer
 // to files that exist.
+import { assert } from "../core/assert.ts";
 import { utf8 } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
 import type { AppName, UserInputBody } from "./inputs.ts";
-import { binary, packageArchive, sentence, sizeBetween } from "./workload-content.ts";
+import { binary, packageArchive, sentence, sentenceBytes, sizeBetween } from "./workload-content.ts";
 
 export interface NetworkSpec {
   app: AppName;
@@ -119,16 +120,18 @@ function taps(p: Planner, app: AppName, min: number, max: number): Step[] {
   return Array.from({ length: count }, () => tap(p, app));
 }
 
-/** The key codes typed for text, typos and their backspaces included (see Planned). */
-function typing(p: Planner, text: string): number[] {
+/**
+ * The key codes typed for a sentence, typos and their backspaces included
+ * (see Planned). The sentence comes as sentenceBytes (the same draws as
+ * sentence(), without building the string): its words are ASCII, so each
+ * byte is a code point.
+ */
+function typing(p: Planner, text: Uint8Array): number[] {
   const codes: number[] = [];
-  // By code point, like for...of, without an iterator per character.
   for (let i = 0; i < text.length; i++) {
-    const code = text.codePointAt(i)!;
-    if (code > 0xffff) i++;
-    if (p.rng.float() < 0.03) {
-      codes.push(0x61 + p.rng.int(0, 25), 8);
-    }
+    const code = text[i]!;
+    if (code >= 0x80) assert(false, `typing: ${code} is not ASCII`);
+    if (p.rng.float() < 0.03) codes.push(0x61 + p.rng.int(0, 25), 8);
     codes.push(code);
   }
   return codes;
@@ -137,7 +140,7 @@ function typing(p: Planner, text: string): number[] {
 function messaging(p: Planner): Planned[] {
   const steps: Planned[] = [action("messaging", "open-thread", [`peer=${pick(p.rng, contacts)}`])];
   if (p.rng.float() < 0.3) steps.push(action("messaging", "read-thread"));
-  steps.push(...taps(p, "messaging", 0, 2), ...typing(p, sentence(p.rng, 5, 100)));
+  steps.push(...taps(p, "messaging", 0, 2), ...typing(p, sentenceBytes(p.rng, 5, 100)));
   steps.push(action("messaging", "send"));
   return steps;
 }
@@ -153,7 +156,7 @@ function email(p: Planner): Planned[] {
       `subject=${sentence(p.rng, 3, 30)}`,
     ]),
   ];
-  steps.push(...typing(p, sentence(p.rng, 10, 160)));
+  steps.push(...typing(p, sentenceBytes(p.rng, 10, 160)));
   const attachable = [...p.model.inboxFiles, ...p.model.userFiles];
   if (attachable.length > 0 && p.rng.float() < 0.25)
     steps.push(action("email", "attach", [`path=${pick(p.rng, attachable)}`]));
