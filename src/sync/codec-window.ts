@@ -34,8 +34,8 @@ const actionBytesInitial = 256;
  * worth the name; smaller ones are copied (the split would cost more).
  */
 const referencedValueBytesMin = 64;
-/** A window's action stream grown past this (photos) is let go at reset. */
-const actionBytesRetainedMax = 16 * 1024;
+/** A window's action stream grown past this (long arguments) is let go at reset. */
+const actionBytesRetainedMax = 4 * 1024;
 const tapKind = bodyKinds.indexOf("tap");
 const keyKind = bodyKinds.indexOf("key");
 /** Body kind of each (kind, app) symbol. */
@@ -75,7 +75,11 @@ export class EventWindow {
     this.recent.clear();
   }
 
-  /** Adds the next input of the batch (seqs contiguous, times and networkConsumed not decreasing); keeps no reference to it. */
+  /**
+   * Adds the next input of the batch (seqs contiguous, times and
+   * networkConsumed not decreasing). Keeps no reference to the input, its
+   * body or its args; only to the arrays of its large nondet values.
+   */
   add(input: UserInput): void {
     const i = this.scan.count;
     const body = input.body;
