@@ -8,6 +8,10 @@
 // survivors are those of the main thread's small default:
 //   node --max-semi-space-size=32 --import tsx bench/perf/alloc-survivors.ts [--phones 250] [--hours 0.5] [--seed 7] [--interval 512] [--top 40]
 // (250 phones: one default shard; sampling: estimates at the interval's granularity.)
+// Noise: a mark-compact also collects the young generation, and what dies
+// there counts as "collected by a major GC", so kept: whichever function
+// allocates most young garbage (the tap/key path) moves by up to ~100 B per
+// user event between runs. Compare rows that hold still, or several seeds.
 import { Session } from "node:inspector";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
