@@ -1,10 +1,9 @@
 // What the compact event codec (codec-events.ts) needs to know about a
 // batch's inputs before it writes them: time deltas, tap/key ranges and the
 // events where networkConsumed steps up (paper §3.3.2, DESIGN.md "Sync
-// protocol"). The Syn-Client feeds one EventScan per input at record() time,
-// while the input is still hot in cache: by the window's close (t_syn_int
-// later) the inputs sit in old space and a separate scan pass walked them
-// cold, twice. The encoder then walks them once, writing.
+// protocol"). An EventWindow (codec-window.ts) feeds its scan one input at
+// a time as the Syn-Client records it, and writes the batch from it at the
+// window's end, when the inputs themselves are long gone.
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import type { UserInput } from "../platform/inputs.ts";
