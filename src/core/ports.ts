@@ -17,6 +17,12 @@ export interface Rng {
   int(min: number, max: number): number;
   /** Fill a buffer with random bytes. */
   bytes(length: number): Uint8Array;
+  /**
+   * Fill target with the next target.length words, exactly as that many
+   * nextU32() calls in index order would: a block draw for payloads, with
+   * the generator's state kept in locals instead of one port call per word.
+   */
+  fillWords(target: Uint32Array): void;
   /** An independent stream derived from this one and a label. */
   fork(label: string): Rng;
 }

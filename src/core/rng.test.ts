@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { SeededRng } from "./rng.ts";
 
 test("rng: same seed gives the same sequence", () => {
@@ -57,4 +58,39 @@ test("rng: the sequence for a seed is pinned (nextU32, bytes, fork, seeds above 
   assert.equal(big.nextU32(), 281215073);
   assert.deepEqual(Array.from(big.bytes(7)), [230, 101, 242, 68, 15, 175, 73]);
   assert.equal(big.fork("x").nextU32(), 4036436068);
+});
+
+test("rng: fillWords draws what as many nextU32 calls would, in order, and leaves the stream in step (property)", () => {
+  fc.assert(
+    fc.property(fc.nat(), fc.nat({ max: 40 }), fc.nat({ max: 300 }), (seed, before, length) => {
+      const block = new SeededRng(seed);
+      const single = new SeededRng(seed);
+      for (let i = 0; i < before; i++) assert.equal(block.nextU32(), single.nextU32());
+      const words = new Uint32Array(length);
+      block.fillWords(words);
+      const expected = Array.from({ length }, () => single.nextU32());
+      assert.deepEqual(Array.from(words), expected, `seed=${seed}`);
+      for (let i = 0; i < 3; i++)
+        assert.equal(block.nextU32(), single.nextU32(), `seed=${seed}: stream after the block`);
+    }),
+  );
+});
+
+test("rng: bytes are each word little-endian, the tail from one more word, at every length (property)", () => {
+  fc.assert(
+    fc.property(fc.nat(), fc.nat({ max: 400 }), (seed, length) => {
+      const words = new SeededRng(seed);
+      const expected = new Uint8Array(length);
+      const view = new DataView(expected.buffer);
+      const whole = length - (length % 4);
+      for (let i = 0; i < whole; i += 4) view.setUint32(i, words.nextU32(), true);
+      if (whole < length) {
+        const last = words.nextU32();
+        for (let j = whole; j < length; j++) expected[j] = (last >>> (8 * (j - whole))) & 255;
+      }
+      const rng = new SeededRng(seed);
+      assert.deepEqual(rng.bytes(length), expected, `seed=${seed} length=${length}`);
+      assert.equal(rng.nextU32(), words.nextU32(), `seed=${seed}: stream after bytes`);
+    }),
+  );
 });

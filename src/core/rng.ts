@@ -3,6 +3,9 @@
 import { assert } from "./assert.ts";
 import type { Rng } from "./ports.ts";
 
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const blockFillBytesMin = 64;
+
 function splitmix32(state: number): () => number {
   let s = state >>> 0;
   return () => {
@@ -51,6 +54,28 @@ export class SeededRng implements Rng {
     return t >>> 0;
   }
 
+  /** nextU32() target.length times, in index order: the sfc32 step on locals, one state write per block. */
+  fillWords(target: Uint32Array): void {
+    assert(target instanceof Uint32Array, "fillWords: target must be a Uint32Array");
+    let a = this.a;
+    let b = this.b;
+    let c = this.c;
+    let d = this.d;
+    const n = target.length;
+    for (let i = 0; i < n; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      target[i] = t;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
   float(): number {
     return this.nextU32() / 0x1_0000_0000;
   }
@@ -68,6 +93,19 @@ export class SeededRng implements Rng {
     assert(Number.isSafeInteger(length) && length >= 0, `bad length ${length}`);
     const out = new Uint8Array(length);
     const whole = length - (length % 4);
+    // On little-endian hosts a word view gives the same bytes as the shifts
+    // below; worth its allocation only past a few words (sensor reads are 4 B).
+    if (littleEndian && whole >= blockFillBytesMin) this.fillWords(new Uint32Array(out.buffer, 0, whole / 4));
+    else this.wordsLittleEndian(out, whole);
+    if (whole < length) {
+      let word = this.nextU32();
+      for (let j = whole; j < length; j++, word >>>= 8) out[j] = word;
+    }
+    return out;
+  }
+
+  /** out[0, whole) from whole / 4 words, each little-endian. */
+  private wordsLittleEndian(out: Uint8Array, whole: number): void {
     for (let i = 0; i < whole; i += 4) {
       const word = this.nextU32();
       out[i] = word;
@@ -75,11 +113,6 @@ export class SeededRng implements Rng {
       out[i + 2] = word >>> 16;
       out[i + 3] = word >>> 24;
     }
-    if (whole < length) {
-      let word = this.nextU32();
-      for (let j = whole; j < length; j++, word >>>= 8) out[j] = word;
-    }
-    return out;
   }
 
   fork(label: string): Rng {

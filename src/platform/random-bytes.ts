@@ -1,4 +1,4 @@
-// Random bytes from the Rng port, a 32-bit word at a time: payloads and
+// Random bytes from the Rng port, 32-bit words drawn as a block: payloads and
 // camera frames of megabytes are drawn often enough in simulation to matter.
 import { assert } from "../core/assert.ts";
 import type { Rng } from "../core/ports.ts";
@@ -11,9 +11,9 @@ export function randomBytes(rng: Rng, size: number): Uint8Array {
   const out = new Uint8Array(size);
   const whole = size - (size % 4);
   if (littleEndian) {
-    // Host order is little-endian: whole words through a word view (same bytes as DataView's LE writes).
-    const words = new Uint32Array(out.buffer, 0, whole / 4);
-    for (let i = 0; i < words.length; i++) words[i] = rng.nextU32();
+    // Host order is little-endian: whole words through a word view (same bytes
+    // as DataView's LE writes), drawn as one block (the port's fillWords).
+    rng.fillWords(new Uint32Array(out.buffer, 0, whole / 4));
   } else {
     const view = new DataView(out.buffer);
     for (let offset = 0; offset < whole; offset += 4) view.setUint32(offset, rng.nextU32(), true);
