@@ -54,13 +54,18 @@ export class SeededRng implements Rng {
     return t >>> 0;
   }
 
-  /** nextU32() target.length times, in index order: the sfc32 step on locals, one state write per block. */
+  /**
+   * nextU32() target.length times, in index order: the sfc32 step on locals,
+   * one state write per block. The `| 0` on loading matters: a state word
+   * outside the Smi range lives in a double field, and a double-typed loop
+   * variable made the loop 4-5x slower (7 vs 1.6 us per 1,250 words).
+   */
   fillWords(target: Uint32Array): void {
     assert(target instanceof Uint32Array, "fillWords: target must be a Uint32Array");
-    let a = this.a;
-    let b = this.b;
-    let c = this.c;
-    let d = this.d;
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
     const n = target.length;
     for (let i = 0; i < n; i++) {
       const t = (((a + b) | 0) + d) | 0;
