@@ -7,11 +7,11 @@ import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
 import type { StoredBatch } from "../mirror/store.ts";
-import type { BatchData } from "./batch.ts";
 import { finishBatch } from "./mirror-checkpoints.ts";
 import { startRepair } from "./repair-bookkeeping.ts";
 import { applyRepairRecord } from "./repair-session.ts";
 import { networkInputsAvailable, type ReplayedEvent, replayBatch } from "./replay.ts";
+import type { ReplayHead } from "./replay-schedule.ts";
 import type { SyncContext } from "./sync-context.ts";
 import { type DeviceState, type PendingFrame, positionOf, type ReplayBudget } from "./sync-device-state.ts";
 
@@ -42,8 +42,8 @@ export function replayDue(
       due = ctx.schedule.readDue(state, ctx.mirrors.store, nowMs, budget.batchesLeft);
       next = 0;
     }
-    const batch = ctx.schedule.decodeHead(state, due[next]);
-    const available = networkInputsAvailable(platform, batch, (i) =>
+    const head = ctx.schedule.decodeHead(state, due[next]);
+    const available = networkInputsAvailable(platform, head.batch, (i) =>
       ctx.monitor.isRecorded(state.deviceId, i),
     );
     if (!available.ok) {
@@ -54,7 +54,7 @@ export function replayDue(
     ctx.schedule.dequeue(state);
     next++;
     budget.batchesLeft--;
-    replayOne(ctx, state, platform, batch, nowMs, out);
+    replayOne(ctx, state, platform, head, nowMs, out);
   }
   // Stopped at a head not due yet: its wake-up (enqueue wakes a device for its head only).
   const head = state.queue[0];
@@ -87,13 +87,14 @@ function replayOne(
   ctx: SyncContext,
   state: DeviceState,
   platform: SyncedPlatform,
-  batch: BatchData,
+  head: ReplayHead,
   nowMs: number,
   out: PendingFrame[],
 ): void {
+  const batch = head.batch;
   const outcome = replayBatch(
     platform,
-    batch,
+    head,
     (index) => ctx.monitor.recorded(state.deviceId, index),
     (event) => replayed(ctx, state, event, nowMs),
   );

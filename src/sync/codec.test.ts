@@ -8,8 +8,9 @@ import { limits } from "../core/limits.ts";
 import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { appNames, type NondetRecord, type UserInput, type UserInputBody } from "../platform/inputs.ts";
 import { actionDictionary } from "./action-dictionary.ts";
-import { type BatchData, decodeBatch, encodeBatch } from "./batch.ts";
+import { type BatchData, decodeBatch, encodeBatch, readBatchHeader, unpackBatch } from "./batch.ts";
 import { BitReader, BitWriter } from "./bits.ts";
+import { EventCursor } from "./codec-events.ts";
 import { batchFrame, decodeFrame, encodeFrame, PROTOCOL_VERSION } from "./frame.ts";
 
 const bodyArb: fc.Arbitrary<UserInputBody> = fc.oneof(
@@ -259,4 +260,32 @@ test("codec: an encode that fails an assertion leaves no bits behind for the nex
   const decoded = decodeWire(wireBytes(batch));
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.value, batch);
+});
+
+test("codec: EventCursor yields decodeBatch's inputs one at a time, with other batches decoded in between", () => {
+  fc.assert(
+    fc.property(batchArb, batchArb, (batch, other) => {
+      const fields = unpackBatch(encodeBatch(batch));
+      assert.ok(fields.ok);
+      const r = new BitReader(fields.value.packed);
+      assert.ok(readBatchHeader(r, fields.value.windowStartMs).ok);
+      const events = new EventCursor(r, {
+        firstSeq: batch.firstSeq,
+        windowStartMs: batch.windowStartMs,
+        networkConsumedEnd: batch.networkConsumed,
+      });
+      assert.equal(events.count, batch.inputs.length);
+      const otherWire = encodeBatch(other);
+      const inputs: UserInput[] = [];
+      for (let input = events.next(); input !== undefined; input = events.next()) {
+        inputs.push(input);
+        // Another decode reuses the steps scratch the cursor's header was read into.
+        assert.ok(decodeBatch(otherWire).ok);
+      }
+      assert.deepEqual(inputs, batch.inputs);
+      assert.equal(events.next(), undefined, "stays at the end");
+      assert.ok(r.atPaddedEnd(), "the cursor read every event's bits");
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -114,8 +114,8 @@ test("sync: replay schedule: queued bytes are counted per device and server-wide
         } else {
           const [stored] = schedule.readDue(state, log, Number.MAX_SAFE_INTEGER, 1);
           const head = schedule.decodeHead(state, stored);
-          assert.equal(head.batchNo, state.queue[0]!.batchNo, "the head decodes to the queued batch");
-          assert.equal(head.deviceId, deviceId);
+          assert.equal(head.batch.batchNo, state.queue[0]!.batchNo, "the head decodes to the queued batch");
+          assert.equal(head.batch.deviceId, deviceId);
           schedule.dequeue(state);
         }
         const sum = (s: DeviceState) => s.queue.reduce((n, q) => n + q.byteLength, 0);
@@ -161,9 +161,9 @@ test("sync: replay schedule: the queue keeps no batch bytes; the head is read ba
     const readsBefore = log.reads;
     const head = schedule.decodeHead(state, schedule.readDue(state, log, 10_000, 1)[0]);
     assert.equal(log.reads, readsBefore + 1, "the head is read from the store");
-    assert.equal(head.deviceId, state.deviceId);
-    assert.equal(head.batchNo, batch.batchNo);
-    assert.deepEqual(head.storageDigest, batch.storageDigest, "the device's own batch, not another's");
+    assert.equal(head.batch.deviceId, state.deviceId);
+    assert.equal(head.batch.batchNo, batch.batchNo);
+    assert.deepEqual(head.batch.storageDigest, batch.storageDigest, "the device's own batch, not another's");
     schedule.dequeue(state);
   }
   assert.equal(schedule.backlogBytes, 0);
@@ -208,7 +208,7 @@ test("sync: replay schedule: readDue reads the due head of the queue in one rang
   assert.equal(log.reads, readsBefore + 1, "one read for the whole range");
   assert.equal(all.length, limits.replayReadBatchesMax, "at most replayReadBatchesMax");
   for (const stored of all) {
-    assert.equal(schedule.decodeHead(state, stored).batchNo, stored.batchNo);
+    assert.equal(schedule.decodeHead(state, stored).batch.batchNo, stored.batchNo);
     schedule.dequeue(state);
   }
   assert.deepEqual(numbers(schedule.readDue(state, log, Number.MAX_SAFE_INTEGER, 1_000)), [

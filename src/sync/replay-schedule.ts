@@ -12,10 +12,22 @@
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import type { MirrorStore, StoredBatch } from "../mirror/store.ts";
-import { type BatchData, decodeBatch } from "./batch.ts";
+import { type BatchData, readBatchHeader, unpackBatch } from "./batch.ts";
+import { BitReader } from "./bits.ts";
+import { EventCursor } from "./codec-events.ts";
 import { syncBatchFromBinary } from "./frame.ts";
 import { MinHeap } from "./min-heap.ts";
 import type { DeviceState } from "./sync-device-state.ts";
+
+/**
+ * A queued batch as replay takes it: `batch` is its fields at the position
+ * after its inputs (no inputs, `firstSeq` past the last, as a re-ask's batch
+ * from a checkpoint), `events` its inputs in the phone's order.
+ */
+export interface ReplayHead {
+  batch: BatchData;
+  events: EventCursor;
+}
 
 export class ReplaySchedule {
   private readonly due = new MinHeap<{ dueMs: number; deviceId: string }>((a, b) => a.dueMs - b.dueMs);
@@ -94,17 +106,47 @@ export class ReplaySchedule {
     return store.batchesBetween(state.deviceId, first, first + due - 1);
   }
 
-  /** The queue's head decoded from its stored bytes (`readDue`'s; validated at intake). */
-  decodeHead(state: DeviceState, stored: StoredBatch | undefined): BatchData {
+  /**
+   * The queue's head from its stored bytes (`readDue`'s; validated at
+   * intake): its fields, and its inputs as a cursor replay reads one at a
+   * time (a decode error there is a bug too).
+   */
+  decodeHead(state: DeviceState, stored: StoredBatch | undefined): ReplayHead {
     const head = state.queue[0];
     assert(head !== undefined, "replay from an empty queue");
     assert(
       stored !== undefined && stored.batchNo === head.batchNo && stored.bytes.length === head.byteLength,
       "a queued batch is stored",
     );
-    const decoded = decodeBatch(syncBatchFromBinary(stored.bytes));
-    assert(decoded.ok && decoded.value.batchNo === head.batchNo, "an accepted batch decodes again");
-    return { ...decoded.value, deviceId: state.deviceId };
+    const message = syncBatchFromBinary(stored.bytes);
+    const fields = unpackBatch(message);
+    assert(fields.ok, "an accepted batch decodes again");
+    const r = new BitReader(fields.value.packed);
+    const header = readBatchHeader(r, fields.value.windowStartMs);
+    assert(header.ok && header.value.batchNo === head.batchNo, "an accepted batch decodes again");
+    let events: EventCursor;
+    try {
+      events = new EventCursor(r, {
+        firstSeq: fields.value.firstSeq,
+        windowStartMs: fields.value.windowStartMs,
+        networkConsumedEnd: fields.value.consumed,
+      });
+    } catch (error) {
+      assert(false, `an accepted batch decodes again: ${String(error)}`);
+    }
+    const batch: BatchData = {
+      deviceId: state.deviceId,
+      batchNo: head.batchNo,
+      // Past its inputs, as reaskFromCheckpoint's: what follows replay needs only the position.
+      firstSeq: fields.value.firstSeq + events.count,
+      windowStartMs: fields.value.windowStartMs,
+      windowEndMs: header.value.windowEndMs,
+      inputs: [],
+      networkConsumed: fields.value.consumed,
+      storageDigest: message.storageDigest,
+      powerOff: header.value.powerOff,
+    };
+    return { batch, events };
   }
 
   dequeue(state: DeviceState): void {

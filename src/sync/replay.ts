@@ -7,6 +7,8 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import type { SyncedPlatform } from "../mirror/platform-port.ts";
 import type { NetworkInput, UserInput } from "../platform/inputs.ts";
 import type { BatchData } from "./batch.ts";
+import type { EventCursor } from "./codec-events.ts";
+import type { ReplayHead } from "./replay-schedule.ts";
 
 export type ReplayedEvent = { kind: "user"; input: UserInput } | { kind: "network"; input: NetworkInput };
 
@@ -34,9 +36,10 @@ export function networkInputsAvailable(
   return ok(undefined);
 }
 
+/** Applies a batch's inputs as its cursor yields them, each with the network inputs before it. */
 export function replayBatch(
   platform: SyncedPlatform,
-  batch: BatchData,
+  { batch, events }: ReplayHead,
   networkInput: (index: number) => NetworkInput | undefined,
   onEvent: (event: ReplayedEvent) => void,
 ): ReplayOutcome {
@@ -60,7 +63,7 @@ export function replayBatch(
     }
     return true;
   };
-  for (const input of batch.inputs) {
+  for (let input = nextInput(events); input !== undefined; input = nextInput(events)) {
     if (!applyNetworkUpTo(input.networkConsumed)) break;
     const applied = platform.applyUser(input);
     if (applied.ok) {
@@ -72,4 +75,13 @@ export function replayBatch(
   }
   applyNetworkUpTo(batch.networkConsumed);
   return outcome;
+}
+
+/** Validated at intake: an accepted batch that fails to decode now is a bug. */
+function nextInput(events: EventCursor): UserInput | undefined {
+  try {
+    return events.next();
+  } catch (error) {
+    assert(false, `an accepted batch decodes again: ${String(error)}`);
+  }
 }
