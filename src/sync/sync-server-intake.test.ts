@@ -5,7 +5,7 @@ import { SyncRig } from "../../test/support/sync-rig.ts";
 import { limits } from "../core/limits.ts";
 import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { encodeBatch } from "./batch.ts";
-import { batchFrame } from "./frame.ts";
+import { ackFrame, batchFrame, decodeFrame, encodeFrame } from "./frame.ts";
 
 /** A rig with one phone that has synced a little, and a maker of empty batches after it. */
 function rigWithPhone(seed: number) {
@@ -143,4 +143,20 @@ test("sync: intake: queued batches replay at their own due times; after each ste
     assert.equal(next, k + 2 <= 6 ? dueOf(k + 2) + tMax : undefined, `wake-up after step ${k}`);
   }
   assert.equal(rig.server.metrics("p1")!.divergences, 0);
+});
+
+test("sync: markDurable: the ack alone is encodeFrame(ackFrame(...))'s bytes; with a notice owed the ack leads (seed=67)", () => {
+  const { rig } = rigWithPhone(67);
+  rig.disconnect("p1");
+  const acked = rig.server.acked("p1");
+  assert.ok(acked >= 1, "the phone's batches were accepted");
+  const expected = encodeFrame(ackFrame("p1", acked));
+  assert.deepEqual(rig.server.markDurable("p1"), [expected]);
+  assert.ok(rig.queueText("p1", "hello").ok);
+  const withNotice = rig.server.markDurable("p1");
+  assert.equal(withNotice.length, 2, "the ack and the notice riding along");
+  assert.deepEqual(withNotice[0], expected);
+  const notice = decodeFrame(withNotice[1]!);
+  assert.ok(notice.ok && notice.value.body.case === "notice");
+  assert.deepEqual(rig.server.markDurable("nobody"), []);
 });

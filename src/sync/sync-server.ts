@@ -20,8 +20,16 @@ import { intakeBatch } from "./batch-intake.ts";
 import { replayDue } from "./batch-replay.ts";
 import { validateBatchMessage } from "./batch-validate.ts";
 import { restoreDeviceState } from "./device-restore.ts";
-import { ackFrame, decodeFrame, encodeFrame, type Frame, noticeFrame, syncBatchToBinary } from "./frame.ts";
-import { batchMessageView } from "./frame-batch-wire.ts";
+import {
+  ackFrame,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  noticeFrame,
+  PROTOCOL_VERSION,
+  syncBatchToBinary,
+} from "./frame.ts";
+import { batchMessageView, encodeAck } from "./frame-batch-wire.ts";
 import { checkpointDevice } from "./mirror-checkpoints.ts";
 import { type NoticeDraft, NoticeIds, ridingNotices, timedNotices } from "./notice-delivery.ts";
 import { reaskRepair, receiveRepair, retryRepair } from "./repair-flow.ts";
@@ -253,7 +261,17 @@ export class SyncServer {
 
   /** Deferred-ack mode: the runtime committed everything accepted so far; encoded ack. */
   markDurable(deviceId: string): Uint8Array[] {
-    return this.devices.has(deviceId) ? this.replies(deviceId, true).map(encodeFrame) : [];
+    const state = this.devices.get(deviceId);
+    if (state === undefined) return [];
+    // The ack alone (most commits): its bytes straight from the fields, no protobuf Frame built
+    // (create() was 0.2 % of a simulation's CPU); encodeFrame's fast path writes the same bytes.
+    if (state.notices.size === 0) {
+      const ack = encodeAck(PROTOCOL_VERSION, deviceId, BigInt(state.accepted.batchNo));
+      if (ack !== undefined) return [ack];
+    }
+    const frames = this.repliesOf(state, true);
+    assert(frames.length >= 1, "a durable reply carries the ack");
+    return frames.map(encodeFrame);
   }
 
   receiveBatch(
