@@ -1,10 +1,23 @@
-// Where an in-process fleet allocates (issue 4: GC is ~14 of ~55 us CPU per
-// user event): V8's sampling heap profiler, collected objects included, over
-// one `runSimulation`, summed by allocating function (self) and by source
-// file, per simulated user event. Sampling: each figure is an estimate with
-// the sampling interval's granularity, not an exact count.
-//   node --import tsx bench/platform-alloc.ts [--phones 300] [--hours 0.1] [--seed 7] [--interval 512] [--top 40]
+// Where an in-process fleet allocates (issue 4: GC is the largest single
+// category of the simulator's CPU): V8's sampling heap profiler over one
+// `runSimulation`, summed by allocating function (self) and by source file,
+// per simulated user event. Sampling: each figure is an estimate with the
+// sampling interval's granularity, not an exact count.
+//   node --import tsx bench/platform-alloc.ts [--phones 300] [--hours 0.1] [--seed 7] [--interval 512] [--top 40] [--survivors]
+// --survivors: only allocation that survived a scavenge (objects collected by
+// a minor GC left out). What survives the young generation is what costs: it
+// is copied, then promoted, marked and swept. Run it with the shard workers'
+// young generation, or the survivors are those of the main thread's small
+// default:
+//   node --max-semi-space-size=32 --import tsx bench/platform-alloc.ts --survivors --phones 250 --hours 0.5
+// Noise of --survivors: a mark-compact also collects the young generation,
+// and what dies there counts as "collected by a major GC", so kept: whichever
+// function allocates most young garbage (the tap/key path) moves by up to
+// ~100 B per user event between runs. Compare rows that hold still, or
+// several seeds.
 import { Session } from "node:inspector";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { defaultOptions, runSimulation } from "../src/sim/index.ts";
 
 function arg(name: string, fallback: string): string {
@@ -31,8 +44,9 @@ function post<T>(session: Session, method: string, params: object = {}): T {
   return result;
 }
 
-const phones = Number(arg("phones", "300"));
-const hours = Number(arg("hours", "0.1"));
+const survivors = process.argv.includes("--survivors");
+const phones = Number(arg("phones", survivors ? "250" : "300"));
+const hours = Number(arg("hours", survivors ? "0.5" : "0.1"));
 const seed = Number(arg("seed", "7"));
 const interval = Number(arg("interval", "512"));
 const top = Number(arg("top", "40"));
@@ -43,7 +57,7 @@ post(session, "HeapProfiler.enable");
 post(session, "HeapProfiler.startSampling", {
   samplingInterval: interval,
   includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMinorGC: !survivors,
 });
 const report = runSimulation({
   ...defaultOptions,
@@ -53,6 +67,14 @@ const report = runSimulation({
   eventsPerSec: 0.5,
   syncIntervalMs: 60_000,
 });
+if (survivors) {
+  // Without a scavenge here, whatever the young generation holds at the end
+  // (up to a semi-space of garbage, depending on where the last scavenge fell)
+  // would count as surviving: ±100 B per user event between two runs.
+  setFlagsFromString("--expose-gc");
+  const collect = runInNewContext("gc") as (options: { type: "minor" | "major" }) => void;
+  collect({ type: "minor" });
+}
 const { profile } = post<{ profile: { head: ProfileNode } }>(session, "HeapProfiler.stopSampling");
 session.disconnect();
 
@@ -60,22 +82,28 @@ const root = `file://${process.cwd()}/`;
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();
 let total = 0;
-const stack: ProfileNode[] = [profile.head];
+const fileOf = (url: string) =>
+  url.replace(root, "").replace(/^file:\/\/.*node_modules\//, "node_modules/") || "(native)";
+const nameOf = ({ callFrame: { functionName, url, lineNumber } }: ProfileNode) =>
+  `${functionName || "(anonymous)"} ${fileOf(url)}:${lineNumber + 1}`;
+// a native allocator (push, Map.set, slice) is named with its JS caller: "push" alone says nothing
+const stack: { node: ProfileNode; caller: string }[] = [{ node: profile.head, caller: "" }];
 for (let visited = 0; stack.length > 0; visited++) {
   if (visited > 10_000_000) throw new Error("profile tree too large");
-  const node = stack.pop()!;
-  stack.push(...node.children);
+  const { node, caller } = stack.pop()!;
+  const own = nameOf(node);
+  for (const child of node.children) stack.push({ node: child, caller: own });
   if (node.selfSize === 0) continue;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const file = url.replace(root, "").replace(/^file:\/\/.*node_modules\//, "node_modules/") || "(native)";
-  const where = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+  const { url } = node.callFrame;
+  const where = url === "" ? `${own} < ${caller}` : own;
   byFunction.set(where, (byFunction.get(where) ?? 0) + node.selfSize);
-  byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize);
+  byFile.set(fileOf(url), (byFile.get(fileOf(url)) ?? 0) + node.selfSize);
   total += node.selfSize;
 }
 const perEvent = (bytes: number) => (bytes / report.userEvents).toFixed(0).padStart(7);
+const what = survivors ? "surviving a scavenge" : "allocated";
 console.log(
-  `${phones} phones x ${hours} h, seed ${seed}: ${report.userEvents} user events, ${(total / 2 ** 20).toFixed(0)} MiB allocated (sampled every ${interval} B), ${perEvent(total).trim()} B per user event`,
+  `${phones} phones x ${hours} h, seed ${seed}: ${report.userEvents} user events, ${(total / 2 ** 20).toFixed(0)} MiB ${what} (sampled every ${interval} B), ${perEvent(total).trim()} B per user event`,
 );
 console.log("\nB/user event  by file");
 for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25))

@@ -52,7 +52,7 @@ export class Step {
  * long before it is typed (a 100-character message takes minutes at 0.5
  * events/s), so its keys wait as numbers and become steps when emitted:
  * held as objects they outlived a scavenge or two, ~50 B of survivors per
- * user event (bench/perf/alloc-survivors.ts).
+ * user event (bench/platform-alloc.ts --survivors).
  */
 export type Planned = Step | number;
 
