@@ -6,6 +6,7 @@
 // the generator predicts their indices from that to name files it refers to
 // later (a saved MMS, an attachment).
 import { assert } from "../core/assert.ts";
+import { concatBytes } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
 import { stamp } from "./app-context.ts";
 import type { AppName, UserInputBody } from "./inputs.ts";
@@ -244,7 +245,7 @@ export class Workload {
     }
     // Four emails in five are the body alone: it is the payload as drawn, not
     // copied into a second buffer (inputs are immutable, src/platform/inputs.ts).
-    const payload = parts.length === 1 ? body : concatParts(parts);
+    const payload = parts.length === 1 ? body : concatBytes(parts.map((part) => part.bytes));
     return {
       app: "email",
       networkKind: "email",
@@ -260,15 +261,4 @@ export class Workload {
       },
     };
   }
-}
-
-function concatParts(parts: readonly { bytes: Uint8Array }[]): Uint8Array {
-  const payload = new Uint8Array(parts.reduce((n, p) => n + p.bytes.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    payload.set(part.bytes, offset);
-    offset += part.bytes.length;
-  }
-  assert(offset === payload.length, "concatParts: length");
-  return payload;
 }
