@@ -15,7 +15,6 @@ import { encodeFrame, errorFrame, syncBatchFromBinary } from "../sync/frame.ts";
 import { SyncServer } from "../sync/sync-server.ts";
 import { TrafficMonitor } from "../sync/traffic-monitor.ts";
 import { CloneIntake } from "./clone-intake.ts";
-import { encodeAckFrame } from "./frame-codec.ts";
 import type { MirrorFile, MirrorView } from "./http-app.ts";
 import { LevelKeyCache } from "./level-keys.ts";
 import { type CoreReply, type LiveCore, noCoreReply, type WelcomeValues } from "./live-core.ts";
@@ -164,12 +163,8 @@ class CoreAdapter implements LiveCore {
   }
 
   markDurable(deviceId: string): Uint8Array[] {
-    // No notice can ride along: the reply is the ack alone, encoded without
-    // protobuf-es (byte-identical; the core's markDurable on every other path).
-    const ackedBatchNo = this.server.ackOnly(deviceId);
-    return ackedBatchNo === undefined
-      ? this.server.markDurable(deviceId)
-      : [encodeAckFrame(deviceId, ackedBatchNo)];
+    // The core encodes an ack alone without protobuf-es (SyncServer.markDurable).
+    return this.server.markDurable(deviceId);
   }
 
   pendingFrames(deviceId: string, nowMs: number): Uint8Array[] {

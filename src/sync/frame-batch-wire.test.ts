@@ -5,7 +5,10 @@ import fc from "fast-check";
 import { FrameSchema, RepairResponseSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { encodeBatch } from "./batch.ts";
 import {
+  ackFrame,
+  ackFrameBytes,
   batchFrame,
+  decodeFrame,
   encodeFrame,
   noticeAckFrame,
   PROTOCOL_VERSION,
@@ -261,4 +264,22 @@ test("frame wire: a batch frame is not an ack frame and an ack frame is not a ba
   assert.equal(encodeBatchFrame(ack), undefined);
   assert.equal(encodeAckFrame(create(FrameSchema, { version: 1 })), undefined);
   assert.deepEqual(decodeAckFrame(bytes), fromBinary(FrameSchema, bytes));
+});
+
+test("frame wire: ackFrameBytes is byte-identical to encodeFrame(ackFrame) and decodes to its fields (fast-check)", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.constant("")),
+      fc.oneof(fc.nat(300), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constant(0)),
+      (deviceId, ackedBatchNo) => {
+        const bytes = ackFrameBytes(deviceId, ackedBatchNo);
+        assert.deepEqual(bytes, encodeFrame(ackFrame(deviceId, ackedBatchNo)));
+        const decoded = decodeFrame(bytes);
+        assert.ok(decoded.ok && decoded.value.body.case === "ack");
+        assert.equal(decoded.value.body.value.deviceId, deviceId);
+        assert.equal(decoded.value.body.value.ackedSeq, BigInt(ackedBatchNo));
+      },
+    ),
+    { numRuns: 1000 },
+  );
 });
