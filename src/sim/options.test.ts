@@ -64,19 +64,23 @@ test("sim: options: the reproduce command names every option", () => {
   }
 });
 
-test("sim: options: default shards are one per core, none below the minimum or above the ceiling", () => {
-  const { phonesPerWorkerMin: min, phonesPerWorkerMax: max } = simulationBounds;
+test("sim: options: default shards: one in-process below the sharded minimum, else small shards, at least one per core", () => {
+  const { shardedPhonesMin: min, phonesPerWorkerMax: max } = simulationBounds;
   assert.equal(defaultWorkers(min - 1, 2), 1);
-  assert.equal(defaultWorkers(2 * min, 2), 2);
-  assert.equal(defaultWorkers(8 * min, 8), 8);
+  assert.equal(defaultWorkers(min, 2), Math.ceil(min / max));
   assert.equal(defaultWorkers(10_000, 2), Math.ceil(10_000 / max));
-  for (const phones of [1, 300, 999, 2_001, 10_000, 99_999]) {
-    const shards = defaultWorkers(phones, 2);
-    const size = Math.ceil(phones / shards);
-    assert.ok(shards === 1 || size >= min, `${phones} phones: shards of ${size}`);
-    assert.ok(
-      size <= max || shards === simulationBounds.workersMax || (shards === 1 && phones < 2 * min),
-      `${phones}: ${size}`,
-    );
+  assert.equal(defaultWorkers(min, 64), 64, "a core's thread never waits for lack of shards");
+  for (const phones of [1, 249, 250, 999, 2_001, 10_000, 99_999, 100_000]) {
+    for (const cores of [1, 2, 8]) {
+      const shards = defaultWorkers(phones, cores);
+      const size = Math.ceil(phones / shards);
+      assert.ok(shards >= 1 && shards <= phones, `${phones} phones: ${shards} shards`);
+      if (phones < min) assert.equal(shards, 1, `${phones} phones run in-process`);
+      else assert.ok(size <= max, `${phones} phones on ${cores} cores: shards of ${size}`);
+      assert.ok(
+        validateOptions({ ...defaultOptions, phones, workers: shards }).ok,
+        `${phones}: ${shards} valid`,
+      );
+    }
   }
 });

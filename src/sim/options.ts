@@ -66,22 +66,23 @@ export const simulationBounds = {
   /** The convergence phase ends within this many sync intervals plus the slack, or the run fails. */
   convergenceIntervalsMax: 20,
   convergenceSlackMs: 10 * 60_000,
-  workersMax: 64,
+  /** At most one shard per phone. */
+  workersMax: 100_000,
   /**
-   * Default shard size floor: a smaller fleet runs in one shard. Shards run
-   * one after another on long-lived worker threads, so a shard's start is
-   * building its fleet, not a new isolate.
+   * A smaller fleet runs in-process as one shard: starting a worker thread
+   * (tsx, module loading, compiling) costs ≈ 1.5 CPU-s, more than small
+   * shards save on a short or small run.
    */
-  phonesPerWorkerMin: 125,
+  shardedPhonesMin: 250,
   /**
-   * Default shard size ceiling: a shard's cost per phone grows with its heap
-   * (GC marks it all, caches miss more), so a big fleet runs as many small
-   * shards, at most one per core at a time (sharded.ts). Measured, 2,000
-   * phones × 1 h on 2 threads: shards of 500 / 250 took 0.84 / 0.72 of the
-   * CPU-s of shards of 1,000 (docs/benchmarks.md "Shards, threads and GC
-   * (session 6)").
+   * Default shard size ceiling: a shard's cost per event grows with its heap
+   * (caches and TLBs miss more, GC walks more), so a big fleet runs as many
+   * small shards, one per core at a time on long-lived threads (sharded.ts).
+   * Measured, 10,000 phones × 1 h on 2 threads, wall s by phones per shard:
+   * 250 → 128, 125 → 125, 31 → 105, 10 → 91, 4 → 89, 1 → 137 (each shard's
+   * own start dominates) (docs/benchmarks.md "Shard size (session 8)").
    */
-  phonesPerWorkerMax: 250,
+  phonesPerWorkerMax: 10,
 } as const;
 
 export const defaultFaultRates: FaultRates = {
@@ -177,15 +178,16 @@ export function validateOptions(o: SimulationOptions): Result<SimulationOptions>
 }
 
 /**
- * The default shard count: one per core, but no shard smaller than
- * phonesPerWorkerMin, and enough shards that none exceeds phonesPerWorkerMax.
+ * The default shard count: one in-process shard below shardedPhonesMin
+ * phones, else enough shards that none exceeds phonesPerWorkerMax, and at
+ * least one per core.
  */
 export function defaultWorkers(phones: number, cores: number): number {
   assert(Number.isSafeInteger(phones) && phones >= 1, "phones must be positive");
   assert(Number.isSafeInteger(cores) && cores >= 1, "cores must be positive");
-  const bySize = Math.floor(phones / simulationBounds.phonesPerWorkerMin);
+  if (phones < simulationBounds.shardedPhonesMin) return 1;
   const byCeiling = Math.ceil(phones / simulationBounds.phonesPerWorkerMax);
-  return Math.max(1, Math.min(Math.max(cores, byCeiling), bySize, simulationBounds.workersMax));
+  return Math.min(Math.max(cores, byCeiling), phones, simulationBounds.workersMax);
 }
 
 /**

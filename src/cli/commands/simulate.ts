@@ -158,7 +158,7 @@ export function registerSimulate(program: Command): void {
     )
     .option(
       "--workers <n>",
-      `shards, each its own fleet and mirror server, run on at most one worker thread per core at a time; seed + workers reproduce a run (default: one per core, at least ${simulationBounds.phonesPerWorkerMin} and at most ${simulationBounds.phonesPerWorkerMax} phones each; 1 = in-process)`,
+      `shards, each its own fleet and mirror server, run on at most one worker thread per core at a time; seed + workers reproduce a run (default: 1 = in-process below ${simulationBounds.shardedPhonesMin} phones, else shards of at most ${simulationBounds.phonesPerWorkerMax} phones, at least one per core)`,
     )
     .option("--json", "print one JSON object with the metrics")
     .action(async (opts: SimulateOpts) => {
