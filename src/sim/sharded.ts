@@ -10,6 +10,7 @@ import { mergeShardReports } from "./merge-reports.ts";
 import { reproduceCommand, type SimulationOptions } from "./options.ts";
 import type { SimulationReport } from "./report.ts";
 import { planShards, type ShardSpec } from "./shard-plan.ts";
+import { FleetProgress } from "./shard-progress.ts";
 import type { ShardTask } from "./shard-worker.ts";
 import { effectiveOptions, type RunHooks, runSimulation, type ShardResult } from "./simulation.ts";
 
@@ -48,8 +49,7 @@ export async function runFleet(
     return runSimulation(requested, runHooks);
   }
   const wallStartMs = performance.now();
-  const fractions = shards.map(() => 0);
-  const report = () => hooks.onProgress?.(fractions.reduce((a, b) => a + b, 0) / fractions.length);
+  const progress = new FleetProgress(shards.length);
   const threads = Math.min(shards.length, hooks.threadsMax ?? availableParallelism());
   assert(threads >= 1, "a sharded run needs a thread");
   // V8's default old-space ceiling (~2–4 GB) is below what a 5,000-phone shard needs.
@@ -64,14 +64,12 @@ export async function runFleet(
         queue,
         { heapMb, youngMb: hooks.workerYoungMb ?? workerYoungGenerationMb },
         {
-          progress: (shard, fraction) => {
-            fractions[shard.index] = fraction;
-            report();
-          },
+          progress: (shard, fraction) => hooks.onProgress?.(progress.set(shard.index, fraction)),
           done: (shard, result) => {
             assert(results[shard.index] === undefined, "a shard reports once");
             results[shard.index] = result;
             hooks.onShard?.(shard, result);
+            hooks.onProgress?.(progress.set(shard.index, 1));
           },
         },
       ),
