@@ -8,26 +8,32 @@
 // clock, so nothing is due for replay during the run (durable intake alone,
 // what the raw append is compared with); "intake+replay" streams batches that
 // are all due at once and counts the server's CPU until every input has been
-// replayed (the whole cost of an event). Each phone first sends a warm-up
-// part of the stream, acked before the clock starts, so the server's JIT has
+// replayed (the whole cost of an event). A phone keeps what the real
+// SyncClient keeps in flight (every unacked batch, up to
+// limits.unackedBatchesMax): a backlog phone reconnecting. Each phone first
+// sends a warm-up part of the stream, acked before the clock starts, and in
+// the intake run fresh warm-up devices stream first until the server has
+// taken --warm-frames frames (default 20,000), so the server's JIT has
 // compiled its hot path (--no-warm-up measures a cold server, as before).
+// A 1-phone window streams several devices one after another (--batches each).
 //   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
-//     [--no-replay] [--no-lag] [--no-warm-up] [--rounds N] [--batches N] [--warm-batches N]
+//     [--no-replay] [--no-lag] [--no-warm-up] [--rounds N] [--batches N] [--warm-batches N] [--warm-frames N]
 // --rounds N: N rounds of fresh phones stream to one server in the intake run, each printed; the
-// headline and the raw comparison use the last (a server that carried traffic before: V8 has tiered
-// up its per-commit path, which the first round's window does not reach). --batches / --warm-batches
-// replace the intake stream's lengths (rounds multiply the queued backlog: keep it under
-// limits.replayBacklogBytesMax, ~3.6 kB per batch, e.g. 100 phones x 3 rounds x 350 batches).
+// headline and the raw comparison use the last (steady state shows as rounds that agree).
+// --batches / --warm-batches replace the intake stream's lengths (rounds multiply the queued
+// backlog: keep it under limits.replayBacklogBytesMax; a stream's first 20 batches are ~7.6 kB,
+// the rest ~2.6 kB: 1000 phones x 2 rounds fit with --batches 24).
 // Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
 // CPU-true profile of the measured window: MIRRORCELL_SERVER_NODE_FLAGS="--perf-basic-prof",
 // `perf record -k CLOCK_MONOTONIC -g -p <server pid>` and MIRRORCELL_BENCH_WINDOW_FILE=FILE: the bench appends
 // one line per measured window to FILE, "<intake|raw-N> <pid> <start>,<end>" (`perf script --time <start>,<end>`).
 // A/B of the server's V8 tuning (src/live/v8-tuning.ts): MIRRORCELL_V8_DEFAULTS=1 (inherited by the server child).
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
+import { limits } from "../src/core/limits.ts";
 import { type Frame, FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof, newDeviceKey } from "../src/live/auth.ts";
 import { enrollDevices, startPhones, tempDataDir, testAdminToken } from "../src/live/live-harness.ts";
@@ -63,10 +69,19 @@ const modesOption = listOption("--modes");
 const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
 const withWarmUp = !process.argv.includes("--no-warm-up");
+/** Batches a measured intake window holds at least (passesFor). */
+const windowBatchesMin = quick ? 2_000 : 24_000;
+/** Frames the server takes from warm-up devices before the intake run's clock starts (warmUpFor). */
+const warmFramesMin = countOption("--warm-frames") ?? (quick ? 2_000 : 20_000);
 const eventsPerBatch = 30;
 /** Raw baseline's large transactions (more rows per commit gain little beyond this). */
 const rawRowsPerCommitBest = 256; // the paper's 0.5 events/s × 60 s
-const unackedWindow = 8;
+/**
+ * Batches a phone keeps in flight: the real SyncClient sends every unacked batch on (re)connect and
+ * each new one as it closes, bounded only by the batches it holds unacked (canRecord():
+ * limits.unackedBatchesMax). A backlog phone reconnecting is this bench's burst.
+ */
+const unackedWindow = limits.unackedBatchesMax;
 
 interface Stream {
   frames: Uint8Array[];
@@ -189,13 +204,17 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
 /**
  * Streams `frames` from every phone. The first `warmBatches` of each phone
  * are sent and acked before the clock starts (the server's JIT compiles the
- * hot path then, not inside the measured window); the rest is measured.
+ * hot path then, not inside the measured window); the rest is measured,
+ * `phonesAtOnce` phones streaming at a time (all connected and authenticated
+ * before the clock: a fleet of one phone streams device after device, so its
+ * window is long enough to measure).
  */
 async function ingest(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
   stream: { frames: Uint8Array[]; events: number; warmBatches: number; warmEvents: number },
   waitForReplay = false,
+  phonesAtOnce = keys.size,
 ) {
   const { frames, warmBatches } = stream;
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
@@ -210,7 +229,8 @@ async function ingest(
   const started = performance.now();
   const cpuStarted = cpuSeconds(server.child.pid!);
   const mainCpuStarted = cpuSeconds(server.child.pid!, server.child.pid!);
-  await Promise.all(clients.map((c) => c.sendUpTo(frames.length)));
+  for (let from = 0; from < clients.length; from += phonesAtOnce)
+    await Promise.all(clients.slice(from, from + phonesAtOnce).map((c) => c.sendUpTo(frames.length)));
   if (waitForReplay) await replayed(server.httpUrl, stream.events * clients.length);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
@@ -245,20 +265,82 @@ function recordWindow(label: string, startNs: bigint, endNs: bigint, pid = proce
 }
 
 /**
- * The intake run, roundsOption times with `phones` fresh devices each against the same server
- * (the warmer server's figure is the last); one round is the bench as before.
+ * Sets of `phones` devices a measured round streams one after another, so that the window holds
+ * at least windowBatchesMin batches (one phone's stream is capped by its replay queue,
+ * limits.replayQueueBatchesMax: 3000 batches were ~0.07 server CPU-s once the bench's phone kept
+ * the real client's window in flight).
+ */
+function passesFor(phones: number, measuredBatches: number): number {
+  return Math.max(1, Math.ceil(windowBatchesMin / (phones * measuredBatches)));
+}
+
+/** Warm-up before the measured rounds: `rounds` sets of fresh devices, each sending its stream's first `batches`. */
+interface WarmUp {
+  rounds: number;
+  batches: number;
+}
+
+/**
+ * Enough warm-up rounds (fresh devices, the measured fleet's size, so the server sees the same
+ * traffic shape) that the server takes warmFramesMin frames before the clock starts, counting the
+ * measured devices' own warm-up parts (`ownWarmFrames`): TurboFan compiles per call counts, and
+ * one phone's own warm-up part is a thousand frames in a few commits, so a short warm-up left the
+ * window compiling (session 7: 18 % TurboFan at 1 phone). At 1000 phones the devices' own parts
+ * are enough; more would pass the server's backlog bound (limits.replayBacklogBytesMax).
+ */
+function warmUpFor(phones: number, streamFrames: number, ownWarmFrames: number): WarmUp {
+  const wanted = warmFramesMin - ownWarmFrames;
+  if (!withWarmUp || wanted <= 0) return { rounds: 0, batches: 0 };
+  const batches = Math.min(streamFrames, Math.ceil(wanted / phones));
+  return { rounds: Math.ceil(wanted / (phones * batches)), batches };
+}
+
+/** The warm-up rounds: each set of devices streams its batches, acked, then disconnects. */
+async function warmUpRounds(
+  server: ServerProcess,
+  devices: [string, Uint8Array][],
+  stream: Stream,
+  warm: WarmUp,
+  label: string,
+): Promise<void> {
+  const phones = devices.length / warm.rounds;
+  const cpuStarted = cpuSeconds(server.child.pid!);
+  const started = await commitCounts(server.httpUrl);
+  for (let round = 0; round < warm.rounds; round++) {
+    const clients = devices
+      .slice(round * phones, (round + 1) * phones)
+      .map(([id, key]) => runClient(server.syncUrl, id, key, stream.frames));
+    await Promise.all(clients.map((c) => c.authed));
+    await Promise.all(clients.map((c) => c.sendUpTo(warm.batches)));
+    for (const c of clients) c.close();
+  }
+  const done = await commitCounts(server.httpUrl);
+  console.log(
+    `live_ingest_warm_up_${label}: ${fmt(done.frames - started.frames)} frames from ${warm.rounds} x ${phones} fresh devices ` +
+      `in ${fmt(done.commits - started.commits)} commits, ${(cpuSeconds(server.child.pid!) - cpuStarted).toFixed(2)} server CPU-s`,
+  );
+}
+
+/**
+ * The intake run: the warm-up rounds, then roundsOption times `phones` fresh devices against the
+ * same server, each round printed when there are several; the figure is the last round's.
  */
 async function intakeRounds(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
   stream: Stream,
   phones: number,
+  warm: WarmUp,
+  passes: number,
   label: string,
 ): Promise<Awaited<ReturnType<typeof ingest>>> {
   const devices = [...keys];
+  const warmDevices = warm.rounds * phones;
+  if (warm.rounds > 0) await warmUpRounds(server, devices.slice(0, warmDevices), stream, warm, label);
   let last: Awaited<ReturnType<typeof ingest>> | undefined;
   for (let round = 0; round < roundsOption; round++) {
-    last = await ingest(server, new Map(devices.slice(round * phones, (round + 1) * phones)), stream);
+    const from = warmDevices + round * phones * passes;
+    last = await ingest(server, new Map(devices.slice(from, from + phones * passes)), stream, false, phones);
     if (roundsOption > 1)
       console.log(
         `live_ingest_round_${round}_${label}: ${fmt(last.perCpuSecond)} per server CPU-s (intake only, ` +
@@ -307,12 +389,14 @@ let rawRuns = 0;
  * The same rows appended with better-sqlite3 directly: the server's batches
  * table (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames),
  * the same synchronous mode, batch-major order across phones, prepared
- * statement, `rowsPerCommit` rows per transaction. The warm-up rows are
- * appended first, untimed, as the server stored them before its clock started.
+ * statement, `rowsPerCommit` rows per transaction, `passes` sets of `phones` devices one set after
+ * another (as ingest streams them). The warm-up rows are appended first, untimed, as the server
+ * stored them before its clock started.
  */
 function rawAppend(
   dir: string,
   phones: number,
+  passes: number,
   stream: Stream,
   full: boolean,
   rowsPerCommit: number,
@@ -336,14 +420,23 @@ function rawAppend(
       bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
     };
   });
-  const rows = stored.length * phones;
+  // Row r: [device, batch index]; every pass's warm-up rows first, then the measured rows, pass after pass.
+  const order: [number, number][] = [];
+  for (const [first, end] of [
+    [0, stream.warmBatches],
+    [stream.warmBatches, stored.length],
+  ] as const)
+    for (let pass = 0; pass < passes; pass++)
+      for (let b = first; b < end; b++) for (let i = 0; i < phones; i++) order.push([pass * phones + i, b]);
   const appendRows = db.transaction((from: number, to: number) => {
     for (let row = from; row < to; row++) {
-      const b = stored[Math.floor(row / phones)]!;
-      insert.run(`phone-${row % phones}`, Math.floor(row / phones) + 1, b.lastSeq, b.windowEndMs, b.bytes);
+      const [device, index] = order[row]!;
+      const b = stored[index]!;
+      insert.run(`phone-${device}`, index + 1, b.lastSeq, b.windowEndMs, b.bytes);
     }
   });
-  const warmRows = stream.warmBatches * phones;
+  const rows = order.length;
+  const warmRows = stream.warmBatches * phones * passes;
   for (let row = 0; row < warmRows; row += rowsPerCommit)
     appendRows(row, Math.min(warmRows, row + rowsPerCommit));
   const windowStarted = process.hrtime.bigint();
@@ -356,15 +449,19 @@ function rawAppend(
   recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
   db.close();
   const cpuSpent = (cpu.user + cpu.system) / 1e6;
-  const events = (stream.events - stream.warmEvents) * phones;
+  const events = (stream.events - stream.warmEvents) * phones * passes;
   return { perSecond: events / seconds, perCpuSecond: events / cpuSpent };
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+/**
+ * CPU seconds a process (its live threads) or one thread has run, from /proc's schedstat in
+ * nanoseconds (/proc's stat counts 10 ms ticks: a 0.1 CPU-s window read as 7 to 9 ticks).
+ */
 function cpuSeconds(pid: number, tid?: number): number {
-  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
-  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
+  let ns = 0;
+  for (const t of tids) ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+  return ns / 1e9;
 }
 
 function rssBytes(pid: number): number {
@@ -455,11 +552,14 @@ async function main(): Promise<void> {
     for (const syncNormal of [false, true]) {
       const mode = syncNormal ? "normal" : "full";
       if (modesOption !== undefined && !modesOption.includes(mode)) continue;
+      const passes = passesFor(phones, ahead.frames.length - ahead.warmBatches);
+      const warm = warmUpFor(phones, ahead.frames.length, phones * passes * ahead.warmBatches);
       const live = await withServer(
         `${phones}-${mode}`,
-        phones * roundsOption,
+        phones * (warm.rounds + roundsOption * passes),
         syncNormal,
-        (server, keys) => intakeRounds(server, keys, ahead, phones, `${phones}_phones_sync_${mode}`),
+        (server, keys) =>
+          intakeRounds(server, keys, ahead, phones, warm, passes, `${phones}_phones_sync_${mode}`),
         { sharedKey: streamKey },
       );
       perCpu[mode] = live.perCpuSecond;
@@ -467,8 +567,8 @@ async function main(): Promise<void> {
       // achieved them) and with large transactions (the best a raw appender can do).
       const rawDir = tempDataDir("raw");
       const grouping = Math.max(1, Math.round(live.framesPerCommit));
-      const same = rawAppend(rawDir.dir, phones, ahead, !syncNormal, grouping);
-      const best = rawAppend(rawDir.dir, phones, ahead, !syncNormal, rawRowsPerCommitBest);
+      const same = rawAppend(rawDir.dir, phones, passes, ahead, !syncNormal, grouping);
+      const best = rawAppend(rawDir.dir, phones, passes, ahead, !syncNormal, rawRowsPerCommitBest);
       rawDir.remove();
       const ratio = (raw: { perCpuSecond: number }) => (live.perCpuSecond / raw.perCpuSecond).toFixed(2);
       console.log(
