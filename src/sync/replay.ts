@@ -48,23 +48,8 @@ export function replayBatch(
     "mirror consumed more network inputs than the phone",
   );
   const outcome: ReplayOutcome = { userInputs: 0, networkInputs: 0, rejected: 0 };
-  const applyNetworkUpTo = (count: number) => {
-    while (platform.networkConsumed < count) {
-      const input = networkInput(platform.networkConsumed + 1);
-      assert(input !== undefined, "availability was checked before replay");
-      const applied = platform.applyNetwork(input);
-      if (!applied.ok) {
-        outcome.rejected++;
-        // The platform refused without consuming: stop here; the digest check repairs.
-        if (platform.networkConsumed < input.index) return false;
-      }
-      outcome.networkInputs++;
-      onEvent({ kind: "network", input });
-    }
-    return true;
-  };
   for (let input = nextInput(events); input !== undefined; input = nextInput(events)) {
-    if (!applyNetworkUpTo(input.networkConsumed)) break;
+    if (!applyNetworkUpTo(platform, input.networkConsumed, networkInput, onEvent, outcome)) break;
     const applied = platform.applyUser(input);
     if (applied.ok) {
       outcome.userInputs++;
@@ -73,8 +58,38 @@ export function replayBatch(
       outcome.rejected++;
     }
   }
-  applyNetworkUpTo(batch.networkConsumed);
+  applyNetworkUpTo(platform, batch.networkConsumed, networkInput, onEvent, outcome);
   return outcome;
+}
+
+/**
+ * Applies network inputs up to `count` consumed; false when the platform
+ * refused one without consuming it. A module function, not a closure per
+ * batch: under tsx (esbuild keepNames) a named closure costs an
+ * Object.defineProperty of its name, ~0.3 us per batch and 0.4 % of a fleet
+ * run under perf.
+ */
+function applyNetworkUpTo(
+  platform: SyncedPlatform,
+  count: number,
+  networkInput: (index: number) => NetworkInput | undefined,
+  onEvent: (event: ReplayedEvent) => void,
+  outcome: ReplayOutcome,
+): boolean {
+  assert(Number.isSafeInteger(count), "replay: a network count is an integer");
+  while (platform.networkConsumed < count) {
+    const input = networkInput(platform.networkConsumed + 1);
+    assert(input !== undefined, "availability was checked before replay");
+    const applied = platform.applyNetwork(input);
+    if (!applied.ok) {
+      outcome.rejected++;
+      // The platform refused without consuming: stop here; the digest check repairs.
+      if (platform.networkConsumed < input.index) return false;
+    }
+    outcome.networkInputs++;
+    onEvent({ kind: "network", input });
+  }
+  return true;
 }
 
 /** Validated at intake: an accepted batch that fails to decode now is a bug. */
