@@ -41,7 +41,7 @@ import { type KeyLevel, mstDelete } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
-import { diffDirs, type PathChange } from "./storage-diff.ts";
+import { diffDirs, filesDiffering, type PathChange } from "./storage-diff.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
 
 export type { PathChange } from "./storage-diff.ts";
@@ -360,6 +360,15 @@ export class Storage {
   /** The paths that differ, skipping subtrees whose Merkle hashes are equal. */
   diff(other: Storage): PathChange[] {
     return diffDirs(this.root, other.root, this.sha256);
+  }
+
+  /**
+   * Every file path whose content or size differs, or that one side lacks,
+   * by comparing entries rather than Merkle hashes (storage-diff.ts
+   * filesDiffering: the check that no memoized hash is stale).
+   */
+  filesDiffering(other: Storage): string[] {
+    return filesDiffering(this.root, other.root);
   }
 
   /**

@@ -5,11 +5,10 @@
 // Every frame the server emits is checked to be a sync reply (invariant 5).
 import { assert } from "../core/assert.ts";
 import { bytesEqual } from "../core/bytes.ts";
-import { limits } from "../core/limits.ts";
 import type { Sha256 } from "../core/ports.ts";
 import { MemoryMirrorStore, MirrorServer } from "../mirror/index.ts";
 import { platformFactory } from "../mirror/platform-adapter.ts";
-import type { LevelKey } from "../platform/index.ts";
+import { type LevelKey, Storage } from "../platform/index.ts";
 import type { NetworkInput } from "../platform/inputs.ts";
 import {
   decodeFrame,
@@ -308,31 +307,20 @@ export class CoreServer implements SimServer {
     return this.walkDiff(deviceId, phone);
   }
 
-  /** Walks both trees in path order (walk() is sorted) and names every path that differs. */
+  /**
+   * Names every file that differs between the mirror's tree and the phone's,
+   * entry by entry (Storage.filesDiffering: no Merkle hash trusted; subtrees
+   * the two share as objects skipped), and the empty directories as one
+   * entry. It was a merge of both trees' full manifests: a path string and
+   * a hash copy per file, 2 % of a 2000 x 1 h run under perf.
+   */
   private walkDiff(deviceId: string, phone: SimPhone): string[] {
-    const mine = this.mirrorView(deviceId).walk()[Symbol.iterator]();
+    const view = this.mirrorView(deviceId);
     const storage = (phone as CorePhone).platform.storage;
-    const theirs = storage.walk()[Symbol.iterator]();
-    const differing: string[] = [];
-    let a = mine.next();
-    let b = theirs.next();
-    for (let steps = 0; !(a.done && b.done); steps++) {
-      assert(steps <= limits.filesPerDirectoryMax * 4, "tree walk does not end");
-      if (b.done || (!a.done && a.value.path < b.value.path)) {
-        differing.push(a.value!.path);
-        a = mine.next();
-      } else if (a.done || b.value.path < a.value.path) {
-        differing.push(b.value.path);
-        b = theirs.next();
-      } else {
-        if (a.value.size !== b.value.size || !bytesEqual(a.value.sha256, b.value.sha256))
-          differing.push(a.value.path);
-        a = mine.next();
-        b = theirs.next();
-      }
-    }
-    const dirs = this.mirrorView(deviceId).emptyDirs();
-    if (dirs.join("\n") !== storage.emptyDirs().join("\n")) differing.push("(empty directories)");
+    assert(view instanceof Storage, "the core stack's mirrors hold a Storage");
+    assert(view !== storage, "a mirror never shares its phone's storage object");
+    const differing = view.filesDiffering(storage);
+    if (view.emptyDirs().join("\n") !== storage.emptyDirs().join("\n")) differing.push("(empty directories)");
     return differing;
   }
 
