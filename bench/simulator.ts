@@ -25,7 +25,7 @@ import { toyStack } from "../src/sim/testing/toy-stack.ts";
 const usage = `usage: node --import tsx bench/simulator.ts [--phones N] [--hours H] [--workers W] [--threads T] [--kernel-phones N] [--young-mb M] [--v8 FLAGS] [--breakdown]
   --phones N         phones in the real-core fleet (default 2000)
   --hours H          simulated hours (default 1)
-  --workers W        shards (default as the CLI's: none above 10 phones, at least one per core)
+  --workers W        shards (default as the CLI's: none above 4 phones, at least one per core)
   --threads T        shards running at once (default one per core)
   --kernel-phones N  phones in the toy-stack baseline run (default 1000)
   --young-mb M       young generation of each shard worker, MB (default: runFleet's)

@@ -70,6 +70,8 @@ test("sim: options: default shards: one in-process below the sharded minimum, el
   assert.equal(defaultWorkers(min, 2), Math.ceil(min / max));
   assert.equal(defaultWorkers(10_000, 2), Math.ceil(10_000 / max));
   assert.equal(defaultWorkers(min, 64), 64, "a core's thread never waits for lack of shards");
+  // the measured choice (docs/benchmarks.md "Small shards (session 8)"): the 10k run is 2,500 shards of 4
+  assert.equal(defaultWorkers(10_000, 2), 2_500);
   for (const phones of [1, 249, 250, 999, 2_001, 10_000, 99_999, 100_000]) {
     for (const cores of [1, 2, 8]) {
       const shards = defaultWorkers(phones, cores);

@@ -79,10 +79,13 @@ export const simulationBounds = {
    * (caches and TLBs miss more, GC walks more), so a big fleet runs as many
    * small shards, one per core at a time on long-lived threads (sharded.ts).
    * Measured, 10,000 phones × 1 h on 2 threads, wall s by phones per shard:
-   * 250 → 128, 125 → 125, 31 → 105, 10 → 91, 4 → 89, 1 → 137 (each shard's
-   * own start dominates) (docs/benchmarks.md "Shard size (session 8)").
+   * 250 → 128, 125 → 125, 31 → 105, 10 → 91, 4 → 89, 1 → 137
+   * (docs/benchmarks.md "Shard size (session 8)"). A shard's progress
+   * messages were most of the small shards' extra cost; with ~100 per run
+   * (shard-progress.ts) 4 phones per shard took 0.90–0.92 of 10's CPU-s
+   * and 2 the same as 4 (2,000 × 1 h pairs, "Small shards (session 8)").
    */
-  phonesPerWorkerMax: 10,
+  phonesPerWorkerMax: 4,
 } as const;
 
 export const defaultFaultRates: FaultRates = {

@@ -3,9 +3,9 @@ import { test } from "node:test";
 import { mergeShardReports } from "./merge-reports.ts";
 import { defaultOptions, faultKinds, type SimulationOptions } from "./options.ts";
 import { deterministicPart } from "./report.ts";
-import { planShards, shardOptions } from "./shard-plan.ts";
+import { planShards, type ShardSpec, shardOptions } from "./shard-plan.ts";
 import { runFleet } from "./sharded.ts";
-import { runShard, runSimulation } from "./simulation.ts";
+import { runShard, runSimulation, type ShardResult } from "./simulation.ts";
 import { toyStack } from "./testing/toy-stack.ts";
 
 const small: SimulationOptions = {
@@ -64,11 +64,25 @@ test("sim: shards: same seed and workers give an identical report on the core (s
 test("sim: shards: more shards than threads run in turn and give the same report (seed=11, workers=3)", async () => {
   const options = { ...small, phones: 6, workers: 3 };
   const seen: number[] = [];
-  const pooled = await runFleet(options, { threadsMax: 1, onShard: (shard) => seen.push(shard.index) });
-  const parallel = await runFleet(options, { threadsMax: 3 });
+  const shardReports = (into: string[]) => (shard: ShardSpec, result: ShardResult) => {
+    into[shard.index] = JSON.stringify([deterministicPart(result.report), result.lag]);
+  };
+  const afterOthers: string[] = [];
+  const pooled = await runFleet(options, {
+    threadsMax: 1,
+    onShard: (shard, result) => {
+      seen.push(shard.index);
+      shardReports(afterOthers)(shard, result);
+    },
+  });
+  // each shard first on its own thread: a shard's report must not depend on the shards its thread ran before
+  const first: string[] = [];
+  const parallel = await runFleet(options, { threadsMax: 3, onShard: shardReports(first) });
   assert.equal(pooled.invariantViolations, 0, `reproduce: ${pooled.reproduce}`);
   assert.deepEqual(seen, [0, 1, 2]);
   assert.equal(pooled.phones, 6);
+  assert.equal(first.length, 3);
+  assert.deepEqual(afterOthers, first);
   assert.equal(JSON.stringify(deterministicPart(pooled)), JSON.stringify(deterministicPart(parallel)));
 });
 
