@@ -10,7 +10,8 @@
 // are all due at once and counts the server's CPU until every input has been
 // replayed (the whole cost of an event). A phone keeps what the real
 // SyncClient keeps in flight (every unacked batch, up to
-// limits.unackedBatchesMax): a backlog phone reconnecting. Each phone first
+// limits.unackedBatchesMax), each burst in one corked write as the real
+// phone's ReconnectingSocket.sendMany: a backlog phone reconnecting. Each phone first
 // sends a warm-up part of the stream, acked before the clock starts, and in
 // the intake run fresh warm-up devices stream first until the server has
 // taken --warm-frames frames (default 20,000), so the server's JIT has
@@ -29,6 +30,7 @@
 // one line per measured window to FILE, "<intake|raw-N> <pid> <start>,<end>" (`perf script --time <start>,<end>`).
 // A/B of the server's V8 tuning (src/live/v8-tuning.ts): MIRRORCELL_V8_DEFAULTS=1 (inherited by the server child).
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
@@ -144,6 +146,11 @@ function encode(body: Frame["body"]): Uint8Array {
  */
 function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8Array[]) {
   const ws = new WebSocket(url, { perMessageDeflate: false });
+  // As the real phone (ReconnectingSocket.sendMany): a burst of frames leaves in one corked write.
+  let transport: Socket | undefined;
+  ws.on("upgrade", (response) => {
+    transport = response.socket;
+  });
   let sent = 0;
   let acked = 0;
   let limit = 0;
@@ -186,7 +193,9 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
     });
   });
   const pump = () => {
+    transport?.cork();
     while (sent < limit && sent - acked < unackedWindow) ws.send(frames[sent++]!);
+    transport?.uncork();
   };
   /** Sends batches up to `upTo` (1-based, inclusive); resolves once all are acked. */
   const sendUpTo = (upTo: number) =>

@@ -94,6 +94,12 @@ export class PhoneLink {
     return this.socket.send(bytes);
   }
 
+  /** Sends frames in one corked burst when authenticated; how many were sent (all or none). */
+  sendMany(frames: readonly Uint8Array[]): number {
+    if (!this.ready) return 0;
+    return this.socket.sendMany(frames);
+  }
+
   /** Encodes and sends a frame the SyncClient does not make (clone steps). */
   sendFrame(body: Frame["body"]): boolean {
     return this.send(this.encode(body));

@@ -285,11 +285,12 @@ export class PhoneRuntime {
   }
 
   private sendAll(frames: Uint8Array[]): void {
-    for (const bytes of frames) {
-      // Unsent frames stay unacked in the SyncClient: sent again after the next Welcome.
-      if (!this.link.send(bytes)) return;
-      this.uplinkBytes += bytes.length;
-    }
+    if (frames.length === 0) return;
+    // Unsent frames stay unacked in the SyncClient: sent again after the next Welcome.
+    // Several at once (a backlog after a reconnect) go out as one corked burst.
+    const sent = frames.length === 1 ? (this.link.send(frames[0]!) ? 1 : 0) : this.link.sendMany(frames);
+    assert(sent === 0 || sent === frames.length, "a burst is sent whole or not at all");
+    for (let i = 0; i < sent; i++) this.uplinkBytes += frames[i]!.length;
   }
 
   private receive(bytes: Uint8Array): void {

@@ -1,7 +1,9 @@
 // The phone's side of the sync connection: one WebSocket to the server that
 // reconnects with bounded exponential backoff whenever it drops (issue 5:
 // phones survive server restarts). Frames are opaque bytes here; the phone
-// runtime decides what to send on every (re)connect.
+// runtime decides what to send on every (re)connect. Several frames at once
+// (a backlog after a reconnect) leave in one corked write.
+import type { Socket } from "node:net";
 import WebSocket from "ws";
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
@@ -20,6 +22,8 @@ export interface ReconnectingSocketOptions {
 export class ReconnectingSocket {
   private readonly options: ReconnectingSocketOptions;
   private socket: WebSocket | undefined;
+  /** The open connection's TCP socket (the upgrade response's), corked around sendMany. */
+  private transport: Socket | undefined;
   private backoffMs: number;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -56,6 +60,27 @@ export class ReconnectingSocket {
     return true;
   }
 
+  /**
+   * Sends frames back to back with the TCP socket corked: a backlog goes out
+   * in a few large writes, not one per frame (session 8: at 1000 reconnecting
+   * phones the server's socket reads, read buffers and the scavenges those
+   * buffers force fell from 8.3 to 5.0 perf-us per batch). Returns how many
+   * were sent: all of them, or none when the socket is not open.
+   */
+  sendMany(frames: readonly Uint8Array[]): number {
+    if (!this.isOpen) return 0;
+    const socket = this.socket!;
+    const transport = this.transport;
+    transport?.cork();
+    try {
+      for (const bytes of frames) socket.send(bytes);
+    } finally {
+      transport?.uncork();
+    }
+    assert(transport === undefined || transport.writableCorked === 0, "the socket is uncorked after a burst");
+    return frames.length;
+  }
+
   /** Drops the current connection (the socket reconnects by itself). */
   drop(): void {
     this.socket?.terminate();
@@ -80,7 +105,11 @@ export class ReconnectingSocket {
       perMessageDeflate: false,
     });
     this.socket = socket;
+    this.transport = undefined;
     socket.binaryType = "nodebuffer";
+    socket.on("upgrade", (response) => {
+      if (this.socket === socket) this.transport = response.socket;
+    });
     socket.on("open", () => {
       this.connects += 1;
       this.backoffMs = this.options.backoffMsMin ?? limits.reconnectBackoffMsMin;
@@ -93,7 +122,10 @@ export class ReconnectingSocket {
       // A 'close' event follows every error; reconnecting happens there.
     });
     socket.on("close", (code, reason) => {
-      if (this.socket === socket) this.socket = undefined;
+      if (this.socket === socket) {
+        this.socket = undefined;
+        this.transport = undefined;
+      }
       this.options.onClose?.(`${code} ${reason.toString()}`);
       if (this.options.slowRetryCodes?.includes(code)) this.backoffMs = this.backoffMsMax;
       this.scheduleReconnect();
