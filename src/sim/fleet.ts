@@ -533,11 +533,10 @@ export class Fleet {
   private deliverNetwork(phone: number, step: WorkloadStep): void {
     assert(step.kind === "network", "only network steps are delivered");
     const node = this.phones[phone]!;
-    const input = this.server.deliverNetwork(
-      node.stack.deviceId,
-      { ...step.delivery, timeMs: this.nowMs },
-      this.nowMs,
-    );
+    const d = step.delivery;
+    // One literal shape, not a spread: the spread was a runtime call per delivery and gave the Traffic Monitor a shape its loads missed.
+    const delivery = { app: d.app, kind: d.kind, args: d.args, payload: d.payload, timeMs: this.nowMs };
+    const input = this.server.deliverNetwork(node.stack.deviceId, delivery, this.nowMs);
     this.counters.networkInputs++;
     this.transmitNetwork(phone, input, 0);
   }
