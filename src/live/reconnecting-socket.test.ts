@@ -70,7 +70,7 @@ test("reconnecting socket: sendMany sends a burst in order, in one write to the 
     assert.equal(sent, frames.length);
     assert.ok(writes <= 2, `a corked burst of ${frames.length} frames took ${writes} socket writes`);
     await until(() => server.received.length === frames.length);
-    server.received.forEach((bytes, i) => assert.deepEqual(bytes, frames[i], `frame ${i}`));
+    for (const [i, bytes] of server.received.entries()) assert.deepEqual(bytes, frames[i], `frame ${i}`);
   } finally {
     await socket.close();
     await server.close();
