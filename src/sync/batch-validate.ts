@@ -10,7 +10,7 @@
 import { assert } from "../core/assert.ts";
 import { ok, type Result } from "../core/errors.ts";
 import type { SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
-import { type BatchData, checkBatchTail, readBatchHeader, unpackBatch } from "./batch.ts";
+import { type BatchData, checkBatchTail, packedEventContext, readBatchHeader, unpackBatch } from "./batch.ts";
 import { BitReader } from "./bits.ts";
 import { skipEvents } from "./codec-events-skip.ts";
 
@@ -44,7 +44,7 @@ export function validateBatchMessage(message: SyncBatch): Result<BatchSummary> {
   const r = new BitReader(packed);
   const header = readBatchHeader(r, windowStartMs);
   if (!header.ok) return header;
-  const events = skipEvents(r, { firstSeq, windowStartMs, networkConsumedEnd: consumed });
+  const events = skipEvents(r, packedEventContext(unpacked.value));
   if (!events.ok) return events;
   const { inputCount, firstNetworkConsumed, lastTimeMs } = events.value;
   const tail = checkBatchTail(r, { firstSeq, inputCount, lastTimeMs, windowEndMs: header.value.windowEndMs });

@@ -10,7 +10,7 @@ import { limits } from "../core/limits.ts";
 import { EventCodec, type SyncBatch } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { BitReader, BitsExhausted, BitWriter } from "./bits.ts";
-import { readEvents } from "./codec-events.ts";
+import { type EventContext, readEvents } from "./codec-events.ts";
 import { type EventWindow, writeEvents } from "./codec-window.ts";
 import { worthDeflating } from "./deflate-gate.ts";
 
@@ -44,12 +44,17 @@ const scratch = new BitWriter(4096);
 export type BatchFields = Omit<BatchData, "inputs">;
 
 export function encodeBatch(batch: BatchData, options: { includeDeviceId?: boolean } = {}): SyncBatch {
-  const ctx = {
-    firstSeq: batch.firstSeq,
-    windowStartMs: batch.windowStartMs,
-    networkConsumedEnd: batch.networkConsumed,
-  };
+  const ctx = eventContextOf(batch);
   return encodeWith(batch, options, (w) => writeEvents(w, batch.inputs, ctx));
+}
+
+/** What the event codec needs of a batch besides its inputs. */
+function eventContextOf(fields: BatchFields): EventContext {
+  return {
+    firstSeq: fields.firstSeq,
+    windowStartMs: fields.windowStartMs,
+    networkConsumedEnd: fields.networkConsumed,
+  };
 }
 
 /**
@@ -62,11 +67,7 @@ export function encodeWindowBatch(
   events: EventWindow,
   options: { includeDeviceId?: boolean } = {},
 ): SyncBatch {
-  const ctx = {
-    firstSeq: fields.firstSeq,
-    windowStartMs: fields.windowStartMs,
-    networkConsumedEnd: fields.networkConsumed,
-  };
+  const ctx = eventContextOf(fields);
   return encodeWith(fields, options, (w) => events.write(w, ctx));
 }
 
@@ -183,6 +184,15 @@ export interface PackedBatch {
   consumed: number;
 }
 
+/** What the event codec needs to read a packed batch's events (its message-level fields). */
+export function packedEventContext(fields: PackedBatch): EventContext {
+  return {
+    firstSeq: fields.firstSeq,
+    windowStartMs: fields.windowStartMs,
+    networkConsumedEnd: fields.consumed,
+  };
+}
+
 /**
  * The message-level checks of a wire batch and its packed events, inflated.
  * `scratchView`: the inflated bytes may stay in the shared inflate buffer
@@ -279,11 +289,7 @@ function decodePacked(message: SyncBatch, fields: PackedBatch): Result<BatchData
   const r = new BitReader(fields.packed);
   const header = readBatchHeader(r, fields.windowStartMs);
   if (!header.ok) return header;
-  const inputs = readEvents(r, {
-    firstSeq: fields.firstSeq,
-    windowStartMs: fields.windowStartMs,
-    networkConsumedEnd: fields.consumed,
-  });
+  const inputs = readEvents(r, packedEventContext(fields));
   if (!inputs.ok) return inputs;
   const tail = checkBatchTail(r, {
     firstSeq: fields.firstSeq,

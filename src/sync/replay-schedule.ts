@@ -12,7 +12,7 @@
 import { assert } from "../core/assert.ts";
 import { limits } from "../core/limits.ts";
 import type { MirrorStore, StoredBatch } from "../mirror/store.ts";
-import { type BatchData, readBatchHeader, unpackBatch } from "./batch.ts";
+import { type BatchData, packedEventContext, readBatchHeader, unpackBatch } from "./batch.ts";
 import { BitReader } from "./bits.ts";
 import { EventCursor } from "./codec-events.ts";
 import { syncBatchFromBinary } from "./frame.ts";
@@ -126,11 +126,7 @@ export class ReplaySchedule {
     assert(header.ok && header.value.batchNo === head.batchNo, "an accepted batch decodes again");
     let events: EventCursor;
     try {
-      events = new EventCursor(r, {
-        firstSeq: fields.value.firstSeq,
-        windowStartMs: fields.value.windowStartMs,
-        networkConsumedEnd: fields.value.consumed,
-      });
+      events = new EventCursor(r, packedEventContext(fields.value));
     } catch (error) {
       assert(false, `an accepted batch decodes again: ${String(error)}`);
     }
