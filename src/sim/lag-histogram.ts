@@ -8,13 +8,29 @@ const mantissaBits = 10;
 const exponentsMax = 42;
 const bucketCount = exactBelowMs + exponentsMax * (1 << mantissaBits);
 
+/**
+ * A shard's histogram crossing a thread: its non-empty buckets in ascending
+ * order and their counts in two typed arrays (a structured clone copies them
+ * as bytes; an array of [bucket, count] pairs was ~4,000 small arrays per
+ * 4-phone shard, each deserialized and then scavenged in the parent).
+ */
 export interface SparseLagHistogram {
-  buckets: [number, number][];
+  buckets: Uint32Array;
+  counts: Float64Array;
   maxMs: number;
 }
 
+/** Buckets allocated at first: lags up to ~8 s; a typical run's (tens of seconds) grow it once or twice. */
+const initialBuckets = 8_192;
+
 export class LagHistogram {
-  private readonly counts = new Float64Array(bucketCount);
+  /**
+   * Grown on demand to cover the highest bucket recorded: the whole range is
+   * 45,056 buckets (360 KB zeroed per shard, and toSparse scanned all of it).
+   */
+  private counts = new Float64Array(initialBuckets);
+  /** One past the highest bucket holding a sample. */
+  private end = 0;
   private total = 0;
   private maxMs = 0;
 
@@ -29,29 +45,54 @@ export class LagHistogram {
   record(lagMs: number): void {
     if (!(lagMs >= 0 && lagMs < Number.POSITIVE_INFINITY))
       assert(false, `lag must be finite and non-negative, got ${lagMs}`);
-    const v = Math.floor(lagMs);
-    this.counts[bucketOf(v)]! += 1;
-    this.total++;
+    this.add(bucketOf(Math.floor(lagMs)), 1);
     if (lagMs > this.maxMs) this.maxMs = lagMs;
   }
 
-  /** Non-empty buckets as [bucket, count] pairs plus the max: a shard's histogram crossing a thread. */
+  private add(bucket: number, n: number): void {
+    if (bucket >= this.counts.length) this.grow(bucket);
+    this.counts[bucket]! += n;
+    this.total += n;
+    if (bucket >= this.end) this.end = bucket + 1;
+  }
+
+  private grow(bucket: number): void {
+    assert(bucket < bucketCount, `lag bucket ${bucket} beyond the histogram`);
+    let size = this.counts.length * 2;
+    while (size <= bucket) size *= 2;
+    const counts = new Float64Array(Math.min(size, bucketCount));
+    counts.set(this.counts);
+    this.counts = counts;
+    assert(this.counts.length > bucket, "the histogram grew past the bucket");
+  }
+
+  /** Non-empty buckets with their counts, plus the max: a shard's histogram crossing a thread. */
   toSparse(): SparseLagHistogram {
-    const buckets: [number, number][] = [];
-    for (let bucket = 0; bucket < bucketCount; bucket++) {
-      const n = this.counts[bucket]!;
-      if (n > 0) buckets.push([bucket, n]);
+    const { counts, end } = this;
+    let used = 0;
+    for (let bucket = 0; bucket < end; bucket++) if (counts[bucket]! > 0) used++;
+    const sparse = { buckets: new Uint32Array(used), counts: new Float64Array(used), maxMs: this.maxMs };
+    let i = 0;
+    for (let bucket = 0; bucket < end; bucket++) {
+      const n = counts[bucket]!;
+      if (n === 0) continue;
+      sparse.buckets[i] = bucket;
+      sparse.counts[i++] = n;
     }
-    return { buckets, maxMs: this.maxMs };
+    assert(i === used, "every non-empty bucket copied once");
+    return sparse;
   }
 
   /** Adds another histogram's samples: merged quantiles are exact, not averaged. */
   merge(other: SparseLagHistogram): void {
-    for (const [bucket, n] of other.buckets) {
-      assert(Number.isSafeInteger(bucket) && bucket >= 0 && bucket < bucketCount, `bad lag bucket ${bucket}`);
-      assert(n > 0, "a sparse bucket holds samples");
-      this.counts[bucket]! += n;
-      this.total += n;
+    const { buckets, counts } = other;
+    assert(buckets.length === counts.length, "a sparse histogram pairs each bucket with its count");
+    for (let i = 0; i < buckets.length; i++) {
+      const bucket = buckets[i]!;
+      const n = counts[i]!;
+      assert(bucket < bucketCount && (i === 0 || bucket > buckets[i - 1]!), `bad lag bucket ${bucket}`);
+      assert(Number.isSafeInteger(n) && n > 0, "a sparse bucket holds samples");
+      this.add(bucket, n);
     }
     if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
   }
@@ -62,7 +103,7 @@ export class LagHistogram {
     if (this.total === 0) return 0;
     const rank = Math.max(1, Math.ceil(q * this.total));
     let seen = 0;
-    for (let bucket = 0; bucket < bucketCount; bucket++) {
+    for (let bucket = 0; bucket < this.end; bucket++) {
       seen += this.counts[bucket]!;
       if (seen >= rank) return Math.min(lowerBoundOf(bucket), this.maxMs);
     }

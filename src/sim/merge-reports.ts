@@ -1,12 +1,12 @@
 // Merges the reports of a sharded run into one (issue 4: use both cores):
-// counts are summed, the lag histograms are added bucket by bucket so p50 and
-// p99 are those of the whole fleet (never an average of percentiles), and the
-// run's identity (seed, phones, options, reproduce command) is the parent's.
+// counts are summed, the lag histograms are added bucket by bucket (by the
+// caller, as each shard's arrives) so p50 and p99 are those of the whole
+// fleet (never an average of percentiles), and the run's identity (seed,
+// phones, options, reproduce command) is the parent's.
 import { assert } from "../core/assert.ts";
-import { LagHistogram } from "./lag-histogram.ts";
+import type { LagHistogram } from "./lag-histogram.ts";
 import type { SimulationOptions } from "./options.ts";
 import type { SimulationReport } from "./report.ts";
-import type { ShardResult } from "./simulation.ts";
 
 const violationsKeptMax = 100;
 
@@ -25,18 +25,16 @@ function perEvent(bytes: number, events: number): number {
   return events === 0 ? 0 : Math.round((bytes / events) * 1000) / 1000;
 }
 
+/** `lag` holds every shard's lag samples (merged as they arrived: a shard's histogram is not kept). */
 export function mergeShardReports(
-  shards: readonly ShardResult[],
+  reports: readonly SimulationReport[],
+  lag: LagHistogram,
   run: { resolved: SimulationOptions; reproduce: string; wallSeconds: number },
 ): SimulationReport {
-  assert(shards.length >= 1, "a run has at least one shard");
+  assert(reports.length >= 1, "a run has at least one shard");
   assert(run.wallSeconds >= 0, "wall time is non-negative");
-  const lag = new LagHistogram();
   let merged: SimulationReport | undefined;
-  for (const { report, lag: shardLag } of shards) {
-    lag.merge(shardLag);
-    merged = merged === undefined ? { ...report } : addShard(merged, report);
-  }
+  for (const report of reports) merged = merged === undefined ? { ...report } : addShard(merged, report);
   assert(merged !== undefined, "merged at least one shard");
   const { faultRates, ...shown } = run.resolved;
   return {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { LagHistogram } from "./lag-histogram.ts";
 import { mergeShardReports } from "./merge-reports.ts";
 import { defaultOptions, faultKinds, type SimulationOptions } from "./options.ts";
 import { deterministicPart } from "./report.ts";
@@ -38,7 +39,13 @@ test("sim: shards: merged report sums counts and merges lag exactly (toy stack, 
   const results = planShards(options).map((shard) =>
     runShard(shardOptions(options, shard), options, shard.phoneBase, { stack: toyStack }),
   );
-  const merged = mergeShardReports(results, { resolved: options, reproduce: "r", wallSeconds: 1 });
+  const lag = new LagHistogram();
+  for (const r of results) lag.merge(r.lag);
+  const merged = mergeShardReports(
+    results.map((r) => r.report),
+    lag,
+    { resolved: options, reproduce: "r", wallSeconds: 1 },
+  );
   const [a, b] = results.map((r) => r.report);
   assert.equal(merged.phones, 6);
   assert.equal(merged.userEvents, a!.userEvents + b!.userEvents);
@@ -65,7 +72,11 @@ test("sim: shards: more shards than threads run in turn and give the same report
   const options = { ...small, phones: 6, workers: 3 };
   const seen: number[] = [];
   const shardReports = (into: string[]) => (shard: ShardSpec, result: ShardResult) => {
-    into[shard.index] = JSON.stringify([deterministicPart(result.report), result.lag]);
+    into[shard.index] = JSON.stringify([
+      deterministicPart(result.report),
+      [...result.lag.buckets],
+      [...result.lag.counts],
+    ]);
   };
   const afterOthers: string[] = [];
   const pooled = await runFleet(options, {

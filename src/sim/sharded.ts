@@ -6,6 +6,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { assert } from "../core/assert.ts";
+import { LagHistogram } from "./lag-histogram.ts";
 import { mergeShardReports } from "./merge-reports.ts";
 import { reproduceCommand, type SimulationOptions } from "./options.ts";
 import type { SimulationReport } from "./report.ts";
@@ -54,7 +55,9 @@ export async function runFleet(
   assert(threads >= 1, "a sharded run needs a thread");
   // V8's default old-space ceiling (~2–4 GB) is below what a 5,000-phone shard needs.
   const heapMb = hooks.workerHeapMbMax ?? Math.floor(((totalmem() / 2 ** 20) * 0.75) / threads);
-  const results: (ShardResult | undefined)[] = shards.map(() => undefined);
+  const reports: (SimulationReport | undefined)[] = shards.map(() => undefined);
+  // Merged on arrival: 2,500 shards' histograms kept to the end were most of the parent's GC.
+  const lag = new LagHistogram();
   const queue = shards.map((shard) => ({ resolved, requested, shard }));
   // Each thread takes the next shard until none is left; a thread's JIT-warm
   // code serves all its shards, and at most `threads` fleets are in memory.
@@ -67,8 +70,9 @@ export async function runFleet(
         {
           progress: (shard, fraction) => hooks.onProgress?.(progress.set(shard.index, fraction)),
           done: (shard, result) => {
-            assert(results[shard.index] === undefined, "a shard reports once");
-            results[shard.index] = result;
+            assert(reports[shard.index] === undefined, "a shard reports once");
+            reports[shard.index] = result.report;
+            lag.merge(result.lag);
             hooks.onShard?.(shard, result);
             hooks.onProgress?.(progress.set(shard.index, 1));
           },
@@ -76,10 +80,10 @@ export async function runFleet(
       ),
     ),
   );
-  const reported = results.filter((r): r is ShardResult => r !== undefined);
+  const reported = reports.filter((r): r is SimulationReport => r !== undefined);
   assert(reported.length === shards.length, "every shard reported");
   const wallSeconds = (performance.now() - wallStartMs) / 1000;
-  return mergeShardReports(reported, { resolved, reproduce: reproduceCommand(requested), wallSeconds });
+  return mergeShardReports(reported, lag, { resolved, reproduce: reproduceCommand(requested), wallSeconds });
 }
 
 /**
