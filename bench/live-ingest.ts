@@ -17,7 +17,16 @@
 // taken --warm-frames frames (default 20,000), so the server's JIT has
 // compiled its hot path (--no-warm-up measures a cold server, as before).
 // A 1-phone window streams several devices one after another (--batches each).
-//   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal]
+// Live and raw alternate (session 9): the intake run's measured part is cut into --windows
+// consecutive windows (default 4: groups of device sets at one phone, slices of every device's
+// stream at 100 and 1000); after each live window (every frame acked, the server idle) the raw
+// append of that window's rows runs at the rows per commit the server achieved in it, in a child
+// process of its own like the server (RawChild). live/raw is the median of the windows' ratios:
+// the machine's load moves a single window either way, and a window and its raw see the same
+// load. Measured one after the other (the whole live run, then the whole raw run in this process)
+// the ratio moved 0.46-0.69 between runs of the same code, and the raw's first window in this
+// process cost 1.5-2.5x its later ones, which favoured live.
+//   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal] [--windows N]
 //     [--no-replay] [--no-lag] [--no-warm-up] [--rounds N] [--batches N] [--warm-batches N] [--warm-frames N]
 // --rounds N: N rounds of fresh phones stream to one server in the intake run, each printed; the
 // headline and the raw comparison use the last (steady state shows as rounds that agree).
@@ -27,14 +36,20 @@
 // Profile the server: MIRRORCELL_SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (node flags for the server child).
 // CPU-true profile of the measured window: MIRRORCELL_SERVER_NODE_FLAGS="--perf-basic-prof",
 // `perf record -k CLOCK_MONOTONIC -g -p <server pid>` and MIRRORCELL_BENCH_WINDOW_FILE=FILE: the bench appends
-// one line per measured window to FILE, "<intake|raw-N> <pid> <start>,<end>" (`perf script --time <start>,<end>`).
+// one line per measured window to FILE, "<intake|raw-N> <pid> <start>,<end>" (`perf script --time <start>,<end>`;
+// raw-N lines carry the raw child's pid, which gets the same node flags).
 // A/B of the server's V8 tuning (src/live/v8-tuning.ts): MIRRORCELL_V8_DEFAULTS=1 (inherited by the server child).
-import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
+import { assert } from "../src/core/assert.ts";
 import { limits } from "../src/core/limits.ts";
 import { type Frame, FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof, newDeviceKey } from "../src/live/auth.ts";
@@ -65,6 +80,8 @@ function countOption(name: string): number | undefined {
   return n;
 }
 const roundsOption = countOption("--rounds") ?? 1;
+/** Measured windows per intake run, each followed by the raw append of its rows (alternating). */
+const windowsOption = countOption("--windows") ?? 4;
 const batchesOption = countOption("--batches");
 const warmBatchesOption = countOption("--warm-batches");
 const modesOption = listOption("--modes");
@@ -87,6 +104,8 @@ const unackedWindow = limits.unackedBatchesMax;
 
 interface Stream {
   frames: Uint8Array[];
+  /** User inputs per batch (index: batch number - 1). */
+  batchEvents: number[];
   events: number;
   /** Leading batches sent before the measured window (the server's JIT warms up on them). */
   warmBatches: number;
@@ -113,6 +132,7 @@ function recordStream(batches: number, warmBatches: number, startMs: number): St
     sizeScale: 0.01,
   });
   const frames: Uint8Array[] = [];
+  const batchEvents: number[] = [];
   let events = 0;
   let warmEvents = 0;
   const total = warmBatches + batches;
@@ -122,6 +142,7 @@ function recordStream(batches: number, warmBatches: number, startMs: number): St
     const batch = frame.body.case === "batch" ? decodeBatch(frame.body.value) : undefined;
     if (batch?.ok && batch.value.batchNo === frames.length + 1 && frames.length < total) {
       frames.push(bytes);
+      batchEvents.push(batch.value.inputs.length);
       events += batch.value.inputs.length;
       if (frames.length <= warmBatches) warmEvents += batch.value.inputs.length;
       // Ack it, as a server would: the client's window of unacked batches stays open.
@@ -133,7 +154,7 @@ function recordStream(batches: number, warmBatches: number, startMs: number): St
     t += 1000;
     for (const bytes of [...core.runWorkload(t).frames, ...core.tick(t)]) keep(bytes);
   }
-  return { frames, events, warmBatches, warmEvents };
+  return { frames, batchEvents, events, warmBatches, warmEvents };
 }
 
 function encode(body: Frame["body"]): Uint8Array {
@@ -211,54 +232,160 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
 }
 
 /**
+ * A measured window of a round: the device sets (passes) [passFrom, passTo) stream their batches
+ * (batchFrom, batchTo] (1-based; a set streams after the one before it, batch-major across its phones).
+ */
+interface Window {
+  passFrom: number;
+  passTo: number;
+  batchFrom: number;
+  batchTo: number;
+}
+
+/**
+ * `count` consecutive windows over a round's measured part: groups of passes when there are at
+ * least `count` passes (one phone: devices one after another), else slices of every device's
+ * batches (the same connected devices go on streaming: no fresh warm-up part, no extra backlog).
+ */
+function windowsFor(passes: number, warmBatches: number, totalBatches: number, count: number): Window[] {
+  const measured = totalBatches - warmBatches;
+  const windows: Window[] = [];
+  if (passes >= count) {
+    for (let k = 0; k < count; k++)
+      windows.push({
+        passFrom: Math.round((k * passes) / count),
+        passTo: Math.round(((k + 1) * passes) / count),
+        batchFrom: warmBatches,
+        batchTo: totalBatches,
+      });
+  } else {
+    const slices = Math.min(count, measured);
+    for (let k = 0; k < slices; k++)
+      windows.push({
+        passFrom: 0,
+        passTo: passes,
+        batchFrom: warmBatches + Math.round((k * measured) / slices),
+        batchTo: warmBatches + Math.round(((k + 1) * measured) / slices),
+      });
+  }
+  return windows.filter((w) => w.passTo > w.passFrom && w.batchTo > w.batchFrom);
+}
+
+/** User inputs of the window's batches, per device. */
+function windowEvents(stream: Stream, w: Window): number {
+  let events = 0;
+  for (let b = w.batchFrom; b < w.batchTo; b++) events += stream.batchEvents[b]!;
+  return events;
+}
+
+/** One measured window of the server: its rates and what the group commit made of it. */
+interface WindowResult {
+  events: number;
+  batches: number;
+  seconds: number;
+  cpu: number;
+  mainCpu: number;
+  framesPerCommit: number;
+  writtenBytes: number;
+}
+
+/**
  * Streams `frames` from every phone. The first `warmBatches` of each phone
  * are sent and acked before the clock starts (the server's JIT compiles the
- * hot path then, not inside the measured window); the rest is measured,
- * `phonesAtOnce` phones streaming at a time (all connected and authenticated
- * before the clock: a fleet of one phone streams device after device, so its
- * window is long enough to measure).
+ * hot path then, not inside the measured window); the rest is measured in
+ * `windows`, `phonesAtOnce` phones streaming at a time (all connected and
+ * authenticated before the clock: a fleet of one phone streams device after
+ * device, so its window is long enough to measure). After each window (every
+ * frame acked, the server idle) `afterWindow` runs: the raw append of the
+ * same rows, so live and raw windows alternate.
  */
 async function ingest(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
-  stream: { frames: Uint8Array[]; events: number; warmBatches: number; warmEvents: number },
-  waitForReplay = false,
-  phonesAtOnce = keys.size,
+  stream: Stream,
+  options: {
+    waitForReplay?: boolean;
+    phonesAtOnce?: number;
+    windows?: Window[];
+    afterWindow?: (w: Window, live: WindowResult) => Promise<void>;
+  } = {},
 ) {
   const { frames, warmBatches } = stream;
+  const waitForReplay = options.waitForReplay ?? false;
+  const phonesAtOnce = options.phonesAtOnce ?? keys.size;
+  const passes = Math.ceil(keys.size / phonesAtOnce);
+  const windows = options.windows ?? windowsFor(passes, warmBatches, frames.length, 1);
   const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
   await Promise.all(clients.map((c) => c.authed));
   await Promise.all(clients.map((c) => c.sendUpTo(warmBatches)));
   // Replay of the warm-up batches (due at once in the replay run) ends before the clock starts.
   if (waitForReplay) await replayed(server.httpUrl, stream.warmEvents * clients.length);
-  const events = stream.events - stream.warmEvents;
   const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
-  const commitsStarted = await commitCounts(server.httpUrl);
-  const windowStarted = process.hrtime.bigint();
-  const started = performance.now();
-  const cpuStarted = cpuSeconds(server.child.pid!);
-  const mainCpuStarted = cpuSeconds(server.child.pid!, server.child.pid!);
-  for (let from = 0; from < clients.length; from += phonesAtOnce)
-    await Promise.all(clients.slice(from, from + phonesAtOnce).map((c) => c.sendUpTo(frames.length)));
-  if (waitForReplay) await replayed(server.httpUrl, stream.events * clients.length);
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuSeconds(server.child.pid!) - cpuStarted;
-  const mainCpu = cpuSeconds(server.child.pid!, server.child.pid!) - mainCpuStarted;
-  recordWindow("intake", windowStarted, process.hrtime.bigint(), server.child.pid);
+  const results: WindowResult[] = [];
+  for (const w of windows) {
+    const live = await measureWindow(server, clients, stream, w, phonesAtOnce, waitForReplay);
+    results.push(live);
+    await options.afterWindow?.(w, live);
+  }
   const serverRssBytes = rssBytes(server.child.pid!);
   const replayCpu = (await replayCpuSeconds(server.httpUrl)) - replayCpuStarted;
-  const commits = await commitCounts(server.httpUrl);
   for (const c of clients) c.close();
-  const total = events * clients.length;
+  const sum = (f: (r: WindowResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  const total = sum((r) => r.events);
+  const cpu = sum((r) => r.cpu);
   return {
-    perSecond: total / seconds,
+    perSecond: total / sum((r) => r.seconds),
     perCpuSecond: total / cpu,
     replayPerCpuSecond: total / replayCpu,
     total,
-    mainThreadShare: mainCpu / cpu,
-    framesPerCommit: (commits.frames - commitsStarted.frames) / (commits.commits - commitsStarted.commits),
-    /** The server's resident memory at the window's end (what the run made it retain). */
+    mainThreadShare: sum((r) => r.mainCpu) / cpu,
+    framesPerCommit: sum((r) => r.batches) / sum((r) => r.batches / r.framesPerCommit),
+    writtenBytesPerBatch: sum((r) => r.writtenBytes) / sum((r) => r.batches),
+    /** The server's resident memory at the last window's end (what the run made it retain). */
     serverRssBytes,
+    windows: results,
+  };
+}
+
+/** Streams one window's batches and measures the server over it (clock from the first send to the last ack). */
+async function measureWindow(
+  server: ServerProcess,
+  clients: ReturnType<typeof runClient>[],
+  stream: Stream,
+  w: Window,
+  phonesAtOnce: number,
+  waitForReplay: boolean,
+): Promise<WindowResult> {
+  const pid = server.child.pid!;
+  const commitsStarted = await commitCounts(server.httpUrl);
+  const replayedBefore = waitForReplay ? await replayedEvents(server.httpUrl) : 0;
+  const windowStarted = process.hrtime.bigint();
+  const started = performance.now();
+  const cpuStarted = cpuSeconds(pid);
+  const mainCpuStarted = cpuSeconds(pid, pid);
+  const writtenStarted = writtenBytes(pid);
+  for (let pass = w.passFrom; pass < w.passTo; pass++) {
+    const set = clients.slice(pass * phonesAtOnce, (pass + 1) * phonesAtOnce);
+    await Promise.all(set.map((c) => c.sendUpTo(w.batchTo)));
+  }
+  const devices = Math.min(clients.length, w.passTo * phonesAtOnce) - w.passFrom * phonesAtOnce;
+  const events = windowEvents(stream, w) * devices;
+  if (waitForReplay) await replayed(server.httpUrl, replayedBefore + events);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(pid) - cpuStarted;
+  const mainCpu = cpuSeconds(pid, pid) - mainCpuStarted;
+  const written = writtenBytes(pid) - writtenStarted;
+  recordWindow("intake", windowStarted, process.hrtime.bigint(), pid);
+  const commits = await commitCounts(server.httpUrl);
+  const batches = (w.batchTo - w.batchFrom) * devices;
+  return {
+    events,
+    batches,
+    seconds,
+    cpu,
+    mainCpu,
+    framesPerCommit: (commits.frames - commitsStarted.frames) / (commits.commits - commitsStarted.commits),
+    writtenBytes: written,
   };
 }
 
@@ -332,24 +459,28 @@ async function warmUpRounds(
 
 /**
  * The intake run: the warm-up rounds, then roundsOption times `phones` fresh devices against the
- * same server, each round printed when there are several; the figure is the last round's.
+ * same server, each round printed when there are several; the figure is the last round's, and
+ * `afterWindow` (the raw append) runs after each of the last round's windows.
  */
 async function intakeRounds(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
   stream: Stream,
-  phones: number,
-  warm: WarmUp,
-  passes: number,
-  label: string,
+  run: { phones: number; warm: WarmUp; passes: number; label: string; windows: Window[] },
+  afterWindow: (w: Window, live: WindowResult) => Promise<void>,
 ): Promise<Awaited<ReturnType<typeof ingest>>> {
+  const { phones, warm, passes, label } = run;
   const devices = [...keys];
   const warmDevices = warm.rounds * phones;
   if (warm.rounds > 0) await warmUpRounds(server, devices.slice(0, warmDevices), stream, warm, label);
   let last: Awaited<ReturnType<typeof ingest>> | undefined;
   for (let round = 0; round < roundsOption; round++) {
     const from = warmDevices + round * phones * passes;
-    last = await ingest(server, new Map(devices.slice(from, from + phones * passes)), stream, false, phones);
+    last = await ingest(server, new Map(devices.slice(from, from + phones * passes)), stream, {
+      phonesAtOnce: phones,
+      windows: run.windows,
+      afterWindow: round === roundsOption - 1 ? afterWindow : undefined,
+    });
     if (roundsOption > 1)
       console.log(
         `live_ingest_round_${round}_${label}: ${fmt(last.perCpuSecond)} per server CPU-s (intake only, ` +
@@ -379,8 +510,7 @@ async function replayed(httpUrl: string, events: number): Promise<void> {
   let last = -1;
   let stalledSince = performance.now();
   for (;;) {
-    const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
-    const done = Number(/^mirrorcell_events_replayed_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    const done = await replayedEvents(httpUrl);
     if (done >= events) return;
     if (done !== last) {
       last = done;
@@ -392,74 +522,250 @@ async function replayed(httpUrl: string, events: number): Promise<void> {
   }
 }
 
-let rawRuns = 0;
+/** User inputs the server has replayed so far (/metrics). */
+async function replayedEvents(httpUrl: string): Promise<number> {
+  const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+  return Number(/^mirrorcell_events_replayed_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+}
+
+/** A raw append's window: rates and bytes written per batch. */
+interface RawResult {
+  perSecond: number;
+  perCpuSecond: number;
+  writtenBytesPerBatch: number;
+}
 
 /**
- * The same rows appended with better-sqlite3 directly: the server's batches
- * table (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames),
- * the same synchronous mode, batch-major order across phones, prepared
- * statement, `rowsPerCommit` rows per transaction, `passes` sets of `phones` devices one set after
- * another (as ingest streams them). The warm-up rows are appended first, untimed, as the server
- * stored them before its clock started.
+ * The same rows appended with better-sqlite3 directly: the server's batches table
+ * (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames), the
+ * same synchronous mode, one prepared statement, the rows of a window in the order ingest streams
+ * them (device sets one after another, batch-major across a set's phones), a given number of rows
+ * per transaction, under the server's device ids. First, untimed, the rows the server stored before
+ * its clock started (warm-up devices, earlier rounds, the measured devices' warm-up parts), in
+ * commits of limits.groupCommitWorkMax rows: the WAL file has grown to its largest size before
+ * the clock, as the server's has in its warm-up (a raw append into a fresh WAL paid for the file's
+ * growth in its first windows: 0.97-1.15x live/raw there, 0.47 after). Then each window after the
+ * server's, so the raw database has grown as the server's has. CPU from /proc's schedstat of this
+ * process, as the server's.
  */
-function rawAppend(
-  dir: string,
-  phones: number,
-  passes: number,
-  stream: Stream,
-  full: boolean,
-  rowsPerCommit: number,
-): { perSecond: number; perCpuSecond: number } {
-  // A fresh file per call: the server's grouping may equal rawRowsPerCommitBest.
-  rawRuns += 1;
-  const db = new Database(join(dir, `raw-${phones}-${full}-${rowsPerCommit}-${rawRuns}.db`));
-  db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
-  createStoreTables(db); // the server's own tables: the raw rows land in the same layout
-  const insert = db.prepare(
-    "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
-  );
-  const stored = stream.frames.map((bytes) => {
-    const frame = fromBinary(FrameSchema, bytes);
-    const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
-    const decoded = decodeBatch(batch);
+/** What the server stored before the measured round (RawAppender's untimed rows), and a file name. */
+interface RawBefore {
+  warm: WarmUp;
+  rounds: number;
+  name: string;
+}
+
+/** Rows of `phones` devices from `firstDevice` on, batches [from, to), batch-major. */
+function setRows(firstDevice: number, phones: number, from: number, to: number): [number, number][] {
+  const rows: [number, number][] = [];
+  for (let b = from; b < to; b++) for (let i = 0; i < phones; i++) rows.push([firstDevice + i, b]);
+  return rows;
+}
+
+class RawAppender {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly stored: { lastSeq: number; windowEndMs: number; bytes: Uint8Array }[];
+  private readonly appendRows: (rows: readonly [number, number][], from: number, to: number) => void;
+
+  constructor(
+    dir: string,
+    private readonly phones: number,
+    passes: number,
+    private readonly stream: Stream,
+    full: boolean,
+    before: RawBefore,
+  ) {
+    this.db = new Database(join(dir, `raw-${phones}-${full}-${before.name}.db`));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
+    createStoreTables(this.db); // the server's own tables: the raw rows land in the same layout
+    this.insert = this.db.prepare(
+      "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.stored = stream.frames.map((bytes) => {
+      const frame = fromBinary(FrameSchema, bytes);
+      const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
+      const decoded = decodeBatch(batch);
+      return {
+        lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
+        windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
+        bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
+      };
+    });
+    this.appendRows = this.db.transaction((rows: readonly [number, number][], from: number, to: number) => {
+      for (let row = from; row < to; row++) {
+        const [device, index] = rows[row]!;
+        const b = this.stored[index]!;
+        this.insert.run(`phone-${device}`, index + 1, b.lastSeq, b.windowEndMs, b.bytes);
+      }
+    });
+    // The server's devices: warm-up rounds, then `passes` sets per round; the last round is measured.
+    const warmDevices = before.warm.rounds * phones;
+    this.firstDevice = warmDevices + (before.rounds - 1) * passes * phones;
+    const prior: [number, number][] = [];
+    for (let round = 0; round < before.warm.rounds; round++)
+      prior.push(...setRows(round * phones, phones, 0, before.warm.batches));
+    for (let device = warmDevices; device < this.firstDevice; device += phones)
+      prior.push(...setRows(device, phones, 0, stream.frames.length));
+    prior.push(...this.rows({ passFrom: 0, passTo: passes, batchFrom: 0, batchTo: stream.warmBatches }));
+    for (let row = 0; row < prior.length; row += limits.groupCommitWorkMax)
+      this.appendRows(prior, row, Math.min(prior.length, row + limits.groupCommitWorkMax));
+  }
+
+  private readonly firstDevice: number;
+
+  /** Row r of a window: [device, batch index]. */
+  private rows(w: Window): [number, number][] {
+    const rows: [number, number][] = [];
+    for (let pass = w.passFrom; pass < w.passTo; pass++)
+      rows.push(...setRows(this.firstDevice + pass * this.phones, this.phones, w.batchFrom, w.batchTo));
+    return rows;
+  }
+
+  /** Appends the window's rows, `rowsPerCommit` per transaction, timed. */
+  append(w: Window, rowsPerCommit: number): RawResult {
+    const rows = this.rows(w);
+    const windowStarted = process.hrtime.bigint();
+    const started = performance.now();
+    const cpuStarted = cpuSeconds(process.pid);
+    const writtenStarted = writtenBytes(process.pid);
+    for (let row = 0; row < rows.length; row += rowsPerCommit)
+      this.appendRows(rows, row, Math.min(rows.length, row + rowsPerCommit));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(process.pid) - cpuStarted;
+    const written = writtenBytes(process.pid) - writtenStarted;
+    recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
+    const events = windowEvents(this.stream, w) * this.phones * (w.passTo - w.passFrom);
+    assert(rows.length === (w.batchTo - w.batchFrom) * this.phones * (w.passTo - w.passFrom), "window rows");
     return {
-      lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
-      windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
-      bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
+      perSecond: events / seconds,
+      perCpuSecond: events / cpu,
+      writtenBytesPerBatch: written / rows.length,
     };
-  });
-  // Row r: [device, batch index]; every pass's warm-up rows first, then the measured rows, pass after pass.
-  const order: [number, number][] = [];
-  for (const [first, end] of [
-    [0, stream.warmBatches],
-    [stream.warmBatches, stored.length],
-  ] as const)
-    for (let pass = 0; pass < passes; pass++)
-      for (let b = first; b < end; b++) for (let i = 0; i < phones; i++) order.push([pass * phones + i, b]);
-  const appendRows = db.transaction((from: number, to: number) => {
-    for (let row = from; row < to; row++) {
-      const [device, index] = order[row]!;
-      const b = stored[index]!;
-      insert.run(`phone-${device}`, index + 1, b.lastSeq, b.windowEndMs, b.bytes);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/**
+ * A RawAppender in a child process of its own, as the server is: the raw append then runs in a
+ * process that does nothing else, not in this one between its phones' bursts (here, its first
+ * windows after live ones cost 1.5-2.5x its later ones: SQLite's page cache refilling with page
+ * faults, perf). The child gets the server child's node flags (MIRRORCELL_SERVER_NODE_FLAGS) and
+ * measures its own CPU (schedstat, all threads) around each window's appends.
+ */
+class RawChild {
+  private readonly child: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  static async open(
+    dir: string,
+    spec: { phones: number; passes: number; stream: Stream; full: boolean; before: RawBefore },
+  ): Promise<RawChild> {
+    const framesFile = join(dir, `frames-${spec.before.name}.bin`);
+    writeFileSync(framesFile, framesBinary(spec.stream.frames));
+    const nodeFlags = (process.env.MIRRORCELL_SERVER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
+    const child = spawn(
+      process.execPath,
+      [...nodeFlags, "--import", "tsx", fileURLToPath(import.meta.url), rawChildFlag],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const raw = new RawChild(child);
+    const { stream, ...rest } = spec;
+    await raw.request({
+      op: "open",
+      dir,
+      framesFile,
+      batchEvents: stream.batchEvents,
+      warmBatches: stream.warmBatches,
+      ...rest,
+    });
+    return raw;
+  }
+
+  private async request(message: object): Promise<unknown> {
+    this.child.stdin!.write(`${JSON.stringify(message)}\n`);
+    const line = await this.lines.next();
+    if (line.done === true) throw new Error("raw append child exited");
+    return JSON.parse(line.value);
+  }
+
+  async append(w: Window, rowsPerCommit: number): Promise<RawResult> {
+    return (await this.request({ op: "append", window: w, rowsPerCommit })) as RawResult;
+  }
+
+  async close(): Promise<void> {
+    await this.request({ op: "close" });
+    this.child.stdin!.end();
+    if (this.child.exitCode === null) await once(this.child, "exit");
+  }
+}
+
+const rawChildFlag = "--raw-append-child";
+
+/** Frames, each after its length (4 bytes, little-endian). */
+function framesBinary(frames: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(frames.reduce((a, f) => a + 4 + f.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const f of frames) {
+    view.setUint32(at, f.length, true);
+    out.set(f, at + 4);
+    at += 4 + f.length;
+  }
+  return out;
+}
+
+function framesFromBinary(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const length = view.getUint32(at, true);
+    frames.push(bytes.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return frames;
+}
+
+/** The raw append child (RawChild): one request per stdin line, one JSON answer per stdout line. */
+async function rawChildMain(): Promise<void> {
+  let appender: RawAppender | undefined;
+  const reply = (value: object) => process.stdout.write(`${JSON.stringify(value)}\n`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    const m = JSON.parse(line);
+    if (m.op === "open") {
+      const frames = framesFromBinary(readFileSync(m.framesFile));
+      const stream: Stream = {
+        frames,
+        batchEvents: m.batchEvents,
+        events: 0,
+        warmBatches: m.warmBatches,
+        warmEvents: 0,
+      };
+      appender = new RawAppender(m.dir, m.phones, m.passes, stream, m.full, m.before);
+      reply({ ok: true });
+    } else if (m.op === "append") {
+      assert(appender !== undefined, "append before open");
+      reply(appender.append(m.window, m.rowsPerCommit));
+    } else {
+      appender?.close();
+      reply({ ok: true });
+      return;
     }
-  });
-  const rows = order.length;
-  const warmRows = stream.warmBatches * phones * passes;
-  for (let row = 0; row < warmRows; row += rowsPerCommit)
-    appendRows(row, Math.min(warmRows, row + rowsPerCommit));
-  const windowStarted = process.hrtime.bigint();
-  const started = performance.now();
-  const cpuStarted = process.cpuUsage();
-  for (let row = warmRows; row < rows; row += rowsPerCommit)
-    appendRows(row, Math.min(rows, row + rowsPerCommit));
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuStarted);
-  recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
-  db.close();
-  const cpuSpent = (cpu.user + cpu.system) / 1e6;
-  const events = (stream.events - stream.warmEvents) * phones * passes;
-  return { perSecond: events / seconds, perCpuSecond: events / cpuSpent };
+  }
+}
+
+/** Bytes a process passed to write syscalls (/proc's io wchar: WAL, database file). */
+function writtenBytes(pid: number): number {
+  return Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? Number.NaN);
 }
 
 /**
@@ -533,6 +839,39 @@ function fmt(n: number): string {
 
 const dayMs = 86_400_000;
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The intake line: the server's rate over all windows, and live/raw as the median of the
+ * windows' ratios (each window against the raw append that followed it), every window's ratio,
+ * the ratio of the sums, and the large-transaction raw for reference.
+ */
+function reportIntake(
+  label: string,
+  live: Awaited<ReturnType<typeof ingest>>,
+  pairs: readonly { live: WindowResult; raw: RawResult; grouping: number }[],
+  best: readonly RawResult[],
+): void {
+  const ratios = pairs.map((p) => p.live.events / p.live.cpu / p.raw.perCpuSecond);
+  const rawCpu = pairs.reduce((a, p) => a + p.live.events / p.raw.perCpuSecond, 0);
+  const rawPerCpu = live.total / rawCpu;
+  const bestPerCpu = live.total / best.reduce((a, r, i) => a + pairs[i]!.live.events / r.perCpuSecond, 0);
+  const written = (r: readonly RawResult[]) => median(r.map((x) => x.writtenBytesPerBatch));
+  console.log(
+    `live_ingest_${label}: ${fmt(live.perSecond)} events/s, ${fmt(live.perCpuSecond)} per server CPU-s ` +
+      `(intake only, ${live.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * live.mainThreadShare).toFixed(0)} % of the CPU, ` +
+      `server RSS ${fmt(live.serverRssBytes / 1e6)} MB; CPU ratio to a raw better-sqlite3 append of the same rows at the same rows per commit: ` +
+      `${median(ratios).toFixed(2)}x, the median of ${pairs.length} alternating windows (${ratios.map((r) => r.toFixed(2)).join(" ")}; ` +
+      `sums ${(live.perCpuSecond / rawPerCpu).toFixed(2)}x, raw ${fmt(rawPerCpu)} per CPU-s at ${pairs.map((p) => p.grouping).join("/")} rows per commit), ` +
+      `${(live.perCpuSecond / bestPerCpu).toFixed(2)}x at ${rawRowsPerCommitBest} rows per commit (${fmt(bestPerCpu)} per CPU-s); ` +
+      `bytes written per batch: server ${fmt(live.writtenBytesPerBatch)}, raw ${fmt(written(pairs.map((p) => p.raw)))})`,
+  );
+}
+
 async function main(): Promise<void> {
   const fleet = fleetOption ?? (quick ? [1, 100] : [1, 100, 1000]);
   // Intake-only measured window: ~2.4 CPU-s of the server at 100 and 1000
@@ -563,30 +902,45 @@ async function main(): Promise<void> {
       if (modesOption !== undefined && !modesOption.includes(mode)) continue;
       const passes = passesFor(phones, ahead.frames.length - ahead.warmBatches);
       const warm = warmUpFor(phones, ahead.frames.length, phones * passes * ahead.warmBatches);
+      const windows = windowsFor(passes, ahead.warmBatches, ahead.frames.length, windowsOption);
+      // Live and raw alternate: after each live window, the raw append of that window's rows at
+      // the rows per commit the server achieved in it (the best a plain appender can do with them).
+      const rawDir = tempDataDir("raw");
+      const spec = { phones, passes, stream: ahead, full: !syncNormal };
+      const raw = await RawChild.open(rawDir.dir, {
+        ...spec,
+        before: { warm, rounds: roundsOption, name: "same" },
+      });
+      const pairs: { live: WindowResult; raw: RawResult; grouping: number }[] = [];
       const live = await withServer(
         `${phones}-${mode}`,
         phones * (warm.rounds + roundsOption * passes),
         syncNormal,
         (server, keys) =>
-          intakeRounds(server, keys, ahead, phones, warm, passes, `${phones}_phones_sync_${mode}`),
+          intakeRounds(
+            server,
+            keys,
+            ahead,
+            { phones, warm, passes, label: `${phones}_phones_sync_${mode}`, windows },
+            async (w, window) => {
+              const grouping = Math.max(1, Math.round(window.framesPerCommit));
+              pairs.push({ live: window, raw: await raw.append(w, grouping), grouping });
+            },
+          ),
         { sharedKey: streamKey },
       );
+      await raw.close();
       perCpu[mode] = live.perCpuSecond;
-      // Raw twice: with the server's own grouping (rows per commit as it
-      // achieved them) and with large transactions (the best a raw appender can do).
-      const rawDir = tempDataDir("raw");
-      const grouping = Math.max(1, Math.round(live.framesPerCommit));
-      const same = rawAppend(rawDir.dir, phones, passes, ahead, !syncNormal, grouping);
-      const best = rawAppend(rawDir.dir, phones, passes, ahead, !syncNormal, rawRowsPerCommitBest);
+      // Large transactions over the same windows, for reference (a fresh database).
+      const bestRaw = await RawChild.open(rawDir.dir, {
+        ...spec,
+        before: { warm, rounds: roundsOption, name: "best" },
+      });
+      const best: RawResult[] = [];
+      for (const w of windows) best.push(await bestRaw.append(w, rawRowsPerCommitBest));
+      await bestRaw.close();
       rawDir.remove();
-      const ratio = (raw: { perCpuSecond: number }) => (live.perCpuSecond / raw.perCpuSecond).toFixed(2);
-      console.log(
-        `live_ingest_${phones}_phones_sync_${mode}: ${fmt(live.perSecond)} events/s, ${fmt(live.perCpuSecond)} per server CPU-s ` +
-          `(intake only, ${live.framesPerCommit.toFixed(1)} frames per commit, main thread ${(100 * live.mainThreadShare).toFixed(0)} % of the CPU, ` +
-          `server RSS ${fmt(live.serverRssBytes / 1e6)} MB; CPU ratio to a raw better-sqlite3 append of the same rows: ` +
-          `${ratio(same)}x at the same ${grouping} rows per commit (${fmt(same.perCpuSecond)} per CPU-s, ${fmt(same.perSecond)} events/s), ` +
-          `${ratio(best)}x at ${rawRowsPerCommitBest} rows per commit (${fmt(best.perCpuSecond)} per CPU-s, ${fmt(best.perSecond)} events/s))`,
-      );
+      reportIntake(`${phones}_phones_sync_${mode}`, live, pairs, best);
     }
     if (!withReplay) continue;
     const due = recordStream(replayBatches(phones), warmBatches(phones), 1_000_000);
@@ -594,7 +948,7 @@ async function main(): Promise<void> {
       `${phones}-replay`,
       phones,
       false,
-      (server, keys) => ingest(server, keys, due, true),
+      (server, keys) => ingest(server, keys, due, { waitForReplay: true }),
       { sharedKey: streamKey },
     );
     const intakeCpuPerEvent = 1 / both.perCpuSecond - 1 / both.replayPerCpuSecond;
@@ -648,5 +1002,6 @@ async function lagAndMemory(phones: number): Promise<void> {
   });
 }
 
-await main();
+if (process.argv.includes(rawChildFlag)) await rawChildMain();
+else await main();
 process.exit(0);
