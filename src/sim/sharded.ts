@@ -14,6 +14,7 @@ import { planShards, type ShardSpec } from "./shard-plan.ts";
 import { FleetProgress } from "./shard-progress.ts";
 import type { ShardTask } from "./shard-worker.ts";
 import { effectiveOptions, type RunHooks, runSimulation, type ShardResult } from "./simulation.ts";
+import { shardWorkerSource } from "./worker-source.ts";
 
 export interface FleetHooks {
   /** Fraction (0..1) of the whole run's safety phase done: the mean over shards. */
@@ -87,16 +88,6 @@ export async function runFleet(
 }
 
 /**
- * The worker registers tsx itself (the CLI may run without `--import tsx`),
- * then loads the shard body; no flags of the parent leak into it.
- */
-function bootstrap(): string {
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const body = new URL("./shard-worker.ts", import.meta.url).href;
-  return `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(body)}); });`;
-}
-
-/**
  * Shards a thread holds at once: the one it runs plus one waiting in its
  * message queue, so it starts the next without a round trip through the
  * parent (on a loaded machine each wake-up of the parent and then of the
@@ -116,7 +107,8 @@ function runThread(
 ): Promise<void> {
   assert(threads >= 1, "a thread among at least one");
   return new Promise((resolve, reject) => {
-    const worker = new Worker(bootstrap(), {
+    // The shard body bundled into one script (worker-source.ts); no flags of the parent leak into it.
+    const worker = new Worker(shardWorkerSource(), {
       eval: true,
       execArgv: [],
       resourceLimits: {
