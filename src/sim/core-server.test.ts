@@ -15,9 +15,16 @@ const options: StackOptions = {
 };
 const observer: ReplayObserver = { user() {}, network() {}, batchDone() {}, restored() {} };
 
-function fleet(phones: number, seed: number): { server: SimServer; phones: CorePhone[] } {
+function fleet(
+  phones: number,
+  seed: number,
+  fleetPhones?: number,
+): { server: SimServer; phones: CorePhone[] } {
   const stack = coreStack();
-  const server = stack.createServer(observer, options);
+  const server = stack.createServer(
+    observer,
+    fleetPhones === undefined ? options : { ...options, fleetPhones },
+  );
   const rng = new SeededRng(seed);
   const created: CorePhone[] = [];
   for (let i = 0; i < phones; i++) {
@@ -46,4 +53,30 @@ test("sim: core server: a large fleet's final check still walks a phone whose di
   const diffs = phones.map((phone) => server.treeDiff(phone.deviceId, phone));
   assert.deepEqual(diffs[1], ["/sim-extra.txt"]);
   assert.equal(diffs.filter((d) => d.length > 0).length, 1);
+});
+
+/** Device ids whose trees treeDiff walked entry by entry. */
+function walkedBy(server: SimServer): string[] {
+  const walked: string[] = [];
+  const spy = server as unknown as { walkDiff(deviceId: string, phone: unknown): string[] };
+  const walk = spy.walkDiff.bind(server);
+  spy.walkDiff = (deviceId, phone) => {
+    walked.push(deviceId);
+    return walk(deviceId, phone);
+  };
+  return walked;
+}
+
+test("sim: core server: a 4-phone shard of a 10,000-phone fleet walks a sample like the whole fleet (seed=63)", () => {
+  const shard = fleet(4, 63, 10_000);
+  const walked = walkedBy(shard.server);
+  for (const phone of shard.phones) assert.deepEqual(shard.server.treeDiff(phone.deviceId, phone), []);
+  assert.deepEqual(walked, ["phone-0"]);
+  phoneOnlyFile(shard.phones[2]!);
+  assert.deepEqual(shard.server.treeDiff("phone-2", shard.phones[2]!), ["/sim-extra.txt"]);
+  // the same 4 phones as a fleet of their own: every tree walked
+  const alone = fleet(4, 63);
+  const walkedAlone = walkedBy(alone.server);
+  for (const phone of alone.phones) alone.server.treeDiff(phone.deviceId, phone);
+  assert.deepEqual(walkedAlone, ["phone-0", "phone-1", "phone-2", "phone-3"]);
 });

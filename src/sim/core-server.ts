@@ -38,7 +38,7 @@ interface Volatile {
  */
 const groupCommitMs = 50;
 
-/** Fleets up to this size walk every phone's tree at the end; larger ones a sample (see treeDiff). */
+/** Fleets up to this size (all shards together) walk every phone's tree at the end; larger ones a sample (see treeDiff). */
 const treeWalkEveryPhoneMax = 256;
 /** In a larger fleet, every this-many-th final check walks the trees even when the digests agree. */
 const treeWalkSampleEvery = 8;
@@ -301,7 +301,8 @@ export class CoreServer implements SimServer {
    */
   treeDiff(deviceId: string, phone: SimPhone): string[] {
     const nth = this.treeChecks++;
-    if (this.devices.size > treeWalkEveryPhoneMax && nth % treeWalkSampleEvery !== 0) {
+    const fleetPhones = Math.max(this.o.fleetPhones ?? 0, this.devices.size);
+    if (fleetPhones > treeWalkEveryPhoneMax && nth % treeWalkSampleEvery !== 0) {
       if (bytesEqual(this.mirrorDigest(deviceId), phone.digest())) return [];
     }
     return this.walkDiff(deviceId, phone);

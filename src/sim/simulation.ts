@@ -82,6 +82,7 @@ export function runShard(
     payloadScale: options.payloadScale,
     bug: options.bug,
     services: options.services,
+    fleetPhones: requested.phones,
   };
   const server = stack.createServer(
     {

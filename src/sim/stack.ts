@@ -106,6 +106,11 @@ export interface StackOptions {
   bug?: InjectedBug;
   /** Services on the mirror server (default none: the run is as without them). */
   services?: ServicesMode;
+  /**
+   * Phones in the whole run, all shards together (default: this fleet's).
+   * A shard of 4 phones is part of a large fleet: its final tree check samples like one.
+   */
+  fleetPhones?: number;
 }
 
 export interface PhoneOptions extends StackOptions {
