@@ -40,11 +40,10 @@
 // raw-N lines carry the raw child's pid, which gets the same node flags).
 // A/B of the server's V8 tuning (src/live/v8-tuning.ts): MIRRORCELL_V8_DEFAULTS=1 (inherited by the server child).
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import { on, once } from "node:events";
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
@@ -88,7 +87,10 @@ const modesOption = listOption("--modes");
 const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
 const withWarmUp = !process.argv.includes("--no-warm-up");
-/** Batches a measured intake window holds at least (passesFor). */
+/**
+ * Batches each measured intake window holds at least (passesFor): 24,000 batches are ~0.5 server
+ * CPU-s and ~0.25 raw CPU-s (shorter windows moved the ratio by ±0.1 between windows).
+ */
 const windowBatchesMin = quick ? 2_000 : 24_000;
 /** Frames the server takes from warm-up devices before the intake run's clock starts (warmUpFor). */
 const warmFramesMin = countOption("--warm-frames") ?? (quick ? 2_000 : 20_000);
@@ -401,13 +403,13 @@ function recordWindow(label: string, startNs: bigint, endNs: bigint, pid = proce
 }
 
 /**
- * Sets of `phones` devices a measured round streams one after another, so that the window holds
- * at least windowBatchesMin batches (one phone's stream is capped by its replay queue,
+ * Sets of `phones` devices a measured round streams one after another, so that each of its
+ * windowsOption windows holds at least windowBatchesMin batches (one phone's stream is capped by its replay queue,
  * limits.replayQueueBatchesMax: 3000 batches were ~0.07 server CPU-s once the bench's phone kept
  * the real client's window in flight).
  */
 function passesFor(phones: number, measuredBatches: number): number {
-  return Math.max(1, Math.ceil(windowBatchesMin / (phones * measuredBatches)));
+  return Math.max(1, Math.ceil((windowsOption * windowBatchesMin) / (phones * measuredBatches)));
 }
 
 /** Warm-up before the measured rounds: `rounds` sets of fresh devices, each sending its stream's first `batches`. */
@@ -659,11 +661,14 @@ class RawAppender {
  */
 class RawChild {
   private readonly child: ChildProcess;
-  private readonly lines: AsyncIterator<string>;
+  private readonly exited: Promise<never>;
 
   private constructor(child: ChildProcess) {
     this.child = child;
-    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    this.exited = once(child, "exit").then(([code]) => {
+      throw new Error(`raw append child exited with ${code}`);
+    });
+    this.exited.catch(() => undefined);
   }
 
   static async open(
@@ -676,7 +681,8 @@ class RawChild {
     const child = spawn(
       process.execPath,
       [...nodeFlags, "--import", "tsx", fileURLToPath(import.meta.url), rawChildFlag],
-      { stdio: ["pipe", "pipe", "inherit"] },
+      // Requests and answers over the IPC channel: node flags such as --trace-gc write to stdout.
+      { stdio: ["ignore", "ignore", "inherit", "ipc"] },
     );
     const raw = new RawChild(child);
     const { stream, ...rest } = spec;
@@ -692,10 +698,12 @@ class RawChild {
   }
 
   private async request(message: object): Promise<unknown> {
-    this.child.stdin!.write(`${JSON.stringify(message)}\n`);
-    const line = await this.lines.next();
-    if (line.done === true) throw new Error("raw append child exited");
-    return JSON.parse(line.value);
+    const answer = Promise.race([
+      once(this.child, "message").then(([value]) => value as unknown),
+      this.exited,
+    ]);
+    this.child.send(message);
+    return answer;
   }
 
   async append(w: Window, rowsPerCommit: number): Promise<RawResult> {
@@ -704,8 +712,7 @@ class RawChild {
 
   async close(): Promise<void> {
     await this.request({ op: "close" });
-    this.child.stdin!.end();
-    if (this.child.exitCode === null) await once(this.child, "exit");
+    await this.exited.catch(() => undefined);
   }
 }
 
@@ -735,12 +742,12 @@ function framesFromBinary(bytes: Uint8Array): Uint8Array[] {
   return frames;
 }
 
-/** The raw append child (RawChild): one request per stdin line, one JSON answer per stdout line. */
+/** The raw append child (RawChild): one answer per request, over the IPC channel. */
 async function rawChildMain(): Promise<void> {
   let appender: RawAppender | undefined;
-  const reply = (value: object) => process.stdout.write(`${JSON.stringify(value)}\n`);
-  for await (const line of createInterface({ input: process.stdin })) {
-    const m = JSON.parse(line);
+  const reply = (value: object) => process.send!(value);
+  const requests = on(process, "message") as AsyncIterableIterator<[RawRequest]>;
+  for await (const [m] of requests) {
     if (m.op === "open") {
       const frames = framesFromBinary(readFileSync(m.framesFile));
       const stream: Stream = {
@@ -758,10 +765,22 @@ async function rawChildMain(): Promise<void> {
     } else {
       appender?.close();
       reply({ ok: true });
+      process.disconnect();
       return;
     }
   }
 }
+
+/** A request to the raw append child (JSON over IPC). */
+type RawRequest =
+  | ({ op: "open"; dir: string; framesFile: string; batchEvents: number[]; warmBatches: number } & {
+      phones: number;
+      passes: number;
+      full: boolean;
+      before: RawBefore;
+    })
+  | { op: "append"; window: Window; rowsPerCommit: number }
+  | { op: "close" };
 
 /** Bytes a process passed to write syscalls (/proc's io wchar: WAL, database file). */
 function writtenBytes(pid: number): number {
