@@ -103,25 +103,36 @@ def main(path):
         total += period
     s = lambda p: p / 1e9
     print(f"total {s(total):.2f} CPU-s (perf periods), {len(samples)} samples")
+    by_role = collections.defaultdict(collections.Counter)
     for tid, cats in sorted(per.items(), key=lambda kv: -sum(kv[1].values())):
         tot = sum(cats.values())
+        role = role_of(tid, cats, first_fleet, roles)
+        by_role[role].update(cats)
         if tot < total * 0.002:
             continue
-        if tid in first_fleet:
-            role = "shard worker"
-        elif roles[tid]["main"]:
-            role = "main (parent)"
-        elif cats["GC"] + cats["JIT"] > 0.5 * tot:
-            role = "V8 platform helper (GC/JIT)"
-        elif roles[tid]["loader"]:
-            role = "loader (tsx hooks)"
-        else:
-            role = "other"
         span = f"{first_t[tid] - min(first_t.values()):.1f}-{last_t[tid] - min(first_t.values()):.1f} s"
         print(f"\n## tid {tid}: {role}, {s(tot):.2f} CPU-s ({100 * tot / total:.1f} %), samples {span}")
         for c, v in cats.most_common(12):
             if v >= tot * 0.005:
                 print(f"  {s(v):7.2f} s {100 * v / tot:5.1f} % of thread {100 * v / total:5.1f} % of run  {c}")
+    print("\n# by role (all threads of a role together)")
+    for role, cats in sorted(by_role.items(), key=lambda kv: -sum(kv[1].values())):
+        tot = sum(cats.values())
+        top = ", ".join(f"{c} {s(v):.2f}" for c, v in cats.most_common(8))
+        print(f"{s(tot):7.2f} s {100 * tot / total:5.1f} %  {role}: {top}")
+
+
+def role_of(tid, cats, first_fleet, roles):
+    tot = sum(cats.values())
+    if tid in first_fleet:
+        return "shard worker"
+    if roles[tid]["main"]:
+        return "main (parent)"
+    if cats["GC"] + cats["JIT"] > 0.5 * tot:
+        return "V8 platform helper (GC/JIT)"
+    if roles[tid]["loader"]:
+        return "loader (tsx hooks)"
+    return "other"
 
 
 if __name__ == "__main__":
