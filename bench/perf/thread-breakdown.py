@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """CPU-true picture of a node run by THREAD and category, from perf samples.
 
-Usage: thread-breakdown.py PERF_SCRIPT.txt [SECONDS_OF_RUN]
+Usage: thread-breakdown.py PERF_SCRIPT.txt
   PERF_SCRIPT.txt from `perf script -F comm,tid,time,period,ip,sym,dso` of a
   `perf record -g -- node --perf-basic-prof ...` run.
 
 Why: process CPU-s hides which thread pays. Node 20 leaves every thread's
 comm as "node", so each thread's role is inferred from what it runs: the
 thread with the parent's CLI frames is "main", threads running src/sim's
-fleet are "shard worker", threads whose samples are mostly GC/JIT with no JS
+fleet are "shard worker" (Fleet.runUntil), threads whose samples are mostly GC/JIT with no JS
 frame are V8's platform helpers, a thread running tsx/esbuild hooks is the
 loader. Per worker, "start" is everything it ran before its first sample
-inside src/sim/fleet.ts (module loading, tsx transpile, first compiles).
+inside the fleet (module loading, tsx transpile, first compiles). A bundled
+worker (the default since session 9) names one script, so its JS lands in
+"JS: other"; MIRRORCELL_SHARD_WORKER=tsx gives the per-folder split.
 Categories are the first match of: start, GC, JIT, module loading (node's
 ESM loader, tsx, esbuild), kernel, then the innermost JS frame's folder.
 """
@@ -21,6 +23,8 @@ GC = re.compile(r"Scavenger|ScavengerCollector|MarkCompact|ConcurrentMarking|Swe
 JIT = re.compile(r"v8::internal::compiler::|maglev::|v8::internal::Compiler::|OptimizingCompileDispatcher|BackgroundCompileTask|Parser::|BytecodeGenerator|baseline::|CompileLazy|Runtime_Compile|turboshaft|Deoptimiz|Runtime_NotifyDeoptimized")
 LOAD = re.compile(r"node:internal/modules|node_modules/tsx|node_modules/esbuild|node:internal/process/esm_loader|compileSourceTextModule|ModuleWrap|node:internal/vm")
 FILE = re.compile(r"file://(/\S+?):\d+:\d+")
+# A shard worker's event loop: by file (tsx workers) or by name (a bundled worker's frames name one script).
+FLEET = re.compile(r"src/sim/fleet\.ts|JS:\S?runUntil ")
 
 
 def parse(path):
@@ -86,7 +90,7 @@ def main(path):
     samples = list(parse(path))
     for (tid, t, _), frames in samples:
         syms = " ".join(s for s, _ in frames)
-        if "src/sim/fleet.ts" in syms and tid not in first_fleet:
+        if tid not in first_fleet and FLEET.search(syms):
             first_fleet[tid] = t
         first_t.setdefault(tid, t)
         last_t[tid] = t
