@@ -16,12 +16,15 @@ import {
 } from "./merkle-search-tree.ts";
 
 /**
- * A 32-byte hash as eight big-endian 32-bit words (h0 holds bytes 0-3), in
- * the object that owns the hash. Encoding a tree node copies each child's
- * hash into the buffer; read from the hash string, that was a second object
- * per entry (a cache miss in a fleet-sized heap) and a loop that checked the
- * string's representation per character: about half of encodeTreeNode's
- * samples under perf. The words sit in the node the encoder already holds.
+ * A 32-byte hash as eight big-endian 32-bit words (h0 holds bytes 0-3), kept
+ * in the file node that owns the hash. Encoding a tree node copies each
+ * file's content hash into the buffer; read from the hash string, that was a
+ * second object per entry (a cache miss in a fleet-sized heap: perf annotate
+ * put 18 % of encodeTreeNode's samples on loading its map) and a loop that
+ * re-checked the string's representation per character. Bottom tree nodes,
+ * 81 % of those hashed, hold only files. Directory and gap hashes stay
+ * strings: words in every tree node cost 64 B per path-copied node (+27 MB
+ * peak RSS over a 2000-phone run) for no gain the pairs could see.
  */
 export interface HashWords {
   readonly h0: number;
@@ -141,34 +144,20 @@ function putWords(out: Uint8Array, at: number, w: HashWords): number {
   return at + 32;
 }
 
-/** Memoizes a tree node's hash, as the string and as words. */
-function setHash(n: MstNode<FsNode>, hash: string): void {
-  n.hash = hash;
-  n.h0 = wordAt(hash, 0);
-  n.h1 = wordAt(hash, 4);
-  n.h2 = wordAt(hash, 8);
-  n.h3 = wordAt(hash, 12);
-  n.h4 = wordAt(hash, 16);
-  n.h5 = wordAt(hash, 20);
-  n.h6 = wordAt(hash, 24);
-  n.h7 = wordAt(hash, 28);
+/** Writes a 32-char binary hash string; returns the new end. */
+function putBinary(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < 32; i++) out[at + i] = text.charCodeAt(i);
+  return at + 32;
 }
 
 const encoder = new TextEncoder();
-/** The empty directory's hash for one port, as a string and as the words encodeTreeNode copies. */
-let emptyDirMemo: { sha256: Sha256; hash: string; words: FileNode } | undefined;
-
-function emptyDirHashes(sha256: Sha256): { hash: string; words: FileNode } {
-  if (emptyDirMemo?.sha256 !== sha256) {
-    const hash = sha256Binary(sha256, new Uint8Array([tagDir]));
-    // a FileNode with no bytes is the simplest holder of a hash's words; it never enters a tree
-    emptyDirMemo = { sha256, hash, words: new FileNode(hash, new Uint8Array(0)) };
-  }
-  return emptyDirMemo;
-}
+let emptyDirHashMemo: { sha256: Sha256; hash: string } | undefined;
 
 function emptyDirHash(sha256: Sha256): string {
-  return emptyDirHashes(sha256).hash;
+  if (emptyDirHashMemo?.sha256 !== sha256) {
+    emptyDirHashMemo = { sha256, hash: sha256Binary(sha256, new Uint8Array([tagDir])) };
+  }
+  return emptyDirHashMemo.hash;
 }
 
 /** The Merkle hash of any node: a file's is its content hash; a directory's its tree root's. */
@@ -189,7 +178,7 @@ export function treeNodeHash(n: MstNode<FsNode>, sha256: Sha256): string {
   for (const value of n.values) if (value instanceof DirNode) nodeHash(value, sha256);
   const hash = sha256Binary(sha256, encodeTreeNode(n, sha256));
   assert(n.hash === undefined, "treeNodeHash: hashed twice");
-  setHash(n, hash);
+  n.hash = hash;
   return hash;
 }
 
@@ -234,9 +223,10 @@ function encodeTreeNode(n: MstNode<FsNode>, sha256: Sha256): Uint8Array {
     const gap = children[i];
     if (gap === undefined) buffer[end++] = 0;
     else {
-      if (gap.hash === undefined) assert(false, "encodeTreeNode: a gap not hashed first");
+      const gapHash = gap.hash;
+      if (gapHash === undefined) assert(false, "encodeTreeNode: a gap not hashed first");
       buffer[end++] = 1;
-      end = putWords(buffer, end, gap);
+      end = putBinary(buffer, end, gapHash);
     }
     if (i === count) break;
     const value = values[i]!;
@@ -245,10 +235,10 @@ function encodeTreeNode(n: MstNode<FsNode>, sha256: Sha256): Uint8Array {
       end = putWords(buffer, end, value);
     } else {
       const entries = value.entries;
-      if (entries !== undefined && entries.hash === undefined)
-        assert(false, "encodeTreeNode: a directory not hashed first");
+      const dirHash = entries === undefined ? emptyDirHash(sha256) : entries.hash;
+      if (dirHash === undefined) assert(false, "encodeTreeNode: a directory not hashed first");
       buffer[end++] = tagDir;
-      end = putWords(buffer, end, entries ?? emptyDirHashes(sha256).words);
+      end = putBinary(buffer, end, dirHash);
     }
     end = putName(buffer, end, keys[i]!);
   }

@@ -12,19 +12,6 @@ import { assert } from "../core/assert.ts";
 export class MstNode<V> {
   /** Merkle hash as a 32-char binary string, memoized on first use (see fs-node.ts). */
   hash: string | undefined = undefined;
-  /**
-   * The same hash as eight big-endian 32-bit words, set with `hash`: a parent
-   * encodes a child's hash from these fields of the node it already holds,
-   * not from the string, a separate object (fs-node.ts HashWords).
-   */
-  h0 = 0;
-  h1 = 0;
-  h2 = 0;
-  h3 = 0;
-  h4 = 0;
-  h5 = 0;
-  h6 = 0;
-  h7 = 0;
 
   constructor(
     readonly level: number,
