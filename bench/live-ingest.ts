@@ -88,10 +88,13 @@ const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
 const withWarmUp = !process.argv.includes("--no-warm-up");
 /**
- * Batches each measured intake window holds at least (passesFor): 24,000 batches are ~0.5 server
- * CPU-s and ~0.25 raw CPU-s (shorter windows moved the ratio by ±0.1 between windows).
+ * Batches each measured intake window holds at least (passesFor): 12,000 batches are ~0.25 server
+ * CPU-s and ~0.1 raw CPU-s (6,000 moved the ratio by ±0.1 between windows). At one phone every
+ * 3,000 more batches are another device whose backlog the server keeps (nothing is due for
+ * replay): 24,000 per window (32 devices) raised the server's GC and JIT on helper threads from
+ * ~3 % (8 devices, session 8) to ~15 % of its CPU (perf).
  */
-const windowBatchesMin = quick ? 2_000 : 24_000;
+const windowBatchesMin = quick ? 2_000 : 12_000;
 /** Frames the server takes from warm-up devices before the intake run's clock starts (warmUpFor). */
 const warmFramesMin = countOption("--warm-frames") ?? (quick ? 2_000 : 20_000);
 const eventsPerBatch = 30;
@@ -235,7 +238,7 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
 
 /**
  * A measured window of a round: the device sets (passes) [passFrom, passTo) stream their batches
- * (batchFrom, batchTo] (1-based; a set streams after the one before it, batch-major across its phones).
+ * (batchFrom, batchTo] (1-based; a set streams after the one before it, each phone's batches in one burst).
  */
 interface Window {
   passFrom: number;
@@ -541,7 +544,7 @@ interface RawResult {
  * The same rows appended with better-sqlite3 directly: the server's batches table
  * (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames), the
  * same synchronous mode, one prepared statement, the rows of a window in the order ingest streams
- * them (device sets one after another, batch-major across a set's phones), a given number of rows
+ * them (device sets one after another, each phone's burst in one piece: setRows), a given number of rows
  * per transaction, under the server's device ids. First, untimed, the rows the server stored before
  * its clock started (warm-up devices, earlier rounds, the measured devices' warm-up parts), in
  * commits of limits.groupCommitWorkMax rows: the WAL file has grown to its largest size before
@@ -557,10 +560,15 @@ interface RawBefore {
   name: string;
 }
 
-/** Rows of `phones` devices from `firstDevice` on, batches [from, to), batch-major. */
+/**
+ * Rows of `phones` devices from `firstDevice` on, batches [from, to), device after device: the
+ * order they reach the server, where each phone's window of unacked batches leaves as one corked
+ * burst and is read in one piece (batch-major rows, as before session 9, scattered the index
+ * inserts over every device and wrote ~15 % more bytes per row than the server at 100 phones).
+ */
 function setRows(firstDevice: number, phones: number, from: number, to: number): [number, number][] {
   const rows: [number, number][] = [];
-  for (let b = from; b < to; b++) for (let i = 0; i < phones; i++) rows.push([firstDevice + i, b]);
+  for (let i = 0; i < phones; i++) for (let b = from; b < to; b++) rows.push([firstDevice + i, b]);
   return rows;
 }
 
