@@ -49,64 +49,66 @@ function blocksFor(count: number): Uint32Array {
 function sipCore(k: KeyWords, message: Uint32Array, count: number): void {
   assert(count >= 1 && 2 * count <= message.length, "sipCore: block count beyond the buffer");
   // indexed, not destructured: array destructuring runs the iterator protocol and allocates
-  const k0h = k[0];
-  const k0l = k[1];
-  const k1h = k[2];
-  const k1l = k[3];
-  let v0h = (k0h ^ 0x736f6d65) >>> 0;
-  let v0l = (k0l ^ 0x70736575) >>> 0;
-  let v1h = (k1h ^ 0x646f7261) >>> 0;
-  let v1l = (k1l ^ 0x6e646f6d) >>> 0;
-  let v2h = (k0h ^ 0x6c796765) >>> 0;
-  let v2l = (k0l ^ 0x6e657261) >>> 0;
-  let v3h = (k1h ^ 0x74656462) >>> 0;
-  let v3l = (k1l ^ 0x79746573) >>> 0;
+  const k0h = k[0] | 0;
+  const k0l = k[1] | 0;
+  const k1h = k[2] | 0;
+  const k1l = k[3] | 0;
+  // int32 throughout (`| 0`): a carry is an unsigned compare of the low halves, so no sum
+  // leaves 32 bits and V8 never takes a word through float64 (it did with `>>> 0` values)
+  let v0h = k0h ^ 0x736f6d65;
+  let v0l = k0l ^ 0x70736575;
+  let v1h = k1h ^ 0x646f7261;
+  let v1l = k1l ^ 0x6e646f6d;
+  let v2h = k0h ^ 0x6c796765;
+  let v2l = k0l ^ 0x6e657261;
+  let v3h = k1h ^ 0x74656462;
+  let v3l = k1l ^ 0x79746573;
   // one pass per block (2 rounds), then one for finalization (v2 ^= 0xff, 4 rounds)
   for (let b = 0; b <= count; b++) {
     const last = b === count;
-    const ml = last ? 0 : message[2 * b]!;
-    const mh = last ? 0 : message[2 * b + 1]!;
-    v3l = (v3l ^ ml) >>> 0;
-    v3h = (v3h ^ mh) >>> 0;
-    if (last) v2l = (v2l ^ 0xff) >>> 0;
+    const ml = last ? 0 : message[2 * b]! | 0;
+    const mh = last ? 0 : message[2 * b + 1]! | 0;
+    v3l ^= ml;
+    v3h ^= mh;
+    if (last) v2l ^= 0xff;
     for (let r = last ? 4 : 2; r > 0; r--) {
       // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
-      let sum = v0l + v1l;
-      v0l = sum >>> 0;
-      v0h = (v0h + v1h + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+      let lo = (v0l + v1l) | 0;
+      v0h = (v0h + v1h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0l = lo;
       let h = ((v1h << 13) | (v1l >>> 19)) ^ v0h;
-      v1l = (((v1l << 13) | (v1h >>> 19)) ^ v0l) >>> 0;
-      v1h = h >>> 0;
+      v1l = ((v1l << 13) | (v1h >>> 19)) ^ v0l;
+      v1h = h;
       h = v0h;
       v0h = v0l;
       v0l = h;
       // v2 += v3; v3 = rotl(v3, 16) ^ v2
-      sum = v2l + v3l;
-      v2l = sum >>> 0;
-      v2h = (v2h + v3h + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+      lo = (v2l + v3l) | 0;
+      v2h = (v2h + v3h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2l = lo;
       h = ((v3h << 16) | (v3l >>> 16)) ^ v2h;
-      v3l = (((v3l << 16) | (v3h >>> 16)) ^ v2l) >>> 0;
-      v3h = h >>> 0;
+      v3l = ((v3l << 16) | (v3h >>> 16)) ^ v2l;
+      v3h = h;
       // v0 += v3; v3 = rotl(v3, 21) ^ v0
-      sum = v0l + v3l;
-      v0l = sum >>> 0;
-      v0h = (v0h + v3h + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+      lo = (v0l + v3l) | 0;
+      v0h = (v0h + v3h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0l = lo;
       h = ((v3h << 21) | (v3l >>> 11)) ^ v0h;
-      v3l = (((v3l << 21) | (v3h >>> 11)) ^ v0l) >>> 0;
-      v3h = h >>> 0;
+      v3l = ((v3l << 21) | (v3h >>> 11)) ^ v0l;
+      v3h = h;
       // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
-      sum = v2l + v1l;
-      v2l = sum >>> 0;
-      v2h = (v2h + v1h + (sum > 0xffffffff ? 1 : 0)) >>> 0;
+      lo = (v2l + v1l) | 0;
+      v2h = (v2h + v1h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2l = lo;
       h = ((v1h << 17) | (v1l >>> 15)) ^ v2h;
-      v1l = (((v1l << 17) | (v1h >>> 15)) ^ v2l) >>> 0;
-      v1h = h >>> 0;
+      v1l = ((v1l << 17) | (v1h >>> 15)) ^ v2l;
+      v1h = h;
       h = v2h;
       v2h = v2l;
       v2l = h;
     }
-    v0l = (v0l ^ ml) >>> 0;
-    v0h = (v0h ^ mh) >>> 0;
+    v0l ^= ml;
+    v0h ^= mh;
   }
   result[0] = v0h ^ v1h ^ v2h ^ v3h;
   result[1] = v0l ^ v1l ^ v2l ^ v3l;
