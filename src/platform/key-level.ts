@@ -32,13 +32,15 @@ const levelMax = 7;
 /** Key words: k0 = [hi, lo], k1 = [hi, lo] of the secret read little-endian. */
 type KeyWords = readonly [number, number, number, number];
 
-/** Message words, lo then hi per 64-bit block, the length byte placed (reused: names are short). */
-let blocks = new Uint32Array(2 * 40);
+/** Message words, lo then hi per 64-bit block, the length byte placed (reused: names are short); int32 like sipCore's state. */
+let blocks = new Int32Array(2 * 40);
 /** The 64-bit result of the last sipCore call: [hi, lo]. */
 const result = new Uint32Array(2);
+/** x ^ signBit maps int32 order onto uint32 order: the carry test of a 64-bit add in halves. */
+const signBit = -0x80000000;
 
-function blocksFor(count: number): Uint32Array {
-  if (blocks.length < 2 * count) blocks = new Uint32Array(2 * count * 2);
+function blocksFor(count: number): Int32Array {
+  if (blocks.length < 2 * count) blocks = new Int32Array(2 * count * 2);
   return blocks;
 }
 
@@ -46,15 +48,16 @@ function blocksFor(count: number): Uint32Array {
  * SipHash-2-4 over `count` prepared 64-bit blocks; result in `result`.
  * State in locals (module-level lets cost a context slot per access, ~10×).
  */
-function sipCore(k: KeyWords, message: Uint32Array, count: number): void {
+function sipCore(k: KeyWords, message: Int32Array, count: number): void {
   assert(count >= 1 && 2 * count <= message.length, "sipCore: block count beyond the buffer");
   // indexed, not destructured: array destructuring runs the iterator protocol and allocates
   const k0h = k[0] | 0;
   const k0l = k[1] | 0;
   const k1h = k[2] | 0;
   const k1l = k[3] | 0;
-  // int32 throughout (`| 0`): a carry is an unsigned compare of the low halves, so no sum
-  // leaves 32 bits and V8 never takes a word through float64 (it did with `>>> 0` values)
+  // int32 throughout (`| 0`): a carry is an unsigned compare of the low halves (as a signed
+  // compare with the sign bits flipped), so no value leaves int32: optimized code never takes a
+  // word through float64, and the interpreter (a device's first names) boxes none in a heap number
   let v0h = k0h ^ 0x736f6d65;
   let v0l = k0l ^ 0x70736575;
   let v1h = k1h ^ 0x646f7261;
@@ -66,15 +69,15 @@ function sipCore(k: KeyWords, message: Uint32Array, count: number): void {
   // one pass per block (2 rounds), then one for finalization (v2 ^= 0xff, 4 rounds)
   for (let b = 0; b <= count; b++) {
     const last = b === count;
-    const ml = last ? 0 : message[2 * b]! | 0;
-    const mh = last ? 0 : message[2 * b + 1]! | 0;
+    const ml = last ? 0 : message[2 * b]!;
+    const mh = last ? 0 : message[2 * b + 1]!;
     v3l ^= ml;
     v3h ^= mh;
     if (last) v2l ^= 0xff;
     for (let r = last ? 4 : 2; r > 0; r--) {
       // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
       let lo = (v0l + v1l) | 0;
-      v0h = (v0h + v1h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0h = (v0h + v1h + ((lo ^ signBit) < (v0l ^ signBit) ? 1 : 0)) | 0;
       v0l = lo;
       let h = ((v1h << 13) | (v1l >>> 19)) ^ v0h;
       v1l = ((v1l << 13) | (v1h >>> 19)) ^ v0l;
@@ -84,21 +87,21 @@ function sipCore(k: KeyWords, message: Uint32Array, count: number): void {
       v0l = h;
       // v2 += v3; v3 = rotl(v3, 16) ^ v2
       lo = (v2l + v3l) | 0;
-      v2h = (v2h + v3h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2h = (v2h + v3h + ((lo ^ signBit) < (v2l ^ signBit) ? 1 : 0)) | 0;
       v2l = lo;
       h = ((v3h << 16) | (v3l >>> 16)) ^ v2h;
       v3l = ((v3l << 16) | (v3h >>> 16)) ^ v2l;
       v3h = h;
       // v0 += v3; v3 = rotl(v3, 21) ^ v0
       lo = (v0l + v3l) | 0;
-      v0h = (v0h + v3h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0h = (v0h + v3h + ((lo ^ signBit) < (v0l ^ signBit) ? 1 : 0)) | 0;
       v0l = lo;
       h = ((v3h << 21) | (v3l >>> 11)) ^ v0h;
       v3l = ((v3l << 21) | (v3h >>> 11)) ^ v0l;
       v3h = h;
       // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
       lo = (v2l + v1l) | 0;
-      v2h = (v2h + v1h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2h = (v2h + v1h + ((lo ^ signBit) < (v2l ^ signBit) ? 1 : 0)) | 0;
       v2l = lo;
       h = ((v1h << 17) | (v1l >>> 15)) ^ v2h;
       v1l = ((v1l << 17) | (v1h >>> 15)) ^ v2l;
@@ -130,7 +133,7 @@ function sipBytes(k: KeyWords, bytes: Uint8Array): void {
     message[2 * b] = wordAt(bytes, 8 * b, length);
     message[2 * b + 1] = wordAt(bytes, 8 * b + 4, length);
   }
-  message[2 * count - 1] = (message[2 * count - 1]! | ((length & 0xff) << 24)) >>> 0;
+  message[2 * count - 1] = message[2 * count - 1]! | ((length & 0xff) << 24);
   sipCore(k, message, count);
 }
 
@@ -146,7 +149,7 @@ function sipName(k: KeyWords, name: string): void {
     const pair = i + 1 < units ? name.charCodeAt(i) | (name.charCodeAt(i + 1) << 16) : name.charCodeAt(i);
     message[i >>> 1] = pair;
   }
-  message[2 * count - 1] = (message[2 * count - 1]! | (((units * 2) & 0xff) << 24)) >>> 0;
+  message[2 * count - 1] = message[2 * count - 1]! | (((units * 2) & 0xff) << 24);
   sipCore(k, message, count);
 }
 
