@@ -15,63 +15,12 @@ import {
   mstReplaceExisting,
 } from "./merkle-search-tree.ts";
 
-/**
- * A 32-byte hash as eight big-endian 32-bit words (h0 holds bytes 0-3), kept
- * in the file node that owns the hash. Encoding a tree node copies each
- * file's content hash into the buffer; read from the hash string, that was a
- * second object per entry (a cache miss in a fleet-sized heap: perf annotate
- * put 18 % of encodeTreeNode's samples on loading its map) and a loop that
- * re-checked the string's representation per character. Bottom tree nodes,
- * 81 % of those hashed, hold only files. Directory and gap hashes stay
- * strings: words in every tree node cost 64 B per path-copied node (+27 MB
- * peak RSS over a 2000-phone run) for no gain the pairs could see.
- */
-export interface HashWords {
-  readonly h0: number;
-  readonly h1: number;
-  readonly h2: number;
-  readonly h3: number;
-  readonly h4: number;
-  readonly h5: number;
-  readonly h6: number;
-  readonly h7: number;
-}
-
-/** Characters at..at+3 of a binary hash string as one big-endian 32-bit word (int32). */
-function wordAt(hash: string, at: number): number {
-  return (
-    (hash.charCodeAt(at) << 24) |
-    (hash.charCodeAt(at + 1) << 16) |
-    (hash.charCodeAt(at + 2) << 8) |
-    hash.charCodeAt(at + 3)
-  );
-}
-
-export class FileNode implements HashWords {
-  readonly h0: number;
-  readonly h1: number;
-  readonly h2: number;
-  readonly h3: number;
-  readonly h4: number;
-  readonly h5: number;
-  readonly h6: number;
-  readonly h7: number;
-
+export class FileNode {
   constructor(
     /** SHA-256 of the content, as a 32-char binary string. */
     readonly sha: string,
     readonly bytes: Uint8Array,
-  ) {
-    if (sha.length !== 32) assert(false, `FileNode: a SHA-256 is 32 chars, not ${sha.length}`);
-    this.h0 = wordAt(sha, 0);
-    this.h1 = wordAt(sha, 4);
-    this.h2 = wordAt(sha, 8);
-    this.h3 = wordAt(sha, 12);
-    this.h4 = wordAt(sha, 16);
-    this.h5 = wordAt(sha, 20);
-    this.h6 = wordAt(sha, 24);
-    this.h7 = wordAt(sha, 28);
-  }
+  ) {}
 }
 
 export class DirNode {
@@ -123,31 +72,10 @@ export function bytesFromBinary(text: string): Uint8Array {
   return out;
 }
 
-/** Writes one big-endian word; a typed-array store keeps the low 8 bits of each shift. */
-function putWord(out: Uint8Array, at: number, word: number): void {
-  out[at] = word >>> 24;
-  out[at + 1] = word >>> 16;
-  out[at + 2] = word >>> 8;
-  out[at + 3] = word;
-}
-
-/** Writes a 32-byte hash from its words; returns the new end. */
-function putWords(out: Uint8Array, at: number, w: HashWords): number {
-  putWord(out, at, w.h0);
-  putWord(out, at + 4, w.h1);
-  putWord(out, at + 8, w.h2);
-  putWord(out, at + 12, w.h3);
-  putWord(out, at + 16, w.h4);
-  putWord(out, at + 20, w.h5);
-  putWord(out, at + 24, w.h6);
-  putWord(out, at + 28, w.h7);
-  return at + 32;
-}
-
-/** Writes a 32-char binary hash string; returns the new end. */
-function putBinary(out: Uint8Array, at: number, text: string): number {
-  for (let i = 0; i < 32; i++) out[at + i] = text.charCodeAt(i);
-  return at + 32;
+/** Writes a 32-char binary hash; returns the new end. */
+function putBinary(out: Uint8Array, offset: number, text: string): number {
+  for (let i = 0; i < 32; i++) out[offset + i] = text.charCodeAt(i);
+  return offset + 32;
 }
 
 const encoder = new TextEncoder();
@@ -217,30 +145,16 @@ function encodeTreeNode(n: MstNode<FsNode>, sha256: Sha256): Uint8Array {
   buffer[4] = (count >>> 8) & 255;
   buffer[5] = count & 255;
   let end = 6;
-  const { keys, values, children } = n;
   for (let i = 0; i <= count; i++) {
     // a gap is one byte when empty (all of a bottom node's), else 1 and its hash
-    const gap = children[i];
-    if (gap === undefined) buffer[end++] = 0;
-    else {
-      const gapHash = gap.hash;
-      if (gapHash === undefined) assert(false, "encodeTreeNode: a gap not hashed first");
-      buffer[end++] = 1;
-      end = putBinary(buffer, end, gapHash);
-    }
+    const gap = n.children[i];
+    buffer[end++] = gap === undefined ? 0 : 1;
+    if (gap !== undefined) end = putBinary(buffer, end, gap.hash!);
     if (i === count) break;
-    const value = values[i]!;
-    if (value instanceof FileNode) {
-      buffer[end++] = tagFile;
-      end = putWords(buffer, end, value);
-    } else {
-      const entries = value.entries;
-      const dirHash = entries === undefined ? emptyDirHash(sha256) : entries.hash;
-      if (dirHash === undefined) assert(false, "encodeTreeNode: a directory not hashed first");
-      buffer[end++] = tagDir;
-      end = putBinary(buffer, end, dirHash);
-    }
-    end = putName(buffer, end, keys[i]!);
+    const value = n.values[i]!;
+    buffer[end++] = value instanceof FileNode ? tagFile : tagDir;
+    end = putBinary(buffer, end, nodeHash(value, sha256));
+    end = putName(buffer, end, n.keys[i]!);
   }
   assert(end <= bytesMax, "encodeTreeNode: wrote past its estimate");
   return scratchView(end);
