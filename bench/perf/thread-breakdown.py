@@ -12,12 +12,14 @@ fleet are "shard worker" (Fleet.runUntil), threads whose samples are mostly GC/J
 frame are V8's platform helpers, a thread running tsx/esbuild hooks is the
 loader. Per worker, "start" is everything it ran before its first sample
 inside the fleet (module loading, tsx transpile, first compiles). A bundled
-worker (the default since session 9) names one script, so its JS lands in
-"JS: other"; MIRRORCELL_SHARD_WORKER=tsx gives the per-folder split.
+worker (the default since session 9) names one script ("[worker eval]:LINE");
+its lines map back to source files through the cached bundle
+(node_modules/.cache/mirrorcell/shard-worker.json: profile the same sources
+it was built from), or run with MIRRORCELL_SHARD_WORKER=tsx.
 Categories are the first match of: start, GC, JIT, module loading (node's
 ESM loader, tsx, esbuild), kernel, then the innermost JS frame's folder.
 """
-import collections, re, sys
+import bisect, collections, json, os, re, sys
 
 GC = re.compile(r"Scavenger|ScavengerCollector|MarkCompact|ConcurrentMarking|Sweeper|ArrayBufferSweeper|IncrementalMarking|MinorMark|MarkingVisitor|Heap::CollectGarbage|Heap::PerformGarbageCollection|GCTracer|Heap::Scavenge|MemoryAllocator|PagedSpace|LargeObjectSpace::|Evacuat|MemoryReducer|Heap::")
 JIT = re.compile(r"v8::internal::compiler::|maglev::|v8::internal::Compiler::|OptimizingCompileDispatcher|BackgroundCompileTask|Parser::|BytecodeGenerator|baseline::|CompileLazy|Runtime_Compile|turboshaft|Deoptimiz|Runtime_NotifyDeoptimized")
@@ -50,10 +52,44 @@ def parse(path):
         yield head, frames
 
 
+def load_bundle_map():
+    """Line -> source file of the shard worker's bundle (esbuild writes a `// path` line before each module)."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.path.join(repo, "node_modules", ".cache", "mirrorcell", "shard-worker.json")
+    if not os.path.exists(path):
+        return []
+    starts = []
+    with open(path) as f:
+        for i, line in enumerate(json.load(f)["code"].split("\n"), 1):
+            m = re.match(r"^// (\S+\.(?:ts|mjs|js|cjs))$", line)
+            if m:
+                starts.append((i, os.path.normpath(os.path.join("src/sim", m.group(1)))))
+    return starts
+
+
+BUNDLE = load_bundle_map()
+BUNDLE_LINES = [line for line, _ in BUNDLE]
+WORKER_EVAL = re.compile(r"\[worker eval\]:(\d+):\d+")
+
+
+def bundle_file(sym):
+    m = WORKER_EVAL.search(sym)
+    if not m or not BUNDLE:
+        return None
+    i = bisect.bisect_right(BUNDLE_LINES, int(m.group(1))) - 1
+    return BUNDLE[i][1] if i >= 0 else None
+
+
 def js_folder(frames):
     for sym, _ in frames:
         if sym.startswith("JS:"):
             m = FILE.search(sym)
+            bundled = None if m else bundle_file(sym)
+            if bundled:
+                if "node_modules/" in bundled:
+                    return "JS: node_modules/" + bundled.split("node_modules/")[-1].split("/")[0]
+                m2 = re.match(r"(src|bench|test)/(\w+)/", bundled)
+                return f"JS: {m2.group(1)}/{m2.group(2)}" if m2 else "JS: bundle (other)"
             if not m:
                 return "JS: node internals" if "node:" in sym else "JS: builtin"
             p = m.group(1)
@@ -102,7 +138,7 @@ def main(path):
     for (tid, t, period), frames in samples:
         c = category(frames)
         if tid in first_fleet and t < first_fleet[tid]:
-            c = "start (before its first fleet.ts sample)"
+            c = "start (before its first fleet sample)"
         per[tid][c] += period
         total += period
     s = lambda p: p / 1e9
