@@ -80,6 +80,19 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/**
+ * Writes text's UTF-8 at the start of target, which must have room for all
+ * of it; returns the bytes written. Lets a caller build a buffer with a text
+ * head in one allocation: utf8() makes an ArrayBuffer of its own, off V8's
+ * heap (1-5 us each with the scavenges it brings, vs ~50 ns on the heap).
+ */
+export function utf8Into(text: string, target: Uint8Array): number {
+  const { read, written } = encoder.encodeInto(text, target);
+  if (read !== text.length)
+    assert(false, `utf8Into: ${text.length} chars did not fit ${target.length} bytes`);
+  return written;
+}
+
 /** Decodes UTF-8; undefined when the bytes are not valid UTF-8. */
 export function fromUtf8(bytes: Uint8Array): string | undefined {
   try {

@@ -1,11 +1,13 @@
 // SMS/IM threads (paper §4.2 names SMS/IM among the deterministic apps): one
 // directory per peer, one file per message, so a new message is one small
 // write and the Merkle update stays local to that thread.
-import { utf8 } from "../../core/bytes.ts";
+import { assert } from "../../core/assert.ts";
+import { utf8Into } from "../../core/bytes.ts";
 import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
 import { type App, type AppContext, stamp } from "../app-context.ts";
 import { type ActionArgs, malformed } from "../args.ts";
+import { utf8Length } from "../path.ts";
 
 const root = "/data/messaging";
 
@@ -56,9 +58,12 @@ function receive(ctx: AppContext, timeMs: number, index: number, from: string, t
       `messaging: message of ${text.length} bytes exceeds ${limits.userPayloadBytesMax}`,
     );
   }
-  const head = utf8(`from: ${from}\nto: me\ntime: ${stamp(timeMs)}\n\n`);
-  const body = new Uint8Array(head.length + text.length);
-  body.set(head, 0);
-  body.set(text, head.length);
+  // the head is encoded straight into the body: one off-heap buffer per message, not two
+  const head = `from: ${from}\nto: me\ntime: ${stamp(timeMs)}\n\n`;
+  const headBytes = utf8Length(head);
+  assert(headBytes >= head.length, "messaging: a peer name is valid UTF-8 (args.name)");
+  const body = new Uint8Array(headBytes + text.length);
+  if (utf8Into(head, body) !== headBytes) assert(false, "messaging: head length");
+  body.set(text, headBytes);
   ctx.write(`${root}/${from}/${stamp(timeMs)}-n${index}.msg`, body);
 }
