@@ -190,6 +190,10 @@ export const limits = {
   // due batches replay reads back from the store in one range read (one statement, not one per batch);
   // a replay step of the live server applies at most replayBatchesPerStepMax of them
   replayReadBatchesMax: 32,
+  // small immutable byte arrays are carved from slabs of this size (core/byte-slab.ts): a live view pins
+  // its slab, so only arrays of at most byteSlabViewBytesMax (1/16 of a slab) are carved
+  byteSlabBytes: 16 * 1024,
+  byteSlabViewBytesMax: 1024,
 } as const;
 
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");

@@ -3,6 +3,7 @@
 // volatile UI state, and the nondeterminism port. Apps are deterministic
 // functions of (storage, UI state, input, nondet results) — paper §3.3.1.
 import { assert } from "../core/assert.ts";
+import { slabUtf8 } from "../core/byte-slab.ts";
 import { fromUtf8, toHex, utf8 } from "../core/bytes.ts";
 import { ErrorCodes, MirrorcellError, type Result } from "../core/errors.ts";
 import type { Sha256 } from "../core/ports.ts";
@@ -32,7 +33,7 @@ export class AppContext {
 
   /** Bytes are kept as they are (inputs are immutable, see inputs.ts): apps must not change them later. */
   write(path: string, content: Uint8Array | string): void {
-    must(this.storage.writeFileNoCopy(path, typeof content === "string" ? utf8(content) : content));
+    must(this.storage.writeFileNoCopy(path, typeof content === "string" ? slabUtf8(content) : content));
   }
 
   read(path: string): Uint8Array {

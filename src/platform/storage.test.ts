@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { slabBytes, slabUtf8 } from "../core/byte-slab.ts";
 import { bytesEqual, toHex, utf8 } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import { nodeSha256 } from "../node/sha256.ts";
@@ -136,6 +137,19 @@ test("storage: any single byte change in any file changes the root digest, and d
     ),
     { numRuns: 200 },
   );
+});
+
+test("storage: files stored from slab views keep their bytes while later slab views are filled", () => {
+  const s = Storage.empty(nodeSha256, publicLevelKey);
+  const expected: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const text = `file ${i} `.repeat(1 + (i % 30));
+    expected.push(text);
+    assert.ok(s.writeFileNoCopy(`/slab/f${i}.txt`, slabUtf8(text)).ok);
+    slabBytes(1 + (i % 200)).fill(0xee);
+  }
+  for (let i = 0; i < 400; i++)
+    assert.deepEqual(s.readFile(`/slab/f${i}.txt`), { ok: true, value: utf8(expected[i]!) });
 });
 
 test("storage: snapshots are immutable and clones share them", () => {

@@ -10,6 +10,7 @@
 // New contents go through the process's shared-content table, so a phone and
 // its mirror in one simulator thread hold one copy of each file's bytes.
 import { assert } from "../core/assert.ts";
+import { isSlabView } from "../core/byte-slab.ts";
 import { spansBuffer } from "../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
@@ -264,10 +265,11 @@ export class Storage {
   /**
    * writeFile without the defensive copy, for bytes nobody changes afterwards
    * (the platform's own strings, immutable inputs). A view into a larger
-   * buffer is still copied, so a small file never pins a whole frame.
+   * buffer is still copied, so a small file never pins a whole frame; a
+   * slab view (core/byte-slab.ts) is not: it pins at most one small slab.
    */
   writeFileNoCopy(path: string, bytes: Uint8Array): Result<void> {
-    return this.write(path, bytes, !spansBuffer(bytes));
+    return this.write(path, bytes, !spansBuffer(bytes) && !isSlabView(bytes));
   }
 
   /** Copies a file without rehashing or duplicating its content. */

@@ -3,6 +3,7 @@
 // packages as real zip archives. Everything comes from the seeded Rng.
 import { zipSync } from "fflate";
 import { assert } from "../core/assert.ts";
+import { slabBytes } from "../core/byte-slab.ts";
 import { utf8 } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
 import { randomBytes } from "./random-bytes.ts";
@@ -29,7 +30,7 @@ export function sentence(rng: Rng, charsMin: number, charsMax: number): string {
  */
 export function sentenceBytes(rng: Rng, charsMin: number, charsMax: number): Uint8Array {
   const target = rng.int(charsMin, charsMax);
-  const out = new Uint8Array(target);
+  const out = slabBytes(target);
   let length = 0;
   while (length < target) {
     if (length > 0) out[length++] = space;

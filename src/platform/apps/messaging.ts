@@ -2,6 +2,7 @@
 // directory per peer, one file per message, so a new message is one small
 // write and the Merkle update stays local to that thread.
 import { assert } from "../../core/assert.ts";
+import { slabBytes } from "../../core/byte-slab.ts";
 import { utf8Into } from "../../core/bytes.ts";
 import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
@@ -58,11 +59,11 @@ function receive(ctx: AppContext, timeMs: number, index: number, from: string, t
       `messaging: message of ${text.length} bytes exceeds ${limits.userPayloadBytesMax}`,
     );
   }
-  // the head is encoded straight into the body: one off-heap buffer per message, not two
+  // the head is encoded straight into the body, a slab view (core/byte-slab.ts) when small
   const head = `from: ${from}\nto: me\ntime: ${stamp(timeMs)}\n\n`;
   const headBytes = utf8Length(head);
   assert(headBytes >= head.length, "messaging: a peer name is valid UTF-8 (args.name)");
-  const body = new Uint8Array(headBytes + text.length);
+  const body = slabBytes(headBytes + text.length);
   if (utf8Into(head, body) !== headBytes) assert(false, "messaging: head length");
   body.set(text, headBytes);
   ctx.write(`${root}/${from}/${stamp(timeMs)}-n${index}.msg`, body);
