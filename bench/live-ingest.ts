@@ -10,8 +10,8 @@
 // are all due at once and counts the server's CPU until every input has been
 // replayed (the whole cost of an event). A phone keeps what the real
 // SyncClient keeps in flight (every unacked batch, up to
-// limits.unackedBatchesMax), each burst in one corked write as the real
-// phone's ReconnectingSocket.sendMany: a backlog phone reconnecting. Each phone first
+// limits.unackedBatchesMax), each burst as FrameBundles in one corked write as the real
+// phone's PhoneRuntime.sendAll: a backlog phone reconnecting. Each phone first
 // sends a warm-up part of the stream, acked before the clock starts, and in
 // the intake run fresh warm-up devices stream first until the server has
 // taken --warm-frames frames (default 20,000), so the server's JIT has
@@ -60,7 +60,7 @@ import { createStoreTables } from "../src/live/sqlite-tables.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
 import { decodeBatch, lastSeqOf } from "../src/sync/batch.ts";
-import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
+import { ackFrame, burstMessages, encodeFrame } from "../src/sync/frame.ts";
 import { batchMessageView } from "../src/sync/frame-batch-wire.ts";
 
 const quick = process.argv.includes("--quick");
@@ -172,7 +172,7 @@ function encode(body: Frame["body"]): Uint8Array {
  */
 function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8Array[]) {
   const ws = new WebSocket(url, { perMessageDeflate: false });
-  // As the real phone (ReconnectingSocket.sendMany): a burst of frames leaves in one corked write.
+  // As the real phone (ReconnectingSocket.sendMany): a burst of messages leaves in one corked write.
   let transport: Socket | undefined;
   ws.on("upgrade", (response) => {
     transport = response.socket;
@@ -219,8 +219,13 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
     });
   });
   const pump = () => {
+    const from = sent;
+    while (sent < limit && sent - acked < unackedWindow) sent++;
+    if (sent === from) return;
+    // As the real phone (PhoneRuntime.sendAll): several frames go as FrameBundles, one alone.
+    const messages = burstMessages(frames.slice(from, sent));
     transport?.cork();
-    while (sent < limit && sent - acked < unackedWindow) ws.send(frames[sent++]!);
+    for (const bytes of messages) ws.send(bytes);
     transport?.uncork();
   };
   /** Sends batches up to `upTo` (1-based, inclusive); resolves once all are acked. */

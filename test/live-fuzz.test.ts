@@ -4,7 +4,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import WebSocket from "ws";
 import { limits } from "../src/core/limits.ts";
-import { type Frame, FrameSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import { type Frame, FrameBundleSchema, FrameSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof } from "../src/live/auth.ts";
 import {
   enrollDevices,
@@ -17,6 +17,7 @@ import type { LiveServer } from "../src/live/live-server.ts";
 import { storeTables } from "../src/live/sqlite-tables.ts";
 import { encodeBatch } from "../src/sync/batch.ts";
 import { batchFrame, encodeFrame } from "../src/sync/frame.ts";
+import { encodeBundleFrame } from "../src/sync/frame-bundle-wire.ts";
 
 const seed = Number(process.env.SEED ?? 4242);
 
@@ -98,14 +99,15 @@ function batchBytes(fields: {
   batchNo: number;
   firstSeq: number;
   version?: number;
+  windowStartMs?: number;
 }): Uint8Array {
   const batch = encodeBatch(
     {
       deviceId: fields.deviceId,
       batchNo: fields.batchNo,
       firstSeq: fields.firstSeq,
-      windowStartMs: 1,
-      windowEndMs: 2,
+      windowStartMs: fields.windowStartMs ?? 1,
+      windowEndMs: (fields.windowStartMs ?? 1) + 1,
       inputs: [],
       networkConsumed: 0,
       storageDigest: new Uint8Array(32).fill(7),
@@ -212,3 +214,128 @@ test(`live: bad input: fuzzed frames get a clear error, durable state unchanged,
     data.remove();
   }
 });
+
+function bundleBytes(frames: Uint8Array[]): Uint8Array {
+  return encodeBundleFrame(1, frames);
+}
+
+test(`live: bad input: fuzzed frame bundles get the clear error their bad frame gets alone, durable state unchanged, server stays up (seed=${seed})`, async () => {
+  const data = tempDataDir("fuzz-bundle");
+  const server = await startTestServer(data.dir);
+  const keys = enrollDevices(data.dir, ["fuzz-2", "other-2"]);
+  try {
+    const auth = { deviceId: "fuzz-2", key: keys.get("fuzz-2") };
+    // Two batches held durably and acked: the replayed frames below.
+    const first = await converse(
+      server,
+      auth,
+      bundleBytes(
+        [1, 2].map((n) => batchBytes({ deviceId: "fuzz-2", batchNo: n, firstSeq: 1, windowStartMs: n * 10 })),
+      ),
+    );
+    assert.deepEqual(errorCodes(first), [], "a good bundle is taken");
+    const rows = () =>
+      (
+        server.db.prepare("SELECT COUNT(*) AS n FROM batches WHERE device_id = 'fuzz-2'").get() as {
+          n: number;
+        }
+      ).n;
+    assert.ok(await waitFor(() => rows() === 2, 5000), "both batches of the bundle durable");
+    const before = dumpDurableState(server);
+    const next = (n: number) =>
+      batchBytes({ deviceId: "fuzz-2", batchNo: n, firstSeq: 1, windowStartMs: n * 10 });
+    const valid = bundleBytes([next(3), next(4)]);
+    const cases = fc.oneof(
+      fc
+        .nat(valid.length - 2)
+        .map((cut) => ({ kind: "truncated", bytes: valid.subarray(0, cut + 1), code: "E_FRAME_MALFORMED" })),
+      fc.constant({
+        kind: "nested",
+        bytes: bundleBytes([bundleBytes([next(3), next(4)])]),
+        code: "E_FRAME_MALFORMED",
+      }),
+      fc.constant({
+        kind: "other-device",
+        bytes: bundleBytes([batchBytes({ deviceId: "other-2", batchNo: 1, firstSeq: 1 }), next(3)]),
+        code: "E_DEVICE_MISMATCH",
+      }),
+      fc.integer({ min: 2, max: 120 }).map((version) => ({
+        kind: "version",
+        bytes: bundleBytes([
+          batchBytes({ deviceId: "fuzz-2", batchNo: 3, firstSeq: 1, windowStartMs: 30, version }),
+          next(3),
+        ]),
+        code: "E_VERSION_UNSUPPORTED",
+      })),
+      fc
+        .uint8Array({ minLength: 1, maxLength: 300 })
+        .map((bytes) => ({ kind: "random-inner", bytes: bundleBytes([bytes]), code: "" })),
+      fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => ({
+        kind: "random-body",
+        bytes: new Uint8Array([0x08, 0x01, 0x92, 0x01, ...varint(bytes.length), ...bytes]),
+        code: "",
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ kind, bytes, code }) => {
+        const c = await converse(server, auth, bytes);
+        const codes = errorCodes(c);
+        assert.equal(codes.length, 1, `${kind}: one clear error frame, got ${JSON.stringify(codes)}`);
+        assert.match(codes[0]!, /^E_[A-Z_]+$/);
+        if (code !== "") assert.deepEqual(codes, [code], kind);
+        if (code !== "") assert.ok(c.closed, `${kind}: closed`);
+        assert.equal(dumpDurableState(server), before, `${kind}: durable state unchanged`);
+      }),
+      { seed, numRuns: 40 },
+    );
+    const tooMany = await converse(
+      server,
+      auth,
+      bundleBytesUnchecked(Array.from({ length: limits.frameBundleFramesMax + 1 }, () => next(3))),
+    );
+    assert.deepEqual(errorCodes(tooMany), ["E_FRAME_TOO_LARGE"]);
+    assert.ok(tooMany.closed);
+    const half = new Uint8Array(Math.floor(limits.frameBytesMax / 2) + 10);
+    const oversized = await converse(server, auth, bundleBytesUnchecked([half, half]));
+    assert.deepEqual(errorCodes(oversized), ["E_FRAME_TOO_LARGE"]);
+    assert.ok(oversized.closed);
+    assert.equal(dumpDurableState(server), before, "durable state unchanged after every bad bundle");
+
+    // A bad frame after good ones: the good ones are taken as if they had come as messages of
+    // their own before it (committed, no ack on the closed connection); sent again, they are re-acked once.
+    const partial = await converse(server, auth, bundleBytes([next(3), new Uint8Array([0xff, 0xff])]));
+    assert.deepEqual(errorCodes(partial), ["E_FRAME_MALFORMED"]);
+    assert.ok(partial.closed);
+    assert.ok(await waitFor(() => rows() === 3, 5000), "the frame before the bad one is durable");
+    const again = await converse(server, auth, bundleBytes([next(3), next(4)]));
+    assert.deepEqual(errorCodes(again), []);
+    assert.ok(await waitFor(() => rows() === 4, 5000), "batch 3 not applied twice, batch 4 taken");
+    const health = await fetch(`${server.httpUrl}/health`);
+    assert.equal(health.status, 200, "server stays up");
+  } finally {
+    await server.close();
+    data.remove();
+  }
+});
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    out.push((rest & 0x7f) | 0x80);
+    rest >>>= 7;
+  }
+  out.push(rest);
+  return out;
+}
+
+/** A bundle frame past the size cap (encodeBundleFrame refuses to build one): protobuf-es writes it. */
+function bundleBytesUnchecked(frames: Uint8Array[]): Uint8Array {
+  return toBinary(
+    FrameSchema,
+    create(FrameSchema, {
+      version: 1,
+      body: { case: "bundle", value: create(FrameBundleSchema, { frames }) },
+    }),
+  );
+}

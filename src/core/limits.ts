@@ -30,6 +30,8 @@ export const limits = {
   inflateOneShotInputBytesMax: 16 * 1024,
   frameBytesMax: 24 * 1024 * 1024,
   unackedBatchesMax: 1024,
+  /** Frames in one FrameBundle (a phone's burst: a whole window of unacked batches fits one). */
+  frameBundleFramesMax: 1024,
   replayQueueBatchesMax: 4096,
   repairPathsMax: 10_000,
   digestBytes: 32,

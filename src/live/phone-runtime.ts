@@ -22,6 +22,7 @@ import {
   type Welcome,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { AppName, NetworkInput, UserInputBody } from "../platform/inputs.ts";
+import { burstMessages } from "../sync/frame.ts";
 import type { ContentOrigin } from "./content-origin.ts";
 import type { NetworkWant, PhoneCore } from "./phone-core.ts";
 import { PhoneLink } from "./phone-link.ts";
@@ -287,10 +288,13 @@ export class PhoneRuntime {
   private sendAll(frames: Uint8Array[]): void {
     if (frames.length === 0) return;
     // Unsent frames stay unacked in the SyncClient: sent again after the next Welcome.
-    // Several at once (a backlog after a reconnect) go out as one corked burst.
-    const sent = frames.length === 1 ? (this.link.send(frames[0]!) ? 1 : 0) : this.link.sendMany(frames);
-    assert(sent === 0 || sent === frames.length, "a burst is sent whole or not at all");
-    for (let i = 0; i < sent; i++) this.uplinkBytes += frames[i]!.length;
+    // Several at once (a backlog after a reconnect) go out as FrameBundles in one corked burst:
+    // one WebSocket message for the server to read and decode instead of one per frame.
+    const messages = frames.length === 1 ? frames : burstMessages(frames);
+    const sent =
+      messages.length === 1 ? (this.link.send(messages[0]!) ? 1 : 0) : this.link.sendMany(messages);
+    assert(sent === 0 || sent === messages.length, "a burst is sent whole or not at all");
+    for (let i = 0; i < sent; i++) this.uplinkBytes += messages[i]!.length;
   }
 
   private receive(bytes: Uint8Array): void {

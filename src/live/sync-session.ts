@@ -1,7 +1,8 @@
 // One phone's sync connection on the live server: the authentication
 // handshake (Hello -> Challenge(nonce) -> AuthProof -> Welcome, HMAC-SHA256,
 // DESIGN.md invariant 6) and the gate that lets an authenticated device's
-// frames reach the core. Transport-free: bytes in (`receive`), frames out
+// frames reach the core, one by one also when several came in one message
+// (FrameBundle). Transport-free: bytes in (`receive`), frames out
 // through `send`/`close`, so tests drive it without a socket.
 import { create } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
@@ -78,6 +79,36 @@ export class SyncSession {
       return;
     }
     const frame = decoded.value;
+    if (frame.body.case === "bundle") this.receiveBundle(frame.body.value.frames);
+    else this.take(frame, bytes);
+  }
+
+  /**
+   * A FrameBundle is its frames received one after another, each exactly as
+   * if it had come in a message of its own: the same decode, state gate and
+   * errors. A bad frame refuses and closes as it would alone; the frames
+   * before it have been taken already (as separate messages read in the same
+   * turn would have been: committed, and their ack dropped with the closed
+   * connection, so the phone sends them again and intake dedupes them).
+   */
+  private receiveBundle(frames: readonly Uint8Array[]): void {
+    assert(frames.length <= limits.frameBundleFramesMax, "the codec bounds a bundle");
+    for (const bytes of frames) {
+      if (this.state === "closed") return;
+      const decoded = this.deps.codec.decode(bytes);
+      if (!decoded.ok) {
+        this.refuse(decoded.error.code, decoded.error.message, closeProtocol);
+        return;
+      }
+      if (decoded.value.body.case === "bundle") {
+        this.refuse("E_FRAME_MALFORMED", "Cannot accept frame bundle: bundles do not nest", closeProtocol);
+        return;
+      }
+      this.take(decoded.value, bytes);
+    }
+  }
+
+  private take(frame: Frame, bytes: Uint8Array): void {
     if (this.state === "awaiting-hello") this.onHello(frame);
     else if (this.state === "awaiting-proof") this.onProof(frame);
     else this.onReady(frame, bytes);

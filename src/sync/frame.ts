@@ -1,8 +1,9 @@
 // The sync wire frame (proto `Frame`): versioned, size-capped, decoded into a
 // typed Result so a bad frame from a peer never throws (DESIGN.md invariant 6;
 // STYLE.md: h11-style sans-IO parsing). Batch frames, one per phone per
-// t_syn_int, and their acks take a hand-written path (frame-batch-wire.ts);
-// the rest protobuf-es.
+// t_syn_int, and their acks take a hand-written path (frame-batch-wire.ts), as
+// do bundles of several frames in one message (frame-bundle-wire.ts); the
+// rest protobuf-es.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../core/assert.ts";
 import { type ErrorCode, ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
@@ -29,6 +30,7 @@ import {
   encodeBatchFrame,
   encodeSyncBatch,
 } from "./frame-batch-wire.ts";
+import { bundleBurst, decodeBundleFrame, tooManyFrames } from "./frame-bundle-wire.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -56,7 +58,10 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame> {
   }
   let frame: Frame;
   try {
-    frame = decodeBatchFrame(bytes) ?? decodeAckFrame(bytes) ?? fromBinary(FrameSchema, bytes);
+    const bundle = decodeBundleFrame(bytes);
+    if (bundle !== undefined && !bundle.ok) return bundle;
+    frame =
+      decodeBatchFrame(bytes) ?? bundle?.value ?? decodeAckFrame(bytes) ?? fromBinary(FrameSchema, bytes);
   } catch (error) {
     return fail(ErrorCodes.FRAME_MALFORMED, `Cannot parse frame: ${(error as Error).message}`);
   }
@@ -67,7 +72,27 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame> {
     );
   }
   if (frame.body.case === undefined) return fail(ErrorCodes.FRAME_MALFORMED, "Cannot accept frame: no body");
+  if (frame.body.case === "bundle") return checkBundle(frame);
   return ok(frame);
+}
+
+/** A bundle's own bounds (its frames are decoded one by one by the receiver, as if each came alone). */
+function checkBundle(frame: Frame): Result<Frame> {
+  assert(frame.body.case === "bundle", "a bundle frame");
+  const count = frame.body.value.frames.length;
+  if (count > limits.frameBundleFramesMax) return tooManyFrames();
+  if (count === 0) return fail(ErrorCodes.FRAME_MALFORMED, "Cannot accept frame bundle: no frames");
+  return ok(frame);
+}
+
+/**
+ * The messages a burst of encoded frames goes out as: bundles of several
+ * frames (FrameBundle, at most frameBundleFramesMax frames and frameBytesMax
+ * bytes each), a lone frame as itself.
+ */
+export function burstMessages(frames: readonly Uint8Array[]): Uint8Array[] {
+  if (frames.length <= 1) return [...frames];
+  return bundleBurst(PROTOCOL_VERSION, frames);
 }
 
 /** toBinary(SyncBatchSchema, batch), by hand for the batches phones send (stored batch bytes). */
