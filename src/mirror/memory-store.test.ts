@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { slabBytes } from "../core/byte-slab.ts";
 import { limits } from "../core/limits.ts";
 import { MemoryMirrorStore } from "./memory-store.ts";
 
@@ -123,6 +124,17 @@ test("mirror store: a device record is handed out frozen and replaced by putDevi
   assert.deepEqual(store.listDevices(), [
     { deviceId: "d", model: "m", syncIntervalMs: 1_000, origin: "template" },
   ]);
+});
+
+test("mirror store: a payload carved from a slab is kept as it is and keeps its bytes while later slab views are filled", () => {
+  const store = storeWithDevice(false);
+  const sha = new Uint8Array(32).fill(8);
+  const payload = slabBytes(200).fill(0x5a);
+  store.putAndRetainBlob(sha, payload);
+  for (let i = 0; i < 200; i++) slabBytes(150).fill(0xff);
+  const kept = store.getBlob(sha)!;
+  assert.equal(kept, payload, "a slab view is not copied (it pins one small slab)");
+  assert.ok(kept.every((b) => b === 0x5a));
 });
 
 test("mirror store: a network record after putAndRetainBlob names its own hash, whether or not it is the blob's array", () => {

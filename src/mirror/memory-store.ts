@@ -4,6 +4,7 @@
 // batch appends become durable only at commit() — the live runtime's group
 // commit — and a crash (loseUncommitted) drops the ones not yet committed.
 import { assert } from "../core/assert.ts";
+import { isSlabView } from "../core/byte-slab.ts";
 import { spansBuffer } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
 import type { AppName } from "../platform/inputs.ts";
@@ -261,7 +262,8 @@ export class MemoryMirrorStore implements MirrorStore {
   private addBlob(key: string, bytes: Uint8Array, refs: number): void {
     assert(refs >= 0 && bytes.length <= limits.networkPayloadBytesMax, "addBlob: bad blob");
     // A subarray would pin its whole parent buffer (a decoded frame): copy only then.
-    this.blobs.set(key, { bytes: spansBuffer(bytes) ? bytes : bytes.slice(), refs });
+    // A slab view (core/byte-slab.ts, an immutable payload) pins one small slab: kept.
+    this.blobs.set(key, { bytes: spansBuffer(bytes) || isSlabView(bytes) ? bytes : bytes.slice(), refs });
     this.blobBytes += bytes.length;
   }
 
