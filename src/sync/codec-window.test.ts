@@ -4,12 +4,19 @@ import fc from "fast-check";
 import { u64FromBytes, u64ToBytes } from "../core/bytes.ts";
 import { appNames, type NondetRecord, type UserInput, type UserInputBody } from "../platform/inputs.ts";
 import { actionDictionary, actionIndex } from "./action-dictionary.ts";
-import { type BatchData, decodeBatch, encodeBatch, encodeWindowBatch } from "./batch.ts";
+import {
+  type BatchData,
+  decodeBatch,
+  encodeBatch,
+  encodeWindowBatch,
+  encodeWindowBatchFrame,
+} from "./batch.ts";
 import { BitWriter } from "./bits.ts";
 import { EventScan } from "./codec-scan.ts";
 import { RecentStrings, writeString } from "./codec-strings.ts";
 import { chooseTimeOrder, writeRice } from "./codec-time.ts";
 import { EventWindow } from "./codec-window.ts";
+import { batchFrame, encodeFrame } from "./frame.ts";
 import { writeKey } from "./key-code.ts";
 
 /**
@@ -186,6 +193,28 @@ const windowsArb: fc.Arbitrary<BatchData[]> = fc
       };
     });
   });
+
+test("codec-window: frames built over the scratch view are the frames of encodeWindowBatch, and keep their bytes through later encodes", () => {
+  fc.assert(
+    fc.property(windowsArb, (batches) => {
+      const window = new EventWindow();
+      const kept: { frame: Uint8Array; expected: Uint8Array }[] = [];
+      for (const batch of batches) {
+        const { inputs: _inputs, ...fields } = batch;
+        for (const input of batch.inputs) window.add(input);
+        const expected = encodeFrame(batchFrame(encodeWindowBatch(fields, window)));
+        const frame = encodeWindowBatchFrame(fields, window, {}, (b) => encodeFrame(batchFrame(b)));
+        window.reset();
+        assert.deepEqual(frame, expected);
+        kept.push({ frame, expected });
+        // another encode reuses the scratch the view pointed into
+        encodeBatch(batches[0]!);
+      }
+      for (const { frame, expected } of kept) assert.deepEqual(frame, expected);
+    }),
+    { numRuns: 100, seed: 43 },
+  );
+});
 
 test("codec-window: a window fed per input and reset per batch writes the bits of one pass over the inputs, and they decode to the inputs", () => {
   let compared = 0;

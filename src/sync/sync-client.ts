@@ -15,7 +15,7 @@ import { type Notice, RepairEntrySchema, RepairResponseSchema } from "../gen/mir
 import type { CloneOffer } from "../mirror/mirror-server.ts";
 import type { TreeView } from "../mirror/platform-port.ts";
 import type { UserInput } from "../platform/inputs.ts";
-import { type BatchFields, encodeWindowBatch } from "./batch.ts";
+import { type BatchFields, encodeWindowBatchFrame } from "./batch.ts";
 import { EventWindow } from "./codec-window.ts";
 import { batchFrame, decodeFrame, encodeFrame, noticeAckFrame, repairResponseFrame } from "./frame.ts";
 import { answerRepair } from "./repair-session.ts";
@@ -402,8 +402,8 @@ export class SyncClient {
       storageDigest: this.platform.digest(),
       powerOff,
     };
-    const bytes = encodeFrame(
-      batchFrame(encodeWindowBatch(batch, this.open, { includeDeviceId: this.includeDeviceId })),
+    const bytes = encodeWindowBatchFrame(batch, this.open, { includeDeviceId: this.includeDeviceId }, (b) =>
+      encodeFrame(batchFrame(b)),
     );
     this.lastBatchNo = batch.batchNo;
     this.lastSeqBatched = this.lastSeqRecorded;
