@@ -32,6 +32,12 @@ export const limits = {
   unackedBatchesMax: 1024,
   /** Frames in one FrameBundle (a phone's burst: a whole window of unacked batches fits one). */
   frameBundleFramesMax: 1024,
+  /**
+   * A phone fills a bundle up to this many bytes (the server takes any up to frameBytesMax): about
+   * one socket read, and below malloc's mmap threshold. A whole window in one message (3.7 MB at
+   * 1024 batches) cost the server more per batch than it saved (session 9, bench live-ingest).
+   */
+  frameBundleBytesTarget: 64 * 1024,
   replayQueueBatchesMax: 4096,
   repairPathsMax: 10_000,
   digestBytes: 32,
@@ -201,6 +207,7 @@ export const limits = {
 assert(limits.syncIntervalMsMin <= limits.syncIntervalMsDefault, "default sync interval below minimum");
 assert(limits.syncIntervalMsDefault <= limits.syncIntervalMsMax, "default sync interval above maximum");
 assert(limits.batchBytesMax < limits.frameBytesMax, "a batch must fit in a frame");
+assert(limits.frameBundleBytesTarget <= limits.frameBytesMax, "a phone's bundle must fit in a frame");
 assert(
   limits.inflateOneShotInputBytesMax * 1032 <= limits.batchBytesMax * 2,
   "a one-shot inflate does at most about a batch's work (DEFLATE expands at most ~1032x)",

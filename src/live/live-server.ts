@@ -110,7 +110,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     process.exit(70);
   };
   const committer = new GroupCommitter(db, fatal);
-  const stats = { framesRejected: 0, authFailures: 0, startedMs: clock.nowMs() };
+  const stats = { framesRejected: 0, authFailures: 0, bundles: 0, startedMs: clock.nowMs() };
   const lag = new LagHistogram();
   const endpoint = new SyncEndpoint({
     core,
@@ -123,6 +123,9 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       if (code === "E_AUTH_FAILED" || code === "E_AUTH_REQUIRED") stats.authFailures += 1;
       log.warn({ code }, message);
     },
+    onBundle: () => {
+      stats.bundles += 1;
+    },
   });
   const replay = startReplayTimer(core, committer, endpoint, clock);
   const metrics = (): LiveMetricsSnapshot => {
@@ -132,6 +135,7 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
     return {
       ...core.counters,
       framesRejectedTotal: stats.framesRejected,
+      bundlesReceivedTotal: stats.bundles,
       authFailuresTotal: stats.authFailures,
       phonesConnected: endpoint.connectedPhones,
       mirrorsTotal: counts.total,

@@ -58,6 +58,8 @@ export interface LiveMetricsSnapshot {
   replayBacklogBytes?: number;
   commitsTotal?: number;
   committedFramesTotal?: number;
+  /** WebSocket messages that carried a FrameBundle (a phone's burst) rather than one frame. */
+  bundlesReceivedTotal?: number;
 }
 
 function line(name: string, value: number, labels = ""): string {
@@ -131,6 +133,11 @@ export function renderMetrics(m: LiveMetricsSnapshot): string {
       m.replayBacklogBytes ?? 0,
     ),
     counter("mirrorcell_commits_total", "SQLite group commits.", m.commitsTotal ?? 0),
+    counter(
+      "mirrorcell_frame_bundles_total",
+      "Sync messages that carried several frames (FrameBundle).",
+      m.bundlesReceivedTotal ?? 0,
+    ),
     counter(
       "mirrorcell_committed_frames_total",
       "Frames and replay steps applied in group commits.",

@@ -33,6 +33,8 @@ export interface SyncEndpointDeps {
   clock: Clock;
   deviceKey(deviceId: string): Uint8Array | undefined;
   onRejected(code: ErrorCode, message: string): void;
+  /** A phone's FrameBundle of `frames` frames arrived. */
+  onBundle?(frames: number): void;
 }
 
 interface Connection {
@@ -142,6 +144,7 @@ export class SyncEndpoint {
       send: (bytes) => this.sendBytes(conn, bytes),
       close: (code, reason) => ws.close(code, reason),
       rejected: (code, message) => this.deps.onRejected(code, message),
+      bundled: (frames) => this.deps.onBundle?.(frames),
     });
     this.all.add(conn);
     ws.on("message", (data: Buffer) => {

@@ -41,6 +41,8 @@ export interface SessionDeps {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   rejected?(code: ErrorCode, message: string): void;
+  /** A FrameBundle of `frames` frames arrived (counted before its frames are taken). */
+  bundled?(frames: number): void;
 }
 
 /** WebSocket close codes: 1008 policy violation (auth), 1002 protocol error. */
@@ -93,6 +95,7 @@ export class SyncSession {
    */
   private receiveBundle(frames: readonly Uint8Array[]): void {
     assert(frames.length <= limits.frameBundleFramesMax, "the codec bounds a bundle");
+    this.deps.bundled?.(frames.length);
     for (const bytes of frames) {
       if (this.state === "closed") return;
       const decoded = this.deps.codec.decode(bytes);

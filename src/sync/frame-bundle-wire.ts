@@ -126,11 +126,16 @@ export function tooManyFrames(): Result<never> {
 
 /**
  * A burst of encoded frames as the messages to send: runs of consecutive
- * frames as bundles of at most frameBundleFramesMax frames and frameBytesMax
+ * frames as bundles of at most frameBundleFramesMax frames and `bytesMax`
  * bytes, in order; a frame that would be alone (or does not fit a bundle
  * with another) goes as itself.
  */
-export function bundleBurst(version: number, frames: readonly Uint8Array[]): Uint8Array[] {
+export function bundleBurst(
+  version: number,
+  frames: readonly Uint8Array[],
+  bytesMax: number = limits.frameBundleBytesTarget,
+): Uint8Array[] {
+  assert(bytesMax <= limits.frameBytesMax, "a bundle must fit in a frame");
   const messages: Uint8Array[] = [];
   let from = 0;
   while (from < frames.length) {
@@ -138,7 +143,7 @@ export function bundleBurst(version: number, frames: readonly Uint8Array[]): Uin
     let body = 0;
     while (to < frames.length && to - from < limits.frameBundleFramesMax) {
       const next = body + bundleEntryBytes(frames[to]!.length);
-      if (bundleFrameBytes(next) > limits.frameBytesMax) break;
+      if (bundleFrameBytes(next) > bytesMax) break;
       body = next;
       to++;
     }

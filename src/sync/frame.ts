@@ -87,8 +87,8 @@ function checkBundle(frame: Frame): Result<Frame> {
 
 /**
  * The messages a burst of encoded frames goes out as: bundles of several
- * frames (FrameBundle, at most frameBundleFramesMax frames and frameBytesMax
- * bytes each), a lone frame as itself.
+ * frames (FrameBundle, at most frameBundleFramesMax frames and
+ * frameBundleBytesTarget bytes each), a lone frame as itself.
  */
 export function burstMessages(frames: readonly Uint8Array[]): Uint8Array[] {
   if (frames.length <= 1) return [...frames];
