@@ -33,11 +33,12 @@ export const limits = {
   /** Frames in one FrameBundle (a phone's burst: a whole window of unacked batches fits one). */
   frameBundleFramesMax: 1024,
   /**
-   * A phone fills a bundle up to this many bytes (the server takes any up to frameBytesMax): about
-   * one socket read, and below malloc's mmap threshold. A whole window in one message (3.7 MB at
-   * 1024 batches) cost the server more per batch than it saved (session 9, bench live-ingest).
+   * A phone fills a bundle up to this many bytes (the server takes any up to frameBytesMax). A
+   * message longer than a socket read (64 KiB) is copied together by ws into a buffer of its own:
+   * ws receive + decode per batch (bench/frame-bundles.ts, one process): 16 KiB 0.35-0.47x of one
+   * message per frame, 32 KiB 0.52-0.54x, 64 KiB 0.55-1.07x, a whole 3.7 MB window 1.1-2.5x.
    */
-  frameBundleBytesTarget: 64 * 1024,
+  frameBundleBytesTarget: 16 * 1024,
   replayQueueBatchesMax: 4096,
   repairPathsMax: 10_000,
   digestBytes: 32,
