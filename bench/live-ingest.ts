@@ -545,19 +545,6 @@ interface RawResult {
   writtenBytesPerBatch: number;
 }
 
-/**
- * The same rows appended with better-sqlite3 directly: the server's batches table
- * (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames), the
- * same synchronous mode, one prepared statement, the rows of a window in the order ingest streams
- * them (device sets one after another, each phone's burst in one piece: setRows), a given number of rows
- * per transaction, under the server's device ids. First, untimed, the rows the server stored before
- * its clock started (warm-up devices, earlier rounds, the measured devices' warm-up parts), in
- * commits of limits.groupCommitWorkMax rows: the WAL file has grown to its largest size before
- * the clock, as the server's has in its warm-up (a raw append into a fresh WAL paid for the file's
- * growth in its first windows: 0.97-1.15x live/raw there, 0.47 after). Then each window after the
- * server's, so the raw database has grown as the server's has. CPU from /proc's schedstat of this
- * process, as the server's.
- */
 /** What the server stored before the measured round (RawAppender's untimed rows), and a file name. */
 interface RawBefore {
   warm: WarmUp;
@@ -577,6 +564,19 @@ function setRows(firstDevice: number, phones: number, from: number, to: number):
   return rows;
 }
 
+/**
+ * The same rows appended with better-sqlite3 directly: the server's batches table
+ * (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames), the
+ * same synchronous mode, one prepared statement, the rows of a window in the order ingest streams
+ * them (device sets one after another, each phone's burst in one piece: setRows), a given number of rows
+ * per transaction, under the server's device ids. First, untimed, the rows the server stored before
+ * its clock started (warm-up devices, earlier rounds, the measured devices' warm-up parts), in
+ * commits of limits.groupCommitWorkMax rows: the WAL file has grown to its largest size before
+ * the clock, as the server's has in its warm-up (a raw append into a fresh WAL paid for the file's
+ * growth in its first windows: 0.97-1.15x live/raw there, 0.47 after). Then each window after the
+ * server's, so the raw database has grown as the server's has. CPU from /proc's schedstat of this
+ * process, as the server's.
+ */
 class RawAppender {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
