@@ -21,7 +21,7 @@
 // consecutive windows (default 4: groups of device sets at one phone, slices of every device's
 // stream at 100 and 1000); after each live window (every frame acked, the server idle) the raw
 // append of that window's rows runs at the rows per commit the server achieved in it, in a child
-// process of its own like the server (RawChild). live/raw is the server's CPU over all windows
+// process of its own like the server (RawChild in live-ingest/raw-append.ts). live/raw is the server's CPU over all windows
 // against the raw's for the same rows (each window's ratio and their median are printed too):
 // a drift in the machine's load reaches both sides, where before the whole live run was followed
 // by the whole raw run (in this process, whose first raw windows after live ones cost 1.5-2.5x its
@@ -39,29 +39,23 @@
 // one line per measured window to FILE, "<intake|raw-N> <pid> <start>,<end>" (`perf script --time <start>,<end>`;
 // raw-N lines carry the raw child's pid, which gets the same node flags).
 // A/B of the server's V8 tuning (src/live/v8-tuning.ts): MIRRORCELL_V8_DEFAULTS=1 (inherited by the server child).
-import { type ChildProcess, spawn } from "node:child_process";
-import { on, once } from "node:events";
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import Database from "better-sqlite3";
 import WebSocket from "ws";
-import { assert } from "../src/core/assert.ts";
 import { limits } from "../src/core/limits.ts";
-import { type Frame, FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
+import { type Frame, FrameSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof, newDeviceKey } from "../src/live/auth.ts";
 import { enrollDevices, startPhones, tempDataDir, testAdminToken } from "../src/live/live-harness.ts";
 import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { freePort, type ServerProcess, spawnServer } from "../src/live/server-process.ts";
 import { openDatabase } from "../src/live/sqlite-db.ts";
-import { createStoreTables } from "../src/live/sqlite-tables.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
-import { decodeBatch, lastSeqOf } from "../src/sync/batch.ts";
+import { decodeBatch } from "../src/sync/batch.ts";
 import { ackFrame, burstMessages, encodeFrame } from "../src/sync/frame.ts";
-import { batchMessageView } from "../src/sync/frame-batch-wire.ts";
+import { cpuSeconds, recordWindow, rssBytes, writtenBytes } from "./live-ingest/proc-stats.ts";
+import { RawChild, type RawResult } from "./live-ingest/raw-append.ts";
+import { type Stream, type WarmUp, type Window, windowEvents, windowsFor } from "./live-ingest/stream.ts";
 
 const quick = process.argv.includes("--quick");
 /** A comma-separated option's values, or undefined when it is not given. */
@@ -106,16 +100,6 @@ const rawRowsPerCommitBest = 256; // the paper's 0.5 events/s × 60 s
  * limits.unackedBatchesMax). A backlog phone reconnecting is this bench's burst.
  */
 const unackedWindow = limits.unackedBatchesMax;
-
-interface Stream {
-  frames: Uint8Array[];
-  /** User inputs per batch (index: batch number - 1). */
-  batchEvents: number[];
-  events: number;
-  /** Leading batches sent before the measured window (the server's JIT warms up on them). */
-  warmBatches: number;
-  warmEvents: number;
-}
 
 /**
  * One realistic batch stream (real platform + SyncClient, virtual clock from
@@ -241,53 +225,6 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
   return { authed, sendUpTo, close: () => ws.terminate() };
 }
 
-/**
- * A measured window of a round: the device sets (passes) [passFrom, passTo) stream their batches
- * (batchFrom, batchTo] (1-based; a set streams after the one before it, each phone's batches in one burst).
- */
-interface Window {
-  passFrom: number;
-  passTo: number;
-  batchFrom: number;
-  batchTo: number;
-}
-
-/**
- * `count` consecutive windows over a round's measured part: groups of passes when there are at
- * least `count` passes (one phone: devices one after another), else slices of every device's
- * batches (the same connected devices go on streaming: no fresh warm-up part, no extra backlog).
- */
-function windowsFor(passes: number, warmBatches: number, totalBatches: number, count: number): Window[] {
-  const measured = totalBatches - warmBatches;
-  const windows: Window[] = [];
-  if (passes >= count) {
-    for (let k = 0; k < count; k++)
-      windows.push({
-        passFrom: Math.round((k * passes) / count),
-        passTo: Math.round(((k + 1) * passes) / count),
-        batchFrom: warmBatches,
-        batchTo: totalBatches,
-      });
-  } else {
-    const slices = Math.min(count, measured);
-    for (let k = 0; k < slices; k++)
-      windows.push({
-        passFrom: 0,
-        passTo: passes,
-        batchFrom: warmBatches + Math.round((k * measured) / slices),
-        batchTo: warmBatches + Math.round(((k + 1) * measured) / slices),
-      });
-  }
-  return windows.filter((w) => w.passTo > w.passFrom && w.batchTo > w.batchFrom);
-}
-
-/** User inputs of the window's batches, per device. */
-function windowEvents(stream: Stream, w: Window): number {
-  let events = 0;
-  for (let b = w.batchFrom; b < w.batchTo; b++) events += stream.batchEvents[b]!;
-  return events;
-}
-
 /** One measured window of the server: its rates and what the group commit made of it. */
 interface WindowResult {
   events: number;
@@ -400,17 +337,6 @@ async function measureWindow(
 }
 
 /**
- * Appends a measured window to MIRRORCELL_BENCH_WINDOW_FILE: "<label> <pid> <start>,<end>" in CLOCK_MONOTONIC
- * seconds (as `perf record -k CLOCK_MONOTONIC`; pass <start>,<end> to `perf script --time`).
- */
-function recordWindow(label: string, startNs: bigint, endNs: bigint, pid = process.pid): void {
-  const file = process.env.MIRRORCELL_BENCH_WINDOW_FILE;
-  const seconds = (ns: bigint) => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
-  if (file !== undefined && file !== "")
-    appendFileSync(file, `${label} ${pid} ${seconds(startNs)},${seconds(endNs)}\n`);
-}
-
-/**
  * Sets of `phones` devices a measured round streams one after another, so that each of its
  * windowsOption windows holds at least windowBatchesMin batches (one phone's stream is capped by its replay queue,
  * limits.replayQueueBatchesMax: 3000 batches were ~0.07 server CPU-s once the bench's phone kept
@@ -418,12 +344,6 @@ function recordWindow(label: string, startNs: bigint, endNs: bigint, pid = proce
  */
 function passesFor(phones: number, measuredBatches: number): number {
   return Math.max(1, Math.ceil((windowsOption * windowBatchesMin) / (phones * measuredBatches)));
-}
-
-/** Warm-up before the measured rounds: `rounds` sets of fresh devices, each sending its stream's first `batches`. */
-interface WarmUp {
-  rounds: number;
-  batches: number;
 }
 
 /**
@@ -536,284 +456,6 @@ async function replayed(httpUrl: string, events: number): Promise<void> {
 async function replayedEvents(httpUrl: string): Promise<number> {
   const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
   return Number(/^mirrorcell_events_replayed_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
-}
-
-/** A raw append's window: rates and bytes written per batch. */
-interface RawResult {
-  perSecond: number;
-  perCpuSecond: number;
-  writtenBytesPerBatch: number;
-}
-
-/** What the server stored before the measured round (RawAppender's untimed rows), and a file name. */
-interface RawBefore {
-  warm: WarmUp;
-  rounds: number;
-  name: string;
-}
-
-/**
- * Rows of `phones` devices from `firstDevice` on, batches [from, to), device after device: the
- * order they reach the server, where each phone's window of unacked batches leaves as one corked
- * burst and is read in one piece (batch-major rows, as before session 9, scattered the index
- * inserts over every device and wrote ~15 % more bytes per row than the server at 100 phones).
- */
-function setRows(firstDevice: number, phones: number, from: number, to: number): [number, number][] {
-  const rows: [number, number][] = [];
-  for (let i = 0; i < phones; i++) for (let b = from; b < to; b++) rows.push([firstDevice + i, b]);
-  return rows;
-}
-
-/**
- * The same rows appended with better-sqlite3 directly: the server's batches table
- * (createStoreTables), the same SyncBatch bytes the server stores (sliced from the frames), the
- * same synchronous mode, one prepared statement, the rows of a window in the order ingest streams
- * them (device sets one after another, each phone's burst in one piece: setRows), a given number of rows
- * per transaction, under the server's device ids. First, untimed, the rows the server stored before
- * its clock started (warm-up devices, earlier rounds, the measured devices' warm-up parts), in
- * commits of limits.groupCommitWorkMax rows: the WAL file has grown to its largest size before
- * the clock, as the server's has in its warm-up (a raw append into a fresh WAL paid for the file's
- * growth in its first windows: 0.97-1.15x live/raw there, 0.47 after). Then each window after the
- * server's, so the raw database has grown as the server's has. CPU from /proc's schedstat of this
- * process, as the server's.
- */
-class RawAppender {
-  private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
-  private readonly stored: { lastSeq: number; windowEndMs: number; bytes: Uint8Array }[];
-  private readonly appendRows: (rows: readonly [number, number][], from: number, to: number) => void;
-
-  constructor(
-    dir: string,
-    private readonly phones: number,
-    passes: number,
-    private readonly stream: Stream,
-    full: boolean,
-    before: RawBefore,
-  ) {
-    this.db = new Database(join(dir, `raw-${phones}-${full}-${before.name}.db`));
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
-    createStoreTables(this.db); // the server's own tables: the raw rows land in the same layout
-    this.insert = this.db.prepare(
-      "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
-    );
-    this.stored = stream.frames.map((bytes) => {
-      const frame = fromBinary(FrameSchema, bytes);
-      const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
-      const decoded = decodeBatch(batch);
-      return {
-        lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
-        windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
-        bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
-      };
-    });
-    this.appendRows = this.db.transaction((rows: readonly [number, number][], from: number, to: number) => {
-      for (let row = from; row < to; row++) {
-        const [device, index] = rows[row]!;
-        const b = this.stored[index]!;
-        this.insert.run(`phone-${device}`, index + 1, b.lastSeq, b.windowEndMs, b.bytes);
-      }
-    });
-    // The server's devices: warm-up rounds, then `passes` sets per round; the last round is measured.
-    const warmDevices = before.warm.rounds * phones;
-    this.firstDevice = warmDevices + (before.rounds - 1) * passes * phones;
-    const prior: [number, number][] = [];
-    for (let round = 0; round < before.warm.rounds; round++)
-      prior.push(...setRows(round * phones, phones, 0, before.warm.batches));
-    for (let device = warmDevices; device < this.firstDevice; device += phones)
-      prior.push(...setRows(device, phones, 0, stream.frames.length));
-    prior.push(...this.rows({ passFrom: 0, passTo: passes, batchFrom: 0, batchTo: stream.warmBatches }));
-    for (let row = 0; row < prior.length; row += limits.groupCommitWorkMax)
-      this.appendRows(prior, row, Math.min(prior.length, row + limits.groupCommitWorkMax));
-  }
-
-  private readonly firstDevice: number;
-
-  /** Row r of a window: [device, batch index]. */
-  private rows(w: Window): [number, number][] {
-    const rows: [number, number][] = [];
-    for (let pass = w.passFrom; pass < w.passTo; pass++)
-      rows.push(...setRows(this.firstDevice + pass * this.phones, this.phones, w.batchFrom, w.batchTo));
-    return rows;
-  }
-
-  /** Appends the window's rows, `rowsPerCommit` per transaction, timed. */
-  append(w: Window, rowsPerCommit: number): RawResult {
-    const rows = this.rows(w);
-    const windowStarted = process.hrtime.bigint();
-    const started = performance.now();
-    const cpuStarted = cpuSeconds(process.pid);
-    const writtenStarted = writtenBytes(process.pid);
-    for (let row = 0; row < rows.length; row += rowsPerCommit)
-      this.appendRows(rows, row, Math.min(rows.length, row + rowsPerCommit));
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(process.pid) - cpuStarted;
-    const written = writtenBytes(process.pid) - writtenStarted;
-    recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
-    const events = windowEvents(this.stream, w) * this.phones * (w.passTo - w.passFrom);
-    assert(rows.length === (w.batchTo - w.batchFrom) * this.phones * (w.passTo - w.passFrom), "window rows");
-    return {
-      perSecond: events / seconds,
-      perCpuSecond: events / cpu,
-      writtenBytesPerBatch: written / rows.length,
-    };
-  }
-
-  close(): void {
-    this.db.close();
-  }
-}
-
-/**
- * A RawAppender in a child process of its own, as the server is: the raw append then runs in a
- * process that does nothing else, not in this one between its phones' bursts (here, its first
- * windows after live ones cost 1.5-2.5x its later ones: SQLite's page cache refilling with page
- * faults, perf). The child gets the server child's node flags (MIRRORCELL_SERVER_NODE_FLAGS) and
- * measures its own CPU (schedstat, all threads) around each window's appends.
- */
-class RawChild {
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<never>;
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    this.exited = once(child, "exit").then(([code]) => {
-      throw new Error(`raw append child exited with ${code}`);
-    });
-    this.exited.catch(() => undefined);
-  }
-
-  static async open(
-    dir: string,
-    spec: { phones: number; passes: number; stream: Stream; full: boolean; before: RawBefore },
-  ): Promise<RawChild> {
-    const framesFile = join(dir, `frames-${spec.before.name}.bin`);
-    writeFileSync(framesFile, framesBinary(spec.stream.frames));
-    const nodeFlags = (process.env.MIRRORCELL_SERVER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
-    const child = spawn(
-      process.execPath,
-      [...nodeFlags, "--import", "tsx", fileURLToPath(import.meta.url), rawChildFlag],
-      // Requests and answers over the IPC channel: node flags such as --trace-gc write to stdout.
-      { stdio: ["ignore", "ignore", "inherit", "ipc"] },
-    );
-    const raw = new RawChild(child);
-    const { stream, ...rest } = spec;
-    await raw.request({
-      op: "open",
-      dir,
-      framesFile,
-      batchEvents: stream.batchEvents,
-      warmBatches: stream.warmBatches,
-      ...rest,
-    });
-    return raw;
-  }
-
-  private async request(message: object): Promise<unknown> {
-    const answer = Promise.race([
-      once(this.child, "message").then(([value]) => value as unknown),
-      this.exited,
-    ]);
-    this.child.send(message);
-    return answer;
-  }
-
-  async append(w: Window, rowsPerCommit: number): Promise<RawResult> {
-    return (await this.request({ op: "append", window: w, rowsPerCommit })) as RawResult;
-  }
-
-  async close(): Promise<void> {
-    await this.request({ op: "close" });
-    await this.exited.catch(() => undefined);
-  }
-}
-
-const rawChildFlag = "--raw-append-child";
-
-/** Frames, each after its length (4 bytes, little-endian). */
-function framesBinary(frames: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(frames.reduce((a, f) => a + 4 + f.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const f of frames) {
-    view.setUint32(at, f.length, true);
-    out.set(f, at + 4);
-    at += 4 + f.length;
-  }
-  return out;
-}
-
-function framesFromBinary(bytes: Uint8Array): Uint8Array[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const frames: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = view.getUint32(at, true);
-    frames.push(bytes.slice(at + 4, at + 4 + length));
-    at += 4 + length;
-  }
-  return frames;
-}
-
-/** The raw append child (RawChild): one answer per request, over the IPC channel. */
-async function rawChildMain(): Promise<void> {
-  let appender: RawAppender | undefined;
-  const reply = (value: object) => process.send!(value);
-  const requests = on(process, "message") as AsyncIterableIterator<[RawRequest]>;
-  for await (const [m] of requests) {
-    if (m.op === "open") {
-      const frames = framesFromBinary(readFileSync(m.framesFile));
-      const stream: Stream = {
-        frames,
-        batchEvents: m.batchEvents,
-        events: 0,
-        warmBatches: m.warmBatches,
-        warmEvents: 0,
-      };
-      appender = new RawAppender(m.dir, m.phones, m.passes, stream, m.full, m.before);
-      reply({ ok: true });
-    } else if (m.op === "append") {
-      assert(appender !== undefined, "append before open");
-      reply(appender.append(m.window, m.rowsPerCommit));
-    } else {
-      appender?.close();
-      reply({ ok: true });
-      process.disconnect();
-      return;
-    }
-  }
-}
-
-/** A request to the raw append child (JSON over IPC). */
-type RawRequest =
-  | ({ op: "open"; dir: string; framesFile: string; batchEvents: number[]; warmBatches: number } & {
-      phones: number;
-      passes: number;
-      full: boolean;
-      before: RawBefore;
-    })
-  | { op: "append"; window: Window; rowsPerCommit: number }
-  | { op: "close" };
-
-/** Bytes a process passed to write syscalls (/proc's io wchar: WAL, database file). */
-function writtenBytes(pid: number): number {
-  return Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? Number.NaN);
-}
-
-/**
- * CPU seconds a process (its live threads) or one thread has run, from /proc's schedstat in
- * nanoseconds (/proc's stat counts 10 ms ticks: a 0.1 CPU-s window read as 7 to 9 ticks).
- */
-function cpuSeconds(pid: number, tid?: number): number {
-  const tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
-  let ns = 0;
-  for (const t of tids) ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
-  return ns / 1e9;
-}
-
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
 /**
@@ -1041,6 +683,5 @@ async function lagAndMemory(phones: number): Promise<void> {
   });
 }
 
-if (process.argv.includes(rawChildFlag)) await rawChildMain();
-else await main();
+await main();
 process.exit(0);
