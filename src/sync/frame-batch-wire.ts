@@ -33,7 +33,7 @@ const fastVarintBytesMax = 7;
 const uint32Max = 0xffffffff;
 const int32Max = 0x7fffffff;
 
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   let size = 1;
   for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size++;
   return size;
@@ -56,7 +56,8 @@ function hasUnknown(message: object): boolean {
   return unknown !== undefined && unknown.length > 0;
 }
 
-class Sink {
+/** Writes protobuf wire fields into a buffer of a size computed beforehand. */
+export class Sink {
   readonly bytes: Uint8Array;
   at = 0;
   constructor(size: number) {
@@ -175,7 +176,8 @@ export function encodeSyncBatch(batch: SyncBatch): Uint8Array | undefined {
 }
 
 /** Reads within [at, end); -1 marks anything outside the canonical form (the caller falls back). */
-class Source {
+/** Reads protobuf wire fields from [at, end) of a buffer; a bad field reads as -1 / undefined. */
+export class Source {
   constructor(
     readonly bytes: Uint8Array,
     public at: number,

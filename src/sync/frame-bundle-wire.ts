@@ -11,6 +11,7 @@ import { assert } from "../core/assert.ts";
 import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import type { Frame } from "../gen/mirrorcell/v1/sync_pb.ts";
+import { Sink, Source, varintSize } from "./frame-batch-wire.ts";
 
 const frameVersionTag = 0x08;
 /** Frame.bundle = 18, length-delimited: (18 << 3 | 2) = 146, a two-byte varint tag. */
@@ -18,25 +19,6 @@ const bundleTag0 = 0x92;
 const bundleTag1 = 0x01;
 /** FrameBundle.frames = 1, length-delimited. */
 const innerTag = 0x0a;
-/** Varints of up to 4 bytes: every length below 2^28 (the frame cap is 24 MiB). */
-const lengthVarintBytesMax = 4;
-
-function varintSize(value: number): number {
-  let size = 1;
-  for (let rest = value; rest >= 0x80; rest >>>= 7) size++;
-  return size;
-}
-
-function writeVarint(out: Uint8Array, at: number, value: number): number {
-  let rest = value;
-  let pos = at;
-  while (rest >= 0x80) {
-    out[pos++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  out[pos++] = rest;
-  return pos;
-}
 
 /** Bytes one inner frame adds to a bundle's body. */
 export function bundleEntryBytes(frameBytes: number): number {
@@ -54,41 +36,29 @@ export function encodeBundleFrame(version: number, frames: readonly Uint8Array[]
   assert(frames.length >= 1 && frames.length <= limits.frameBundleFramesMax, "bundle frame count");
   let body = 0;
   for (const frame of frames) body += bundleEntryBytes(frame.length);
-  const out = new Uint8Array(bundleFrameBytes(body));
-  out[0] = frameVersionTag;
-  out[1] = version;
-  out[2] = bundleTag0;
-  out[3] = bundleTag1;
-  let at = writeVarint(out, 4, body);
+  const sink = new Sink(bundleFrameBytes(body));
+  sink.bytes.set([frameVersionTag, version, bundleTag0, bundleTag1]);
+  sink.at = 4;
+  sink.varint(body);
   for (const frame of frames) {
-    out[at++] = innerTag;
-    at = writeVarint(out, at, frame.length);
-    out.set(frame, at);
-    at += frame.length;
+    // By hand, not Sink.lengthDelimited: a repeated field keeps an empty entry too.
+    sink.bytes[sink.at++] = innerTag;
+    sink.varint(frame.length);
+    sink.bytes.set(frame, sink.at);
+    sink.at += frame.length;
   }
-  assert(at === out.length, "bundle written to its computed size");
-  return out;
+  assert(sink.at === sink.bytes.length, "bundle written to its computed size");
+  return sink.bytes;
 }
 
-/** A length varint at `at` (below 2^28), as [value, next position], or undefined. */
-function readLength(bytes: Uint8Array, at: number, end: number): [number, number] | undefined {
-  let value = 0;
-  let pos = at;
-  for (let i = 0; i < lengthVarintBytesMax && pos < end; i++) {
-    const b = bytes[pos++]!;
-    value |= (b & 0x7f) << (7 * i);
-    if (b < 0x80) return value <= end - pos ? [value, pos] : undefined;
-  }
-  return undefined;
-}
-
-/** Where a canonical bundle frame's body starts, with its version; undefined when not one. */
-function openBundle(bytes: Uint8Array): { at: number; version: number } | undefined {
+/** A reader over a canonical bundle frame's body, with its version; undefined when not one. */
+function openBundle(bytes: Uint8Array): { body: Source; version: number } | undefined {
   if (bytes.length < 5 || bytes[0] !== frameVersionTag || bytes[1]! >= 0x80) return undefined;
   if (bytes[2] !== bundleTag0 || bytes[3] !== bundleTag1) return undefined;
-  const body = readLength(bytes, 4, bytes.length);
-  if (body === undefined || body[1] + body[0] !== bytes.length) return undefined;
-  return { at: body[1], version: bytes[1]! };
+  const outer = new Source(bytes, 4, bytes.length);
+  const body = outer.view();
+  if (body === undefined || outer.at !== bytes.length) return undefined;
+  return { body: new Source(bytes, bytes.length - body.length, bytes.length), version: bytes[1]! };
 }
 
 /**
@@ -99,17 +69,16 @@ function openBundle(bytes: Uint8Array): { at: number; version: number } | undefi
 export function decodeBundleFrame(bytes: Uint8Array): Result<Frame> | undefined {
   const open = openBundle(bytes);
   if (open === undefined) return undefined;
+  const { body } = open;
   const frames: Uint8Array[] = [];
-  let at = open.at;
-  while (at < bytes.length) {
-    if (bytes[at] !== innerTag) return undefined;
-    const entry = readLength(bytes, at + 1, bytes.length);
-    if (entry === undefined) return undefined;
+  while (body.at < body.end) {
+    if (bytes[body.at++] !== innerTag) return undefined;
+    const frame = body.view();
+    if (frame === undefined) return undefined;
     if (frames.length === limits.frameBundleFramesMax) return tooManyFrames();
-    frames.push(bytes.subarray(entry[1], entry[1] + entry[0]));
-    at = entry[1] + entry[0];
+    frames.push(frame);
   }
-  assert(at === bytes.length, "a bundle read to its end");
+  assert(body.at === bytes.length, "a bundle read to its end");
   return ok({
     $typeName: "mirrorcell.v1.Frame",
     version: open.version,
