@@ -19,6 +19,7 @@ import { nodeSha256 } from "../src/node/sha256.ts";
 import { LevelKey, Platform, publicLevelKey, Storage } from "../src/platform/index.ts";
 import type { KeyLevel } from "../src/platform/merkle-search-tree.ts";
 import { unkeyedLevel } from "../test/support/unkeyed-level.ts";
+import { median } from "./support/median.ts";
 
 const rounds = Number(process.env.ROUNDS ?? 5);
 const mirrorsCount = Number(process.env.MIRRORS ?? 5_000);
@@ -29,11 +30,6 @@ const deviceKey = LevelKey.fromSecret(new Uint8Array(16).fill(0xa5));
 function cpuUs(): number {
   const usage = process.cpuUsage();
   return usage.user + usage.system;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Median CPU µs per unit of each variant, rounds interleaved so heap and JIT state favour none. */

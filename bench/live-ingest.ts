@@ -56,6 +56,7 @@ import { ackFrame, burstMessages, encodeFrame } from "../src/sync/frame.ts";
 import { cpuSeconds, recordWindow, rssBytes, writtenBytes } from "./live-ingest/proc-stats.ts";
 import { RawChild, type RawResult } from "./live-ingest/raw-append.ts";
 import { type Stream, type WarmUp, type Window, windowEvents, windowsFor } from "./live-ingest/stream.ts";
+import { median } from "./support/median.ts";
 
 const quick = process.argv.includes("--quick");
 /** A comma-separated option's values, or undefined when it is not given. */
@@ -512,12 +513,6 @@ function fmt(n: number): string {
 }
 
 const dayMs = 86_400_000;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /**
  * The intake line: the server's rate over all windows, and live/raw as the ratio of the sums (the

@@ -17,6 +17,7 @@ import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
 import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
 import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
+import { median } from "./support/median.ts";
 
 const [armA, armB] = process.argv.slice(2, 4);
 if (armA === undefined || armB === undefined)
@@ -127,7 +128,6 @@ for (let round = 0; round < rounds; round++) {
     perBatchUs[which as 0 | 1].push((spent.user + spent.system) / (devicesPerRound * frames.length));
   }
 }
-const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!;
 const [a, b] = perBatchUs.map(median) as [number, number];
 console.log(
   `live_intake_ab_${full ? "full" : "normal"}: A ${a.toFixed(2)} us, B ${b.toFixed(2)} us CPU per batch ` +

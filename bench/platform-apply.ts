@@ -42,6 +42,7 @@ import type {
 import * as current from "../src/platform/index.ts";
 import { Workload, type WorkloadEvent } from "../src/platform/workload.ts";
 import { countingSha256, hashed } from "./counting-sha256.ts";
+import { median } from "./support/median.ts";
 
 type PlatformModule = typeof current;
 type AnyPlatform = current.Platform;
@@ -60,11 +61,6 @@ function cpuUs(): number {
 
 /** Per input: CPU µs, SHA-256 calls, bytes hashed, JS heap bytes allocated. */
 type Cost = { us: number; calls: number; bytes: number; allocated: number };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** A run: set-up outside the clock, then the measured body, which returns how many inputs it applied. */
 type Variant = () => () => number;
