@@ -9,6 +9,7 @@
 // overwritten by a later caller. The price: a live view pins its whole slab
 // (limits.byteSlabBytes) until every view into it is dropped.
 import { assert } from "./assert.ts";
+import { utf8, utf8Into } from "./bytes.ts";
 import { limits } from "./limits.ts";
 
 /** Slabs this module carved, so storage can tell a pooled view from a view into a frame. */
@@ -41,15 +42,13 @@ export function isSlabView(bytes: Uint8Array): boolean {
   return slabBuffers.has(bytes.buffer);
 }
 
-const encoder = new TextEncoder();
 // UTF-8 takes at most 3 bytes per UTF-16 code unit.
 const utf8Scratch = new Uint8Array(3 * limits.byteSlabViewBytesMax);
 
 /** utf8(text) as slab bytes: the same bytes, a view when they are small. */
 export function slabUtf8(text: string): Uint8Array {
-  if (text.length > limits.byteSlabViewBytesMax) return encoder.encode(text);
-  const { read, written } = encoder.encodeInto(text, utf8Scratch);
-  assert(read === text.length, "slabUtf8: the scratch holds 3 bytes per code unit");
+  if (text.length > limits.byteSlabViewBytesMax) return utf8(text);
+  const written = utf8Into(text, utf8Scratch);
   const out = slabBytes(written);
   out.set(utf8Scratch.subarray(0, written));
   return out;
