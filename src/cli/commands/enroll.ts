@@ -1,11 +1,9 @@
 // `mirrorcell enroll`: registers a device with the live server's data dir and
-// prints its key (issue 5: per-device keys, HMAC challenge on every sync
-// connection). Works while the server runs (SQLite WAL allows a second writer
-// process).
+// prints its key (issue 5). Options and help only; SQLite loads with
+// enroll-action.ts when the command runs.
 import type { Command } from "commander";
-import { toHex } from "../../core/bytes.ts";
-import { enrollDevice, openDatabase } from "../../live/sqlite-db.ts";
 import { exitWithError } from "../fail.ts";
+import type { EnrollOpts } from "./enroll-action.ts";
 
 export const dataDirDefault = ".data";
 
@@ -16,16 +14,10 @@ export function registerEnroll(program: Command): void {
     .requiredOption("--device <id>", "device id (A-Z a-z 0-9 . _ -, at most 64 characters)")
     .option("--data <dir>", "the server's data directory", dataDirDefault)
     .option("--json", "print {deviceId, key} as JSON")
-    .action((opts: { device: string; data: string; json?: boolean }) => {
+    .action(async (opts: EnrollOpts) => {
       try {
-        const db = openDatabase(opts.data);
-        try {
-          const key = toHex(enrollDevice(db, opts.device, Date.now()));
-          if (opts.json) process.stdout.write(`${JSON.stringify({ deviceId: opts.device, key })}\n`);
-          else process.stdout.write(`device ${opts.device} enrolled; key (keep it secret):\n${key}\n`);
-        } finally {
-          db.close();
-        }
+        const { enrollAndPrint } = await import("./enroll-action.ts");
+        enrollAndPrint(opts);
       } catch (error) {
         exitWithError(error);
       }

@@ -1,121 +1,16 @@
-// `mirrorcell flows`: runs the paper's message flows (§4.2, Fig 6–9, and
-// email) on the UMTS model with or without the mirror service and prints the
-// trace as text, a Mermaid sequence diagram or JSON; `--overhead` prints what
-// the mirror path adds per flow; `--write-docs DIR` regenerates docs/flows.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// `mirrorcell flows`: the paper's message flows (§4.2, Fig 6–9, and email) on
+// the UMTS model with or without the mirror service. Options and help only;
+// the network model loads with flows-action.ts when the command runs.
 import type { Command } from "commander";
-import { ErrorCodes, MirrorcellError } from "../../core/errors.ts";
-import { limits } from "../../core/limits.ts";
-import {
-  type FlowName,
-  flowDocuments,
-  flowJson,
-  flowNames,
-  measureOverhead,
-  type NetworkProfileName,
-  networkProfiles,
-  renderMermaid,
-  renderOverheadMarkdown,
-  renderText,
-  runFlow,
-} from "../../network/index.ts";
 import { exitWithError } from "../fail.ts";
+import type { FlowsOpts } from "./flows-action.ts";
 
-interface FlowsOpts {
-  mirror: string;
-  format: string;
-  network: string;
-  size?: string;
-  chunk?: string;
-  seed: string;
-  overhead?: boolean;
-  writeDocs?: string;
-}
-
-function usage(message: string): MirrorcellError {
-  return new MirrorcellError(ErrorCodes.USAGE, message);
-}
-
-function integerOption(
-  name: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw usage(`--${name} must be an integer in [${min}, ${max}], got ${value}`);
-  }
-  return parsed;
-}
-
-function parse(flow: string | undefined, opts: FlowsOpts) {
-  const flows = flow === undefined ? [...flowNames] : [flow as FlowName];
-  if (flow !== undefined && !(flowNames as readonly string[]).includes(flow)) {
-    throw usage(`flow must be one of ${flowNames.join(", ")}, got ${flow}`);
-  }
-  if (opts.mirror !== "on" && opts.mirror !== "off")
-    throw usage(`--mirror must be on or off, got ${opts.mirror}`);
-  if (!["text", "mermaid", "json"].includes(opts.format)) {
-    throw usage(`--format must be text, mermaid or json, got ${opts.format}`);
-  }
-  if (!(opts.network in networkProfiles)) throw usage(`--network must be 3g or edge, got ${opts.network}`);
-  return {
-    flows,
-    mirror: opts.mirror === "on",
-    format: opts.format as "text" | "mermaid" | "json",
-    network: opts.network as NetworkProfileName,
-    contentBytes: integerOption("size", opts.size, 64, limits.mailMessageBytesMax),
-    msrpChunkBytes: integerOption("chunk", opts.chunk, 1, limits.msrpChunkBytesMax),
-    seed: integerOption("seed", opts.seed, 0, 2 ** 32 - 1) ?? 1,
-  };
-}
-
-function writeDocs(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  for (const doc of flowDocuments()) {
-    writeFileSync(join(dir, doc.file), doc.content);
-    process.stdout.write(`wrote ${join(dir, doc.file)}\n`);
-  }
-}
-
-function printOverhead(network: NetworkProfileName, flows: FlowName[], json: boolean): void {
-  const rows = measureOverhead(network, flows);
-  process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : renderOverheadMarkdown(rows));
-}
-
-function run(flow: string | undefined, opts: FlowsOpts): void {
-  if (opts.writeDocs !== undefined) {
-    writeDocs(opts.writeDocs);
-    return;
-  }
-  const options = parse(flow, opts);
-  if (opts.overhead) {
-    printOverhead(options.network, options.flows, options.format === "json");
-    return;
-  }
-  const results = options.flows.map((name) =>
-    runFlow(name, {
-      mirror: options.mirror,
-      network: options.network,
-      seed: options.seed,
-      ...(options.contentBytes === undefined ? {} : { contentBytes: options.contentBytes }),
-      ...(options.msrpChunkBytes === undefined ? {} : { msrpChunkBytes: options.msrpChunkBytes }),
-    }),
-  );
-  if (options.format === "json") {
-    const data = results.map(flowJson);
-    process.stdout.write(`${JSON.stringify(data.length === 1 ? data[0] : data, null, 2)}\n`);
-    return;
-  }
-  const render = options.format === "mermaid" ? renderMermaid : renderText;
-  process.stdout.write(results.map(render).join("\n"));
-  const failed = results.flatMap((r) => r.errors);
-  if (failed.length > 0)
-    throw new MirrorcellError(ErrorCodes.ROUTE_UNKNOWN, `flow reported errors: ${failed[0]}`);
-}
+/**
+ * src/network/flows.ts's flowNames, for the help: importing that module loads
+ * the whole network model (~0.2 CPU-s at every start-up). flows.test.ts
+ * checks that the two lists agree.
+ */
+export const flowNamesForHelp = ["mms", "web", "email"] as const;
 
 export function registerFlows(program: Command): void {
   program
@@ -123,7 +18,7 @@ export function registerFlows(program: Command): void {
     .description(
       "Run the paper's UMTS message flows (MMS Fig 6-7, web Fig 8-9, email) with or without the mirror service and print the trace.",
     )
-    .argument("[flow]", `one of ${flowNames.join(", ")}; all when omitted`)
+    .argument("[flow]", `one of ${flowNamesForHelp.join(", ")}; all when omitted`)
     .option("--mirror <on|off>", "the receiving phone subscribes to the mirror service", "off")
     .option(
       "--format <text|mermaid|json>",
@@ -144,9 +39,10 @@ export function registerFlows(program: Command): void {
       "after",
       "\nExamples:\n  mirrorcell flows mms --mirror on\n  mirrorcell flows web --mirror on --format mermaid\n  mirrorcell flows --overhead --network edge\n",
     )
-    .action((flow: string | undefined, opts: FlowsOpts & { json?: boolean }) => {
+    .action(async (flow: string | undefined, opts: FlowsOpts & { json?: boolean }) => {
       try {
-        run(flow, opts.json ? { ...opts, format: "json" } : opts);
+        const { runFlows } = await import("./flows-action.ts");
+        runFlows(flow, opts);
       } catch (error) {
         exitWithError(error);
       }

@@ -1,26 +1,24 @@
-// The options `mirrorcell phone` and `mirrorcell load` share: how a live
-// phone's workload, sync interval and run length are chosen, and their
-// parsing into runLoad's options (issue 5); and the phone's caching options
-// (issue 7, paper §5.1): service on/off, bulk-upload threshold, when to fetch
-// cached files, URLs to download through the server.
-import type { Command } from "commander";
+// The parsing of the options `mirrorcell phone` and `mirrorcell load` share
+// (declared in live-phone-flags.ts) into runLoad's options: a live phone's
+// workload, sync interval and run length (issue 5), and the phone's caching
+// options (issue 7, paper §5.1): service on/off, bulk-upload threshold, when
+// to fetch cached files, URLs to download through the server. Loaded when
+// one of those commands runs.
 import { MirrorcellError } from "../../core/errors.ts";
 import { limits } from "../../core/limits.ts";
 import { recipientUrlsUnder } from "../../live/caching/attach-caching.ts";
 import { type FetchCachedPolicy, fetchCachedPolicies } from "../../live/caching/phone-caching.ts";
 import { type LoadOptions, workloadProfiles } from "../../live/load-run.ts";
 import { validateCachingSettings } from "../../services/caching/settings.ts";
+import type { CachingPhoneCliOptions, LivePhoneCliOptions } from "./live-phone-flags.ts";
 
-export interface LivePhoneCliOptions {
-  server: string;
-  proxy?: string;
-  workload: string;
-  eventsPerSec?: string;
-  syncInterval: string;
-  duration: string;
-  seed: string;
-  model: string;
-}
+// Declared beside the parsing before the split; tests still import them from here.
+export {
+  addCachingPhoneOptions,
+  addLivePhoneOptions,
+  type CachingPhoneCliOptions,
+  type LivePhoneCliOptions,
+} from "./live-phone-flags.ts";
 
 export function positiveNumber(text: string, what: string): number {
   const value = Number(text);
@@ -54,20 +52,6 @@ function syncIntervalMsOf(seconds: string): number {
   return ms;
 }
 
-/** Adds the workload, interval, duration, seed and model options. */
-export function addLivePhoneOptions(
-  command: Command,
-  defaults: { workloadHelp: string; workload: string; durationHelp: string; duration: string },
-): Command {
-  return command
-    .option("--workload <name>", defaults.workloadHelp, defaults.workload)
-    .option("--events-per-sec <r>", "user events per second per phone (overrides the workload's)")
-    .option("--sync-interval <s>", "t_syn_int in seconds", "60")
-    .option("--duration <s>", defaults.durationHelp, defaults.duration)
-    .option("--seed <n>", "workload seed", "1")
-    .option("--model <name>", "phone model (factory template)", "generic");
-}
-
 /** Parses the shared options into the runLoad options they decide. */
 export function livePhoneRunOptions(
   opts: LivePhoneCliOptions,
@@ -87,44 +71,6 @@ export function interruption(): Promise<void> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
-}
-
-export interface CachingPhoneCliOptions {
-  /** false with --no-bulk-upload. */
-  bulkUpload: boolean;
-  bulkUploadThreshold: string;
-  fetchCached: string;
-  /** Seconds; commander fills in the default. */
-  fetchLater?: string;
-  download?: string[];
-  recipientUrl?: string;
-}
-
-/** Adds the phone's caching options (paper §5.1: the user's switch and threshold). */
-export function addCachingPhoneOptions(command: Command): Command {
-  return command
-    .option(
-      "--bulk-upload-threshold <bytes>",
-      "shares of at least this many bytes go through the mirror (0 bytes on the radio)",
-      String(limits.bulkUploadThresholdBytesDefault),
-    )
-    .option("--no-bulk-upload", "turn the caching service off: the phone uploads every share itself")
-    .option(
-      "--fetch-cached <policy>",
-      `when to fetch a file the server cached: ${fetchCachedPolicies.join(" or ")}`,
-      "on-notice",
-    )
-    .option(
-      "--fetch-later <s>",
-      "with --fetch-cached later: seconds after the notice (waiting for better signal or the charger)",
-      String(limits.cacheFetchLaterMsDefault / 1000),
-    )
-    .option(
-      "--download <url>",
-      "ask the server to download this URL for the phone (repeatable); fetched per --fetch-cached",
-      (url: string, previous: string[] = []) => [...previous, url],
-    )
-    .option("--recipient-url <url>", "inbox base URL for shares the phone sends itself: <url>/<address>");
 }
 
 /** Parses the caching options into runLoad's `caching`. */

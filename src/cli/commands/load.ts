@@ -1,41 +1,12 @@
 // `mirrorcell load`: many live phones in one process against a mirror server
-// on this machine (load tests, benchmarks). Devices `load-1..N` are enrolled
-// in the server's data dir on first use. Issue 5.
+// on this machine (load tests, benchmarks). Issue 5. Options and help only;
+// the live runtime loads with load-action.ts when the command runs.
 import type { Command } from "commander";
-import { MirrorcellError } from "../../core/errors.ts";
-import { limits } from "../../core/limits.ts";
-import { proxyUrlOf, runLoad } from "../../live/load-run.ts";
-import { deviceKey, enrollDevice, openDatabase } from "../../live/sqlite-db.ts";
 import { exitWithError } from "../fail.ts";
 import { dataDirDefault } from "./enroll.ts";
-import {
-  addLivePhoneOptions,
-  interruption,
-  type LivePhoneCliOptions,
-  livePhoneRunOptions,
-  positiveNumber,
-} from "./live-phone-options.ts";
+import { addLivePhoneOptions } from "./live-phone-flags.ts";
+import type { LoadCliOptions } from "./load-action.ts";
 import { servePortDefault } from "./serve.ts";
-
-interface LoadCliOptions extends LivePhoneCliOptions {
-  phones: string;
-  data: string;
-  json?: boolean;
-}
-
-function keysFor(dataDir: string, count: number): Map<string, Uint8Array> {
-  const db = openDatabase(dataDir, { synchronousFull: false });
-  try {
-    const keys = new Map<string, Uint8Array>();
-    for (let i = 1; i <= count; i++) {
-      const id = `load-${i}`;
-      keys.set(id, deviceKey(db, id) ?? enrollDevice(db, id, Date.now()));
-    }
-    return keys;
-  } finally {
-    db.close();
-  }
-}
 
 export function registerLoad(program: Command): void {
   const command = program
@@ -56,32 +27,8 @@ export function registerLoad(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (opts: LoadCliOptions) => {
       try {
-        const phones = positiveNumber(opts.phones, "--phones");
-        if (!Number.isInteger(phones) || phones > limits.livePhonesPerLoadMax) {
-          throw new MirrorcellError(
-            "E_USAGE",
-            `--phones must be an integer 1-${limits.livePhonesPerLoadMax}`,
-          );
-        }
-        const report = await runLoad({
-          serverUrl: opts.server,
-          proxyUrl: opts.proxy ?? proxyUrlOf(opts.server),
-          keys: keysFor(opts.data, phones),
-          ...livePhoneRunOptions(opts),
-          interrupted: interruption(),
-          onProgress: (line) => process.stderr.write(`load: ${line}\n`),
-        });
-        if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        else {
-          process.stdout.write(
-            `load: ${report.phones} phones, ${report.durationMs} ms: ${report.userInputs} user inputs ` +
-              `(${report.userInputsPerSecond}/s), ${report.networkInputs} network inputs, ` +
-              `${report.poweredOffAcked}/${report.phones} power-offs acked, ${report.reconnects} reconnects, ` +
-              `${report.errors.length} errors\n`,
-          );
-          for (const error of report.errors.slice(0, 10)) process.stdout.write(`  ${error}\n`);
-        }
-        process.exit(report.poweredOffAcked === report.phones ? 0 : 2);
+        const { runLoadCommand } = await import("./load-action.ts");
+        await runLoadCommand(opts);
       } catch (error) {
         exitWithError(error);
       }

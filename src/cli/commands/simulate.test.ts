@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { isMirrorcellError } from "../../core/errors.ts";
-import { simulationOptionsFrom } from "./simulate.ts";
+import { simulationOptionsFrom } from "./simulate-action.ts";
 
 const base = {
   phones: "2",

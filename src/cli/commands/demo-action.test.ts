@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runDemo } from "./demo.ts";
+import { runDemo } from "./demo-action.ts";
 
 const base = { seed: "11", events: "800", sizeScale: "0.005", model: "mc-one" };
 
