@@ -53,7 +53,13 @@ import { nodeSha256 } from "../src/node/sha256.ts";
 import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
 import { decodeBatch } from "../src/sync/batch.ts";
 import { ackFrame, burstMessages, encodeFrame } from "../src/sync/frame.ts";
-import { cpuSeconds, recordWindow, rssBytes, writtenBytes } from "./live-ingest/proc-stats.ts";
+import {
+  cpuSeconds,
+  databaseFileBytes,
+  recordWindow,
+  rssBytes,
+  writtenBytes,
+} from "./live-ingest/proc-stats.ts";
 import { RawChild, type RawResult } from "./live-ingest/raw-append.ts";
 import { type Stream, type WarmUp, type Window, windowEvents, windowsFor } from "./live-ingest/stream.ts";
 import { median } from "./support/median.ts";
@@ -235,6 +241,8 @@ interface WindowResult {
   mainCpu: number;
   framesPerCommit: number;
   writtenBytes: number;
+  /** The server's database and WAL files' sizes when the window started. */
+  files: { db: number; wal: number };
 }
 
 /**
@@ -255,6 +263,8 @@ async function ingest(
     waitForReplay?: boolean;
     phonesAtOnce?: number;
     windows?: Window[];
+    /** The server's data directory (its database files' sizes are read at each window's start). */
+    dataDir?: string;
     afterWindow?: (w: Window, live: WindowResult) => Promise<void>;
   } = {},
 ) {
@@ -271,7 +281,11 @@ async function ingest(
   const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
   const results: WindowResult[] = [];
   for (const w of windows) {
-    const live = await measureWindow(server, clients, stream, w, phonesAtOnce, waitForReplay);
+    const live = await measureWindow(server, clients, stream, w, {
+      phonesAtOnce,
+      waitForReplay,
+      dataDir: options.dataDir,
+    });
     results.push(live);
     await options.afterWindow?.(w, live);
   }
@@ -301,10 +315,11 @@ async function measureWindow(
   clients: ReturnType<typeof runClient>[],
   stream: Stream,
   w: Window,
-  phonesAtOnce: number,
-  waitForReplay: boolean,
+  how: { phonesAtOnce: number; waitForReplay: boolean; dataDir?: string },
 ): Promise<WindowResult> {
+  const { phonesAtOnce, waitForReplay } = how;
   const pid = server.child.pid!;
+  const files = how.dataDir === undefined ? { db: 0, wal: 0 } : databaseFileBytes(how.dataDir);
   const commitsStarted = await commitCounts(server.httpUrl);
   const replayedBefore = waitForReplay ? await replayedEvents(server.httpUrl) : 0;
   const windowStarted = process.hrtime.bigint();
@@ -334,6 +349,7 @@ async function measureWindow(
     mainCpu,
     framesPerCommit: (commits.frames - commitsStarted.frames) / (commits.commits - commitsStarted.commits),
     writtenBytes: written,
+    files,
   };
 }
 
@@ -397,7 +413,7 @@ async function intakeRounds(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
   stream: Stream,
-  run: { phones: number; warm: WarmUp; passes: number; label: string; windows: Window[] },
+  run: { phones: number; warm: WarmUp; passes: number; label: string; windows: Window[]; dataDir: string },
   afterWindow: (w: Window, live: WindowResult) => Promise<void>,
 ): Promise<Awaited<ReturnType<typeof ingest>>> {
   const { phones, warm, passes, label } = run;
@@ -410,6 +426,7 @@ async function intakeRounds(
     last = await ingest(server, new Map(devices.slice(from, from + phones * passes)), stream, {
       phonesAtOnce: phones,
       windows: run.windows,
+      dataDir: run.dataDir,
       afterWindow: round === roundsOption - 1 ? afterWindow : undefined,
     });
     if (roundsOption > 1)
@@ -546,6 +563,14 @@ function reportIntake(
     `live_ingest_${label}_windows: per CPU-s live ${pairs.map((p) => fmt(p.live.events / p.live.cpu)).join(" / ")}, ` +
       `raw ${pairs.map((p) => fmt(p.raw.perCpuSecond)).join(" / ")}`,
   );
+  // What each window's rows are and what both databases held when it started (the same rows, so
+  // the same sizes within a WAL's checkpoint cycle): windows that differ in row size differ in ratio.
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  console.log(
+    `live_ingest_${label}_window_state: SyncBatch bytes per row ${pairs.map((p) => fmt(p.raw.rowBytesPerBatch)).join(" / ")}; ` +
+      `at each window's start db + WAL MB, server ${pairs.map((p) => `${mb(p.live.files.db)}+${mb(p.live.files.wal)}`).join(" / ")}, ` +
+      `raw ${pairs.map((p) => `${mb(p.raw.files.db)}+${mb(p.raw.files.wal)}`).join(" / ")}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -592,12 +617,12 @@ async function main(): Promise<void> {
         `${phones}-${mode}`,
         phones * (warm.rounds + roundsOption * passes),
         syncNormal,
-        (server, keys) =>
+        (server, keys, dataDir) =>
           intakeRounds(
             server,
             keys,
             ahead,
-            { phones, warm, passes, label: `${phones}_phones_sync_${mode}`, windows },
+            { phones, warm, passes, label: `${phones}_phones_sync_${mode}`, windows, dataDir },
             async (w, window) => {
               const grouping = Math.max(1, Math.round(window.framesPerCommit));
               pairs.push({ live: window, raw: await raw.append(w, grouping), grouping });

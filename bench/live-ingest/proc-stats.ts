@@ -1,6 +1,7 @@
 // What the live-ingest bench reads from /proc about a process (CPU, bytes
 // written, RSS), and the measured windows it records for perf.
-import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * Appends a measured window to MIRRORCELL_BENCH_WINDOW_FILE: "<label> <pid> <start>,<end>" in CLOCK_MONOTONIC
@@ -32,4 +33,10 @@ export function cpuSeconds(pid: number, tid?: number): number {
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/** Sizes of a live data directory's database file and its WAL (0 when absent). */
+export function databaseFileBytes(dataDir: string): { db: number; wal: number } {
+  const size = (name: string) => statSync(join(dataDir, name), { throwIfNoEntry: false })?.size ?? 0;
+  return { db: size("mirrorcell.db"), wal: size("mirrorcell.db-wal") };
 }

@@ -3,25 +3,30 @@
 // measured window at a time after the server's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { on, once } from "node:events";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { assert } from "../../src/core/assert.ts";
 import { limits } from "../../src/core/limits.ts";
 import { FrameSchema, SyncBatchSchema } from "../../src/gen/mirrorcell/v1/sync_pb.ts";
+import { enrollDevice, openDatabase } from "../../src/live/sqlite-db.ts";
 import { createStoreTables } from "../../src/live/sqlite-tables.ts";
 import { decodeBatch, lastSeqOf } from "../../src/sync/batch.ts";
 import { batchMessageView } from "../../src/sync/frame-batch-wire.ts";
-import { cpuSeconds, recordWindow, writtenBytes } from "./proc-stats.ts";
+import { cpuSeconds, databaseFileBytes, recordWindow, writtenBytes } from "./proc-stats.ts";
 import { type Stream, type WarmUp, type Window, windowEvents } from "./stream.ts";
 
-/** A raw append's window: rates and bytes written per batch. */
+/** A raw append's window: rates, bytes written per batch, the rows' size and the database's files at its start. */
 export interface RawResult {
   perSecond: number;
   perCpuSecond: number;
   writtenBytesPerBatch: number;
+  /** SyncBatch bytes per row of the window (the same rows the server stored in its window). */
+  rowBytesPerBatch: number;
+  /** The database and WAL files' sizes when the window started. */
+  files: { db: number; wal: number };
 }
 
 /** What the server stored before the measured round (RawAppender's untimed rows), and a file name. */
@@ -70,9 +75,12 @@ export class RawAppender {
     full: boolean,
     before: RawBefore,
   ) {
-    this.db = new Database(join(dir, `raw-${phones}-${full}-${before.name}.db`));
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${full ? "FULL" : "NORMAL"}`);
+    // Opened as the server opens its database (openDatabase: WAL, the same synchronous mode,
+    // foreign_keys, quick_check, its meta and devices tables) with the server's store tables and
+    // enrolled devices, so both sides start from the same pragmas and schema.
+    this.dataDir = join(dir, `raw-${phones}-${full}-${before.name}`);
+    mkdirSync(this.dataDir, { recursive: true });
+    this.db = openDatabase(this.dataDir, { synchronousFull: full });
     createStoreTables(this.db); // the server's own tables: the raw rows land in the same layout
     this.insert = this.db.prepare(
       "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
@@ -97,6 +105,10 @@ export class RawAppender {
     // The server's devices: warm-up rounds, then `passes` sets per round; the last round is measured.
     const warmDevices = before.warm.rounds * phones;
     this.firstDevice = warmDevices + (before.rounds - 1) * passes * phones;
+    const enrolled = this.firstDevice + passes * phones;
+    this.db.transaction(() => {
+      for (let device = 0; device < enrolled; device++) enrollDevice(this.db, `phone-${device}`, 0);
+    })();
     const prior: [number, number][] = [];
     for (let round = 0; round < before.warm.rounds; round++)
       prior.push(...setRows(round * phones, phones, 0, before.warm.batches));
@@ -108,6 +120,7 @@ export class RawAppender {
   }
 
   private readonly firstDevice: number;
+  private readonly dataDir: string;
 
   /** Row r of a window: [device, batch index]. */
   private rows(w: Window): [number, number][] {
@@ -120,6 +133,7 @@ export class RawAppender {
   /** Appends the window's rows, `rowsPerCommit` per transaction, timed. */
   append(w: Window, rowsPerCommit: number): RawResult {
     const rows = this.rows(w);
+    const files = databaseFileBytes(this.dataDir);
     const windowStarted = process.hrtime.bigint();
     const started = performance.now();
     const cpuStarted = cpuSeconds(process.pid);
@@ -132,10 +146,14 @@ export class RawAppender {
     recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
     const events = windowEvents(this.stream, w) * this.phones * (w.passTo - w.passFrom);
     assert(rows.length === (w.batchTo - w.batchFrom) * this.phones * (w.passTo - w.passFrom), "window rows");
+    let rowBytes = 0;
+    for (const [, index] of rows) rowBytes += this.stored[index]!.bytes.length;
     return {
       perSecond: events / seconds,
       perCpuSecond: events / cpu,
       writtenBytesPerBatch: written / rows.length,
+      rowBytesPerBatch: rowBytes / rows.length,
+      files,
     };
   }
 
