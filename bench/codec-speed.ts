@@ -8,6 +8,9 @@
 // check (validateBatchMessage: the same acceptance as decodeBatch without
 // building the inputs) against decodeBatch on the same messages, same run.
 // Run: node --import tsx bench/codec-speed.ts   (PHONES=N HOURS=H ROUNDS=R TRIALS=T)
+// A/B of two source trees in this one process (codec-speed-ab.ts: intake
+// validate, replay decode, phone encode per event, alternating rounds):
+//   node --import tsx bench/codec-speed.ts --ab A_DIR B_DIR [--rounds N]
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { App, NondetKind } from "../src/gen/mirrorcell/v1/input_pb.ts";
 import { FrameSchema, SyncBatchSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
@@ -16,6 +19,7 @@ import { type BatchData, decodeBatch, encodeBatch } from "../src/sync/batch.ts";
 import { validateBatchMessage } from "../src/sync/batch-validate.ts";
 import { batchFrame, decodeFrame, encodeFrame } from "../src/sync/frame.ts";
 import { SyncRig } from "../test/support/sync-rig.ts";
+import { runCodecAb } from "./support/codec-speed-ab.ts";
 
 const phones = Number(process.env.PHONES ?? 8);
 const hours = Number(process.env.HOURS ?? 1);
@@ -115,6 +119,14 @@ function verboseFrame(batch: BatchData) {
 }
 
 const batches = captureBatches();
+const abAt = process.argv.indexOf("--ab");
+if (abAt >= 0) {
+  const roundsAt = process.argv.indexOf("--rounds");
+  await runCodecAb(process.argv[abAt + 1], process.argv[abAt + 2], batches, {
+    rounds: roundsAt < 0 ? 21 : Number(process.argv[roundsAt + 1]),
+  });
+  process.exit(0);
+}
 const events = batches.reduce((sum, b) => sum + b.inputs.length, 0);
 const photoEvents = batches.reduce(
   (sum, b) => sum + b.inputs.filter((e) => e.nondet.some((r) => r.kind === "camera")).length,

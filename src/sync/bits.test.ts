@@ -219,3 +219,138 @@ test("bits: a byte range is written like the subarray it names, at any bit offse
   }
   assert.throws(() => new BitWriter().writeByteRange(data, 5, 91), /outside/);
 });
+
+/** The reader's definition, one bit at a time over the bytes (zeros are never read past the end). */
+class ReferenceReader {
+  private position = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  private get remaining(): number {
+    return this.bytes.length * 8 - this.position;
+  }
+  private bitAt(i: number): number {
+    return i < this.bytes.length * 8 ? (this.bytes[i >> 3]! >> (7 - (i & 7))) & 1 : 0;
+  }
+  private take(count: number): number {
+    if (count > this.remaining) throw new Error("bit stream truncated");
+    let value = 0;
+    for (let i = 0; i < count; i++) value = value * 2 + this.bitAt(this.position++);
+    return value;
+  }
+  readBits(count: number): number {
+    return this.take(count);
+  }
+  get at(): number {
+    return this.position;
+  }
+  readExpGolomb(k: number): number {
+    let zeros = 0;
+    let windowZero = true;
+    for (let i = 0; i < 32; i++) if (this.bitAt(this.position + i) === 1) windowZero = false;
+    if (!windowZero) while (this.bitAt(this.position + zeros) === 0) zeros++;
+    // 32 zero bits ahead: counted one by one up to 53, and the end of the stream is a truncation.
+    for (; windowZero && zeros < 53; zeros++) {
+      if (this.position + zeros >= this.bytes.length * 8) throw new Error("bit stream truncated");
+      if (this.bitAt(this.position + zeros) === 1) break;
+    }
+    if (zeros + k >= 53) throw new Error("exp-golomb prefix too long");
+    return this.take(2 * zeros + k + 1) - 2 ** k;
+  }
+  readTruncated(range: number): number {
+    if (range === 1) return 0;
+    const k = (range - 1).toString(2).length;
+    const short = 2 ** k - range;
+    const head = this.take(k - 1);
+    return head < short ? head : head * 2 + this.take(1) - short;
+  }
+  readOnes(max: number): number {
+    let ones = 0;
+    while (ones < max && this.bitAt(this.position + ones) === 1) ones++;
+    this.take(ones < max ? ones + 1 : ones);
+    return ones;
+  }
+  readBytes(length: number): Uint8Array {
+    if (length * 8 > this.remaining) throw new Error("bit stream truncated");
+    return Uint8Array.from({ length }, () => this.take(8));
+  }
+  atPaddedEnd(): boolean {
+    return this.remaining < 8 && this.take(this.remaining) === 0;
+  }
+}
+
+type ReadOp =
+  | { kind: "bits"; count: number }
+  | { kind: "expGolomb"; k: number }
+  | { kind: "truncated"; range: number }
+  | { kind: "ones"; max: number }
+  | { kind: "bytes"; length: number }
+  | { kind: "rewind" };
+
+const readOp: fc.Arbitrary<ReadOp> = fc.oneof(
+  fc.record({ kind: fc.constant("bits" as const), count: fc.nat({ max: 53 }) }),
+  fc.record({ kind: fc.constant("expGolomb" as const), k: fc.nat({ max: 30 }) }),
+  fc.record({
+    kind: fc.constant("truncated" as const),
+    range: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 2 ** 34 })),
+  }),
+  fc.record({ kind: fc.constant("ones" as const), max: fc.nat({ max: 31 }) }),
+  fc.record({ kind: fc.constant("bytes" as const), length: fc.nat({ max: 12 }) }),
+  fc.constant({ kind: "rewind" as const }),
+);
+
+function outcome(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch (error) {
+    return `threw ${(error as Error).message}`;
+  }
+}
+
+test("bits: the cached-window reader returns what a bit-by-bit reader does and fails where it fails, on any bytes", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 24 }),
+        fc.uint8Array({ minLength: 1, maxLength: 24 }).map((b) => b.fill(0, 1)),
+      ),
+      fc.array(readOp, { maxLength: 30 }),
+      (bytes, ops) => {
+        const r = new BitReader(bytes);
+        let reference = new ReferenceReader(bytes);
+        const marks: number[] = [];
+        let replayed: ReadOp[] = [];
+        for (const op of ops) {
+          if (op.kind === "rewind") {
+            // Back to an earlier mark: the reference replays the reads up to it.
+            if (marks.length === 0) continue;
+            const back = marks.length >> 1;
+            r.rewind(marks[back]!);
+            reference = new ReferenceReader(bytes);
+            replayed = replayed.slice(0, back);
+            for (const earlier of replayed) readWith(reference, earlier);
+            marks.length = back;
+            continue;
+          }
+          marks.push(r.mark());
+          replayed.push(op);
+          const got = outcome(() => readWith(r, op));
+          const want = outcome(() => readWith(reference, op));
+          assert.deepEqual(got, want, `${JSON.stringify(op)} at bit ${marks[marks.length - 1]}`);
+          if (typeof want === "string") return;
+          assert.equal(r.mark(), reference.at, `position after ${JSON.stringify(op)}`);
+          assert.equal(r.remainingBits, bytes.length * 8 - reference.at);
+        }
+        assert.equal(r.atPaddedEnd(), reference.atPaddedEnd());
+      },
+    ),
+    { numRuns: 2000, seed: 10 },
+  );
+});
+
+function readWith(r: BitReader | ReferenceReader, op: ReadOp): unknown {
+  if (op.kind === "bits") return r.readBits(op.count);
+  if (op.kind === "expGolomb") return r.readExpGolomb(op.k);
+  if (op.kind === "truncated") return r.readTruncated(op.range);
+  if (op.kind === "ones") return r.readOnes(op.max);
+  if (op.kind === "bytes") return r.readBytes(op.length);
+  return undefined;
+}

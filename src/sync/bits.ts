@@ -242,72 +242,83 @@ export class BitWriter {
   }
 }
 
+/**
+ * Reads what BitWriter wrote. Keeps a cached window of the stream in two
+ * 32-bit words (`hi`, then `lo`), refilled a word at a time as reads consume
+ * it, so a peek is two shifts instead of five byte loads (issue 5: intake's
+ * validation makes 3-4 peeks per event). Past the end the window holds zeros;
+ * every consuming read checks the end first and throws BitsExhausted.
+ */
 export class BitReader {
-  private position = 0;
-  private readonly lengthBits: number;
+  // Every field starts as a number (not undefined, as a declared field would
+  // under ES2022 class fields): V8 then keeps them as small integers and the
+  // reads' arithmetic stays in int32, not float64.
+  private readonly bytes: Uint8Array;
+  private readonly lengthBits: number = 0;
+  /** Bits [base, base + 32) of the stream, left-aligned, as a signed int32. */
+  private hi = 0;
+  /** Bits [base + 32, base + 64). */
+  private lo = 0;
+  /** Stream offset of hi's first bit: a multiple of 8. */
+  private base = 0;
+  /** Bits of hi already consumed: position = base + used, used in [0, 32). */
+  private used = 0;
+  /** Byte index of the first byte not yet in the window. */
+  private nextByte = 0;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
     this.lengthBits = bytes.length * 8;
+    this.seek(0);
   }
 
   get remainingBits(): number {
-    return this.lengthBits - this.position;
+    return this.lengthBits - this.base - this.used;
   }
 
   /** The next 32 bits without consuming them; zeros past the end. */
   peek32(): number {
-    const bytes = this.bytes;
-    const at = this.position >>> 3;
-    const shift = this.position & 7;
-    let word: number;
-    let next: number;
-    if (at + 4 < bytes.length) {
-      word = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-      next = bytes[at + 4]!;
-    } else {
-      word = 0;
-      for (let i = 0; i < 4; i++) word = word * 256 + (at + i < bytes.length ? bytes[at + i]! : 0);
-      next = 0;
-    }
-    return shift === 0 ? word : ((word << shift) | (next >>> (8 - shift))) >>> 0;
+    const used = this.used;
+    // `>>> 32` would be `>>> 0`: the aligned case alone.
+    return used === 0 ? this.hi >>> 0 : ((this.hi << used) | (this.lo >>> (wordBitsMax - used))) >>> 0;
   }
 
   /** The read position, for rewind (a decoder trying a fast path first). */
   mark(): number {
-    return this.position;
+    return this.base + this.used;
   }
 
   rewind(mark: number): void {
-    assert(mark >= 0 && mark <= this.position, "rewind only to an earlier mark");
-    this.position = mark;
+    assert(mark >= 0 && mark <= this.base + this.used, "rewind only to an earlier mark");
+    this.seek(mark);
   }
 
   /** Consumes `count` bits already inspected with peek32. */
   skip(count: number): void {
-    if (count > this.lengthBits - this.position) throw new BitsExhausted("bit stream truncated");
-    this.position += count;
+    if (count > this.lengthBits - this.base - this.used) truncated();
+    this.advance(count);
   }
 
   readBit(): boolean {
-    if (this.position >= this.lengthBits) throw new BitsExhausted("bit stream truncated");
-    const bit = (this.bytes[this.position >>> 3]! >>> (7 - (this.position & 7))) & 1;
-    this.position++;
+    if (this.base + this.used >= this.lengthBits) truncated();
+    const bit = (this.hi << this.used) >>> 31;
+    this.advance(1);
     return bit === 1;
   }
 
   readBits(count: number): number {
     assert(count >= 0 && count <= safeBitsMax, "bit count out of range");
-    if (count > this.lengthBits - this.position) throw new BitsExhausted("bit stream truncated");
+    if (count > this.lengthBits - this.base - this.used) truncated();
     if (count === 0) return 0;
     if (count <= wordBitsMax) {
       const value = this.peek32() >>> (wordBitsMax - count);
-      this.position += count;
+      this.advance(count);
       return value;
     }
     const high = this.peek32() >>> (2 * wordBitsMax - count);
-    this.position += count - wordBitsMax;
+    this.advance(count - wordBitsMax);
     const low = this.peek32();
-    this.position += wordBitsMax;
+    this.advance(wordBitsMax);
     return high * twoTo32 + low;
   }
 
@@ -327,15 +338,105 @@ export class BitReader {
     const total = 2 * zeros + k + 1;
     if (total <= wordBitsMax) {
       this.skip(total);
-      return (word >>> (wordBitsMax - total)) - pow2[k]!;
+      // Integer arithmetic (k <= 30): pow2 holds doubles, and one double here made every caller's sums float64.
+      return (word >>> (wordBitsMax - total)) - (1 << k);
     }
     this.skip(zeros);
     return this.readBits(zeros + k + 1) - pow2[k]!;
   }
 
+  /**
+   * Truncated binary code of a value in [0, range): the k-1 bit head is the
+   * value when below `short`, else the k-bit field minus `short`. One peek
+   * and one consume for any range up to 2^32 (every range the codec uses).
+   */
   readTruncated(range: number): number {
     assert(range >= 1 && Number.isSafeInteger(range), "truncated range must be positive");
     if (range === 1) return 0;
+    if (range > twoTo32) return this.readTruncatedWide(range);
+    const k = wordBitsMax - Math.clz32(range - 1);
+    const short = k <= expGolombOrderMax ? (1 << k) - range : pow2[k]! - range;
+    const word = this.peek32();
+    // The top k-1 bits (none when k is 1: `>>> 32` would keep them all).
+    const head = (word >>> 1) >>> (wordBitsMax - k);
+    if (head < short) {
+      this.skip(k - 1);
+      return head;
+    }
+    this.skip(k);
+    return (word >>> (wordBitsMax - k)) - short;
+  }
+
+  readBytes(length: number): Uint8Array {
+    const position = this.base + this.used;
+    if (length * 8 > this.lengthBits - position) truncated();
+    const start = position >>> 3;
+    const shift = position & 7;
+    const src = this.bytes;
+    let out: Uint8Array;
+    if (shift === 0) {
+      out = src.slice(start, start + length);
+    } else {
+      out = new Uint8Array(length);
+      const back = 8 - shift;
+      // Unaligned, the run ends inside a byte that is still in the stream.
+      assert(start + length < src.length, "unaligned run ends inside the stream");
+      for (let i = 0; i < length; i++)
+        out[i] = ((src[start + i]! << shift) | (src[start + i + 1]! >>> back)) & 0xff;
+    }
+    this.seek(position + length * 8);
+    return out;
+  }
+
+  /** True when only zero padding bits remain (the writer pads to a byte). */
+  atPaddedEnd(): boolean {
+    const remaining = this.lengthBits - this.base - this.used;
+    if (remaining >= 8) return false;
+    return remaining === 0 || this.peek32() === 0;
+  }
+
+  /** Consumes `count` bits (the caller checked the end). */
+  private advance(count: number): void {
+    const used = this.used + count;
+    if (used < wordBitsMax) {
+      this.used = used;
+      return;
+    }
+    if (used >= 2 * wordBitsMax) {
+      this.seek(this.base + used);
+      return;
+    }
+    this.hi = this.lo;
+    this.lo = this.wordAt(this.nextByte);
+    this.nextByte += 4;
+    this.base += wordBitsMax;
+    this.used = used - wordBitsMax;
+  }
+
+  /** Moves the window to bit `position` (rewinds, byte runs, long skips). */
+  private seek(position: number): void {
+    assert(position >= 0 && position <= this.lengthBits, "seek inside the stream");
+    const used = position & 7;
+    const at = (position - used) / 8;
+    this.base = position - used;
+    this.used = used;
+    this.hi = this.wordAt(at);
+    this.lo = this.wordAt(at + 4);
+    this.nextByte = at + 8;
+  }
+
+  /** The big-endian word at byte `at`, zeros past the end; a signed int32. */
+  private wordAt(at: number): number {
+    const bytes = this.bytes;
+    if (at + 3 < bytes.length)
+      return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    let word = 0;
+    for (let i = 0; i < 4; i++) word = (word << 8) | (at + i < bytes.length ? bytes[at + i]! : 0);
+    return word;
+  }
+
+  /** readTruncated for a range above 2^32 (no codec field has one; kept for completeness). */
+  private readTruncatedWide(range: number): number {
     const k = bitWidth(range - 1);
     const short = pow2[k]! - range;
     const head = this.readBits(k - 1);
@@ -343,40 +444,19 @@ export class BitReader {
     return head * 2 + (this.readBit() ? 1 : 0) - short;
   }
 
-  readBytes(length: number): Uint8Array {
-    if (length * 8 > this.lengthBits - this.position) throw new BitsExhausted("bit stream truncated");
-    const start = this.position >>> 3;
-    if ((this.position & 7) === 0) {
-      this.position += length * 8;
-      return this.bytes.slice(start, start + length);
-    }
-    const out = new Uint8Array(length);
-    const shift = this.position & 7;
-    const back = 8 - shift;
-    const src = this.bytes;
-    // Unaligned, the run ends inside a byte that is still in the stream.
-    assert(start + length < src.length, "unaligned run ends inside the stream");
-    for (let i = 0; i < length; i++)
-      out[i] = ((src[start + i]! << shift) | (src[start + i + 1]! >>> back)) & 0xff;
-    this.position += length * 8;
-    return out;
-  }
-
-  /** True when only zero padding bits remain (the writer pads to a byte). */
-  atPaddedEnd(): boolean {
-    const remaining = this.lengthBits - this.position;
-    if (remaining >= 8) return false;
-    return remaining === 0 || this.peek32() === 0;
-  }
-
   /** Leading zeros when the next 32 bits are all zero (only long Exp-Golomb codes). */
   private countZerosSlow(): number {
-    const start = this.position;
+    const start = this.mark();
     let zeros = 0;
     while (zeros < safeBitsMax && !this.readBit()) zeros++;
-    this.position = start;
+    this.seek(start);
     return zeros;
   }
+}
+
+/** Out of line: the reads that check the end stay small enough to inline. */
+function truncated(): never {
+  throw new BitsExhausted("bit stream truncated");
 }
 
 /** Number of bits needed to write `value` (0 needs 0 bits). */

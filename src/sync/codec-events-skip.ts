@@ -12,20 +12,20 @@ import { assert } from "../core/assert.ts";
 import type { Result } from "../core/errors.ts";
 import { ok } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
-import { appNames } from "../platform/inputs.ts";
 import { actionDictionary } from "./action-dictionary.ts";
 import type { BitReader } from "./bits.ts";
 import {
   clockKindIndex,
   type EventContext,
   eventsFailure,
+  kindOfSymbol,
   type Ranges,
   readEventsHeader,
   symbolCount,
 } from "./codec-events.ts";
 import { CodecError, skipString } from "./codec-strings.ts";
 import { readRice } from "./codec-time.ts";
-import { readKey } from "./key-code.ts";
+import { skipKey } from "./key-code.ts";
 
 /** What intake needs from a batch's events. */
 export interface EventsSummary {
@@ -65,11 +65,11 @@ function skipEventsOrThrow(r: BitReader, ctx: EventContext): EventsSummary {
   for (; i < count; i++) {
     timeMs += readRice(r, timeOrder);
     if (i === 0 || !r.readBit()) symbol = r.readTruncated(symbolCount);
-    const kind = Math.floor(symbol / appNames.length);
+    const kind = kindOfSymbol[symbol]!;
     if (kind === tapKind) skipTap(r, ranges);
     else if (kind === keyKind) {
       if (ranges.keyRange === 0) throw new CodecError("key without a key range");
-      readKey(r, ranges.keyRange);
+      skipKey(r, ranges.keyRange);
     } else {
       recentSize = skipAction(r, recentSize);
       skipNondet(r, timeMs);

@@ -41,6 +41,15 @@ export const bodyKinds = ["tap", "key", "action"] as const;
 type BodyKind = (typeof bodyKinds)[number];
 /** (kind, app) symbols: kind index * appNames.length + app index (shared with codec-events-skip.ts). */
 export const symbolCount = bodyKinds.length * appNames.length;
+/**
+ * Body kind index of each symbol: a table, not a division per event (the
+ * float division and its floor were a third of the intake validator's loop).
+ */
+export const kindOfSymbol = Uint8Array.from({ length: symbolCount }, (_, s) =>
+  Math.floor(s / appNames.length),
+);
+/** App index of each symbol. */
+const appOfSymbol = Uint8Array.from({ length: symbolCount }, (_, s) => s % appNames.length);
 export const nondetKinds: readonly NondetKind[] = ["clock", "random", "sensor", "camera"];
 /** The 2-bit kind of a clock record, which may carry its value as a delta. */
 export const clockKindIndex = nondetKinds.indexOf("clock");
@@ -217,8 +226,8 @@ export class EventCursor {
     const r = this.r;
     this.timeMs += readRice(r, header.timeOrder);
     if (i === 0 || !r.readBit()) this.symbol = r.readTruncated(symbolCount);
-    const kind = bodyKinds[Math.floor(this.symbol / appNames.length)]!;
-    const app = appNames[this.symbol % appNames.length]!;
+    const kind = bodyKinds[kindOfSymbol[this.symbol]!]!;
+    const app = appNames[appOfSymbol[this.symbol]!]!;
     const timeMs = this.timeMs;
     const body = readBody(r, kind, header.ranges, this.recent);
     const nondet = kind === "action" ? readNondet(r, timeMs) : noRecords;

@@ -29,7 +29,8 @@ export function readRice(r: BitReader, k: number): number {
   const ones = Math.clz32(~word);
   if (ones < riceQuotientMax && ones + 1 + k <= 32) {
     r.skip(ones + 1 + k);
-    return ones * pow2[k]! + (k === 0 ? 0 : (word << (ones + 1)) >>> (32 - k));
+    // ones < 16 and k <= 24: the quotient's part fits an int32 shift.
+    return (ones << k) + (k === 0 ? 0 : (word << (ones + 1)) >>> (32 - k));
   }
   const q = r.readOnes(riceQuotientMax);
   const unit = pow2[k]!;

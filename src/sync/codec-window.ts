@@ -19,7 +19,14 @@ import { limits } from "../core/limits.ts";
 import { appNames, type NondetRecord, type UserInput } from "../platform/inputs.ts";
 import { actionDictionary, actionIndex } from "./action-dictionary.ts";
 import { BitWriter } from "./bits.ts";
-import { appIndex, bodyKinds, type EventContext, nondetKinds, symbolCount } from "./codec-events.ts";
+import {
+  appIndex,
+  bodyKinds,
+  type EventContext,
+  kindOfSymbol,
+  nondetKinds,
+  symbolCount,
+} from "./codec-events.ts";
 import { EventScan } from "./codec-scan.ts";
 import { RecentStrings, writeString } from "./codec-strings.ts";
 import { chooseTimeOrder, writeRice } from "./codec-time.ts";
@@ -38,8 +45,6 @@ const referencedValueBytesMin = 64;
 const actionBytesRetainedMax = 4 * 1024;
 const tapKind = bodyKinds.indexOf("tap");
 const keyKind = bodyKinds.indexOf("key");
-/** Body kind of each (kind, app) symbol. */
-const kindOfSymbol = Uint8Array.from({ length: symbolCount }, (_, s) => Math.floor(s / appNames.length));
 assert(symbolCount <= 256, "a symbol fits a byte");
 
 export class EventWindow {

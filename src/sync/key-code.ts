@@ -118,3 +118,10 @@ export function readKey(r: BitReader, keyRange: number): number {
   if (symbol !== escapeSymbol) return weights[symbol]![0];
   return r.readTruncated(keyRange);
 }
+
+/** readKey without resolving the code (the intake validator): the same bits and errors. */
+export function skipKey(r: BitReader, keyRange: number): void {
+  const entry = decodeTable[r.peek32() >>> (32 - codeLengthMax)]!;
+  r.skip(entry & 31);
+  if (entry >>> 5 === escapeSymbol) r.readTruncated(keyRange);
+}

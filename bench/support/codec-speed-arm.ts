@@ -1,0 +1,83 @@
+// One arm of the codec A/B (codec-speed-ab.ts): the bodies it times, built
+// over one source tree's src/sync modules. Imported once per arm under its own
+// query string, so each arm's closures have feedback of their own.
+import { join, resolve } from "node:path";
+import type { BatchData } from "../../src/sync/batch.ts";
+
+export type Body = (i: number) => number;
+
+export interface Arm {
+  name: string;
+  bodies: Record<string, Body>;
+  /** Every batch's frame as this arm encodes it (must be the same bytes in both arms). */
+  wires: Uint8Array[];
+}
+
+export async function loadArm(name: string, dir: string, batches: readonly BatchData[]): Promise<Arm> {
+  const sync = join(resolve(dir), "src", "sync");
+  const { validateBatchMessage } = await import(join(sync, "batch-validate.ts"));
+  const { encodeWindowBatchFrame, unpackBatch, readBatchHeader, packedEventContext } = await import(
+    join(sync, "batch.ts")
+  );
+  const { BitReader } = await import(join(sync, "bits.ts"));
+  const { EventCursor } = await import(join(sync, "codec-events.ts"));
+  const { EventWindow } = await import(join(sync, "codec-window.ts"));
+  const { decodeFrame, encodeFrame, batchFrame, syncBatchFromBinary } = await import(join(sync, "frame.ts"));
+  const { batchMessageView } = await import(join(sync, "frame-batch-wire.ts"));
+  const window = new EventWindow();
+  const encode: Body = (i) => {
+    const batch = batches[i]!;
+    window.reset();
+    for (const input of batch.inputs) window.add(input);
+    const { inputs: _inputs, ...fields } = batch;
+    const bytes: Uint8Array = encodeWindowBatchFrame(
+      fields,
+      window,
+      { includeDeviceId: false },
+      (b: unknown) => encodeFrame(batchFrame(b)),
+    );
+    window.reset();
+    return bytes.length;
+  };
+  const wires = batches.map((_, i) => {
+    window.reset();
+    for (const input of batches[i]!.inputs) window.add(input);
+    const { inputs: _inputs, ...fields } = batches[i]!;
+    return encodeWindowBatchFrame(fields, window, { includeDeviceId: false }, (b: unknown) =>
+      encodeFrame(batchFrame(b)),
+    ) as Uint8Array;
+  });
+  const messages = wires.map((w) => {
+    const frame = decodeFrame(w);
+    if (!frame.ok || frame.value.body.case !== "batch")
+      throw new Error(`${name}: a batch frame does not decode`);
+    return frame.value.body.value;
+  });
+  const views = wires.map((w) => {
+    const view = batchMessageView(w);
+    if (view === undefined) throw new Error(`${name}: no batch view of a frame`);
+    return view as Uint8Array;
+  });
+  const intake: Body = (i) => {
+    const frame = decodeFrame(wires[i]!);
+    const summary = validateBatchMessage(frame.value.body.value);
+    if (!summary.ok) throw new Error(`${name}: a batch is refused: ${summary.error.message}`);
+    return summary.value.inputCount;
+  };
+  const validate: Body = (i) => {
+    const summary = validateBatchMessage(messages[i]);
+    if (!summary.ok) throw new Error(`${name}: a batch is refused: ${summary.error.message}`);
+    return summary.value.inputCount;
+  };
+  const replay: Body = (i) => {
+    const fields = unpackBatch(syncBatchFromBinary(views[i]!));
+    const r = new BitReader(fields.value.packed);
+    const header = readBatchHeader(r, fields.value.windowStartMs);
+    if (!header.ok) throw new Error(`${name}: a batch header does not decode`);
+    const cursor = new EventCursor(r, packedEventContext(fields.value));
+    let sum = 0;
+    for (let input = cursor.next(); input !== undefined; input = cursor.next()) sum += input.seq;
+    return sum;
+  };
+  return { name, bodies: { intake, validate, replay, encode }, wires };
+}
