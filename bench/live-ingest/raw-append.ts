@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type Database from "better-sqlite3";
 import { assert } from "../../src/core/assert.ts";
-import { limits } from "../../src/core/limits.ts";
 import { FrameSchema, SyncBatchSchema } from "../../src/gen/mirrorcell/v1/sync_pb.ts";
 import { enrollDevice, openDatabase } from "../../src/live/sqlite-db.ts";
 import { createStoreTables } from "../../src/live/sqlite-tables.ts";
@@ -55,7 +54,7 @@ function setRows(firstDevice: number, phones: number, from: number, to: number):
  * them (device sets one after another, each phone's burst in one piece: setRows), a given number of rows
  * per transaction, under the server's device ids. First, untimed, the rows the server stored before
  * its clock started (warm-up devices, earlier rounds, the measured devices' warm-up parts), in
- * commits of limits.groupCommitWorkMax rows: the WAL file has grown to its largest size before
+ * commits of the first window's rows per commit: the WAL file has grown to the server's size before
  * the clock, as the server's has in its warm-up (a raw append into a fresh WAL paid for the file's
  * growth in its first windows: 0.97-1.15x live/raw there, 0.47 after). Then each window after the
  * server's, so the raw database has grown as the server's has. CPU from /proc's schedstat of this
@@ -115,12 +114,13 @@ export class RawAppender {
     for (let device = warmDevices; device < this.firstDevice; device += phones)
       prior.push(...setRows(device, phones, 0, stream.frames.length));
     prior.push(...this.rows({ passFrom: 0, passTo: passes, batchFrom: 0, batchTo: stream.warmBatches }));
-    for (let row = 0; row < prior.length; row += limits.groupCommitWorkMax)
-      this.appendRows(prior, row, Math.min(prior.length, row + limits.groupCommitWorkMax));
+    this.prior = prior;
   }
 
   private readonly firstDevice: number;
   private readonly dataDir: string;
+  /** The rows the server stored before its clock, appended (untimed) before the first window. */
+  private prior: [number, number][] | undefined;
 
   /** Row r of a window: [device, batch index]. */
   private rows(w: Window): [number, number][] {
@@ -132,6 +132,15 @@ export class RawAppender {
 
   /** Appends the window's rows, `rowsPerCommit` per transaction, timed. */
   append(w: Window, rowsPerCommit: number): RawResult {
+    if (this.prior !== undefined) {
+      // In the server's commit size of the first window (its warm-up's, near enough), not
+      // groupCommitWorkMax's: the WAL file grows to the largest commit's size, and a WAL twice the
+      // server's (1 phone: 15 vs 8.4 MB) was a different file to write into.
+      const prior = this.prior;
+      this.prior = undefined;
+      for (let row = 0; row < prior.length; row += rowsPerCommit)
+        this.appendRows(prior, row, Math.min(prior.length, row + rowsPerCommit));
+    }
     const rows = this.rows(w);
     const files = databaseFileBytes(this.dataDir);
     const windowStarted = process.hrtime.bigint();

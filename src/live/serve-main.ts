@@ -5,10 +5,12 @@
 // then waits for a line on stdin before serving (a warm standby: after a
 // kill -9 the replacement only has to open the store and listen).
 import { Command } from "commander";
-import { registerServe } from "../cli/commands/serve.ts";
+import { preloadServe, registerServe } from "../cli/commands/serve.ts";
 
 const argv = process.argv.filter((arg) => arg !== "--standby");
 if (argv.length !== process.argv.length) {
+  // The server's modules load here, before the start line (serve.ts registers without them).
+  await preloadServe();
   process.stdout.write("standby\n");
   await new Promise((resolve) => process.stdin.once("data", resolve));
 }
