@@ -25,27 +25,22 @@ export async function loadArm(name: string, dir: string, batches: readonly Batch
   const { decodeFrame, encodeFrame, batchFrame, syncBatchFromBinary } = await import(join(sync, "frame.ts"));
   const { batchMessageView } = await import(join(sync, "frame-batch-wire.ts"));
   const window = new EventWindow();
+  // The batch fields as SyncClient has them at a window's end (built once, outside the clock).
+  const fieldsOf = batches.map(({ inputs: _inputs, ...fields }) => fields);
+  const options = { includeDeviceId: false };
+  const frame = (b: unknown) => encodeFrame(batchFrame(b));
   const encode: Body = (i) => {
-    const batch = batches[i]!;
+    const inputs = batches[i]!.inputs;
     window.reset();
-    for (const input of batch.inputs) window.add(input);
-    const { inputs: _inputs, ...fields } = batch;
-    const bytes: Uint8Array = encodeWindowBatchFrame(
-      fields,
-      window,
-      { includeDeviceId: false },
-      (b: unknown) => encodeFrame(batchFrame(b)),
-    );
+    for (let j = 0; j < inputs.length; j++) window.add(inputs[j]!);
+    const bytes: Uint8Array = encodeWindowBatchFrame(fieldsOf[i]!, window, options, frame);
     window.reset();
     return bytes.length;
   };
   const wires = batches.map((_, i) => {
     window.reset();
     for (const input of batches[i]!.inputs) window.add(input);
-    const { inputs: _inputs, ...fields } = batches[i]!;
-    return encodeWindowBatchFrame(fields, window, { includeDeviceId: false }, (b: unknown) =>
-      encodeFrame(batchFrame(b)),
-    ) as Uint8Array;
+    return encodeWindowBatchFrame(fieldsOf[i]!, window, options, frame) as Uint8Array;
   });
   const messages = wires.map((w) => {
     const frame = decodeFrame(w);

@@ -354,3 +354,25 @@ function readWith(r: BitReader | ReferenceReader, op: ReadOp): unknown {
   if (op.kind === "bytes") return r.readBytes(op.length);
   return undefined;
 }
+
+test("bits: long byte runs (a word at a time when unaligned) at any bit offset and slice give the bit-by-bit format", () => {
+  fc.assert(
+    fc.property(
+      fc.nat({ max: 7 }),
+      fc.uint8Array({ minLength: 60, maxLength: 300 }),
+      fc.nat({ max: 9 }),
+      (lead, data, cut) => {
+        const w = new BitWriter(1);
+        const reference = new ReferenceBits();
+        w.writeBits(2 ** lead - 1, lead);
+        reference.push(2 ** lead - 1, lead);
+        w.writeByteRange(data, cut, data.length);
+        for (const b of data.subarray(cut)) reference.push(b, 8);
+        w.writeBits(5, 3);
+        reference.push(5, 3);
+        assert.deepEqual(w.finish(), reference.bytes());
+      },
+    ),
+    { numRuns: 300, seed: 10 },
+  );
+});

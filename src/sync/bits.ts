@@ -18,6 +18,8 @@ const expGolombOrderMax = 30;
 const safeBitsMax = 53;
 const twoTo32 = 2 ** 32;
 const shortCopyBytesMax = 32;
+/** Unaligned byte runs from this length on move a word at a time (two DataViews cost less than the bytes they save). */
+const wordCopyBytesMin = 64;
 const pow2 = Array.from({ length: safeBitsMax + 1 }, (_, i) => 2 ** i);
 
 export class BitWriter {
@@ -120,7 +122,18 @@ export class BitWriter {
     const out = this.bytes;
     let at = this.byteLength;
     let carry = this.acc;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    if (length >= wordCopyBytesMin) {
+      // Four bytes per step through big-endian words: the pending bits on top, the word shifted under them.
+      const from = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      const to = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      for (; i + 4 <= end; i += 4, at += 4) {
+        const word = from.getUint32(i);
+        to.setUint32(at, (carry << (wordBitsMax - shift)) | (word >>> shift));
+        carry = word & mask;
+      }
+    }
+    for (; i < end; i++) {
       const b = data[i]!;
       out[at++] = ((carry << keep) | (b >>> shift)) & 0xff;
       carry = b & mask;

@@ -55,12 +55,12 @@ function riceCostBits(deltas: Float64Array, k: number): number {
   return bits;
 }
 
-/** riceCostBits when every delta is below 2^31 (nearly always): shifts instead of divisions. */
-function riceCostBitsSmall(deltas: Float64Array, k: number): number {
-  let bits = deltas.length * (k + 1);
+/** riceCostBits when every delta is below 2^31 (nearly always): shifts instead of divisions, over int32 copies. */
+function riceCostBitsSmall(deltas: Int32Array, count: number, k: number): number {
+  let bits = count * (k + 1);
   const escapeBase = riceQuotientMax - 2 * k - 2;
-  for (let i = 0; i < deltas.length; i++) {
-    const value = deltas[i]! | 0;
+  for (let i = 0; i < count; i++) {
+    const value = deltas[i]!;
     const q = value >>> k;
     // An escape is riceQuotientMax ones and Exp-Golomb(k) of value - 16 * 2^k (see escapeBits).
     bits +=
@@ -68,6 +68,9 @@ function riceCostBitsSmall(deltas: Float64Array, k: number): number {
   }
   return bits;
 }
+
+/** The deltas as int32 for riceCostBitsSmall (reused: the core runs to completion). */
+const smallDeltas = new Int32Array(1024);
 
 /**
  * The k in [0, timeOrderMax] that codes `deltas` in the fewest bits (the
@@ -83,11 +86,12 @@ export function chooseTimeOrder(deltas: Float64Array): number {
     assert(deltas[i]! >= 0, "time deltas are non-negative");
     if (deltas[i]! > deltaMax) deltaMax = deltas[i]!;
   }
-  const small = deltaMax < 2 ** 31;
+  const small = deltaMax < 2 ** 31 && deltas.length <= smallDeltas.length;
+  if (small) for (let i = 0; i < deltas.length; i++) smallDeltas[i] = deltas[i]!;
   let best = 0;
   let bestBits = Number.POSITIVE_INFINITY;
   for (let k = 0; k <= timeOrderMax; k++) {
-    const bits = small ? riceCostBitsSmall(deltas, k) : riceCostBits(deltas, k);
+    const bits = small ? riceCostBitsSmall(smallDeltas, deltas.length, k) : riceCostBits(deltas, k);
     if (bits < bestBits) {
       best = k;
       bestBits = bits;

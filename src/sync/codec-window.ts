@@ -16,7 +16,7 @@
 import { assert } from "../core/assert.ts";
 import { u64FromBytes } from "../core/bytes.ts";
 import { limits } from "../core/limits.ts";
-import { appNames, type NondetRecord, type UserInput } from "../platform/inputs.ts";
+import { type AppName, appNames, type NondetRecord, type UserInput } from "../platform/inputs.ts";
 import { actionDictionary, actionIndex } from "./action-dictionary.ts";
 import { BitWriter } from "./bits.ts";
 import {
@@ -66,6 +66,8 @@ export class EventWindow {
   private runStartBits = 0;
   /** The batch's recent-strings table as it stands after the inputs added so far. */
   private readonly recent = new RecentStrings();
+  private lastApp: AppName | undefined = undefined;
+  private lastAppIndex = 0;
 
   get count(): number {
     return this.scan.count;
@@ -92,8 +94,7 @@ export class EventWindow {
       assert(false, "a tap or key carries no nondet records");
     this.scan.add(input);
     if (i === this.symbols.length) this.grow();
-    const app = appIndex.get(input.app);
-    if (app === undefined) assert(false, `unknown app ${input.app}`);
+    const app = this.appIndexOf(input.app);
     const kind = body.kind === "tap" ? tapKind : body.kind === "key" ? keyKind : 2;
     this.symbols[i] = kind * appNames.length + app;
     const operands = this.operands;
@@ -120,6 +121,16 @@ export class EventWindow {
       assert(this.pieceCount > firstPiece, "an action takes at least one piece");
       this.textBytes += literalBytes;
     }
+  }
+
+  /** appIndex's look-up, remembered for the last app (runs of inputs to one app are the rule). */
+  private appIndexOf(app: AppName): number {
+    if (app === this.lastApp) return this.lastAppIndex;
+    const index = appIndex.get(app);
+    if (index === undefined) assert(false, `unknown app ${app}`);
+    this.lastApp = app;
+    this.lastAppIndex = index;
+    return index;
   }
 
   // Clock reads are 8-byte big-endian milliseconds (src/platform/nondet.ts) and
