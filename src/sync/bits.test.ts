@@ -355,7 +355,7 @@ function readWith(r: BitReader | ReferenceReader, op: ReadOp): unknown {
   return undefined;
 }
 
-test("bits: long byte runs (a word at a time when unaligned) at any bit offset and slice give the bit-by-bit format", () => {
+test("bits: long byte runs (a word at a time when unaligned) at any bit offset and slice give the bit-by-bit format and read back", () => {
   fc.assert(
     fc.property(
       fc.nat({ max: 7 }),
@@ -370,7 +370,13 @@ test("bits: long byte runs (a word at a time when unaligned) at any bit offset a
         for (const b of data.subarray(cut)) reference.push(b, 8);
         w.writeBits(5, 3);
         reference.push(5, 3);
-        assert.deepEqual(w.finish(), reference.bytes());
+        const bytes = w.finish();
+        assert.deepEqual(bytes, reference.bytes());
+        const r = new BitReader(bytes);
+        assert.equal(r.readBits(lead), 2 ** lead - 1);
+        assert.deepEqual(r.readBytes(data.length - cut), data.slice(cut));
+        assert.equal(r.readBits(3), 5);
+        assert.ok(r.atPaddedEnd());
       },
     ),
     { numRuns: 300, seed: 10 },

@@ -394,8 +394,15 @@ export class BitReader {
       const back = 8 - shift;
       // Unaligned, the run ends inside a byte that is still in the stream.
       assert(start + length < src.length, "unaligned run ends inside the stream");
-      for (let i = 0; i < length; i++)
-        out[i] = ((src[start + i]! << shift) | (src[start + i + 1]! >>> back)) & 0xff;
+      let i = 0;
+      if (length >= wordCopyBytesMin) {
+        // Four bytes per step: a big-endian word shifted up, the next byte's top bits under it.
+        const from = new DataView(src.buffer, src.byteOffset, src.byteLength);
+        const to = new DataView(out.buffer, out.byteOffset, out.byteLength);
+        for (; i + 4 <= length; i += 4)
+          to.setUint32(i, (from.getUint32(start + i) << shift) | (src[start + i + 4]! >>> back));
+      }
+      for (; i < length; i++) out[i] = ((src[start + i]! << shift) | (src[start + i + 1]! >>> back)) & 0xff;
     }
     this.seek(position + length * 8);
     return out;

@@ -120,16 +120,22 @@ function readShort(r: BitReader, length: number): string {
   assert(length <= asciiFastBytesMax, "a short string");
   const start = r.mark();
   const shortCodes = shortCodesOf(length);
-  for (let i = 0; i < length; i++) {
-    const code = r.readBits(8);
-    if (code >= 0x80) {
+  // Four characters per peek (the length is known to fit the stream).
+  for (let i = 0; i < length; i += 4) {
+    const take = Math.min(length - i, 4);
+    const word = r.peek32();
+    if ((word & highBitsOf[take]!) !== 0) {
       r.rewind(start);
       return readUtf8(r, length);
     }
-    shortCodes[i] = code;
+    for (let j = 0; j < take; j++) shortCodes[i + j] = (word >>> (24 - 8 * j)) & 0xff;
+    r.skip(8 * take);
   }
   return String.fromCharCode.apply(null, shortCodes);
 }
+
+/** The high bit of each of the first n bytes of a 32-bit word (any set: not ASCII). */
+const highBitsOf = [0, 0x80000000, 0x80800000, 0x80808000, 0x80808080].map((mask) => mask | 0);
 
 /**
  * Steps over one string exactly as readString would read it, without
@@ -151,8 +157,7 @@ export function skipString(r: BitReader, recentSize: number, bytesMax: number): 
   for (let rest = length; rest > 0 && ascii; rest -= 4) {
     const take = Math.min(rest, 4);
     // High bits of `take` bytes at once: any set means a non-ASCII byte.
-    const mask = take === 4 ? 0x80808080 : (0x80808080 >>> (32 - 8 * take)) << (32 - 8 * take);
-    ascii = (r.peek32() & mask) === 0;
+    ascii = (r.peek32() & highBitsOf[take]!) === 0;
     r.skip(8 * take);
   }
   if (!ascii) {

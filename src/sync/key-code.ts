@@ -90,6 +90,8 @@ const keyCodeEnd = Math.max(...weights.map(([key]) => key)) + 1;
 /** Symbol per key code below keyCodeEnd (escape for the rest). */
 const symbolOfKey = new Int32Array(keyCodeEnd).fill(escapeSymbol);
 for (const [i, [key]] of weights.entries()) symbolOfKey[key] = i;
+/** Key code per symbol (the decoder's flat table; weights is an array of pairs). */
+const keyOfSymbol = Int32Array.from(weights, ([key]) => key);
 /**
  * Every codeLengthMax-bit window starts with exactly one code (Huffman codes
  * are complete): entry = symbol * 32 + code length.
@@ -115,7 +117,7 @@ export function readKey(r: BitReader, keyRange: number): number {
   const entry = decodeTable[r.peek32() >>> (32 - codeLengthMax)]!;
   const symbol = entry >>> 5;
   r.skip(entry & 31);
-  if (symbol !== escapeSymbol) return weights[symbol]![0];
+  if (symbol !== escapeSymbol) return keyOfSymbol[symbol]!;
   return r.readTruncated(keyRange);
 }
 
