@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isSlabView, slabBytes, slabUtf8 } from "./byte-slab.ts";
+import { isSlabView, setSlabViews, slabBytes, slabUtf8 } from "./byte-slab.ts";
 import { utf8 } from "./bytes.ts";
 import { limits } from "./limits.ts";
 
@@ -73,4 +73,29 @@ test("byte-slab: slabUtf8 gives utf8's bytes for ASCII, multi-byte, surrogate pa
     }),
     { seed: 7, numRuns: 200 },
   );
+});
+
+test("byte-slab: with views off, arrays are their own and hold the same bytes; earlier views stay intact", () => {
+  const before = slabUtf8("kept from before");
+  assert.ok(isSlabView(before));
+  setSlabViews(false);
+  try {
+    for (const size of [0, 1, 64, 65, limits.byteSlabViewBytesMax]) {
+      const bytes = slabBytes(size);
+      assert.equal(bytes.length, size);
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.buffer.byteLength, size, `size ${size}: a buffer of its own`);
+      assert.equal(isSlabView(bytes), false);
+      bytes.fill(7);
+    }
+    const text = slabUtf8("héllo, 世界");
+    assert.deepEqual(text, utf8("héllo, 世界"));
+    assert.equal(isSlabView(text), false);
+    assert.deepEqual(before, utf8("kept from before"));
+  } finally {
+    setSlabViews(true);
+  }
+  const after = slabBytes(100);
+  assert.ok(isSlabView(after), "views on again");
+  assert.deepEqual(before, utf8("kept from before"));
 });

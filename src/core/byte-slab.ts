@@ -7,7 +7,13 @@
 //
 // Each region is handed out once and never reused, so no view is ever
 // overwritten by a later caller. The price: a live view pins its whole slab
-// (limits.byteSlabBytes) until every view into it is dropped.
+// (limits.byteSlabBytes) until every view into it is dropped. With the
+// project's workload that costs ~10 % over the views' own bytes (bench
+// byte-slab-memory: 50 mirrors x 21 h), but a process that runs for days
+// and keeps one small file in every slab's worth of short-lived ones pins
+// 16 KiB per kept file (x260 in that bench's churn pattern). A long-running
+// process (the live server) therefore turns views off (setSlabViews):
+// every array is then its own, and memory follows the bytes kept.
 import { assert } from "./assert.ts";
 import { utf8, utf8Into } from "./bytes.ts";
 import { limits } from "./limits.ts";
@@ -16,16 +22,31 @@ import { limits } from "./limits.ts";
 const slabBuffers = new WeakSet<ArrayBufferLike>();
 let slab = new Uint8Array(0);
 let used = 0;
+let viewsOn = true;
+
+/**
+ * Whether slabBytes hands out slab views (the default) or arrays of their
+ * own, for the rest of this process. Views already handed out stay views.
+ */
+export function setSlabViews(on: boolean): void {
+  viewsOn = on;
+  // off: let go of the current slab too (its views keep it while they live)
+  if (!on) {
+    slab = new Uint8Array(0);
+    used = 0;
+  }
+  assert(viewsOn === on && used <= slab.length, "setSlabViews: state");
+}
 
 /**
  * A zero-filled array of `size` bytes: a view into the current slab when
- * size ≤ limits.byteSlabViewBytesMax, else an array of its own. The caller
+ * size ≤ limits.byteSlabViewBytesMax and views are on, else an array of its own. The caller
  * fills it once and must not change it after handing it on. Views start at
  * multiples of 8, so a caller may lay a word array over one.
  */
 export function slabBytes(size: number): Uint8Array {
   assert(Number.isSafeInteger(size) && size >= 0, "slabBytes: bad size");
-  if (size > limits.byteSlabViewBytesMax) return new Uint8Array(size);
+  if (size > limits.byteSlabViewBytesMax || !viewsOn) return new Uint8Array(size);
   if (used + size > slab.length) {
     slab = new Uint8Array(limits.byteSlabBytes);
     slabBuffers.add(slab.buffer);

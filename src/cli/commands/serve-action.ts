@@ -4,6 +4,7 @@
 // and close the database.
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
+import { setSlabViews } from "../../core/byte-slab.ts";
 import { MirrorcellError } from "../../core/errors.ts";
 import { attachAntivirus, loadDatabases, nodeHashFactory } from "../../live/antivirus/index.ts";
 import { attachCaching, type LiveCachingRuntime, recipientUrlsUnder } from "../../live/caching/index.ts";
@@ -135,6 +136,8 @@ function recipientUrlOfOptions(opts: ServeOptions): (address: string) => string 
 
 /** The action of `mirrorcell serve` (registered in serve.ts): runs until SIGTERM/SIGINT. */
 export async function serve(opts: ServeOptions): Promise<void> {
+  // a server runs for days: no slab views, so memory follows the bytes its mirrors keep (core/byte-slab.ts)
+  setSlabViews(false);
   const log = pino({ level: opts.logLevel }, pino.destination(2));
   const services = servicesOf(opts);
   const server = await startLiveServer({
