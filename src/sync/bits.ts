@@ -450,9 +450,7 @@ export class BitReader {
     const bytes = this.bytes;
     if (at + 3 < bytes.length)
       return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-    let word = 0;
-    for (let i = 0; i < 4; i++) word = (word << 8) | (at + i < bytes.length ? bytes[at + i]! : 0);
-    return word;
+    return tailWordAt(bytes, at);
   }
 
   /** readTruncated for a range above 2^32 (no codec field has one; kept for completeness). */
@@ -472,6 +470,13 @@ export class BitReader {
     this.seek(start);
     return zeros;
   }
+}
+
+/** wordAt near the end, out of line so that the refill inlines into every read. */
+function tailWordAt(bytes: Uint8Array, at: number): number {
+  let word = 0;
+  for (let i = 0; i < 4; i++) word = (word << 8) | (at + i < bytes.length ? bytes[at + i]! : 0);
+  return word;
 }
 
 /** Out of line: the reads that check the end stay small enough to inline. */

@@ -32,6 +32,11 @@ export function readRice(r: BitReader, k: number): number {
     // ones < 16 and k <= 24: the quotient's part fits an int32 shift.
     return (ones << k) + (k === 0 ? 0 : (word << (ones + 1)) >>> (32 - k));
   }
+  return readRiceSlow(r, k);
+}
+
+/** A quotient of 16 and more (an escape) or bits past the 32-bit window: out of line, so readRice inlines. */
+function readRiceSlow(r: BitReader, k: number): number {
   const q = r.readOnes(riceQuotientMax);
   const unit = pow2[k]!;
   if (q === riceQuotientMax) return r.readExpGolomb(k) + riceQuotientMax * unit;
