@@ -180,10 +180,12 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const [a, b] = perBatchUs.map(median) as [number, number];
+const pairRatios = perBatchUs[0].map((x, i) => perBatchUs[1][i]! / x);
 console.log(
   `live_endpoint_ab_${full ? "full" : "normal"}: A ${a.toFixed(2)} us, B ${b.toFixed(2)} us CPU per batch ` +
-    `(median of ${rounds} rounds of ${devicesPerRound} x ${frames.length} batches); B/A ${(b / a).toFixed(3)}; ` +
-    `pairs ${perBatchUs[0].map((x, i) => (perBatchUs[1][i]! / x).toFixed(2)).join(" ")}`,
+    `(median of ${rounds} rounds of ${devicesPerRound} x ${frames.length} batches); B/A ${(b / a).toFixed(3)}, ` +
+    `median of the round pairs' B/A ${median(pairRatios).toFixed(3)}; ` +
+    `pairs ${pairRatios.map((r) => r.toFixed(2)).join(" ")}`,
 );
 for (const arm of arms) await arm.close();
 process.exit(0);

@@ -67,13 +67,6 @@ export class SqliteMirrorStore implements MirrorStore {
   private readonly sha256: Sha256;
   /** Per device, the last batch this process appended (a hint for the order check, never the truth). */
   private readonly lastAppended = new Map<string, number>();
-  /**
-   * The device appended to last and its last batch, ahead of lastAppended (written back when
-   * another device appends): a bundle's batches come one device at a time, so most appends
-   * skip both Map operations.
-   */
-  private appendingDevice: string | undefined;
-  private appendingBatchNo = 0;
 
   constructor(db: Db, blobs: BlobFiles, sha256: Sha256 = nodeSha256) {
     this.db = db;
@@ -104,18 +97,12 @@ export class SqliteMirrorStore implements MirrorStore {
     // The ingest hot path: one INSERT, no device row update (an UPDATE per
     // batch cost ~40 % of the SQLite time per batch at 100 phones). The order
     // check trusts the last append seen in this process, else the database.
-    if (deviceId !== this.appendingDevice) {
-      if (this.appendingDevice !== undefined)
-        this.lastAppended.set(this.appendingDevice, this.appendingBatchNo);
-      this.appendingDevice = deviceId;
-      this.appendingBatchNo = this.lastAppended.get(deviceId) ?? -1;
-    }
-    if (this.appendingBatchNo !== batch.batchNo - 1) {
+    if (this.lastAppended.get(deviceId) !== batch.batchNo - 1) {
       const last = this.lastBatchNo(deviceId);
       assert(last === batch.batchNo - 1, `batch ${batch.batchNo} of ${deviceId} appended after ${last}`);
     }
     this.st.insertBatch.run(deviceId, batch.batchNo, batch.lastSeq, batch.windowEndMs, batch.bytes);
-    this.appendingBatchNo = batch.batchNo;
+    this.lastAppended.set(deviceId, batch.batchNo);
   }
 
   getBatch(deviceId: string, batchNo: number): StoredBatch | undefined {

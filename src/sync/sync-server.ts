@@ -80,12 +80,6 @@ export class SyncServer {
   /** The latest time a frame or tick brought (queueNotice has no clock of its own). */
   private lastNowMs = 0;
   private readonly devices = new Map<string, DeviceState>();
-  /**
-   * The device stateOf found last and its Result (a bundle's frames come one device at a time:
-   * most batches skip the Map look-ups and the Result). Cleared when the device is forgotten.
-   */
-  private recentId: string | undefined;
-  private recentState: Result<DeviceState> = fail(ErrorCodes.DEVICE_UNKNOWN, "no device looked up yet");
   private readonly noticeIds = new NoticeIds();
 
   constructor(options: SyncServerOptions) {
@@ -152,7 +146,6 @@ export class SyncServer {
     if (state === undefined) return;
     this.ctx.schedule.forget(state);
     this.devices.delete(deviceId);
-    if (this.recentId === deviceId) this.recentId = undefined;
   }
 
   /** Queues a notice for the phone (sent on its next frame, at reconnect, or by the timer). */
@@ -236,8 +229,7 @@ export class SyncServer {
     const handled = this.handleFrame(deviceId, frame, nowMs, batchBytes);
     if (!handled.ok || frame.body.case === "repairResponse") return handled;
     // The phone is back: a repair that ran out of retries while it was away is asked again.
-    const state =
-      this.recentId === deviceId && this.recentState.ok ? this.recentState.value : this.devices.get(deviceId);
+    const state = this.devices.get(deviceId);
     return state?.reask === undefined
       ? handled
       : ok([...handled.value, ...reaskRepair(this.ctx, state, nowMs)]);
@@ -344,14 +336,10 @@ export class SyncServer {
   }
 
   private stateOf(deviceId: string): Result<DeviceState> {
-    if (this.recentId === deviceId) return this.recentState;
     const existing = this.devices.get(deviceId);
-    const known = existing !== undefined ? ok(existing) : restoreDeviceState(this.ctx, deviceId);
-    if (!known.ok) return known;
-    if (existing === undefined) this.devices.set(deviceId, known.value);
-    this.recentId = deviceId;
-    this.recentState = known;
-    assert(this.devices.get(deviceId) === known.value, "the recent device is the one in the map");
-    return known;
+    if (existing !== undefined) return ok(existing);
+    const restored = restoreDeviceState(this.ctx, deviceId);
+    if (restored.ok) this.devices.set(deviceId, restored.value);
+    return restored;
   }
 }
