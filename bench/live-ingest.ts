@@ -28,6 +28,12 @@
 // later ones: that favoured live). The raw rows are the server's in the order they reach it.
 //   node --import tsx bench/live-ingest.ts [--quick] [--phones 1,100] [--modes full,normal] [--windows N]
 //     [--no-replay] [--no-lag] [--no-warm-up] [--rounds N] [--batches N] [--warm-batches N] [--warm-frames N]
+//     [--streams N]
+// --streams N: N recorded streams (seeds 9, 10, ...), device i sends stream i mod N, the raw stores the
+// same rows. With one (the default) every device sends the same bytes, so at 1000 phones a window (a
+// slice of every device's stream) is 1000 copies of one slice: 143 / 2,539 / 5,555 / 1,942 SyncBatch
+// bytes per row, and the raw's cost follows the bytes far more than the server's (docs/benchmarks.md
+// "Live intake (session 10)"); 16 streams make the four windows 1,933 / 2,085 / 2,238 / 2,347 B.
 // --rounds N: N rounds of fresh phones stream to one server in the intake run, each printed; the
 // headline and the raw comparison use the last (steady state shows as rounds that agree).
 // --batches / --warm-batches replace the intake stream's lengths (rounds multiply the queued
@@ -61,7 +67,14 @@ import {
   writtenBytes,
 } from "./live-ingest/proc-stats.ts";
 import { RawChild, type RawResult } from "./live-ingest/raw-append.ts";
-import { type Stream, type WarmUp, type Window, windowEvents, windowsFor } from "./live-ingest/stream.ts";
+import {
+  type Stream,
+  streamOf,
+  type WarmUp,
+  type Window,
+  windowEvents,
+  windowsFor,
+} from "./live-ingest/stream.ts";
 import { median } from "./support/median.ts";
 
 const quick = process.argv.includes("--quick");
@@ -84,6 +97,8 @@ const roundsOption = countOption("--rounds") ?? 1;
 const windowsOption = countOption("--windows") ?? 4;
 const batchesOption = countOption("--batches");
 const warmBatchesOption = countOption("--warm-batches");
+/** Recorded streams (seeds 9, 10, ...): device i sends stream i mod N (1: every device the same bytes). */
+const streamsOption = countOption("--streams") ?? 1;
 const modesOption = listOption("--modes");
 const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
@@ -112,7 +127,7 @@ const unackedWindow = limits.unackedBatchesMax;
  * One realistic batch stream (real platform + SyncClient, virtual clock from
  * startMs), shared by every phone: `warmBatches` leading batches, then `batches` measured.
  */
-function recordStream(batches: number, warmBatches: number, startMs: number): Stream {
+function recordStream(batches: number, warmBatches: number, startMs: number, seed = 9): Stream {
   let t = startMs;
   const clock = { nowMs: () => t };
   const core = new LivePhoneCore({
@@ -120,7 +135,7 @@ function recordStream(batches: number, warmBatches: number, startMs: number): St
     model: "pixel",
     sha256: nodeSha256,
     clock,
-    seed: 9,
+    seed,
     levelKey: levelKeyFromDeviceKey(streamKey, nodeSha256),
     eventsPerSecond: eventsPerBatch,
     networkPerSecond: 0,
@@ -229,7 +244,7 @@ function runClient(url: string, deviceId: string, key: Uint8Array, frames: Uint8
       settle();
       pump();
     });
-  return { authed, sendUpTo, close: () => ws.terminate() };
+  return { deviceId, authed, sendUpTo, close: () => ws.terminate() };
 }
 
 /** One measured window of the server: its rates and what the group commit made of it. */
@@ -258,7 +273,7 @@ interface WindowResult {
 async function ingest(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
-  stream: Stream,
+  streams: readonly Stream[],
   options: {
     waitForReplay?: boolean;
     phonesAtOnce?: number;
@@ -268,20 +283,23 @@ async function ingest(
     afterWindow?: (w: Window, live: WindowResult) => Promise<void>;
   } = {},
 ) {
-  const { frames, warmBatches } = stream;
+  const { frames, warmBatches } = streams[0]!;
   const waitForReplay = options.waitForReplay ?? false;
   const phonesAtOnce = options.phonesAtOnce ?? keys.size;
   const passes = Math.ceil(keys.size / phonesAtOnce);
   const windows = options.windows ?? windowsFor(passes, warmBatches, frames.length, 1);
-  const clients = [...keys].map(([id, key]) => runClient(server.syncUrl, id, key, frames));
+  const clients = [...keys].map(([id, key]) =>
+    runClient(server.syncUrl, id, key, streamOf(streams, id).frames),
+  );
   await Promise.all(clients.map((c) => c.authed));
   await Promise.all(clients.map((c) => c.sendUpTo(warmBatches)));
   // Replay of the warm-up batches (due at once in the replay run) ends before the clock starts.
-  if (waitForReplay) await replayed(server.httpUrl, stream.warmEvents * clients.length);
+  const warmEvents = clients.reduce((a, c) => a + streamOf(streams, c.deviceId).warmEvents, 0);
+  if (waitForReplay) await replayed(server.httpUrl, warmEvents);
   const replayCpuStarted = await replayCpuSeconds(server.httpUrl);
   const results: WindowResult[] = [];
   for (const w of windows) {
-    const live = await measureWindow(server, clients, stream, w, {
+    const live = await measureWindow(server, clients, streams, w, {
       phonesAtOnce,
       waitForReplay,
       dataDir: options.dataDir,
@@ -313,7 +331,7 @@ async function ingest(
 async function measureWindow(
   server: ServerProcess,
   clients: ReturnType<typeof runClient>[],
-  stream: Stream,
+  streams: readonly Stream[],
   w: Window,
   how: { phonesAtOnce: number; waitForReplay: boolean; dataDir?: string },
 ): Promise<WindowResult> {
@@ -331,8 +349,9 @@ async function measureWindow(
     const set = clients.slice(pass * phonesAtOnce, (pass + 1) * phonesAtOnce);
     await Promise.all(set.map((c) => c.sendUpTo(w.batchTo)));
   }
-  const devices = Math.min(clients.length, w.passTo * phonesAtOnce) - w.passFrom * phonesAtOnce;
-  const events = windowEvents(stream, w) * devices;
+  const inWindow = clients.slice(w.passFrom * phonesAtOnce, w.passTo * phonesAtOnce);
+  const devices = inWindow.length;
+  const events = inWindow.reduce((a, c) => a + windowEvents(streamOf(streams, c.deviceId), w), 0);
   if (waitForReplay) await replayed(server.httpUrl, replayedBefore + events);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(pid) - cpuStarted;
@@ -382,7 +401,7 @@ function warmUpFor(phones: number, streamFrames: number, ownWarmFrames: number):
 async function warmUpRounds(
   server: ServerProcess,
   devices: [string, Uint8Array][],
-  stream: Stream,
+  streams: readonly Stream[],
   warm: WarmUp,
   label: string,
 ): Promise<void> {
@@ -392,7 +411,7 @@ async function warmUpRounds(
   for (let round = 0; round < warm.rounds; round++) {
     const clients = devices
       .slice(round * phones, (round + 1) * phones)
-      .map(([id, key]) => runClient(server.syncUrl, id, key, stream.frames));
+      .map(([id, key]) => runClient(server.syncUrl, id, key, streamOf(streams, id).frames));
     await Promise.all(clients.map((c) => c.authed));
     await Promise.all(clients.map((c) => c.sendUpTo(warm.batches)));
     for (const c of clients) c.close();
@@ -412,18 +431,18 @@ async function warmUpRounds(
 async function intakeRounds(
   server: ServerProcess,
   keys: Map<string, Uint8Array>,
-  stream: Stream,
+  streams: readonly Stream[],
   run: { phones: number; warm: WarmUp; passes: number; label: string; windows: Window[]; dataDir: string },
   afterWindow: (w: Window, live: WindowResult) => Promise<void>,
 ): Promise<Awaited<ReturnType<typeof ingest>>> {
   const { phones, warm, passes, label } = run;
   const devices = [...keys];
   const warmDevices = warm.rounds * phones;
-  if (warm.rounds > 0) await warmUpRounds(server, devices.slice(0, warmDevices), stream, warm, label);
+  if (warm.rounds > 0) await warmUpRounds(server, devices.slice(0, warmDevices), streams, warm, label);
   let last: Awaited<ReturnType<typeof ingest>> | undefined;
   for (let round = 0; round < roundsOption; round++) {
     const from = warmDevices + round * phones * passes;
-    last = await ingest(server, new Map(devices.slice(from, from + phones * passes)), stream, {
+    last = await ingest(server, new Map(devices.slice(from, from + phones * passes)), streams, {
       phonesAtOnce: phones,
       windows: run.windows,
       dataDir: run.dataDir,
@@ -596,7 +615,10 @@ async function main(): Promise<void> {
   const replayBatches = (phones: number) =>
     Math.ceil((phones === 1 ? 2000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1));
   for (const phones of fleet) {
-    const ahead = recordStream(streamBatches(phones), warmBatches(phones), Date.now() + dayMs);
+    const aheads = Array.from({ length: streamsOption }, (_, s) =>
+      recordStream(streamBatches(phones), warmBatches(phones), Date.now() + dayMs, 9 + s),
+    );
+    const ahead = aheads[0]!; // every stream has the same batch counts
     const perCpu: Record<string, number> = {};
     for (const syncNormal of [false, true]) {
       const mode = syncNormal ? "normal" : "full";
@@ -607,7 +629,7 @@ async function main(): Promise<void> {
       // Live and raw alternate: after each live window, the raw append of that window's rows at
       // the rows per commit the server achieved in it (the best a plain appender can do with them).
       const rawDir = tempDataDir("raw");
-      const spec = { phones, passes, stream: ahead, full: !syncNormal };
+      const spec = { phones, passes, streams: aheads, full: !syncNormal };
       const raw = await RawChild.open(rawDir.dir, {
         ...spec,
         before: { warm, rounds: roundsOption, name: "same" },
@@ -621,7 +643,7 @@ async function main(): Promise<void> {
           intakeRounds(
             server,
             keys,
-            ahead,
+            aheads,
             { phones, warm, passes, label: `${phones}_phones_sync_${mode}`, windows, dataDir },
             async (w, window) => {
               const grouping = Math.max(1, Math.round(window.framesPerCommit));
@@ -649,7 +671,7 @@ async function main(): Promise<void> {
       `${phones}-replay`,
       phones,
       false,
-      (server, keys) => ingest(server, keys, due, { waitForReplay: true }),
+      (server, keys) => ingest(server, keys, [due], { waitForReplay: true }),
       { sharedKey: streamKey },
     );
     const intakeCpuPerEvent = 1 / both.perCpuSecond - 1 / both.replayPerCpuSecond;

@@ -16,7 +16,7 @@ import { createStoreTables } from "../../src/live/sqlite-tables.ts";
 import { decodeBatch, lastSeqOf } from "../../src/sync/batch.ts";
 import { batchMessageView } from "../../src/sync/frame-batch-wire.ts";
 import { cpuSeconds, databaseFileBytes, recordWindow, writtenBytes } from "./proc-stats.ts";
-import { type Stream, type WarmUp, type Window, windowEvents } from "./stream.ts";
+import { type Stream, streamOf, type WarmUp, type Window } from "./stream.ts";
 
 /** A raw append's window: rates, bytes written per batch, the rows' size and the database's files at its start. */
 export interface RawResult {
@@ -68,14 +68,15 @@ function setRows(firstDevice: number, phones: number, from: number, to: number):
 export class RawAppender {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
-  private readonly stored: { lastSeq: number; windowEndMs: number; bytes: Uint8Array }[];
+  /** Per stream, its batches' rows (a row of device d comes from streamOf(stored, d)). */
+  private readonly stored: { lastSeq: number; windowEndMs: number; bytes: Uint8Array; events: number }[][];
   private readonly appendRows: (rows: readonly [number, number][], from: number, to: number) => void;
 
   constructor(
     dir: string,
     private readonly phones: number,
     passes: number,
-    private readonly stream: Stream,
+    streams: readonly Stream[],
     full: boolean,
     before: RawBefore,
   ) {
@@ -89,20 +90,24 @@ export class RawAppender {
     this.insert = this.db.prepare(
       "INSERT INTO batches (device_id, batch_no, last_seq, window_end_ms, bytes) VALUES (?, ?, ?, ?, ?)",
     );
-    this.stored = stream.frames.map((bytes) => {
-      const frame = fromBinary(FrameSchema, bytes);
-      const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
-      const decoded = decodeBatch(batch);
-      return {
-        lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
-        windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
-        bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
-      };
-    });
+    this.stored = streams.map((stream) =>
+      stream.frames.map((bytes, index) => {
+        const frame = fromBinary(FrameSchema, bytes);
+        const batch = frame.body.case === "batch" ? frame.body.value : create(SyncBatchSchema);
+        const decoded = decodeBatch(batch);
+        return {
+          lastSeq: decoded.ok ? lastSeqOf(decoded.value) : 0,
+          windowEndMs: decoded.ok ? decoded.value.windowEndMs : 0,
+          bytes: batchMessageView(bytes) ?? toBinary(SyncBatchSchema, batch),
+          events: stream.batchEvents[index]!,
+        };
+      }),
+    );
+    const stream = streams[0]!; // every stream has the same batch counts
     this.appendRows = this.db.transaction((rows: readonly [number, number][], from: number, to: number) => {
       for (let row = from; row < to; row++) {
         const [device, index] = rows[row]!;
-        const b = this.stored[index]!;
+        const b = streamOf(this.stored, device)[index]!;
         this.insert.run(`phone-${device}`, index + 1, b.lastSeq, b.windowEndMs, b.bytes);
       }
     });
@@ -148,10 +153,14 @@ export class RawAppender {
     const cpu = cpuSeconds(process.pid) - cpuStarted;
     const written = writtenBytes(process.pid) - writtenStarted;
     recordWindow(`raw-${rowsPerCommit}`, windowStarted, process.hrtime.bigint());
-    const events = windowEvents(this.stream, w) * this.phones * (w.passTo - w.passFrom);
     assert(rows.length === (w.batchTo - w.batchFrom) * this.phones * (w.passTo - w.passFrom), "window rows");
     let rowBytes = 0;
-    for (const [, index] of rows) rowBytes += this.stored[index]!.bytes.length;
+    let events = 0;
+    for (const [device, index] of rows) {
+      const b = streamOf(this.stored, device)[index]!;
+      rowBytes += b.bytes.length;
+      events += b.events;
+    }
     return {
       perSecond: events / seconds,
       perCpuSecond: events / cpu,
@@ -187,10 +196,13 @@ export class RawChild {
 
   static async open(
     dir: string,
-    spec: { phones: number; passes: number; stream: Stream; full: boolean; before: RawBefore },
+    spec: { phones: number; passes: number; streams: readonly Stream[]; full: boolean; before: RawBefore },
   ): Promise<RawChild> {
-    const framesFile = join(dir, `frames-${spec.before.name}.bin`);
-    writeFileSync(framesFile, framesBinary(spec.stream.frames));
+    const framesFiles = spec.streams.map((stream, s) => {
+      const file = join(dir, `frames-${spec.before.name}-${s}.bin`);
+      writeFileSync(file, framesBinary(stream.frames));
+      return file;
+    });
     const nodeFlags = (process.env.MIRRORCELL_SERVER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
     const child = spawn(
       process.execPath,
@@ -199,13 +211,13 @@ export class RawChild {
       { stdio: ["ignore", "ignore", "inherit", "ipc"] },
     );
     const raw = new RawChild(child);
-    const { stream, ...rest } = spec;
+    const { streams, ...rest } = spec;
     await raw.request({
       op: "open",
       dir,
-      framesFile,
-      batchEvents: stream.batchEvents,
-      warmBatches: stream.warmBatches,
+      framesFiles,
+      batchEvents: streams.map((s) => s.batchEvents),
+      warmBatches: streams[0]!.warmBatches,
       ...rest,
     });
     return raw;
@@ -261,15 +273,16 @@ export async function rawChildMain(): Promise<void> {
   const requests = on(process, "message") as AsyncIterableIterator<[RawRequest]>;
   for await (const [m] of requests) {
     if (m.op === "open") {
-      const frames = framesFromBinary(readFileSync(m.framesFile));
-      const stream: Stream = {
-        frames,
-        batchEvents: m.batchEvents,
-        events: 0,
-        warmBatches: m.warmBatches,
-        warmEvents: 0,
-      };
-      appender = new RawAppender(m.dir, m.phones, m.passes, stream, m.full, m.before);
+      const streams = m.framesFiles.map(
+        (file, s): Stream => ({
+          frames: framesFromBinary(readFileSync(file)),
+          batchEvents: m.batchEvents[s]!,
+          events: 0,
+          warmBatches: m.warmBatches,
+          warmEvents: 0,
+        }),
+      );
+      appender = new RawAppender(m.dir, m.phones, m.passes, streams, m.full, m.before);
       reply({ ok: true });
     } else if (m.op === "append") {
       assert(appender !== undefined, "append before open");
@@ -285,7 +298,7 @@ export async function rawChildMain(): Promise<void> {
 
 /** A request to the raw append child (JSON over IPC). */
 type RawRequest =
-  | ({ op: "open"; dir: string; framesFile: string; batchEvents: number[]; warmBatches: number } & {
+  | ({ op: "open"; dir: string; framesFiles: string[]; batchEvents: number[][]; warmBatches: number } & {
       phones: number;
       passes: number;
       full: boolean;

@@ -69,3 +69,15 @@ export interface WarmUp {
   rounds: number;
   batches: number;
 }
+
+/**
+ * The recorded stream a bench device sends: device `phone-<i>` streams `streams[i % length]` (on
+ * both sides: the server's phones and the raw's rows). One stream (the default) makes every
+ * device send the same bytes; several (--streams) make a window's rows a mix of them.
+ */
+export function streamOf<S>(streams: readonly S[], device: string | number): S {
+  const index = typeof device === "number" ? device : Number(device.slice("phone-".length));
+  const stream = streams[index % streams.length];
+  if (stream === undefined) throw new Error(`no stream for device ${device}`);
+  return stream;
+}
