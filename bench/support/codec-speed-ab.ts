@@ -23,6 +23,7 @@ import { median } from "./median.ts";
 
 /** Each timed measurement runs this long at least (passes over every batch), so the CPU clock resolves it. */
 const measureMicrosMin = 100_000;
+const passesMax = 200;
 
 /**
  * The arm's bodies from a module instance of its own (a query string per
@@ -73,7 +74,8 @@ export async function runCodecAb(
     for (const arm of arms) timeBody(arm.bodies[n]!, 10, batches.length, events);
     let slowest = 0;
     for (const arm of arms) slowest = Math.max(slowest, timeBody(arm.bodies[n]!, 2, batches.length, events));
-    passes.set(n, Math.max(1, Math.ceil(measureMicrosMin / (slowest * events))));
+    // Capped: a calibration read near zero (the clock) once asked for hours of passes.
+    passes.set(n, Math.min(passesMax, Math.max(1, Math.ceil(measureMicrosMin / (slowest * events)))));
   }
   for (let round = 0; round < options.rounds; round++) {
     for (const n of names) {
