@@ -30,10 +30,11 @@
 //     [--no-replay] [--no-lag] [--no-warm-up] [--rounds N] [--batches N] [--warm-batches N] [--warm-frames N]
 //     [--streams N]
 // --streams N: N recorded streams (seeds 9, 10, ...), device i sends stream i mod N, the raw stores the
-// same rows. With one (the default) every device sends the same bytes, so at 1000 phones a window (a
+// same rows. Default 16: with one, every device sends the same bytes, so at 1000 phones a window (a
 // slice of every device's stream) is 1000 copies of one slice: 143 / 2,539 / 5,555 / 1,942 SyncBatch
 // bytes per row, and the raw's cost follows the bytes far more than the server's (docs/benchmarks.md
-// "Live intake (session 10)"); 16 streams make the four windows 1,933 / 2,085 / 2,238 / 2,347 B.
+// "Live intake (session 10)"); 16 streams make the four windows 1,933 / 2,085 / 2,238 / 2,347 B,
+// as a fleet of different phones would. --streams 1 is the session-9 bench.
 // --rounds N: N rounds of fresh phones stream to one server in the intake run, each printed; the
 // headline and the raw comparison use the last (steady state shows as rounds that agree).
 // --batches / --warm-batches replace the intake stream's lengths (rounds multiply the queued
@@ -98,7 +99,7 @@ const windowsOption = countOption("--windows") ?? 4;
 const batchesOption = countOption("--batches");
 const warmBatchesOption = countOption("--warm-batches");
 /** Recorded streams (seeds 9, 10, ...): device i sends stream i mod N (1: every device the same bytes). */
-const streamsOption = countOption("--streams") ?? 1;
+const streamsOption = countOption("--streams") ?? 16;
 const modesOption = listOption("--modes");
 const withReplay = !process.argv.includes("--no-replay");
 const withLag = !process.argv.includes("--no-lag");
