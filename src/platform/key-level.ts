@@ -23,6 +23,7 @@
 import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { KeyLevel } from "./merkle-search-tree.ts";
+import type { StorageSnapshot } from "./storage-snapshot.ts";
 
 export const levelSecretBytes = 16;
 
@@ -169,9 +170,17 @@ export function sipHash24(secret: Uint8Array, bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A device's secret level function for the names in its directories. Immutable, shared by snapshots. */
+/** A device's secret level function for the names in its directories. Immutable but for a memo, shared by snapshots. */
 export class LevelKey implements KeyLevel {
   private readonly words: KeyWords;
+  /**
+   * The last template rebuilt under this key and its rebuild (storage-build.ts
+   * rekeySnapshot), so a device's platforms share one tree; it lives as long
+   * as the key. Not a WeakMap from keys: V8's scavenger keeps a WeakMap's
+   * values while their keys are young, so every short-lived device's tree
+   * was copied and promoted (a 10k fleet's 2,500 shards).
+   */
+  rekeyed: { from: StorageSnapshot; to: StorageSnapshot } | undefined = undefined;
 
   private constructor(secret: Uint8Array) {
     this.words = keyWords(secret);

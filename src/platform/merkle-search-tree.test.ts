@@ -3,12 +3,16 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { LevelKey, publicLevelKey } from "./key-level.ts";
 import {
+  type KeyLevel,
   type Mst,
+  type MstNode,
   mstDelete,
   mstEntries,
   mstFromSorted,
   mstGet,
+  mstIndex,
   mstInsert,
+  mstRekey,
   mstReplaceExisting,
   mstSet,
   mstSplit,
@@ -170,4 +174,86 @@ test("mst: under any level key the tree is canonical; two keys shape the same en
   const b = mstFromSorted(entries, LevelKey.fromSecret(new Uint8Array(16).fill(7)));
   assert.deepEqual([...mstEntries(a)], [...mstEntries(b)]);
   assert.notDeepEqual(shape(a), shape(b));
+});
+
+function nodesOf<V>(t: Mst<V>, out: MstNode<V>[] = []): MstNode<V>[] {
+  if (t === undefined) return out;
+  out.push(t);
+  for (const child of t.children) nodesOf(child, out);
+  return out;
+}
+
+/** Levels from a table (0 for a name it lacks): tests choose where two keys agree. */
+function tableLevels(table: ReadonlyMap<string, number>): KeyLevel {
+  return { level: (name) => table.get(name) ?? 0 };
+}
+
+const sameParts = <V>(a: MstNode<V>, b: MstNode<V>) =>
+  a.level === b.level &&
+  a.keys.length === b.keys.length &&
+  a.keys.every((k, i) => k === b.keys[i] && a.values[i] === b.values[i]) &&
+  a.children.every((c, i) => c === b.children[i]);
+
+test("mst: a rekeyed tree is the canonical tree under the new key, and reuses exactly the old nodes that come out equal (property)", () => {
+  const level = fc.oneof(
+    { weight: 6, arbitrary: fc.constant(0) },
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  );
+  const entry = fc.tuple(keyArb, level, level, fc.boolean());
+  fc.assert(
+    fc.property(fc.uniqueArray(entry, { selector: ([key]) => key, maxLength: 120 }), (drawn) => {
+      const sorted = [...drawn].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const before = tableLevels(new Map(sorted.map(([key, l]) => [key, l])));
+      const after = tableLevels(new Map(sorted.map(([key, , l]) => [key, l])));
+      const t = mstFromSorted(
+        sorted.map(([key]) => [key, { key }] as const),
+        before,
+      );
+      const index = mstIndex(t);
+      assert.deepEqual(
+        index.keys,
+        sorted.map(([key]) => key),
+      );
+      // some values replaced (a rebuilt subdirectory): nodes holding them cannot be reused
+      const values = index.values.map((v, i) => (sorted[i]![3] ? { key: v.key } : v));
+      const r = mstRekey(index, values, after);
+      checkInvariants(r);
+      const expected = mstFromSorted(
+        sorted.map(([key], i) => [key, values[i]!] as const),
+        after,
+      );
+      assert.deepEqual(shape(r), shape(expected));
+      assert.deepEqual(
+        [...mstEntries(r)].map(([, v]) => v),
+        values,
+        "the given values, by identity",
+      );
+      const old = nodesOf(t);
+      for (const n of nodesOf(r)) {
+        const twin = old.find((m) => sameParts(m, n));
+        assert.equal(n, twin ?? n, "a node equal to an old one is the old one");
+        if (twin === undefined) assert.ok(!old.includes(n), "a new node is new");
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("mst: a rekey that changes no level and no value returns the old tree itself; one changed level copies only the nodes above it", () => {
+  const names = Array.from({ length: 40 }, (_, i) => `n${String(i).padStart(2, "0")}`);
+  const table = new Map(names.map((n, i) => [n, i % 8 === 3 ? 1 : 0]));
+  const t = mstFromSorted(
+    names.map((n) => [n, n] as const),
+    tableLevels(table),
+  );
+  const index = mstIndex(t);
+  assert.equal(mstRekey(index, index.values, tableLevels(new Map(table))), t);
+  const moved = mstRekey(index, index.values, tableLevels(new Map(table).set("n37", 1)));
+  assert.ok(moved !== undefined && t !== undefined && moved !== t);
+  assert.equal(moved.keys.length, t.keys.length + 1, "n37 joined the top node");
+  assert.ok(
+    moved.children.slice(0, 5).every((c, i) => c !== undefined && c === t.children[i]),
+    "the gaps before the change are the old nodes",
+  );
+  assert.notEqual(moved.children[5], t.children[5]);
 });

@@ -286,54 +286,156 @@ function emptyGapsOf(length: number): readonly undefined[] {
  * slack): bulk builds are templates and restores, which stay in memory.
  */
 export function mstFromSorted<V>(entries: readonly (readonly [string, V])[], keyLevels: KeyLevel): Mst<V> {
-  const levels = new Uint8Array(entries.length);
+  const keys = new Array<string>(entries.length);
+  const values = new Array<V>(entries.length);
   for (let i = 0; i < entries.length; i++) {
-    const key = entries[i]![0];
-    assert(i === 0 || entries[i - 1]![0] < key, "mstFromSorted: keys not strictly ascending");
-    const level = keyLevels.level(key);
-    assert(level >= 0 && level <= 8, "mstFromSorted: a key level is 0..8");
-    levels[i] = level;
+    keys[i] = entries[i]![0];
+    values[i] = entries[i]![1];
   }
-  const build = (lo: number, hi: number): Mst<V> => {
-    if (lo >= hi) return undefined;
-    let top = 0;
-    let count = 0;
-    for (let i = lo; i < hi; i++) {
-      const level = levels[i]!;
-      if (level > top) {
-        top = level;
-        count = 0;
-      }
-      if (level === top) count++;
-    }
-    const keys = new Array<string>(count);
-    const values = new Array<V>(count);
-    const children = top === 0 ? undefined : new Array<Mst<V>>(count + 1);
-    let start = lo;
-    let k = 0;
-    for (let i = lo; i < hi; i++) {
-      if (levels[i] !== top) continue;
-      if (children !== undefined) children[k] = build(start, i);
-      keys[k] = entries[i]![0];
-      values[k] = entries[i]![1];
-      k++;
-      start = i + 1;
-    }
-    assert(k === count, "mstFromSorted: top-level keys miscounted");
-    if (children !== undefined) children[k] = build(start, hi);
-    return new MstNode(top, keys, values, children ?? emptyGapsOf(count + 1));
-  };
-  return build(0, entries.length);
+  return buildRange({ keys, values, levels: levelsOf(keys, keyLevels), like: undefined }, 0, keys.length);
 }
 
-/** Entries in key order, into `out` (no generator: bulk rebuilds walk every directory). */
-export function mstCollect<V>(t: Mst<V>, out: [string, V][]): [string, V][] {
-  if (t === undefined) return out;
+/**
+ * The keys and values of a tree in key order, with the node holding each
+ * key: what mstRekey needs to find the tree's nodes again (taken once per
+ * shared template directory, not per rebuild).
+ */
+export interface MstIndex<V> {
+  readonly keys: readonly string[];
+  readonly values: readonly V[];
+  readonly holders: readonly MstNode<V>[];
+}
+
+export function mstIndex<V>(t: Mst<V>): MstIndex<V> {
+  const index = { keys: [] as string[], values: [] as V[], holders: [] as MstNode<V>[] };
+  indexInto(t, index, Number.POSITIVE_INFINITY);
+  assert(index.keys.length === index.holders.length, "mstIndex: a key without its node");
+  return index;
+}
+
+/** `above`: the parent node's level; levels fall strictly downwards, which bounds the recursion. */
+function indexInto<V>(
+  t: Mst<V>,
+  out: { keys: string[]; values: V[]; holders: MstNode<V>[] },
+  above: number,
+): void {
+  if (t === undefined) return;
+  assert(t.level < above && t.children.length === t.keys.length + 1, "mstIndex: malformed tree node");
   for (let i = 0; i < t.keys.length; i++) {
-    mstCollect(t.children[i], out);
-    out.push([t.keys[i]!, t.values[i]!]);
+    indexInto(t.children[i], out, t.level);
+    out.keys.push(t.keys[i]!);
+    out.values.push(t.values[i]!);
+    out.holders.push(t);
   }
-  return mstCollect(t.children[t.keys.length], out);
+  indexInto(t.children[t.keys.length], out, t.level);
+}
+
+/**
+ * The canonical tree of `like`'s keys under `keyLevels` (a device's key over
+ * a tree built under another: a shared template), with `values` (like's
+ * values in key order, some replaced). Equal to mstFromSorted of the same
+ * entries, except that every node which comes out with the same level,
+ * keys, values and children (by identity) as a node of `like` IS that node:
+ * it is not allocated again and keeps its memoized hash, so a rebuilt tree
+ * hashes only the nodes the new key changed.
+ */
+export function mstRekey<V>(like: MstIndex<V>, values: readonly V[], keyLevels: KeyLevel): Mst<V> {
+  assert(values.length === like.keys.length, "mstRekey: one value per key");
+  const levels = levelsOf(like.keys, keyLevels);
+  return buildRange({ keys: like.keys, values, levels, like }, 0, values.length);
+}
+
+function levelsOf(keys: readonly string[], keyLevels: KeyLevel): Uint8Array {
+  const levels = new Uint8Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    assert(i === 0 || keys[i - 1]! < key, "mst build: keys not strictly ascending");
+    const level = keyLevels.level(key);
+    assert(level >= 0 && level <= 8, "mst build: a key level is 0..8");
+    levels[i] = level;
+  }
+  return levels;
+}
+
+interface Build<V> {
+  keys: readonly string[];
+  values: readonly V[];
+  levels: Uint8Array;
+  /** The tree whose equal nodes are reused (mstRekey), if any. */
+  like: MstIndex<V> | undefined;
+}
+
+/**
+ * The tree of keys lo..hi-1: the keys of the range's top level in one node,
+ * the ranges between them below it. A module-level function, not a closure
+ * per build: a bundled or tsx-loaded build names every closure it creates.
+ */
+function buildRange<V>(b: Build<V>, lo: number, hi: number): Mst<V> {
+  if (lo >= hi) return undefined;
+  const { levels } = b;
+  let top = 0;
+  let count = 0;
+  let first = lo;
+  for (let i = lo; i < hi; i++) {
+    const level = levels[i]!;
+    if (level > top) {
+      top = level;
+      count = 0;
+      first = i;
+    }
+    if (level === top) count++;
+  }
+  let children: Mst<V>[] | undefined;
+  if (top > 0) {
+    children = new Array<Mst<V>>(count + 1);
+    let start = lo;
+    let k = 0;
+    for (let i = first; i < hi; i++) {
+      if (levels[i] !== top) continue;
+      children[k++] = buildRange(b, start, i);
+      start = i + 1;
+    }
+    assert(k === count, "mst build: top-level keys miscounted");
+    children[k] = buildRange(b, start, hi);
+  }
+  const same = b.like === undefined ? undefined : sameNode(b, b.like, first, hi, top, count, children);
+  if (same !== undefined) return same;
+  const keys = new Array<string>(count);
+  const values = new Array<V>(count);
+  let k = 0;
+  for (let i = first; i < hi; i++) {
+    if (levels[i] !== top) continue;
+    keys[k] = b.keys[i]!;
+    values[k] = b.values[i]!;
+    k++;
+  }
+  assert(k === count, "mst build: top-level keys miscounted");
+  return new MstNode(top, keys, values, children ?? emptyGapsOf(count + 1));
+}
+
+/** The node of `like` holding exactly the range's top keys with these values and children, if there is one. */
+function sameNode<V>(
+  b: Build<V>,
+  like: MstIndex<V>,
+  first: number,
+  hi: number,
+  top: number,
+  count: number,
+  children: readonly Mst<V>[] | undefined,
+): MstNode<V> | undefined {
+  const holder = like.holders[first]!;
+  // the holder's keys are sorted and distinct: count of them, all among the range's top keys, are those keys
+  if (holder.level !== top || holder.keys.length !== count) return undefined;
+  let k = 0;
+  for (let i = first; i < hi; i++) {
+    if (b.levels[i] !== top) continue;
+    if (like.holders[i] !== holder || holder.values[k] !== b.values[i]) return undefined;
+    if (children !== undefined && holder.children[k] !== children[k]) return undefined;
+    k++;
+  }
+  if (children !== undefined && holder.children[count] !== children[count]) return undefined;
+  assert(k === count && holder.keys[0] === b.keys[first], "mstRekey: a reused node holds other keys");
+  return holder;
 }
 
 /** Entries in key order. */

@@ -10,7 +10,8 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { limits } from "../core/limits.ts";
 import { BlobEntry, type BlobLeaf, blobIndexOf } from "./blob-index.ts";
 import { DirNode, FileNode, type FsNode } from "./fs-node.ts";
-import { type KeyLevel, mstCollect, mstFromSorted } from "./merkle-search-tree.ts";
+import { LevelKey } from "./key-level.ts";
+import { type KeyLevel, type MstIndex, mstFromSorted, mstIndex, mstRekey } from "./merkle-search-tree.ts";
 import { parsePath } from "./path.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
 
@@ -124,29 +125,54 @@ export function buildTree(
  */
 export function rekeySnapshot(snapshot: StorageSnapshot, levels: KeyLevel): StorageSnapshot {
   if (snapshot.levels === levels) return snapshot;
-  const last = lastRekey.get(levels);
-  if (last?.from === snapshot) return last.to;
+  // A phone and its mirror in one process (the simulator) pass the same key
+  // object and template: they share one rebuilt tree, as they shared the template.
+  const memo = levels instanceof LevelKey ? levels : undefined;
+  if (memo?.rekeyed?.from === snapshot) return memo.rekeyed.to;
   const root = rekeyDir(snapshot.root, levels, 0);
   assert(root.count === snapshot.root.count, "rekeySnapshot: the root lost entries");
   const to = new StorageSnapshot(root, snapshot.blobs, snapshot.fileCount, snapshot.bytesTotal, levels);
-  lastRekey.set(levels, { from: snapshot, to });
+  if (memo !== undefined) memo.rekeyed = { from: snapshot, to };
   return to;
 }
 
 /**
- * The last rekey per level key object: a phone and its mirror in one process
- * (the simulator) pass the same key and template, so they share one rebuilt
- * tree as they shared the template. Weak: it lives as long as the key does,
- * and holds one rebuilt template per key, which that device's storages share.
+ * Each rebuilt directory's entries in key order with their tree nodes, taken
+ * once: the template's directories are rebuilt for every device (a phone
+ * and its mirror share one rebuild). Weak: an index lives as long as its
+ * directory.
  */
-const lastRekey = new WeakMap<KeyLevel, { from: StorageSnapshot; to: StorageSnapshot }>();
+const rekeyIndexes = new WeakMap<DirNode, MstIndex<FsNode>>();
 
+function rekeyIndex(dir: DirNode): MstIndex<FsNode> {
+  let index = rekeyIndexes.get(dir);
+  if (index === undefined) {
+    index = mstIndex(dir.entries);
+    rekeyIndexes.set(dir, index);
+  }
+  assert(index.keys.length === dir.count, "rekeyDir: entry count out of step");
+  return index;
+}
+
+/**
+ * dir under `levels`. Tree nodes the key leaves as they were are the
+ * template's own (mstRekey), with their memoized hashes: a device's first
+ * digest hashes only what its key changed; a directory that comes out
+ * whole is the template's.
+ */
 function rekeyDir(dir: DirNode, levels: KeyLevel, depth: number): DirNode {
   assert(depth <= limits.pathDepthMax, "rekeyDir: deeper than any path");
   if (dir.entries === undefined) return dir;
-  const entries = mstCollect(dir.entries, []);
-  for (const entry of entries)
-    if (entry[1] instanceof DirNode) entry[1] = rekeyDir(entry[1], levels, depth + 1);
-  assert(entries.length === dir.count, "rekeyDir: entry count out of step");
-  return new DirNode(mstFromSorted(entries, levels), entries.length);
+  const index = rekeyIndex(dir);
+  let values = index.values;
+  for (let i = 0; i < values.length; i++) {
+    const child = index.values[i]!;
+    if (!(child instanceof DirNode)) continue;
+    const rekeyed = rekeyDir(child, levels, depth + 1);
+    if (rekeyed === child) continue;
+    if (values === index.values) values = index.values.slice();
+    (values as FsNode[])[i] = rekeyed;
+  }
+  const entries = mstRekey(index, values, levels);
+  return entries === dir.entries ? dir : new DirNode(entries, dir.count);
 }
