@@ -35,9 +35,9 @@ export function intakeBatch(
   if (!accepted.ok) return accepted;
   // In order (the common case) nothing is held: no map walk per batch.
   if (state.early.size > 0) acceptHeld(ctx, state);
-  const last = state.queue.at(-1);
+  const last = state.queue.lastBatchNo();
   assert(
-    last === undefined || last.batchNo === state.accepted.batchNo,
+    last === undefined || last === state.accepted.batchNo,
     "the replay queue ends at the accepted batch",
   );
   assert(

@@ -27,7 +27,7 @@ export function replayDue(
   // Read lazily: a device with nothing due (a notice's or a repair's wake-up) reads nothing.
   let due: StoredBatch[] | undefined;
   let next = 0;
-  while (state.queue.length > 0 && state.queue[0]!.dueMs <= nowMs && state.repair === undefined) {
+  while (state.queue.length > 0 && state.queue.dueMsAt(0) <= nowMs && state.repair === undefined) {
     if (budget.batchesLeft <= 0) {
       ctx.schedule.wake(state.deviceId, nowMs); // the rest in a later tick
       return;
@@ -57,8 +57,8 @@ export function replayDue(
     replayOne(ctx, state, platform, head, nowMs, out);
   }
   // Stopped at a head not due yet: its wake-up (enqueue wakes a device for its head only).
-  const head = state.queue[0];
-  if (head !== undefined && state.repair === undefined) ctx.schedule.wake(state.deviceId, head.dueMs);
+  if (state.queue.length > 0 && state.repair === undefined)
+    ctx.schedule.wake(state.deviceId, state.queue.dueMsAt(0));
 }
 
 /**

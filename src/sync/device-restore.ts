@@ -7,6 +7,7 @@ import { ErrorCodes, fail, ok, type Result } from "../core/errors.ts";
 import { summaryLastSeq, validateBatchMessage } from "./batch-validate.ts";
 import { syncBatchFromBinary } from "./frame.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
+import { QueuedBatches } from "./queued-batches.ts";
 import { reaskFromCheckpoint } from "./repair-bookkeeping.ts";
 import type { SyncContext } from "./sync-context.ts";
 import { type DeviceState, emptyMetrics, type Position, positionAt } from "./sync-device-state.ts";
@@ -28,7 +29,7 @@ export function restoreDeviceState(ctx: SyncContext, deviceId: string): Result<D
     accepted: base,
     early: new Map(),
     earlyBytes: 0,
-    queue: [],
+    queue: new QueuedBatches(),
     queueBytes: 0,
     applied: base,
     platform: ctx.mirrors.running(deviceId),

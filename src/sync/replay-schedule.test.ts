@@ -7,6 +7,7 @@ import { SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import type { MirrorStore, StoredBatch } from "../mirror/store.ts";
 import { type BatchData, encodeBatch } from "./batch.ts";
 import { NoticeOutbox } from "./notice-outbox.ts";
+import { QueuedBatches } from "./queued-batches.ts";
 import { ReplaySchedule } from "./replay-schedule.ts";
 import { type DeviceState, emptyMetrics, type Position } from "./sync-device-state.ts";
 
@@ -17,7 +18,7 @@ function deviceState(deviceId: string): DeviceState {
     accepted: base,
     early: new Map(),
     earlyBytes: 0,
-    queue: [],
+    queue: new QueuedBatches(),
     queueBytes: 0,
     applied: base,
     platform: undefined,
@@ -110,15 +111,19 @@ test("sync: replay schedule: queued bytes are counted per device and server-wide
           state.accepted = { ...state.accepted, batchNo: batch.batchNo };
           log.append(deviceId, batch, bytes);
           schedule.enqueue(state, batch, bytes, 100);
-          assert.equal(state.queue.at(-1)!.dueMs, batch.windowEndMs + 100);
+          assert.equal(state.queue.dueMsAt(state.queue.length - 1), batch.windowEndMs + 100);
         } else {
           const [stored] = schedule.readDue(state, log, Number.MAX_SAFE_INTEGER, 1);
           const head = schedule.decodeHead(state, stored);
-          assert.equal(head.batch.batchNo, state.queue[0]!.batchNo, "the head decodes to the queued batch");
+          assert.equal(head.batch.batchNo, state.queue.batchNoAt(0), "the head decodes to the queued batch");
           assert.equal(head.batch.deviceId, deviceId);
           schedule.dequeue(state);
         }
-        const sum = (s: DeviceState) => s.queue.reduce((n, q) => n + q.byteLength, 0);
+        const sum = (s: DeviceState) => {
+          let n = 0;
+          for (let i = 0; i < s.queue.length; i++) n += s.queue.byteLengthAt(i);
+          return n;
+        };
         for (const s of states.values()) assert.equal(s.queueBytes, sum(s));
         assert.equal(schedule.backlogBytes, states.get("p1")!.queueBytes + states.get("p2")!.queueBytes);
       }
@@ -147,16 +152,9 @@ test("sync: replay schedule: the queue keeps no batch bytes; the head is read ba
       sent.push({ state, batch, bytes });
     }
   }
-  // The arrays intake handed in are reused (a socket read buffer): the queue must not need them.
+  // The arrays intake handed in are reused (a socket read buffer): the queue must not need them
+  // (it holds numbers only, QueuedBatches).
   for (const { bytes } of sent) bytes.fill(0xff);
-  for (const state of [p1, p2]) {
-    for (const queued of state.queue) {
-      assert.ok(
-        Object.values(queued).every((value) => !(value instanceof Uint8Array)),
-        "a queued batch holds no bytes",
-      );
-    }
-  }
   for (const { state, batch } of sent) {
     const readsBefore = log.reads;
     const head = schedule.decodeHead(state, schedule.readDue(state, log, 10_000, 1)[0]);

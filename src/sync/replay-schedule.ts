@@ -69,7 +69,7 @@ export class ReplaySchedule {
   ): void {
     const dueMs = batch.windowEndMs + tMaxMs;
     const byteLength = bytes.length;
-    state.queue.push({ batchNo: batch.batchNo, dueMs, byteLength });
+    state.queue.push(batch.batchNo, dueMs, byteLength);
     state.queueBytes += byteLength;
     this.backlog += byteLength;
     // One wake-up for the head; replay wakes the device for the next head when it stops there.
@@ -98,11 +98,11 @@ export class ReplaySchedule {
     const queue = state.queue;
     const cap = Math.min(batchesMax, limits.replayReadBatchesMax, queue.length);
     let due = 0;
-    while (due < cap && queue[due]!.dueMs <= nowMs) due++;
+    while (due < cap && queue.dueMsAt(due) <= nowMs) due++;
     if (due === 0) return [];
-    const first = queue[0]!.batchNo;
+    const first = queue.batchNoAt(0);
     // Accepted batches are queued in order, one number apart (intake and restore).
-    assert(queue[due - 1]!.batchNo === first + due - 1, "the replay queue is contiguous");
+    assert(queue.batchNoAt(due - 1) === first + due - 1, "the replay queue is contiguous");
     return store.batchesBetween(state.deviceId, first, first + due - 1);
   }
 
@@ -112,10 +112,12 @@ export class ReplaySchedule {
    * time (a decode error there is a bug too).
    */
   decodeHead(state: DeviceState, stored: StoredBatch | undefined): ReplayHead {
-    const head = state.queue[0];
-    assert(head !== undefined, "replay from an empty queue");
+    assert(state.queue.length > 0, "replay from an empty queue");
+    const headNo = state.queue.batchNoAt(0);
     assert(
-      stored !== undefined && stored.batchNo === head.batchNo && stored.bytes.length === head.byteLength,
+      stored !== undefined &&
+        stored.batchNo === headNo &&
+        stored.bytes.length === state.queue.byteLengthAt(0),
       "a queued batch is stored",
     );
     const message = syncBatchFromBinary(stored.bytes);
@@ -123,7 +125,7 @@ export class ReplaySchedule {
     assert(fields.ok, "an accepted batch decodes again");
     const r = new BitReader(fields.value.packed);
     const header = readBatchHeader(r, fields.value.windowStartMs);
-    assert(header.ok && header.value.batchNo === head.batchNo, "an accepted batch decodes again");
+    assert(header.ok && header.value.batchNo === headNo, "an accepted batch decodes again");
     let events: EventCursor;
     try {
       events = new EventCursor(r, packedEventContext(fields.value));
@@ -132,7 +134,7 @@ export class ReplaySchedule {
     }
     const batch: BatchData = {
       deviceId: state.deviceId,
-      batchNo: head.batchNo,
+      batchNo: headNo,
       // Past its inputs, as reaskFromCheckpoint's: what follows replay needs only the position.
       firstSeq: fields.value.firstSeq + events.count,
       windowStartMs: fields.value.windowStartMs,
@@ -146,10 +148,10 @@ export class ReplaySchedule {
   }
 
   dequeue(state: DeviceState): void {
-    const head = state.queue.shift();
-    assert(head !== undefined, "dequeue from an empty queue");
-    state.queueBytes -= head.byteLength;
-    this.backlog -= head.byteLength;
+    assert(state.queue.length > 0, "dequeue from an empty queue");
+    const byteLength = state.queue.shift();
+    state.queueBytes -= byteLength;
+    this.backlog -= byteLength;
     assert(state.queueBytes >= 0 && this.backlog >= 0, "replay backlog below zero");
   }
 

@@ -10,6 +10,7 @@ import { type BatchData, lastSeqOf } from "./batch.ts";
 import type { BatchSummary } from "./batch-validate.ts";
 import type { Frame } from "./frame.ts";
 import type { NoticeOutbox } from "./notice-outbox.ts";
+import type { QueuedBatches } from "./queued-batches.ts";
 import type { RepairSession } from "./repair-session.ts";
 import type { ReplayedEvent } from "./replay.ts";
 
@@ -61,18 +62,6 @@ export interface Position {
   windowEndMs: number;
 }
 
-/**
- * A durable batch waiting for replay. Neither its inputs nor its bytes are
- * held: replay reads it back from the MirrorStore (a backlog held in memory
- * grows the heap and keeps the garbage collector busy promoting it).
- */
-export interface QueuedBatch {
-  batchNo: number;
-  dueMs: number;
-  /** Its wire bytes' length, for the backlog bounds. */
-  byteLength: number;
-}
-
 export interface ReplayBudget {
   batchesLeft: number;
 }
@@ -85,7 +74,12 @@ export interface DeviceState {
   early: Map<number, { batch: BatchSummary; bytes: Uint8Array }>;
   /** Bytes held in `early`. */
   earlyBytes: number;
-  queue: QueuedBatch[];
+  /**
+   * Durable batches waiting for replay. Neither their inputs nor their bytes
+   * are held: replay reads them back from the MirrorStore (a backlog held in
+   * memory grows the heap and keeps the garbage collector busy promoting it).
+   */
+  queue: QueuedBatches;
   /** Wire bytes in `queue`. */
   queueBytes: number;
   applied: Position;
