@@ -104,10 +104,9 @@ export function fromUtf8(bytes: Uint8Array): string | undefined {
 
 /** A non-negative safe integer as 8 bytes big-endian (clock reads, wire fields). */
 export function u64ToBytes(value: number): Uint8Array {
-  assert(
-    Number.isSafeInteger(value) && value >= 0,
-    `u64 value must be a non-negative safe integer, got ${value}`,
-  );
+  // the message only on failure: a template literal argument would format the number on every call (clock records)
+  if (!(Number.isSafeInteger(value) && value >= 0))
+    assert(false, `u64 value must be a non-negative safe integer, got ${value}`);
   const out = new Uint8Array(8);
   let rest = value;
   for (let i = 7; i >= 0; i--) {

@@ -110,7 +110,7 @@ export class SeededRng implements Rng {
   }
 
   bytes(length: number): Uint8Array {
-    assert(Number.isSafeInteger(length) && length >= 0, `bad length ${length}`);
+    if (!(Number.isSafeInteger(length) && length >= 0)) assert(false, `bad length ${length}`);
     const out = new Uint8Array(length);
     const whole = length - (length % 4);
     // On little-endian hosts a word view gives the same bytes as the shifts
