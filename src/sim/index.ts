@@ -16,7 +16,9 @@ export {
   injectedBugs,
   parseFaults,
   reproduceCommand,
+  type ServicesMode,
   type SimulationOptions,
+  servicesModes,
   simulationBounds,
   swarmOptions,
   validateOptions,
@@ -24,6 +26,6 @@ export {
 export { deterministicPart, formatReport, type SimulationReport } from "./report.ts";
 export { planShards, type ShardSpec, shardSeed } from "./shard-plan.ts";
 export { type FleetHooks, runFleet } from "./sharded.ts";
-export { type ServiceCounters, type ServicesMode, SimServices, servicesModes } from "./sim-services.ts";
+export { type ServiceCounters, SimServices } from "./sim-services.ts";
 export { effectiveOptions, type RunHooks, runShard, runSimulation, type ShardResult } from "./simulation.ts";
 export type { SimPhone, SimServer, SimStackFactory } from "./stack.ts";

@@ -8,7 +8,9 @@ import { limits } from "../core/limits.ts";
 import type { Rng } from "../core/ports.ts";
 import { SeededRng } from "../core/rng.ts";
 import type { NetworkKind, RateSource } from "./network-profiles.ts";
-import { type ServicesMode, servicesModes } from "./sim-services.ts";
+
+export const servicesModes = ["none", "caching", "antivirus", "all"] as const;
+export type ServicesMode = (typeof servicesModes)[number];
 
 export const faultKinds = ["loss", "dup", "reorder", "partition", "crash", "poweroff"] as const;
 export type FaultKind = (typeof faultKinds)[number];

@@ -28,9 +28,7 @@ import {
   type ServiceHost,
 } from "../services/index.ts";
 import type { SyncServer, TrafficMonitor } from "../sync/index.ts";
-
-export const servicesModes = ["none", "caching", "antivirus", "all"] as const;
-export type ServicesMode = (typeof servicesModes)[number];
+import type { ServicesMode } from "./options.ts";
 
 export interface ServiceCounters {
   uploadsViaMirror: number;

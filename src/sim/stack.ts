@@ -5,8 +5,8 @@
 // src/sync and src/mirror, and kernel tests bind them to a toy model.
 import type { Rng } from "../core/ports.ts";
 import type { NetworkInput, UserInput } from "../platform/inputs.ts";
-import type { InjectedBug } from "./options.ts";
-import type { ServicesMode, SimServices } from "./sim-services.ts";
+import type { InjectedBug, ServicesMode } from "./options.ts";
+import type { SimServices } from "./sim-services.ts";
 
 /** One step of a phone's workload, already decided by its seeded generator. */
 export type WorkloadStep =
