@@ -19,11 +19,9 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { limits } from "../src/core/limits.ts";
 import { type Frame, FrameSchema } from "../src/gen/mirrorcell/v1/sync_pb.ts";
 import { deviceProof, newDeviceKey } from "../src/live/auth.ts";
-import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
-import { nodeSha256 } from "../src/node/sha256.ts";
-import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
-import { ackFrame, burstMessages, encodeFrame } from "../src/sync/frame.ts";
+import { burstMessages } from "../src/sync/frame.ts";
 import { median } from "./support/median.ts";
+import { recordFrames } from "./support/record-frames.ts";
 
 const [armA, armB] = process.argv.slice(2, 4);
 if (armA === undefined || armB === undefined)
@@ -41,35 +39,6 @@ const rounds = countOption("--rounds", 20);
 const devicesPerRound = countOption("--devices", 2);
 const streamBatches = 3_000;
 const turn = () => new Promise((resolveTurn) => setImmediate(resolveTurn));
-
-/** One phone's batch frames (real platform + SyncClient), windows a day ahead: nothing is due for replay. */
-function recordFrames(key: Uint8Array): Uint8Array[] {
-  let t = Date.now() + 86_400_000;
-  const phone = new LivePhoneCore({
-    deviceId: "bench",
-    model: "pixel",
-    sha256: nodeSha256,
-    clock: { nowMs: () => t },
-    seed: 9,
-    levelKey: levelKeyFromDeviceKey(key, nodeSha256),
-    eventsPerSecond: 30,
-    networkPerSecond: 0,
-    syncIntervalMs: 1000,
-    sizeScale: 0.01,
-  });
-  const frames: Uint8Array[] = [];
-  const keep = (bytes: Uint8Array) => {
-    if (frames.length >= streamBatches) return;
-    frames.push(bytes);
-    phone.receive(encodeFrame(ackFrame("bench", frames.length)), t);
-  };
-  phone.onConnect(t).forEach(keep);
-  while (frames.length < streamBatches) {
-    t += 1000;
-    for (const bytes of [...phone.runWorkload(t).frames, ...phone.tick(t)]) keep(bytes);
-  }
-  return frames;
-}
 
 /** The socket the endpoint serves: the bench feeds it messages and reads the newest frame sent back. */
 class BenchSocket extends EventEmitter {
@@ -163,7 +132,7 @@ async function loadArm(dir: string, key: Uint8Array, messages: Uint8Array[][]) {
 }
 
 const key = newDeviceKey();
-const frames = recordFrames(key);
+const frames = recordFrames(key, streamBatches);
 // The phone's windows: limits.unackedBatchesMax batches in flight, each window's burst as bundles.
 const windows: Uint8Array[][] = [];
 for (let from = 0; from < frames.length; from += limits.unackedBatchesMax)

@@ -13,11 +13,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { newDeviceKey } from "../src/live/auth.ts";
-import { LivePhoneCore } from "../src/live/phone-core-adapter.ts";
 import { nodeSha256 } from "../src/node/sha256.ts";
-import { levelKeyFromDeviceKey } from "../src/platform/key-level.ts";
-import { ackFrame, encodeFrame } from "../src/sync/frame.ts";
 import { median } from "./support/median.ts";
+import { recordFrames } from "./support/record-frames.ts";
 
 const [armA, armB] = process.argv.slice(2, 4);
 if (armA === undefined || armB === undefined)
@@ -28,35 +26,6 @@ const rounds = roundsAt < 0 ? 20 : Number(process.argv[roundsAt + 1]);
 const streamBatches = 3_000;
 const framesPerCommit = 1_000;
 const devicesPerRound = 2;
-
-/** One phone's batch frames (real platform + SyncClient), windows a day ahead: nothing is due for replay. */
-function recordFrames(key: Uint8Array): Uint8Array[] {
-  let t = Date.now() + 86_400_000;
-  const phone = new LivePhoneCore({
-    deviceId: "bench",
-    model: "pixel",
-    sha256: nodeSha256,
-    clock: { nowMs: () => t },
-    seed: 9,
-    levelKey: levelKeyFromDeviceKey(key, nodeSha256),
-    eventsPerSecond: 30,
-    networkPerSecond: 0,
-    syncIntervalMs: 1000,
-    sizeScale: 0.01,
-  });
-  const frames: Uint8Array[] = [];
-  const keep = (bytes: Uint8Array) => {
-    if (frames.length >= streamBatches) return;
-    frames.push(bytes);
-    phone.receive(encodeFrame(ackFrame("bench", frames.length)), t);
-  };
-  phone.onConnect(t).forEach(keep);
-  while (frames.length < streamBatches) {
-    t += 1000;
-    for (const bytes of [...phone.runWorkload(t).frames, ...phone.tick(t)]) keep(bytes);
-  }
-  return frames;
-}
 
 const silent = { info() {}, warn() {}, error() {}, fatal() {}, debug() {}, child: () => silent };
 
@@ -116,7 +85,7 @@ async function loadArm(dir: string, key: Uint8Array, frames: Uint8Array[]) {
 }
 
 const key = newDeviceKey();
-const frames = recordFrames(key);
+const frames = recordFrames(key, streamBatches);
 const arms = [await loadArm(armA, key, frames), await loadArm(armB, key, frames)];
 for (const arm of arms) for (let i = 0; i < 4; i++) arm.device(); // warm-up: the JIT, the WAL file
 const perBatchUs: [number[], number[]] = [[], []];
