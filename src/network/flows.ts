@@ -4,6 +4,7 @@
 // service is switched on by configuration only: a terminating filter
 // criterion and a mirror server in the subscriber's HSS profile, which the
 // HSS pushes to the SGSN. Same options ⇒ same trace, byte for byte.
+
 import { assert } from "../core/assert.ts";
 import { SeededRng } from "../core/rng.ts";
 import {
@@ -17,6 +18,7 @@ import {
 import { Cscf } from "./cscf.ts";
 import type { SubscriberProfile } from "./filter-criteria.ts";
 import { type FlowContent, flowContent } from "./flow-content.ts";
+import { type FlowName, flowNames } from "./flow-names.ts";
 import { Ggsn } from "./ggsn.ts";
 import { Hss } from "./hss.ts";
 import { MailServer } from "./mail-server.ts";
@@ -28,8 +30,7 @@ import type { DeliveredInput, RecordedInput } from "./recorded-input.ts";
 import { Sgsn } from "./sgsn.ts";
 import { WebServer } from "./web-server.ts";
 
-export const flowNames = ["mms", "web", "email"] as const;
-export type FlowName = (typeof flowNames)[number];
+export { type FlowName, flowNames };
 
 export interface FlowOptions {
   /** The flow's receiving phone subscribes to the mirror service. */

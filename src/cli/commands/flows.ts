@@ -2,15 +2,9 @@
 // the UMTS model with or without the mirror service. Options and help only;
 // the network model loads with flows-action.ts when the command runs.
 import type { Command } from "commander";
+import { flowNames } from "../../network/flow-names.ts";
 import { exitWithError } from "../fail.ts";
 import type { FlowsOpts } from "./flows-action.ts";
-
-/**
- * src/network/flows.ts's flowNames, for the help: importing that module loads
- * the whole network model (~0.2 CPU-s at every start-up). flows.test.ts
- * checks that the two lists agree.
- */
-export const flowNamesForHelp = ["mms", "web", "email"] as const;
 
 export function registerFlows(program: Command): void {
   program
@@ -18,7 +12,7 @@ export function registerFlows(program: Command): void {
     .description(
       "Run the paper's UMTS message flows (MMS Fig 6-7, web Fig 8-9, email) with or without the mirror service and print the trace.",
     )
-    .argument("[flow]", `one of ${flowNamesForHelp.join(", ")}; all when omitted`)
+    .argument("[flow]", `one of ${flowNames.join(", ")}; all when omitted`)
     .option("--mirror <on|off>", "the receiving phone subscribes to the mirror service", "off")
     .option(
       "--format <text|mermaid|json>",

@@ -5,6 +5,7 @@
 // the live runtime, so it waits until a command runs.
 import type { Command } from "commander";
 import { limits } from "../../core/limits.ts";
+import { fetchCachedPolicies } from "../../live/caching/fetch-cached-policy.ts";
 
 export interface LivePhoneCliOptions {
   server: string;
@@ -27,13 +28,6 @@ export interface CachingPhoneCliOptions {
   download?: string[];
   recipientUrl?: string;
 }
-
-/**
- * src/live/caching/phone-caching.ts's fetchCachedPolicies, for the help:
- * importing that module loads the phone's caching client (~0.6 CPU-s at
- * every start-up). live-phone-flags.test.ts checks that the lists agree.
- */
-export const fetchCachedPoliciesForHelp = ["on-notice", "later", "never"] as const;
 
 /** Adds the workload, interval, duration, seed and model options. */
 export function addLivePhoneOptions(
@@ -60,7 +54,7 @@ export function addCachingPhoneOptions(command: Command): Command {
     .option("--no-bulk-upload", "turn the caching service off: the phone uploads every share itself")
     .option(
       "--fetch-cached <policy>",
-      `when to fetch a file the server cached: ${fetchCachedPoliciesForHelp.join(" or ")}`,
+      `when to fetch a file the server cached: ${fetchCachedPolicies.join(" or ")}`,
       "on-notice",
     )
     .option(

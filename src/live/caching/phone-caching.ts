@@ -11,6 +11,7 @@
 // - Bulk upload: planUpload decides. Via the mirror, the phone applies the
 //   fake completed upload and sends no file bytes; direct, it applies the
 //   same action and POSTs the file to each recipient itself (its radio).
+
 import { assert } from "../../core/assert.ts";
 import { toHex } from "../../core/bytes.ts";
 import { ErrorCodes, fail, ok, type Result } from "../../core/errors.ts";
@@ -20,12 +21,12 @@ import type { Notice } from "../../gen/mirrorcell/v1/sync_pb.ts";
 import type { NetworkInput } from "../../platform/inputs.ts";
 import { type CachingSettings, planUpload, type UploadPlan } from "../../services/caching/index.ts";
 import type { PhoneRuntime } from "../phone-runtime.ts";
+import { type FetchCachedPolicy, fetchCachedPolicies } from "./fetch-cached-policy.ts";
 import { fetchCachedThroughProxy, requestCacheThroughProxy } from "./phone-cache-client.ts";
 
 const errorsKeptMax = 100;
 
-export const fetchCachedPolicies = ["on-notice", "later", "never"] as const;
-export type FetchCachedPolicy = (typeof fetchCachedPolicies)[number];
+export { type FetchCachedPolicy, fetchCachedPolicies };
 
 export interface PhoneCachingOptions {
   settings: CachingSettings;
