@@ -42,45 +42,32 @@ interface Connection {
   session: SyncSession;
 }
 
-/** One received frame other than a batch in the group commit: a class, not two closures per frame. */
+/**
+ * One received frame in the group commit: a class, not two closures per frame.
+ * A batch (the ingest hot path) waits as its bytes only and is decoded again
+ * inside the commit; the session's decode (for its gate) is garbage at once.
+ * A Frame, SyncBatch and views per queued batch, alive from the socket read to
+ * the commit (up to groupCommitWorkMax of them), survived scavenges and died
+ * old: at 1000 phones GC was ~5 us of a batch's ~40 (perf), and the second
+ * decode costs less than it saves (bench/live-endpoint-ab.ts).
+ */
 class FrameWork {
   private result = noCoreReply;
 
+  /** `frame`: any frame but a batch, decoded and owned; undefined for a batch, whose `bytes` wait. */
   constructor(
     private readonly endpoint: SyncEndpoint,
     private readonly conn: Connection,
     private readonly deviceId: string,
-    private readonly frame: Frame,
+    private readonly frame: Frame | undefined,
+    private readonly bytes: Uint8Array | undefined,
   ) {}
 
   apply(): void {
-    this.result = this.endpoint.applyFrame(this.deviceId, this.frame, undefined);
-  }
-
-  committed(): void {
-    if (this.result !== noCoreReply) this.endpoint.frameCommitted(this.conn, this.result);
-  }
-}
-
-/**
- * A batch frame in the group commit (the ingest hot path): only its bytes wait for the commit
- * and are decoded again there; the session's decode (for its gate) is garbage at once. A Frame,
- * SyncBatch and views per queued batch, alive from the socket read to the commit (up to
- * groupCommitWorkMax of them), survived scavenges and died old: at 1000 phones GC was ~5 us of a
- * batch's ~40 (perf), and the second decode costs less than it saves (bench/live-endpoint-ab.ts).
- */
-class BatchWork {
-  private result = noCoreReply;
-
-  constructor(
-    private readonly endpoint: SyncEndpoint,
-    private readonly conn: Connection,
-    private readonly deviceId: string,
-    private readonly bytes: Uint8Array,
-  ) {}
-
-  apply(): void {
-    this.result = this.endpoint.applyBatchBytes(this.deviceId, this.bytes);
+    this.result =
+      this.frame === undefined
+        ? this.endpoint.applyBatchBytes(this.deviceId, this.bytes)
+        : this.endpoint.applyFrame(this.deviceId, this.frame, undefined);
   }
 
   committed(): void {
@@ -219,17 +206,16 @@ export class SyncEndpoint {
 
   private onFrame(conn: Connection, deviceId: string, frame: Frame, bytes: Uint8Array): void {
     this.ackOwed.add(conn);
-    if (frame.body.case === "batch") {
-      this.deps.committer.enqueue(new BatchWork(this, conn, deviceId, bytes));
-      return;
-    }
-    this.deps.committer.enqueue(
-      new FrameWork(this, conn, deviceId, ownedFrame(this.deps.codec, frame, bytes)),
-    );
+    const work =
+      frame.body.case === "batch"
+        ? new FrameWork(this, conn, deviceId, undefined, bytes)
+        : new FrameWork(this, conn, deviceId, ownedFrame(this.deps.codec, frame, bytes), undefined);
+    this.deps.committer.enqueue(work);
   }
 
   /** Inside the group commit: a batch frame the session took, decoded again from its bytes. */
-  applyBatchBytes(deviceId: string, bytes: Uint8Array): CoreReply {
+  applyBatchBytes(deviceId: string, bytes: Uint8Array | undefined): CoreReply {
+    assert(bytes !== undefined, "a batch waits for the commit as its bytes");
     const decoded = this.deps.codec.decode(bytes);
     assert(decoded.ok && decoded.value.body.case === "batch", "a batch frame the session took decodes again");
     // The SyncBatch bytes as received: stored as they are (no re-encode).
