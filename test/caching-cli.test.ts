@@ -4,11 +4,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { Command } from "commander";
-import {
-  addCachingPhoneOptions,
-  type CachingPhoneCliOptions,
-  cachingPhoneRunOptions,
-} from "../src/cli/commands/live-phone-options.ts";
+import { addCachingPhoneOptions, type CachingPhoneCliOptions } from "../src/cli/commands/live-phone-flags.ts";
+import { cachingPhoneRunOptions } from "../src/cli/commands/live-phone-options.ts";
 import { MirrorcellError } from "../src/core/errors.ts";
 
 function run(args: string[]) {

@@ -12,14 +12,6 @@ import { type LoadOptions, workloadProfiles } from "../../live/load-run.ts";
 import { validateCachingSettings } from "../../services/caching/settings.ts";
 import type { CachingPhoneCliOptions, LivePhoneCliOptions } from "./live-phone-flags.ts";
 
-// Declared beside the parsing before the split; tests still import them from here.
-export {
-  addCachingPhoneOptions,
-  addLivePhoneOptions,
-  type CachingPhoneCliOptions,
-  type LivePhoneCliOptions,
-} from "./live-phone-flags.ts";
-
 export function positiveNumber(text: string, what: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) {
