@@ -39,11 +39,12 @@ test("sync: queued batches: pushes and shifts read back like an array of records
   );
 });
 
-test("sync: queued batches: reading past the end or shifting an empty queue is a bug", () => {
+test("sync: queued batches: reading past the end, shifting an empty queue or a gap in the numbers is a bug", () => {
   const queue = new QueuedBatches();
   assert.throws(() => queue.shift(), /empty replay queue/);
   queue.push(1, 10, 5);
   assert.throws(() => queue.batchNoAt(1), /out of range/);
+  assert.throws(() => queue.push(3, 20, 5), /contiguous/);
   assert.equal(queue.shift(), 5);
   assert.equal(queue.lastBatchNo(), undefined);
 });
