@@ -150,6 +150,27 @@ test("mirror store: a network record after putAndRetainBlob names its own hash, 
   assert.deepEqual([...store.getBlob(store.getNetworkInput("d", 1)!.payloadSha256)!], [5]);
 });
 
+test("mirror store: getBlob of a network record's hash finds that hash's blob, also after the caller changed the array", () => {
+  const store = storeWithDevice(false);
+  const first = new Uint8Array(32).fill(1);
+  const second = new Uint8Array(32).fill(2);
+  const record = { timeMs: 0, app: "browser" as const, kind: "page", args: [], size: 1 };
+  store.putAndRetainBlob(first, new Uint8Array([5]));
+  store.putAndRetainBlob(second, new Uint8Array([6]));
+  store.appendNetworkInput("d", { ...record, index: 1, payloadSha256: first });
+  const hash = store.getNetworkInput("d", 1)!.payloadSha256;
+  assert.deepEqual([...store.getBlob(hash)!], [5]);
+  hash.fill(2);
+  assert.deepEqual([...store.getBlob(hash)!], [6], "the changed array names the other blob");
+  hash[31] = 9;
+  assert.equal(store.getBlob(hash), undefined, "a hash of no blob");
+  assert.deepEqual(
+    [...store.getBlob(new Uint8Array(32).fill(1))!],
+    [5],
+    "an equal array that is not the record's",
+  );
+});
+
 test("mirror store: batchesBetween gives the stored batches of a number range in order, none pruned or past the end", () => {
   const store = storeWithDevice(false);
   for (let batchNo = 1; batchNo <= 6; batchNo++) store.appendBatch("d", batch(batchNo));

@@ -62,6 +62,14 @@ export class MemoryMirrorStore implements MirrorStore {
    */
   private lastKeyHash: Uint8Array | undefined;
   private lastKey = "";
+  /**
+   * The hash array getNetworkInput last handed out and its key: the replay
+   * asks getBlob for exactly that array next (TrafficMonitor.recorded), which
+   * then looks up the held key instead of building and hashing a new string.
+   * Checked byte by byte on use: the caller owns the array and may change it.
+   */
+  private recordHash: Uint8Array | undefined;
+  private recordKey = "";
   /** Per device, the first batch appended since the last commit (group-commit mode). */
   private readonly uncommitted = new Map<string, number>();
 
@@ -201,13 +209,16 @@ export class MemoryMirrorStore implements MirrorStore {
   getNetworkInput(deviceId: string, index: number): NetworkRecord | undefined {
     const held = this.devices.get(deviceId)?.network.get(index);
     if (held === undefined) return undefined;
+    const payloadSha256 = blobKeyBytes(held.payloadKey);
+    this.recordHash = payloadSha256;
+    this.recordKey = held.payloadKey;
     return {
       index: held.index,
       timeMs: held.timeMs,
       app: held.app,
       kind: held.kind,
       args: held.args,
-      payloadSha256: blobKeyBytes(held.payloadKey),
+      payloadSha256,
       size: held.size,
     };
   }
@@ -268,7 +279,9 @@ export class MemoryMirrorStore implements MirrorStore {
   }
 
   getBlob(sha256: Uint8Array): Uint8Array | undefined {
-    return this.blobs.get(blobKey(sha256))?.bytes;
+    const key =
+      sha256 === this.recordHash && keyHolds(this.recordKey, sha256) ? this.recordKey : blobKey(sha256);
+    return this.blobs.get(key)?.bytes;
   }
 
   hasBlob(sha256: Uint8Array): boolean {
@@ -334,6 +347,13 @@ function blobKey32(b: Uint8Array): string {
     b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, b[8]!, b[9]!, b[10]!, b[11]!, b[12]!, b[13]!, b[14]!, b[15]!,
     b[16]!, b[17]!, b[18]!, b[19]!, b[20]!, b[21]!, b[22]!, b[23]!, b[24]!, b[25]!, b[26]!, b[27]!, b[28]!, b[29]!, b[30]!, b[31]!,
   );
+}
+
+/** Whether `key` is blobKey(sha256). */
+function keyHolds(key: string, sha256: Uint8Array): boolean {
+  if (key.length !== sha256.length) return false;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== sha256[i]) return false;
+  return true;
 }
 
 /** The hash a blobKey was built from (a fresh array: callers may keep it). */
