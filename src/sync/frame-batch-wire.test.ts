@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { FrameSchema, RepairResponseSchema, SyncBatchSchema } from "../gen/mirrorcell/v1/sync_pb.ts";
 import { encodeBatch } from "./batch.ts";
 import {
+  ackedNumberOf,
   ackFrame,
   ackFrameBytes,
   batchFrame,
@@ -21,7 +22,9 @@ import {
   decodeAckFrame,
   decodeBatchFrame,
   decodeSyncBatch,
+  encodeAck,
   encodeAckFrame,
+  encodeAckNumber,
   encodeBatchFrame,
   encodeSyncBatch,
   looksLikeBatchFrame,
@@ -281,5 +284,56 @@ test("frame wire: ackFrameBytes is byte-identical to encodeFrame(ackFrame) and d
       },
     ),
     { numRuns: 1000 },
+  );
+});
+
+/** What SyncClient.receive did with an ack before ackedNumberOf: decodeFrame, then Number(ackedSeq); -1 for no ack. */
+function ackedBySlowPath(bytes: Uint8Array): number {
+  const decoded = decodeFrame(bytes);
+  return decoded.ok && decoded.value.body.case === "ack" ? Number(decoded.value.body.value.ackedSeq) : -1;
+}
+
+test("frame wire: ackedNumberOf gives decodeFrame's acked number for every frame it takes, and takes every ack the server sends (seed=45)", () => {
+  fc.assert(
+    fc.property(
+      ackFrameArb,
+      frameArb,
+      fc.uint8Array({ maxLength: 4 }),
+      fc.nat({ max: 40 }),
+      fc.nat({ max: 255 }),
+      (ack, other, noise, cut, flip) => {
+        const bytes = toBinary(FrameSchema, ack);
+        const value = ack.body.case === "ack" ? ack.body.value : undefined;
+        assert.ok(value !== undefined);
+        const fast = ackedNumberOf(bytes);
+        if (ack.version === PROTOCOL_VERSION && isAscii(value.deviceId) && value.ackedSeq < 2n ** 49n)
+          assert.equal(fast, Number(value.ackedSeq), "a canonical ack takes the fast path");
+        const flipped = bytes.slice();
+        if (flipped.length > 0) flipped[cut % flipped.length] = flipped[cut % flipped.length]! ^ flip;
+        const variants = [bytes, bytes.subarray(0, cut), new Uint8Array([...bytes, ...noise]), flipped];
+        for (const variant of [...variants, toBinary(FrameSchema, other)]) {
+          const quick = ackedNumberOf(variant);
+          if (quick >= 0) assert.equal(quick, ackedBySlowPath(variant));
+        }
+      },
+    ),
+    { numRuns: 1000, seed: 45 },
+  );
+});
+
+test("frame wire: encodeAckNumber writes encodeAck's bytes for the same number (seed=46)", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.constant(1), fc.constant(0), fc.nat()),
+      fc.oneof(fc.constant(""), fc.string({ maxLength: 20 }), fc.string({ unit: "binary", maxLength: 8 })),
+      fc.oneof(fc.constant(0), fc.nat(300), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+      (version, deviceId, acked) => {
+        assert.deepEqual(
+          encodeAckNumber(version, deviceId, acked),
+          encodeAck(version, deviceId, BigInt(acked)),
+        );
+      },
+    ),
+    { numRuns: 1000, seed: 46 },
   );
 });

@@ -353,6 +353,33 @@ export function encodeAckFrame(frame: Frame): Uint8Array | undefined {
 }
 
 /**
+ * encodeAck with the acked number as a number (a safe integer): the same
+ * bytes without a BigInt per ack (creating and comparing one are runtime
+ * calls), or undefined where encodeAck gives undefined.
+ */
+export function encodeAckNumber(version: number, deviceId: string, acked: number): Uint8Array | undefined {
+  if (!Number.isSafeInteger(acked) || acked < 0 || !isAscii(deviceId)) return undefined;
+  if (!Number.isInteger(version) || version < 0 || version > uint32Max) return undefined;
+  const id = deviceId.length;
+  const inner = (id > 0 ? 1 + varintSize(id) + id : 0) + (acked !== 0 ? 1 + varintSize(acked) : 0);
+  const versionSize = version === 0 ? 0 : 1 + varintSize(version);
+  const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
+  if (version !== 0) {
+    sink.bytes[sink.at++] = frameVersionTag;
+    sink.varint(version);
+  }
+  sink.bytes[sink.at++] = frameAckTag;
+  sink.varint(inner);
+  sink.ascii(ackDeviceIdTag, deviceId);
+  if (acked !== 0) {
+    sink.bytes[sink.at++] = ackedSeqTag;
+    sink.varint(acked);
+  }
+  assert(sink.at === sink.bytes.length, "ack frame size computed exactly");
+  return sink.bytes;
+}
+
+/**
  * An ack frame's bytes from its fields (no Frame object: the live server
  * sends one per phone per group commit), or undefined outside what this
  * covers (a non-ASCII device id, a value out of range).
@@ -373,6 +400,39 @@ export function encodeAck(version: number, deviceId: string, ackedSeq: bigint): 
   sink.u64(ackedSeqTag, ackedSeq);
   assert(sink.at === sink.bytes.length, "ack frame size computed exactly");
   return sink.bytes;
+}
+
+/**
+ * The acked number of a canonical ack frame of protocol `version` (a frame
+ * decodeAckFrame takes), or -1 for anything else. Only the number: a phone
+ * takes an ack per batch and needs no Frame, device id string or BigInt.
+ */
+export function ackedNumberOfAckFrame(bytes: Uint8Array, version: number): number {
+  const src = new Source(bytes, 0, bytes.length);
+  let framed = 0;
+  if (bytes[0] === frameVersionTag) {
+    src.at = 1;
+    framed = src.varint();
+  }
+  if (framed !== version || src.at >= bytes.length || bytes[src.at] !== frameAckTag) return -1;
+  src.at++;
+  const inner = src.varint();
+  if (inner < 0 || src.at + inner !== bytes.length) return -1;
+  if (src.at < src.end && bytes[src.at] === ackDeviceIdTag) {
+    src.at++;
+    // skipped, but only when decodeAckFrame would take it: ASCII
+    const length = src.varint();
+    if (length < 0 || length > src.end - src.at) return -1;
+    for (let i = src.at; i < src.at + length; i++) if (bytes[i]! >= 0x80) return -1;
+    src.at += length;
+  }
+  let acked = 0;
+  if (src.at < src.end && bytes[src.at] === ackedSeqTag) {
+    src.at++;
+    acked = src.varint();
+    if (acked < 0) return -1;
+  }
+  return src.at === src.end ? acked : -1;
 }
 
 /** fromBinary(FrameSchema, bytes) for a canonical ack frame, or undefined for anything else. */

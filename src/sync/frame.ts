@@ -22,11 +22,12 @@ import {
   SyncBatchSchema,
 } from "../gen/mirrorcell/v1/sync_pb.ts";
 import {
+  ackedNumberOfAckFrame,
   decodeAckFrame,
   decodeBatchFrame,
   decodeSyncBatch,
-  encodeAck,
   encodeAckFrame,
+  encodeAckNumber,
   encodeBatchFrame,
   encodeSyncBatch,
 } from "./frame-batch-wire.ts";
@@ -128,9 +129,19 @@ export function ackFrame(deviceId: string, ackedBatchNo: number): Frame {
 export function ackFrameBytes(deviceId: string, ackedBatchNo: number): Uint8Array {
   assert(Number.isSafeInteger(ackedBatchNo) && ackedBatchNo >= 0, "acked batch number");
   return (
-    encodeAck(PROTOCOL_VERSION, deviceId, BigInt(ackedBatchNo)) ??
-    encodeFrame(ackFrame(deviceId, ackedBatchNo))
+    encodeAckNumber(PROTOCOL_VERSION, deviceId, ackedBatchNo) ?? encodeFrame(ackFrame(deviceId, ackedBatchNo))
   );
+}
+
+/**
+ * The acked batch number of an ack frame decodeFrame takes as this protocol
+ * version's ack, without decoding a Frame (a phone takes one per batch); -1
+ * when decodeFrame must look at the bytes: any other frame, an ack outside
+ * the canonical ASCII form, another version, an oversized frame.
+ */
+export function ackedNumberOf(bytes: Uint8Array): number {
+  if (bytes.length > limits.frameBytesMax) return -1;
+  return ackedNumberOfAckFrame(bytes, PROTOCOL_VERSION);
 }
 
 export function noticeFrame(notice: Notice): Frame {

@@ -17,7 +17,14 @@ import type { TreeView } from "../mirror/platform-port.ts";
 import type { UserInput } from "../platform/inputs.ts";
 import { type BatchFields, encodeWindowBatchFrame } from "./batch.ts";
 import { EventWindow } from "./codec-window.ts";
-import { batchFrame, decodeFrame, encodeFrame, noticeAckFrame, repairResponseFrame } from "./frame.ts";
+import {
+  ackedNumberOf,
+  batchFrame,
+  decodeFrame,
+  encodeFrame,
+  noticeAckFrame,
+  repairResponseFrame,
+} from "./frame.ts";
 import { answerRepair } from "./repair-session.ts";
 
 /** tick()'s answer when nothing is due; frozen, so a caller that tried to add to it would throw. */
@@ -290,6 +297,12 @@ export class SyncClient {
 
   /** Handles a frame from the server; returns encoded replies. */
   receive(bytes: Uint8Array, nowMs: number): Result<Uint8Array[]> {
+    // an ack (one per batch): its number, not a decoded frame
+    const acked = ackedNumberOf(bytes);
+    if (acked >= 0) {
+      this.acknowledge(acked);
+      return ok([]);
+    }
     const frame = decodeFrame(bytes);
     if (!frame.ok) return frame;
     const body = frame.value.body;
