@@ -581,7 +581,10 @@ function reportIntake(
   );
   console.log(
     `live_ingest_${label}_windows: per CPU-s live ${pairs.map((p) => fmt(p.live.events / p.live.cpu)).join(" / ")}, ` +
-      `raw ${pairs.map((p) => fmt(p.raw.perCpuSecond)).join(" / ")}`,
+      `raw ${pairs.map((p) => fmt(p.raw.perCpuSecond)).join(" / ")}; server main thread ` +
+      `${pairs.map((p) => `${((100 * p.live.mainCpu) / p.live.cpu).toFixed(0)} %`).join(" / ")} of its CPU, ` +
+      `µs per batch main ${pairs.map((p) => ((1e6 * p.live.mainCpu) / p.live.batches).toFixed(1)).join(" / ")}, ` +
+      `other threads ${pairs.map((p) => ((1e6 * (p.live.cpu - p.live.mainCpu)) / p.live.batches).toFixed(1)).join(" / ")}`,
   );
   // What each window's rows are and what both databases held when it started (the same rows, so
   // the same sizes within a WAL's checkpoint cycle): windows that differ in row size differ in ratio.
