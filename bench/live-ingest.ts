@@ -34,7 +34,8 @@
 // slice of every device's stream) is 1000 copies of one slice: 143 / 2,539 / 5,555 / 1,942 SyncBatch
 // bytes per row, and the raw's cost follows the bytes far more than the server's (docs/benchmarks.md
 // "Live intake (session 10)"); 16 streams make the four windows 1,933 / 2,085 / 2,238 / 2,347 B,
-// as a fleet of different phones would. --streams 1 is the session-9 bench.
+// as a fleet of different phones would (2,082 / 2,242 / 2,340 / 2,120 B since session 11's longer
+// warm-up at 1000 phones: intakeWarmBatches). --streams 1 is the session-9 bench.
 // --rounds N: N rounds of fresh phones stream to one server in the intake run, each printed; the
 // headline and the raw comparison use the last (steady state shows as rounds that agree).
 // --batches / --warm-batches replace the intake stream's lengths (rounds multiply the queued
@@ -614,13 +615,23 @@ async function main(): Promise<void> {
       ? 0
       : (warmBatchesOption ??
         Math.ceil((phones === 1 ? 1000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1)));
+  // The intake run's warm-up at 1000 phones also holds one window's worth (25) of the batches after
+  // the stream's first 20: those first 20 (the phone's first minutes) are not shaped like the
+  // measured ones, and with them alone the server's first window still carried its JIT and GC
+  // warm-up on helper threads (other threads 7.4-10.7 µs per batch in window 1, 0.4-4.5 in window
+  // 4, fading window by window). 8 runs each at 1000 phones: window 1 the lowest ratio in 7 of 8
+  // cells (0.35-0.45), with 45 in 3 of 8 (0.37-0.57); the headline moved by nothing (medians 0.49
+  // and 0.475; docs/benchmarks.md "Live commit path (session 11)"). Both sides store the warm rows
+  // before their clocks (RawAppender); the measured rows are the stream's batches 45-145.
+  const intakeWarmBatches = (phones: number) =>
+    withWarmUp && warmBatchesOption === undefined && phones === 1000 && !quick ? 45 : warmBatches(phones);
   // The intake+replay run keeps the shorter stream: replay holds every
   // batch's decode and digest check, and the bench must stay under ~6 min.
   const replayBatches = (phones: number) =>
     Math.ceil((phones === 1 ? 2000 : phones === 100 ? 100 : 20) / (quick ? 10 : 1));
   for (const phones of fleet) {
     const aheads = Array.from({ length: streamsOption }, (_, s) =>
-      recordStream(streamBatches(phones), warmBatches(phones), Date.now() + dayMs, 9 + s),
+      recordStream(streamBatches(phones), intakeWarmBatches(phones), Date.now() + dayMs, 9 + s),
     );
     const ahead = aheads[0]!; // every stream has the same batch counts
     const perCpu: Record<string, number> = {};
