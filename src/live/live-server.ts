@@ -24,7 +24,7 @@ import { type Db, deviceKey, openDatabase } from "./sqlite-db.ts";
 import { SyncEndpoint, syncPath } from "./sync-endpoint.ts";
 import type { FrameCodec } from "./sync-session.ts";
 import { type CacheRoutes, createTrafficProxy } from "./traffic-proxy.ts";
-import { tuneV8ForServer } from "./v8-tuning.ts";
+import { serverStartFlags, tuneV8ForServer } from "./v8-tuning.ts";
 
 /**
  * What a mirror service (paper §5) gets from the core: the replay hook, the
@@ -84,7 +84,8 @@ export interface LiveServer {
 
 export async function startLiveServer(options: LiveServerOptions): Promise<LiveServer> {
   const { log, clock } = options;
-  const v8Flags = tuneV8ForServer();
+  // The start-only flags count when this process was started with them (spawnServer does).
+  const v8Flags = [...process.execArgv.filter((f) => serverStartFlags.includes(f)), ...tuneV8ForServer()];
   const db = openDatabase(options.dataDir, { synchronousFull: options.synchronousFull ?? true });
   // One durability level for the database and the blob files.
   const synchronousFull = options.synchronousFull ?? true;

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { assert } from "../core/assert.ts";
 import { MirrorcellError } from "../core/errors.ts";
+import { serverNodeFlags } from "./v8-tuning.ts";
 
 const mainPath = fileURLToPath(new URL("./serve-main.ts", import.meta.url));
 /** Generous: on a loaded 2-core machine a cold tsx start takes many seconds. */
@@ -49,6 +50,7 @@ export async function prepareServer(
   // Extra node flags for the server child only (e.g. --cpu-prof, which NODE_OPTIONS refuses).
   const nodeFlags = (process.env.MIRRORCELL_SERVER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
   const args = [
+    ...serverNodeFlags(),
     ...nodeFlags,
     "--import",
     "tsx",
