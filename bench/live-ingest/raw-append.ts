@@ -13,6 +13,7 @@ import { limits } from "../../src/core/limits.ts";
 import { FrameSchema, SyncBatchSchema } from "../../src/gen/mirrorcell/v1/sync_pb.ts";
 import { enrollDevice, openDatabase } from "../../src/live/sqlite-db.ts";
 import { createStoreTables } from "../../src/live/sqlite-tables.ts";
+import { serverNodeFlags } from "../../src/live/v8-tuning.ts";
 import { decodeBatch, lastSeqOf } from "../../src/sync/batch.ts";
 import { batchMessageView } from "../../src/sync/frame-batch-wire.ts";
 import { cpuSeconds, databaseFileBytes, recordWindow, writtenBytes } from "./proc-stats.ts";
@@ -179,7 +180,8 @@ export class RawAppender {
  * A RawAppender in a child process of its own, as the server is: the raw append then runs in a
  * process that does nothing else, not in this one between its phones' bursts (here, its first
  * windows after live ones cost 1.5-2.5x its later ones: SQLite's page cache refilling with page
- * faults, perf). The child gets the server child's node flags (MIRRORCELL_SERVER_NODE_FLAGS) and
+ * faults, perf). The child gets the server child's node flags (serverNodeFlags(), then
+ * MIRRORCELL_SERVER_NODE_FLAGS), applies the server's run-time V8 flags (tuneV8ForServer) and
  * measures its own CPU (schedstat, all threads) around each window's appends.
  */
 export class RawChild {
@@ -203,10 +205,17 @@ export class RawChild {
       writeFileSync(file, framesBinary(stream.frames));
       return file;
     });
+    // The server child's node flags, in its order (prepareServer): its start flags, then the extra ones.
     const nodeFlags = (process.env.MIRRORCELL_SERVER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
     const child = spawn(
       process.execPath,
-      [...nodeFlags, "--import", "tsx", fileURLToPath(new URL("./raw-child.ts", import.meta.url))],
+      [
+        ...serverNodeFlags(),
+        ...nodeFlags,
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./raw-child.ts", import.meta.url)),
+      ],
       // Requests and answers over the IPC channel: node flags such as --trace-gc write to stdout.
       { stdio: ["ignore", "ignore", "inherit", "ipc"] },
     );
