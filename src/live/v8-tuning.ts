@@ -11,9 +11,10 @@
 // and the pauses stay short (a few ms). Session 11: the same holds for
 // marking and sweeping at 1000 phones (helper threads ~20 % of the server's
 // CPU, mostly concurrent marking); a server child started with
-// --single-threaded-gc took 1.06x the events per server CPU-second and
-// 1.08x live/raw (median of 10 alternating pairs; docs/benchmarks.md "Live
-// receive path (session 11)"). Concurrent
+// --single-threaded-gc took 1.06x the events per server CPU-second (median
+// of 20 alternating pairs, 15 up), at ~0.97x wall throughput; live/raw 1.08x
+// at load 5-15, 1.00x on a quiet machine (docs/benchmarks.md "Live receive
+// path (session 11)"). Concurrent
 // compilation stays on.
 import { setFlagsFromString } from "node:v8";
 
