@@ -20,6 +20,7 @@ import {
   validateCachingPolicy,
 } from "../../services/caching/settings.ts";
 import { exitWithError } from "../fail.ts";
+import { missingStartFlags, rerunWithFlags, stopWithParent } from "../serve-start-flags.ts";
 
 export interface ServeOptions {
   data: string;
@@ -136,6 +137,11 @@ function recipientUrlOfOptions(opts: ServeOptions): (address: string) => string 
 
 /** The action of `mirrorcell serve` (registered in serve.ts): runs until SIGTERM/SIGINT. */
 export async function serve(opts: ServeOptions): Promise<void> {
+  const missing = missingStartFlags();
+  if (missing.length > 0) {
+    rerunWithFlags(missing);
+    return;
+  }
   // a server runs for days: no slab views, so memory follows the bytes its mirrors keep (core/byte-slab.ts)
   setSlabViews(false);
   const log = pino({ level: opts.logLevel }, pino.destination(2));
@@ -172,4 +178,5 @@ export async function serve(opts: ServeOptions): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  stopWithParent(() => stop("parent gone"));
 }
