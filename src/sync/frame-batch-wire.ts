@@ -362,15 +362,7 @@ export function encodeAckNumber(version: number, deviceId: string, acked: number
   if (!Number.isInteger(version) || version < 0 || version > uint32Max) return undefined;
   const id = deviceId.length;
   const inner = (id > 0 ? 1 + varintSize(id) + id : 0) + (acked !== 0 ? 1 + varintSize(acked) : 0);
-  const versionSize = version === 0 ? 0 : 1 + varintSize(version);
-  const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
-  if (version !== 0) {
-    sink.bytes[sink.at++] = frameVersionTag;
-    sink.varint(version);
-  }
-  sink.bytes[sink.at++] = frameAckTag;
-  sink.varint(inner);
-  sink.ascii(ackDeviceIdTag, deviceId);
+  const sink = ackFrameUpToSeq(version, deviceId, inner);
   if (acked !== 0) {
     sink.bytes[sink.at++] = ackedSeqTag;
     sink.varint(acked);
@@ -387,7 +379,14 @@ export function encodeAckNumber(version: number, deviceId: string, acked: number
 export function encodeAck(version: number, deviceId: string, ackedSeq: bigint): Uint8Array | undefined {
   if (!isAscii(deviceId) || ackedSeq < 0n || ackedSeq > u64Max) return undefined;
   if (!Number.isInteger(version) || version < 0 || version > uint32Max) return undefined;
-  const inner = ackSize(deviceId, ackedSeq);
+  const sink = ackFrameUpToSeq(version, deviceId, ackSize(deviceId, ackedSeq));
+  sink.u64(ackedSeqTag, ackedSeq);
+  assert(sink.at === sink.bytes.length, "ack frame size computed exactly");
+  return sink.bytes;
+}
+
+/** A sink sized for an ack frame whose Ack body is `inner` bytes, written up to the acked seq field. */
+function ackFrameUpToSeq(version: number, deviceId: string, inner: number): Sink {
   const versionSize = version === 0 ? 0 : 1 + varintSize(version);
   const sink = new Sink(versionSize + 1 + varintSize(inner) + inner);
   if (version !== 0) {
@@ -397,9 +396,7 @@ export function encodeAck(version: number, deviceId: string, ackedSeq: bigint): 
   sink.bytes[sink.at++] = frameAckTag;
   sink.varint(inner);
   sink.ascii(ackDeviceIdTag, deviceId);
-  sink.u64(ackedSeqTag, ackedSeq);
-  assert(sink.at === sink.bytes.length, "ack frame size computed exactly");
-  return sink.bytes;
+  return sink;
 }
 
 /**
