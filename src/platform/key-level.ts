@@ -24,6 +24,7 @@ import { assert } from "../core/assert.ts";
 import type { Sha256 } from "../core/ports.ts";
 import type { KeyLevel } from "./merkle-search-tree.ts";
 import type { StorageSnapshot } from "./storage-snapshot.ts";
+import { StepShare } from "./storage-steps.ts";
 
 export const levelSecretBytes = 16;
 
@@ -182,13 +183,25 @@ export class LevelKey implements KeyLevel {
    */
   rekeyed: { from: StorageSnapshot; to: StorageSnapshot } | undefined = undefined;
 
-  private constructor(secret: Uint8Array) {
+  /**
+   * Storage steps shared by the storages that hold this key object
+   * (storage-steps.ts): the simulator's phone and mirror of one device. Off
+   * unless asked for: outside one thread holding both sides it would only
+   * keep old states alive.
+   */
+  readonly steps: StepShare | undefined;
+
+  private constructor(secret: Uint8Array, shareSteps: number | undefined) {
     this.words = keyWords(secret);
+    this.steps = shareSteps === undefined ? undefined : new StepShare(shareSteps);
   }
 
-  /** A copy of the 16 secret bytes is not kept: only the key words. */
-  static fromSecret(secret: Uint8Array): LevelKey {
-    return new LevelKey(secret);
+  /**
+   * A copy of the 16 secret bytes is not kept: only the key words.
+   * `shareSteps`: how many storage steps its storages may hold for each other (off when absent).
+   */
+  static fromSecret(secret: Uint8Array, shareSteps?: number): LevelKey {
+    return new LevelKey(secret, shareSteps);
   }
 
   level(name: string): number {

@@ -38,12 +38,14 @@ import {
   nodeHash,
   sha256Binary,
 } from "./fs-node.ts";
+import { LevelKey } from "./key-level.ts";
 import { type KeyLevel, mstDelete } from "./merkle-search-tree.ts";
 import { childPath, parsePath } from "./path.ts";
 import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
 import { diffDirs, filesDiffering, type PathChange } from "./storage-diff.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
+import { StepOp, type StepShare, StorageStep } from "./storage-steps.ts";
 
 export type { PathChange } from "./storage-diff.ts";
 export { StorageSnapshot } from "./storage-snapshot.ts";
@@ -114,6 +116,8 @@ export class Storage {
   private bytes: number;
   /** The device's directory level key; follows the snapshot (constructor, restore). */
   private levels: KeyLevel;
+  /** The steps this storage shares with the device's other storages in this thread (its key's). */
+  private steps: StepShare | undefined;
 
   private constructor(
     private readonly sha256: Sha256,
@@ -124,6 +128,7 @@ export class Storage {
     this.files = from.fileCount;
     this.bytes = from.bytesTotal;
     this.levels = from.levels;
+    this.steps = stepsOf(from.levels);
   }
 
   /** `levels`: the device's directory level key (see StorageBuild); no default. */
@@ -221,6 +226,7 @@ export class Storage {
     this.files = snapshot.fileCount;
     this.bytes = snapshot.bytesTotal;
     this.levels = snapshot.levels;
+    this.steps = stepsOf(snapshot.levels);
   }
 
   /** Sorted child names of a directory. */
@@ -303,9 +309,13 @@ export class Storage {
     if (existing !== undefined) {
       return existing instanceof DirNode ? done : fail(ErrorCodes.PATH_EXISTS, `Exists as a file: ${path}`);
     }
+    if (this.recall(StepOp.mkdir, path, "")) return done;
+    const before = this.root;
+    const blobsBefore = this.blobs;
     const descent = this.descend(segments.value, segments.value.length, true);
     if (!descent.ok) return descent;
     this.root = this.rebuild(descent.value, segments.value, descent.value.dirs[descent.value.count - 1]!);
+    this.remember(before, blobsBefore, StepOp.mkdir, path, "");
     return done;
   }
 
@@ -321,6 +331,7 @@ export class Storage {
     if (to === from || to.startsWith(`${from}/`)) {
       return fail(ErrorCodes.PATH_INVALID, `Cannot move ${from} into itself (${to})`);
     }
+    if (this.recall(StepOp.rename, from, to)) return done;
     const found = this.lookup(from);
     if (!found.ok) return found;
     if (this.find(to) !== undefined) return fail(ErrorCodes.PATH_EXISTS, `Target exists: ${to}`);
@@ -329,6 +340,7 @@ export class Storage {
     if (!removed.ok) return removed;
     const inserted = this.attach(toSegments.value, to, found.value);
     if (!inserted.ok) this.restore(saved);
+    else this.remember(saved.root, saved.blobs, StepOp.rename, from, to);
     return inserted;
   }
 
@@ -486,6 +498,9 @@ export class Storage {
     copy: boolean,
   ): Result<void> {
     if (segments.length === 0) return fail(ErrorCodes.NOT_A_FILE, "The root is a directory");
+    if (this.recall(StepOp.put, path, sha)) return done;
+    const before = this.root;
+    const blobsBefore = this.blobs;
     const descent = this.descend(segments, segments.length - 1, true);
     if (!descent.ok) return descent;
     const parent = descent.value.dirs[descent.value.count - 1]!;
@@ -517,12 +532,16 @@ export class Storage {
     this.bytes += content.length - (existing?.bytes.length ?? 0);
     assert(content.length === bytes.length, "putFile: a blob with this hash has another length");
     assert(this.files >= 1 && this.bytes >= content.length, "putFile: counters out of step");
+    this.remember(before, blobsBefore, StepOp.put, path, sha);
     return done;
   }
 
   private removeNode(path: string): Result<void> {
     const segments = parsePath(path);
     if (!segments.ok) return segments;
+    if (this.recall(StepOp.remove, path, "")) return done;
+    const before = this.root;
+    const blobsBefore = this.blobs;
     const removed = this.detach(segments.value, path);
     if (!removed.ok) return removed;
     for (const file of filesUnder(removed.value, [])) {
@@ -531,6 +550,7 @@ export class Storage {
       this.bytes -= file.bytes.length;
     }
     assert(this.files >= 0 && this.bytes >= 0, "removeNode: counters below zero");
+    this.remember(before, blobsBefore, StepOp.remove, path, "");
     return done;
   }
 
@@ -563,6 +583,27 @@ export class Storage {
     return done;
   }
 
+  /** Takes the step another storage of the device made with this operation from this state, if any. */
+  private recall(op: StepOp, path: string, arg: string): boolean {
+    if (this.steps === undefined) return false;
+    const step = this.steps.take(this.root, this.blobs, op, path, arg);
+    if (step === undefined) return false;
+    this.root = step.root;
+    this.blobs = step.blobs;
+    this.files = step.files;
+    this.bytes = step.bytes;
+    return true;
+  }
+
+  /** Offers the step just made to the device's other storages (nothing when the key shares none). */
+  private remember(before: DirNode, blobsBefore: BlobIndex, op: StepOp, path: string, arg: string): void {
+    if (this.steps === undefined) return;
+    this.steps.record(
+      before,
+      new StorageStep(blobsBefore, op, path, arg, this.root, this.blobs, this.files, this.bytes),
+    );
+  }
+
   private release(sha: string): void {
     const held = blobGet(this.blobs, sha);
     assert(held !== undefined, "release: blob not held");
@@ -573,6 +614,10 @@ export class Storage {
         ? blobDelete(this.blobs, sha)
         : blobSet(this.blobs, new BlobEntry(held.sha, held.bytes, refs - 1));
   }
+}
+
+function stepsOf(levels: KeyLevel): StepShare | undefined {
+  return levels instanceof LevelKey ? levels.steps : undefined;
 }
 
 /** Every file node at or below node (paths bound the depth: every stored path passed parsePath). */

@@ -12,6 +12,12 @@ import type { PhoneOptions, SimPhone, WorkloadStep } from "./stack.ts";
 
 /** A camera photo at full size (paper-era phones: ~1.5 MB); scaled for fleets. */
 const cameraBytesFull = 1_500_000;
+/**
+ * Storage steps a phone holds for its mirror (platform/storage-steps.ts). A
+ * mirror replays about one to two sync intervals behind (a few dozen writes);
+ * one that falls further behind (a partition) computes its own.
+ */
+const sharedStepsMax = 1024;
 
 class VirtualClock implements Clock {
   private timeMs = 0;
@@ -56,7 +62,10 @@ export class CorePhone implements SimPhone {
     const nondet = seededNondet({ rng: o.rng.fork("nondet"), clock: this.clock, cameraBytes });
     const workloadRng = o.rng.fork("workload");
     // forked after the older streams, so a seed's workload and nondet stay what they were
-    this.levelKey = LevelKey.fromSecret(o.rng.fork("mst-level").bytes(levelSecretBytes));
+    this.levelKey = LevelKey.fromSecret(
+      o.rng.fork("mst-level").bytes(levelSecretBytes),
+      o.sharedSteps === false ? undefined : sharedStepsMax,
+    );
     const platform = Platform.create({
       mode: "phone",
       deviceId,

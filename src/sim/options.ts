@@ -58,6 +58,12 @@ export interface SimulationOptions {
    * identity: the seed and the shard count together fix every shard's seed.
    */
   workers?: number;
+  /**
+   * Whether a mirror takes the storage steps its phone already made from the
+   * same state instead of computing them again (platform/storage-steps.ts;
+   * absent: true). The report is the same either way; false is for checking that.
+   */
+  sharedSteps?: boolean;
 }
 
 export const simulationBounds = {
@@ -248,5 +254,6 @@ export function reproduceCommand(o: SimulationOptions): string {
   if (o.payloadScale !== defaultOptions.payloadScale) parts.push(`--payload-scale ${o.payloadScale}`);
   if (o.bug !== undefined) parts.push(`--inject-bug ${o.bug}`);
   if (o.services !== undefined && o.services !== "none") parts.push(`--services ${o.services}`);
+  if (o.sharedSteps === false) parts.push("--no-shared-steps");
   return parts.join(" ");
 }

@@ -83,6 +83,7 @@ export function runShard(
     bug: options.bug,
     services: options.services,
     fleetPhones: requested.phones,
+    sharedSteps: options.sharedSteps,
   };
   const server = stack.createServer(
     {

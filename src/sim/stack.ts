@@ -111,6 +111,8 @@ export interface StackOptions {
    * A shard of 4 phones is part of a large fleet: its final tree check samples like one.
    */
   fleetPhones?: number;
+  /** Whether a phone's mirror may take the phone's storage steps (SimulationOptions.sharedSteps; absent: true). */
+  sharedSteps?: boolean;
 }
 
 export interface PhoneOptions extends StackOptions {

@@ -33,6 +33,7 @@ export interface SimulateOpts {
   injectBug?: string;
   services?: string;
   workers?: string;
+  sharedSteps?: boolean;
   json?: boolean;
 }
 
@@ -72,6 +73,7 @@ export function simulationOptionsFrom(opts: SimulateOpts): SimulationOptions {
     ...(opts.services === undefined || opts.services === "none"
       ? {}
       : { services: opts.services as SimulationOptions["services"] }),
+    ...(opts.sharedSteps === false ? { sharedSteps: false } : {}),
   };
   effectiveOptions(options); // validates; throws a USAGE error
   return options;
@@ -84,6 +86,7 @@ function describeOptions(o: SimulationOptions): string {
     `phones=${e.phones} hours=${e.hours} network=${e.network} rates=${e.rates} sync-interval=${e.syncIntervalMs / 1000}s`,
     `events-per-sec=${e.eventsPerSec} faults=${e.faults.length === 0 ? "none" : e.faults.join(",")} swarm=${e.swarm} payload-scale=${e.payloadScale} t_max=${e.latencyMsMax}ms`,
   ];
+  if (o.sharedSteps === false) lines.push("shared-steps=off");
   if (e.faults.length > 0) {
     const rates = Object.entries(e.faultRates).map(([name, value]) => `${name}=${value}`);
     lines.push(`fault-rates: ${rates.join(" ")}`);

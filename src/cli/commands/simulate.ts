@@ -53,6 +53,10 @@ export function registerSimulate(program: Command): void {
       "--workers <n>",
       `shards, each its own fleet and mirror server, run on at most one worker thread per core at a time; seed + workers reproduce a run (default: 1 = in-process below ${simulationBounds.shardedPhonesMin} phones, else shards of at most ${simulationBounds.phonesPerWorkerMax} phones, at least one per core)`,
     )
+    .option(
+      "--no-shared-steps",
+      "mirrors compute every storage step themselves instead of taking their phone's result from the same state (same report, slower: a check of the sharing)",
+    )
     .option("--json", "print one JSON object with the metrics")
     .action(async (opts: SimulateOpts) => {
       try {

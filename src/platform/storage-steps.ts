@@ -1,0 +1,87 @@
+// Storage transitions shared by the storages of one device in one thread: in
+// the simulator, a phone and its mirror. A storage's state (tree root, blob
+// index, counters) is immutable and a change is a pure function of the state
+// and the operation, so when the mirror replays an operation from the very
+// state object the phone applied it to, the result is the phone's: the
+// mirror takes it instead of copying the same path and hashing the same
+// nodes again, and from then on the two share every node, memoized hashes
+// included. A replay that differs in any operation, or starts from another
+// state (a restored mirror, a divergence), finds nothing and computes its
+// own; the digests still decide whether the two agree.
+//
+// Held in a map keyed by the state before each step, in insertion order and
+// bounded: a step nobody takes (a mirror that fell behind or diverged) is
+// dropped, oldest first, so what is held stays within `capacity` steps.
+import { assert } from "../core/assert.ts";
+import type { BlobIndex } from "./blob-index.ts";
+import type { DirNode } from "./fs-node.ts";
+
+/** The operations a step can be: the arguments besides the path go in `arg`. */
+export const StepOp = { put: 1, remove: 2, mkdir: 3, rename: 4 } as const;
+export type StepOp = (typeof StepOp)[keyof typeof StepOp];
+
+/** Steps kept from one state: more than one only after rollbacks. */
+const alternativesMax = 4;
+
+/** One applied operation and the state it led to. */
+export class StorageStep {
+  /** Another step from the same state (the first was rolled back): rare, so a chain. */
+  other: StorageStep | undefined = undefined;
+
+  constructor(
+    readonly blobsBefore: BlobIndex,
+    readonly op: StepOp,
+    readonly path: string,
+    /** put: the content's hash; rename: the target path; otherwise "". */
+    readonly arg: string,
+    readonly root: DirNode,
+    readonly blobs: BlobIndex,
+    readonly files: number,
+    readonly bytes: number,
+  ) {}
+}
+
+export class StepShare {
+  private readonly steps = new Map<DirNode, StorageStep>();
+
+  constructor(readonly capacity: number) {
+    assert(Number.isSafeInteger(capacity) && capacity >= 1, "StepShare: capacity must be a positive integer");
+  }
+
+  /** Steps held (for tests and diagnostics). */
+  get size(): number {
+    return this.steps.size;
+  }
+
+  /** The step this exact operation took from this exact state, removed from the share; undefined when none. */
+  take(root: DirNode, blobs: BlobIndex, op: StepOp, path: string, arg: string): StorageStep | undefined {
+    const first = this.steps.get(root);
+    let previous: StorageStep | undefined;
+    for (let step = first; step !== undefined; previous = step, step = step.other) {
+      if (step.blobsBefore !== blobs || step.op !== op || step.path !== path || step.arg !== arg) continue;
+      if (previous !== undefined) previous.other = step.other;
+      else if (step.other !== undefined) this.steps.set(root, step.other);
+      else this.steps.delete(root);
+      return step;
+    }
+    return undefined;
+  }
+
+  /** Records a step from the state (root, blobsBefore); drops the oldest state's steps beyond capacity. */
+  record(root: DirNode, step: StorageStep): void {
+    const held = this.steps.get(root);
+    if (held !== undefined) {
+      // newest first, at most alternativesMax: a state rolled back again and again holds no more
+      step.other = held;
+      let last = held;
+      for (let n = 2; last.other !== undefined; n++) {
+        if (n === alternativesMax) last.other = undefined;
+        else last = last.other;
+      }
+      this.steps.set(root, step);
+      return;
+    }
+    this.steps.set(root, step);
+    if (this.steps.size > this.capacity) this.steps.delete(this.steps.keys().next().value as DirNode);
+  }
+}
