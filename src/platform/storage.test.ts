@@ -8,32 +8,7 @@ import { nodeSha256 } from "../node/sha256.ts";
 import { publicLevelKey } from "./key-level.ts";
 import { childPath } from "./path.ts";
 import { type PathChange, Storage } from "./storage.ts";
-
-const names = ["a", "b", "c", "d", "e.txt", "f.bin"];
-const pathArb = fc
-  .array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 })
-  .map((s) => `/${s.join("/")}`);
-const contentArb = fc.uint8Array({ maxLength: 24 });
-const opArb = fc.oneof(
-  fc.record({ op: fc.constant("write" as const), path: pathArb, bytes: contentArb }),
-  fc.record({ op: fc.constant("delete" as const), path: pathArb }),
-  fc.record({ op: fc.constant("remove" as const), path: pathArb }),
-  fc.record({ op: fc.constant("mkdir" as const), path: pathArb }),
-  fc.record({ op: fc.constant("rename" as const), path: pathArb, to: pathArb }),
-  fc.record({ op: fc.constant("copy" as const), path: pathArb, to: pathArb }),
-);
-type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
-
-function apply(storage: Storage, ops: readonly Op[]): void {
-  for (const o of ops) {
-    if (o.op === "write") storage.writeFile(o.path, o.bytes);
-    else if (o.op === "delete") storage.deleteFile(o.path);
-    else if (o.op === "remove") storage.removeTree(o.path);
-    else if (o.op === "mkdir") storage.mkdir(o.path);
-    else if (o.op === "rename") storage.rename(o.path, o.to);
-    else storage.copyFile(o.path, o.to);
-  }
-}
+import { applyStorageOps as apply, storageOpArb as opArb } from "./testing/storage-ops.ts";
 
 /** Every path (directories too) with its kind and content hash, by brute force. */
 function everything(storage: Storage, dir = "/", out = new Map<string, string>()): Map<string, string> {

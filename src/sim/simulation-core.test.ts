@@ -96,3 +96,29 @@ test("sim: server crash before the group commit loses un-acked batches; phones r
   // Catch-up after each restart replays many batches in one step: each one is still digest-checked.
   assert.equal(r.batchesDigestChecked, r.batches, "invariant 1 checked on every batch");
 });
+
+test("sim: mirrors that take their phones' storage steps report exactly what mirrors computing alone do (seeds 11, 31, 71)", () => {
+  for (const [seed, extra] of [
+    [11, { faults: [...faultKinds], swarm: true }],
+    [31, { faults: [...faultKinds] }],
+    [71, { services: "all" as const }],
+  ] as const) {
+    const options: SimulationOptions = { ...small, seed, ...extra };
+    const shared = runSimulation(options);
+    const alone = runSimulation({ ...options, sharedSteps: false });
+    assert.equal(
+      shared.invariantViolations,
+      0,
+      `${JSON.stringify(shared.violations)}\nreproduce: ${shared.reproduce}`,
+    );
+    assert.ok(shared.userEvents > 100, `seed ${seed}: user events ${shared.userEvents}`);
+    // the reports differ only where they echo the switch
+    assert.match(alone.reproduce, /--no-shared-steps$/);
+    const withoutSwitch = (r: typeof shared) => ({
+      ...deterministicPart(r),
+      options: undefined,
+      reproduce: undefined,
+    });
+    assert.equal(JSON.stringify(withoutSwitch(shared)), JSON.stringify(withoutSwitch(alone)), `seed ${seed}`);
+  }
+});

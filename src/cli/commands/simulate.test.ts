@@ -36,6 +36,9 @@ test("cli: simulate: bad options are usage errors naming the option", () => {
   assert.equal(o.workers, 1, "two phones: one in-process shard by default");
   assert.equal(simulationOptionsFrom({ ...base, workers: "2" }).workers, 2);
   assert.equal(simulationOptionsFrom({ ...base, phones: "5000" }).workers! >= 1, true);
+  // commander's --no-shared-steps sets sharedSteps false; absent, the run shares (the default)
+  assert.equal(simulationOptionsFrom({ ...base, sharedSteps: false }).sharedSteps, false);
+  assert.equal(simulationOptionsFrom({ ...base, sharedSteps: true }).sharedSteps, undefined);
 });
 
 test("cli: simulate --json prints exactly one JSON object with the issue's metrics", () => {

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { utf8 } from "../core/bytes.ts";
+import { nodeSha256 } from "../node/sha256.ts";
+import { emptyDir } from "./fs-node.ts";
+import { LevelKey } from "./key-level.ts";
+import { Storage } from "./storage.ts";
+import { StepOp, StepShare, StorageStep } from "./storage-steps.ts";
+import { applyStorageOp, applyStorageOps, storageOpArb } from "./testing/storage-ops.ts";
+
+const secret = new Uint8Array(16).fill(7);
+const sharing = (capacity = 1024) => LevelKey.fromSecret(secret, capacity);
+const plainKey = LevelKey.fromSecret(secret);
+
+/** Everything a storage answers about its contents. */
+function contents(s: Storage): string {
+  const files = s.manifest().map((f) => `${f.path} ${Buffer.from(f.sha256).toString("hex")} ${f.size}`);
+  return JSON.stringify({
+    digest: [...s.digest()],
+    files,
+    empty: s.emptyDirs(),
+    n: s.fileCount,
+    b: s.bytesTotal,
+  });
+}
+
+/** A phone's storage and its mirror, made from one snapshot under one key (as the simulator makes them). */
+function pair(key: LevelKey): { phone: Storage; mirror: Storage } {
+  const built = Storage.fromFiles([["/a/b", utf8("template")]], { sha256: nodeSha256, levels: key });
+  assert.ok(built.ok);
+  const base = built.value;
+  return {
+    phone: Storage.fromSnapshot(base.snapshot(), nodeSha256),
+    mirror: Storage.fromSnapshot(base.snapshot(), nodeSha256),
+  };
+}
+
+test("storage steps: a mirror replaying its phone's operations takes every step and ends on the phone's own state (property)", () => {
+  fc.assert(
+    fc.property(fc.array(storageOpArb, { maxLength: 40 }), (ops) => {
+      const key = sharing();
+      const { phone, mirror } = pair(key);
+      applyStorageOps(phone, ops);
+      applyStorageOps(mirror, ops);
+      assert.equal(mirror.snapshot().root, phone.snapshot().root, "the mirror holds the phone's tree itself");
+      assert.equal(key.steps?.size, 0, "every step the phone offered was taken");
+      const alone = pair(plainKey).mirror;
+      applyStorageOps(alone, ops);
+      assert.equal(contents(mirror), contents(alone));
+      assert.deepEqual(mirror.filesDiffering(alone), []);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("storage steps: sharing never changes a result: a mirror whose operations differ ends where it would alone (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(storageOpArb, { maxLength: 30 }),
+      fc.array(storageOpArb, { maxLength: 30 }),
+      fc.nat(30),
+      fc.boolean(),
+      (phoneOps, otherOps, shared, interleave) => {
+        // the mirror replays a prefix of the phone's operations, then its own
+        const mirrorOps = [...phoneOps.slice(0, shared), ...otherOps];
+        const { phone, mirror } = pair(sharing(8));
+        if (interleave) {
+          for (let i = 0; i < Math.max(phoneOps.length, mirrorOps.length); i++) {
+            if (i < phoneOps.length) applyStorageOp(phone, phoneOps[i]!);
+            if (i < mirrorOps.length) applyStorageOp(mirror, mirrorOps[i]!);
+          }
+        } else {
+          applyStorageOps(phone, phoneOps);
+          applyStorageOps(mirror, mirrorOps);
+        }
+        const phoneAlone = pair(plainKey).phone;
+        applyStorageOps(phoneAlone, phoneOps);
+        const mirrorAlone = pair(plainKey).mirror;
+        applyStorageOps(mirrorAlone, mirrorOps);
+        assert.equal(contents(phone), contents(phoneAlone));
+        assert.equal(contents(mirror), contents(mirrorAlone));
+        assert.deepEqual(mirror.filesDiffering(mirrorAlone), []);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("storage steps: an operation rolled back and another made from the same state are both taken", () => {
+  const key = sharing();
+  const { phone, mirror } = pair(key);
+  for (const s of [phone, mirror]) {
+    const before = s.snapshot();
+    assert.ok(s.writeFile("/x", utf8("undone")).ok);
+    s.restore(before);
+    assert.ok(s.writeFile("/y", utf8("kept")).ok);
+    assert.ok(s.rename("/y", "/z/y").ok);
+  }
+  assert.equal(mirror.snapshot().root, phone.snapshot().root);
+  assert.equal(key.steps?.size, 0);
+  assert.equal(mirror.exists("/x"), false);
+});
+
+test("storage steps: a step dropped for capacity is computed by the mirror, which then shares nothing more but agrees", () => {
+  const key = sharing(2);
+  const { phone, mirror } = pair(key);
+  const ops = ["/p/1", "/p/2", "/p/3"].map((path) => ({
+    op: "write" as const,
+    path,
+    bytes: new Uint8Array(utf8(path)),
+  }));
+  applyStorageOps(phone, ops);
+  assert.equal(key.steps?.size, 2, "the oldest of three steps was dropped");
+  applyStorageOps(mirror, ops);
+  assert.notEqual(mirror.snapshot().root, phone.snapshot().root);
+  assert.equal(contents(mirror), contents(phone));
+  assert.ok((key.steps?.size ?? 0) <= 2);
+});
+
+test("storage steps: a key made without sharing records nothing", () => {
+  assert.equal(plainKey.steps, undefined);
+  assert.throws(() => new StepShare(0), /capacity/);
+});
+
+test("storage steps: a state keeps its newest four alternatives, and each is taken once", () => {
+  const share = new StepShare(16);
+  const step = (path: string) => new StorageStep(undefined, StepOp.put, path, "h", emptyDir, undefined, 0, 0);
+  for (const path of ["1", "2", "3", "4", "5", "6"]) share.record(emptyDir, step(path));
+  assert.equal(share.take(emptyDir, undefined, StepOp.put, "1", "h"), undefined);
+  assert.equal(share.take(emptyDir, undefined, StepOp.put, "2", "h"), undefined);
+  for (const path of ["4", "6", "3", "5"])
+    assert.equal(share.take(emptyDir, undefined, StepOp.put, path, "h")?.path, path);
+  assert.equal(share.size, 0);
+  share.record(emptyDir, step("7"));
+  assert.equal(
+    share.take(emptyDir, undefined, StepOp.put, "7", "other hash"),
+    undefined,
+    "the argument must match",
+  );
+  assert.equal(
+    share.take(emptyDir, undefined, StepOp.remove, "7", "h"),
+    undefined,
+    "the operation must match",
+  );
+  assert.equal(share.take(emptyDir, undefined, StepOp.put, "7", "h")?.path, "7");
+  assert.equal(share.take(emptyDir, undefined, StepOp.put, "7", "h"), undefined, "taken once");
+});
