@@ -69,3 +69,34 @@ test("checker: truth far behind the mirror is trimmed; the retained span is stil
   checker.mirrorAppliedUser(device, 1_001, truth[1_001]! + 1, 1_001, 1_001);
   assert.equal(checker.violationsTotal, 1);
 });
+
+test("checker: lag beyond the bound plus the device's uplink allowance is invariant 3; the allowance is asked only past the base bound", () => {
+  const asked: string[] = [];
+  const checker = new InvariantChecker({
+    nominal: true,
+    lagBoundMs: 100,
+    uplinkDelayMs: (deviceId) => {
+      asked.push(deviceId);
+      return 50;
+    },
+  });
+  phoneRun(checker, 3, 1_000);
+  checker.mirrorAppliedUser(device, 1, 0, 1_000, 1_100); // lag 100: within the base bound
+  assert.deepEqual(asked, [], "no allowance look-up within the base bound");
+  checker.mirrorAppliedUser(device, 2, 0, 1_000, 1_150); // lag 150: within bound + allowance
+  assert.equal(checker.violationsTotal, 0);
+  checker.mirrorAppliedUser(device, 3, 0, 1_000, 1_151); // lag 151: beyond
+  assert.deepEqual(asked, [device, device]);
+  assert.equal(checker.violationsTotal, 1);
+  assert.equal(checker.violations[0]!.invariant, 3);
+  assert.match(checker.violations[0]!.message, /lag 151 ms for seq 3 exceeds 150 ms/);
+  assert.equal(checker.lag.count, 3, "every replayed input's lag is recorded");
+});
+
+test("checker: a faulty run records lag but raises no lag violation", () => {
+  const checker = new InvariantChecker({ nominal: false, lagBoundMs: 100, uplinkDelayMs: () => 0 });
+  phoneRun(checker, 1, 1_000);
+  checker.mirrorAppliedUser(device, 1, 0, 0, 10_000);
+  assert.equal(checker.violationsTotal, 0);
+  assert.equal(checker.lag.max, 10_000);
+});
