@@ -50,11 +50,15 @@ export interface PhoneNode {
    * burst when an event about it runs (`advance`), not one heap event each.
    * Kept as their intents and times in two arrays, not as the step objects:
    * a step is held for up to `userStepsAheadMax` inputs, and its wrapper
-   * then survived a scavenge or two for nothing.
+   * then survived a scavenge or two for nothing. Entries
+   * [userStepsAt, userStepsEnd) are pending; the arrays keep their length
+   * when drained, so a refill writes into them instead of growing two
+   * fresh arrays (17, 41, 77 slots) per phone per refill.
    */
   readonly userIntents: unknown[];
   readonly userStepsMs: number[];
   userStepsAt: number;
+  userStepsEnd: number;
   reconnectAtMs: number;
   /** Earliest pending sync-tick event (Infinity when none). */
   tickAtMs: number;
@@ -143,6 +147,7 @@ export class Fleet {
       userIntents: [],
       userStepsMs: [],
       userStepsAt: 0,
+      userStepsEnd: 0,
       reconnectAtMs: -1,
       tickAtMs: Number.POSITIVE_INFINITY,
       networkBuffer: new Map(),
@@ -424,13 +429,13 @@ export class Fleet {
         return;
       }
       if (step.kind !== "user") assert(false, "a workload step is user or network");
-      node.userIntents.push(step.intent);
-      node.userStepsMs.push(step.atMs);
+      const end = node.userStepsEnd++;
+      node.userIntents[end] = step.intent;
+      node.userStepsMs[end] = step.atMs;
       afterMs = step.atMs;
     }
     // The buffer is full (or the workload ended): wake at its last step to go on.
-    if (node.userIntents.length > node.userStepsAt)
-      this.schedule(afterMs, this.event(EventType.workload, phone));
+    if (node.userStepsEnd > node.userStepsAt) this.schedule(afterMs, this.event(EventType.workload, phone));
   }
 
   /**
@@ -445,34 +450,36 @@ export class Fleet {
     const node = this.phones[phone]!;
     const intents = node.userIntents;
     const times = node.userStepsMs;
+    const end = node.userStepsEnd;
     let at = node.userStepsAt;
-    if (at >= intents.length) return;
-    assert(times.length === intents.length, "advance: step times out of step with intents");
+    if (at >= end) return;
+    if (!(end <= intents.length && end <= times.length))
+      assert(false, "advance: pending steps beyond the buffer");
     const untilMs = this.nowMs;
     let applied = 0;
     let previousMs = 0;
     // A tick the burst runs itself: only after a step sent frames (see tickUntil).
     let dueMs = Number.POSITIVE_INFINITY;
-    for (; at < intents.length; at++) {
+    for (; at < end; at++) {
       const atMs = times[at]!;
       if (atMs > untilMs || (beforeNow && atMs === untilMs)) break;
       if (atMs < previousMs) assert(false, `buffered steps out of order: ${atMs} after ${previousMs}`);
       previousMs = atMs;
+      const intent = intents[at];
+      intents[at] = undefined; // applied or skipped: the buffer no longer keeps it alive
       if (node.on && !this.converging) {
         if (dueMs <= atMs) dueMs = this.tickUntil(phone, dueMs, atMs);
         const sent = this.framesUp;
-        this.applyUser(phone, intents[at], atMs, false);
-        intents[at] = undefined; // applied: the buffer no longer keeps it alive
+        this.applyUser(phone, intent, atMs, false);
         applied++;
         if (this.framesUp !== sent) dueMs = Math.max(node.stack.nextTickMs(), atMs);
       }
     }
     if (dueMs < untilMs) this.tickUntil(phone, dueMs, untilMs - 1);
-    if (at === intents.length) {
-      // drained: the steps are garbage now, not held until the next refill
-      intents.length = 0;
-      times.length = 0;
+    if (at === end) {
+      // Drained: every applied entry was cleared, so the arrays hold no intent; the next refill reuses them.
       at = 0;
+      node.userStepsEnd = 0;
     }
     node.userStepsAt = at;
     if (applied > 0) this.scheduleTick(phone);
@@ -500,9 +507,11 @@ export class Fleet {
   dropWorkload(phone: number): void {
     this.advance(phone, true);
     const node = this.phones[phone]!;
+    // The steps never applied are garbage now; the arrays stay for nothing else (no refill after the horizon).
     node.userIntents.length = 0;
     node.userStepsMs.length = 0;
     node.userStepsAt = 0;
+    node.userStepsEnd = 0;
   }
 
   /** Applies a user input at `atMs` (a buffered step's own time, or now); undefined when refused. */
