@@ -31,7 +31,7 @@ export {
   type PlatformSnapshot,
   type UserInputDraft,
 } from "./platform.ts";
-export { enableSharedContent } from "./shared-content.ts";
+export { disableSharedContent, enableSharedContent } from "./shared-content.ts";
 export {
   type FileEntry,
   type ManifestBuild,

@@ -138,3 +138,8 @@ export const sharedContent = new SharedContent(0, 0);
 export function enableSharedContent(): void {
   sharedContent.setBounds(limits.sharedContentBytesMax, limits.sharedContentEntriesMax);
 }
+
+/** Turns the table off and lets go of what it held. */
+export function disableSharedContent(): void {
+  sharedContent.setBounds(0, 0);
+}

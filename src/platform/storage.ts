@@ -283,6 +283,8 @@ export class Storage {
     const found = this.lookup(from);
     if (!found.ok) return found;
     if (!(found.value instanceof FileNode)) return fail(ErrorCodes.NOT_A_FILE, `Not a file: ${from}`);
+    // a write of the same content: one step kind
+    if (this.recall(StepOp.put, to, found.value.sha)) return done;
     const segments = parsePath(to);
     if (!segments.ok) return segments;
     return this.putFile(segments.value, to, found.value.sha, found.value.bytes, false);
@@ -303,13 +305,13 @@ export class Storage {
 
   /** Creates a directory and any missing parents; succeeds when it exists. */
   mkdir(path: string): Result<void> {
+    if (this.recall(StepOp.mkdir, path, "")) return done;
     const segments = parsePath(path);
     if (!segments.ok) return segments;
     const existing = this.find(path);
     if (existing !== undefined) {
       return existing instanceof DirNode ? done : fail(ErrorCodes.PATH_EXISTS, `Exists as a file: ${path}`);
     }
-    if (this.recall(StepOp.mkdir, path, "")) return done;
     const before = this.root;
     const blobsBefore = this.blobs;
     const descent = this.descend(segments.value, segments.value.length, true);
@@ -321,6 +323,7 @@ export class Storage {
 
   /** Moves a file or directory; the target must not exist, its parents are created. */
   rename(from: string, to: string): Result<void> {
+    if (this.recall(StepOp.rename, from, to)) return done;
     const fromSegments = parsePath(from);
     if (!fromSegments.ok) return fromSegments;
     const toSegments = parsePath(to);
@@ -331,7 +334,6 @@ export class Storage {
     if (to === from || to.startsWith(`${from}/`)) {
       return fail(ErrorCodes.PATH_INVALID, `Cannot move ${from} into itself (${to})`);
     }
-    if (this.recall(StepOp.rename, from, to)) return done;
     const found = this.lookup(from);
     if (!found.ok) return found;
     if (this.find(to) !== undefined) return fail(ErrorCodes.PATH_EXISTS, `Target exists: ${to}`);
@@ -477,15 +479,17 @@ export class Storage {
   }
 
   private write(path: string, bytes: Uint8Array, copy: boolean): Result<void> {
+    const sha = bytes.length > limits.fileBytesMax ? undefined : sha256Binary(this.sha256, bytes);
+    // a step taken needs no parse: the path was valid where the step was made
+    if (sha !== undefined && this.recall(StepOp.put, path, sha)) return done;
     const segments = parsePath(path);
     if (!segments.ok) return segments;
-    if (bytes.length > limits.fileBytesMax) {
+    if (sha === undefined) {
       return fail(
         ErrorCodes.PAYLOAD_TOO_LARGE,
         `File ${path}: ${bytes.length} bytes exceeds ${limits.fileBytesMax}`,
       );
     }
-    const sha = sha256Binary(this.sha256, bytes);
     return this.putFile(segments.value, path, sha, bytes, copy);
   }
 
@@ -498,7 +502,6 @@ export class Storage {
     copy: boolean,
   ): Result<void> {
     if (segments.length === 0) return fail(ErrorCodes.NOT_A_FILE, "The root is a directory");
-    if (this.recall(StepOp.put, path, sha)) return done;
     const before = this.root;
     const blobsBefore = this.blobs;
     const descent = this.descend(segments, segments.length - 1, true);
@@ -537,9 +540,9 @@ export class Storage {
   }
 
   private removeNode(path: string): Result<void> {
+    if (this.recall(StepOp.remove, path, "")) return done;
     const segments = parsePath(path);
     if (!segments.ok) return segments;
-    if (this.recall(StepOp.remove, path, "")) return done;
     const before = this.root;
     const blobsBefore = this.blobs;
     const removed = this.detach(segments.value, path);

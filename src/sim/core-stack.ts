@@ -3,7 +3,7 @@
 // Phones cycle through a few models, so mirrors share a few templates.
 import { assert } from "../core/assert.ts";
 import { nodeSha256 } from "../node/sha256.ts";
-import { enableSharedContent } from "../platform/index.ts";
+import { disableSharedContent, enableSharedContent } from "../platform/index.ts";
 import { CorePhone } from "./core-phone.ts";
 import { CoreServer } from "./core-server.ts";
 import type { SimStackFactory } from "./stack.ts";
@@ -11,11 +11,16 @@ import type { SimStackFactory } from "./stack.ts";
 const models = ["mc-phone-a", "mc-phone-b", "mc-phone-c"] as const;
 
 export function coreStack(): SimStackFactory {
-  // Each phone and its mirror live in this thread: the mirror can hold the phone's file bytes.
-  enableSharedContent();
   let server: CoreServer | undefined;
   return {
     createServer(observer, options) {
+      // Each phone and its mirror live in this thread. A mirror that takes its
+      // phone's storage steps holds the phone's file nodes already; otherwise
+      // the shared-content table lets it hold the phone's file bytes. With
+      // steps shared the table would only pin contents nobody takes (32 MB a
+      // thread, evicting on every write).
+      if (options.sharedSteps === false) enableSharedContent();
+      else disableSharedContent();
       server = new CoreServer(observer, options, nodeSha256);
       return server;
     },
