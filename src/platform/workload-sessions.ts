@@ -90,15 +90,20 @@ const sites = [
   "maps.example",
 ];
 
+/**
+ * The arguments of an action that has none: inputs are immutable, so they
+ * share one array (not frozen: a frozen array has a map of its own, one more
+ * shape wherever arguments are read).
+ */
+const noArgs: readonly string[] = [];
+
 const action = (
   app: AppName,
   name: string,
-  args: string[] = [],
+  args: readonly string[] = noArgs,
   follow?: Follow[],
   onEmit?: () => void,
 ): Step => new Step(app, { kind: "action", name, args }, follow, onEmit);
-const tap = (p: Planner, app: AppName): Step =>
-  new Step(app, { kind: "tap", x: p.rng.int(0, 1079), y: p.rng.int(100, 1799) });
 
 /**
  * Key bodies, one per ASCII code: inputs are immutable (inputs.ts), so every
@@ -115,39 +120,51 @@ export function keyBody(code: number): UserInputBody {
 }
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(0, items.length - 1)]!;
 
-function taps(p: Planner, app: AppName, min: number, max: number): Step[] {
+/**
+ * Appends min..max taps to `steps` (a loop, not an Array.from with a
+ * closure and a spread into the session: sessions are planned every ~30
+ * user events).
+ */
+function addTaps(
+  steps: { push(step: Step): unknown },
+  p: Planner,
+  app: AppName,
+  min: number,
+  max: number,
+): void {
   const count = p.rng.int(min, max);
-  return Array.from({ length: count }, () => tap(p, app));
+  for (let i = 0; i < count; i++)
+    steps.push(new Step(app, { kind: "tap", x: p.rng.int(0, 1079), y: p.rng.int(100, 1799) }));
 }
 
 /**
- * The key codes typed for a sentence, typos and their backspaces included
- * (see Planned). The sentence comes as sentenceBytes (the same draws as
- * sentence(), without building the string): its words are ASCII, so each
- * byte is a code point.
+ * Appends the key codes typed for a sentence to `steps`, typos and their
+ * backspaces included (see Planned). The sentence comes as sentenceBytes
+ * (the same draws as sentence(), without building the string): its words
+ * are ASCII, so each byte is a code point.
  */
-function typing(p: Planner, text: Uint8Array): number[] {
-  const codes: number[] = [];
+function addTyping(steps: Planned[], p: Planner, text: Uint8Array): void {
   for (let i = 0; i < text.length; i++) {
     const code = text[i]!;
     if (code >= 0x80) assert(false, `typing: ${code} is not ASCII`);
-    if (p.rng.float() < 0.03) codes.push(0x61 + p.rng.int(0, 25), 8);
-    codes.push(code);
+    if (p.rng.float() < 0.03) steps.push(0x61 + p.rng.int(0, 25), 8);
+    steps.push(code);
   }
-  return codes;
 }
 
 function messaging(p: Planner): Planned[] {
   const steps: Planned[] = [action("messaging", "open-thread", [`peer=${pick(p.rng, contacts)}`])];
   if (p.rng.float() < 0.3) steps.push(action("messaging", "read-thread"));
-  steps.push(...taps(p, "messaging", 0, 2), ...typing(p, sentenceBytes(p.rng, 5, 100)));
+  addTaps(steps, p, "messaging", 0, 2);
+  addTyping(steps, p, sentenceBytes(p.rng, 5, 100));
   steps.push(action("messaging", "send"));
   return steps;
 }
 
 function email(p: Planner): Planned[] {
   if (p.rng.float() < 0.3) {
-    const steps = [action("email", "open-folder", ["folder=inbox"]), ...taps(p, "email", 1, 6)];
+    const steps = [action("email", "open-folder", ["folder=inbox"])];
+    addTaps(steps, p, "email", 1, 6);
     return steps;
   }
   const steps: Planned[] = [
@@ -156,10 +173,15 @@ function email(p: Planner): Planned[] {
       `subject=${sentence(p.rng, 3, 30)}`,
     ]),
   ];
-  steps.push(...typing(p, sentenceBytes(p.rng, 10, 160)));
-  const attachable = [...p.model.inboxFiles, ...p.model.userFiles];
-  if (attachable.length > 0 && p.rng.float() < 0.25)
-    steps.push(action("email", "attach", [`path=${pick(p.rng, attachable)}`]));
+  addTyping(steps, p, sentenceBytes(p.rng, 10, 160));
+  // pick() over inboxFiles then userFiles, without copying both into one array per email
+  const { inboxFiles, userFiles } = p.model;
+  const attachable = inboxFiles.length + userFiles.length;
+  if (attachable > 0 && p.rng.float() < 0.25) {
+    const at = p.rng.int(0, attachable - 1);
+    const path = at < inboxFiles.length ? inboxFiles[at]! : userFiles[at - inboxFiles.length]!;
+    steps.push(action("email", "attach", [`path=${path}`]));
+  }
   steps.push(action("email", p.rng.float() < 0.8 ? "send" : "save-draft"));
   return steps;
 }
@@ -173,9 +195,7 @@ function browser(p: Planner): Step[] {
       networkKind: "http-response",
       args: [`url=${url}`, `save=${name}`],
       payload: binary(p.rng, sizeBetween(p.rng, 500_000, 20_000_000, p.sizeScale)),
-      onDeliver: () => {
-        p.model.userFiles.push(`/sdcard/Download/${name}`);
-      },
+      onDeliver: fileDelivered(p.model, `/sdcard/Download/${name}`),
     };
     return [action("browser", "open", [`url=${url}`], [{ delayMs: p.rng.int(2_000, 20_000), network }])];
   }
@@ -189,13 +209,14 @@ function browser(p: Planner): Step[] {
   const steps: Step[] = [
     action("browser", "open", [`url=${url}`], [{ delayMs: p.rng.int(200, 3_000), network }]),
   ];
-  steps.push(...taps(p, "browser", 2, 10));
+  addTaps(steps, p, "browser", 2, 10);
   if (p.rng.float() < 0.25) steps.push(action("browser", "bookmark"));
   return steps;
 }
 
 function system(p: Planner): Step[] {
-  const steps = taps(p, "system", 2, 6);
+  const steps: Step[] = [];
+  addTaps(steps, p, "system", 2, 6);
   const roll = p.rng.float();
   if (roll < 0.3)
     steps.push(action("system", "open", [`app=${pick(p.rng, ["messaging", "email", "browser", "camera"])}`]));
@@ -211,14 +232,20 @@ function camera(p: Planner): Step[] {
   if (p.rng.float() < 0.1)
     steps.push(action("camera", "mode", [`value=${pick(p.rng, ["photo", "portrait", "night"])}`]));
   const shots = p.rng.int(1, 3);
-  for (let i = 0; i < shots; i++) steps.push(...taps(p, "camera", 0, 2), action("camera", "shoot"));
+  for (let i = 0; i < shots; i++) {
+    addTaps(steps, p, "camera", 0, 2);
+    steps.push(action("camera", "shoot"));
+  }
   return steps;
 }
 
 function files(p: Planner): Step[] {
   const known = p.model.userFiles;
-  if (known.length === 0)
-    return [action("files", "browse", ["path=/sdcard/Download"]), ...taps(p, "files", 1, 4)];
+  if (known.length === 0) {
+    const steps = [action("files", "browse", ["path=/sdcard/Download"])];
+    addTaps(steps, p, "files", 1, 4);
+    return steps;
+  }
   const path = pick(p.rng, known);
   const name = path.slice(path.lastIndexOf("/") + 1);
   const roll = p.rng.float();
@@ -239,9 +266,14 @@ function files(p: Planner): Step[] {
 
 function mms(p: Planner): Step[] {
   const items = p.model.mms;
-  if (items.length === 0) return taps(p, "mms", 1, 3);
+  const steps: Step[] = [];
+  if (items.length === 0) {
+    addTaps(steps, p, "mms", 1, 3);
+    return steps;
+  }
   const item = pick(p.rng, items);
-  const steps = [action("mms", "open", [`from=${item.from}`]), ...taps(p, "mms", 0, 3)];
+  steps.push(action("mms", "open", [`from=${item.from}`]));
+  addTaps(steps, p, "mms", 0, 3);
   if (p.rng.float() < 0.5) {
     steps.push(
       action("mms", "save", [`from=${item.from}`, `name=${item.name}`], undefined, () =>
@@ -275,9 +307,7 @@ function installer(p: Planner): Step[] {
     networkKind: "package",
     args: [`name=${name}`, `version=${version}`],
     payload: packageArchive(p.rng, name, version, p.sizeScale),
-    onDeliver: () => {
-      if (!installed.includes(name)) installed.push(name);
-    },
+    onDeliver: packageDelivered(installed, name),
   };
   return [action("installer", "open", [`name=${name}`], [{ delayMs: p.rng.int(2_000, 30_000), network }])];
 }
@@ -297,7 +327,11 @@ function antivirusHook(p: Planner): Step[] {
 
 function cache(p: Planner): Step[] {
   const notices = p.model.notices;
-  if (notices.length === 0) return taps(p, "cache", 1, 2);
+  if (notices.length === 0) {
+    const steps: Step[] = [];
+    addTaps(steps, p, "cache", 1, 2);
+    return steps;
+  }
   const id = notices[0]!;
   notices.shift();
   if (p.rng.float() < 0.2) return [action("cache", "dismiss", [`id=${id}`])];
@@ -307,9 +341,25 @@ function cache(p: Planner): Step[] {
     networkKind: "cached-file",
     args: [`id=${id}`, `name=${name}`],
     payload: binary(p.rng, sizeBetween(p.rng, 1_000_000, 20_000_000, p.sizeScale)),
-    onDeliver: () => p.model.userFiles.push(`/sdcard/Download/${name}`),
+    onDeliver: fileDelivered(p.model, `/sdcard/Download/${name}`),
   };
   return [action("cache", "fetch", [`id=${id}`], [{ delayMs: p.rng.int(1_000, 5_000), network }])];
+}
+
+// Delivery callbacks come from functions that return an anonymous arrow, not
+// arrows written in the literals: under tsx (esbuild keepNames) an arrow in an
+// object literal is named by an Object.defineProperty per call (workload.ts).
+
+function fileDelivered(model: WorkloadModel, path: string): NetworkSpec["onDeliver"] {
+  return () => {
+    model.userFiles.push(path);
+  };
+}
+
+function packageDelivered(installed: string[], name: string): NetworkSpec["onDeliver"] {
+  return () => {
+    if (!installed.includes(name)) installed.push(name);
+  };
 }
 
 export const sessionPlanners: Readonly<Record<AppName, (p: Planner) => Planned[]>> = {
