@@ -1,10 +1,13 @@
 // CPU of the workload generator (issue 4: `phone.nextStep` was 11 % of an
-// in-process fleet's wall). Drives `Workload.next()` of N phones (each its
+// in-process fleet's wall). Drives the Workload of N phones (each its
 // generator as CorePhone makes it: the phone's Rng forked "workload", the
 // simulator's payload scale 0.01, 0.5 user events/s) through H hours of
 // virtual time, the phones taking turns a minute at a time as they do in a
-// fleet, and discards the events. Nothing else of the simulator runs.
-//   node --import tsx bench/workload-speed.ts [--phones 200] [--hours 1] [--passes 8] [--warm 2] [--seed 1]
+// fleet, each phone's last --hold events (64, the fleet's user steps held
+// ahead) kept alive, and drops them. Nothing else of the simulator runs. A
+// tree whose Workload has nextIntent() is driven through it (CorePhone's
+// entry since session 12), an older one through next().
+//   node --import tsx bench/workload-speed.ts [--phones 200] [--hours 1] [--passes 8] [--warm 2] [--hold 64] [--seed 1]
 // prints CPU ns per generated event (main thread: /proc/thread-self/schedstat;
 // process: process.cpuUsage, GC helper threads included), best and median of
 // the passes after the first --warm ones (JIT), and a sha256 over every
@@ -39,11 +42,23 @@ const warmPasses = Number(arg("warm", "2"));
 const seed = Number(arg("seed", "1"));
 const windowMs = 60_000;
 
+/**
+ * User steps a fleet phone holds ahead (src/sim/fleet.ts userStepsAheadMax):
+ * the bench keeps each phone's last `hold` events alive as long, so what a
+ * step leaves on the heap survives scavenges as it does in a simulation.
+ */
+const hold = Number(arg("hold", "64"));
+
 interface WorkloadLike {
   next(): { atMs: number; kind: string };
+  /** Since session 12: the simulator's entry (a typed key's intent is shared, the time in intentAtMs). */
+  nextIntent?: () => unknown;
+  intentAtMs?: number;
 }
 interface Loaded {
   makeWorkload: (phone: number) => WorkloadLike;
+  /** The tree's workload has nextIntent(), which CorePhone.nextStep calls: the bench drives that. */
+  intents: boolean;
 }
 
 async function load(dir: string): Promise<Loaded> {
@@ -63,29 +78,51 @@ async function load(dir: string): Promise<Loaded> {
         startMs: 0,
       });
     },
+    intents: typeof (workloadModule.Workload.prototype as WorkloadLike).nextIntent === "function",
   };
 }
 
 /**
  * Every phone's events through `hours`, a window of virtual time per phone
- * in turn; `visit` sees each event. Returns the number of events generated.
+ * in turn, each phone's last `hold` events kept alive; `visit` (next()
+ * only) sees each event. Returns the number of events generated.
  */
 function drive(loaded: Loaded, visit: ((event: unknown) => void) | undefined): number {
+  const useIntents = loaded.intents && visit === undefined;
   const workloads = Array.from({ length: phones }, (_, i) => loaded.makeWorkload(i));
-  const ahead = workloads.map((w) => w.next());
+  const held = workloads.map(() => new Array<unknown>(hold).fill(undefined));
+  const heldCount = new Array<number>(phones).fill(0);
+  let takenAtMs = 0;
+  const take = (workload: WorkloadLike): unknown => {
+    if (useIntents) {
+      const intent = workload.nextIntent!();
+      takenAtMs = workload.intentAtMs!;
+      return intent;
+    }
+    const event = workload.next();
+    takenAtMs = event.atMs;
+    return event;
+  };
+  const aheadEvent: unknown[] = [];
+  const aheadMs: number[] = [];
+  for (const workload of workloads) {
+    aheadEvent.push(take(workload));
+    aheadMs.push(takenAtMs);
+  }
   const endMs = hours * 3_600_000;
   let events = phones;
   for (let windowEndMs = windowMs; windowEndMs < endMs + windowMs; windowEndMs += windowMs) {
     const limitMs = Math.min(windowEndMs, endMs);
     for (let i = 0; i < phones; i++) {
       const workload = workloads[i]!;
-      let event = ahead[i]!;
-      while (event.atMs < limitMs) {
+      while (aheadMs[i]! < limitMs) {
+        const event = aheadEvent[i]!;
         if (visit !== undefined) visit(event);
-        event = workload.next();
+        if (hold > 0) held[i]![heldCount[i]!++ % hold] = event;
+        aheadEvent[i] = take(workload);
+        aheadMs[i] = takenAtMs;
         events++;
       }
-      ahead[i] = event;
     }
   }
   return events;
@@ -224,6 +261,8 @@ function child(dir: string): ArmResult {
       String(seed),
       "--warm",
       String(warmPasses),
+      "--hold",
+      String(hold),
     ],
     { encoding: "utf8", maxBuffer: 1 << 20 },
   );

@@ -110,7 +110,8 @@ const action = (
  * typed key of a code can share one body. Typing is most of the steps, and
  * a session's keys are planned whole, long before they are typed.
  */
-const asciiKeyBodies: UserInputBody[] = Array.from({ length: 128 }, (_, code) => ({
+export const asciiKeyCodes = 128;
+const asciiKeyBodies: UserInputBody[] = Array.from({ length: asciiKeyCodes }, (_, code) => ({
   kind: "key" as const,
   code,
 }));

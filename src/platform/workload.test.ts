@@ -144,3 +144,30 @@ test("workload: seed 21's stream is pinned, at the fleet's payload scale and at 
     assert.equal(hash.digest("hex"), pinned, `sizeScale ${sizeScale}`);
   }
 });
+
+test("workload: nextIntent is next()'s stream, a typed key as the shared intent of its app and code (seed=22)", () => {
+  const events = new Workload({ rng: new SeededRng(22), sizeScale: 0.01 }).take(5_000);
+  const workload = new Workload({ rng: new SeededRng(22), sizeScale: 0.01 });
+  const keyIntents = new Map<string, object>();
+  let keys = 0;
+  for (const [i, event] of events.entries()) {
+    const intent = workload.nextIntent();
+    assert.equal(workload.intentAtMs, event.atMs, `event ${i}: time`);
+    assert.equal(intent.kind, event.kind, `event ${i}: kind`);
+    assert.equal(intent.app, event.app, `event ${i}: app`);
+    if (intent.kind === "network") {
+      assert.deepEqual(intent, event, `event ${i}: network event`);
+      continue;
+    }
+    assert.ok(event.kind === "user");
+    assert.deepEqual(intent.body, event.body, `event ${i}: body`);
+    if (intent.body.kind !== "key") continue;
+    keys++;
+    assert.ok(!("atMs" in intent), `event ${i}: a key's intent carries no time of its own`);
+    const name = `${intent.app}:${intent.body.code}`;
+    const seen = keyIntents.get(name) ?? intent;
+    keyIntents.set(name, seen);
+    assert.equal(intent, seen, `event ${i}: the key ${name} has one intent`);
+  }
+  assert.ok(keys > 3_000 && keyIntents.size < keys / 10, `${keys} keys, ${keyIntents.size} intents`);
+});

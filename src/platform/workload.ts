@@ -12,6 +12,7 @@ import { stamp } from "./app-context.ts";
 import type { AppName, UserInputBody } from "./inputs.ts";
 import { binary, sentence, sentenceBytes, sizeBetween } from "./workload-content.ts";
 import {
+  asciiKeyCodes,
   contacts,
   keyBody,
   type NetworkSpec,
@@ -23,9 +24,22 @@ import {
   type WorkloadModel,
 } from "./workload-sessions.ts";
 
-export type WorkloadEvent =
-  | { atMs: number; kind: "user"; app: AppName; body: UserInputBody }
-  | { atMs: number; kind: "network"; app: AppName; networkKind: string; args: string[]; payload: Uint8Array };
+export type NetworkEvent = {
+  atMs: number;
+  kind: "network";
+  app: AppName;
+  networkKind: string;
+  args: string[];
+  payload: Uint8Array;
+};
+
+export type WorkloadEvent = { atMs: number; kind: "user"; app: AppName; body: UserInputBody } | NetworkEvent;
+
+/** A user step without its time: what nextIntent() gives (see there). */
+export type UserIntent = { readonly kind: "user"; readonly app: AppName; readonly body: UserInputBody };
+
+/** A user intent, or a network event (nextIntent). */
+export type WorkloadIntent = UserIntent | NetworkEvent;
 
 export interface WorkloadOptions {
   rng: Rng;
@@ -55,6 +69,27 @@ const defaultWeights: Record<AppName, number> = {
 
 const pendingMax = 1024;
 
+/**
+ * The intents of typed keys, one per app and ASCII code, shared by every key
+ * of that code in that app (inputs are immutable, inputs.ts): keys are most
+ * user steps, and one event object per key outlived a scavenge or two in
+ * the simulator's step buffer (see nextIntent).
+ */
+const keyIntents = new Map<AppName, UserIntent[]>();
+
+function keyIntent(app: AppName, code: number): UserIntent {
+  let intents = keyIntents.get(app);
+  if (intents === undefined) {
+    intents = Array.from({ length: asciiKeyCodes }, (_, ascii) => ({
+      kind: "user",
+      app,
+      body: keyBody(ascii),
+    }));
+    keyIntents.set(app, intents);
+  }
+  return code < asciiKeyCodes ? intents[code]! : { kind: "user", app, body: keyBody(code) };
+}
+
 type Pending = { atMs: number; order: number; network: NetworkSpec };
 
 export class Workload {
@@ -74,6 +109,8 @@ export class Workload {
   private pending: Pending[] = [];
   private order = 0;
   private delivered = 0;
+  /** The time of the event nextIntent() returned last. */
+  intentAtMs = 0;
 
   constructor(options: WorkloadOptions) {
     const eventsPerSecond = options.eventsPerSecond ?? 0.5;
@@ -104,6 +141,22 @@ export class Workload {
 
   /** The next event; the stream never ends. */
   next(): WorkloadEvent {
+    const intent = this.nextIntent();
+    if (intent.kind === "network" || intent instanceof Step) return intent;
+    // a typed key: its event of its own
+    const step = new Step(intent.app, intent.body);
+    step.atMs = this.intentAtMs;
+    return step;
+  }
+
+  /**
+   * next() for a consumer that keeps a user step's time apart from the step
+   * (the simulator buffers user steps as intents and times): the same
+   * stream, the event's time in `intentAtMs`, and a typed key given as the
+   * shared intent of its app and code, not an event object of its own. Other
+   * events are what next() returns.
+   */
+  nextIntent(): WorkloadIntent {
     for (;;) {
       const head = this.pending[0];
       if (
@@ -143,9 +196,10 @@ export class Workload {
     this.pending.splice(i, 0, entry);
   }
 
-  private emitNetwork(): WorkloadEvent {
+  private emitNetwork(): NetworkEvent {
     const { atMs, network } = this.pending.shift()!;
     assert(this.pending.length === 0 || this.pending[0]!.atMs >= atMs, "workload: deliveries out of order");
+    this.intentAtMs = atMs;
     this.delivered++;
     network.onDeliver?.(this.delivered, atMs);
     return {
@@ -158,7 +212,7 @@ export class Workload {
     };
   }
 
-  private emitUser(): WorkloadEvent {
+  private emitUser(): UserIntent {
     for (let tries = 0; this.sessionAt >= this.session.length; tries++) {
       assert(tries < 100, "workload: sessions keep coming out empty");
       this.sessionApp = this.pickApp();
@@ -166,11 +220,13 @@ export class Workload {
       this.sessionAt = 0;
     }
     const planned = this.session[this.sessionAt++]!;
-    const step = typeof planned === "number" ? new Step(this.sessionApp, keyBody(planned)) : planned;
-    if (step.app !== this.sessionApp)
-      assert(false, `workload: a ${step.app} step in a ${this.sessionApp} session`);
     const atMs = this.nextUserMs;
     this.nextUserMs += this.gap(this.userRatePerMs);
+    this.intentAtMs = atMs;
+    if (typeof planned === "number") return keyIntent(this.sessionApp, planned);
+    const step = planned;
+    if (step.app !== this.sessionApp)
+      assert(false, `workload: a ${step.app} step in a ${this.sessionApp} session`);
     step.onEmit?.();
     const follows = step.follow;
     if (follows !== undefined)

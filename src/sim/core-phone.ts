@@ -107,9 +107,10 @@ export class CorePhone implements SimPhone {
   }
 
   nextStep(afterMs: number): WorkloadStep | undefined {
-    const e = this.workload.next();
-    const atMs = Math.max(e.atMs, afterMs);
-    // The workload event itself is the intent (it carries app and body): no copy per step.
+    // The workload's intent is the step's (it carries app and body; a typed
+    // key's is shared by every key of its code): no event object per key.
+    const e = this.workload.nextIntent();
+    const atMs = Math.max(this.workload.intentAtMs, afterMs);
     if (e.kind === "user") return { atMs, kind: "user", intent: e satisfies UserIntent };
     return {
       atMs,
