@@ -61,7 +61,8 @@ test("storage steps: sharing never changes a result: a mirror whose operations d
       fc.array(storageOpArb, { maxLength: 30 }),
       fc.nat(30),
       fc.boolean(),
-      (phoneOps, otherOps, shared, interleave) => {
+      fc.integer({ min: 1, max: 6 }),
+      (phoneOps, otherOps, shared, interleave, digestEvery) => {
         // the mirror replays a prefix of the phone's operations, then its own
         const mirrorOps = [...phoneOps.slice(0, shared), ...otherOps];
         const { phone, mirror } = pair(sharing(8));
@@ -69,6 +70,8 @@ test("storage steps: sharing never changes a result: a mirror whose operations d
           for (let i = 0; i < Math.max(phoneOps.length, mirrorOps.length); i++) {
             if (i < phoneOps.length) applyStorageOp(phone, phoneOps[i]!);
             if (i < mirrorOps.length) applyStorageOp(mirror, mirrorOps[i]!);
+            // digests along the way: equal contents meet and swap state objects
+            if (i % digestEvery === 0) assert.equal(phone.digest().length + mirror.digest().length, 64);
           }
         } else {
           applyStorageOps(phone, phoneOps);
@@ -145,4 +148,32 @@ test("storage steps: a state keeps its newest four alternatives, and each is tak
   );
   assert.equal(share.take(emptyDir, undefined, StepOp.put, "7", "h")?.path, "7");
   assert.equal(share.take(emptyDir, undefined, StepOp.put, "7", "h"), undefined, "taken once");
+});
+
+test("storage steps: storages that reach equal contents by different steps meet at a digest and share from then on", () => {
+  const key = sharing();
+  const { phone, mirror } = pair(key);
+  const write = (s: Storage, path: string) => assert.ok(s.writeFile(path, utf8(path)).ok);
+  write(phone, "/m/1");
+  write(phone, "/m/2");
+  const before = mirror.snapshot();
+  write(mirror, "/m/2"); // another order: other tree objects, equal contents
+  write(mirror, "/m/1");
+  assert.notEqual(mirror.snapshot().root, phone.snapshot().root);
+  assert.deepEqual(mirror.digest(), phone.digest());
+  assert.equal(phone.snapshot().root, mirror.snapshot().root, "the second to digest took the first's state");
+  assert.equal(key.steps?.size, 0, "steps made before the met state are dropped");
+  write(phone, "/m/3");
+  write(mirror, "/m/3");
+  assert.equal(mirror.snapshot().root, phone.snapshot().root, "and the next step is shared again");
+  // different contents never meet
+  write(phone, "/m/4");
+  write(mirror, "/m/5");
+  assert.notDeepEqual(mirror.digest(), phone.digest());
+  assert.notEqual(mirror.snapshot().root, phone.snapshot().root);
+  assert.equal(mirror.exists("/m/4"), false);
+  // a storage restored to an older state keeps it: meeting never moves a storage to other contents
+  mirror.restore(before);
+  assert.equal(mirror.fileCount, before.fileCount);
+  assert.equal(contents(mirror), contents(pair(plainKey).mirror));
 });

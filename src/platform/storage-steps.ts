@@ -12,9 +12,16 @@
 // Held in a map keyed by the state before each step, in insertion order and
 // bounded: a step nobody takes (a mirror that fell behind or diverged) is
 // dropped, oldest first, so what is held stays within `capacity` steps.
+//
+// Two storages that reach equal contents by different objects (a mirror
+// restored from its durable copy, one that computed a step dropped for
+// capacity) meet again at a digest: equal Merkle roots mean equal contents,
+// so the second takes the first's state object (meet()) and sharing
+// resumes from there, and the steps made before that state are dropped.
 import { assert } from "../core/assert.ts";
 import type { BlobIndex } from "./blob-index.ts";
 import type { DirNode } from "./fs-node.ts";
+import type { StorageSnapshot } from "./storage-snapshot.ts";
 
 /** The operations a step can be: the arguments besides the path go in `arg`. */
 export const StepOp = { put: 1, remove: 2, mkdir: 3, rename: 4 } as const;
@@ -22,11 +29,15 @@ export type StepOp = (typeof StepOp)[keyof typeof StepOp];
 
 /** Steps kept from one state: more than one only after rollbacks. */
 const alternativesMax = 4;
+/** States kept by their digest for meet(): the last few batch cuts of a phone. */
+const statesMax = 8;
 
 /** One applied operation and the state it led to. */
 export class StorageStep {
   /** Another step from the same state (the first was rolled back): rare, so a chain. */
   other: StorageStep | undefined = undefined;
+  /** Order of recording in its share (record() sets it). */
+  seq = 0;
 
   constructor(
     readonly blobsBefore: BlobIndex,
@@ -43,6 +54,10 @@ export class StorageStep {
 
 export class StepShare {
   private readonly steps = new Map<DirNode, StorageStep>();
+  /** Steps recorded so far. */
+  private seq = 0;
+  /** Digested states by Merkle root (32-char binary), each with the step count when it was digested; oldest first. */
+  private readonly states = new Map<string, { state: StorageSnapshot; seq: number }>();
 
   constructor(readonly capacity: number) {
     assert(Number.isSafeInteger(capacity) && capacity >= 1, "StepShare: capacity must be a positive integer");
@@ -69,6 +84,7 @@ export class StepShare {
 
   /** Records a step from the state (root, blobsBefore); drops the oldest state's steps beyond capacity. */
   record(root: DirNode, step: StorageStep): void {
+    step.seq = ++this.seq;
     const held = this.steps.get(root);
     if (held !== undefined) {
       // newest first, at most alternativesMax: a state rolled back again and again holds no more
@@ -83,5 +99,29 @@ export class StepShare {
     }
     this.steps.set(root, step);
     if (this.steps.size > this.capacity) this.steps.delete(this.steps.keys().next().value as DirNode);
+  }
+
+  /**
+   * A storage digested `state`, whose Merkle root is `hash`. When another
+   * state object with this root is held, returns it: the caller takes it in
+   * place of its own (equal contents), and the steps recorded before it was
+   * digested are dropped (both storages are past them). Otherwise holds
+   * `state` for whoever digests the same contents next.
+   */
+  meet(hash: string, state: StorageSnapshot): StorageSnapshot | undefined {
+    const held = this.states.get(hash);
+    if (held === undefined) {
+      this.states.set(hash, { state, seq: this.seq });
+      if (this.states.size > statesMax) this.states.delete(this.states.keys().next().value as string);
+      return undefined;
+    }
+    if (held.state.root === state.root) return undefined;
+    assert(held.state.levels === state.levels, "StepShare: storages of one share have one key");
+    // the map is in recording order of each state's first step: stop at the first newer one
+    for (const [root, step] of this.steps) {
+      if (step.seq > held.seq) break;
+      this.steps.delete(root);
+    }
+    return held.state;
   }
 }

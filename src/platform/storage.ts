@@ -210,9 +210,16 @@ export class Storage {
     return this.bytes;
   }
 
-  /** The Merkle root (32 bytes); hashes only nodes written since the last call. */
+  /**
+   * The Merkle root (32 bytes); hashes only nodes written since the last call.
+   * A storage that shares steps (storage-steps.ts) and meets another state
+   * object with the same root takes that one: equal contents, shared nodes.
+   */
   digest(): Uint8Array {
-    return bytesFromBinary(nodeHash(this.root, this.sha256));
+    const hash = nodeHash(this.root, this.sha256);
+    const same = this.steps?.meet(hash, this.snapshot());
+    if (same !== undefined) this.restore(same);
+    return bytesFromBinary(hash);
   }
 
   snapshot(): StorageSnapshot {
