@@ -6,14 +6,15 @@
 // index in a Map -> its uplink's longest frame). Two checker modules (A, B:
 // paths to checker.ts in two trees) run alternately in one process, a fresh
 // checker per round, so their ratio is measured under one load.
-// `node --import tsx bench/checker-speed.ts [--a PATH] [--b PATH] [--rounds R] [--batches N]`
+// `--inputs-per-batch 2` weighs the per-batch work (digest kept, compared) more.
+// `node --import tsx bench/checker-speed.ts [--a PATH] [--b PATH] [--rounds R] [--batches N] [--inputs-per-batch K]`
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { InvariantChecker } from "../src/sim/checker.ts";
 import { median } from "./support/median.ts";
 
 const usage =
-  "usage: node --import tsx bench/checker-speed.ts [--a PATH/checker.ts] [--b PATH/checker.ts] [--rounds R] [--batches N]";
+  "usage: node --import tsx bench/checker-speed.ts [--a PATH/checker.ts] [--b PATH/checker.ts] [--rounds R] [--batches N] [--inputs-per-batch K]";
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   process.stdout.write(`${usage}\n`);
   process.exit(0);
@@ -38,7 +39,7 @@ const paths = { A: arg("a", here), B: arg("b", here) };
 const rounds = process.argv.includes("--rounds") ? positive("rounds") : 20;
 const batchesPerPhone = process.argv.includes("--batches") ? positive("batches") : 2_000;
 const phones = 4;
-const inputsPerBatch = 30;
+const inputsPerBatch = process.argv.includes("--inputs-per-batch") ? positive("inputs-per-batch") : 30;
 const networkEvery = 20;
 const syncIntervalMs = 60_000;
 const lagBoundMs = syncIntervalMs + 100 + 1;

@@ -100,3 +100,58 @@ test("checker: a faulty run records lag but raises no lag violation", () => {
   assert.equal(checker.violationsTotal, 0);
   assert.equal(checker.lag.max, 10_000);
 });
+
+/** A 32-byte digest made from a number. */
+function digestOf(n: number): Uint8Array {
+  return Uint8Array.from({ length: 32 }, (_, i) => (n * 31 + i * 7) & 255);
+}
+
+test("checker: batch digests: many unreplayed batches (the ring grows, wraps) are each compared once, in order; a mismatch is invariant 1", () => {
+  const checker = new InvariantChecker({ nominal: true, lagBoundMs: 1_000_000 });
+  let cut = 0;
+  let replayed = 0;
+  // Bursts of 1, 7 and 50 batches in flight: the ring wraps, then grows past 4 slots with entries wrapped.
+  for (const inFlight of [1, 3, 7, 2, 50, 5]) {
+    for (let k = 0; k < inFlight; k++) {
+      cut++;
+      checker.phoneAppliedUser(device, cut, 0);
+      checker.phoneCutBatch(device, cut, cut, 0, digestOf(cut));
+    }
+    while (replayed < cut) {
+      replayed++;
+      const digest = replayed === 60 ? digestOf(0) : digestOf(replayed);
+      assert.equal(
+        checker.mirrorBatchDone(device, replayed, digest, replayed),
+        replayed !== 60,
+        `batch ${replayed}`,
+      );
+    }
+  }
+  assert.equal(checker.batchesChecked, cut);
+  assert.equal(checker.divergencesObserved, 1);
+  assert.equal(checker.violationsTotal, 1);
+  assert.equal(checker.violations[0]!.invariant, 1);
+  assert.match(checker.violations[0]!.message, /after batch 60/);
+  // A re-replay after a restart was checked the first time: not again, whatever its digest.
+  assert.equal(checker.mirrorBatchDone(device, 5, digestOf(999), 100), true);
+  assert.equal(checker.batchesChecked, cut);
+});
+
+test("checker: batch digests: a batch the mirror skips is dropped with the ones before the next it replays; the digest kept is a copy", () => {
+  const checker = new InvariantChecker({ nominal: true, lagBoundMs: 1_000_000 });
+  const reused = new Uint8Array(32);
+  for (let batch = 1; batch <= 6; batch++) {
+    checker.phoneAppliedUser(device, batch, 0);
+    reused.set(digestOf(batch));
+    checker.phoneCutBatch(device, batch, batch, 0, reused); // the phone reuses its buffer
+  }
+  assert.equal(checker.mirrorBatchDone(device, 3, digestOf(3), 1), true);
+  assert.equal(checker.mirrorBatchDone(device, 6, digestOf(6), 2), true);
+  assert.equal(checker.batchesChecked, 2, "batches 1, 2, 4 and 5 left the ring unchecked");
+  assert.equal(
+    checker.mirrorBatchDone(device, 4, digestOf(0), 3),
+    true,
+    "batch 4 is gone: nothing to compare",
+  );
+  assert.throws(() => checker.phoneCutBatch(device, 6, 6, 0, digestOf(6)), /batch 6 cut after batch 6/);
+});

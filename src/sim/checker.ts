@@ -3,7 +3,7 @@
 // and compares every input the mirror replays against it, so a bug anywhere
 // in capture, transport, intake or replay shows up as a named violation.
 import { assert } from "../core/assert.ts";
-import { bytesEqual, toHex } from "../core/bytes.ts";
+import { toHex } from "../core/bytes.ts";
 import { LagHistogram } from "./lag-histogram.ts";
 
 export interface Violation {
@@ -33,8 +33,19 @@ class DeviceTruth {
   mirrorNetworkApplied = 0;
   /** Highest seq ever replayed: a restart re-replays below it (not lag, not a duplicate). */
   replayedSeqMax = 0;
-  /** Phone digest after each batch (a copy), by batch number, until the mirror replays it. */
-  readonly batchDigests = new Map<number, Uint8Array>();
+  /**
+   * Phone digests of the batches cut and not yet replayed, oldest first: a
+   * ring of batch numbers beside a ring of digest bytes (`digestBytes`
+   * each, copied in). It was a Map of digest copies: per batch a copy, a
+   * Map insert, look-up and delete and a key iterator.
+   */
+  cutBatchNos = new Float64Array(cutRingSlotsInitial);
+  cutDigests = new Uint8Array(0);
+  digestBytes = 0;
+  cutFirst = 0;
+  cutCount = 0;
+  /** The last batch number cut: a phone cuts its batches in ascending order. */
+  cutBatchNoLast = -1;
 }
 
 /** Inputs kept behind the mirror's position, for re-replay after a server restart. */
@@ -42,6 +53,8 @@ const retainedBehindMirror = 4096;
 /** Runs dropped by one trim at least (splicing the front of the run lists is linear). */
 const runsTrimmedAtOnce = 16;
 const batchDigestsPerDeviceMax = 100_000;
+/** Unreplayed batches a device's ring holds before it first grows (a nominal run has 1-2 in flight). */
+const cutRingSlotsInitial = 4;
 const violationsKeptMax = 100;
 
 export interface CheckerOptions {
@@ -50,6 +63,33 @@ export interface CheckerOptions {
   lagBoundMs: number;
   /** Extra allowance per device (≥ 0): the longest its uplink took to carry a frame (serialization + queueing). */
   uplinkDelayMs?: (deviceId: string) => number;
+}
+
+/** Whether the digest in ring slot `slot` equals `digest`. */
+function digestAt(t: DeviceTruth, slot: number, digest: Uint8Array): boolean {
+  const width = t.digestBytes;
+  if (digest.length !== width) return false;
+  const stored = t.cutDigests;
+  const base = slot * width;
+  for (let i = 0; i < width; i++) if (stored[base + i] !== digest[i]) return false;
+  return true;
+}
+
+/** Doubles a device's ring of unreplayed batches, oldest first again. */
+function growCutRing(deviceId: string, t: DeviceTruth): void {
+  const slots = t.cutBatchNos.length;
+  if (slots >= batchDigestsPerDeviceMax) assert(false, `${deviceId}: too many unreplayed batches`);
+  const nos = new Float64Array(Math.min(slots * 2, batchDigestsPerDeviceMax));
+  const digests = new Uint8Array(nos.length * t.digestBytes);
+  for (let k = 0; k < t.cutCount; k++) {
+    const from = (t.cutFirst + k) % slots;
+    nos[k] = t.cutBatchNos[from]!;
+    digests.set(t.cutDigests.subarray(from * t.digestBytes, (from + 1) * t.digestBytes), k * t.digestBytes);
+  }
+  t.cutBatchNos = nos;
+  t.cutDigests = digests;
+  t.cutFirst = 0;
+  assert(t.cutCount < nos.length, "the grown ring has a free slot");
 }
 
 /** networkConsumed before the phone's user input `seq`; undefined when trimmed or not applied. */
@@ -130,9 +170,20 @@ export class InvariantChecker {
       lastSeq === t.phoneSeq && networkConsumed === t.phoneNetworkConsumed,
       "batch cut off the phone's state",
     );
-    if (t.batchDigests.size >= batchDigestsPerDeviceMax)
-      assert(false, `${deviceId}: too many unreplayed batches`);
-    t.batchDigests.set(batchNo, digest.slice()); // compared as bytes: no hex string per batch
+    if (!(batchNo > t.cutBatchNoLast))
+      assert(false, `${deviceId}: batch ${batchNo} cut after batch ${t.cutBatchNoLast}`);
+    t.cutBatchNoLast = batchNo;
+    if (t.digestBytes === 0) {
+      assert(digest.length > 0, "a batch digest has bytes");
+      t.digestBytes = digest.length;
+      t.cutDigests = new Uint8Array(digest.length * t.cutBatchNos.length);
+    }
+    if (digest.length !== t.digestBytes)
+      assert(false, `${deviceId}: digest of ${digest.length} bytes, not ${t.digestBytes}`);
+    if (t.cutCount === t.cutBatchNos.length) growCutRing(deviceId, t);
+    const slot = (t.cutFirst + t.cutCount++) % t.cutBatchNos.length;
+    t.cutBatchNos[slot] = batchNo;
+    t.cutDigests.set(digest, slot * t.digestBytes); // compared as bytes: no hex string per batch
   }
 
   mirrorAppliedUser(
@@ -233,14 +284,17 @@ export class InvariantChecker {
    */
   mirrorBatchDone(deviceId: string, batchNo: number, mirrorDigest: Uint8Array, nowMs: number): boolean {
     const t = this.truth(deviceId);
-    const expected = t.batchDigests.get(batchNo);
-    for (const k of t.batchDigests.keys()) {
-      if (k > batchNo) break;
-      t.batchDigests.delete(k);
+    // Batches up to this one leave the ring (the mirror replays in batch order); this one's digest is compared.
+    let matched: boolean | undefined;
+    const slots = t.cutBatchNos.length;
+    while (t.cutCount > 0 && t.cutBatchNos[t.cutFirst]! <= batchNo) {
+      if (t.cutBatchNos[t.cutFirst] === batchNo) matched = digestAt(t, t.cutFirst, mirrorDigest);
+      t.cutFirst = (t.cutFirst + 1) % slots;
+      t.cutCount--;
     }
-    if (expected === undefined) return true; // re-replayed after a restart: checked the first time
+    if (matched === undefined) return true; // re-replayed after a restart: checked the first time
     this.batchesChecked++;
-    if (bytesEqual(expected, mirrorDigest)) return true;
+    if (matched) return true;
     this.divergencesObserved++;
     if (this.options.nominal) {
       this.violate(1, deviceId, nowMs, `mirror digest differs from the phone's after batch ${batchNo}`);
