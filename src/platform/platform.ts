@@ -90,7 +90,8 @@ export class Platform {
     private readonly sources: NondetSources | undefined,
     from: PlatformSnapshot,
   ) {
-    this.storage = Storage.fromSnapshot(from.storage, sha256);
+    // a phone leads the steps its key shares, its mirror follows (storage-steps.ts)
+    this.storage = Storage.fromSnapshot(from.storage, sha256, mode === "phone" ? "lead" : "follow");
     this.ui = copyUi(from.ui);
     this.consumed = from.networkConsumed;
     this.poweredOn = from.poweredOn;

@@ -31,8 +31,8 @@ function pair(key: LevelKey): { phone: Storage; mirror: Storage } {
   assert.ok(built.ok);
   const base = built.value;
   return {
-    phone: Storage.fromSnapshot(base.snapshot(), nodeSha256),
-    mirror: Storage.fromSnapshot(base.snapshot(), nodeSha256),
+    phone: Storage.fromSnapshot(base.snapshot(), nodeSha256, "lead"),
+    mirror: Storage.fromSnapshot(base.snapshot(), nodeSha256, "follow"),
   };
 }
 
@@ -150,7 +150,7 @@ test("storage steps: a state keeps its newest four alternatives, and each is tak
   assert.equal(share.take(emptyDir, undefined, StepOp.put, "7", "h"), undefined, "taken once");
 });
 
-test("storage steps: storages that reach equal contents by different steps meet at a digest and share from then on", () => {
+test("storage steps: a follower that reaches its leader's contents by other steps takes the leader's state at a digest and shares from then on", () => {
   const key = sharing();
   const { phone, mirror } = pair(key);
   const write = (s: Storage, path: string) => assert.ok(s.writeFile(path, utf8(path)).ok);
@@ -160,8 +160,10 @@ test("storage steps: storages that reach equal contents by different steps meet 
   write(mirror, "/m/2"); // another order: other tree objects, equal contents
   write(mirror, "/m/1");
   assert.notEqual(mirror.snapshot().root, phone.snapshot().root);
-  assert.deepEqual(mirror.digest(), phone.digest());
-  assert.equal(phone.snapshot().root, mirror.snapshot().root, "the second to digest took the first's state");
+  assert.equal(key.steps?.size, 2, "the follower records none of its own");
+  const published = phone.digest(); // the phone cuts its batch first
+  assert.deepEqual(mirror.digest(), published);
+  assert.equal(phone.snapshot().root, mirror.snapshot().root, "the follower took the leader's state");
   assert.equal(key.steps?.size, 0, "steps made before the met state are dropped");
   write(phone, "/m/3");
   write(mirror, "/m/3");
@@ -169,11 +171,28 @@ test("storage steps: storages that reach equal contents by different steps meet 
   // different contents never meet
   write(phone, "/m/4");
   write(mirror, "/m/5");
-  assert.notDeepEqual(mirror.digest(), phone.digest());
+  assert.notDeepEqual(phone.digest(), mirror.digest());
   assert.notEqual(mirror.snapshot().root, phone.snapshot().root);
   assert.equal(mirror.exists("/m/4"), false);
   // a storage restored to an older state keeps it: meeting never moves a storage to other contents
   mirror.restore(before);
   assert.equal(mirror.fileCount, before.fileCount);
   assert.equal(contents(mirror), contents(pair(plainKey).mirror));
+});
+
+test("storage steps: only a phone's and a mirror's platform storages take part; other storages of the key share nothing", () => {
+  const key = sharing();
+  const { phone, mirror } = pair(key);
+  const start = phone.snapshot();
+  const copy = Storage.fromSnapshot(start, nodeSha256);
+  assert.ok(copy.writeFile("/c", utf8("copy")).ok);
+  assert.equal(key.steps?.size, 0, "a storage without a role records nothing");
+  assert.ok(phone.writeFile("/c", utf8("copy")).ok);
+  assert.equal(key.steps?.size, 1);
+  const other = Storage.fromSnapshot(start, nodeSha256);
+  assert.ok(other.writeFile("/c", utf8("copy")).ok);
+  assert.equal(key.steps?.size, 1, "nor takes the phone's steps");
+  assert.ok(mirror.writeFile("/c", utf8("copy")).ok);
+  assert.equal(key.steps?.size, 0, "the mirror does");
+  assert.equal(mirror.snapshot().root, phone.snapshot().root);
 });

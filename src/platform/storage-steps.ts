@@ -13,15 +13,21 @@
 // bounded: a step nobody takes (a mirror that fell behind or diverged) is
 // dropped, oldest first, so what is held stays within `capacity` steps.
 //
-// Two storages that reach equal contents by different objects (a mirror
-// restored from its durable copy, one that computed a step dropped for
-// capacity) meet again at a digest: equal Merkle roots mean equal contents,
-// so the second takes the first's state object (meet()) and sharing
-// resumes from there, and the steps made before that state are dropped.
+// Roles: the phone's storage leads (records its steps, publishes the states
+// it digests), the mirror's follows (takes steps, never records: a step it
+// computes itself is one nobody else will replay). A follower that reached
+// equal contents by other objects (restored from its durable copy after a
+// crash or a power-off, or past a step dropped for capacity) meets the
+// leader again at a digest: equal Merkle roots mean equal contents, so it
+// takes the leader's state object (adopt()), the steps made before that
+// state are dropped, and sharing resumes from there.
 import { assert } from "../core/assert.ts";
 import type { BlobIndex } from "./blob-index.ts";
 import type { DirNode } from "./fs-node.ts";
 import type { StorageSnapshot } from "./storage-snapshot.ts";
+
+/** A storage's part in its key's share; a storage without one does not share. */
+export type StepRole = "lead" | "follow";
 
 /** The operations a step can be: the arguments besides the path go in `arg`. */
 export const StepOp = { put: 1, remove: 2, mkdir: 3, rename: 4 } as const;
@@ -101,26 +107,27 @@ export class StepShare {
     if (this.steps.size > this.capacity) this.steps.delete(this.steps.keys().next().value as DirNode);
   }
 
-  /**
-   * A storage digested `state`, whose Merkle root is `hash`. When another
-   * state object with this root is held, returns it: the caller takes it in
-   * place of its own (equal contents), and the steps recorded before it was
-   * digested are dropped (both storages are past them). Otherwise holds
-   * `state` for whoever digests the same contents next.
-   */
-  meet(hash: string, state: StorageSnapshot): StorageSnapshot | undefined {
+  /** The leader digested `state`, whose Merkle root is `hash`: held for a follower that reaches the same contents. */
+  publish(hash: string, state: StorageSnapshot): void {
     const held = this.states.get(hash);
-    if (held === undefined) {
-      this.states.set(hash, { state, seq: this.seq });
-      if (this.states.size > statesMax) this.states.delete(this.states.keys().next().value as string);
-      return undefined;
-    }
-    if (held.state.root === state.root) return undefined;
-    assert(held.state.levels === state.levels, "StepShare: storages of one share have one key");
+    if (held !== undefined && held.state.root === state.root) return;
+    this.states.delete(hash);
+    this.states.set(hash, { state, seq: this.seq });
+    if (this.states.size > statesMax) this.states.delete(this.states.keys().next().value as string);
+  }
+
+  /**
+   * A follower at `root` digested `hash`. When the leader published another
+   * state object with this root, returns it for the follower to take (equal
+   * contents), and drops the steps the leader made before it.
+   */
+  adopt(hash: string, root: DirNode): StorageSnapshot | undefined {
+    const held = this.states.get(hash);
+    if (held === undefined || held.state.root === root) return undefined;
     // the map is in recording order of each state's first step: stop at the first newer one
-    for (const [root, step] of this.steps) {
+    for (const [before, step] of this.steps) {
       if (step.seq > held.seq) break;
-      this.steps.delete(root);
+      this.steps.delete(before);
     }
     return held.state;
   }

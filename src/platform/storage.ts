@@ -45,7 +45,7 @@ import { sharedContent } from "./shared-content.ts";
 import { buildTree, type TreeFile } from "./storage-build.ts";
 import { diffDirs, filesDiffering, type PathChange } from "./storage-diff.ts";
 import { StorageSnapshot } from "./storage-snapshot.ts";
-import { StepOp, type StepShare, StorageStep } from "./storage-steps.ts";
+import { StepOp, type StepRole, type StepShare, StorageStep } from "./storage-steps.ts";
 
 export type { PathChange } from "./storage-diff.ts";
 export { StorageSnapshot } from "./storage-snapshot.ts";
@@ -116,19 +116,20 @@ export class Storage {
   private bytes: number;
   /** The device's directory level key; follows the snapshot (constructor, restore). */
   private levels: KeyLevel;
-  /** The steps this storage shares with the device's other storages in this thread (its key's). */
+  /** The steps this storage shares with the device's other storages in this thread (its key's), when it has a role. */
   private steps: StepShare | undefined;
 
   private constructor(
     private readonly sha256: Sha256,
     from: StorageSnapshot,
+    private readonly role?: StepRole,
   ) {
     this.root = from.root;
     this.blobs = from.blobs;
     this.files = from.fileCount;
     this.bytes = from.bytesTotal;
     this.levels = from.levels;
-    this.steps = stepsOf(from.levels);
+    this.steps = stepsOf(from.levels, role);
   }
 
   /** `levels`: the device's directory level key (see StorageBuild); no default. */
@@ -137,9 +138,13 @@ export class Storage {
     return new Storage(sha256, new StorageSnapshot(emptyDir, undefined, 0, 0, levels));
   }
 
-  /** O(1): the new storage shares every node with the snapshot until it writes. */
-  static fromSnapshot(snapshot: StorageSnapshot, sha256: Sha256): Storage {
-    return new Storage(sha256, snapshot);
+  /**
+   * O(1): the new storage shares every node with the snapshot until it writes.
+   * `role`: its part in the steps its key shares (storage-steps.ts; a phone's
+   * platform leads, its mirror's follows); without one it shares none.
+   */
+  static fromSnapshot(snapshot: StorageSnapshot, sha256: Sha256, role?: StepRole): Storage {
+    return new Storage(sha256, snapshot, role);
   }
 
   /** Builds a storage from (path, content) pairs in one pass (templates, benchmarks). */
@@ -212,13 +217,19 @@ export class Storage {
 
   /**
    * The Merkle root (32 bytes); hashes only nodes written since the last call.
-   * A storage that shares steps (storage-steps.ts) and meets another state
-   * object with the same root takes that one: equal contents, shared nodes.
+   * Sharing steps (storage-steps.ts), a leader publishes the state it
+   * digested; a follower that digests the same root as another state object
+   * takes that one: equal contents, shared nodes.
    */
   digest(): Uint8Array {
     const hash = nodeHash(this.root, this.sha256);
-    const same = this.steps?.meet(hash, this.snapshot());
-    if (same !== undefined) this.restore(same);
+    if (this.steps !== undefined) {
+      if (this.role === "lead") this.steps.publish(hash, this.snapshot());
+      else {
+        const same = this.steps.adopt(hash, this.root);
+        if (same !== undefined) this.restore(same);
+      }
+    }
     return bytesFromBinary(hash);
   }
 
@@ -233,7 +244,7 @@ export class Storage {
     this.files = snapshot.fileCount;
     this.bytes = snapshot.bytesTotal;
     this.levels = snapshot.levels;
-    this.steps = stepsOf(snapshot.levels);
+    this.steps = stepsOf(snapshot.levels, this.role);
   }
 
   /** Sorted child names of a directory. */
@@ -595,7 +606,7 @@ export class Storage {
 
   /** Takes the step another storage of the device made with this operation from this state, if any. */
   private recall(op: StepOp, path: string, arg: string): boolean {
-    if (this.steps === undefined) return false;
+    if (this.steps === undefined || this.role !== "follow") return false;
     const step = this.steps.take(this.root, this.blobs, op, path, arg);
     if (step === undefined) return false;
     this.root = step.root;
@@ -607,7 +618,7 @@ export class Storage {
 
   /** Offers the step just made to the device's other storages (nothing when the key shares none). */
   private remember(before: DirNode, blobsBefore: BlobIndex, op: StepOp, path: string, arg: string): void {
-    if (this.steps === undefined) return;
+    if (this.steps === undefined || this.role !== "lead") return;
     this.steps.record(
       before,
       new StorageStep(blobsBefore, op, path, arg, this.root, this.blobs, this.files, this.bytes),
@@ -626,8 +637,8 @@ export class Storage {
   }
 }
 
-function stepsOf(levels: KeyLevel): StepShare | undefined {
-  return levels instanceof LevelKey ? levels.steps : undefined;
+function stepsOf(levels: KeyLevel, role: StepRole | undefined): StepShare | undefined {
+  return role !== undefined && levels instanceof LevelKey ? levels.steps : undefined;
 }
 
 /** Every file node at or below node (paths bound the depth: every stored path passed parsePath). */
