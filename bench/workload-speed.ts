@@ -7,125 +7,47 @@
 // ahead) kept alive, and drops them. Nothing else of the simulator runs. A
 // tree whose Workload has nextIntent() is driven through it (CorePhone's
 // entry since session 12), an older one through next().
-//   node --import tsx bench/workload-speed.ts [--phones 200] [--hours 1] [--passes 8] [--warm 2] [--hold 64] [--seed 1]
+//   node --import tsx bench/workload-speed.ts [--dir TREE] [--phones 200] [--hours 1] [--passes 8] [--warm 2] [--hold 64] [--seed 1]
 // prints CPU ns per generated event (main thread: /proc/thread-self/schedstat;
 // process: process.cpuUsage, GC helper threads included), best and median of
 // the passes after the first --warm ones (JIT), and a sha256 over every
 // event's fields (time, kind, app, body, args, payload bytes): two trees that
 // generate the same sequence print the same digest.
-// A/B of two source trees, each arm's run a child process of its own (this
-// script with --arm DIR), alternating A B, B A, ... (the machine's load
-// reaches both arms alike):
-//   node --import tsx bench/workload-speed.ts --ab A_DIR B_DIR [--pairs 6] [--phones 200] [--hours 1]
-// prints per arm the median ns per event and the median of the pair ratios
-// B/A, and fails if the arms' digests differ.
+// A/B of two source trees in this one process, each arm's modules and
+// harness loaded apart (bench/support/workload-speed-arm.ts), one pass each
+// in alternating order per round (A B, B A, ...), so the machine's load
+// reaches both alike:
+//   node --import tsx bench/workload-speed.ts --ab A_DIR B_DIR [--rounds 20] [--phones 200] [--hours 1]
+// prints per arm the median ns per event (main thread and process) and the
+// median of the round pairs' B/A, and fails if the arms' digests differ.
 // --alloc: V8's sampling heap profiler over one pass instead (bytes allocated
 // per event by the generator, by allocating function; an estimate at the
 // sampling interval's granularity).
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { resolve } from "node:path";
 import { median } from "./support/median.ts";
+import type { Arm, DriveOptions } from "./support/workload-speed-arm.ts";
 
 function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1]! : fallback;
 }
 
-const phones = Number(arg("phones", "200"));
-const hours = Number(arg("hours", "1"));
+const options: DriveOptions = {
+  phones: Number(arg("phones", "200")),
+  hours: Number(arg("hours", "1")),
+  seed: Number(arg("seed", "1")),
+  hold: Number(arg("hold", "64")),
+};
 const passes = Number(arg("passes", "8"));
 /** Passes left out of the figures: the first ones run while the generator is still being compiled. */
 const warmPasses = Number(arg("warm", "2"));
-const seed = Number(arg("seed", "1"));
-const windowMs = 60_000;
 
-/**
- * User steps a fleet phone holds ahead (src/sim/fleet.ts userStepsAheadMax):
- * the bench keeps each phone's last `hold` events alive as long, so what a
- * step leaves on the heap survives scavenges as it does in a simulation.
- */
-const hold = Number(arg("hold", "64"));
-
-interface WorkloadLike {
-  next(): { atMs: number; kind: string };
-  /** Since session 12: the simulator's entry (a typed key's intent is shared, the time in intentAtMs). */
-  nextIntent?: () => unknown;
-  intentAtMs?: number;
-}
-interface Loaded {
-  makeWorkload: (phone: number) => WorkloadLike;
-  /** The tree's workload has nextIntent(), which CorePhone.nextStep calls: the bench drives that. */
-  intents: boolean;
-}
-
-async function load(dir: string): Promise<Loaded> {
-  const rngModule = (await import(resolve(dir, "src/core/rng.ts"))) as typeof import("../src/core/rng.ts");
-  const workloadModule = (await import(
-    resolve(dir, "src/platform/workload.ts")
-  )) as typeof import("../src/platform/workload.ts");
-  return {
-    makeWorkload: (phone) => {
-      // CorePhone forks "nondet" first, then "workload" from the phone's Rng
-      const rng = new rngModule.SeededRng(seed * 100_003 + phone);
-      rng.fork("nondet");
-      return new workloadModule.Workload({
-        rng: rng.fork("workload"),
-        eventsPerSecond: 0.5,
-        sizeScale: 0.01,
-        startMs: 0,
-      });
-    },
-    intents: typeof (workloadModule.Workload.prototype as WorkloadLike).nextIntent === "function",
-  };
-}
-
-/**
- * Every phone's events through `hours`, a window of virtual time per phone
- * in turn, each phone's last `hold` events kept alive; `visit` (next()
- * only) sees each event. Returns the number of events generated.
- */
-function drive(loaded: Loaded, visit: ((event: unknown) => void) | undefined): number {
-  const useIntents = loaded.intents && visit === undefined;
-  const workloads = Array.from({ length: phones }, (_, i) => loaded.makeWorkload(i));
-  const held = workloads.map(() => new Array<unknown>(hold).fill(undefined));
-  const heldCount = new Array<number>(phones).fill(0);
-  let takenAtMs = 0;
-  const take = (workload: WorkloadLike): unknown => {
-    if (useIntents) {
-      const intent = workload.nextIntent!();
-      takenAtMs = workload.intentAtMs!;
-      return intent;
-    }
-    const event = workload.next();
-    takenAtMs = event.atMs;
-    return event;
-  };
-  const aheadEvent: unknown[] = [];
-  const aheadMs: number[] = [];
-  for (const workload of workloads) {
-    aheadEvent.push(take(workload));
-    aheadMs.push(takenAtMs);
-  }
-  const endMs = hours * 3_600_000;
-  let events = phones;
-  for (let windowEndMs = windowMs; windowEndMs < endMs + windowMs; windowEndMs += windowMs) {
-    const limitMs = Math.min(windowEndMs, endMs);
-    for (let i = 0; i < phones; i++) {
-      const workload = workloads[i]!;
-      while (aheadMs[i]! < limitMs) {
-        const event = aheadEvent[i]!;
-        if (visit !== undefined) visit(event);
-        if (hold > 0) held[i]![heldCount[i]!++ % hold] = event;
-        aheadEvent[i] = take(workload);
-        aheadMs[i] = takenAtMs;
-        events++;
-      }
-    }
-  }
-  return events;
+async function loadArm(name: string, dir: string): Promise<Arm> {
+  const url = `${new URL("./support/workload-speed-arm.ts", import.meta.url).href}?arm=${name}`;
+  const module = (await import(url)) as typeof import("./support/workload-speed-arm.ts");
+  return module.loadArm(dir, options);
 }
 
 function threadCpuNs(): number {
@@ -137,59 +59,52 @@ function processCpuNs(): number {
   return (usage.user + usage.system) * 1000;
 }
 
-function digestOf(loaded: Loaded): string {
-  const hash = createHash("sha256");
-  const put = (value: unknown): void => {
-    if (value instanceof Uint8Array) {
-      hash.update(`b${value.length}:`);
-      hash.update(value);
-    } else if (Array.isArray(value)) {
-      hash.update(`a${value.length}:`);
-      for (const item of value) put(item);
-    } else hash.update(`${typeof value}:${String(value)};`);
-  };
-  drive(loaded, (event) => {
-    const e = event as Record<string, unknown>;
-    put(e.atMs);
-    put(e.kind);
-    put(e.app);
-    if (e.kind === "user") {
-      const body = e.body as Record<string, unknown>;
-      for (const key of Object.keys(body).sort()) {
-        put(key);
-        put(body[key]);
-      }
-    } else {
-      put(e.networkKind);
-      put(e.args);
-      put(e.payload);
-    }
-  });
-  return hash.digest("hex");
+/** One timed pass: ns per event on the main thread and in the whole process. */
+function timePass(arm: Arm): { thread: number; process: number } {
+  const thread = threadCpuNs();
+  const proc = processCpuNs();
+  const events = arm.drive();
+  return { thread: (threadCpuNs() - thread) / events, process: (processCpuNs() - proc) / events };
 }
 
-interface ArmResult {
-  threadNsPerEvent: number[];
-  processNsPerEvent: number[];
-  events: number;
-  digest: string;
-}
-
-async function runArm(dir: string): Promise<ArmResult> {
-  const loaded = await load(dir);
-  const result: ArmResult = { threadNsPerEvent: [], processNsPerEvent: [], events: 0, digest: "" };
+async function runOne(dir: string): Promise<void> {
   if (!(passes > warmPasses)) throw new Error(`--passes ${passes} must exceed --warm ${warmPasses}`);
+  const arm = await loadArm("one", dir);
+  const thread: number[] = [];
+  const proc: number[] = [];
   for (let pass = 0; pass < passes; pass++) {
-    const thread = threadCpuNs();
-    const proc = processCpuNs();
-    const events = drive(loaded, undefined);
+    const t = timePass(arm);
     if (pass < warmPasses) continue;
-    result.threadNsPerEvent.push((threadCpuNs() - thread) / events);
-    result.processNsPerEvent.push((processCpuNs() - proc) / events);
-    result.events = events;
+    thread.push(t.thread);
+    proc.push(t.process);
   }
-  result.digest = digestOf(loaded);
-  return result;
+  console.log(
+    `${options.phones} phones x ${options.hours} h (${arm.intents ? "nextIntent" : "next"}): main thread ns/event best ${Math.min(...thread).toFixed(0)} median ${median(thread).toFixed(0)}; process ns/event median ${median(proc).toFixed(0)}; sequence ${arm.digest()}`,
+  );
+}
+
+async function runAb(dirA: string, dirB: string, rounds: number): Promise<void> {
+  const arms = [await loadArm("A", dirA), await loadArm("B", dirB)];
+  for (let pass = 0; pass < warmPasses; pass++) for (const arm of arms) timePass(arm);
+  const thread: number[][] = [[], []];
+  const proc: number[][] = [[], []];
+  for (let round = 0; round < rounds; round++) {
+    for (const which of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t = timePass(arms[which]!);
+      thread[which]!.push(t.thread);
+      proc[which]!.push(t.process);
+    }
+  }
+  const pairs = (values: number[][]) => values[0]!.map((a, i) => values[1]![i]! / a);
+  const threadPairs = pairs(thread);
+  console.log(
+    `${options.phones} phones x ${options.hours} h, ${rounds} alternating rounds (A ${arms[0]!.intents ? "nextIntent" : "next"}, B ${arms[1]!.intents ? "nextIntent" : "next"}): main thread A ${median(thread[0]!).toFixed(0)} ns/event, B ${median(thread[1]!).toFixed(0)} ns/event, round pairs B/A median ${median(threadPairs).toFixed(3)} (${Math.min(...threadPairs).toFixed(2)}-${Math.max(...threadPairs).toFixed(2)}, B lower in ${threadPairs.filter((r) => r < 1).length} of ${rounds}); process A ${median(proc[0]!).toFixed(0)}, B ${median(proc[1]!).toFixed(0)} ns/event, pairs B/A median ${median(pairs(proc)).toFixed(3)}`,
+  );
+  const digests = arms.map((arm) => arm.digest());
+  if (digests[0] !== digests[1]) {
+    console.log(`DIFFERENT SEQUENCES: A ${digests[0]} B ${digests[1]}`);
+    process.exitCode = 1;
+  } else console.log(`same sequence in both arms: ${digests[0]}`);
 }
 
 interface ProfileNode {
@@ -211,8 +126,8 @@ function post<T>(session: Session, method: string, params: object = {}): T {
 }
 
 async function runAlloc(dir: string): Promise<void> {
-  const loaded = await load(dir);
-  drive(loaded, undefined); // warm: the profile is of steady-state code
+  const arm = await loadArm("alloc", dir);
+  arm.drive(); // warm: the profile is of steady-state code
   const session = new Session();
   session.connect();
   post(session, "HeapProfiler.enable");
@@ -221,7 +136,7 @@ async function runAlloc(dir: string): Promise<void> {
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true,
   });
-  const events = drive(loaded, undefined);
+  const events = arm.drive();
   const { profile } = post<{ profile: { head: ProfileNode } }>(session, "HeapProfiler.stopSampling");
   session.disconnect();
   const byFunction = new Map<string, number>();
@@ -242,79 +157,11 @@ async function runAlloc(dir: string): Promise<void> {
     console.log(`${(bytes / events).toFixed(1).padStart(8)}  ${where}`);
 }
 
-function child(dir: string): ArmResult {
-  const out = execFileSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      new URL(import.meta.url).pathname,
-      "--arm",
-      dir,
-      "--phones",
-      String(phones),
-      "--hours",
-      String(hours),
-      "--passes",
-      String(passes),
-      "--seed",
-      String(seed),
-      "--warm",
-      String(warmPasses),
-      "--hold",
-      String(hold),
-    ],
-    { encoding: "utf8", maxBuffer: 1 << 20 },
-  );
-  return JSON.parse(out.trim().split("\n").at(-1)!) as ArmResult;
-}
-
-async function runAb(dirA: string, dirB: string, pairs: number): Promise<void> {
-  const arms: Record<"A" | "B", number[]> = { A: [], B: [] };
-  const processArms: Record<"A" | "B", number[]> = { A: [], B: [] };
-  const ratios: number[] = [];
-  const processRatios: number[] = [];
-  const digests = new Set<string>();
-  for (let pair = 0; pair < pairs; pair++) {
-    const order: ("A" | "B")[] = pair % 2 === 0 ? ["A", "B"] : ["B", "A"];
-    const got: Partial<Record<"A" | "B", ArmResult>> = {};
-    for (const arm of order) got[arm] = child(arm === "A" ? dirA : dirB);
-    const a = got.A!;
-    const b = got.B!;
-    digests.add(a.digest).add(b.digest);
-    const aNs = median(a.threadNsPerEvent);
-    const bNs = median(b.threadNsPerEvent);
-    arms.A.push(aNs);
-    arms.B.push(bNs);
-    processArms.A.push(median(a.processNsPerEvent));
-    processArms.B.push(median(b.processNsPerEvent));
-    ratios.push(bNs / aNs);
-    processRatios.push(median(b.processNsPerEvent) / median(a.processNsPerEvent));
-    console.log(
-      `pair ${pair + 1} (${order.join(" ")}): A ${aNs.toFixed(0)} ns/event, B ${bNs.toFixed(0)} ns/event, B/A ${(bNs / aNs).toFixed(3)} (process ${processRatios.at(-1)!.toFixed(3)})`,
-    );
-  }
-  console.log(
-    `median: A ${median(arms.A).toFixed(0)} ns/event, B ${median(arms.B).toFixed(0)} ns/event (main thread); pair B/A ${median(ratios).toFixed(3)}, process CPU pair B/A ${median(processRatios).toFixed(3)}; ${pairs} pairs`,
-  );
-  if (digests.size !== 1) {
-    console.log(`DIFFERENT SEQUENCES: ${[...digests].join(" ")}`);
-    process.exitCode = 1;
-  } else console.log(`same sequence in both arms: ${[...digests][0]}`);
-}
-
-const armDir = process.argv.includes("--arm") ? arg("arm", ".") : undefined;
-if (armDir !== undefined) console.log(JSON.stringify(await runArm(armDir)));
-else if (process.argv.includes("--ab")) {
+if (process.argv.includes("--ab")) {
   const at = process.argv.indexOf("--ab");
   const dirA = process.argv[at + 1];
   const dirB = process.argv[at + 2];
   if (dirA === undefined || dirB === undefined) throw new Error("usage: --ab A_DIR B_DIR");
-  await runAb(resolve(dirA), resolve(dirB), Number(arg("pairs", "6")));
+  await runAb(resolve(dirA), resolve(dirB), Number(arg("rounds", "20")));
 } else if (process.argv.includes("--alloc")) await runAlloc(resolve(arg("dir", ".")));
-else {
-  const result = await runArm(resolve(arg("dir", ".")));
-  console.log(
-    `${phones} phones x ${hours} h: ${result.events} events per pass; main thread ns/event best ${Math.min(...result.threadNsPerEvent).toFixed(0)} median ${median(result.threadNsPerEvent).toFixed(0)}; process ns/event median ${median(result.processNsPerEvent).toFixed(0)}; sequence ${result.digest}`,
-  );
-}
+else await runOne(resolve(arg("dir", ".")));
