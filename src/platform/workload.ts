@@ -75,9 +75,10 @@ const pendingMax = 1024;
  * user steps, and one event object per key outlived a scavenge or two in
  * the simulator's step buffer (see nextIntent).
  */
-const keyIntents = new Map<AppName, UserIntent[]>();
+const keyIntents = new Map<AppName, readonly UserIntent[]>();
 
-function keyIntent(app: AppName, code: number): UserIntent {
+/** The app's shared key intents, indexed by ASCII code (a session looks them up once). */
+function keyIntentsOf(app: AppName): readonly UserIntent[] {
   let intents = keyIntents.get(app);
   if (intents === undefined) {
     intents = Array.from({ length: asciiKeyCodes }, (_, ascii) => ({
@@ -87,7 +88,7 @@ function keyIntent(app: AppName, code: number): UserIntent {
     }));
     keyIntents.set(app, intents);
   }
-  return code < asciiKeyCodes ? intents[code]! : { kind: "user", app, body: keyBody(code) };
+  return intents;
 }
 
 type Pending = { atMs: number; order: number; network: NetworkSpec };
@@ -97,13 +98,17 @@ export class Workload {
   private readonly userRatePerMs: number;
   private readonly networkRatePerMs: number;
   private readonly planner: Planner;
-  private readonly weights: [AppName, number][];
+  /** Apps with a positive weight, and their weights at the same index (pickApp). */
+  private readonly weightApps: AppName[];
+  private readonly weights: number[];
   private readonly weightTotal: number;
   private nextUserMs: number;
   private nextBackgroundMs: number;
   private session: Planned[] = [];
   /** The app the current session was planned for: its typed keys' app. */
   private sessionApp: AppName = "system";
+  /** keyIntentsOf(sessionApp). */
+  private sessionKeys: readonly UserIntent[] = keyIntentsOf("system");
   /** Next step of `session` to emit (a cursor: shift() would move the rest each time). */
   private sessionAt = 0;
   private pending: Pending[] = [];
@@ -127,11 +132,12 @@ export class Workload {
       sizeScale,
       model: { userFiles: [], inboxFiles: [], mms: [], notices: [], packages: [] },
     };
-    this.weights = Object.entries({ ...defaultWeights, ...options.appWeights }).filter(([, w]) => w > 0) as [
-      AppName,
-      number,
-    ][];
-    this.weightTotal = this.weights.reduce((sum, [, w]) => sum + w, 0);
+    const weighted = Object.entries({ ...defaultWeights, ...options.appWeights }).filter(
+      ([, w]) => w > 0,
+    ) as [AppName, number][];
+    this.weightApps = weighted.map(([app]) => app);
+    this.weights = weighted.map(([, weight]) => weight);
+    this.weightTotal = this.weights.reduce((sum, w) => sum + w, 0);
     assert(this.weightTotal > 0, "at least one app needs a positive weight");
     const startMs = options.startMs ?? 0;
     this.nextUserMs = startMs + this.gap(this.userRatePerMs);
@@ -216,6 +222,7 @@ export class Workload {
     for (let tries = 0; this.sessionAt >= this.session.length; tries++) {
       assert(tries < 100, "workload: sessions keep coming out empty");
       this.sessionApp = this.pickApp();
+      this.sessionKeys = keyIntentsOf(this.sessionApp);
       this.session = sessionPlanners[this.sessionApp](this.planner);
       this.sessionAt = 0;
     }
@@ -223,7 +230,10 @@ export class Workload {
     const atMs = this.nextUserMs;
     this.nextUserMs += this.gap(this.userRatePerMs);
     this.intentAtMs = atMs;
-    if (typeof planned === "number") return keyIntent(this.sessionApp, planned);
+    if (typeof planned === "number")
+      return planned < asciiKeyCodes
+        ? this.sessionKeys[planned]!
+        : { kind: "user", app: this.sessionApp, body: keyBody(planned) };
     const step = planned;
     if (step.app !== this.sessionApp)
       assert(false, `workload: a ${step.app} step in a ${this.sessionApp} session`);
@@ -240,12 +250,13 @@ export class Workload {
   }
 
   private pickApp(): AppName {
+    const { weightApps, weights } = this;
     let roll = this.rng.float() * this.weightTotal;
-    for (const [app, weight] of this.weights) {
-      roll -= weight;
-      if (roll < 0) return app;
+    for (let i = 0; i < weights.length; i++) {
+      roll -= weights[i]!;
+      if (roll < 0) return weightApps[i]!;
     }
-    return this.weights[this.weights.length - 1]![0];
+    return weightApps[weightApps.length - 1]!;
   }
 
   /** An unsolicited delivery: mostly SMS, then email, MMS, IM and cache notices. */
