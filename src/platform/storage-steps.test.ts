@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { utf8 } from "../core/bytes.ts";
+import type { Sha256 } from "../core/ports.ts";
 import { nodeSha256 } from "../node/sha256.ts";
 import { emptyDir } from "./fs-node.ts";
 import { LevelKey } from "./key-level.ts";
@@ -195,4 +196,39 @@ test("storage steps: only a phone's and a mirror's platform storages take part; 
   assert.ok(mirror.writeFile("/c", utf8("copy")).ok);
   assert.equal(key.steps?.size, 0, "the mirror does");
   assert.equal(mirror.snapshot().root, phone.snapshot().root);
+});
+
+test("storage steps: a follower never takes a state on an equal root hash alone: contents are compared entry by entry", () => {
+  // tree nodes (tag 4, and the empty directory, tag 2) all hash alike, contents truly: every
+  // digest collides, so only the entry-by-entry comparison can refuse (a stale memoized hash looks so)
+  const treeNode = (data: Uint8Array) => data[0] === 4 || (data.length === 1 && data[0] === 2);
+  const collide: Sha256 = Object.assign(
+    (data: Uint8Array) => (treeNode(data) ? new Uint8Array(32) : nodeSha256(data)),
+    {
+      binary: (data: Uint8Array) => (treeNode(data) ? "\0".repeat(32) : nodeSha256.binary!(data)),
+    },
+  );
+  const key = sharing();
+  const built = Storage.fromFiles([["/a/b", utf8("template")]], { sha256: collide, levels: key });
+  assert.ok(built.ok);
+  const start = built.value.snapshot();
+  const phone = Storage.fromSnapshot(start, collide, "lead");
+  const mirror = Storage.fromSnapshot(start, collide, "follow");
+  assert.ok(phone.writeFile("/x", utf8("phone")).ok);
+  assert.ok(mirror.writeFile("/y", utf8("mirror")).ok);
+  assert.deepEqual(phone.digest(), mirror.digest(), "the roots collide");
+  assert.notEqual(mirror.snapshot().root, phone.snapshot().root, "different files: no adoption");
+  assert.deepEqual(mirror.filesDiffering(phone).sort(), ["/x", "/y"]);
+  // an empty directory is contents too
+  const a = Storage.fromSnapshot(start, collide, "lead");
+  const b = Storage.fromSnapshot(start, collide, "follow");
+  assert.ok(a.mkdir("/only-here").ok);
+  assert.deepEqual(a.digest(), b.digest());
+  assert.notEqual(b.snapshot().root, a.snapshot().root, "a different empty directory: no adoption");
+  assert.equal(b.exists("/only-here"), false);
+  // equal contents by other objects are taken
+  const c = Storage.fromSnapshot(start, collide, "follow");
+  assert.ok(c.mkdir("/only-here").ok);
+  c.digest();
+  assert.equal(c.snapshot().root, a.snapshot().root);
 });

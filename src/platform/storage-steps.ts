@@ -18,9 +18,10 @@
 // computes itself is one nobody else will replay). A follower that reached
 // equal contents by other objects (restored from its durable copy after a
 // crash or a power-off, or past a step dropped for capacity) meets the
-// leader again at a digest: equal Merkle roots mean equal contents, so it
-// takes the leader's state object (adopt()), the steps made before that
-// state are dropped, and sharing resumes from there.
+// leader again at a digest: at an equal Merkle root whose files and
+// directories also compare equal entry by entry, it takes the leader's
+// state object (adopt()), the steps made before that state are dropped, and
+// sharing resumes from there.
 import { assert } from "../core/assert.ts";
 import type { BlobIndex } from "./blob-index.ts";
 import type { DirNode } from "./fs-node.ts";
@@ -118,12 +119,18 @@ export class StepShare {
 
   /**
    * A follower at `root` digested `hash`. When the leader published another
-   * state object with this root, returns it for the follower to take (equal
-   * contents), and drops the steps the leader made before it.
+   * state object with this root and `sameContents` confirms it entry by
+   * entry (a hash is not taken on trust: a stale memoized hash must still
+   * show as a divergence), returns it for the follower to take and drops the
+   * steps the leader made before it.
    */
-  adopt(hash: string, root: DirNode): StorageSnapshot | undefined {
+  adopt(
+    hash: string,
+    root: DirNode,
+    sameContents: (state: StorageSnapshot) => boolean,
+  ): StorageSnapshot | undefined {
     const held = this.states.get(hash);
-    if (held === undefined || held.state.root === root) return undefined;
+    if (held === undefined || held.state.root === root || !sameContents(held.state)) return undefined;
     // the map is in recording order of each state's first step: stop at the first newer one
     for (const [before, step] of this.steps) {
       if (step.seq > held.seq) break;

@@ -226,7 +226,7 @@ export class Storage {
     if (this.steps !== undefined) {
       if (this.role === "lead") this.steps.publish(hash, this.snapshot());
       else {
-        const same = this.steps.adopt(hash, this.root);
+        const same = this.steps.adopt(hash, this.root, (state) => this.sameContents(state));
         if (same !== undefined) this.restore(same);
       }
     }
@@ -602,6 +602,14 @@ export class Storage {
     }
     this.root = this.rebuild(descent.value, segments, dirSet(parent, name, node, true, this.levels));
     return done;
+  }
+
+  /** Whether a state holds exactly this storage's files and empty directories, compared entry by entry (no hash trusted). */
+  private sameContents(state: StorageSnapshot): boolean {
+    if (state.fileCount !== this.files || state.bytesTotal !== this.bytes) return false;
+    if (filesDiffering(this.root, state.root).length > 0) return false;
+    const other = Storage.fromSnapshot(state, this.sha256);
+    return other.emptyDirs().join("\0") === this.emptyDirs().join("\0");
   }
 
   /** Takes the step another storage of the device made with this operation from this state, if any. */
