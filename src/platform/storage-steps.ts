@@ -36,7 +36,7 @@ export type StepOp = (typeof StepOp)[keyof typeof StepOp];
 
 /** Steps kept from one state: more than one only after rollbacks. */
 const alternativesMax = 4;
-/** States kept by their digest for meet(): the last few batch cuts of a phone. */
+/** States a leader published, by Merkle root: the last few batch cuts of a phone. */
 const statesMax = 8;
 
 /** One applied operation and the state it led to. */

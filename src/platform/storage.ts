@@ -608,11 +608,14 @@ export class Storage {
   private sameContents(state: StorageSnapshot): boolean {
     if (state.fileCount !== this.files || state.bytesTotal !== this.bytes) return false;
     if (filesDiffering(this.root, state.root).length > 0) return false;
-    const other = Storage.fromSnapshot(state, this.sha256);
-    return other.emptyDirs().join("\0") === this.emptyDirs().join("\0");
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    collectEmptyDirs(this.root, "/", mine);
+    collectEmptyDirs(state.root, "/", theirs);
+    return mine.join("\0") === theirs.join("\0");
   }
 
-  /** Takes the step another storage of the device made with this operation from this state, if any. */
+  /** A follower: takes the step its leader made with this operation from this state, if any. */
   private recall(op: StepOp, path: string, arg: string): boolean {
     if (this.steps === undefined || this.role !== "follow") return false;
     const step = this.steps.take(this.root, this.blobs, op, path, arg);
@@ -624,7 +627,7 @@ export class Storage {
     return true;
   }
 
-  /** Offers the step just made to the device's other storages (nothing when the key shares none). */
+  /** A leader: offers the step just made to its follower (nothing when the key shares none). */
   private remember(before: DirNode, blobsBefore: BlobIndex, op: StepOp, path: string, arg: string): void {
     if (this.steps === undefined || this.role !== "lead") return;
     this.steps.record(
