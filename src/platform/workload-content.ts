@@ -1,12 +1,12 @@
 // Content for generated workloads: text that reads like messages, binary
 // payloads of realistic sizes (scaled down for fleet simulation), and
 // packages as real zip archives. Everything comes from the seeded Rng.
+import { zipSync } from "fflate";
 import { assert } from "../core/assert.ts";
 import { slabBytes } from "../core/byte-slab.ts";
 import { utf8 } from "../core/bytes.ts";
 import type { Rng } from "../core/ports.ts";
 import { randomBytes } from "./random-bytes.ts";
-import { dosDateTime, storedZip, type ZipEntry } from "./workload-zip.ts";
 
 const words = (
   "the a to and of you i it in is that for on we are this can my have be at will with not but " +
@@ -111,20 +111,18 @@ export function binary(rng: Rng, size: number): Uint8Array {
   return out;
 }
 
-/** The packages' mtime, 2020-01-01 12:00:00 local time: the same header bytes in every time zone. */
-const packageDosTime = dosDateTime({ year: 2020, month: 1, day: 1, hours: 12, minutes: 0, seconds: 0 });
-
-/** A package as a stored zip (the shape of an APK): a manifest, the code, 3-20 resources. */
+/**
+ * A package as a stored zip (the shape of an APK). The mtime is a local time
+ * without a zone: fflate writes local date fields, so this gives the same
+ * bytes in every time zone.
+ */
 export function packageArchive(rng: Rng, name: string, version: number, scale: number): Uint8Array {
-  const entries: ZipEntry[] = [
-    { name: "AndroidManifest.xml", bytes: utf8(`<manifest package="${name}" versionCode="${version}"/>\n`) },
-    { name: "classes.dex", bytes: binary(rng, sizeBetween(rng, 200_000, 3_000_000, scale)) },
-  ];
+  const entries: Record<string, Uint8Array> = {
+    "AndroidManifest.xml": utf8(`<manifest package="${name}" versionCode="${version}"/>\n`),
+    "classes.dex": binary(rng, sizeBetween(rng, 200_000, 3_000_000, scale)),
+  };
   const resources = rng.int(3, 20);
   for (let i = 0; i < resources; i++)
-    entries.push({
-      name: `res/drawable/r${i}.png`,
-      bytes: binary(rng, sizeBetween(rng, 500, 50_000, scale)),
-    });
-  return storedZip(entries, packageDosTime);
+    entries[`res/drawable/r${i}.png`] = binary(rng, sizeBetween(rng, 500, 50_000, scale));
+  return zipSync(entries, { level: 0, mtime: "2020-01-01T12:00:00" });
 }
