@@ -11,22 +11,15 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { InvariantChecker } from "../src/sim/checker.ts";
+import { argText, exitOnHelp } from "./support/cli-args.ts";
 import { median } from "./support/median.ts";
 
 const usage =
   "usage: node --import tsx bench/checker-speed.ts [--a PATH/checker.ts] [--b PATH/checker.ts] [--rounds R] [--batches N] [--inputs-per-batch K]";
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : (process.argv[i + 1] ?? fallback);
-}
+exitOnHelp(usage);
 
 function positive(name: string): number {
-  const value = Number(arg(name, "0"));
+  const value = Number(argText(name, "0"));
   if (!Number.isSafeInteger(value) || value <= 0) {
     process.stderr.write(`--${name} needs a positive integer\n${usage}\n`);
     process.exit(2);
@@ -35,7 +28,7 @@ function positive(name: string): number {
 }
 
 const here = new URL("../src/sim/checker.ts", import.meta.url).pathname;
-const paths = { A: arg("a", here), B: arg("b", here) };
+const paths = { A: argText("a", here), B: argText("b", here) };
 const rounds = process.argv.includes("--rounds") ? positive("rounds") : 20;
 const batchesPerPhone = process.argv.includes("--batches") ? positive("batches") : 2_000;
 const phones = 4;

@@ -10,23 +10,16 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { LagHistogram } from "../src/sim/lag-histogram.ts";
+import { argText, exitOnHelp } from "./support/cli-args.ts";
 import { median } from "./support/median.ts";
 
 const usage =
   "usage: node --import tsx bench/lag-record-speed.ts [--a PATH/lag-histogram.ts] [--b PATH/lag-histogram.ts] [--rounds R] [--sweep-kb K]";
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : (process.argv[i + 1] ?? fallback);
-}
+exitOnHelp(usage);
 
 function count(name: string, fallback: number): number {
   if (!process.argv.includes(`--${name}`)) return fallback;
-  const value = Number(arg(name, ""));
+  const value = Number(argText(name, ""));
   if (!Number.isSafeInteger(value) || value < 0) {
     process.stderr.write(`--${name} needs a non-negative integer\n${usage}\n`);
     process.exit(2);
@@ -35,7 +28,7 @@ function count(name: string, fallback: number): number {
 }
 
 const here = new URL("../src/sim/lag-histogram.ts", import.meta.url).pathname;
-const paths = { A: arg("a", here), B: arg("b", here) };
+const paths = { A: argText("a", here), B: argText("b", here) };
 const rounds = Math.max(3, count("rounds", 15));
 const sweepKb = count("sweep-kb", 256);
 const shards = 20;

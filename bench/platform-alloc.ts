@@ -19,29 +19,16 @@ import { Session } from "node:inspector";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { defaultOptions, runSimulation } from "../src/sim/index.ts";
+import { exitOnHelp } from "./support/cli-args.ts";
+import { type ProfileNode, post } from "./support/inspector-post.ts";
+
+exitOnHelp(
+  "usage: node [--max-semi-space-size=32] --import tsx bench/platform-alloc.ts [--phones 300] [--hours 0.1] [--seed 7] [--interval 512] [--top 40] [--survivors]",
+);
 
 function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1]! : fallback;
-}
-
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
-}
-
-function post<T>(session: Session, method: string, params: object = {}): T {
-  let result: T | undefined;
-  let failure: Error | null = null;
-  // the inspector answers synchronously within post() for a same-thread session
-  session.post(method, params, (error, value) => {
-    failure = error;
-    result = value as T;
-  });
-  if (failure !== null) throw failure;
-  if (result === undefined) throw new Error(`${method}: no synchronous answer`);
-  return result;
 }
 
 const survivors = process.argv.includes("--survivors");

@@ -20,18 +20,11 @@ import { defaultOptions } from "../src/sim/index.ts";
 import type { PhoneOptions, WorkloadStep } from "../src/sim/stack.ts";
 import { PROTOCOL_VERSION } from "../src/sync/frame.ts";
 import { encodeAck } from "../src/sync/frame-batch-wire.ts";
+import { argText, exitOnHelp } from "./support/cli-args.ts";
 
 const usage =
   "usage: node --expose-gc --import tsx bench/sim-locality.ts [--phones N] [--hours H] [--bursts 30,1000] [--rounds R] [--seed S]";
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : (process.argv[i + 1] ?? fallback);
-}
+exitOnHelp(usage);
 
 function positive(name: string, text: string): number {
   const value = Number(text);
@@ -42,11 +35,11 @@ function positive(name: string, text: string): number {
   return value;
 }
 
-const phones = positive("phones", arg("phones", "1000"));
-const hours = positive("hours", arg("hours", "0.25"));
-const rounds = positive("rounds", arg("rounds", "2"));
-const seed = positive("seed", arg("seed", "7"));
-const bursts = arg("bursts", "30")
+const phones = positive("phones", argText("phones", "1000"));
+const hours = positive("hours", argText("hours", "0.25"));
+const rounds = positive("rounds", argText("rounds", "2"));
+const seed = positive("seed", argText("seed", "7"));
+const bursts = argText("bursts", "30")
   .split(",")
   .map((b) => positive("bursts", b));
 const horizonMs = Math.round(hours * 3_600_000);

@@ -26,23 +26,23 @@
 import { readFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { resolve } from "node:path";
+import { argText, exitOnHelp } from "./support/cli-args.ts";
+import { type ProfileNode, post } from "./support/inspector-post.ts";
 import { median } from "./support/median.ts";
 import type { Arm, DriveOptions } from "./support/workload-speed-arm.ts";
 
-function arg(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1]! : fallback;
-}
+exitOnHelp(`usage: node --import tsx bench/workload-speed.ts [--dir TREE] [--phones 200] [--hours 1] [--passes 8] [--warm 2] [--hold 64] [--seed 1] [--alloc]
+       node --import tsx bench/workload-speed.ts --ab A_DIR B_DIR [--rounds 20] [--phones 200] [--hours 1]`);
 
 const options: DriveOptions = {
-  phones: Number(arg("phones", "200")),
-  hours: Number(arg("hours", "1")),
-  seed: Number(arg("seed", "1")),
-  hold: Number(arg("hold", "64")),
+  phones: Number(argText("phones", "200")),
+  hours: Number(argText("hours", "1")),
+  seed: Number(argText("seed", "1")),
+  hold: Number(argText("hold", "64")),
 };
-const passes = Number(arg("passes", "8"));
+const passes = Number(argText("passes", "8"));
 /** Passes left out of the figures: the first ones run while the generator is still being compiled. */
-const warmPasses = Number(arg("warm", "2"));
+const warmPasses = Number(argText("warm", "2"));
 
 async function loadArm(name: string, dir: string): Promise<Arm> {
   const url = `${new URL("./support/workload-speed-arm.ts", import.meta.url).href}?arm=${name}`;
@@ -107,24 +107,6 @@ async function runAb(dirA: string, dirB: string, rounds: number): Promise<void> 
   } else console.log(`same sequence in both arms: ${digests[0]}`);
 }
 
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
-}
-
-function post<T>(session: Session, method: string, params: object = {}): T {
-  let result: T | undefined;
-  let failure: Error | null = null;
-  session.post(method, params, (error, value) => {
-    failure = error;
-    result = value as T;
-  });
-  if (failure !== null) throw failure;
-  if (result === undefined) throw new Error(`${method}: no synchronous answer`);
-  return result;
-}
-
 async function runAlloc(dir: string): Promise<void> {
   const arm = await loadArm("alloc", dir);
   arm.drive(); // warm: the profile is of steady-state code
@@ -162,6 +144,6 @@ if (process.argv.includes("--ab")) {
   const dirA = process.argv[at + 1];
   const dirB = process.argv[at + 2];
   if (dirA === undefined || dirB === undefined) throw new Error("usage: --ab A_DIR B_DIR");
-  await runAb(resolve(dirA), resolve(dirB), Number(arg("rounds", "20")));
-} else if (process.argv.includes("--alloc")) await runAlloc(resolve(arg("dir", ".")));
-else await runOne(resolve(arg("dir", ".")));
+  await runAb(resolve(dirA), resolve(dirB), Number(argText("rounds", "20")));
+} else if (process.argv.includes("--alloc")) await runAlloc(resolve(argText("dir", ".")));
+else await runOne(resolve(argText("dir", ".")));
