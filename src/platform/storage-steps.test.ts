@@ -129,7 +129,8 @@ test("storage steps: a key made without sharing records nothing", () => {
 
 test("storage steps: a state keeps its newest four alternatives, and each is taken once", () => {
   const share = new StepShare(16);
-  const step = (path: string) => new StorageStep(undefined, StepOp.put, path, "h", emptyDir, undefined, 0, 0);
+  const step = (path: string) =>
+    new StorageStep(undefined, StepOp.put, path, "h", emptyDir, undefined, 0, 0, plainKey);
   for (const path of ["1", "2", "3", "4", "5", "6"]) share.record(emptyDir, step(path));
   assert.equal(share.take(emptyDir, undefined, StepOp.put, "1", "h"), undefined);
   assert.equal(share.take(emptyDir, undefined, StepOp.put, "2", "h"), undefined);

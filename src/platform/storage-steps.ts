@@ -25,7 +25,8 @@
 import { assert } from "../core/assert.ts";
 import type { BlobIndex } from "./blob-index.ts";
 import type { DirNode } from "./fs-node.ts";
-import type { StorageSnapshot } from "./storage-snapshot.ts";
+import type { KeyLevel } from "./merkle-search-tree.ts";
+import { StorageSnapshot } from "./storage-snapshot.ts";
 
 /** A storage's part in its key's share; a storage without one does not share. */
 export type StepRole = "lead" | "follow";
@@ -39,8 +40,8 @@ const alternativesMax = 4;
 /** States a leader published, by Merkle root: the last few batch cuts of a phone. */
 const statesMax = 8;
 
-/** One applied operation and the state it led to. */
-export class StorageStep {
+/** One applied operation: the state it led to, and what it was applied to. */
+export class StorageStep extends StorageSnapshot {
   /** Another step from the same state (the first was rolled back): rare, so a chain. */
   other: StorageStep | undefined = undefined;
   /** Order of recording in its share (record() sets it). */
@@ -52,11 +53,14 @@ export class StorageStep {
     readonly path: string,
     /** put: the content's hash; rename: the target path; otherwise "". */
     readonly arg: string,
-    readonly root: DirNode,
-    readonly blobs: BlobIndex,
-    readonly files: number,
-    readonly bytes: number,
-  ) {}
+    root: DirNode,
+    blobs: BlobIndex,
+    fileCount: number,
+    bytesTotal: number,
+    levels: KeyLevel,
+  ) {
+    super(root, blobs, fileCount, bytesTotal, levels);
+  }
 }
 
 export class StepShare {

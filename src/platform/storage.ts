@@ -620,10 +620,7 @@ export class Storage {
     if (this.steps === undefined || this.role !== "follow") return false;
     const step = this.steps.take(this.root, this.blobs, op, path, arg);
     if (step === undefined) return false;
-    this.root = step.root;
-    this.blobs = step.blobs;
-    this.files = step.files;
-    this.bytes = step.bytes;
+    this.restore(step);
     return true;
   }
 
@@ -632,7 +629,7 @@ export class Storage {
     if (this.steps === undefined || this.role !== "lead") return;
     this.steps.record(
       before,
-      new StorageStep(blobsBefore, op, path, arg, this.root, this.blobs, this.files, this.bytes),
+      new StorageStep(blobsBefore, op, path, arg, this.root, this.blobs, this.files, this.bytes, this.levels),
     );
   }
 
